@@ -1,0 +1,397 @@
+//! The idempotent consumer: a durable JetStream pull consumer whose handler runs inside a
+//! Postgres transaction together with the inbox insert for the event id. The message is acked
+//! only after that transaction commits, so a crash before the ack redelivers the message and
+//! the inbox row makes the redelivery a no-op. A handler that keeps failing is retried with
+//! backoff up to `max_deliver` attempts, then the event goes to the dead-letter list (with its
+//! inbox row, in one transaction) and is acked: nothing is lost, nothing blocks the stream.
+//!
+//! Events of one order are handled one after another; different orders run concurrently.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::AckKind;
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
+use futures::StreamExt;
+use proto::payops::events::v1::Envelope;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::event::{EventError, decode_envelope, unpack};
+use super::{Bus, BusError};
+use crate::fault::FaultPoints;
+use crate::metrics as m;
+use crate::telemetry;
+
+/// Fault point: after the handler's transaction committed, before the message is acked.
+pub const AFTER_COMMIT: &str = "consumer.after_commit";
+
+/// Why a handler did not apply an event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Worth trying again later (a partner or the database is down).
+    #[error("retryable: {0}")]
+    Retry(String),
+    /// Will never succeed (malformed or impossible event): dead-letter at once.
+    #[error("fatal: {0}")]
+    Fatal(String),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        HandlerError::Retry(e.to_string())
+    }
+}
+
+impl From<EventError> for HandlerError {
+    fn from(e: EventError) -> Self {
+        HandlerError::Fatal(e.to_string())
+    }
+}
+
+/// One delivered event.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    /// The decoded envelope.
+    pub envelope: Envelope,
+    /// The subject it arrived on.
+    pub subject: String,
+    /// 1 on first delivery, more on redeliveries.
+    pub delivery: i64,
+}
+
+impl Delivered {
+    /// Decodes the payload as `M`, checking its type.
+    pub fn payload<M: prost::Message + prost::Name + Default>(&self) -> Result<M, EventError> {
+        unpack(&self.envelope)
+    }
+}
+
+/// Applies events. Runs inside the transaction that also records the event as handled.
+pub trait Handler: Send + Sync + 'static {
+    /// Applies `event` using `tx`; must not commit it.
+    fn handle(&self, tx: &mut PgConnection, event: &Delivered) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// Consumer settings.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// Durable consumer name, also the inbox and dead-letter key, e.g. `ticketing-attention`.
+    pub name: String,
+    /// Subject filters, e.g. `payops.events.*.*.attention`.
+    pub filter_subjects: Vec<String>,
+    /// Deliveries before an event is dead-lettered.
+    pub max_deliver: i64,
+    /// How long JetStream waits for an ack before redelivering.
+    pub ack_wait: Duration,
+    /// Delay before redelivery after the n-th failure (last entry repeats).
+    pub backoff: Vec<Duration>,
+    /// Messages per pull.
+    pub batch: usize,
+    /// Orders handled concurrently.
+    pub concurrency: usize,
+}
+
+impl ConsumerConfig {
+    /// Defaults: 5 deliveries, 30 s ack wait, backoff 1s/5s/30s/2m, batch 64, concurrency 8.
+    pub fn new(name: &str, filter_subjects: Vec<String>) -> Self {
+        ConsumerConfig {
+            name: name.to_owned(),
+            filter_subjects,
+            max_deliver: 5,
+            ack_wait: Duration::from_secs(30),
+            backoff: vec![Duration::from_secs(1), Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(120)],
+            batch: 64,
+            concurrency: 8,
+        }
+    }
+}
+
+/// A durable pull consumer bound to a handler.
+pub struct Consumer<H> {
+    config: ConsumerConfig,
+    pool: PgPool,
+    consumer: PullConsumer,
+    handler: Arc<H>,
+    faults: FaultPoints,
+}
+
+/// What happened to one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Done,
+    Duplicate,
+    Retry,
+    DeadLetter,
+}
+
+impl<H: Handler> Consumer<H> {
+    /// Creates or binds the durable consumer on the bus's stream (idempotent).
+    pub async fn bind(bus: &Bus, pool: PgPool, config: ConsumerConfig, handler: H) -> Result<Self, BusError> {
+        let stream = bus.ensure_stream().await?;
+        let pull_config = pull::Config {
+            durable_name: Some(config.name.clone()),
+            filter_subjects: config.filter_subjects.clone(),
+            ack_policy: AckPolicy::Explicit,
+            deliver_policy: DeliverPolicy::All,
+            ack_wait: config.ack_wait,
+            // JetStream's own limit sits above ours so the last failure still reaches the
+            // handler code that writes the dead letter.
+            max_deliver: config.max_deliver + 1,
+            max_ack_pending: 10_000,
+            ..Default::default()
+        };
+        let consumer = stream
+            .get_or_create_consumer(&config.name, pull_config)
+            .await
+            .map_err(|e| BusError::JetStream(e.to_string()))?;
+        Ok(Consumer { config, pool, consumer, handler: Arc::new(handler), faults: FaultPoints::new() })
+    }
+
+    /// Uses `faults` for the consumer's fault points.
+    pub fn with_faults(mut self, faults: FaultPoints) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Handles every message available right now; returns how many were handled (tests use
+    /// this to drive background work step by step).
+    pub async fn drain(&self) -> Result<usize, BusError> {
+        let mut total = 0;
+        loop {
+            let messages = self
+                .consumer
+                .fetch()
+                .max_messages(self.config.batch)
+                .messages()
+                .await
+                .map_err(|e| BusError::JetStream(e.to_string()))?;
+            let batch: Vec<_> = messages.filter_map(|m| async { m.ok() }).collect().await;
+            if batch.is_empty() {
+                return Ok(total);
+            }
+            total += batch.len();
+            self.handle_batch(batch).await?;
+        }
+    }
+
+    /// Pulls and handles until `token` is cancelled; the in-flight batch is finished and acked
+    /// before returning.
+    pub async fn run_until(self, token: CancellationToken) {
+        let mut failures = 0u32;
+        let mut last_lag = Instant::now() - Duration::from_secs(60);
+        while !token.is_cancelled() {
+            if last_lag.elapsed() > Duration::from_secs(5) {
+                last_lag = Instant::now();
+                self.record_lag().await;
+            }
+            let pulled = tokio::select! {
+                _ = token.cancelled() => break,
+                r = self.consumer.batch().max_messages(self.config.batch).expires(Duration::from_secs(2)).messages() => r,
+            };
+            let result = match pulled {
+                Ok(messages) => {
+                    let batch: Vec<_> = messages.filter_map(|m| async { m.ok() }).collect().await;
+                    self.handle_batch(batch).await
+                }
+                Err(e) => Err(BusError::JetStream(e.to_string())),
+            };
+            match result {
+                Ok(()) => failures = 0,
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(consumer = %self.config.name, error = %e, "consumer pull failed; backing off");
+                    tokio::select! {
+                        _ = token.cancelled() => break,
+                        _ = tokio::time::sleep(Duration::from_millis(100u64 << failures.min(6))) => {}
+                    }
+                }
+            }
+        }
+        tracing::info!(consumer = %self.config.name, "consumer stopped");
+    }
+
+    /// Messages waiting for this consumer.
+    pub async fn pending(&mut self) -> Result<u64, BusError> {
+        let info = self.consumer.info().await.map_err(|e| BusError::JetStream(e.to_string()))?;
+        Ok(info.num_pending + info.num_ack_pending as u64)
+    }
+
+    async fn record_lag(&self) {
+        let mut c = self.consumer.clone();
+        if let Ok(info) = c.info().await {
+            metrics::gauge!(m::CONSUMER_LAG, "consumer" => self.config.name.clone()).set(info.num_pending as f64);
+        }
+    }
+
+    async fn handle_batch(&self, batch: Vec<async_nats::jetstream::Message>) -> Result<(), BusError> {
+        // Group by order id (the subject's second-to-last token) to keep each order in order.
+        let mut groups: HashMap<String, Vec<async_nats::jetstream::Message>> = HashMap::new();
+        let mut order = Vec::new();
+        for msg in batch {
+            let key = order_key(msg.subject.as_str());
+            if !groups.contains_key(&key) {
+                order.push(key.clone());
+            }
+            groups.entry(key).or_default().push(msg);
+        }
+        let results: Vec<Result<(), BusError>> = futures::stream::iter(order.into_iter().filter_map(|k| groups.remove(&k)))
+            .map(|msgs| async move {
+                for msg in msgs {
+                    self.handle_one(msg).await?;
+                }
+                Ok(())
+            })
+            .buffer_unordered(self.config.concurrency.max(1))
+            .collect()
+            .await;
+        results.into_iter().collect()
+    }
+
+    async fn handle_one(&self, msg: async_nats::jetstream::Message) -> Result<(), BusError> {
+        let delivery = msg.info().map(|i| i.delivered).unwrap_or(1);
+        let subject = msg.subject.to_string();
+        let name = self.config.name.clone();
+        let span = tracing::info_span!(
+            "process",
+            otel.name = %format!("process {subject}"),
+            otel.kind = "consumer",
+            messaging.system = "nats",
+            messaging.destination.name = %subject,
+            messaging.consumer.group.name = %name,
+            messaging.message.id = tracing::field::Empty,
+            messaging.delivery_count = delivery,
+            order_id = tracing::field::Empty,
+        );
+        if let Some(h) = msg.headers.as_ref() {
+            telemetry::set_parent_from(&span, &telemetry::NatsHeadersRef(h));
+        }
+        if delivery > 1 {
+            metrics::counter!(m::CONSUMER_REDELIVERED, "consumer" => name.clone()).increment(1);
+        }
+        let started = Instant::now();
+        let outcome = self.apply(&msg, &subject, delivery).instrument(span).await?;
+        metrics::histogram!(m::CONSUMER_SECONDS, "consumer" => name.clone()).record(started.elapsed().as_secs_f64());
+        let label = match outcome {
+            Outcome::Done => "done",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Retry => "retry",
+            Outcome::DeadLetter => "dead_letter",
+        };
+        metrics::counter!(m::CONSUMER_PROCESSED, "consumer" => name.clone(), "outcome" => label).increment(1);
+        match outcome {
+            Outcome::Retry => {
+                let idx = usize::try_from(delivery - 1).unwrap_or(0).min(self.config.backoff.len().saturating_sub(1));
+                let delay = self.config.backoff.get(idx).copied();
+                msg.ack_with(AckKind::Nak(delay)).await.map_err(|e| BusError::Ack(e.to_string()))
+            }
+            _ => {
+                self.faults.check(AFTER_COMMIT).map_err(|c| BusError::Crashed(c.0))?;
+                msg.ack().await.map_err(|e| BusError::Ack(e.to_string()))
+            }
+        }
+    }
+
+    async fn apply(&self, msg: &async_nats::jetstream::Message, subject: &str, delivery: i64) -> Result<Outcome, BusError> {
+        let envelope = match decode_envelope(&msg.payload) {
+            Ok(env) => env,
+            Err(e) => {
+                // Not an envelope: it can never succeed. Key it by stream sequence.
+                let id = msg.info().map(|i| format!("seq-{}", i.stream_sequence)).unwrap_or_else(|_| "seq-unknown".into());
+                return self.dead_letter(&id, subject, None, &msg.payload, &e.to_string(), delivery).await;
+            }
+        };
+        let span = tracing::Span::current();
+        span.record("messaging.message.id", envelope.event_id.as_str());
+        span.record("order_id", envelope.order_id.as_str());
+        let event = Delivered { envelope, subject: subject.to_owned(), delivery };
+        let mut tx = self.pool.begin().await?;
+        let fresh = sqlx::query("INSERT INTO inbox (consumer, event_id, outcome) VALUES ($1, $2, 'done') ON CONFLICT DO NOTHING")
+            .bind(&self.config.name)
+            .bind(&event.envelope.event_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !fresh {
+            tx.rollback().await?;
+            tracing::debug!(event_id = %event.envelope.event_id, "duplicate delivery ignored");
+            return Ok(Outcome::Duplicate);
+        }
+        match self.handler.handle(&mut tx, &event).await {
+            Ok(()) => {
+                tx.commit().await?;
+                Ok(Outcome::Done)
+            }
+            Err(HandlerError::Retry(e)) if delivery < self.config.max_deliver => {
+                tx.rollback().await?;
+                tracing::warn!(event_id = %event.envelope.event_id, delivery, error = %e, "handler failed; will retry");
+                Ok(Outcome::Retry)
+            }
+            Err(err) => {
+                tx.rollback().await?;
+                tracing::error!(event_id = %event.envelope.event_id, delivery, error = %err, "event dead-lettered");
+                let payload = msg.payload.to_vec();
+                let envelope = &event.envelope;
+                self.dead_letter(&envelope.event_id, subject, Some(&envelope.order_id), &payload, &err.to_string(), delivery)
+                    .await
+            }
+        }
+    }
+
+    async fn dead_letter(
+        &self,
+        event_id: &str,
+        subject: &str,
+        order_id: Option<&str>,
+        payload: &[u8],
+        error: &str,
+        attempts: i64,
+    ) -> Result<Outcome, BusError> {
+        let mut tx = self.pool.begin().await?;
+        let fresh = sqlx::query("INSERT INTO inbox (consumer, event_id, outcome) VALUES ($1, $2, 'dead') ON CONFLICT DO NOTHING")
+            .bind(&self.config.name)
+            .bind(event_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if fresh {
+            sqlx::query(
+                "INSERT INTO dead_letters (consumer, event_id, subject, order_id, payload, error, attempts) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&self.config.name)
+            .bind(event_id)
+            .bind(subject)
+            .bind(order_id)
+            .bind(payload)
+            .bind(error)
+            .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
+            .execute(&mut *tx)
+            .await?;
+            metrics::counter!(m::CONSUMER_DEAD_LETTERED, "consumer" => self.config.name.clone()).increment(1);
+        }
+        tx.commit().await?;
+        Ok(if fresh { Outcome::DeadLetter } else { Outcome::Duplicate })
+    }
+}
+
+/// The order id token of `<prefix>.<source>.<order_id>.<type>`.
+fn order_key(subject: &str) -> String {
+    let mut tokens = subject.rsplit('.');
+    tokens.next();
+    tokens.next().unwrap_or(subject).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn order_key_is_the_second_to_last_token() {
+        assert_eq!(super::order_key("payops.events.pixi-sync.4711.attention"), "4711");
+        assert_eq!(super::order_key("x"), "x");
+    }
+}

@@ -1,0 +1,298 @@
+//! The transactional outbox and its relay. A service writes its state change and the event in
+//! one Postgres transaction ([`Outbox::add`]); the [`Relay`] claims unsent rows with
+//! `FOR UPDATE SKIP LOCKED` (never a `seq > last_seen` watermark, which skips late commits),
+//! publishes them with `Nats-Msg-Id` = event id and marks them sent in the same transaction.
+//! If the relay dies after publishing and before marking, the row is published again and
+//! JetStream drops the duplicate inside its window; consumers' inboxes catch the rest.
+//!
+//! Ordering: rows are published in `seq` order, pipelined on one connection; only a publish
+//! failure can reorder one order's events, and consumers tolerate that (states move forward).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use prost::Message;
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool, Row};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use super::{Bus, BusConfig, BusError, NewEvent};
+use crate::clock::SharedClock;
+use crate::fault::FaultPoints;
+use crate::metrics as m;
+use crate::telemetry;
+
+/// Fault point: after JetStream acknowledged a batch, before the rows are marked sent.
+pub const AFTER_PUBLISH: &str = "outbox.after_publish";
+
+/// Writes events into the service's outbox table.
+#[derive(Clone)]
+pub struct Outbox {
+    source: String,
+    prefix: String,
+    clock: SharedClock,
+}
+
+impl Outbox {
+    /// An outbox for events emitted by `source` (the service name).
+    pub fn new(source: &str, bus: &BusConfig, clock: SharedClock) -> Self {
+        Outbox { source: source.to_owned(), prefix: bus.prefix.clone(), clock }
+    }
+
+    /// Adds `event` inside the caller's transaction and returns its id. The current span's
+    /// trace context is stored with it, so the trace continues through the bus.
+    pub async fn add(&self, conn: &mut PgConnection, event: NewEvent) -> Result<Uuid, sqlx::Error> {
+        let id = Uuid::now_v7();
+        let subject = format!("{}.{}.{}.{}", self.prefix, self.source, event.order_id, event.event_type);
+        let order_id = event.order_id.to_string();
+        let event_type = event.event_type.clone();
+        let envelope = event.into_envelope(&id.to_string(), &self.source, self.clock.now());
+        let headers: HashMap<String, String> = telemetry::current_headers().into_iter().collect();
+        sqlx::query(
+            "INSERT INTO outbox (id, subject, order_id, event_type, envelope, headers) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(&subject)
+        .bind(&order_id)
+        .bind(&event_type)
+        .bind(envelope.encode_to_vec())
+        .bind(sqlx::types::Json(headers))
+        .execute(conn)
+        .await?;
+        Ok(id)
+    }
+
+    /// The service name events are emitted as.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// Publishes outbox rows to JetStream.
+#[derive(Clone)]
+pub struct Relay {
+    pool: PgPool,
+    bus: Bus,
+    service: String,
+    batch: i64,
+    retention: Duration,
+    poll: Duration,
+    faults: FaultPoints,
+}
+
+struct Row0 {
+    seq: i64,
+    id: Uuid,
+    subject: String,
+    envelope: Vec<u8>,
+    headers: HashMap<String, String>,
+    attempts: i32,
+}
+
+impl Relay {
+    /// A relay for `service`'s outbox.
+    pub fn new(pool: PgPool, bus: Bus, service: &str) -> Self {
+        Relay {
+            pool,
+            bus,
+            service: service.to_owned(),
+            batch: 256,
+            retention: Duration::from_secs(7 * 86_400),
+            poll: Duration::from_secs(1),
+            faults: FaultPoints::new(),
+        }
+    }
+
+    /// Uses `faults` for the relay's fault points.
+    pub fn with_faults(mut self, faults: FaultPoints) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Keeps sent rows for `retention` (the replay horizon).
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// Rows per claimed batch.
+    pub fn with_batch(mut self, batch: i64) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+
+    /// Publishes one claimed batch and marks it sent; returns how many rows were sent.
+    pub async fn publish_batch(&self) -> Result<usize, BusError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT seq, id, subject, envelope, headers, attempts FROM outbox \
+             WHERE sent_at IS NULL AND next_attempt_at <= now() ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(self.batch)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<Row0> = rows
+            .into_iter()
+            .map(|r| {
+                Ok(Row0 {
+                    seq: r.try_get("seq")?,
+                    id: r.try_get("id")?,
+                    subject: r.try_get("subject")?,
+                    envelope: r.try_get("envelope")?,
+                    headers: r.try_get::<sqlx::types::Json<HashMap<String, String>>, _>("headers")?.0,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+
+        // Send every publish first (pipelined, in seq order), then collect the acks.
+        let mut pending = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let span = tracing::info_span!(
+                "publish",
+                otel.name = %format!("publish {}", row.subject),
+                otel.kind = "producer",
+                messaging.system = "nats",
+                messaging.destination.name = %row.subject,
+                messaging.message.id = %row.id,
+            );
+            telemetry::set_parent_from(&span, &row.headers);
+            let mut headers = HeaderMap::new();
+            headers.insert("Nats-Msg-Id", row.id.to_string().as_str());
+            span.in_scope(|| telemetry::inject(&mut telemetry::NatsHeaders(&mut headers)));
+            let publish = self
+                .bus
+                .jetstream()
+                .publish_with_headers(row.subject.clone(), headers, Bytes::from(row.envelope.clone()))
+                .instrument(span)
+                .await;
+            pending.push(publish);
+        }
+        let mut sent = Vec::with_capacity(rows.len());
+        let mut failed = Vec::new();
+        for (row, publish) in rows.iter().zip(pending) {
+            let acked = match publish {
+                Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match acked {
+                Ok(()) => sent.push(row.seq),
+                Err(e) => failed.push((row.seq, row.attempts, e)),
+            }
+        }
+        self.faults.check(AFTER_PUBLISH).map_err(|c| BusError::Crashed(c.0))?;
+
+        sqlx::query("UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE seq = ANY($1)")
+            .bind(&sent)
+            .execute(&mut *tx)
+            .await?;
+        for (seq, attempts, error) in &failed {
+            let backoff = Duration::from_millis(200u64.saturating_mul(1 << (*attempts).clamp(0, 8) as u64)).min(Duration::from_secs(30));
+            sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $2, \
+                 next_attempt_at = now() + make_interval(secs => $3) WHERE seq = $1",
+            )
+            .bind(seq)
+            .bind(error)
+            .bind(backoff.as_secs_f64())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        metrics::counter!(m::OUTBOX_PUBLISHED, "service" => self.service.clone()).increment(sent.len() as u64);
+        if !failed.is_empty() {
+            metrics::counter!(m::OUTBOX_FAILURES, "service" => self.service.clone()).increment(failed.len() as u64);
+            tracing::warn!(failed = failed.len(), error = %failed[0].2, "outbox publish failed; will retry");
+        }
+        Ok(sent.len())
+    }
+
+    /// Publishes until no row is due; returns how many were sent.
+    pub async fn drain(&self) -> Result<usize, BusError> {
+        let mut total = 0;
+        loop {
+            let n = self.publish_batch().await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Rows not yet published.
+    pub async fn backlog(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetch_one(&self.pool).await
+    }
+
+    /// Deletes sent rows older than the retention.
+    pub async fn prune(&self) -> Result<u64, sqlx::Error> {
+        let r = sqlx::query("DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)")
+            .bind(self.retention.as_secs_f64())
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Runs until `token` is cancelled: wakes on every committed event (LISTEN/NOTIFY) and at
+    /// least once per second, backs off while Postgres or NATS are down.
+    pub async fn run_until(self, token: CancellationToken) {
+        let mut listener: Option<PgListener> = None;
+        let mut failures = 0u32;
+        let mut last_prune = std::time::Instant::now();
+        while !token.is_cancelled() {
+            if listener.is_none() {
+                listener = self.listen().await;
+            }
+            match self.drain().await {
+                Ok(_) => failures = 0,
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(error = %e, "outbox relay failed; backing off");
+                }
+            }
+            if let Ok(n) = self.backlog().await {
+                metrics::gauge!(m::OUTBOX_BACKLOG, "service" => self.service.clone()).set(n as f64);
+            }
+            if last_prune.elapsed() > Duration::from_secs(600) {
+                last_prune = std::time::Instant::now();
+                if let Err(e) = self.prune().await {
+                    tracing::warn!(error = %e, "outbox prune failed");
+                }
+            }
+            let wait = if failures > 0 {
+                Duration::from_millis(100u64 << failures.min(6)).min(Duration::from_secs(5))
+            } else {
+                self.poll
+            };
+            tokio::select! {
+                _ = token.cancelled() => break,
+                _ = tokio::time::sleep(wait) => {}
+                notified = wait_notify(&mut listener), if failures == 0 => {
+                    if !notified { listener = None; }
+                }
+            }
+        }
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let schema: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(&self.pool).await.ok()?;
+        let mut l = PgListener::connect_with(&self.pool).await.ok()?;
+        l.listen(&format!("outbox_{schema}")).await.ok()?;
+        Some(l)
+    }
+}
+
+/// Waits for a notification; false when the listener broke.
+async fn wait_notify(listener: &mut Option<PgListener>) -> bool {
+    match listener {
+        Some(l) => l.try_recv().await.is_ok_and(|n| n.is_some()),
+        None => std::future::pending().await,
+    }
+}

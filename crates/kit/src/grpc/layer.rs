@@ -1,0 +1,208 @@
+//! The tower layer every payops gRPC server runs behind: server span with the caller's W3C
+//! trace context, started/handled/latency metrics, bearer authentication, request size limit,
+//! and the call's deadline kept in a task-local so outgoing calls inherit it.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use tower::{Layer, Service};
+use tracing::Instrument;
+
+use super::auth::Authenticator;
+use super::body::{CallRecord, LimitedBody, ObservedBody, code_from};
+use crate::telemetry;
+
+tokio::task_local! {
+    /// Deadline of the gRPC call being handled, from its `grpc-timeout` header.
+    static DEADLINE: Option<Instant>;
+}
+
+/// The deadline of the call this task is handling, if the caller set one.
+pub fn current_deadline() -> Option<Instant> {
+    DEADLINE.try_with(|d| *d).ok().flatten()
+}
+
+/// Adds the order id to the current call's span (and so to every log line of the call).
+pub fn record_order_id(order_id: &str) {
+    tracing::Span::current().record("order_id", order_id);
+}
+
+/// Services exempt from authentication and from spans (probes and tooling).
+fn is_infrastructure(service: &str) -> bool {
+    service == "grpc.health.v1.Health" || service.starts_with("grpc.reflection.")
+}
+
+/// See the module docs.
+#[derive(Clone)]
+pub struct KitLayer {
+    max_request_bytes: usize,
+    auth: Option<Arc<dyn Authenticator>>,
+}
+
+impl KitLayer {
+    /// A layer with the given request limit and optional authentication.
+    pub fn new(max_request_bytes: usize, auth: Option<Arc<dyn Authenticator>>) -> Self {
+        KitLayer { max_request_bytes, auth }
+    }
+}
+
+impl<S> Layer<S> for KitLayer {
+    type Service = KitService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        KitService { inner, layer: self.clone() }
+    }
+}
+
+/// The service [`KitLayer`] produces.
+#[derive(Clone)]
+pub struct KitService<S> {
+    inner: S,
+    layer: KitLayer,
+}
+
+type Req = http::Request<tonic::body::Body>;
+type Resp = http::Response<tonic::body::Body>;
+
+impl<S, B> Service<Req> for KitService<S>
+where
+    S: Service<Req, Response = http::Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send,
+    B: http_body::Body<Data = bytes::Bytes> + Send + Unpin + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Resp;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Resp, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        // Take the service that was driven to readiness; leave a fresh clone behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let layer = self.layer.clone();
+        let path = req.uri().path().trim_start_matches('/').to_owned();
+        let (service, method) = path.split_once('/').map_or((path.clone(), String::new()), |(s, m)| (s.to_owned(), m.to_owned()));
+        let infrastructure = is_infrastructure(&service);
+        let span = if infrastructure {
+            tracing::Span::none()
+        } else {
+            let span = tracing::info_span!(
+                "grpc",
+                otel.name = %path,
+                otel.kind = "server",
+                otel.status_code = tracing::field::Empty,
+                rpc.system = "grpc",
+                rpc.service = %service,
+                rpc.method = %method,
+                rpc.grpc.status_code = tracing::field::Empty,
+                order_id = tracing::field::Empty,
+                trace_id = tracing::field::Empty,
+            );
+            telemetry::set_parent_from(&span, &telemetry::HttpHeaders(req.headers()));
+            if let Some(id) = span.in_scope(telemetry::current_trace_id) {
+                span.record("trace_id", id.as_str());
+            }
+            span
+        };
+        let deadline = req
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout)
+            .map(|d| Instant::now() + d);
+
+        Box::pin(async move {
+            metrics::counter!(crate::metrics::GRPC_STARTED,
+                "grpc_service" => service.clone(), "grpc_method" => method.clone(), "grpc_type" => "unary_or_stream")
+            .increment(1);
+            let mut record = CallRecord { service, method, started: Instant::now(), span: span.clone(), done: false };
+            let (mut parts, body) = req.into_parts();
+
+            if let (Some(auth), false) = (&layer.auth, infrastructure) {
+                let token = parts
+                    .headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .map(str::to_owned);
+                let principal = match token {
+                    Some(t) => auth.authenticate(&t).await,
+                    None => None,
+                };
+                match principal {
+                    Some(p) => {
+                        parts.extensions.insert(p);
+                    }
+                    None => {
+                        record.finish(tonic::Code::Unauthenticated);
+                        return Ok(tonic::Status::unauthenticated("missing or invalid bearer token").into_http());
+                    }
+                }
+            }
+            let limit = layer.max_request_bytes;
+            let body = tonic::body::Body::new(LimitedBody { inner: body, remaining: limit, limit });
+            let req = http::Request::from_parts(parts, body);
+            let response = DEADLINE.scope(deadline, inner.call(req)).instrument(span).await?;
+            if let Some(code) = code_from(response.headers()) {
+                record.finish(code);
+            }
+            Ok(response.map(|b| tonic::body::Body::new(ObservedBody { inner: b, record })))
+        })
+    }
+}
+
+/// Parses a `grpc-timeout` value: up to 8 digits and a unit of H, M, S, m, u or n.
+pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.checked_mul(3600)?),
+        "M" => Duration::from_secs(n.checked_mul(60)?),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+/// Formats a duration as a `grpc-timeout` value (milliseconds, at most 8 digits).
+pub(crate) fn format_grpc_timeout(d: Duration) -> String {
+    let ms = d.as_millis().min(99_999_999);
+    format!("{ms}m")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeout_table() {
+        let cases = [
+            ("5S", Some(Duration::from_secs(5))),
+            ("250m", Some(Duration::from_millis(250))),
+            ("1H", Some(Duration::from_secs(3600))),
+            ("2M", Some(Duration::from_secs(120))),
+            ("10u", Some(Duration::from_micros(10))),
+            ("7n", Some(Duration::from_nanos(7))),
+            ("S", None),
+            ("5x", None),
+            ("123456789S", None),
+            ("-1S", None),
+        ];
+        for (v, want) in cases {
+            assert_eq!(parse_grpc_timeout(v), want, "{v}");
+        }
+        assert_eq!(format_grpc_timeout(Duration::from_millis(1500)), "1500m");
+        assert_eq!(parse_grpc_timeout(&format_grpc_timeout(Duration::from_secs(3))), Some(Duration::from_secs(3)));
+    }
+}

@@ -1,0 +1,80 @@
+//! Prometheus metrics (OP-04). One process-wide recorder renders the text format for the admin
+//! port's `/metrics`. Names follow Prometheus conventions: base units, `_total` counters, no ids
+//! in labels. gRPC uses the grpc-ecosystem family (`grpc_server_*`); everything else is
+//! prefixed `payops_`. The names below are the contract the dashboards and alerts rely on.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// gRPC requests started, by `grpc_service`, `grpc_method`, `grpc_type`.
+pub const GRPC_STARTED: &str = "grpc_server_started_total";
+/// gRPC requests finished, by `grpc_service`, `grpc_method`, `grpc_code`.
+pub const GRPC_HANDLED: &str = "grpc_server_handled_total";
+/// gRPC handling latency histogram, by `grpc_service`, `grpc_method`.
+pub const GRPC_SECONDS: &str = "grpc_server_handling_seconds";
+/// Calls to external systems, by `system`, `operation`, `outcome`.
+pub const EXTERNAL_REQUESTS: &str = "payops_external_requests_total";
+/// External call latency histogram, by `system`, `operation`.
+pub const EXTERNAL_SECONDS: &str = "payops_external_request_duration_seconds";
+/// Events handled by a consumer, by `consumer`, `outcome` (done, duplicate, retry, dead_letter).
+pub const CONSUMER_PROCESSED: &str = "payops_consumer_processed_total";
+/// Redeliveries seen by a consumer, by `consumer`.
+pub const CONSUMER_REDELIVERED: &str = "payops_consumer_redelivered_total";
+/// Events a consumer sent to its dead-letter list, by `consumer`.
+pub const CONSUMER_DEAD_LETTERED: &str = "payops_consumer_dead_lettered_total";
+/// Messages waiting for a consumer (JetStream `num_pending`), by `consumer`.
+pub const CONSUMER_LAG: &str = "payops_consumer_lag_messages";
+/// Handler latency histogram, by `consumer`.
+pub const CONSUMER_SECONDS: &str = "payops_consumer_handle_seconds";
+/// Outbox rows not yet published, by `service`.
+pub const OUTBOX_BACKLOG: &str = "payops_outbox_backlog";
+/// Outbox rows published, by `service`.
+pub const OUTBOX_PUBLISHED: &str = "payops_outbox_published_total";
+/// Outbox publish failures, by `service`.
+pub const OUTBOX_FAILURES: &str = "payops_outbox_publish_failures_total";
+/// Journal entries whose outcome is unknown, by `service`.
+pub const JOURNAL_UNRESOLVED: &str = "payops_journal_unresolved";
+/// Journal operations, by `operation`, `outcome` (succeeded, failed, unknown, replayed).
+pub const JOURNAL_OPERATIONS: &str = "payops_journal_operations_total";
+/// Readiness of the service's dependencies, by `dependency` (database, bus): 1 up, 0 down.
+pub const DEPENDENCY_UP: &str = "payops_dependency_up";
+/// sqlx pool connections, by `state` (size, idle).
+pub const DB_POOL_CONNECTIONS: &str = "payops_db_pool_connections";
+/// Build information, value 1, by `service`, `version`.
+pub const BUILD_INFO: &str = "payops_build_info";
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide recorder (idempotent) and returns the handle that renders it.
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let seconds = [
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+            ];
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &seconds)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            match builder.install_recorder() {
+                Ok(handle) => handle,
+                // Another recorder is installed (a test harness); render an empty local one.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}
+
+/// Records one external call: its outcome and latency (OP-04 "per outgoing external call").
+pub fn external_call(system: &'static str, operation: &'static str, outcome: &'static str, elapsed: Duration) {
+    metrics::counter!(EXTERNAL_REQUESTS, "system" => system, "operation" => operation, "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!(EXTERNAL_SECONDS, "system" => system, "operation" => operation).record(elapsed.as_secs_f64());
+}
+
+/// Publishes the pool's size and idle connections.
+pub fn record_pool(pool: &sqlx::PgPool) {
+    metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "size").set(f64::from(pool.size()));
+    metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(pool.num_idle() as f64);
+}

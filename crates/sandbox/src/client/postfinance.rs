@@ -1,0 +1,1 @@
+//! Admin client methods for postfinance.

@@ -1,0 +1,25 @@
+//! Placeholder for the nets simulator; replaced by its module folder.
+
+use axum::Router;
+
+use crate::shared::Shared;
+
+/// Simulator state.
+#[derive(Debug, Default)]
+pub struct State {}
+
+/// The simulator's routes.
+pub fn router(_shared: Shared) -> Router {
+    Router::new()
+}
+
+/// Admin routes under `/admin/nets`.
+pub fn admin(_shared: Shared) -> Router {
+    Router::new()
+}
+
+/// Loads demo data.
+pub fn demo(_shared: &Shared) {}
+
+/// Starts the terminal actors (customers paying, timeouts).
+pub fn start_terminal_actors(_shared: &Shared) {}

@@ -1,0 +1,22 @@
+//! Placeholder for the pixi simulator; replaced by its module folder.
+
+use axum::Router;
+
+use crate::shared::Shared;
+
+/// Simulator state.
+#[derive(Debug, Default)]
+pub struct State {}
+
+/// The simulator's routes.
+pub fn router(_shared: Shared) -> Router {
+    Router::new()
+}
+
+/// Admin routes under `/admin/pixi`.
+pub fn admin(_shared: Shared) -> Router {
+    Router::new()
+}
+
+/// Loads demo data.
+pub fn demo(_shared: &Shared) {}

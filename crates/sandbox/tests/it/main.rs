@@ -1,0 +1,4 @@
+//! Integration tests of the sandbox: each simulator checked with a plain HTTP/SMTP client
+//! against the documented protocol, plus the SB-01 … SB-08 rules. One module per system.
+
+mod helpers;
