@@ -116,10 +116,7 @@ pub static NO_MIGRATIONS: Migrator = Migrator::DEFAULT;
 /// True when `error` is a violation of the named constraint (to map it to AlreadyExists or
 /// FailedPrecondition).
 pub fn is_constraint(error: &sqlx::Error, name: &str) -> bool {
-    error
-        .as_database_error()
-        .and_then(|e| e.constraint())
-        .is_some_and(|c| c == name)
+    error.as_database_error().and_then(|e| e.constraint()).is_some_and(|c| c == name)
 }
 
 /// True for errors worth retrying: connection loss, pool timeout, serialisation failures and
@@ -127,7 +124,9 @@ pub fn is_constraint(error: &sqlx::Error, name: &str) -> bool {
 pub fn is_transient(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001" | "40P01" | "57P01" | "08006" | "08003")),
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("40001" | "40P01" | "57P01" | "08006" | "08003"))
+        }
         _ => false,
     }
 }

@@ -51,9 +51,7 @@ impl HttpServer {
                 "/metrics",
                 get(move || {
                     let h = handle.clone();
-                    async move {
-                        ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], h.render())
-                    }
+                    async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], h.render()) }
                 }),
             )
             .merge(extra);

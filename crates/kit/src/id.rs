@@ -111,7 +111,11 @@ macro_rules! id_type {
     };
 }
 
-id_type!(OrderId, 64, "The payment case an event or request belongs to (pixi order number, terminal order reference, PGW transaction id, SwissBilling ORDERID, manual-payment order).");
+id_type!(
+    OrderId,
+    64,
+    "The payment case an event or request belongs to (pixi order number, terminal order reference, PGW transaction id, SwissBilling ORDERID, manual-payment order)."
+);
 id_type!(IncidentId, 128, "An incident within an order: every attention event of one incident lands on one ticket.");
 id_type!(RequestId, 128, "A caller-supplied idempotency key for a command.");
 

@@ -93,10 +93,7 @@ impl Currency {
 
     /// Number of minor-unit digits (2 for CHF: 1 franc = 100 Rappen).
     pub fn minor_digits(self) -> u32 {
-        CURRENCIES
-            .iter()
-            .find(|(c, _)| c.as_bytes() == self.0)
-            .map_or(2, |(_, d)| *d)
+        CURRENCIES.iter().find(|(c, _)| c.as_bytes() == self.0).map_or(2, |(_, d)| *d)
     }
 }
 
@@ -197,18 +194,12 @@ impl Money {
 
     /// The amount times an integer factor (e.g. a quantity).
     pub fn checked_mul(self, factor: i64) -> Result<Money, MoneyError> {
-        self.amount_minor
-            .checked_mul(factor)
-            .map(|m| Money::new(m, self.currency))
-            .ok_or(MoneyError::Overflow)
+        self.amount_minor.checked_mul(factor).map(|m| Money::new(m, self.currency)).ok_or(MoneyError::Overflow)
     }
 
     /// The negated amount (a refund of a charge).
     pub fn checked_neg(self) -> Result<Money, MoneyError> {
-        self.amount_minor
-            .checked_neg()
-            .map(|m| Money::new(m, self.currency))
-            .ok_or(MoneyError::Overflow)
+        self.amount_minor.checked_neg().map(|m| Money::new(m, self.currency)).ok_or(MoneyError::Overflow)
     }
 
     /// True when the amount is below zero.
@@ -286,10 +277,7 @@ fn parse_minor(text: &str, currency: Currency, allow_zero_padding: bool) -> Resu
     for _ in frac.len()..digits as usize {
         fraction *= 10;
     }
-    let magnitude = whole
-        .checked_mul(scale)
-        .and_then(|w| w.checked_add(fraction))
-        .ok_or(MoneyError::Overflow)?;
+    let magnitude = whole.checked_mul(scale).and_then(|w| w.checked_add(fraction)).ok_or(MoneyError::Overflow)?;
     Ok(if negative { -magnitude } else { magnitude })
 }
 

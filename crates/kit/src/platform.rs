@@ -70,7 +70,11 @@ pub struct Platform {
 impl Platform {
     /// Prepares the database (migrations), the bus (stream) and the admin port. Waits up to
     /// `STARTUP_TIMEOUT`-like 120 s for Postgres and NATS, retrying with backoff.
-    pub async fn build(config: CommonConfig, migrations: &'static Migrator, clock: SharedClock) -> Result<Self, PlatformError> {
+    pub async fn build(
+        config: CommonConfig,
+        migrations: &'static Migrator,
+        clock: SharedClock,
+    ) -> Result<Self, PlatformError> {
         let faults = FaultPoints::new();
         let pool = db::connect_lazy(&config.db)?;
         retry("migrations", || db::migrate(&pool, &config.db.schema, migrations)).await?;
@@ -83,18 +87,7 @@ impl Platform {
             .map_err(|source| PlatformError::Bind { what: "ADMIN_ADDR", source })?;
         let outbox = Outbox::new(&config.service, &config.bus, clock.clone());
         let journal = Journal::new(pool.clone()).with_faults(faults.clone());
-        Ok(Platform {
-            config,
-            pool,
-            bus,
-            clock,
-            outbox,
-            journal,
-            readiness,
-            shutdown: Shutdown::new(),
-            faults,
-            admin,
-        })
+        Ok(Platform { config, pool, bus, clock, outbox, journal, readiness, shutdown: Shutdown::new(), faults, admin })
     }
 
     /// Binds the gRPC listener at the configured address.

@@ -5,13 +5,7 @@
 //! Modules follow the proto packages: `proto::payops::common::v1::Money`,
 //! `proto::payops::events::v1::Envelope`, and one `payops::<service>::v1` per service.
 
-#![allow(
-    clippy::all,
-    clippy::pedantic,
-    unused_qualifications,
-    missing_docs,
-    reason = "generated code"
-)]
+#![allow(clippy::all, clippy::pedantic, unused_qualifications, missing_docs, reason = "generated code")]
 
 include!(concat!(env!("OUT_DIR"), "/payops_includes.rs"));
 

@@ -99,7 +99,11 @@ struct Advance {
 
 async fn advance_clock(State(s): State<Shared>, body: axum::body::Bytes) -> Result<impl IntoResponse, AdminError> {
     let a: Advance = serde_json::from_slice(&body).map_err(|e| AdminError::bad("body", e))?;
-    let ms = a.seconds.checked_mul(1000).and_then(|x| x.checked_add(a.ms)).ok_or_else(|| AdminError::bad("seconds", "too large"))?;
+    let ms = a
+        .seconds
+        .checked_mul(1000)
+        .and_then(|x| x.checked_add(a.ms))
+        .ok_or_else(|| AdminError::bad("seconds", "too large"))?;
     if ms < 0 {
         return Err(AdminError::bad("seconds", "time only moves forward"));
     }

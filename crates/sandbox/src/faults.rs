@@ -95,17 +95,30 @@ impl FaultSpec {
 
     /// Act-then-fail once, with `mode`.
     pub fn act_then_fail_once(system: System, operation: &str, mode: FailMode) -> Self {
-        FaultSpec { act_then_fail_per_mille: 1000, act_then_fail_mode: mode, max_fires: 1, ..Self::new(system, operation) }
+        FaultSpec {
+            act_then_fail_per_mille: 1000,
+            act_then_fail_mode: mode,
+            max_fires: 1,
+            ..Self::new(system, operation)
+        }
     }
 
     /// Fail before acting `times` times, with `mode`.
     pub fn fail_times(system: System, operation: &str, mode: FailMode, times: u32) -> Self {
-        FaultSpec { fail_before_per_mille: 1000, fail_before_mode: mode, max_fires: times, ..Self::new(system, operation) }
+        FaultSpec {
+            fail_before_per_mille: 1000,
+            fail_before_mode: mode,
+            max_fires: times,
+            ..Self::new(system, operation)
+        }
     }
 
     /// Checks ranges; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
-        for (field, v) in [("fail_before_per_mille", self.fail_before_per_mille), ("act_then_fail_per_mille", self.act_then_fail_per_mille)] {
+        for (field, v) in [
+            ("fail_before_per_mille", self.fail_before_per_mille),
+            ("act_then_fail_per_mille", self.act_then_fail_per_mille),
+        ] {
             if v > 1000 {
                 return Err(format!("{field}: must be between 0 and 1000"));
             }
@@ -136,16 +149,23 @@ pub struct FiredFault {
 }
 
 /// What to do with one request.
+/// Non-HTTP simulators (the SMTP sink) read it directly; HTTP ones use [`guarded`].
 #[derive(Debug, Default)]
 pub(crate) struct Decision {
-    latency: Duration,
-    before: Option<Failure>,
-    after: Option<Failure>,
+    /// Delay before anything else.
+    pub(crate) latency: Duration,
+    /// Fail before acting.
+    pub(crate) before: Option<Failure>,
+    /// Act, then fail.
+    pub(crate) after: Option<Failure>,
 }
 
+/// How one request fails.
 #[derive(Debug, Clone, Copy)]
-enum Failure {
+pub(crate) enum Failure {
+    /// Error / hang / reset, with the HTTP status and the hang length in ms.
     Mode(FailMode, u16, u64),
+    /// 429 with this many seconds of `Retry-After`.
     TooMany(u32),
 }
 
@@ -212,7 +232,13 @@ impl Faults {
         }
         let exhausted = rule.max_fires > 0 && *fires >= rule.max_fires;
         let mut log = |kind: &str, mode: &str| {
-            fired.push(FiredFault { at: now, system, operation: operation.to_owned(), kind: kind.into(), mode: mode.into() });
+            fired.push(FiredFault {
+                at: now,
+                system,
+                operation: operation.to_owned(),
+                kind: kind.into(),
+                mode: mode.into(),
+            });
         };
         if rule.burst_429 > 0 {
             rule.burst_429 -= 1;
@@ -250,7 +276,14 @@ fn mode_name(m: FailMode) -> &'static str {
 
 /// Runs `act` under the faults decided for (`system`, `operation`). `act` is the real
 /// operation: it changes state and builds the normal response.
-pub(crate) async fn guarded<F>(faults: &Faults, token: &CancellationToken, now: DateTime<Utc>, system: System, operation: &str, act: F) -> Response
+pub(crate) async fn guarded<F>(
+    faults: &Faults,
+    token: &CancellationToken,
+    now: DateTime<Utc>,
+    system: System,
+    operation: &str,
+    act: F,
+) -> Response
 where
     F: Future<Output = Response>,
 {
@@ -289,7 +322,10 @@ async fn failure(f: Failure, token: &CancellationToken) -> Response {
         Failure::Mode(FailMode::Reset, _, _) => {
             // Headers go out, then the body breaks: the client sees a cut connection.
             let stream = futures::stream::once(async {
-                Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"))
+                Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected reset",
+                ))
             });
             Response::builder()
                 .status(StatusCode::OK)

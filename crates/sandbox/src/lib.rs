@@ -68,7 +68,13 @@ pub struct SandboxConfig {
 impl SandboxConfig {
     /// Random free ports on 127.0.0.1, seed 42, no demo data (tests).
     pub fn ephemeral() -> Self {
-        SandboxConfig { host: IpAddr::V4(Ipv4Addr::LOCALHOST), admin_port: 0, ports: BTreeMap::new(), seed: 42, demo: false }
+        SandboxConfig {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            admin_port: 0,
+            ports: BTreeMap::new(),
+            seed: 42,
+            demo: false,
+        }
     }
 
     /// Fixed ports from `base` (admin) and `base + offset` per system, with demo data.

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

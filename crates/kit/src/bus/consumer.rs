@@ -73,7 +73,8 @@ impl Delivered {
 /// Applies events. Runs inside the transaction that also records the event as handled.
 pub trait Handler: Send + Sync + 'static {
     /// Applies `event` using `tx`; must not commit it.
-    fn handle(&self, tx: &mut PgConnection, event: &Delivered) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    fn handle(&self, tx: &mut PgConnection, event: &Delivered)
+    -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 /// Consumer settings.
@@ -103,7 +104,12 @@ impl ConsumerConfig {
             filter_subjects,
             max_deliver: 5,
             ack_wait: Duration::from_secs(30),
-            backoff: vec![Duration::from_secs(1), Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(120)],
+            backoff: vec![
+                Duration::from_secs(1),
+                Duration::from_secs(5),
+                Duration::from_secs(30),
+                Duration::from_secs(120),
+            ],
             batch: 64,
             concurrency: 8,
         }
@@ -238,16 +244,17 @@ impl<H: Handler> Consumer<H> {
             }
             groups.entry(key).or_default().push(msg);
         }
-        let results: Vec<Result<(), BusError>> = futures::stream::iter(order.into_iter().filter_map(|k| groups.remove(&k)))
-            .map(|msgs| async move {
-                for msg in msgs {
-                    self.handle_one(msg).await?;
-                }
-                Ok(())
-            })
-            .buffer_unordered(self.config.concurrency.max(1))
-            .collect()
-            .await;
+        let results: Vec<Result<(), BusError>> =
+            futures::stream::iter(order.into_iter().filter_map(|k| groups.remove(&k)))
+                .map(|msgs| async move {
+                    for msg in msgs {
+                        self.handle_one(msg).await?;
+                    }
+                    Ok(())
+                })
+                .buffer_unordered(self.config.concurrency.max(1))
+                .collect()
+                .await;
         results.into_iter().collect()
     }
 
@@ -295,12 +302,18 @@ impl<H: Handler> Consumer<H> {
         }
     }
 
-    async fn apply(&self, msg: &async_nats::jetstream::Message, subject: &str, delivery: i64) -> Result<Outcome, BusError> {
+    async fn apply(
+        &self,
+        msg: &async_nats::jetstream::Message,
+        subject: &str,
+        delivery: i64,
+    ) -> Result<Outcome, BusError> {
         let envelope = match decode_envelope(&msg.payload) {
             Ok(env) => env,
             Err(e) => {
                 // Not an envelope: it can never succeed. Key it by stream sequence.
-                let id = msg.info().map(|i| format!("seq-{}", i.stream_sequence)).unwrap_or_else(|_| "seq-unknown".into());
+                let id =
+                    msg.info().map(|i| format!("seq-{}", i.stream_sequence)).unwrap_or_else(|_| "seq-unknown".into());
                 return self.dead_letter(&id, subject, None, &msg.payload, &e.to_string(), delivery).await;
             }
         };
@@ -309,12 +322,14 @@ impl<H: Handler> Consumer<H> {
         span.record("order_id", envelope.order_id.as_str());
         let event = Delivered { envelope, subject: subject.to_owned(), delivery };
         let mut tx = self.pool.begin().await?;
-        let fresh = sqlx::query("INSERT INTO inbox (consumer, event_id, outcome) VALUES ($1, $2, 'done') ON CONFLICT DO NOTHING")
-            .bind(&self.config.name)
-            .bind(&event.envelope.event_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        let fresh = sqlx::query(
+            "INSERT INTO inbox (consumer, event_id, outcome) VALUES ($1, $2, 'done') ON CONFLICT DO NOTHING",
+        )
+        .bind(&self.config.name)
+        .bind(&event.envelope.event_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
             == 1;
         if !fresh {
             tx.rollback().await?;
@@ -336,8 +351,15 @@ impl<H: Handler> Consumer<H> {
                 tracing::error!(event_id = %event.envelope.event_id, delivery, error = %err, "event dead-lettered");
                 let payload = msg.payload.to_vec();
                 let envelope = &event.envelope;
-                self.dead_letter(&envelope.event_id, subject, Some(&envelope.order_id), &payload, &err.to_string(), delivery)
-                    .await
+                self.dead_letter(
+                    &envelope.event_id,
+                    subject,
+                    Some(&envelope.order_id),
+                    &payload,
+                    &err.to_string(),
+                    delivery,
+                )
+                .await
             }
         }
     }
@@ -352,12 +374,14 @@ impl<H: Handler> Consumer<H> {
         attempts: i64,
     ) -> Result<Outcome, BusError> {
         let mut tx = self.pool.begin().await?;
-        let fresh = sqlx::query("INSERT INTO inbox (consumer, event_id, outcome) VALUES ($1, $2, 'dead') ON CONFLICT DO NOTHING")
-            .bind(&self.config.name)
-            .bind(event_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        let fresh = sqlx::query(
+            "INSERT INTO inbox (consumer, event_id, outcome) VALUES ($1, $2, 'dead') ON CONFLICT DO NOTHING",
+        )
+        .bind(&self.config.name)
+        .bind(event_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
             == 1;
         if fresh {
             sqlx::query(

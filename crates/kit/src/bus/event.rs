@@ -54,7 +54,9 @@ impl NewEvent {
         message: &M,
         summary: impl Into<String>,
     ) -> Result<Self, EventError> {
-        if event_type.is_empty() || !event_type.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if event_type.is_empty()
+            || !event_type.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             return Err(EventError::InvalidType(event_type.to_owned()));
         }
         let payload = prost_types::Any::from_msg(message)?;

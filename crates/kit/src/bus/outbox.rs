@@ -194,7 +194,8 @@ impl Relay {
             .execute(&mut *tx)
             .await?;
         for (seq, attempts, error) in &failed {
-            let backoff = Duration::from_millis(200u64.saturating_mul(1 << (*attempts).clamp(0, 8) as u64)).min(Duration::from_secs(30));
+            let backoff = Duration::from_millis(200u64.saturating_mul(1 << (*attempts).clamp(0, 8) as u64))
+                .min(Duration::from_secs(30));
             sqlx::query(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $2, \
                  next_attempt_at = now() + make_interval(secs => $3) WHERE seq = $1",

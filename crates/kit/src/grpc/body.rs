@@ -137,7 +137,11 @@ pub(crate) fn code_from(headers: &http::HeaderMap) -> Option<tonic::Code> {
 pub(crate) fn is_server_fault(code: tonic::Code) -> bool {
     matches!(
         code,
-        tonic::Code::Unknown | tonic::Code::DeadlineExceeded | tonic::Code::Internal | tonic::Code::Unavailable | tonic::Code::DataLoss
+        tonic::Code::Unknown
+            | tonic::Code::DeadlineExceeded
+            | tonic::Code::Internal
+            | tonic::Code::Unavailable
+            | tonic::Code::DataLoss
     )
 }
 

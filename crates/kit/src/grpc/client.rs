@@ -40,7 +40,9 @@ pub fn connect_lazy(url: &str, token: Option<&SecretString>) -> Result<TracedCha
         .connect_timeout(std::time::Duration::from_secs(5))
         .tcp_nodelay(true);
     let token = token
-        .map(|t| http::HeaderValue::from_str(&format!("Bearer {}", t.expose_secret())).map_err(|_| ClientError::InvalidToken))
+        .map(|t| {
+            http::HeaderValue::from_str(&format!("Bearer {}", t.expose_secret())).map_err(|_| ClientError::InvalidToken)
+        })
         .transpose()?
         .map(|mut v| {
             v.set_sensitive(true);

@@ -87,7 +87,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
         let path = req.uri().path().trim_start_matches('/').to_owned();
-        let (service, method) = path.split_once('/').map_or((path.clone(), String::new()), |(s, m)| (s.to_owned(), m.to_owned()));
+        let (service, method) =
+            path.split_once('/').map_or((path.clone(), String::new()), |(s, m)| (s.to_owned(), m.to_owned()));
         let infrastructure = is_infrastructure(&service);
         let span = if infrastructure {
             tracing::Span::none()

@@ -185,7 +185,11 @@ impl Journal {
 
     /// Performs `op` while the caller holds the lock of its scope (for callers that run
     /// several operations of one order in sequence).
-    pub async fn perform_locked<O: Operation>(&self, lock: &ScopeLock, op: &O) -> Result<Outcome<O::Output>, JournalError> {
+    pub async fn perform_locked<O: Operation>(
+        &self,
+        lock: &ScopeLock,
+        op: &O,
+    ) -> Result<Outcome<O::Output>, JournalError> {
         let scope = op.scope();
         if lock.scope() != scope {
             return Err(JournalError::WrongScope { held: lock.scope().to_owned(), wanted: scope });
@@ -231,7 +235,8 @@ impl Journal {
         self.faults.check(AFTER_CALL)?;
         let outcome = match result {
             Ok(output) => {
-                let json = serde_json::to_value(&output).map_err(|e| JournalError::Corrupt { key: key.clone(), reason: e.to_string() })?;
+                let json = serde_json::to_value(&output)
+                    .map_err(|e| JournalError::Corrupt { key: key.clone(), reason: e.to_string() })?;
                 self.set_status(&key, "succeeded", Some(json), None).await?;
                 Outcome::Succeeded { output, replayed: false }
             }
@@ -279,14 +284,19 @@ impl Journal {
 
     /// Probes a pending/unknown entry. `Some(outcome)` when settled, `None` when the call may
     /// run again.
-    async fn probe_and_record<O: Operation>(&self, op: &O, key: &str) -> Result<Option<Outcome<O::Output>>, JournalError> {
+    async fn probe_and_record<O: Operation>(
+        &self,
+        op: &O,
+        key: &str,
+    ) -> Result<Option<Outcome<O::Output>>, JournalError> {
         sqlx::query("UPDATE journal SET probes = probes + 1, updated_at = now() WHERE key = $1")
             .bind(key)
             .execute(&self.pool)
             .await?;
         let outcome = match op.probe().await {
             Ok(Probe::Done(output)) => {
-                let json = serde_json::to_value(&output).map_err(|e| JournalError::Corrupt { key: key.to_owned(), reason: e.to_string() })?;
+                let json = serde_json::to_value(&output)
+                    .map_err(|e| JournalError::Corrupt { key: key.to_owned(), reason: e.to_string() })?;
                 self.set_status(key, "succeeded", Some(json), None).await?;
                 Some(Outcome::Succeeded { output, replayed: true })
             }
@@ -307,7 +317,13 @@ impl Journal {
         Ok(outcome)
     }
 
-    async fn set_status(&self, key: &str, status: &str, outcome: Option<serde_json::Value>, error: Option<&str>) -> Result<(), JournalError> {
+    async fn set_status(
+        &self,
+        key: &str,
+        status: &str,
+        outcome: Option<serde_json::Value>,
+        error: Option<&str>,
+    ) -> Result<(), JournalError> {
         sqlx::query(
             "UPDATE journal SET status = $2, outcome = COALESCE($3, outcome), error = $4, updated_at = now(), \
              next_check_at = now() + make_interval(secs => 30 * power(2, LEAST(probes, 7))) WHERE key = $1",
@@ -327,7 +343,8 @@ impl Journal {
 }
 
 fn decode<T: DeserializeOwned>(key: &str, value: Option<serde_json::Value>) -> Result<T, JournalError> {
-    let value = value.ok_or_else(|| JournalError::Corrupt { key: key.to_owned(), reason: "succeeded without outcome".into() })?;
+    let value = value
+        .ok_or_else(|| JournalError::Corrupt { key: key.to_owned(), reason: "succeeded without outcome".into() })?;
     serde_json::from_value(value).map_err(|e| JournalError::Corrupt { key: key.to_owned(), reason: e.to_string() })
 }
 

@@ -104,7 +104,10 @@ impl Resolver {
         if !matches!(entry.status.as_str(), "pending" | "unknown") {
             return Ok(None);
         }
-        sqlx::query("UPDATE journal SET probes = probes + 1 WHERE key = $1").bind(key).execute(self.journal.pool()).await?;
+        sqlx::query("UPDATE journal SET probes = probes + 1 WHERE key = $1")
+            .bind(key)
+            .execute(self.journal.pool())
+            .await?;
         let (status, outcome, error) = match prober.probe(&entry).await {
             Ok(Probe::Done(v)) => ("succeeded", Some(v), None),
             Ok(Probe::Failed(reason)) => ("failed", None, Some(reason)),

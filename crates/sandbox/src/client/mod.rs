@@ -56,7 +56,11 @@ impl SandboxClient {
     }
 
     /// POST JSON to `path` and decode JSON (an empty answer decodes as `null`).
-    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
         let r = self.http.post(format!("{}{path}", self.base)).json(body).send().await?;
         decode(r).await
     }
@@ -95,7 +99,9 @@ impl SandboxClient {
 
     /// Moves the sandbox clock forward.
     pub async fn advance_clock(&self, seconds: i64) -> Result<(), ClientError> {
-        self.post::<_, serde_json::Value>("/admin/clock/advance", &serde_json::json!({ "seconds": seconds })).await.map(|_| ())
+        self.post::<_, serde_json::Value>("/admin/clock/advance", &serde_json::json!({ "seconds": seconds }))
+            .await
+            .map(|_| ())
     }
 
     /// Requests a system received (all systems when `None`).
@@ -115,5 +121,6 @@ async fn decode<T: DeserializeOwned>(r: reqwest::Response) -> Result<T, ClientEr
         return Err(ClientError::Status { status: status.as_u16(), body: text });
     }
     let text = if text.trim().is_empty() { "null" } else { text.as_str() };
-    serde_json::from_str(text).map_err(|e| ClientError::Status { status: status.as_u16(), body: format!("undecodable answer: {e}: {text}") })
+    serde_json::from_str(text)
+        .map_err(|e| ClientError::Status { status: status.as_u16(), body: format!("undecodable answer: {e}: {text}") })
 }

@@ -3,6 +3,7 @@
 use sandbox::{Sandbox, SandboxConfig};
 
 /// Starts a sandbox on random ports without demo data.
+#[allow(dead_code, reason = "used by some test modules only")]
 pub async fn start() -> Sandbox {
     Sandbox::start(SandboxConfig::ephemeral()).await.expect("sandbox starts")
 }

@@ -1,4 +1,6 @@
 //! Integration tests of the sandbox: each simulator checked with a plain HTTP/SMTP client
 //! against the documented protocol, plus the SB-01 … SB-08 rules. One module per system.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+
 mod helpers;
