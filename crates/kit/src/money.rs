@@ -271,14 +271,16 @@ fn parse_minor(text: &str, currency: Currency, allow_zero_padding: bool) -> Resu
         }
         frac = kept;
     }
-    let scale = 10_i64.checked_pow(digits).ok_or(MoneyError::Overflow)?;
-    let whole: i64 = int_part.parse().map_err(|_| MoneyError::Overflow)?;
-    let mut fraction: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| malformed())? };
+    // i128 holds every i64 magnitude, including that of i64::MIN.
+    let scale = 10_i128.pow(digits);
+    let whole: i128 = int_part.parse().map_err(|_| MoneyError::Overflow)?;
+    let mut fraction: i128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| malformed())? };
     for _ in frac.len()..digits as usize {
         fraction *= 10;
     }
     let magnitude = whole.checked_mul(scale).and_then(|w| w.checked_add(fraction)).ok_or(MoneyError::Overflow)?;
-    Ok(if negative { -magnitude } else { magnitude })
+    let signed = if negative { -magnitude } else { magnitude };
+    i64::try_from(signed).map_err(|_| MoneyError::Overflow)
 }
 
 fn format_minor(minor: i64, digits: u32) -> String {

@@ -1,1 +1,22 @@
-//! placeholder
+//! Test harness shared by every crate's integration tests.
+//!
+//! [`TestEnv`] gives each test its own Postgres database and its own NATS stream and subject
+//! prefix, so tests run in parallel without touching each other. It uses `DATABASE_URL` and
+//! `NATS_URL` when set (CI and this machine: local Postgres and NATS); otherwise, with the
+//! `containers` feature, it starts Postgres and NATS with testcontainers where a Docker engine
+//! exists. [`TcpProxy`] sits between a service and Postgres or NATS so a test can cut the
+//! connection and restore it (outages without stopping the shared servers).
+
+mod env;
+mod proxy;
+
+pub use env::TestEnv;
+pub use proxy::TcpProxy;
+
+/// Installs a test log subscriber once (honours `RUST_LOG`; silent by default).
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}

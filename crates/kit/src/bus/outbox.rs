@@ -165,7 +165,7 @@ impl Relay {
             );
             telemetry::set_parent_from(&span, &row.headers);
             let mut headers = HeaderMap::new();
-            headers.insert("Nats-Msg-Id", row.id.to_string().as_str());
+            headers.insert(async_nats::header::NATS_MESSAGE_ID, row.id.to_string().as_str());
             span.in_scope(|| telemetry::inject(&mut telemetry::NatsHeaders(&mut headers)));
             let publish = self
                 .bus
