@@ -201,7 +201,9 @@ fn load_demo(shared: &Shared) {
 }
 
 async fn serve_http(listener: TcpListener, router: Router, token: CancellationToken) {
-    let result = axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned()).await;
+    // Connect info lets simulators see the caller's address (PostFinance checks allow-listed IPs).
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, service).with_graceful_shutdown(token.cancelled_owned()).await;
     if let Err(e) = result {
         tracing::error!(error = %e, "sandbox listener failed");
     }
