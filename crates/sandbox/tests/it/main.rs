@@ -3,5 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
 
+mod freshdesk;
 mod helpers;
+mod nets;
 mod pgw;
