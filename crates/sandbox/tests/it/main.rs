@@ -7,3 +7,4 @@ mod freshdesk;
 mod helpers;
 mod nets;
 mod pgw;
+mod smallinvoice;
