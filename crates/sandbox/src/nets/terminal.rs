@@ -283,3 +283,7 @@ fn card_data(rec: &mut NetsTransaction) {
         rec.stan_auth = Some(format!("{:06}{:06}", seq % 1_000_000, (seq * 48_271 + 17) % 1_000_000));
     }
 }
+
+#[cfg(test)]
+#[path = "terminal_tests.rs"]
+mod tests;

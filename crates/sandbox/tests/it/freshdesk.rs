@@ -297,3 +297,19 @@ async fn freshdesk_refuses_bodies_that_are_not_json() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["errors"][0]["code"], "invalid_json");
 }
+
+#[tokio::test]
+async fn sb_08_freshdesk_demo_has_a_key_and_tickets_with_notes() {
+    let sb = helpers::start_with_demo().await;
+    let r = helpers::http()
+        .get(format!("{}/api/v2/tickets/1?include=conversations", sb.url(System::Freshdesk)))
+        .basic_auth(sandbox::freshdesk::DEMO_API_KEY, Some("X"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["conversations"].as_array().unwrap().len(), 1);
+    let all = sb.client().freshdesk_tickets().await.unwrap();
+    assert_eq!((all.count, all.duplicates.len()), (3, 0));
+}

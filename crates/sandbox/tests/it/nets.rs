@@ -346,3 +346,23 @@ async fn nets_auto_mode_serves_many_terminals_paying_at_once() {
     assert_eq!((all.transactions.len(), all.in_progress), (50, 0));
     drop(n.sb);
 }
+
+#[tokio::test]
+async fn sb_08_nets_demo_has_terminals_at_two_points_of_sale_and_a_history() {
+    let sb = helpers::start_with_demo().await;
+    let http = helpers::http();
+    let base = sb.url(System::Nets);
+    let r = http
+        .post(format!("{base}/v1/login"))
+        .json(&json!({ "username": sandbox::nets::DEMO_USERNAME, "password": sandbox::nets::DEMO_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let (_, body) = call(&http, &base, &token, GET, "/v1/terminal", None).await;
+    let states: Vec<&str> =
+        body["terminals"].as_array().unwrap().iter().map(|t| t["terminalState"].as_str().unwrap()).collect();
+    assert_eq!(states, ["idle", "offline", "idle"]);
+    let all = sb.client().nets_transactions().await.unwrap();
+    assert_eq!((all.transactions.len(), all.in_progress), (4, 0));
+}
