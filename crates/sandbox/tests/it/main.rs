@@ -7,4 +7,5 @@ mod freshdesk;
 mod helpers;
 mod nets;
 mod pgw;
+mod pixi;
 mod smallinvoice;
