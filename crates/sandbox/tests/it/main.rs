@@ -9,3 +9,5 @@ mod nets;
 mod pgw;
 mod pixi;
 mod smallinvoice;
+mod smtp;
+mod unzer;
