@@ -80,7 +80,10 @@ pub(crate) fn start(shared: &Shared) {
             }
             let auto = Shared::lock(&s.0.unzer).config.auto_deliver;
             if auto {
-                run_due(&s).await;
+                // Each round runs on its own task so a receiver that hangs until the timeout
+                // does not hold up the others (deliveries being sent are marked in flight).
+                let round = s.clone();
+                tokio::spawn(async move { run_due(&round).await });
             }
         }
     });

@@ -75,6 +75,8 @@
 //!   payment cannot be shipped, and `authorize.expired` is sent once. Reversals still work.
 //! - Shipment (invoice, invoice-secured, SEPA secured, paylater types) starts the payment
 //!   term (`term_started_at` in the admin view); the first paylater charge does too.
+//! - A failed transaction (seeded `failed`, abandoned redirect) carries message code
+//!   `COR.300.100.101`; the payment is then `canceled` (nothing authorized).
 //! - Cancel ids are numbered per payment across reversals and refunds (`s-cnl-1`, `-2`, …).
 //! - orderId uniqueness is per merchant. `GET /v1/payments/{x}` also finds a payment by orderId.
 //! - Customers, baskets and metadata are not simulated; their ids are taken as opaque strings.
