@@ -64,12 +64,14 @@ pub struct Platform {
     pub shutdown: Shutdown,
     /// Fault points of this instance (armed only by tests).
     pub faults: FaultPoints,
+    /// Whether `run_until` starts the outbox relay; tests turn it off to drive it step by step.
+    pub run_relay: bool,
     admin: HttpServer,
 }
 
 impl Platform {
     /// Prepares the database (migrations), the bus (stream) and the admin port. Waits up to
-    /// `STARTUP_TIMEOUT`-like 120 s for Postgres and NATS, retrying with backoff.
+    /// 120 s for Postgres and NATS, retrying with backoff (a startupProbe covers this).
     pub async fn build(
         config: CommonConfig,
         migrations: &'static Migrator,
@@ -87,7 +89,19 @@ impl Platform {
             .map_err(|source| PlatformError::Bind { what: "ADMIN_ADDR", source })?;
         let outbox = Outbox::new(&config.service, &config.bus, clock.clone());
         let journal = Journal::new(pool.clone()).with_faults(faults.clone());
-        Ok(Platform { config, pool, bus, clock, outbox, journal, readiness, shutdown: Shutdown::new(), faults, admin })
+        Ok(Platform {
+            config,
+            pool,
+            bus,
+            clock,
+            outbox,
+            journal,
+            readiness,
+            shutdown: Shutdown::new(),
+            faults,
+            run_relay: true,
+            admin,
+        })
     }
 
     /// Binds the gRPC listener at the configured address.
@@ -104,7 +118,9 @@ impl Platform {
 
     /// A relay for this service's outbox, sharing the instance's fault points.
     pub fn relay(&self) -> Relay {
-        Relay::new(self.pool.clone(), self.bus.clone(), &self.config.service).with_faults(self.faults.clone())
+        Relay::new(self.pool.clone(), self.bus.clone(), &self.config.service)
+            .with_faults(self.faults.clone())
+            .with_wake(self.outbox.waker())
     }
 
     /// Runs everything until `signal` resolves, then shuts down within the grace period.
@@ -112,7 +128,9 @@ impl Platform {
     pub async fn run_until(self, grpc: GrpcServer, signal: impl Future<Output = ()>) -> Result<(), PlatformError> {
         let token = self.shutdown.token();
         let grpc_token = tokio_util::sync::CancellationToken::new();
-        self.shutdown.spawn(self.relay().run_until(token.clone()));
+        if self.run_relay {
+            self.shutdown.spawn(self.relay().run_until(token.clone()));
+        }
         self.shutdown.spawn(self.readiness.clone().run_until(Duration::from_secs(2), token.clone()));
         let admin_token = tokio_util::sync::CancellationToken::new();
         let admin = tokio::spawn(self.admin.serve(admin_token.clone()));

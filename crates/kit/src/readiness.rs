@@ -27,8 +27,11 @@ pub struct Readiness {
     /// Set once shutdown began; readiness stays off from then on.
     draining: Arc<AtomicBool>,
     /// Health reporters and the service names they serve, updated on every change.
-    health: Arc<Mutex<Vec<(HealthReporter, Vec<&'static str>)>>>,
+    health: Arc<Mutex<Vec<HealthTarget>>>,
 }
+
+/// A health reporter and the service names it reports for.
+type HealthTarget = (HealthReporter, Vec<&'static str>);
 
 impl Readiness {
     /// Readiness depending on `pool` and `bus` (either may be absent for tools).

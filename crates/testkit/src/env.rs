@@ -49,8 +49,16 @@ impl TestEnv {
         let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
         let database = format!("{DB_PREFIX}{stamp}_{suffix}");
         let admin: PgConnectOptions = servers.postgres.parse().context("DATABASE_URL is not a postgres URL")?;
-        let mut conn = admin.clone().log_statements(tracing::log::LevelFilter::Trace).connect().await.context("connecting to DATABASE_URL")?;
-        sqlx::query(&format!("CREATE DATABASE \"{database}\"")).execute(&mut conn).await.context("creating the test database")?;
+        let mut conn = admin
+            .clone()
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .connect()
+            .await
+            .context("connecting to DATABASE_URL")?;
+        sqlx::query(&format!("CREATE DATABASE \"{database}\""))
+            .execute(&mut conn)
+            .await
+            .context("creating the test database")?;
         conn.close().await.ok();
         let database_url = admin.database(&database).to_url_lossy().to_string();
         Ok(TestEnv {
@@ -127,7 +135,9 @@ impl Drop for TestEnv {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async move {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)")).execute(&mut conn).await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
                 }
                 if let Ok(client) = async_nats::connect(nats.as_str()).await {
                     let _ = async_nats::jetstream::new(client).delete_stream(&stream).await;
@@ -154,8 +164,10 @@ async fn servers() -> anyhow::Result<&'static Servers> {
 async fn drop_stale_databases(admin: &str) {
     let Ok(mut conn) = sqlx::PgConnection::connect(admin).await else { return };
     let cutoff = (chrono::Utc::now() - chrono::Duration::hours(2)).format("%Y%m%d%H%M%S").to_string();
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'payops\\_t\\_%'").fetch_all(&mut conn).await.unwrap_or_default();
+    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'payops\\_t\\_%'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_default();
     for name in names {
         let stamp = name.trim_start_matches(DB_PREFIX).split('_').next().unwrap_or("");
         if stamp.len() == 14 && stamp < cutoff.as_str() {
@@ -174,11 +186,7 @@ async fn containers() -> anyhow::Result<Servers> {
         testcontainers_modules::testcontainers::ContainerAsync<nats::Nats>,
     )> = OnceLock::new();
     let pg = postgres::Postgres::default().start().await.context("starting a Postgres container")?;
-    let js = nats::Nats::default()
-        .with_cmd(["-js"])
-        .start()
-        .await
-        .context("starting a NATS container")?;
+    let js = nats::Nats::default().with_cmd(["-js"]).start().await.context("starting a NATS container")?;
     let pg_url = format!("postgres://postgres:postgres@127.0.0.1:{}/postgres", pg.get_host_port_ipv4(5432).await?);
     let nats_url = format!("nats://127.0.0.1:{}", js.get_host_port_ipv4(4222).await?);
     let _ = HELD.set((pg, js));

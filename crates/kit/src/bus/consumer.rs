@@ -184,35 +184,50 @@ impl<H: Handler> Consumer<H> {
         }
     }
 
-    /// Pulls and handles until `token` is cancelled; the in-flight batch is finished and acked
-    /// before returning.
+    /// Pulls and handles until `token` is cancelled; the in-flight chunk is finished and acked
+    /// before returning. Messages are taken from a continuous pull as they arrive, in chunks of
+    /// whatever is ready (up to `batch`), so a lone event is handled at once and a burst is
+    /// handled concurrently per order.
     pub async fn run_until(self, token: CancellationToken) {
         let mut failures = 0u32;
         let mut last_lag = Instant::now() - Duration::from_secs(60);
-        while !token.is_cancelled() {
-            if last_lag.elapsed() > Duration::from_secs(5) {
-                last_lag = Instant::now();
-                self.record_lag().await;
-            }
-            let pulled = tokio::select! {
-                _ = token.cancelled() => break,
-                r = self.consumer.batch().max_messages(self.config.batch).expires(Duration::from_secs(2)).messages() => r,
-            };
-            let result = match pulled {
-                Ok(messages) => {
-                    let batch: Vec<_> = messages.filter_map(|m| async { m.ok() }).collect().await;
-                    self.handle_batch(batch).await
-                }
-                Err(e) => Err(BusError::JetStream(e.to_string())),
-            };
-            match result {
-                Ok(()) => failures = 0,
+        'outer: while !token.is_cancelled() {
+            let messages = match self.consumer.stream().max_messages_per_batch(self.config.batch).messages().await {
+                Ok(m) => m,
                 Err(e) => {
                     failures = failures.saturating_add(1);
                     tracing::warn!(consumer = %self.config.name, error = %e, "consumer pull failed; backing off");
                     tokio::select! {
                         _ = token.cancelled() => break,
                         _ = tokio::time::sleep(Duration::from_millis(100u64 << failures.min(6))) => {}
+                    }
+                    continue;
+                }
+            };
+            let mut chunks = messages.ready_chunks(self.config.batch);
+            loop {
+                if last_lag.elapsed() > Duration::from_secs(5) {
+                    last_lag = Instant::now();
+                    self.record_lag().await;
+                }
+                let chunk = tokio::select! {
+                    _ = token.cancelled() => break 'outer,
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => continue,
+                    c = chunks.next() => c,
+                };
+                let Some(chunk) = chunk else { continue 'outer };
+                let batch: Vec<_> = chunk.into_iter().filter_map(Result::ok).collect();
+                match self.handle_batch(batch).await {
+                    Ok(()) => failures = 0,
+                    Err(e) => {
+                        failures = failures.saturating_add(1);
+                        tracing::warn!(consumer = %self.config.name, error = %e, "consumer batch failed; backing off");
+                        tokio::select! {
+                            _ = token.cancelled() => break 'outer,
+                            _ = tokio::time::sleep(Duration::from_millis(100u64 << failures.min(6))) => {}
+                        }
+                        // Unacked messages come back after ack_wait; start a fresh pull.
+                        continue 'outer;
                     }
                 }
             }

@@ -152,7 +152,12 @@ async fn undecodable_message_is_dead_lettered_not_retried() {
     let pool = env.pool("kit_test").await.unwrap();
     effects_table(&pool).await;
     let bus = env.bus().await.unwrap();
-    bus.jetstream().publish(bus.subject("x", "1", "attention"), Bytes::from_static(b"\xff\xfe")).await.unwrap().await.unwrap();
+    bus.jetstream()
+        .publish(bus.subject("x", "1", "attention"), Bytes::from_static(b"\xff\xfe"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     let handler = Recorder::default();
     let consumer = Consumer::bind(&bus, pool.clone(), config(&env, "poison"), handler.clone()).await.unwrap();
     assert_eq!(consumer.drain().await.unwrap(), 1);

@@ -15,13 +15,13 @@ use secrecy::SecretString;
 use testkit::{TcpProxy, TestEnv};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
 use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
 use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-use tonic_reflection::pb::v1::ServerReflectionRequest;
 
 struct Echo;
 
@@ -30,7 +30,9 @@ impl EchoService for Echo {
     async fn echo(&self, request: Request<EchoRequest>) -> Result<Response<EchoResponse>, Status> {
         let caller = request.extensions().get::<Principal>().map(|p| p.subject.clone()).unwrap_or_default();
         let message = request.into_inner().message;
-        Ok(Response::new(EchoResponse { message: if caller.is_empty() { message } else { format!("{caller}:{message}") } }))
+        Ok(Response::new(EchoResponse {
+            message: if caller.is_empty() { message } else { format!("{caller}:{message}") },
+        }))
     }
     async fn record_note(&self, _: Request<RecordNoteRequest>) -> Result<Response<RecordNoteResponse>, Status> {
         Err(Status::unimplemented("not in this test"))
@@ -47,7 +49,10 @@ struct Running {
 }
 
 async fn start(readiness: Readiness, tokens: Option<&str>) -> Running {
-    let mut server = GrpcServer::bind("127.0.0.1:0".parse().unwrap(), 64 * 1024).await.unwrap().add_service(EchoServiceServer::new(Echo));
+    let mut server = GrpcServer::bind("127.0.0.1:0".parse().unwrap(), 64 * 1024)
+        .await
+        .unwrap()
+        .add_service(EchoServiceServer::new(Echo));
     if let Some(t) = tokens {
         server = server.with_auth(Arc::new(StaticTokens::parse(&SecretString::from(t.to_owned())).unwrap()));
     }
@@ -106,12 +111,16 @@ async fn health_is_not_serving_while_the_database_is_unreachable_and_serving_whe
 async fn reflection_lists_every_service_and_resolves_payops_types() {
     let s = start(Readiness::new(None, None), None).await;
     let mut client = ServerReflectionClient::new(channel(&s.url).await);
-    let list = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
+    let list = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
     let symbol = ServerReflectionRequest {
         host: String::new(),
         message_request: Some(MessageRequest::FileContainingSymbol("payops.events.v1.Envelope".into())),
     };
-    let mut responses = client.server_reflection_info(futures::stream::iter([list, symbol])).await.unwrap().into_inner();
+    let mut responses =
+        client.server_reflection_info(futures::stream::iter([list, symbol])).await.unwrap().into_inner();
     let first = responses.message().await.unwrap().unwrap();
     let Some(MessageResponse::ListServicesResponse(services)) = first.message_response else { panic!("{first:?}") };
     let names: Vec<String> = services.service.into_iter().map(|s| s.name).collect();
@@ -119,7 +128,9 @@ async fn reflection_lists_every_service_and_resolves_payops_types() {
         assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
     }
     let second = responses.message().await.unwrap().unwrap();
-    assert!(matches!(second.message_response, Some(MessageResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty()));
+    assert!(
+        matches!(second.message_response, Some(MessageResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty())
+    );
     s.token.cancel();
 }
 
@@ -159,7 +170,12 @@ async fn calls_are_counted_with_grpc_ecosystem_metrics() {
     client.echo(EchoRequest { message: "m".into() }).await.unwrap();
     let _ = client.record_note(RecordNoteRequest::default()).await.unwrap_err();
     let text = handle.render();
-    assert!(text.contains(r#"grpc_server_handled_total{grpc_service="payops.echo.v1.EchoService",grpc_method="Echo",grpc_code="OK"}"#), "{text}");
+    assert!(
+        text.contains(
+            r#"grpc_server_handled_total{grpc_service="payops.echo.v1.EchoService",grpc_method="Echo",grpc_code="OK"}"#
+        ),
+        "{text}"
+    );
     assert!(text.contains(r#"grpc_method="RecordNote",grpc_code="Unimplemented""#), "{text}");
     assert!(text.contains("grpc_server_handling_seconds_bucket"), "{text}");
     s.token.cancel();

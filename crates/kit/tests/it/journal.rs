@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use kit::journal::{AFTER_CALL, CallError, Entry, Journal, JournalError, Operation, Outcome, Probe, Prober, Resolver};
 use kit::fault::FaultPoints;
+use kit::journal::{AFTER_CALL, CallError, Entry, Journal, JournalError, Operation, Outcome, Probe, Prober, Resolver};
 use testkit::TestEnv;
 
 /// An in-memory partner: charges keyed by reference, with switches to lose answers.

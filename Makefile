@@ -1,0 +1,29 @@
+# payops — the front door. Each target is one line; logic lives in deploy/ scripts.
+.DEFAULT_GOAL := help
+SHELL := bash
+
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export NATS_URL ?= nats://127.0.0.1:4222
+
+.PHONY: help up deps test lint fmt bench
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
+
+up: ## Start Postgres + NATS, the sandbox with demo data and every service; print the URLs
+	@deploy/local/up.sh
+
+deps: ## Make Postgres and NATS available (start or install them)
+	@deploy/local/stack.sh
+
+test: deps ## Run every test (unit, integration, end-to-end) against real Postgres and NATS
+	@cargo build --workspace --bins --quiet && if cargo nextest --version >/dev/null 2>&1; then cargo nextest run --workspace --no-fail-fast; else cargo test --workspace --no-fail-fast; fi
+
+lint: ## cargo fmt --check, clippy -D warnings, buf lint
+	@cargo fmt --all -- --check && cargo clippy --workspace --all-targets --quiet -- -D warnings && deploy/tools/buf.sh lint
+
+fmt: ## Format the code
+	@cargo fmt --all
+
+bench: deps ## Run the benchmarks; writes target/bench-report.md and .json
+	@deploy/bench/run.sh

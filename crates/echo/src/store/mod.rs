@@ -1,0 +1,3 @@
+//! Postgres access, one file per table.
+
+pub mod notes;

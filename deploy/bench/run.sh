@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make bench`: measures the ceilings of ../shared/BENCHMARKS.md on this box, then the
+# platform's benchmarks, all in one run, and writes target/bench-report.{md,json}.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${CARGO_TARGET_DIR:-target}
+mkdir -p "$out/bench"
+raw="$out/bench/raw.jsonl"
+: >"$raw"
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+PG="-h 127.0.0.1 -p 5432 -U postgres"
+
+cargo build --release --quiet -p bench
+bench="$out/release/payops-bench"
+emit() { echo "$1" >>"$raw"; echo "bench: $1" >&2; }
+
+# B_fsync: fdatasync/s of the disk Postgres writes to.
+if [ -x "$pgbin/pg_test_fsync" ]; then
+  f=$("$pgbin/pg_test_fsync" -s 2 -f "$out/bench/fsync.tmp" 2>/dev/null | awk '/fdatasync/ && /ops\/sec/ && !done {for (i = 2; i <= NF; i++) if ($i == "ops/sec") {print $(i-1); done=1; break}}')
+  rm -f "$out/bench/fsync.tmp"
+  emit "{\"name\":\"B_fsync\",\"per_sec\":${f:-0}}"
+fi
+
+# B_pg and B_pgN: single-row INSERT commits/s and rows/s at 100 rows per transaction, 8 clients.
+psql $PG -qc "DROP DATABASE IF EXISTS payops_bench" postgres
+psql $PG -qc "CREATE DATABASE payops_bench" postgres
+psql $PG -qc "CREATE TABLE t (id bigserial PRIMARY KEY, v int, note text)" payops_bench
+echo "INSERT INTO t (v, note) VALUES (1, 'x');" >"$out/bench/insert1.sql"
+{ echo "BEGIN;"; for _ in $(seq 100); do echo "INSERT INTO t (v, note) VALUES (1, 'x');"; done; echo "COMMIT;"; } >"$out/bench/insert100.sql"
+tps() { pgbench $PG -n -c 8 -j 2 -T "$2" -f "$1" payops_bench 2>/dev/null | awk '/^tps/ && !done {print $3; done=1}'; }
+emit "{\"name\":\"B_pg\",\"per_sec\":$(tps "$out/bench/insert1.sql" 10),\"clients\":8}"
+emit "{\"name\":\"B_pgN\",\"per_sec\":$(awk "BEGIN {print $(tps "$out/bench/insert100.sql" 10) * 100}"),\"clients\":8}"
+psql $PG -qc "DROP DATABASE payops_bench" postgres
+
+# JetStream, consumer and gRPC ceilings, then the platform.
+for b in "js 5" "js-rtt 3" "cons" "echo 8" "pipeline"; do
+  emit "$($bench $b)"
+done
+
+# Service benches append their own JSON lines to the same file when they exist.
+for s in deploy/bench/service-*.sh; do
+  [ -e "$s" ] && bash "$s" "$raw"
+done
+
+python3 deploy/bench/report.py "$raw" "$out/bench-report.md" "$out/bench-report.json"
+cat "$out/bench-report.md"
