@@ -8,6 +8,7 @@ mod helpers;
 mod nets;
 mod pgw;
 mod pixi;
+mod postfinance;
 mod smallinvoice;
 mod smtp;
 mod unzer;
