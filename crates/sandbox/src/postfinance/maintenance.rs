@@ -1,13 +1,13 @@
 //! `POST /ncol/{env}/maintenancedirect.asp`: capture (SAL/SAS), delete authorisation
 //! (DEL/DES), refund (RFD/RFS) and renew (REN) on a transaction named by PAYID or ORDERID.
 //! Amounts arrive ×100; the answer carries the new PAYIDSUB level and its immediate STATUS
-//! (91/61/81 pending, 5 for REN); the rules live in [`super::model::decide`].
+//! (91/61/81 pending, 5 for REN); the rules live in `rules::decide`.
 
 use axum::extract::{Path, Request, State as AxState};
 use axum::response::{IntoResponse, Response};
 
 use super::directlink::{find, gate, read};
-use super::model::{apply, decide};
+use super::rules::{apply, decide};
 use super::xml::{NcResponse, amount, refused};
 use crate::shared::Shared;
 use crate::system::System;

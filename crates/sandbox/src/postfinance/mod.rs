@@ -31,7 +31,7 @@
 //!   `SHASIGN` excluded; compared case-insensitively); the UTF-8 page hashes UTF-8 bytes, the
 //!   ISO page ISO-8859-1 bytes.
 //! - Maintenance on PAYID (preferred) or ORDERID (latest order with that id), rules in
-//!   [`model::decide`]: SAL/SAS → 91, DEL/DES → 61, RFD/RFS → 81 at once, each a new PAYIDSUB
+//!   `rules::decide`: SAL/SAS → 91, DEL/DES → 61, RFD/RFS → 81 at once, each a new PAYIDSUB
 //!   level; REN (only once the authorisation has expired, `auth_validity_days`, default 7) → 5.
 //!   A repeated maintenance after it took effect (second SAS/RFS/DES, a capture when nothing is
 //!   left, a refund when all is refunded) → **50001127** "This order is not authorised";
@@ -87,7 +87,9 @@ pub mod form;
 mod hosted;
 mod maintenance;
 pub mod model;
+mod rules;
 pub mod sha;
+mod sha_lists;
 mod xml;
 
 use std::collections::BTreeMap;
