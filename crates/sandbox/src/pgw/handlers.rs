@@ -1,34 +1,29 @@
-//! The PGW API handlers (`/api/v1/{env}/…`): API-key check per environment, searches, code
-//! lookups, code generation (PROD only, recorded, idempotent with `Idempotency-Key`) and the
-//! daily listing. Every handler runs under its fault operation.
+//! The PGW read handlers (`/api/v1/{env}/…`): API-key check per environment, searches, code
+//! and device lookups and the daily listing (code generation is in `generate`). Every handler
+//! runs under its fault operation.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate, NaiveTime};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::State;
-use super::model::{CodeGrant, Criteria, Env, Generation, TxStatus, chf, is_b_code, normalize_mobile, parse_chf};
-use super::wire::{ApiError, FieldError, code_view, device_view, generation_view, transaction_view};
+use super::model::{Criteria, Env, chf, is_b_code, normalize_mobile};
+use super::wire::{ApiError, FieldError, code_view, device_view, transaction_view};
 use crate::shared::Shared;
 use crate::system::System;
 
 type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
-/// Validity of a new code when the device is unknown to PGW, in hours.
-const DEFAULT_VALIDITY_HOURS: u32 = 72;
-
-fn field(field: &str, reason: impl Into<String>) -> FieldError {
+pub(super) fn field(field: &str, reason: impl Into<String>) -> FieldError {
     FieldError { field: field.into(), reason: reason.into() }
 }
 
 /// Resolves the environment segment and checks the `X-API-Key` header against its keys.
-fn authorize(state: &State, env: &str, headers: &HeaderMap) -> Result<Env, ApiError> {
+pub(super) fn authorize(state: &State, env: &str, headers: &HeaderMap) -> Result<Env, ApiError> {
     let Some(env) = Env::parse(env) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -141,11 +136,11 @@ pub async fn search(
         .await
 }
 
-fn parse_id(id: &str) -> Result<u64, ApiError> {
+pub(super) fn parse_id(id: &str) -> Result<u64, ApiError> {
     id.parse().map_err(|_| ApiError::invalid(vec![field("id", "expected a PGW transaction number")]))
 }
 
-fn tx_not_found(id: u64) -> ApiError {
+pub(super) fn tx_not_found(id: u64) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "transaction_not_found", format!("no transaction {id}"))
 }
 
@@ -218,7 +213,7 @@ pub async fn get_device(
         .await
 }
 
-fn device_not_found(b_code: &str) -> ApiError {
+pub(super) fn device_not_found(b_code: &str) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "device_not_found", format!("no device {b_code}"))
 }
 
@@ -253,155 +248,6 @@ pub async fn day_transactions(
             result.into_response()
         })
         .await
-}
-
-/// Optional body of a code generation.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GenerateBody {
-    requested_by: Option<String>,
-    reason: Option<String>,
-    /// Device-level codes only: the amount the code pays for, CHF.
-    amount: Option<String>,
-}
-
-/// What a generation is for.
-enum Target {
-    Transaction(String),
-    Device(String),
-}
-
-/// `POST /api/v1/prod/transactions/{id}/codes`
-pub async fn generate_for_transaction(
-    AxState(shared): AxState<Shared>,
-    Path((env, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    generate(shared, env, Target::Transaction(id), headers, body).await
-}
-
-/// `POST /api/v1/prod/devices/{b_code}/codes`
-pub async fn generate_for_device(
-    AxState(shared): AxState<Shared>,
-    Path((env, b_code)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    generate(shared, env, Target::Device(b_code), headers, body).await
-}
-
-async fn generate(shared: Shared, env: String, target: Target, headers: HeaderMap, body: Bytes) -> Response {
-    let s = shared.clone();
-    shared
-        .guard(System::Pgw, "generate_code", async move {
-            match generate_now(&s, &env, target, &headers, &body) {
-                Ok((status, v)) => {
-                    let mut r = (status, Json(v)).into_response();
-                    if status == StatusCode::OK {
-                        r.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
-                    }
-                    r
-                }
-                Err(e) => e.into_response(),
-            }
-        })
-        .await
-}
-
-fn generate_now(
-    s: &Shared,
-    env: &str,
-    target: Target,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(StatusCode, super::wire::GenerationView), ApiError> {
-    let mut state = Shared::lock(&s.0.pgw);
-    let env = authorize(&state, env, headers)?;
-    if env != Env::Prod {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "prod_only",
-            "codes can only be generated in the PROD environment",
-        ));
-    }
-    let req: GenerateBody = if body.iter().all(u8::is_ascii_whitespace) {
-        GenerateBody::default()
-    } else {
-        serde_json::from_slice::<Option<GenerateBody>>(body)
-            .map_err(|e| ApiError::invalid(vec![field("body", e.to_string())]))?
-            .unwrap_or_default()
-    };
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 255) {
-        return Err(ApiError::invalid(vec![field("Idempotency-Key", "must be 1 to 255 characters")]));
-    }
-    let now = s.now();
-    let seed = s.0.seed;
-    // Resolve the target: (transaction index, device b-code, amount).
-    let (tx_index, device, amount) = match &target {
-        Target::Transaction(id) => {
-            let id = parse_id(id)?;
-            let es = state.env(env);
-            let i = es.transactions.iter().position(|t| t.id == id).ok_or_else(|| tx_not_found(id))?;
-            let t = &es.transactions[i];
-            if t.status != TxStatus::Completed {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "transaction_not_completed",
-                    format!("transaction {id} did not complete; no code can be issued"),
-                ));
-            }
-            (Some(i), t.device.clone(), t.amount_rappen)
-        }
-        Target::Device(b) => {
-            let d = state.env(env).device(b).ok_or_else(|| device_not_found(b))?;
-            let amount = match req.amount.as_deref().map(parse_chf) {
-                Some(Some(a)) if a > 0 => a,
-                Some(_) => return Err(ApiError::invalid(vec![field("amount", "expected CHF such as 3.50")])),
-                None => return Err(ApiError::invalid(vec![field("amount", "required for a device-level code")])),
-            };
-            (None, d.b_code.clone(), amount)
-        }
-    };
-    let tx_id = tx_index.map(|i| state.env(env).transactions[i].id);
-    let internal_id = state.env(env).device(&device).map(|d| d.internal_id.clone()).unwrap_or_default();
-    if let Some(k) = &key
-        && let Some(g) = state.env(env).generations.iter().find(|g| g.idempotency_key.as_ref() == Some(k))
-    {
-        if g.transaction_id == tx_id && g.device.eq_ignore_ascii_case(&device) {
-            return Ok((StatusCode::OK, generation_view(g, &internal_id)));
-        }
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this Idempotency-Key was already used for another target",
-        ));
-    }
-    let hours = state.env(env).device(&device).map_or(DEFAULT_VALIDITY_HOURS, |d| d.code_validity_hours);
-    let valid_until = now + Duration::hours(i64::from(hours));
-    let code = state.next_code(seed);
-    let id = state.next_generation_id();
-    let g = Generation {
-        id,
-        env,
-        transaction_id: tx_id,
-        device,
-        amount_rappen: amount,
-        code: code.clone(),
-        valid_until,
-        generated_at: now,
-        idempotency_key: key,
-        requested_by: req.requested_by,
-        reason: req.reason,
-    };
-    let view = generation_view(&g, &internal_id);
-    let es = state.env_mut(env);
-    if let Some(i) = tx_index {
-        es.transactions[i].codes.push(CodeGrant { code, valid_until, issued_at: now, origin: "generated".into() });
-    }
-    es.generations.push(g);
-    Ok((StatusCode::CREATED, view))
 }
 
 /// Unknown paths: a JSON 404 like every other PGW error.

@@ -67,6 +67,7 @@
 
 mod admin;
 pub mod demo;
+mod generate;
 mod handlers;
 mod model;
 mod wire;
@@ -137,9 +138,9 @@ pub fn router(shared: Shared) -> Router {
         .route("/api/v1/{env}/transactions", get(handlers::search))
         .route("/api/v1/{env}/transactions/{id}", get(handlers::get_transaction))
         .route("/api/v1/{env}/transactions/{id}/code", get(handlers::get_code))
-        .route("/api/v1/{env}/transactions/{id}/codes", post(handlers::generate_for_transaction))
+        .route("/api/v1/{env}/transactions/{id}/codes", post(generate::generate_for_transaction))
         .route("/api/v1/{env}/devices/{b_code}", get(handlers::get_device))
-        .route("/api/v1/{env}/devices/{b_code}/codes", post(handlers::generate_for_device))
+        .route("/api/v1/{env}/devices/{b_code}/codes", post(generate::generate_for_device))
         .route("/api/v1/{env}/days/{date}/transactions", get(handlers::day_transactions))
         .fallback(handlers::not_found)
         .with_state(shared)

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use super::auth::authorize;
 use super::listing::{self, Spec};
-use super::model::{Contact, address_json, contact_json};
+use super::model::Contact;
+use super::render::{address_json, contact_json};
 use super::wire::{Failure, error, guard, not_found};
 use crate::shared::Shared;
 

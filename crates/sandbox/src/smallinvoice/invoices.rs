@@ -13,9 +13,8 @@ use serde_json::{Value, json};
 use super::auth::authorize;
 use super::contacts::{Pairs, base, pairs};
 use super::listing::{self, Spec};
-use super::model::{
-    Data, Invoice, Position, address_json, contact_json, invoice_json, isr_reference, parse_decimal, position_json,
-};
+use super::model::{Data, Invoice, Position, isr_reference, parse_decimal};
+use super::render::{address_json, contact_json, invoice_json, position_json};
 use super::wire::{Invalid, error, guard, not_found, validation};
 use crate::shared::Shared;
 

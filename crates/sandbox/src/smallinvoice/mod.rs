@@ -69,6 +69,7 @@ pub mod demo;
 mod invoices;
 mod listing;
 mod model;
+mod render;
 mod wire;
 
 use axum::Router;
