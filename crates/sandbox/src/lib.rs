@@ -6,18 +6,20 @@
 //! ports with [`Sandbox::start`] (SB-07) or standalone with `cargo run -p sandbox`, which
 //! listens on base port 7000 (admin) and 7001… (systems) and loads the demo data (SB-08).
 //!
-//! | system | port offset | module | what it follows |
+//! | system | port offset | module | real documentation it follows |
 //! |---|---|---|---|
-//! | pixi SOAP | +1 | [`pixi`] | see module docs |
-//! | unzer REST | +2 | [`unzer`] | see module docs |
-//! | Nets Connect@Cloud | +3 | [`nets`] | see module docs |
-//! | PGW | +4 | [`pgw`] | see module docs |
-//! | smallinvoice v2 | +5 | [`smallinvoice`] | see module docs |
-//! | Freshdesk v2 | +6 | [`freshdesk`] | see module docs |
-//! | PostFinance | +7 | [`postfinance`] | see module docs |
-//! | SMTP sink | +8 | [`smtp`] | RFC 5321 subset |
+//! | pixi SOAP | +1 | [`pixi`] | <https://pixi-api-docs.de/api/> (calls not public there: contract in the module docs) |
+//! | unzer REST + webhooks | +2 | [`unzer`] | <https://docs.unzer.com/server-side-integration/> |
+//! | Nets Connect@Cloud | +3 | [`nets`] | no public spec; integrators' code (NaviPartner `npcore-partners`) |
+//! | PGW | +4 | [`pgw`] | ours: `crates/sandbox/openapi/pgw.yaml` |
+//! | smallinvoice v2 | +5 | [`smallinvoice`] | <https://api.smallinvoice.com/v2/doc/> |
+//! | Freshdesk v2 | +6 | [`freshdesk`] | <https://developers.freshdesk.com/api/> |
+//! | PostFinance e-payment + DirectLink | +7 | [`postfinance`] | PostFinance DirectLink guide v4.3.3, e-Commerce guide |
+//! | SMTP sink | +8 | [`smtp`] | RFC 5321 (subset, no STARTTLS) |
 //!
-//! Each system module lists every endpoint it simulates with the real documentation link.
+//! Each system module's docs table every endpoint it simulates with the real documentation
+//! link, its fault operation names, its admin routes and the contract chosen where the real one
+//! is not public.
 //! The admin API is in [`admin`]; [`client::SandboxClient`] is its typed Rust client.
 
 pub mod admin;

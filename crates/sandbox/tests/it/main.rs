@@ -9,6 +9,7 @@ mod nets;
 mod pgw;
 mod pixi;
 mod postfinance;
+mod rules;
 mod smallinvoice;
 mod smtp;
 mod unzer;
