@@ -178,6 +178,7 @@ async fn drop_stale_databases(admin: &str) {
 
 #[cfg(feature = "containers")]
 async fn containers() -> anyhow::Result<Servers> {
+    use testcontainers_modules::testcontainers::ImageExt;
     use testcontainers_modules::testcontainers::runners::AsyncRunner;
     use testcontainers_modules::{nats, postgres};
     // The containers live for the rest of the test process.
@@ -186,7 +187,11 @@ async fn containers() -> anyhow::Result<Servers> {
         testcontainers_modules::testcontainers::ContainerAsync<nats::Nats>,
     )> = OnceLock::new();
     let pg = postgres::Postgres::default().start().await.context("starting a Postgres container")?;
-    let js = nats::Nats::default().with_cmd(["-js"]).start().await.context("starting a NATS container")?;
+    let js = nats::Nats::default()
+        .with_cmd(&nats::NatsServerCmd::default().with_jetstream())
+        .start()
+        .await
+        .context("starting a NATS container")?;
     let pg_url = format!("postgres://postgres:postgres@127.0.0.1:{}/postgres", pg.get_host_port_ipv4(5432).await?);
     let nats_url = format!("nats://127.0.0.1:{}", js.get_host_port_ipv4(4222).await?);
     let _ = HELD.set((pg, js));
