@@ -8,3 +8,4 @@ mod grpc;
 mod helpers;
 mod journal;
 mod outbox;
+mod trace_context;
