@@ -1,5 +1,4 @@
-//! The end-to-end harness: starts payops binaries as real processes (each on free ports, with
-//! its own database schema and the test's stream), waits until they are ready, and stops them
-//! with SIGTERM or kills them with SIGKILL. Journeys live in `tests/`.
+//! Cross-service journeys: every service as a real process (started through the `stack` crate)
+//! and the sandbox as the outside world. The journeys are the integration tests in `tests/`.
 
-pub mod process;
+pub use stack::process;
