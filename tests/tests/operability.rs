@@ -1,0 +1,23 @@
+//! Operability, checked offline (OP-10 … OP-13): the container build, the compose stack, the
+//! Kubernetes overlays (rendered with `kubectl kustomize`, every object validated against the
+//! Kubernetes schemas by kubernetes-validate and the prometheus-operator CRD schemas), the alert
+//! rules (`promtool check rules` and `promtool test rules`), and the dashboards (every metric a
+//! panel or an alert queries is exported by a running service, or is on an explicit pending list
+//! in `operability/contract.rs`). Tools come from deploy/tools/ops-tools.sh.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+
+#[path = "operability/contract.rs"]
+mod contract;
+#[path = "operability/deploy.rs"]
+mod deploy;
+#[path = "operability/k8s.rs"]
+mod k8s;
+#[path = "operability/monitoring.rs"]
+mod monitoring;
+#[path = "operability/promql.rs"]
+mod promql;
+#[path = "operability/scrape.rs"]
+mod scrape;
+#[path = "operability/tools.rs"]
+mod tools;

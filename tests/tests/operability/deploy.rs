@@ -1,0 +1,219 @@
+//! OP-10: the one container build and the laptop compose stack.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::contract::{PENDING_BINARIES, SERVICES};
+use crate::tools::{self, s};
+
+/// Every `payops-<name>` word in `text`.
+pub fn binaries_named(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("payops-") {
+        let tail = &rest[at..];
+        let end = tail
+            .char_indices()
+            .skip(7)
+            .find(|(_, c)| !(c.is_ascii_lowercase() || *c == '-'))
+            .map_or(tail.len(), |(i, _)| i);
+        let word = tail[..end].trim_end_matches('-');
+        // Secret names (pixi-sync-secrets) and image names are not binaries.
+        if word.len() > 7 && !word.ends_with("-secrets") && !word.ends_with("-config") {
+            out.insert(word.to_owned());
+        }
+        rest = &tail[end..];
+    }
+    out
+}
+
+/// Every string literal that looks like an environment variable in the Rust sources under `dirs`.
+pub fn env_names_read_by(dirs: &[&str]) -> BTreeSet<String> {
+    fn walk(dir: &std::path::Path, out: &mut BTreeSet<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap_or_default();
+                for lit in text.split('"').skip(1).step_by(2) {
+                    if lit.len() > 2
+                        && lit.starts_with(|c: char| c.is_ascii_uppercase())
+                        && lit.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                    {
+                        out.insert(lit.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for d in dirs {
+        walk(&tools::path(d), &mut out);
+    }
+    out
+}
+
+/// Panics unless every variable is read by the kit or by the service's crate (`X_FILE` counts
+/// when `X` is read: the kit's secrets accept both).
+pub fn assert_vars_are_read(service: &str, vars: impl IntoIterator<Item = String>, origin: &str) {
+    let crate_dir = format!("crates/{service}/src");
+    let known = env_names_read_by(&["crates/kit/src", &crate_dir]);
+    for var in vars {
+        let base = var.strip_suffix("_FILE").unwrap_or(&var);
+        assert!(
+            known.contains(&var) || known.contains(base),
+            "{origin}: {service} gets {var}, which neither crates/kit nor {crate_dir} reads (typo, or a variable \
+             that has not landed yet?)"
+        );
+    }
+}
+
+#[test]
+fn op_10_every_binary_named_in_the_deploy_files_is_a_workspace_bin() {
+    let bins = tools::workspace_bins();
+    let mut named = BTreeMap::new();
+    for b in binaries_named(&tools::read("deploy/docker/Dockerfile")) {
+        named.entry(b).or_insert("deploy/docker/Dockerfile".to_owned());
+    }
+    let compose = tools::yaml("deploy/compose.yaml");
+    for svc in compose["services"].as_object().unwrap().values() {
+        for b in binaries_named(s(svc, "/command/0")) {
+            named.entry(b).or_insert("deploy/compose.yaml".to_owned());
+        }
+    }
+    for overlay in ["dev", "prod"] {
+        let (_, docs) = tools::render(overlay);
+        for d in docs.iter().filter(|d| d["kind"] == "Deployment") {
+            for c in d.pointer("/spec/template/spec/containers").and_then(Value::as_array).unwrap() {
+                for part in c["command"].as_array().into_iter().flatten() {
+                    for b in binaries_named(part.as_str().unwrap_or_default()) {
+                        named.entry(b).or_insert(format!("k8s/overlays/{overlay}"));
+                    }
+                }
+            }
+        }
+    }
+    for svc in SERVICES {
+        assert!(named.contains_key(&svc.bin()), "{} is not deployed anywhere", svc.bin());
+    }
+    for (bin, file) in &named {
+        if bins.contains(bin) {
+            continue;
+        }
+        assert!(
+            PENDING_BINARIES.contains(&bin.as_str()),
+            "{file} names {bin}, which is no [[bin]] of the workspace (cargo metadata) and not pending"
+        );
+        eprintln!("note: {bin} (named in {file}) has not landed yet; it is on PENDING_BINARIES");
+    }
+    for pending in PENDING_BINARIES {
+        if bins.contains(*pending) {
+            eprintln!(
+                "note: {pending} has landed; remove it from PENDING_BINARIES in tests/tests/operability/contract.rs"
+            );
+        }
+    }
+}
+
+#[test]
+fn op_10_dockerfile_is_multi_stage_non_root_and_builds_every_service() {
+    let text = tools::read("deploy/docker/Dockerfile");
+    let from: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert!(from.len() >= 2, "multi-stage build: {from:?}");
+    for f in &from {
+        let image = f.split_whitespace().nth(1).unwrap();
+        assert!(image.contains(':') && !image.ends_with(":latest"), "pinned base image tag: {f}");
+    }
+    let runtime = text.rsplit("\nFROM ").next().unwrap();
+    assert!(from.last().unwrap().contains("distroless") || from.last().unwrap().contains("slim"), "small runtime");
+    let user = runtime.lines().find_map(|l| l.strip_prefix("USER ")).expect("the runtime stage sets USER");
+    let uid: u32 = user.split(':').next().unwrap().trim().parse().expect("numeric uid (runAsNonRoot can verify it)");
+    assert!(uid != 0, "non-root runtime user");
+    assert!(text.contains("cargo build --release --locked --bins"), "one build for every binary, lock file honoured");
+    assert!(!text.contains("\nADD "), "COPY, not ADD");
+    let copied = binaries_named(text.split("FROM gcr.io").next().unwrap());
+    for svc in SERVICES {
+        assert!(copied.contains(&svc.bin()), "the build stage copies {}", svc.bin());
+    }
+    assert!(copied.contains("payops-sandbox"), "the compose stack runs the sandbox from the same image");
+    assert!(!runtime.contains("CMD [") && !runtime.contains("ENTRYPOINT"), "the binary is chosen by the command");
+    let ignore = tools::read("deploy/docker/Dockerfile.dockerignore");
+    for must in ["**/target", ".git", "k8s", "deploy"] {
+        assert!(ignore.lines().any(|l| l.trim() == must), "Dockerfile.dockerignore excludes {must}");
+    }
+}
+
+#[test]
+fn op_10_compose_stack_is_valid_and_consistent() {
+    tools::run(
+        Command::new(tools::check_jsonschema())
+            .args(["--builtin-schema", "vendor.compose-spec"])
+            .arg(tools::path("deploy/compose.yaml")),
+    );
+    let compose = tools::yaml("deploy/compose.yaml");
+    let services = compose["services"].as_object().expect("services");
+    for infra in ["postgres", "nats", "nats-exporter", "sandbox", "prometheus", "grafana", "jaeger"] {
+        assert!(services.contains_key(infra), "compose runs {infra}");
+    }
+    assert!(s(&compose, "/services/nats/command/0") == "-js", "NATS runs with JetStream");
+    for (name, svc) in services {
+        let image = svc["image"].as_str().unwrap_or_else(|| panic!("{name} has an image"));
+        assert!(image.contains(':') && !image.ends_with(":latest"), "{name}: pinned image {image}");
+        for port in svc["ports"].as_array().into_iter().flatten() {
+            assert!(port.as_str().unwrap().starts_with("127.0.0.1:"), "{name} publishes {port} on 127.0.0.1 only");
+        }
+    }
+    let grace = |v: &str| kit::config::parse_duration(v).unwrap();
+    for svc in SERVICES {
+        let c = &services.get(svc.name).unwrap_or_else(|| panic!("compose runs {}", svc.name));
+        assert_eq!(s(c, "/command/0"), svc.bin());
+        let env = c["environment"].as_object().unwrap();
+        assert_eq!(env["GRPC_ADDR"], format!("0.0.0.0:{}", svc.grpc), "{}", svc.name);
+        assert_eq!(env["ADMIN_ADDR"], format!("0.0.0.0:{}", svc.admin), "{}", svc.name);
+        let ports: Vec<&str> = c["ports"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        for port in [svc.grpc, svc.admin].into_iter().chain(svc.extra.iter().map(|(_, p)| *p)) {
+            assert!(ports.contains(&format!("127.0.0.1:{port}:{port}").as_str()), "{} publishes {port}", svc.name);
+        }
+        assert!(
+            grace(env["SHUTDOWN_GRACE"].as_str().unwrap()) + std::time::Duration::from_secs(5)
+                <= grace(s(c, "/stop_grace_period")),
+            "{}: SHUTDOWN_GRACE leaves time before Docker's SIGKILL",
+            svc.name
+        );
+        assert!(c["read_only"] == true, "{} runs with a read-only root fs", svc.name);
+        assert_vars_are_read(svc.name, env.keys().cloned(), "deploy/compose.yaml");
+    }
+    // Prometheus scrapes every service's admin port with the `service` label the dashboards use.
+    let prom = tools::yaml("deploy/prometheus/prometheus.yml");
+    let payops = prom["scrape_configs"].as_array().unwrap().iter().find(|j| j["job_name"] == "payops").unwrap();
+    let targets: BTreeMap<String, String> = payops["static_configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (s(c, "/labels/service").to_owned(), s(c, "/targets/0").to_owned()))
+        .collect();
+    for svc in SERVICES {
+        assert_eq!(
+            targets.get(svc.name),
+            Some(&format!("{}:{}", svc.name, svc.admin)),
+            "scrape target of {}",
+            svc.name
+        );
+    }
+    // Every mounted file or folder exists.
+    for (name, svc) in services {
+        for vol in svc["volumes"].as_array().into_iter().flatten() {
+            let src = vol.as_str().unwrap().split(':').next().unwrap();
+            if let Some(rel) = src.strip_prefix("./") {
+                assert!(tools::path(&format!("deploy/{rel}")).exists(), "{name} mounts deploy/{rel}, which exists");
+            }
+        }
+    }
+    tools::run(
+        Command::new(tools::promtool()).args(["check", "config"]).arg(tools::path("deploy/prometheus/prometheus.yml")),
+    );
+}

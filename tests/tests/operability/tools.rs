@@ -1,0 +1,134 @@
+//! The external checkers the operability tests run, found where `deploy/tools/ops-tools.sh`
+//! installs them. A missing tool fails the test loudly, naming the script that installs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// A path under the repository root.
+pub fn path(rel: &str) -> PathBuf {
+    repo().join(rel)
+}
+
+/// Reads a repository file as text.
+pub fn read(rel: &str) -> String {
+    std::fs::read_to_string(path(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+}
+
+fn tools_dir() -> PathBuf {
+    match std::env::var_os("PAYOPS_TOOLS") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/payops/tools"),
+    }
+}
+
+fn installed(tool: PathBuf, what: &str) -> PathBuf {
+    assert!(
+        tool.exists(),
+        "{what} is missing at {}: run deploy/tools/ops-tools.sh (CI: deploy/tools/install.sh calls it)",
+        tool.display()
+    );
+    tool
+}
+
+/// Python of the ops venv (kubernetes-validate, check-jsonschema, PyYAML, cloudcoil models).
+pub fn python() -> PathBuf {
+    installed(tools_dir().join("ops-venv/bin/python"), "the ops venv (kubernetes-validate, check-jsonschema)")
+}
+
+/// `check-jsonschema` from the ops venv.
+pub fn check_jsonschema() -> PathBuf {
+    installed(tools_dir().join("ops-venv/bin/check-jsonschema"), "check-jsonschema")
+}
+
+/// `promtool` (Debian package prometheus, unpacked by ops-tools.sh).
+pub fn promtool() -> PathBuf {
+    installed(tools_dir().join("prometheus/promtool"), "promtool")
+}
+
+/// Runs `cmd`; panics with its output unless it exits 0. Returns stdout.
+pub fn run(cmd: &mut Command) -> String {
+    let shown = format!("{cmd:?}");
+    let out = cmd.current_dir(repo()).output().unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{shown} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Runs `cmd` and returns (success, stdout, stderr) without judging.
+pub fn try_run(cmd: &mut Command) -> (bool, String, String) {
+    let shown = format!("{cmd:?}");
+    let out = cmd.current_dir(repo()).output().unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The helper script the Python-side checks live in.
+pub fn opscheck() -> Command {
+    let mut cmd = Command::new(python());
+    cmd.arg(path("tests/ops/opscheck.py"));
+    cmd
+}
+
+/// Every YAML document of a repository file (or an absolute path), as JSON values.
+pub fn yaml_docs(file: &Path) -> Vec<Value> {
+    let out = run(opscheck().arg("yaml").arg(file));
+    let mut all: serde_json::Map<String, Value> = serde_json::from_str(&out).expect("opscheck yaml prints JSON");
+    let key = file.to_string_lossy().into_owned();
+    match all.remove(&key) {
+        Some(Value::Array(docs)) => docs,
+        other => panic!("no documents for {key}: {other:?}"),
+    }
+}
+
+/// The single YAML document of a repository file.
+pub fn yaml(rel: &str) -> Value {
+    let mut docs = yaml_docs(&path(rel));
+    assert_eq!(docs.len(), 1, "{rel} holds one YAML document");
+    docs.remove(0)
+}
+
+/// `kubectl kustomize` of an overlay, written to a temporary file; returns its path and the
+/// rendered objects.
+pub fn render(overlay: &str) -> (PathBuf, Vec<Value>) {
+    let rendered = run(Command::new("kubectl").args(["kustomize", &format!("k8s/overlays/{overlay}")]));
+    let file = std::env::temp_dir().join(format!("payops-k8s-{overlay}-{}.yaml", std::process::id()));
+    std::fs::write(&file, rendered).expect("write rendered manifest");
+    let docs = yaml_docs(&file);
+    (file, docs)
+}
+
+/// A string field by JSON pointer, or "".
+pub fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Binaries (`[[bin]]` targets) of the workspace, from `cargo metadata`.
+pub fn workspace_bins() -> std::collections::BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = run(Command::new(cargo).args(["metadata", "--no-deps", "--format-version", "1", "--offline"]));
+    let meta: Value = serde_json::from_str(&out).expect("cargo metadata JSON");
+    let mut bins = std::collections::BTreeSet::new();
+    for p in meta["packages"].as_array().into_iter().flatten() {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            if t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "bin")) {
+                bins.insert(t["name"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    bins
+}
