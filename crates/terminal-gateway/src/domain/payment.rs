@@ -1,0 +1,381 @@
+//! The payment state machine. A payment starts `waiting` and ends exactly once; states only
+//! move forward. `decide` turns an observation or a request into events, `apply` folds them.
+//! An approval that arrives after the gateway gave up (out of order) never reopens the
+//! payment: it is recorded as a late approval for a person to settle.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// The terminal shows the amount and waits for the customer.
+    Waiting,
+    /// The card was charged.
+    Approved,
+    /// The issuer declined.
+    Declined,
+    /// Cancelled at the terminal or by the gateway.
+    Cancelled,
+    /// Not completed in time.
+    TimedOut,
+    /// Refused by the terminal or broken off.
+    Failed,
+}
+
+impl State {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Waiting => "waiting",
+            State::Approved => "approved",
+            State::Declined => "declined",
+            State::Cancelled => "cancelled",
+            State::TimedOut => "timed_out",
+            State::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<State> {
+        [State::Waiting, State::Approved, State::Declined, State::Cancelled, State::TimedOut, State::Failed]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+
+    /// True for every state but `waiting`.
+    pub fn is_final(self) -> bool {
+        self != State::Waiting
+    }
+}
+
+/// Who asked the terminal to cancel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelBy {
+    /// An operator through CancelPayment (TG-12).
+    Operator,
+    /// The gateway's timeout (TG-22).
+    Timeout,
+}
+
+impl CancelBy {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelBy::Operator => "operator",
+            CancelBy::Timeout => "timeout",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<CancelBy> {
+        match s {
+            "operator" => Some(CancelBy::Operator),
+            "timeout" => Some(CancelBy::Timeout),
+            _ => None,
+        }
+    }
+}
+
+/// What the terminal reports about an approved card. The number is masked by the terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Card {
+    /// Brand, e.g. `VISA`.
+    pub brand: String,
+    /// Masked number, e.g. `************4711`.
+    pub masked_pan: String,
+    /// The acquirer's reference (Nets `StanAuth`).
+    pub acquirer_reference: String,
+    /// Cardholder verification (`pin`, `signature`, `none`, `consumer_device`, ``).
+    pub verification: String,
+}
+
+/// Why a refused start never reached the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Another transaction runs on the terminal.
+    Busy,
+    /// The terminal is offline.
+    NotConnected,
+    /// Nets does not know the terminal.
+    UnknownTerminal,
+    /// Nets refused the request itself.
+    Rejected,
+}
+
+/// What Nets says about the transaction of a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerminalOutcome {
+    /// Approved, with card data.
+    Approved(Card),
+    /// Declined by the issuer (detail from Nets).
+    Declined(String),
+    /// The customer cancelled on the terminal.
+    CancelledByCustomer,
+    /// The POS (this gateway) cancelled it.
+    CancelledByOperator,
+    /// The terminal's own timeout ended it.
+    TerminalTimeout,
+    /// A lookup or another interruption aborted it.
+    Aborted,
+    /// The terminal never started it.
+    Refused(Refusal, String),
+    /// The outcome is unknown (Result 99, lost answer): find out by lookup.
+    Unknown(String),
+}
+
+/// Machine-readable reason of a final state (the proto's `PaymentOutcome.reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// Approved.
+    Approved,
+    /// Declined.
+    Declined,
+    /// The customer cancelled on the terminal (TG-21).
+    CancelledAtTerminal,
+    /// Cancelled through the gateway (TG-12).
+    CancelledByGateway,
+    /// The gateway's timeout cancelled it (TG-22).
+    PaymentTimedOut,
+    /// The terminal's own timeout ended it.
+    TerminalTimedOut,
+    /// The terminal was busy.
+    TerminalBusy,
+    /// The terminal was offline.
+    TerminalNotConnected,
+    /// Nets does not know the terminal.
+    TerminalUnknownAtNets,
+    /// Nets refused the request.
+    RejectedByNets,
+    /// The transaction was aborted.
+    Aborted,
+    /// The gateway gave up without learning the outcome.
+    OutcomeUnconfirmed,
+}
+
+impl Reason {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Approved => "APPROVED",
+            Reason::Declined => "DECLINED",
+            Reason::CancelledAtTerminal => "CANCELLED_AT_TERMINAL",
+            Reason::CancelledByGateway => "CANCELLED_BY_GATEWAY",
+            Reason::PaymentTimedOut => "PAYMENT_TIMED_OUT",
+            Reason::TerminalTimedOut => "TERMINAL_TIMED_OUT",
+            Reason::TerminalBusy => "TERMINAL_BUSY",
+            Reason::TerminalNotConnected => "TERMINAL_NOT_CONNECTED",
+            Reason::TerminalUnknownAtNets => "TERMINAL_UNKNOWN_AT_NETS",
+            Reason::RejectedByNets => "REJECTED_BY_NETS",
+            Reason::Aborted => "ABORTED",
+            Reason::OutcomeUnconfirmed => "OUTCOME_UNCONFIRMED",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Reason> {
+        use Reason::*;
+        [
+            Approved,
+            Declined,
+            CancelledAtTerminal,
+            CancelledByGateway,
+            PaymentTimedOut,
+            TerminalTimedOut,
+            TerminalBusy,
+            TerminalNotConnected,
+            TerminalUnknownAtNets,
+            RejectedByNets,
+            Aborted,
+            OutcomeUnconfirmed,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// True for endings that count as a failure of the terminal (attention after repeats).
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Reason::PaymentTimedOut
+                | Reason::TerminalTimedOut
+                | Reason::TerminalBusy
+                | Reason::TerminalNotConnected
+                | Reason::TerminalUnknownAtNets
+                | Reason::RejectedByNets
+                | Reason::Aborted
+                | Reason::OutcomeUnconfirmed
+        )
+    }
+}
+
+/// How a payment ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Machine-readable reason.
+    pub reason: Reason,
+    /// Nets' text or our explanation; no personal data.
+    pub detail: String,
+}
+
+/// The state of one payment as the machine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// Current state.
+    pub state: State,
+    /// A cancel was sent to the terminal, and by whom.
+    pub cancel_requested: Option<CancelBy>,
+    /// How it ended.
+    pub outcome: Option<Outcome>,
+    /// Card data of an approval.
+    pub card: Option<Card>,
+    /// Card data of an approval that arrived after the gateway gave up.
+    pub late_approval: Option<Card>,
+    /// The purchase call's answer was lost; the outcome is found by polling and lookup.
+    pub detached: bool,
+    /// Bumped by every state change others can see.
+    pub version: i64,
+}
+
+impl Payment {
+    /// A payment that just started.
+    pub fn waiting() -> Payment {
+        Payment {
+            state: State::Waiting,
+            cancel_requested: None,
+            outcome: None,
+            card: None,
+            late_approval: None,
+            detached: false,
+            version: 1,
+        }
+    }
+}
+
+/// What happened, or what someone asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Nets reported on the transaction (purchase answer or lookup).
+    Observe(TerminalOutcome),
+    /// Someone asks the terminal to cancel.
+    RequestCancel(CancelBy),
+    /// The timeout plus grace passed without an outcome.
+    GiveUp,
+}
+
+/// What the machine decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A cancel is sent to the terminal.
+    CancelRequested(CancelBy),
+    /// The payment ended.
+    Ended {
+        /// Final state.
+        state: State,
+        /// Why.
+        outcome: Outcome,
+        /// Card data (approvals).
+        card: Option<Card>,
+    },
+    /// The terminal approved after the payment had timed out.
+    ApprovedAfterTimeout(Card),
+    /// The answer was lost; track by polling (internal: no version bump, no bus event).
+    Detached(String),
+}
+
+impl Event {
+    /// True for changes others see (version bump, bus event, watchers).
+    pub fn is_visible(&self) -> bool {
+        !matches!(self, Event::Detached(_))
+    }
+}
+
+/// A request the machine refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecideError {
+    /// The payment already ended.
+    #[error("payment already ended as {}", .0.as_str())]
+    Finished(State),
+}
+
+/// Decides what `command` means for `payment`.
+pub fn decide(payment: &Payment, command: Command) -> Result<Vec<Event>, DecideError> {
+    let waiting = payment.state == State::Waiting;
+    Ok(match command {
+        Command::Observe(outcome) if waiting => observe_waiting(payment, outcome),
+        Command::Observe(TerminalOutcome::Approved(card))
+            if payment.state == State::TimedOut && payment.late_approval.is_none() =>
+        {
+            vec![Event::ApprovedAfterTimeout(card)]
+        }
+        Command::Observe(_) => vec![],
+        Command::RequestCancel(_) if waiting && payment.cancel_requested.is_some() => vec![],
+        Command::RequestCancel(by) if waiting => vec![Event::CancelRequested(by)],
+        Command::RequestCancel(CancelBy::Timeout) => vec![],
+        Command::RequestCancel(CancelBy::Operator) => return Err(DecideError::Finished(payment.state)),
+        Command::GiveUp if waiting => vec![ended(
+            State::TimedOut,
+            Reason::OutcomeUnconfirmed,
+            "no answer from the terminal within the timeout and grace period",
+            None,
+        )],
+        Command::GiveUp => vec![],
+    })
+}
+
+fn observe_waiting(payment: &Payment, outcome: TerminalOutcome) -> Vec<Event> {
+    let by_us = |detail: &str| match payment.cancel_requested {
+        Some(CancelBy::Timeout) => ended(State::TimedOut, Reason::PaymentTimedOut, detail, None),
+        _ => ended(State::Cancelled, Reason::CancelledByGateway, detail, None),
+    };
+    let event = match outcome {
+        TerminalOutcome::Approved(card) => ended(State::Approved, Reason::Approved, "", Some(card)),
+        TerminalOutcome::Declined(d) => ended(State::Declined, Reason::Declined, &d, None),
+        TerminalOutcome::CancelledByCustomer => {
+            ended(State::Cancelled, Reason::CancelledAtTerminal, "cancelled by the customer on the terminal", None)
+        }
+        TerminalOutcome::CancelledByOperator => by_us("cancelled on the terminal by the gateway"),
+        TerminalOutcome::Aborted if payment.cancel_requested.is_some() => by_us("aborted on the terminal"),
+        TerminalOutcome::Aborted => ended(State::Failed, Reason::Aborted, "the transaction was aborted", None),
+        TerminalOutcome::TerminalTimeout => {
+            ended(State::TimedOut, Reason::TerminalTimedOut, "the terminal's own timeout ended it", None)
+        }
+        TerminalOutcome::Refused(r, d) => {
+            let reason = match r {
+                Refusal::Busy => Reason::TerminalBusy,
+                Refusal::NotConnected => Reason::TerminalNotConnected,
+                Refusal::UnknownTerminal => Reason::TerminalUnknownAtNets,
+                Refusal::Rejected => Reason::RejectedByNets,
+            };
+            ended(State::Failed, reason, &d, None)
+        }
+        TerminalOutcome::Unknown(_) if payment.detached => return vec![],
+        TerminalOutcome::Unknown(d) => Event::Detached(d),
+    };
+    vec![event]
+}
+
+fn ended(state: State, reason: Reason, detail: &str, card: Option<Card>) -> Event {
+    Event::Ended { state, outcome: Outcome { reason, detail: detail.to_owned() }, card }
+}
+
+/// Folds one event into the payment.
+pub fn apply(mut payment: Payment, event: &Event) -> Payment {
+    if event.is_visible() {
+        payment.version += 1;
+    }
+    match event {
+        Event::CancelRequested(by) => payment.cancel_requested = Some(*by),
+        Event::Ended { state, outcome, card } => {
+            payment.state = *state;
+            payment.outcome = Some(outcome.clone());
+            payment.card = card.clone();
+        }
+        Event::ApprovedAfterTimeout(card) => payment.late_approval = Some(card.clone()),
+        Event::Detached(_) => payment.detached = true,
+    }
+    payment
+}
+
+#[cfg(test)]
+#[path = "payment_tests.rs"]
+mod tests;

@@ -1,0 +1,6 @@
+//! Postgres access, one file per table: credentials (sealed), terminals and workstations,
+//! payments.
+
+pub mod credentials;
+pub mod payments;
+pub mod terminals;

@@ -1,0 +1,327 @@
+//! The `payments` table. The partial unique index `payments_one_waiting_per_terminal` is what
+//! keeps one payment in progress per terminal across replicas (TG-30); the unique
+//! `payments_request_unique` makes starts idempotent (TG-31). Leases (`owner`, `lease_until`)
+//! say which instance tracks a waiting payment; an expired lease means its tracker died.
+
+use chrono::{DateTime, Utc};
+use kit::{Currency, Money, OrderId};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use crate::domain::payment::{CancelBy, Card, Outcome, Payment, Reason, State};
+use crate::domain::{TenantId, TerminalId};
+
+/// The partial unique index of TG-30.
+pub const ONE_WAITING: &str = "payments_one_waiting_per_terminal";
+/// The unique request id of TG-31.
+pub const REQUEST_UNIQUE: &str = "payments_request_unique";
+
+/// How the card was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// On a terminal.
+    Terminal,
+    /// Recorded by hand (TG-05).
+    Manual,
+}
+
+/// A stored payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    /// Payment id; its simple form is the `orderId` sent to Nets.
+    pub id: Uuid,
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Caller's request id.
+    pub request_id: String,
+    /// Order.
+    pub order_id: OrderId,
+    /// Amount.
+    pub amount: Money,
+    /// Terminal (terminal payments).
+    pub terminal_id: Option<TerminalId>,
+    /// Workstation.
+    pub workstation_id: Option<String>,
+    /// Method.
+    pub method: Method,
+    /// The state machine's view.
+    pub machine: Payment,
+    /// When the gateway cancels it on the terminal.
+    pub deadline: Option<DateTime<Utc>>,
+    /// Tracking instance.
+    pub owner: Option<String>,
+    /// Until when its lease runs.
+    pub lease_until: Option<DateTime<Utc>>,
+    /// Start.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PaymentRecord {
+    /// The reference sent to Nets as `orderId` (unique per payment, so a lookup that echoes
+    /// it is unambiguous).
+    pub fn nets_ref(&self) -> String {
+        self.id.simple().to_string()
+    }
+}
+
+const COLUMNS: &str = "id, tenant_id, request_id, order_id, amount_minor, currency, terminal_id, workstation_id, method, \
+    state, outcome_reason, outcome_detail, cancel_requested, card, late_approval, version, deadline, owner, lease_until, \
+    detached, created_at, updated_at";
+
+fn decode<E: std::error::Error + Send + Sync + 'static>(e: E) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(e))
+}
+
+fn bad(what: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("invalid stored {what}").into())
+}
+
+fn row(r: &PgRow) -> Result<PaymentRecord, sqlx::Error> {
+    let currency = Currency::parse(r.try_get::<&str, _>("currency")?).map_err(decode)?;
+    let state = State::parse(r.try_get::<&str, _>("state")?).ok_or_else(|| bad("state"))?;
+    let outcome = match r.try_get::<Option<String>, _>("outcome_reason")? {
+        Some(reason) => Some(Outcome {
+            reason: Reason::parse(&reason).ok_or_else(|| bad("outcome"))?,
+            detail: r.try_get::<Option<String>, _>("outcome_detail")?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let card = |col: &str| -> Result<Option<Card>, sqlx::Error> {
+        Ok(r.try_get::<Option<sqlx::types::Json<Card>>, _>(col)?.map(|j| j.0))
+    };
+    let method = match r.try_get::<&str, _>("method")? {
+        "manual" => Method::Manual,
+        _ => Method::Terminal,
+    };
+    Ok(PaymentRecord {
+        id: r.try_get("id")?,
+        tenant_id: TenantId::parse(r.try_get::<String, _>("tenant_id")?).map_err(decode)?,
+        request_id: r.try_get("request_id")?,
+        order_id: OrderId::parse(r.try_get::<String, _>("order_id")?).map_err(decode)?,
+        amount: Money::new(r.try_get("amount_minor")?, currency),
+        terminal_id: r
+            .try_get::<Option<String>, _>("terminal_id")?
+            .map(TerminalId::parse)
+            .transpose()
+            .map_err(decode)?,
+        workstation_id: r.try_get("workstation_id")?,
+        method,
+        machine: Payment {
+            state,
+            cancel_requested: r.try_get::<Option<&str>, _>("cancel_requested")?.and_then(CancelBy::parse),
+            outcome,
+            card: card("card")?,
+            late_approval: card("late_approval")?,
+            detached: r.try_get("detached")?,
+            version: r.try_get("version")?,
+        },
+        deadline: r.try_get("deadline")?,
+        owner: r.try_get("owner")?,
+        lease_until: r.try_get("lease_until")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// Inserts a new payment. Violations: [`ONE_WAITING`] (terminal busy), [`REQUEST_UNIQUE`].
+pub async fn insert(conn: &mut PgConnection, p: &PaymentRecord) -> Result<(), sqlx::Error> {
+    let m = &p.machine;
+    sqlx::query(
+        "INSERT INTO payments (id, tenant_id, request_id, order_id, amount_minor, currency, terminal_id, workstation_id, \
+         method, state, outcome_reason, outcome_detail, card, version, deadline, owner, lease_until, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+    )
+    .bind(p.id)
+    .bind(p.tenant_id.as_str())
+    .bind(&p.request_id)
+    .bind(p.order_id.as_str())
+    .bind(p.amount.minor())
+    .bind(p.amount.currency().as_str())
+    .bind(p.terminal_id.as_deref())
+    .bind(&p.workstation_id)
+    .bind(match p.method {
+        Method::Terminal => "terminal",
+        Method::Manual => "manual",
+    })
+    .bind(m.state.as_str())
+    .bind(m.outcome.as_ref().map(|o| o.reason.as_str()))
+    .bind(m.outcome.as_ref().map(|o| o.detail.as_str()))
+    .bind(m.card.clone().map(sqlx::types::Json))
+    .bind(m.version)
+    .bind(p.deadline)
+    .bind(&p.owner)
+    .bind(p.lease_until)
+    .bind(p.created_at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Writes the machine's fields back (inside the transaction that locked the row).
+pub async fn save(conn: &mut PgConnection, id: Uuid, m: &Payment, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE payments SET state = $2, outcome_reason = $3, outcome_detail = $4, cancel_requested = $5, card = $6, \
+         late_approval = $7, version = $8, detached = $9, updated_at = $10, \
+         owner = CASE WHEN $2 = 'waiting' THEN owner END, lease_until = CASE WHEN $2 = 'waiting' THEN lease_until END \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(m.state.as_str())
+    .bind(m.outcome.as_ref().map(|o| o.reason.as_str()))
+    .bind(m.outcome.as_ref().map(|o| o.detail.as_str()))
+    .bind(m.cancel_requested.map(CancelBy::as_str))
+    .bind(m.card.clone().map(sqlx::types::Json))
+    .bind(m.late_approval.clone().map(sqlx::types::Json))
+    .bind(m.version)
+    .bind(m.detached)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// One payment of a tenant.
+pub async fn get(pool: &PgPool, tenant: &TenantId, id: Uuid) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let r = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1 AND tenant_id = $2"))
+        .bind(id)
+        .bind(tenant.as_str())
+        .fetch_optional(pool)
+        .await?;
+    r.as_ref().map(row).transpose()
+}
+
+/// One payment by id alone (workers that have no tenant at hand).
+pub async fn by_id(pool: &PgPool, id: Uuid) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let r = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1")).bind(id).fetch_optional(pool).await?;
+    r.as_ref().map(row).transpose()
+}
+
+/// One payment, locked for the rest of the transaction (every transition goes through here,
+/// so concurrent observers of one payment are serialised).
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let r = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1 FOR UPDATE"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    r.as_ref().map(row).transpose()
+}
+
+/// The payment a request id started.
+pub async fn by_request(
+    pool: &PgPool,
+    tenant: &TenantId,
+    request_id: &str,
+) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let r = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE tenant_id = $1 AND request_id = $2"))
+        .bind(tenant.as_str())
+        .bind(request_id)
+        .fetch_optional(pool)
+        .await?;
+    r.as_ref().map(row).transpose()
+}
+
+/// The payment waiting on a terminal, if any.
+pub async fn waiting_on(pool: &PgPool, tenant: &str, terminal: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM payments WHERE tenant_id = $1 AND terminal_id = $2 AND state = 'waiting'")
+        .bind(tenant)
+        .bind(terminal)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Every payment of an order, oldest first.
+pub async fn of_order(pool: &PgPool, tenant: &TenantId, order: &OrderId) -> Result<Vec<PaymentRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM payments WHERE tenant_id = $1 AND order_id = $2 ORDER BY created_at, id"
+    ))
+    .bind(tenant.as_str())
+    .bind(order.as_str())
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(row).collect()
+}
+
+/// Waiting payments that need the supervisor: past their deadline, with an expired lease, or
+/// detached and tracked by `owner`.
+pub async fn due(
+    pool: &PgPool,
+    owner: &str,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<PaymentRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM payments WHERE state = 'waiting' AND method = 'terminal' \
+         AND (deadline <= $2 OR lease_until IS NULL OR lease_until < $2 OR (owner = $1 AND detached)) \
+         ORDER BY deadline LIMIT $3"
+    ))
+    .bind(owner)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(row).collect()
+}
+
+/// Takes over a waiting payment whose lease expired (or that `owner` holds already).
+pub async fn claim(
+    pool: &PgPool,
+    id: Uuid,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE payments SET owner = $2, lease_until = $4 WHERE id = $1 AND state = 'waiting' \
+         AND (owner = $2 OR owner IS NULL OR lease_until IS NULL OR lease_until < $3)",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(now)
+    .bind(until)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Extends every lease `owner` holds (one statement per renewal round, however many payments).
+pub async fn renew_leases(pool: &PgPool, owner: &str, until: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("UPDATE payments SET lease_until = $2 WHERE owner = $1 AND state = 'waiting'")
+        .bind(owner)
+        .bind(until)
+        .execute(pool)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// Gives up every lease `owner` holds (graceful shutdown), so another replica takes over at
+/// once instead of after the lease runs out.
+pub async fn release_leases(pool: &PgPool, owner: &str) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("UPDATE payments SET owner = NULL, lease_until = NULL WHERE owner = $1 AND state = 'waiting'")
+        .bind(owner)
+        .execute(pool)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// True when another payment of the tenant carries this acquirer reference.
+pub async fn reference_booked_elsewhere(
+    pool: &PgPool,
+    tenant: &TenantId,
+    id: Uuid,
+    reference: &str,
+) -> Result<bool, sqlx::Error> {
+    if reference.is_empty() {
+        return Ok(false);
+    }
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM payments WHERE tenant_id = $1 AND id <> $2 AND card ->> 'acquirer_reference' = $3)",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .bind(reference)
+    .fetch_one(pool)
+    .await
+}

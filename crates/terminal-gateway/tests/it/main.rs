@@ -1,0 +1,11 @@
+//! Integration tests of the terminal gateway against the in-process Nets sandbox over real
+//! sockets, with real Postgres and NATS. Time is moved with the ManualClock (gateway) and the
+//! sandbox clock; background work is driven with `supervise()` and `drain()`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+
+mod faults;
+mod helpers;
+mod payments;
+mod recovery;
+mod terminals;
