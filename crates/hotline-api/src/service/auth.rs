@@ -1,0 +1,300 @@
+//! Agents, logins and tokens (HL-01 … HL-03): argon2id password hashes (slow, salted, run off
+//! the async threads), sessions that expire, one generic error for every wrong credential,
+//! the login throttle per user name and per client, the step-up check before a code is
+//! generated, and the fixed service tokens of other payops services.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use kit::clock::SharedClock;
+use kit::grpc::auth::constant_time_eq;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use crate::config::SecurityConfig;
+use crate::domain::agent::{Actor, Role, Username, check_new_password};
+use crate::domain::throttle::{Verdict, decide};
+use crate::error::{Error, Result};
+use crate::store::{agents, sessions};
+
+/// How a caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// The page (cookie + CSRF token).
+    Web,
+    /// A bearer token from Login.
+    Api,
+    /// A fixed service token.
+    Service,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Who.
+    pub actor: Actor,
+    /// How.
+    pub kind: SessionKind,
+    /// The CSRF token of a web session.
+    pub csrf_token: Option<String>,
+    /// SHA-256 of the token (not for service tokens).
+    pub token_hash: Option<Vec<u8>>,
+}
+
+/// A fresh login.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// The bearer / cookie token (shown once).
+    pub token: SecretString,
+    /// CSRF token (web sessions).
+    pub csrf_token: String,
+    /// End of the session.
+    pub expires_at: DateTime<Utc>,
+    /// The agent.
+    pub actor: Actor,
+}
+
+/// Logins, sessions and tokens.
+pub struct Auth {
+    pool: PgPool,
+    clock: SharedClock,
+    config: SecurityConfig,
+    /// Service token → service name.
+    service_tokens: HashMap<String, String>,
+    /// A hash of a random password, verified for unknown user names so their timing matches.
+    dummy_hash: Arc<OnceLock<String>>,
+}
+
+impl Auth {
+    /// Auth on `pool`; `service_tokens` as `name:token,…`.
+    pub fn new(
+        pool: PgPool,
+        clock: SharedClock,
+        config: SecurityConfig,
+        service_tokens: Option<&SecretString>,
+    ) -> std::result::Result<Self, kit::config::ConfigError> {
+        let mut tokens = HashMap::new();
+        if let Some(s) = service_tokens {
+            for pair in s.expose_secret().split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let (name, token) = pair.split_once(':').ok_or_else(|| {
+                    kit::config::ConfigError::new("SERVICE_TOKENS", "expected name:token pairs separated by commas")
+                })?;
+                if name.is_empty() || token.len() < 16 {
+                    return Err(kit::config::ConfigError::new(
+                        "SERVICE_TOKENS",
+                        "every token needs a name and at least 16 characters",
+                    ));
+                }
+                tokens.insert(token.to_owned(), name.to_owned());
+            }
+        }
+        Ok(Auth { pool, clock, config, service_tokens: tokens, dummy_hash: Arc::new(OnceLock::new()) })
+    }
+
+    /// The throttle window.
+    pub fn failure_window(&self) -> Duration {
+        self.config.failure_window
+    }
+
+    /// Whether session cookies are always `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.config.secure_cookies
+    }
+
+    /// Checks the credentials (HL-03): throttled keys are refused before any check; a wrong
+    /// user name and a wrong password get the same error and take the same time.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<&str>,
+        kind: SessionKind,
+    ) -> Result<Login> {
+        let name = username.trim().to_ascii_lowercase();
+        let mut keys = vec![format!("user:{name}")];
+        if let Some(c) = client {
+            keys.push(format!("client:{c}"));
+        }
+        self.check_throttle(&keys).await?;
+        let row = match Username::parse(&name) {
+            Ok(u) => agents::by_username(&self.pool, u.as_str()).await?,
+            Err(_) => None,
+        };
+        let (ok, row) = match row {
+            Some(r) if r.active => (verify(r.password_hash.clone(), password.to_owned()).await, Some(r)),
+            _ => {
+                let dummy = self.dummy_hash().await;
+                let _ = verify(dummy, password.to_owned()).await;
+                (false, None)
+            }
+        };
+        let Some(row) = row.filter(|_| ok) else {
+            sessions::add_failures(&self.pool, &keys, self.clock.now()).await?;
+            tracing::info!(user = %name, "login refused");
+            return Err(Error::BadCredentials);
+        };
+        sessions::clear_failures(&self.pool, &keys[0]).await?;
+        let actor = Actor {
+            name: row.username.clone(),
+            display_name: row.display_name.clone(),
+            role: row.role(),
+            agent_id: Some(row.id),
+        };
+        let token = random_token();
+        let csrf_token = random_token();
+        let now = self.clock.now();
+        let expires_at =
+            now + chrono::Duration::from_std(self.config.session_ttl).unwrap_or(chrono::Duration::hours(10));
+        let kind_name = if kind == SessionKind::Web { "web" } else { "api" };
+        sessions::insert(&self.pool, &hash_token(&token), row.id, kind_name, &csrf_token, now, expires_at).await?;
+        tracing::info!(user = %actor.name, role = actor.role.as_str(), "logged in");
+        Ok(Login { token: SecretString::from(token), csrf_token, expires_at, actor })
+    }
+
+    /// The caller behind `token`: a service token or a live session.
+    pub async fn authenticate(&self, token: &str) -> Result<Session> {
+        if token.is_empty() {
+            return Err(Error::Unauthenticated);
+        }
+        if let Some(name) =
+            self.service_tokens.iter().find(|(t, _)| constant_time_eq(t.as_bytes(), token.as_bytes())).map(|(_, n)| n)
+        {
+            let actor = Actor { name: name.clone(), display_name: name.clone(), role: Role::Service, agent_id: None };
+            return Ok(Session { actor, kind: SessionKind::Service, csrf_token: None, token_hash: None });
+        }
+        let hash = hash_token(token);
+        let row = sessions::find(&self.pool, &hash, self.clock.now()).await?.ok_or(Error::Unauthenticated)?;
+        let actor = Actor {
+            name: row.username,
+            display_name: row.display_name,
+            role: Role::parse(&row.role).unwrap_or(Role::Standard),
+            agent_id: Some(row.agent_id),
+        };
+        let kind = if row.kind == "web" { SessionKind::Web } else { SessionKind::Api };
+        Ok(Session { actor, kind, csrf_token: Some(row.csrf_token), token_hash: Some(hash) })
+    }
+
+    /// Ends the session.
+    pub async fn logout(&self, session: &Session) -> Result<()> {
+        if let Some(h) = &session.token_hash {
+            sessions::delete(&self.pool, h).await?;
+        }
+        Ok(())
+    }
+
+    /// The step-up check (HL-02): the agent's own password again, throttled like a login.
+    pub async fn step_up(&self, actor: &Actor, password: &str) -> Result<()> {
+        let keys = vec![format!("user:{}", actor.name)];
+        self.check_throttle(&keys).await?;
+        let Some(id) = actor.agent_id else { return Err(Error::StepUpFailed) };
+        let row = agents::by_id(&self.pool, id).await?.filter(|r| r.active).ok_or(Error::StepUpFailed)?;
+        if verify(row.password_hash, password.to_owned()).await {
+            return Ok(());
+        }
+        sessions::add_failures(&self.pool, &keys, self.clock.now()).await?;
+        Err(Error::StepUpFailed)
+    }
+
+    /// Creates an agent; the password must be long enough.
+    pub async fn create_agent(&self, username: &str, display_name: &str, role: Role, password: &str) -> Result<Actor> {
+        let mut v = kit::grpc::status::Violations::new();
+        let name = v.check("username", Username::parse(username));
+        let display = display_name.trim();
+        if display.is_empty() || display.chars().count() > 100 {
+            v.add("display_name", "1 to 100 characters");
+        }
+        if role == Role::Service {
+            v.add("role", "must be standard or admin");
+        }
+        v.check("password", check_new_password(password));
+        let Some(name) = name.filter(|_| v.is_empty()) else { return Err(Error::Invalid(v)) };
+        let hash = self.hash(password).await?;
+        let id = agents::insert(&self.pool, name.as_str(), display, role, &hash, self.clock.now())
+            .await?
+            .ok_or(Error::AgentExists)?;
+        tracing::info!(user = %name, role = role.as_str(), "agent created");
+        Ok(Actor { name: name.as_str().to_owned(), display_name: display.to_owned(), role, agent_id: Some(id) })
+    }
+
+    /// Creates the first admin when there is no agent yet; true when it did.
+    pub async fn bootstrap_admin(&self, username: &str, password: &SecretString) -> Result<bool> {
+        if agents::count(&self.pool).await? > 0 {
+            return Ok(false);
+        }
+        match self.create_agent(username, username, Role::Admin, password.expose_secret()).await {
+            Ok(_) => Ok(true),
+            Err(Error::AgentExists) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn check_throttle(&self, keys: &[String]) -> Result<()> {
+        let now = self.clock.now();
+        let window = chrono::Duration::from_std(self.config.failure_window).unwrap_or(chrono::Duration::minutes(15));
+        for key in keys {
+            let failures = sessions::failures(&self.pool, key, now - window).await?;
+            if let Verdict::Locked { retry_after_secs } =
+                decide(&failures, now, self.config.max_failures, self.config.failure_window)
+            {
+                tracing::warn!(key = %key.split(':').next().unwrap_or(""), retry_after_secs, "login throttled");
+                return Err(Error::Throttled { retry_after_secs });
+            }
+        }
+        Ok(())
+    }
+
+    /// A new argon2id hash with the configured cost.
+    pub async fn hash(&self, password: &str) -> Result<String> {
+        let (m, t) = (self.config.hash_memory_kib, self.config.hash_iterations);
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let params = Params::new(m, t, 1, None).map_err(|e| Error::Internal(format!("argon2 params: {e}")))?;
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| Error::Internal(format!("argon2: {e}")))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("hashing task: {e}")))?
+    }
+
+    async fn dummy_hash(&self) -> String {
+        if let Some(h) = self.dummy_hash.get() {
+            return h.clone();
+        }
+        let h = self.hash(&random_token()).await.unwrap_or_default();
+        self.dummy_hash.get_or_init(|| h).clone()
+    }
+}
+
+/// Verifies `password` against a PHC string off the async threads.
+async fn verify(hash: String, password: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// 256 random bits, URL-safe.
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// SHA-256 of a token: what the database keeps.
+pub fn hash_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}

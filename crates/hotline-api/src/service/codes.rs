@@ -1,0 +1,313 @@
+//! Code generation (HL-02, HL-13) and opening tickets: the two partner calls that change
+//! something, both through the journal.
+//!
+//! A generation's idempotency key is the expired code it replaces
+//! (`code:<transaction>:<issued_at of the expired code>`), sent to PGW as `Idempotency-Key`:
+//! a retry, a double click or a second admin replacing the same expired code gets the same
+//! new code, never a second one. The generation is recorded (row, audit entry and
+//! `code_generated` event in one transaction) once, whoever settles it: the call itself, a
+//! retry that probes PGW, or [`Hotline::settle_generations`] after the resolver found out.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use kit::bus::NewEvent;
+use kit::id::OrderId;
+use kit::journal::{CallError, Entry, Operation, Outcome, Probe, Prober};
+use proto::payops::hotline::v1::CodeGenerated;
+
+use super::Hotline;
+use super::audit::entry;
+use crate::domain::agent::{Actor, Permission};
+use crate::domain::payment::{CodeState, Generation, PaymentStatus};
+use crate::domain::ticket::TicketDraft;
+use crate::error::{Error, Result};
+use crate::pgw::{PgwClient, PgwError};
+use crate::store::audit::NewEntry;
+use crate::store::{generations, tickets};
+use crate::ticketing::{CreateTicket, OpenedTicket};
+
+/// Journal operation name of a code generation.
+pub const GENERATE: &str = "pgw.generate_code";
+/// Event type of a generated code.
+pub const CODE_GENERATED: &str = "code_generated";
+
+/// One code generation in PGW PROD.
+pub struct GenerateCode<'a> {
+    /// PGW.
+    pub pgw: &'a PgwClient,
+    /// Transaction number.
+    pub transaction_id: i64,
+    /// Idempotency key.
+    pub key: String,
+    /// The admin.
+    pub requested_by: String,
+}
+
+impl Operation for GenerateCode<'_> {
+    type Output = Generation;
+
+    fn name(&self) -> &'static str {
+        GENERATE
+    }
+
+    fn key(&self) -> String {
+        self.key.clone()
+    }
+
+    fn scope(&self) -> String {
+        self.transaction_id.to_string()
+    }
+
+    fn request(&self) -> serde_json::Value {
+        serde_json::json!({ "transaction_id": self.transaction_id, "requested_by": self.requested_by })
+    }
+
+    async fn execute(&self) -> std::result::Result<Generation, CallError> {
+        self.pgw.generate(self.transaction_id, &self.key, &self.requested_by).await
+    }
+
+    async fn probe(&self) -> std::result::Result<Probe<Generation>, CallError> {
+        probe_generation(self.pgw, self.transaction_id, &self.key, &self.requested_by).await
+    }
+}
+
+/// PGW replays a recorded generation for the same `Idempotency-Key` (200) and creates it when
+/// it has none, so asking again with the key is the probe and can never make a second code.
+async fn probe_generation(
+    pgw: &PgwClient,
+    tx: i64,
+    key: &str,
+    requested_by: &str,
+) -> std::result::Result<Probe<Generation>, CallError> {
+    match pgw.generate(tx, key, requested_by).await {
+        Ok(g) => Ok(Probe::Done(g)),
+        Err(CallError::Rejected(r)) => Ok(Probe::Failed(r)),
+        Err(e) => Err(e),
+    }
+}
+
+/// The resolver's prober for generations.
+pub struct GenerationProber {
+    /// PGW.
+    pub pgw: PgwClient,
+}
+
+impl Prober for GenerationProber {
+    fn probe<'a>(&'a self, e: &'a Entry) -> BoxFuture<'a, std::result::Result<Probe<serde_json::Value>, CallError>> {
+        Box::pin(async move {
+            let tx =
+                e.request["transaction_id"].as_i64().ok_or_else(|| CallError::Rejected("no transaction_id".into()))?;
+            let by = e.request["requested_by"].as_str().unwrap_or("hotline");
+            Ok(match probe_generation(&self.pgw, tx, &e.key, by).await? {
+                Probe::Done(g) => Probe::Done(serde_json::to_value(g).map_err(|x| CallError::Unknown(x.to_string()))?),
+                Probe::NotDone => Probe::NotDone,
+                Probe::Failed(r) => Probe::Failed(r),
+            })
+        })
+    }
+}
+
+/// A settled generation to record.
+struct Settled {
+    key: String,
+    generation: Generation,
+    by: String,
+}
+
+impl Hotline {
+    /// "Neuen Code generieren" (HL-13): admins only, after the admin's password again
+    /// (HL-02); only for a completed payment whose current code expired.
+    pub async fn generate_code(
+        &self,
+        actor: &Actor,
+        transaction_id: i64,
+        password: &str,
+    ) -> Result<(Generation, bool)> {
+        self.require(actor, Permission::GenerateCode).await?;
+        let target = format!("transaction:{transaction_id}");
+        if let Err(e) = self.auth.step_up(actor, password).await {
+            let mut a = entry(actor, "code_generation", target, "refused");
+            a.details.insert("reason".into(), "step_up".into());
+            self.audit(a).await?;
+            return Err(e);
+        }
+        if transaction_id <= 0 {
+            return Err(Error::field("transaction_id", "expected a PGW transaction number"));
+        }
+        // Settle an earlier generation of this payment whose answer was lost, before looking.
+        for e in self.journal.of_scope(&transaction_id.to_string()).await? {
+            if e.operation == GENERATE && matches!(e.status.as_str(), "pending" | "unknown") {
+                let by = e.request["requested_by"].as_str().unwrap_or(&actor.name).to_owned();
+                self.run_generation(transaction_id, e.key, by).await?;
+            }
+        }
+        let payment = match self.pgw.transaction(transaction_id).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return Err(Error::NotFound("transaction")),
+            Err(PgwError::Unavailable(d)) => return Err(Error::partner("PGW", d)),
+            Err(PgwError::Refused { status, code, .. }) => {
+                return Err(Error::partner("PGW", format!("refused {status} {code}")));
+            }
+        };
+        let code = match (&payment.status, &payment.code) {
+            (PaymentStatus::Completed, Some(c)) => c,
+            _ => {
+                return Err(Error::Precondition {
+                    reason: "TRANSACTION_NOT_COMPLETED",
+                    message: "Die Zahlung wurde nicht abgeschlossen; es gibt keinen Code zu ersetzen.".into(),
+                });
+            }
+        };
+        if code.state == CodeState::Valid {
+            return Err(Error::Precondition {
+                reason: "CODE_STILL_VALID",
+                message: format!(
+                    "Der aktuelle Code ist noch gültig bis {}.",
+                    crate::domain::b2c::local_minute(code.valid_until, self.settings.timezone)
+                ),
+            });
+        }
+        let key = format!("code:{transaction_id}:{}", code.issued_at.timestamp());
+        self.run_generation(transaction_id, key, actor.name.clone()).await
+    }
+
+    /// Performs (or probes) one generation and records it once settled.
+    async fn run_generation(&self, tx: i64, key: String, by: String) -> Result<(Generation, bool)> {
+        let op = GenerateCode { pgw: &self.pgw, transaction_id: tx, key: key.clone(), requested_by: by.clone() };
+        match self.journal.perform(&op).await? {
+            Outcome::Succeeded { output, replayed } => {
+                let fresh = self.record_generation(Settled { key, generation: output.clone(), by }).await?;
+                Ok((output, replayed || !fresh))
+            }
+            Outcome::Failed(reason) => {
+                tracing::warn!(transaction = tx, reason = %reason, "PGW refused the code generation");
+                Err(match reason.split(':').nth(1) {
+                    Some("prod_only") => Error::Precondition {
+                        reason: "PROD_ONLY",
+                        message: "Codes können nur im PGW PROD generiert werden.".into(),
+                    },
+                    Some("transaction_not_completed") => Error::Precondition {
+                        reason: "TRANSACTION_NOT_COMPLETED",
+                        message: "Die Zahlung wurde nicht abgeschlossen.".into(),
+                    },
+                    Some("transaction_not_found") => Error::NotFound("transaction"),
+                    _ => Error::partner("PGW", format!("code generation refused: {reason}")),
+                })
+            }
+            Outcome::Unknown(reason) => Err(Error::OutcomeUnknown(reason)),
+        }
+    }
+
+    /// Writes the generation row, its audit entry and its event in one transaction, once.
+    async fn record_generation(&self, s: Settled) -> Result<bool> {
+        let g = &s.generation;
+        let order_id = OrderId::parse(g.transaction_id.to_string()).map_err(|e| Error::Internal(e.to_string()))?;
+        let event = NewEvent::new(
+            order_id,
+            CODE_GENERATED,
+            &CodeGenerated {
+                transaction_id: g.transaction_id,
+                generation_id: g.generation_id,
+                device_b_code: g.device_b_code.clone(),
+                amount: Some(g.amount.into()),
+                valid_until: Some(kit::bus::event::timestamp(g.valid_until)),
+                generated_by: s.by.clone(),
+            },
+            format!("Neuer Code generiert (Gerät {}, {}) durch {}", g.device_b_code, g.amount, s.by),
+        )?;
+        let mut tx = self.pool.begin().await?;
+        let fresh = generations::insert(&mut tx, &s.key, g, &s.by, self.clock.now()).await?;
+        if fresh {
+            let a = NewEntry {
+                actor: s.by.clone(),
+                role: "admin",
+                action: "code_generated",
+                target: format!("transaction:{}", g.transaction_id),
+                outcome: "ok",
+                details: BTreeMap::from([
+                    ("device".to_owned(), g.device_b_code.clone()),
+                    ("device_internal_id".to_owned(), g.device_internal_id.clone()),
+                    ("amount".to_owned(), g.amount.to_string()),
+                    ("generation_id".to_owned(), g.generation_id.to_string()),
+                    ("valid_until".to_owned(), g.valid_until.to_rfc3339()),
+                ]),
+            };
+            self.audit_in(&mut tx, &a).await?;
+            self.outbox.add(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        if fresh {
+            metrics::counter!("payops_hotline_codes_generated_total").increment(1);
+            tracing::info!(transaction = g.transaction_id, device = %g.device_b_code, by = %s.by, "code generated");
+        }
+        Ok(fresh)
+    }
+
+    /// Records generations the resolver settled after their caller gave up; returns how many.
+    pub async fn settle_generations(&self) -> Result<usize> {
+        let rows: Vec<(String, serde_json::Value, Option<serde_json::Value>)> = sqlx::query_as(
+            "SELECT j.key, j.request, j.outcome FROM journal j WHERE j.operation = $1 AND j.status = 'succeeded' \
+             AND NOT EXISTS (SELECT 1 FROM code_generations c WHERE c.key = j.key) LIMIT 100",
+        )
+        .bind(GENERATE)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut n = 0;
+        for (key, request, outcome) in rows {
+            let Some(generation) = outcome.and_then(|o| serde_json::from_value::<Generation>(o).ok()) else { continue };
+            let by = request["requested_by"].as_str().unwrap_or("hotline").to_owned();
+            if self.record_generation(Settled { key, generation, by }).await? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Opens a ticket through the bridge (journal key `ticket:<request id>`) and records it
+    /// with its audit entry.
+    pub(crate) async fn open_ticket(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        draft: TicketDraft,
+        mut audit: NewEntry,
+    ) -> Result<OpenedTicket> {
+        let request_id = draft.request_id.clone();
+        let order_id = draft.order_id.clone();
+        let op = CreateTicket { client: &self.ticketing, draft };
+        match self.journal.perform(&op).await? {
+            Outcome::Succeeded { output, .. } => {
+                let mut tx = self.pool.begin().await?;
+                let row = tickets::TicketRow {
+                    request_id: &request_id,
+                    kind,
+                    order_id: &order_id,
+                    ticket_id: output.ticket_id,
+                    url: &output.url,
+                    actor: &actor.name,
+                };
+                let fresh = tickets::insert(&mut tx, &row, self.clock.now()).await?;
+                if fresh {
+                    audit.details.insert("ticket_id".into(), output.ticket_id.to_string());
+                    self.audit_in(&mut tx, &audit).await?;
+                    metrics::counter!("payops_hotline_tickets_total", "kind" => kind.to_owned()).increment(1);
+                }
+                tx.commit().await?;
+                Ok(output)
+            }
+            Outcome::Failed(reason) => {
+                audit.outcome = "failed";
+                self.audit(audit).await?;
+                Err(Error::Precondition { reason: "TICKET_REFUSED", message: format!("Ticket abgelehnt: {reason}") })
+            }
+            Outcome::Unknown(reason) => Err(Error::partner("TICKETING", reason)),
+        }
+    }
+}
+
+/// The resolver of this service: probes generations whose answer was lost.
+pub fn resolver(journal: kit::journal::Journal, pgw: PgwClient) -> kit::journal::Resolver {
+    kit::journal::Resolver::new(journal, "hotline-api").register(GENERATE, Arc::new(GenerationProber { pgw }))
+}

@@ -1,0 +1,40 @@
+//! The `code_generations` table: one row per journal key of a generation.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use crate::domain::payment::Generation;
+
+/// Records a generation; true when the row is new (so its event and audit entry are due).
+pub async fn insert(
+    conn: &mut PgConnection,
+    key: &str,
+    g: &Generation,
+    generated_by: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO code_generations (key, transaction_id, generation_id, device_b_code, device_internal_id, \
+         amount_minor, currency, valid_until, generated_at, generated_by, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(g.transaction_id)
+    .bind(g.generation_id)
+    .bind(&g.device_b_code)
+    .bind(&g.device_internal_id)
+    .bind(g.amount.minor())
+    .bind(g.amount.currency().as_str())
+    .bind(g.valid_until)
+    .bind(g.generated_at)
+    .bind(generated_by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Who recorded the generation of `key`, if it is recorded.
+pub async fn generated_by(conn: &mut PgConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT generated_by FROM code_generations WHERE key = $1").bind(key).fetch_optional(conn).await
+}

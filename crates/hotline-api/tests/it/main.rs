@@ -1,0 +1,16 @@
+//! Integration tests of hotline-api against real Postgres and NATS, the in-process sandbox
+//! (PGW, smallinvoice) and the ticketing contract, plus browser tests in headless Chromium.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+
+mod agents;
+mod b2b;
+mod b2c;
+// mod browser;
+mod generate;
+mod helpers;
+mod overview;
+mod security;
+mod ticketing_double;
+mod timeline;
+// mod webdriver;
