@@ -177,7 +177,8 @@ pub struct TelemetryConfig {
     pub log_filter: String,
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`: OTLP/gRPC endpoint; unset means no export.
     pub otlp_endpoint: Option<String>,
-    /// `OTEL_TRACES_SAMPLER_ARG`: head sampling ratio in per mille (0..=1000), default 1000.
+    /// `OTEL_TRACES_SAMPLE_PER_MILLE`: head sampling ratio in per mille (0..=1000), default 1000
+    /// (per mille, so no float crosses the configuration).
     pub sample_per_mille: u32,
 }
 

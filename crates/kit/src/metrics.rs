@@ -56,12 +56,46 @@ pub fn install() -> PrometheusHandle {
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &seconds)
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             match builder.install_recorder() {
-                Ok(handle) => handle,
+                Ok(handle) => {
+                    describe();
+                    handle
+                }
                 // Another recorder is installed (a test harness); render an empty local one.
                 Err(_) => PrometheusBuilder::new().build_recorder().handle(),
             }
         })
         .clone()
+}
+
+/// Describes every kit metric (the `# HELP` lines), once per process.
+pub fn describe() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+        describe_counter!(GRPC_STARTED, "gRPC calls started.");
+        describe_counter!(GRPC_HANDLED, "gRPC calls finished, by status code.");
+        describe_histogram!(GRPC_SECONDS, Unit::Seconds, "gRPC handling latency.");
+        describe_counter!(EXTERNAL_REQUESTS, "Calls to external systems, by outcome.");
+        describe_histogram!(EXTERNAL_SECONDS, Unit::Seconds, "Latency of calls to external systems.");
+        describe_counter!(CONSUMER_PROCESSED, "Events handled by a consumer, by outcome.");
+        describe_counter!(CONSUMER_REDELIVERED, "Redeliveries seen by a consumer.");
+        describe_counter!(CONSUMER_DEAD_LETTERED, "Events a consumer moved to its dead-letter list.");
+        describe_gauge!(CONSUMER_LAG, "Messages waiting for a consumer (JetStream num_pending).");
+        describe_histogram!(CONSUMER_SECONDS, Unit::Seconds, "Time to apply one event.");
+        describe_gauge!(OUTBOX_BACKLOG, "Outbox rows not yet published.");
+        describe_counter!(OUTBOX_PUBLISHED, "Outbox rows published to JetStream.");
+        describe_counter!(OUTBOX_FAILURES, "Outbox publish attempts that failed.");
+        describe_gauge!(JOURNAL_UNRESOLVED, "External operations whose outcome is not known yet.");
+        describe_counter!(JOURNAL_OPERATIONS, "External operations performed through the journal, by outcome.");
+        describe_gauge!(DEPENDENCY_UP, "Whether a dependency (database, bus) is usable: 1 up, 0 down.");
+        describe_gauge!(DB_POOL_CONNECTIONS, "Database pool connections, by state.");
+        describe_gauge!(BUILD_INFO, "Build information; the value is always 1.");
+    });
+}
+
+/// Publishes `payops_build_info{service, version} 1`.
+pub fn build_info(service: &str) {
+    metrics::gauge!(BUILD_INFO, "service" => service.to_owned(), "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
 /// Records one external call: its outcome and latency (OP-04 "per outgoing external call").

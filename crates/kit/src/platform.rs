@@ -82,6 +82,8 @@ impl Platform {
         retry("migrations", || db::migrate(&pool, &config.db.schema, migrations)).await?;
         let bus = Bus::connect(&config.bus).await?;
         retry("event stream", || bus.ensure_stream()).await?;
+        crate::metrics::install();
+        crate::metrics::build_info(&config.service);
         let readiness = Readiness::new(Some(pool.clone()), Some(bus.clone()));
         readiness.refresh().await;
         let admin = HttpServer::admin(config.admin_addr, readiness.clone(), axum::Router::new())
@@ -149,9 +151,17 @@ impl Platform {
         tracing::info!("shutting down: readiness off, draining");
         self.readiness.set_draining().await;
         grpc_token.cancel();
+        // In-flight calls get the grace period, then the server is dropped.
         let grpc_result = match early_exit {
             Some(r) => r,
-            None => server.await,
+            None => match tokio::time::timeout(self.config.shutdown_grace, &mut server).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::warn!(grace = ?self.config.shutdown_grace, "gRPC calls still running at the end of the grace period");
+                    server.abort();
+                    Ok(Ok(()))
+                }
+            },
         };
         let drained = self.shutdown.finish(self.config.shutdown_grace).await;
         if !drained {

@@ -68,8 +68,6 @@ const fn v(name: &'static str, labels: &'static [&'static str], histogram: bool,
 pub const KIT_NOT_EXERCISED_BY_ECHO: &[Vouched] = &[
     v("payops_external_requests_total", &["system", "operation", "outcome"], false, "kit::metrics::external_call"),
     v("payops_external_request_duration_seconds", &["system", "operation"], true, "kit::metrics::external_call"),
-    v("payops_consumer_redelivered_total", &["consumer"], false, "kit::bus::Consumer"),
-    v("payops_outbox_publish_failures_total", &["service"], false, "kit::bus::Relay"),
     v("payops_journal_unresolved", &["service"], false, "kit::journal::Resolver"),
     v("payops_journal_operations_total", &["operation", "outcome"], false, "kit::journal::Journal"),
 ];

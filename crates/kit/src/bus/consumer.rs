@@ -154,6 +154,9 @@ impl<H: Handler> Consumer<H> {
             .get_or_create_consumer(&config.name, pull_config)
             .await
             .map_err(|e| BusError::JetStream(e.to_string()))?;
+        // Export the counters at zero so `increase()` sees the first dead letter.
+        metrics::counter!(m::CONSUMER_DEAD_LETTERED, "consumer" => config.name.clone()).absolute(0);
+        metrics::counter!(m::CONSUMER_REDELIVERED, "consumer" => config.name.clone()).absolute(0);
         Ok(Consumer { config, pool, consumer, handler: Arc::new(handler), faults: FaultPoints::new() })
     }
 

@@ -113,6 +113,8 @@ struct Row0 {
 impl Relay {
     /// A relay for `service`'s outbox.
     pub fn new(pool: PgPool, bus: Bus, service: &str) -> Self {
+        metrics::counter!(m::OUTBOX_PUBLISHED, "service" => service.to_owned()).absolute(0);
+        metrics::counter!(m::OUTBOX_FAILURES, "service" => service.to_owned()).absolute(0);
         Relay {
             pool,
             bus,
