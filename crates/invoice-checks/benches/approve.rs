@@ -1,0 +1,2 @@
+//! Write-RPC benchmark of invoice-checks (being written).
+fn main() {}

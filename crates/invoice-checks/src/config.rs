@@ -1,0 +1,110 @@
+//! The service's configuration, from environment variables (OP-01). Besides the shared ones of
+//! `kit::config::CommonConfig` (`DATABASE_URL`, `NATS_URL`, `GRPC_ADDR` default `0.0.0.0:50055`,
+//! `ADMIN_ADDR` default `0.0.0.0:9055`, …):
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `POSTFINANCE_TEST_URL` | `https://e-payment.postfinance.ch/ncol/test/` | TEST endpoints (must end in `/ncol/test/`) |
+//! | `POSTFINANCE_PROD_URL` | `https://e-payment.postfinance.ch/ncol/prod/` | PROD endpoints (must end in `/ncol/prod/`) |
+//! | `POSTFINANCE_ALLOW_HTTP` | false | accept `http://` for non-loopback hosts (a sandbox in compose) |
+//! | `POSTFINANCE_TIMEOUT` | 30s | per DirectLink request |
+//! | `POSTFINANCE_QUERY_ATTEMPTS` | 3 | tries per query (maintenance is never retried blindly) |
+//! | `SWISSBILLING_TENANTS` and `SWISSBILLING_<T>_*` | none | the PostFinance accounts, see `postfinance::tenant` |
+//! | `SWISSBILLING_REFRESH_EVERY` | 60s | refresh pass over pending levels |
+//! | `SWISSBILLING_RESOLVE_EVERY` | 30s | resolver pass over maintenance with unknown outcome |
+//! | `SWISSBILLING_RESOLVE_AFTER` | 30s | age at which an unknown outcome is probed |
+//! | `MANUAL_EXPIRY_EVERY` | 60s | deadline job for open manual payments (MP-05) |
+//! | `MANUAL_PAYMENTS_ZONE` | `Europe/Zurich` | zone of "today" for payment dates |
+//! | `SERVICE_TOKENS`, `MANAGER_TOKENS` (`_FILE`) | none | callers and roles, see `auth` |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use kit::config::{CommonConfig, ConfigError, Env};
+
+use crate::auth::RoleTokens;
+use crate::postfinance::PostFinanceConfig;
+use crate::postfinance::tenant::Tenants;
+
+/// invoice-checks settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Shared settings.
+    pub common: CommonConfig,
+    /// The PostFinance adapter.
+    pub postfinance: PostFinanceConfig,
+    /// PostFinance accounts.
+    pub tenants: Tenants,
+    /// Callers and roles (`None`: authentication off).
+    pub auth: Option<Arc<RoleTokens>>,
+    /// Refresh pass interval.
+    pub refresh_every: Duration,
+    /// Resolver pass interval.
+    pub resolve_every: Duration,
+    /// Age at which unknown outcomes are probed.
+    pub resolve_after: Duration,
+    /// Deadline job interval.
+    pub expiry_every: Duration,
+    /// Zone of "today".
+    pub zone: Tz,
+}
+
+impl Config {
+    /// Reads the configuration; the error names the variable at fault.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let zone: String = env.or("MANUAL_PAYMENTS_ZONE", "Europe/Zurich".to_owned())?;
+        let zone: Tz = zone
+            .parse()
+            .map_err(|_| ConfigError::new("MANUAL_PAYMENTS_ZONE", "not an IANA zone such as Europe/Zurich"))?;
+        let positive = |var: &str, d: Duration| {
+            if d.is_zero() { Err(ConfigError::new(var, "must be more than zero")) } else { Ok(d) }
+        };
+        Ok(Config {
+            common: CommonConfig::from_env(env, "invoice-checks", 50055, 9055)?,
+            postfinance: PostFinanceConfig::from_env(env)?,
+            tenants: Tenants::from_env(env)?,
+            auth: RoleTokens::from_env(env)?.map(Arc::new),
+            refresh_every: positive(
+                "SWISSBILLING_REFRESH_EVERY",
+                env.duration_or("SWISSBILLING_REFRESH_EVERY", Duration::from_secs(60))?,
+            )?,
+            resolve_every: positive(
+                "SWISSBILLING_RESOLVE_EVERY",
+                env.duration_or("SWISSBILLING_RESOLVE_EVERY", Duration::from_secs(30))?,
+            )?,
+            resolve_after: env.duration_or("SWISSBILLING_RESOLVE_AFTER", Duration::from_secs(30))?,
+            expiry_every: positive(
+                "MANUAL_EXPIRY_EVERY",
+                env.duration_or("MANUAL_EXPIRY_EVERY", Duration::from_secs(60))?,
+            )?,
+            zone,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_bad_values_name_the_variable() {
+        let base = [("DATABASE_URL", "postgres://localhost/x"), ("NATS_URL", "nats://localhost:4222")];
+        let c = Config::from_env(&Env::from_pairs(base)).unwrap();
+        assert_eq!((c.common.grpc_addr.port(), c.common.admin_addr.port()), (50055, 9055));
+        assert_eq!(c.common.db.schema, "invoice_checks");
+        assert_eq!(c.zone, chrono_tz::Europe::Zurich);
+        assert!(c.auth.is_none() && c.tenants.is_empty());
+        for (var, value) in [
+            ("MANUAL_PAYMENTS_ZONE", "Mars/Olympus"),
+            ("MANUAL_EXPIRY_EVERY", "0s"),
+            ("POSTFINANCE_PROD_URL", "https://x/ncol/test/"),
+            ("SWISSBILLING_TENANTS", "Bad Name"),
+            ("MANAGER_TOKENS", "x"),
+        ] {
+            let mut env = Env::from_pairs(base);
+            env.set(var, value);
+            assert_eq!(Config::from_env(&env).unwrap_err().var, var, "{var}={value}");
+        }
+    }
+}

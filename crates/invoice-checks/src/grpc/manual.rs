@@ -1,0 +1,267 @@
+//! The `payops.invoice_checks.v1.ManualPaymentService` adapter. Approve, reject, refund,
+//! record and configuration need the manager role (MP-04, MP-06, MP-07).
+
+use chrono::DateTime;
+use kit::grpc::Principal;
+use kit::grpc::status::Violations;
+use kit::money::{Currency, Money};
+use proto::payops::common::v1::PageResponse;
+use proto::payops::invoice_checks::v1 as pb;
+use proto::payops::invoice_checks::v1::manual_payment_service_server::ManualPaymentService;
+use rust_decimal::Decimal;
+use tonic::{Request, Response, Status};
+
+use super::{Access, convert};
+use crate::domain::manual::{Adjust, fees::validate_rate};
+use crate::error::Error;
+use crate::service::manual::{ManualPayments, OpenRequest};
+use crate::store::mp_payments::Contact;
+
+/// The gRPC service.
+pub struct ManualPaymentApi {
+    mp: ManualPayments,
+    access: Access,
+}
+
+impl ManualPaymentApi {
+    /// The adapter over `mp`, checking roles with `access`.
+    pub fn new(mp: ManualPayments, access: Access) -> Self {
+        ManualPaymentApi { mp, access }
+    }
+}
+
+fn principal<T>(r: &Request<T>) -> Option<Principal> {
+    r.extensions().get::<Principal>().cloned()
+}
+
+/// Parses the manager's adjustments; every violation at once.
+fn adjust(a: Option<pb::Adjustments>) -> Result<Adjust, Error> {
+    let Some(a) = a else { return Ok(Adjust::default()) };
+    let mut v = Violations::new();
+    let price = a.price.as_ref().and_then(|p| {
+        let c = v.check("adjustments.price.currency", Currency::parse(&p.currency));
+        if p.amount_minor <= 0 {
+            v.add("adjustments.price.amount_minor", "must be more than zero");
+        }
+        c.map(|c| Money::new(p.amount_minor, c))
+    });
+    let payment_date = match a.payment_date.as_str() {
+        "" => None,
+        d => {
+            let parsed = convert::date(d);
+            if parsed.is_none() {
+                v.add("adjustments.payment_date", "must be a date YYYY-MM-DD");
+            }
+            parsed
+        }
+    };
+    let n = a.comment.chars().count();
+    if n > 1000 {
+        v.add("adjustments.comment", format!("must be at most 1000 characters, got {n}"));
+    }
+    let mut rates: Vec<(Currency, Decimal)> = Vec::new();
+    for (i, r) in a.rates.iter().enumerate() {
+        let c = v.check(&format!("adjustments.rates[{i}].currency"), Currency::parse(&r.currency));
+        let rate = r
+            .rate
+            .trim()
+            .parse::<Decimal>()
+            .ok()
+            .filter(|_| r.rate.trim().chars().all(|c| c.is_ascii_digit() || c == '.'));
+        match (c, rate) {
+            (_, None) => {
+                v.add(format!("adjustments.rates[{i}].rate"), "must be a positive decimal with a dot, e.g. 0.9371")
+            }
+            (Some(c), Some(rate)) => match validate_rate(rate) {
+                Err(why) => v.add(format!("adjustments.rates[{i}].rate"), why),
+                Ok(()) if rates.iter().any(|(x, _)| *x == c) => {
+                    v.add(format!("adjustments.rates[{i}].currency"), "listed twice")
+                }
+                Ok(()) => rates.push((c, rate)),
+            },
+            (None, Some(_)) => {}
+        }
+    }
+    if !v.is_empty() {
+        return Err(Error::Invalid(v));
+    }
+    Ok(Adjust { price, payment_date, comment: (!a.comment.is_empty()).then_some(a.comment), rates })
+}
+
+fn payment_response(
+    p: &crate::domain::manual::Payment,
+    h: &[crate::store::mp_payments::Change],
+) -> Option<pb::ManualPayment> {
+    Some(convert::payment(p, h))
+}
+
+#[tonic::async_trait]
+impl ManualPaymentService for ManualPaymentApi {
+    async fn save_merchant(
+        &self,
+        request: Request<pb::SaveMerchantRequest>,
+    ) -> Result<Response<pb::SaveMerchantResponse>, Status> {
+        self.access.manager(principal(&request).as_ref(), "SaveMerchant", "").await?;
+        let m =
+            request.into_inner().merchant.ok_or_else(|| Status::from(Error::invalid("merchant", "is mandatory")))?;
+        let saved = self.mp.save_merchant(&convert::merchant_input(&m)).await?;
+        Ok(Response::new(pb::SaveMerchantResponse { merchant: Some(convert::merchant(&saved)) }))
+    }
+
+    async fn get_merchant(
+        &self,
+        request: Request<pb::GetMerchantRequest>,
+    ) -> Result<Response<pb::GetMerchantResponse>, Status> {
+        let m = self.mp.merchant(&request.into_inner().merchant_id).await?;
+        Ok(Response::new(pb::GetMerchantResponse { merchant: Some(convert::merchant(&m)) }))
+    }
+
+    async fn save_offer(
+        &self,
+        request: Request<pb::SaveOfferRequest>,
+    ) -> Result<Response<pb::SaveOfferResponse>, Status> {
+        self.access.manager(principal(&request).as_ref(), "SaveOffer", "").await?;
+        let o = request.into_inner().offer.ok_or_else(|| Status::from(Error::invalid("offer", "is mandatory")))?;
+        let saved = self.mp.save_offer(&convert::offer_input(&o)).await?;
+        Ok(Response::new(pb::SaveOfferResponse { offer: Some(convert::offer(&saved)) }))
+    }
+
+    async fn get_offer(&self, request: Request<pb::GetOfferRequest>) -> Result<Response<pb::GetOfferResponse>, Status> {
+        let o = self.mp.offer(&request.into_inner().offer_id).await?;
+        Ok(Response::new(pb::GetOfferResponse { offer: Some(convert::offer(&o)) }))
+    }
+
+    async fn pay_manually(
+        &self,
+        request: Request<pb::PayManuallyRequest>,
+    ) -> Result<Response<pb::PayManuallyResponse>, Status> {
+        let r = request.into_inner();
+        let open = OpenRequest {
+            request_id: r.request_id,
+            offer_id: r.offer_id,
+            customer_id: r.customer_id,
+            currency: r.currency,
+            payment_date: r.payment_date,
+            comment: r.comment,
+            created_by: "customer".into(),
+            contact: Contact::default(),
+        };
+        let (p, h) = self.mp.open(&open).await?;
+        kit::grpc::record_order_id(p.order_id.as_str());
+        Ok(Response::new(pb::PayManuallyResponse { payment: payment_response(&p, &h) }))
+    }
+
+    async fn record_manual_payment(
+        &self,
+        request: Request<pb::RecordManualPaymentRequest>,
+    ) -> Result<Response<pb::RecordManualPaymentResponse>, Status> {
+        let manager = self.access.manager(principal(&request).as_ref(), "RecordManualPayment", "").await?;
+        let r = request.into_inner();
+        let mut v = Violations::new();
+        if r.email.chars().count() > 254 || (!r.email.is_empty() && !r.email.contains('@')) {
+            v.add("email", "must be an e-mail address of at most 254 characters");
+        }
+        if r.phone.chars().count() > 32 || r.phone.chars().any(|c| !(c.is_ascii_digit() || " +-()/".contains(c))) {
+            v.add("phone", "must be a phone number of at most 32 characters");
+        }
+        v.into_result()?;
+        let open = OpenRequest {
+            request_id: r.request_id,
+            offer_id: r.offer_id,
+            customer_id: r.customer_id,
+            currency: r.currency,
+            payment_date: r.payment_date,
+            comment: r.comment,
+            created_by: manager,
+            contact: Contact { email: r.email, phone: r.phone },
+        };
+        let (p, h) = self.mp.open(&open).await?;
+        kit::grpc::record_order_id(p.order_id.as_str());
+        Ok(Response::new(pb::RecordManualPaymentResponse { payment: payment_response(&p, &h) }))
+    }
+
+    async fn approve_payment(
+        &self,
+        request: Request<pb::ApprovePaymentRequest>,
+    ) -> Result<Response<pb::ApprovePaymentResponse>, Status> {
+        let who = principal(&request);
+        let r = request.into_inner();
+        kit::grpc::record_order_id(&r.order_id);
+        let manager = self.access.manager(who.as_ref(), "ApprovePayment", &r.order_id).await?;
+        let (p, h) = self.mp.approve(&r.order_id, &manager, adjust(r.adjustments)?).await?;
+        Ok(Response::new(pb::ApprovePaymentResponse { payment: payment_response(&p, &h) }))
+    }
+
+    async fn reject_payment(
+        &self,
+        request: Request<pb::RejectPaymentRequest>,
+    ) -> Result<Response<pb::RejectPaymentResponse>, Status> {
+        let who = principal(&request);
+        let r = request.into_inner();
+        kit::grpc::record_order_id(&r.order_id);
+        let manager = self.access.manager(who.as_ref(), "RejectPayment", &r.order_id).await?;
+        let (p, h) = self.mp.reject(&r.order_id, &manager, adjust(r.adjustments)?).await?;
+        Ok(Response::new(pb::RejectPaymentResponse { payment: payment_response(&p, &h) }))
+    }
+
+    async fn refund_payment(
+        &self,
+        request: Request<pb::RefundPaymentRequest>,
+    ) -> Result<Response<pb::RefundPaymentResponse>, Status> {
+        let who = principal(&request);
+        let r = request.into_inner();
+        kit::grpc::record_order_id(&r.order_id);
+        let manager = self.access.manager(who.as_ref(), "RefundPayment", &r.order_id).await?;
+        if r.comment.chars().count() > 1000 {
+            return Err(Error::invalid("comment", "must be at most 1000 characters").into());
+        }
+        let comment = (!r.comment.is_empty()).then_some(r.comment);
+        let (p, h) = self.mp.refund(&r.order_id, &manager, comment).await?;
+        Ok(Response::new(pb::RefundPaymentResponse { payment: payment_response(&p, &h) }))
+    }
+
+    async fn get_payment(
+        &self,
+        request: Request<pb::GetPaymentRequest>,
+    ) -> Result<Response<pb::GetPaymentResponse>, Status> {
+        let id = request.into_inner().order_id;
+        kit::grpc::record_order_id(&id);
+        let (p, h) = self.mp.get(&id).await?;
+        Ok(Response::new(pb::GetPaymentResponse { payment: payment_response(&p, &h) }))
+    }
+
+    async fn list_payments(
+        &self,
+        request: Request<pb::ListPaymentsRequest>,
+    ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
+        let r = request.into_inner();
+        let page = r.page.unwrap_or_default();
+        let size = match page.page_size {
+            0 => 50,
+            n if (1..=500).contains(&n) => i64::from(n),
+            _ => return Err(Error::invalid("page.page_size", "must be between 0 and 500").into()),
+        };
+        let after = match page.page_token.as_str() {
+            "" => None,
+            t => {
+                let parsed = t.split_once('.').and_then(|(micros, id)| {
+                    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, id.to_owned()))
+                });
+                Some(parsed.ok_or_else(|| {
+                    Status::from(Error::invalid("page.page_token", "is not a token from this listing"))
+                })?)
+            }
+        };
+        let payments = self.mp.list(convert::state_filter(r.state), after, size).await?;
+        let next = match payments.last() {
+            Some(p) if i64::try_from(payments.len()).unwrap_or(0) == size => {
+                format!("{}.{}", p.created_at.timestamp_micros(), p.order_id)
+            }
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListPaymentsResponse {
+            payments: payments.iter().map(|p| convert::payment(p, &[])).collect(),
+            page: Some(PageResponse { next_page_token: next }),
+        }))
+    }
+}

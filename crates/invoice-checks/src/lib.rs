@@ -1,0 +1,54 @@
+//! invoice-checks: payments that are not settled at checkout and must be checked and confirmed
+//! later (spec `50-invoice-checks.md`, seeds 004 and 003).
+//!
+//! **SwissBilling** (invoice on account through PostFinance e-payment): the pre-check of an order
+//! returning every violation with field, reason and rule (IC-01 … IC-07); the signed form for the
+//! UTF-8 payment page and the verification of the customer's SHA-OUT-signed return (IC-08, a bad
+//! signature is refused and recorded as a security event); maintenance through DirectLink with a
+//! persisted per-transaction state machine and its PAYIDSUB history (IC-10 … IC-17): full
+//! captures only, money ceilings checked before sending and enforced by the database, strict
+//! XML, STATUS codes as named states (unknown ones kept and flagged), 50001127 reconciled by
+//! re-reading, every call through `kit::journal` with `querydirect` as the probe, TEST/PROD
+//! separation, account options; attention events on refused captures and refunds (IC-16).
+//!
+//! **Manual payments**: manual-payment merchants with currency rules (MP-01), offers (MP-02),
+//! the customer's payment (MP-03), approval/rejection with adjustments by a manager (MP-04), the
+//! automatic rejection after the deadline by a scheduled job on the Clock (MP-05), refunds
+//! (MP-06), payments recorded by a manager (MP-07), exact fees (MP-08, rounding in
+//! [`domain::manual::fees`]), an event per change (MP-09), illegal transitions refused (MP-10).
+//!
+//! It owns the schema `invoice_checks` (tables `sb_*`, `mp_*`, `security_events` plus the kit's).
+//! Configuration: [`config`] and [`postfinance::tenant`]. Events: [`bus`]. Partner contract:
+//! [`postfinance`] (the sandbox's `postfinance` module documents the simulated wire protocol).
+//!
+//! # Metrics
+//!
+//! Besides the kit's (gRPC, outbox, journal, `payops_external_requests_total{system="postfinance"}`):
+//!
+//! | name | labels | meaning |
+//! |---|---|---|
+//! | `payops_invoice_checks_maintenance_total` | `operation`, `outcome` | DirectLink maintenance requests: accepted, already_applied, unknown, refused_by_postfinance, refused_before_sending, error |
+//! | `payops_invoice_checks_unknown_status_total` | — | levels recorded with a STATUS code not in the table |
+//! | `payops_invoice_checks_security_events_total` | `kind` | sha_out_mismatch, return_mismatch, return_for_unknown_order, return_conflict, role_refused |
+//! | `payops_invoice_checks_manual_payment_transitions_total` | `to`, `automatic` | manual-payment state changes |
+
+/// Build, then run.
+pub mod app;
+/// Callers and roles (service and manager tokens).
+pub mod auth;
+/// Events published through the outbox.
+pub mod bus;
+/// Typed configuration from the environment.
+pub mod config;
+/// Pure rules and state machines.
+pub mod domain;
+/// The crate's error type.
+pub mod error;
+/// gRPC adapters.
+pub mod grpc;
+/// The PostFinance e-payment / DirectLink adapter.
+pub mod postfinance;
+/// Use cases and workers.
+pub mod service;
+/// Postgres access.
+pub mod store;

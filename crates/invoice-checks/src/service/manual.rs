@@ -1,0 +1,355 @@
+//! Manual-payment use cases (MP-01 … MP-10). Every state change happens in one database
+//! transaction under the payment's row lock: decide → apply → write the row, its history and
+//! one event per change through the outbox (MP-09). A refused command rolls back and changes
+//! nothing (MP-10).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use kit::bus::{NewEvent, Outbox};
+use kit::clock::SharedClock;
+use kit::grpc::status::Violations;
+use kit::money::Currency;
+use proto::payops::invoice_checks::v1 as pb;
+use sqlx::{PgConnection, PgPool};
+
+use crate::bus;
+use crate::domain::manual::{
+    self, Adjust, Command, CustomerId, DecideError, Merchant, MerchantInput, Offer, OfferInput, Payment, State,
+};
+use crate::error::Error;
+use crate::grpc::convert;
+use crate::store::mp_config;
+use crate::store::mp_payments::{self, Change, Contact};
+
+/// Metric: manual-payment transitions by `to` state and `automatic`.
+pub const TRANSITIONS_TOTAL: &str = "payops_invoice_checks_manual_payment_transitions_total";
+
+/// A new manual payment.
+#[derive(Debug, Clone, Default)]
+pub struct OpenRequest {
+    /// Idempotency key.
+    pub request_id: String,
+    /// Offer.
+    pub offer_id: String,
+    /// CRM customer id.
+    pub customer_id: String,
+    /// Wanted currency (may be empty).
+    pub currency: String,
+    /// Payment date text (may be empty = today).
+    pub payment_date: String,
+    /// Comment.
+    pub comment: String,
+    /// "customer" or the recording manager.
+    pub created_by: String,
+    /// Contact data (manager-recorded payments).
+    pub contact: Contact,
+}
+
+/// The manual-payment use cases.
+#[derive(Clone)]
+pub struct ManualPayments {
+    pool: PgPool,
+    outbox: Outbox,
+    clock: SharedClock,
+    zone: Tz,
+}
+
+fn refusal(e: DecideError) -> Error {
+    match e {
+        DecideError::Refused(r) => Error::Refused(r),
+        DecideError::Invalid(v) => Error::Invalid(v),
+    }
+}
+
+fn comment(v: &mut Violations, field: &str, text: &str) {
+    let n = text.chars().count();
+    if n > 1000 {
+        v.add(field, format!("must be at most 1000 characters, got {n}"));
+    } else if text.chars().any(|c| c.is_control() && c != '\n') {
+        v.add(field, "must not contain control characters");
+    }
+}
+
+impl ManualPayments {
+    /// Use cases on `pool`; "today" is taken in `zone`.
+    pub fn new(pool: PgPool, outbox: Outbox, clock: SharedClock, zone: Tz) -> Self {
+        ManualPayments { pool, outbox, clock, zone }
+    }
+
+    /// Creates or replaces a merchant (MP-01).
+    pub async fn save_merchant(&self, input: &MerchantInput) -> Result<Merchant, Error> {
+        let m = Merchant::parse(input).map_err(Error::Invalid)?;
+        mp_config::save_merchant(&mut *self.pool.acquire().await?, &m, self.clock.now()).await?;
+        Ok(m)
+    }
+
+    /// The merchant `id`.
+    pub async fn merchant(&self, id: &str) -> Result<Merchant, Error> {
+        mp_config::merchant(&mut *self.pool.acquire().await?, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("merchant {id}")))
+    }
+
+    /// Creates or replaces an offer.
+    pub async fn save_offer(&self, input: &OfferInput) -> Result<Offer, Error> {
+        let o = Offer::parse(input).map_err(Error::Invalid)?;
+        mp_config::save_offer(&mut *self.pool.acquire().await?, &o, self.clock.now()).await?;
+        Ok(o)
+    }
+
+    /// The offer `id`.
+    pub async fn offer(&self, id: &str) -> Result<Offer, Error> {
+        mp_config::offer(&mut *self.pool.acquire().await?, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("offer {id}")))
+    }
+
+    /// Opens a manual payment (MP-03, MP-07); idempotent on the request id.
+    pub async fn open(&self, r: &OpenRequest) -> Result<(Payment, Vec<Change>), Error> {
+        let mut v = Violations::new();
+        v.check("request_id", kit::id::RequestId::parse(r.request_id.clone()));
+        v.check("customer_id", CustomerId::parse(r.customer_id.clone()));
+        if r.offer_id.is_empty() {
+            v.add("offer_id", "is mandatory");
+        }
+        let wanted = match r.currency.as_str() {
+            "" => None,
+            c if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => Currency::parse(c).ok(),
+            _ => {
+                v.add("currency", "must be an ISO 4217 code such as CHF, or empty");
+                None
+            }
+        };
+        let now = self.clock.now();
+        let date = if r.payment_date.is_empty() {
+            Some(now.with_timezone(&self.zone).date_naive())
+        } else {
+            let d = convert::date(&r.payment_date);
+            if d.is_none() {
+                v.add("payment_date", "must be a date YYYY-MM-DD, or empty for today");
+            }
+            d
+        };
+        comment(&mut v, "comment", &r.comment);
+        let Some(payment_date) = date.filter(|_| v.is_empty()) else { return Err(Error::Invalid(v)) };
+
+        let mut db = self.pool.begin().await?;
+        if let Some(p) = mp_payments::by_request(&mut db, &r.request_id).await? {
+            return self.existing(&mut db, p, r).await;
+        }
+        let offer = mp_config::offer(&mut db, &r.offer_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("offer {}", r.offer_id)))?;
+        let Some(merchant) = mp_config::merchant(&mut db, &offer.payment_system_id).await? else {
+            return Err(Error::refused(
+                "NOT_A_MANUAL_MERCHANT",
+                format!(
+                    "offer {} is paid through {}, which is not a manual-payment merchant",
+                    offer.id, offer.payment_system_id
+                ),
+            ));
+        };
+        let currency = merchant.payment_currency(wanted);
+        let price = offer.price_in(currency).ok_or_else(|| {
+            Error::refused("NO_PRICE_IN_CURRENCY", format!("offer {} has no price in {currency}", offer.id))
+        })?;
+        let order_id = kit::OrderId::parse(format!("mp-{}", uuid::Uuid::now_v7().simple()))
+            .map_err(|e| Error::invalid("order_id", e.to_string()))?;
+        let p = Payment {
+            order_id,
+            offer_id: offer.id.to_string(),
+            merchant_id: merchant.id.to_string(),
+            customer_id: r.customer_id.clone(),
+            price,
+            payment_date,
+            customer_comment: r.comment.clone(),
+            state: State::Open,
+            deadline: offer.deadline(now),
+            created_by: r.created_by.clone(),
+            manager_comment: String::new(),
+            fees: None,
+            created_at: now,
+        };
+        if !mp_payments::insert(&mut db, &p, &r.request_id, &r.contact).await? {
+            // Another call with this request id won the race.
+            drop(db);
+            let mut conn = self.pool.acquire().await?;
+            let p = mp_payments::by_request(&mut conn, &r.request_id)
+                .await?
+                .ok_or_else(|| Error::NotFound(r.request_id.clone()))?;
+            return self.existing(&mut conn, p, r).await;
+        }
+        let change = Change {
+            from: String::new(),
+            to: State::Open.as_str().into(),
+            actor: r.created_by.clone(),
+            note: r.comment.clone(),
+            at: now,
+        };
+        mp_payments::add_change(&mut db, p.order_id.as_str(), &change).await?;
+        self.outbox.add(&mut db, event(&p, bus::MANUAL_OPENED, None, &r.created_by, false, "")?).await?;
+        db.commit().await?;
+        metrics::counter!(TRANSITIONS_TOTAL, "to" => "open", "automatic" => "false").increment(1);
+        Ok((p, vec![change]))
+    }
+
+    async fn existing(
+        &self,
+        conn: &mut PgConnection,
+        p: Payment,
+        r: &OpenRequest,
+    ) -> Result<(Payment, Vec<Change>), Error> {
+        if p.offer_id != r.offer_id || p.customer_id != r.customer_id {
+            return Err(Error::refused(
+                "REQUEST_ID_REUSED",
+                format!("request {} opened another payment", r.request_id),
+            ));
+        }
+        let history = mp_payments::history(conn, p.order_id.as_str()).await?;
+        Ok((p, history))
+    }
+
+    /// A manager approves (MP-04).
+    pub async fn approve(&self, order_id: &str, actor: &str, adjust: Adjust) -> Result<(Payment, Vec<Change>), Error> {
+        self.transition(order_id, |p, m, now| {
+            let merchant = m.ok_or_else(|| {
+                DecideError::Refused(crate::domain::Refusal::new(
+                    "NOT_A_MANUAL_MERCHANT",
+                    "the payment's merchant is gone",
+                ))
+            })?;
+            manual::payment::decide(p, Command::Approve { actor, adjust, merchant, now })
+        })
+        .await
+    }
+
+    /// A manager rejects (MP-04).
+    pub async fn reject(&self, order_id: &str, actor: &str, adjust: Adjust) -> Result<(Payment, Vec<Change>), Error> {
+        self.transition(order_id, |p, _, _| manual::payment::decide(p, Command::Reject { actor, adjust })).await
+    }
+
+    /// A manager refunds (MP-06).
+    pub async fn refund(
+        &self,
+        order_id: &str,
+        actor: &str,
+        comment: Option<String>,
+    ) -> Result<(Payment, Vec<Change>), Error> {
+        self.transition(order_id, |p, _, _| manual::payment::decide(p, Command::Refund { actor, comment })).await
+    }
+
+    async fn transition<F>(&self, order_id: &str, decide: F) -> Result<(Payment, Vec<Change>), Error>
+    where
+        F: FnOnce(&Payment, Option<&Merchant>, DateTime<Utc>) -> Result<Vec<manual::Event>, DecideError>,
+    {
+        let now = self.clock.now();
+        let mut db = self.pool.begin().await?;
+        let p = mp_payments::get(&mut db, order_id, true)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("payment {order_id}")))?;
+        let merchant = mp_config::merchant(&mut db, &p.merchant_id).await?;
+        let events = decide(&p, merchant.as_ref(), now).map_err(refusal)?;
+        let p = self.write(&mut db, p, &events, now).await?;
+        let history = mp_payments::history(&mut db, order_id).await?;
+        db.commit().await?;
+        Ok((p, history))
+    }
+
+    /// Applies `events` to `p` and writes row, history and events in `db`.
+    async fn write(
+        &self,
+        db: &mut PgConnection,
+        mut p: Payment,
+        events: &[manual::Event],
+        now: DateTime<Utc>,
+    ) -> Result<Payment, Error> {
+        for e in events {
+            let before = p.state;
+            p = manual::payment::apply(p, e);
+            let change = Change {
+                from: before.as_str().into(),
+                to: p.state.as_str().into(),
+                actor: e.actor().into(),
+                note: e.note().into(),
+                at: now,
+            };
+            mp_payments::add_change(db, p.order_id.as_str(), &change).await?;
+            self.outbox.add(db, event(&p, e.event_type(), Some(before), e.actor(), e.automatic(), e.note())?).await?;
+            metrics::counter!(TRANSITIONS_TOTAL, "to" => p.state.as_str(), "automatic" => if e.automatic() { "true" } else { "false" })
+                .increment(1);
+        }
+        mp_payments::update(db, &p, now).await?;
+        Ok(p)
+    }
+
+    /// One pass of the scheduled job (MP-05): rejects open payments whose deadline passed on
+    /// the Clock. Returns how many were rejected.
+    pub async fn expire_once(&self) -> Result<usize, Error> {
+        let mut total = 0;
+        loop {
+            let now = self.clock.now();
+            let mut db = self.pool.begin().await?;
+            let due = mp_payments::due(&mut db, now, 100).await?;
+            let n = due.len();
+            for p in due {
+                let events = manual::payment::decide(&p, Command::Expire { now }).map_err(refusal)?;
+                self.write(&mut db, p, &events, now).await?;
+            }
+            db.commit().await?;
+            total += n;
+            if n < 100 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// A payment with its history.
+    pub async fn get(&self, order_id: &str) -> Result<(Payment, Vec<Change>), Error> {
+        let mut conn = self.pool.acquire().await?;
+        let p = mp_payments::get(&mut conn, order_id, false)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("payment {order_id}")))?;
+        let h = mp_payments::history(&mut conn, order_id).await?;
+        Ok((p, h))
+    }
+
+    /// One page of payments.
+    pub async fn list(
+        &self,
+        state: Option<State>,
+        after: Option<(DateTime<Utc>, String)>,
+        limit: i64,
+    ) -> Result<Vec<Payment>, Error> {
+        Ok(mp_payments::list(&self.pool, state, after, limit).await?)
+    }
+
+    /// Today in the configured zone.
+    pub fn today(&self) -> NaiveDate {
+        self.clock.now().with_timezone(&self.zone).date_naive()
+    }
+}
+
+fn event(
+    p: &Payment,
+    event_type: &str,
+    previous: Option<State>,
+    actor: &str,
+    automatic: bool,
+    note: &str,
+) -> Result<NewEvent, kit::bus::EventError> {
+    let msg = pb::ManualPaymentChanged {
+        payment: Some(convert::payment(p, &[])),
+        previous_state: previous.map_or(pb::ManualPaymentState::Unspecified, convert::state) as i32,
+        actor: actor.to_owned(),
+        automatic,
+        note: note.to_owned(),
+    };
+    let summary = format!(
+        "manual payment {} ({} {}){}",
+        p.state.as_str(),
+        p.price.currency(),
+        p.price.amount_str(),
+        if automatic { ", automatically after the deadline" } else { "" }
+    );
+    NewEvent::new(p.order_id.clone(), event_type, &msg, summary)
+}
