@@ -3,7 +3,9 @@
 use serde_json::Value;
 
 use super::{ClientError, SandboxClient};
-use crate::postfinance::{CustomerOutcome, Env, Merchant, PfCustomer, PfSettle, PfTransaction, Session, Transaction};
+use crate::postfinance::{
+    CustomerOutcome, Env, Merchant, PfCustomer, PfForceStatus, PfSettle, PfTransaction, Session, Transaction,
+};
 
 fn env_name(env: Env) -> &'static str {
     match env {
@@ -37,6 +39,11 @@ impl SandboxClient {
     pub async fn postfinance_settle(&self, settle: &PfSettle) -> Result<u64, ClientError> {
         let v: Value = self.post("/admin/postfinance/settle", settle).await?;
         Ok(v["settled"].as_u64().unwrap_or_default())
+    }
+
+    /// Makes one history level report `status` from now on (e.g. a code clients do not know).
+    pub async fn postfinance_force_status(&self, force: &PfForceStatus) -> Result<(), ClientError> {
+        self.post::<_, Value>("/admin/postfinance/status", force).await.map(|_| ())
     }
 
     /// Open payment-page sessions.

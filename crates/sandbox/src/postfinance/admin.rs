@@ -70,6 +70,21 @@ pub struct PfSettle {
     pub refuse: bool,
 }
 
+/// Forces the STATUS of one history level, as the platform may report codes a client does not
+/// know (or change a level behind the merchant's back). For tests of status mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PfForceStatus {
+    /// Environment.
+    pub env: Env,
+    /// PAYID.
+    pub payid: u64,
+    /// History level.
+    pub payidsub: u32,
+    /// The STATUS to report from now on (any number, known or not).
+    pub status: u16,
+}
+
 /// The customer's action on a waiting payment page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,6 +113,7 @@ pub fn routes(shared: Shared) -> Router {
         .route("/transactions", post(add_transaction).get(list))
         .route("/transactions/{env}/{payid}", get(one))
         .route("/settle", post(settle))
+        .route("/status", post(force_status))
         .route("/sessions", get(sessions))
         .route("/customer", post(customer))
         .with_state(shared)
@@ -238,6 +254,18 @@ async fn settle(AxState(s): AxState<Shared>, body: Bytes) -> Result<Json<serde_j
         .map(|t| t.settle_all(now, !req.refuse))
         .sum();
     Ok(Json(serde_json::json!({ "settled": n })))
+}
+
+async fn force_status(AxState(s): AxState<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
+    let req: PfForceStatus = parse(&body)?;
+    let mut state = Shared::lock(&s.0.postfinance);
+    let tx = state.transactions.iter_mut().find(|t| t.env == req.env && t.payid == req.payid);
+    let tx = tx.ok_or_else(|| AdminError::not_found(format!("transaction {}", req.payid)))?;
+    let level = tx.history.iter_mut().find(|h| h.payidsub == req.payidsub);
+    let level = level.ok_or_else(|| AdminError::not_found(format!("level {} of {}", req.payidsub, req.payid)))?;
+    level.status = req.status;
+    level.due = None;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn sessions(AxState(s): AxState<Shared>) -> Json<Vec<Session>> {

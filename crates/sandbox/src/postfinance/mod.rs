@@ -74,6 +74,7 @@
 //! | GET | `/transactions?env=&pspid=&orderid=` | every matching [`Transaction`] with its history |
 //! | GET | `/transactions/{env}/{payid}` | one [`Transaction`] with every maintenance level |
 //! | POST | `/settle` | [`PfSettle`] → `{"settled": n}` |
+//! | POST | `/status` | [`PfForceStatus`] → 204 (a level reports any STATUS from now on, e.g. an unknown code) |
 //! | GET | `/sessions` | open payment pages ([`Session`]) |
 //! | POST | `/customer` | [`PfCustomer`] → [`CustomerOutcome`] (redirect URL, feedback parameters) |
 //!
@@ -97,7 +98,7 @@ use std::collections::BTreeMap;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use admin::{PfCustomer, PfSettle, PfTransaction};
+pub use admin::{PfCustomer, PfForceStatus, PfSettle, PfTransaction};
 pub use hosted::{Action, CustomerOutcome, Session};
 pub use model::{Env, HistoryItem, Kind, Merchant, Transaction, User};
 pub use sha::ShaAlgorithm;

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use sandbox::postfinance::{Action, Env, Merchant, PfCustomer, PfSettle, PfTransaction, ShaAlgorithm, User};
+use sandbox::postfinance::{
+    Action, Env, Merchant, PfCustomer, PfForceStatus, PfSettle, PfTransaction, ShaAlgorithm, User,
+};
 use sandbox::{FailMode, FaultSpec, Sandbox, System};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
@@ -270,6 +272,19 @@ async fn sb_06_postfinance_capture_settles_after_the_delay_on_the_sandbox_clock(
         direct(&sb, "/ncol/test/querydirect.asp", &params, ShaAlgorithm::Sha1).await
     };
     assert_eq!(level0["STATUS"], "5", "PAYIDSUB selects a history level and is not signed");
+}
+
+#[tokio::test]
+async fn postfinance_admin_can_force_a_level_to_report_any_status() {
+    let sb = seeded().await;
+    ok(&maintain(&sb, "1111111", "SAS", "").await, "91");
+    let force = PfForceStatus { env: Env::Test, payid: 1_111_111, payidsub: 1, status: 97 };
+    sb.client().postfinance_force_status(&force).await.unwrap();
+    assert_eq!(query(&sb, "1111111").await["STATUS"], "97", "an unknown code, as reported");
+    sb.client().advance_clock(3600).await.unwrap();
+    assert_eq!(query(&sb, "1111111").await["STATUS"], "97", "a forced level no longer settles by itself");
+    let missing = PfForceStatus { payidsub: 9, ..force };
+    assert!(sb.client().postfinance_force_status(&missing).await.is_err());
 }
 
 #[tokio::test]
