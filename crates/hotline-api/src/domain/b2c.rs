@@ -11,8 +11,9 @@ use super::contact::{is_email, normalize_mobile, parse_b_code, parse_twint_ref};
 use super::payment::{CodeState, Payment, PaymentStatus, status_label};
 use super::ticket::{Requester, TicketDraft, or_dash};
 
-/// The raw B2C form, as typed.
+/// The raw B2C form, as typed (missing fields are empty).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LookupInput {
     /// Device b-code.
     pub device_b_code: String,

@@ -136,12 +136,18 @@ impl Hotline {
         if transaction_id <= 0 {
             return Err(Error::field("transaction_id", "expected a PGW transaction number"));
         }
-        // Settle an earlier generation of this payment whose answer was lost, before looking.
-        for e in self.journal.of_scope(&transaction_id.to_string()).await? {
-            if e.operation == GENERATE && matches!(e.status.as_str(), "pending" | "unknown") {
-                let by = e.request["requested_by"].as_str().unwrap_or(&actor.name).to_owned();
-                self.run_generation(transaction_id, e.key, by).await?;
-            }
+        // An earlier generation of this payment whose answer was lost is the one the admin is
+        // repeating: settle it (PGW is asked with its key) instead of starting another.
+        let open = self
+            .journal
+            .of_scope(&transaction_id.to_string())
+            .await?
+            .into_iter()
+            .rev()
+            .find(|e| e.operation == GENERATE && matches!(e.status.as_str(), "pending" | "unknown"));
+        if let Some(e) = open {
+            let by = e.request["requested_by"].as_str().unwrap_or(&actor.name).to_owned();
+            return self.run_generation(transaction_id, e.key, by).await;
         }
         let payment = match self.pgw.transaction(transaction_id).await {
             Ok(Some(p)) => p,

@@ -96,7 +96,7 @@ async fn hl_20_managements_are_searched_from_two_characters_on() {
     assert_eq!(found[0].name, "Wohnbau Zürich AG");
     assert_eq!(found[0].address, "Hardstrasse 12, 8005 Zürich");
     let web = app.web(AGENT).await;
-    let (status, r) = web.get("/b2b/customers?q=Verwaltung").await;
+    let (status, r) = web.get("/b2b/customers?q=Bern").await;
     assert_eq!(status, 200);
     assert_eq!(r["items"].as_array().unwrap().len(), 1);
     app.sandbox()
