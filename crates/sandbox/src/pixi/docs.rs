@@ -311,16 +311,24 @@ impl Install {
         if amount == 0 {
             return Err("Amount must not be 0".into());
         }
-        let order_nr = match req.match_invoice_nr.as_deref().filter(|n| !n.is_empty()) {
+        let (order_nr, matched) = match req.match_invoice_nr.as_deref().filter(|n| !n.is_empty()) {
             Some(nr) => {
                 let doc = self.doc_by_nr(nr).ok_or_else(|| format!("Invoice {nr} does not exist"))?;
                 if doc.cust_key != cust_key {
                     return Err(format!("Invoice {nr} does not belong to customer {cust_key}"));
                 }
-                Some(doc.order_nr)
+                (Some(doc.order_nr), Some(doc.key))
             }
-            None => None,
+            None => (None, None),
         };
+        // Matching a booking to a document settles it ("Ausgleich"): its paid sum grows by
+        // the booked amount, as pixi's open-item matching does.
+        if let Some(doc) = matched.and_then(|k| self.docs.get_mut(&k)) {
+            doc.paid_minor += amount.abs();
+            if doc.paid_minor >= doc.total_minor && doc.paid_date.is_none() {
+                doc.paid_date = Some(now);
+            }
+        }
         self.seq.booking_key += 1;
         let key = self.seq.booking_key;
         self.bookings.push(Booking {

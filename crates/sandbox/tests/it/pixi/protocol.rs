@@ -2,9 +2,9 @@
 
 use reqwest::StatusCode;
 use sandbox::System;
-use sandbox::pixi::{CreateUser, OrderStatus, UserOptions};
+use sandbox::pixi::{CreateUser, CreditNoteRequest, OrderStatus, Ship, UserOptions};
 
-use super::{PASS, USER, envelope, fault_of, order, pixi, rows};
+use super::{PASS, USER, envelope, fault_of, open, order, pixi, rows};
 use crate::helpers;
 
 #[tokio::test]
@@ -83,6 +83,30 @@ async fn sb_03_pixi_manual_booking_errors_are_return_code_error_not_faults() {
     let customer = p.admin.pixi_customer(USER, cust.parse().unwrap()).await.unwrap();
     assert_eq!(customer.bookings.len(), 1);
     assert_eq!((customer.bookings[0].amount_minor, customer.bookings[0].effect_minor), (450, -450));
+}
+
+#[tokio::test]
+async fn sb_02_pixi_manual_booking_matched_to_a_document_settles_its_paid_sum() {
+    let p = pixi().await;
+    let nr = p.seed(open("UNZERCC", &[1000, 500])).await;
+    let order = p.admin.pixi_order(USER, nr).await.unwrap();
+    let cust = order.cust_key.to_string();
+    p.admin.pixi_ship(USER, nr, &Ship::default()).await.unwrap();
+    let returned = order.lines[0].key;
+    let credit = p
+        .admin
+        .pixi_credit_note(USER, nr, &CreditNoteRequest { lines: vec![returned], ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(credit.paid_minor, 0);
+    let params =
+        [("CustKey", cust.as_str()), ("EventID", "UZR"), ("Amount", "10.00"), ("MatchToInvoiceNr", credit.nr.as_str())];
+    assert_eq!(rows(&p.call("pixiCACreateManualBooking", &params).await, 1)[0]["ReturnCode"], "OK");
+    let listed = p.call("pixiGetInvoice", &[("OrderNR", &nr.to_string())]).await;
+    let row = rows(&listed, 1).into_iter().find(|r| r["InvoiceNr"] == credit.nr).unwrap();
+    assert_eq!((row["PayedSum"].as_str(), row["Paid"].as_str()), ("-10.0000", "1"));
+    let view = p.admin.pixi_order(USER, nr).await.unwrap();
+    assert_eq!(view.bookings[0].match_invoice_nr.as_deref(), Some(credit.nr.as_str()));
 }
 
 #[tokio::test]
