@@ -1,7 +1,10 @@
 //! Admin client methods for freshdesk.
 
 use super::{ClientError, SandboxClient};
-use crate::freshdesk::{FreshdeskApiKey, FreshdeskConfig, FreshdeskConfigPatch, FreshdeskRate, FreshdeskTickets};
+use crate::freshdesk::{
+    FreshdeskApiKey, FreshdeskConfig, FreshdeskConfigPatch, FreshdeskRate, FreshdeskStatusChange, FreshdeskTicketView,
+    FreshdeskTickets,
+};
 
 impl SandboxClient {
     /// The Freshdesk account configuration.
@@ -43,5 +46,10 @@ impl SandboxClient {
     /// The rate-limit windows.
     pub async fn freshdesk_rate(&self) -> Result<FreshdeskRate, ClientError> {
         self.get("/admin/freshdesk/rate").await
+    }
+
+    /// An agent sets ticket `id` to `status` (2 open, 3 pending, 4 resolved, 5 closed).
+    pub async fn freshdesk_set_status(&self, id: u64, status: u8) -> Result<FreshdeskTicketView, ClientError> {
+        self.post(&format!("/admin/freshdesk/tickets/{id}/status"), &FreshdeskStatusChange { status }).await
     }
 }

@@ -1,11 +1,12 @@
 //! Admin routes under `/admin/freshdesk`: the account configuration (plan rate, ticket types,
 //! groups, custom fields, API keys), every ticket with its notes and the counts per external
-//! reference (for "every incident has exactly one ticket"), and the rate-limit windows.
+//! reference (for "every incident has exactly one ticket"), the rate-limit windows, and an
+//! agent's status change (resolving, closing or reopening a ticket in the helpdesk UI).
 
 use std::collections::{BTreeMap, HashMap};
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -47,6 +48,14 @@ pub struct FreshdeskConfigPatch {
 pub struct FreshdeskApiKey {
     /// The key to accept.
     pub key: String,
+}
+
+/// Body of `POST /admin/freshdesk/tickets/{id}/status`: what an agent sets in the helpdesk UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreshdeskStatusChange {
+    /// 2 Open, 3 Pending, 4 Resolved, 5 Closed.
+    pub status: u8,
 }
 
 /// A note as the admin API shows it.
@@ -127,6 +136,7 @@ pub(crate) fn routes(shared: Shared) -> Router {
         .route("/config", get(get_config).post(set_config))
         .route("/api_keys", post(add_key))
         .route("/tickets", get(tickets))
+        .route("/tickets/{id}/status", post(set_status))
         .route("/rate", get(rate))
         .with_state(shared)
 }
@@ -204,6 +214,25 @@ async fn tickets(State(s): State<Shared>, Query(q): Query<HashMap<String, String
         None => all,
     };
     Json(FreshdeskTickets { count: tickets.len(), tickets, by_external_ref, duplicates })
+}
+
+/// An agent changes a ticket's status (no rate limit, no fault: it is not an API call).
+async fn set_status(
+    State(s): State<Shared>,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Result<Json<FreshdeskTicketView>, AdminError> {
+    let change: FreshdeskStatusChange = serde_json::from_slice(&body).map_err(|e| AdminError::bad("body", e))?;
+    if !(2..=5).contains(&change.status) {
+        return Err(AdminError::bad("status", "must be 2 (open), 3 (pending), 4 (resolved) or 5 (closed)"));
+    }
+    let now = s.now();
+    let mut st = Shared::lock(&s.0.freshdesk);
+    let t = st.tickets.get_mut(&id).ok_or_else(|| AdminError::not_found(format!("ticket {id}")))?;
+    t.status = change.status;
+    t.updated_at = now;
+    let t = t.clone();
+    Ok(Json(view(&st, &t)))
 }
 
 fn view(st: &FdState, t: &super::state::Ticket) -> FreshdeskTicketView {

@@ -23,7 +23,9 @@
 //! patched with [`FreshdeskConfigPatch`]: plan and rates, ticket types, groups, custom fields,
 //! external-reference field, API keys); `POST /api_keys` ([`FreshdeskApiKey`]);
 //! `GET /tickets[?external_ref=…]` ([`FreshdeskTickets`]: every ticket with notes, counts per
-//! external reference and the duplicated references); `GET /rate` ([`FreshdeskRate`]).
+//! external reference and the duplicated references); `GET /rate` ([`FreshdeskRate`]);
+//! `POST /tickets/{id}/status` ([`FreshdeskStatusChange`]: an agent resolves, closes or reopens
+//! a ticket, as in the helpdesk UI).
 //!
 //! **Defaults:** plan `growth` (200 calls/min, 80 creates/min); types Question, Incident,
 //! Problem, Feature Request, Refund, Waschküche, Billing; groups `hotline` 43000000001,
@@ -69,7 +71,8 @@ use axum::Router;
 use axum::routing::{get, post};
 
 pub use admin::{
-    FreshdeskApiKey, FreshdeskConfigPatch, FreshdeskNoteView, FreshdeskRate, FreshdeskTicketView, FreshdeskTickets,
+    FreshdeskApiKey, FreshdeskConfigPatch, FreshdeskNoteView, FreshdeskRate, FreshdeskStatusChange,
+    FreshdeskTicketView, FreshdeskTickets,
 };
 pub use demo::DEMO_API_KEY;
 pub use rate::FreshdeskRateWindow;

@@ -313,3 +313,19 @@ async fn sb_08_freshdesk_demo_has_a_key_and_tickets_with_notes() {
     let all = sb.client().freshdesk_tickets().await.unwrap();
     assert_eq!((all.count, all.duplicates.len()), (3, 0));
 }
+
+#[tokio::test]
+async fn freshdesk_agent_status_change_shows_in_the_api() {
+    let fd = Fd::start().await;
+    let id = fd.post("/api/v2/tickets", ticket("inc-close")).await.body["id"].as_u64().unwrap();
+    let view = fd.admin.freshdesk_set_status(id, 5).await.unwrap();
+    assert_eq!((view.id, view.status), (id, 5));
+    assert_eq!(fd.get(&format!("/api/v2/tickets/{id}")).await.body["status"], 5);
+    let a = fd.search("\"status:5\"").await;
+    assert_eq!(a.body["total"], 1);
+
+    let bad = fd.admin.freshdesk_set_status(id, 7).await.unwrap_err().to_string();
+    assert!(bad.contains("400") && bad.contains("status"), "{bad}");
+    let missing = fd.admin.freshdesk_set_status(999, 4).await.unwrap_err().to_string();
+    assert!(missing.contains("404"), "{missing}");
+}
