@@ -1,0 +1,227 @@
+//! Fault tests (TK-03, TK-05): Freshdesk acts and the answer is lost; the bridge dies between
+//! Freshdesk's answer and its own commit; 5xx and timeouts back off; work that keeps failing is
+//! dead-lettered and replayed. Every one ends with exactly one ticket.
+
+use kit::grpc::status::error_reason;
+use proto::payops::ticketing::v1::{ListDeadLettersRequest, ReplayDeadLetterRequest};
+use sandbox::{FailMode, FaultSpec, System};
+use tonic::Code;
+
+use crate::helpers::{Harness, b2c};
+
+#[tokio::test]
+async fn tk_03_act_then_fail_on_create_ends_with_exactly_one_ticket() {
+    let h = Harness::new().await;
+    let app = h.start().await;
+    h.admin
+        .add_fault(&FaultSpec::act_then_fail_once(System::Freshdesk, "create_ticket", FailMode::Error))
+        .await
+        .unwrap();
+
+    // Freshdesk created the ticket, the bridge saw a 500: queued, answered at once.
+    let err = app.client().await.create_ticket(b2c("req-lost", "4711")).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+    assert_eq!(error_reason(&err).as_deref(), Some("TICKET_QUEUED"));
+    assert_eq!(h.tickets_with("req:req-lost").await.len(), 1, "it exists in Freshdesk");
+
+    // The worker's retry probes (search by reference) and finds it instead of creating again.
+    assert_eq!(app.dispatcher.tick().await.unwrap(), 0, "not due before the backoff");
+    h.advance(2);
+    assert_eq!(app.dispatcher.tick().await.unwrap(), 1);
+    let r = app.client().await.create_ticket(b2c("req-lost", "4711")).await.unwrap().into_inner();
+    assert!(!r.created);
+    let fd = h.tickets_with("req:req-lost").await;
+    assert_eq!(fd.len(), 1, "exactly one ticket");
+    assert_eq!(r.ticket.unwrap().ticket_id, fd[0].id as i64);
+    let probes: i32 = sqlx::query_scalar("SELECT probes FROM journal WHERE key = 'fd.create:req:req-lost'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(probes, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tk_03_a_create_cut_off_mid_answer_for_an_event_ends_with_exactly_one_ticket() {
+    let h = Harness::new().await;
+    let app = h.start().await;
+    h.admin
+        .add_fault(&FaultSpec::act_then_fail_once(System::Freshdesk, "create_ticket", FailMode::Reset))
+        .await
+        .unwrap();
+    let id = h.attention("4711", "cap-1", "Capture refused", "x").await;
+    assert_eq!(app.drain().await, 0);
+    assert_eq!(app.work("status", &id).await, "queued");
+    h.advance(2);
+    assert_eq!(app.drain().await, 1);
+    assert_eq!(h.tickets_with("inc:4711:cap-1").await.len(), 1);
+    assert_eq!(h.events("ticket_created").await.len(), 1, "one event for one ticket");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tk_03_killed_after_freshdesk_answered_and_before_recording_ends_with_one_ticket_after_restart() {
+    let h = Harness::new().await;
+    let app = h.start().await;
+    app.faults.arm(kit::journal::AFTER_CALL);
+    let err = app.client().await.create_ticket(b2c("req-crash", "4711")).await.unwrap_err();
+    assert_eq!(err.code(), Code::Internal, "the process 'died' after Freshdesk's answer");
+    assert_eq!(h.tickets_with("req:req-crash").await.len(), 1);
+    app.stop().await;
+
+    // A fresh App on the same database: the caller retries with the same request id.
+    let app = h.start().await;
+    let r = app.client().await.create_ticket(b2c("req-crash", "4711")).await.unwrap().into_inner();
+    let fd = h.tickets_with("req:req-crash").await;
+    assert_eq!(fd.len(), 1, "exactly one ticket after the restart");
+    assert_eq!(r.ticket.unwrap().ticket_id, fd[0].id as i64);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tk_03_killed_mid_event_the_next_worker_finishes_with_one_ticket() {
+    let h = Harness::new().await;
+    let app = h.start().await;
+    h.attention("4711", "cap-1", "Capture refused", "first").await;
+    app.consumer.drain().await.unwrap();
+    app.faults.arm(kit::journal::AFTER_CALL);
+    assert!(app.dispatcher.tick().await.is_err(), "died after Freshdesk created the ticket");
+    app.stop().await;
+
+    let app = h.start().await;
+    h.attention("4711", "cap-1", "Capture refused", "second").await;
+    assert_eq!(app.drain().await, 2);
+    let fd = h.tickets_with("inc:4711:cap-1").await;
+    assert_eq!(fd.len(), 1);
+    assert_eq!(fd[0].notes.len(), 1, "the second event is a note on the one ticket");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tk_05_server_errors_back_off_exponentially_with_jitter_then_succeed() {
+    let h = Harness::new().await;
+    let app = h.start().await;
+    let spec =
+        FaultSpec { status: 503, ..FaultSpec::fail_times(System::Freshdesk, "create_ticket", FailMode::Error, 2) };
+    h.admin.add_fault(&spec).await.unwrap();
+    let id = h.attention("4711", "cap-1", "Capture refused", "x").await;
+    app.drain().await;
+    let first = app.due_in_ms(&h.clock, &id).await;
+    assert!((500..=1000).contains(&first), "first retry after 0.5–1 s: {first} ms");
+    h.advance(1);
+    app.drain().await;
+    let second = app.due_in_ms(&h.clock, &id).await;
+    assert!((1000..=2000).contains(&second), "second retry after 1–2 s: {second} ms");
+    assert_eq!(app.work("attempts", &id).await, "2");
+    h.advance(2);
+    assert_eq!(app.drain().await, 1);
+    assert_eq!(h.tickets().await.len(), 1);
+    assert!(app.metrics().await.contains("payops_ticketing_retries_total"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tk_05_a_timeout_is_an_unknown_outcome_settled_by_a_probe() {
+    let h = Harness::new().await;
+    let app = h.start_with(&[("FRESHDESK_TIMEOUT", "300ms")]).await;
+    let hang = FaultSpec {
+        hang_ms: 3_000,
+        ..FaultSpec::act_then_fail_once(System::Freshdesk, "create_ticket", FailMode::Hang)
+    };
+    h.admin.add_fault(&hang).await.unwrap();
+    let id = h.attention("4711", "cap-1", "Capture refused", "x").await;
+    app.drain().await;
+    assert!(app.work("last_error", &id).await.contains("did not answer in time"));
+    h.advance(2);
+    assert_eq!(app.drain().await, 1);
+    assert_eq!(h.tickets().await.len(), 1, "found by the probe, not created twice");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tk_05_work_that_keeps_failing_is_dead_lettered_counted_and_replayable() {
+    let h = Harness::new().await;
+    let app = h.start_with(&[("FRESHDESK_MAX_ATTEMPTS", "3")]).await;
+    let always =
+        FaultSpec { status: 502, ..FaultSpec::fail_times(System::Freshdesk, "create_ticket", FailMode::Error, 0) };
+    h.admin.add_fault(&always).await.unwrap();
+    let id = h.attention("4711", "cap-1", "Capture refused", "x").await;
+    for _ in 0..3 {
+        app.drain().await;
+        h.advance(5);
+    }
+    assert_eq!(app.work("status", &id).await, "dead");
+    let mut client = app.client().await;
+    let dead = client.list_dead_letters(ListDeadLettersRequest::default()).await.unwrap().into_inner().dead_letters;
+    assert_eq!(dead.len(), 1);
+    let d = &dead[0];
+    assert_eq!(
+        (d.kind.as_str(), d.reason.as_str(), d.attempts, d.order_id.as_str()),
+        ("event", "exhausted", 3, "4711")
+    );
+    assert_eq!((d.incident_id.as_str(), d.error.as_str()), ("cap-1", "Freshdesk answered 502"));
+    assert!(app.metrics().await.contains("payops_ticketing_dead_lettered_total"));
+    assert_eq!(h.events("ticket_work_dead_lettered").await.len(), 1);
+    assert!(h.tickets().await.is_empty());
+
+    h.admin.clear_faults().await.unwrap();
+    let t = client.replay_dead_letter(ReplayDeadLetterRequest { id: d.id }).await.unwrap().into_inner().ticket.unwrap();
+    assert_eq!(t.incident_id, "cap-1");
+    assert_eq!(h.tickets().await.len(), 1);
+    assert!(
+        client.list_dead_letters(ListDeadLettersRequest::default()).await.unwrap().into_inner().dead_letters.is_empty()
+    );
+    let again = client.replay_dead_letter(ReplayDeadLetterRequest { id: d.id }).await.unwrap_err();
+    assert_eq!(error_reason(&again).as_deref(), Some("DEAD_LETTER_NOT_REPLAYABLE"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tk_05_dead_letters_are_listed_in_pages() {
+    let h = Harness::new().await;
+    let app = h.start().await;
+    for i in 0..5 {
+        let bad = proto::payops::events::v1::Attention { incident_id: "bad id".into(), ..Default::default() };
+        h.publish(&format!("o{i}"), &bad).await;
+    }
+    app.drain().await;
+    let mut client = app.client().await;
+    let page = |size, token: &str| ListDeadLettersRequest {
+        page: Some(proto::payops::common::v1::PageRequest { page_size: size, page_token: token.into() }),
+    };
+    let first = client.list_dead_letters(page(2, "")).await.unwrap().into_inner();
+    assert_eq!(first.dead_letters.len(), 2);
+    let token = first.page.unwrap().next_page_token;
+    let second = client.list_dead_letters(page(10, &token)).await.unwrap().into_inner();
+    assert_eq!(second.dead_letters.len(), 3);
+    assert!(second.page.unwrap().next_page_token.is_empty());
+    let bad = client.list_dead_letters(page(501, "x")).await.unwrap_err();
+    let fields: Vec<String> = kit::grpc::status::field_violations(&bad).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(fields, ["page.page_size", "page.page_token"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tk_03_the_resolver_settles_an_unknown_create_by_searching_freshdesk() {
+    let h = Harness::new().await;
+    let app = h.start().await;
+    h.admin
+        .add_fault(&FaultSpec::act_then_fail_once(System::Freshdesk, "create_ticket", FailMode::Error))
+        .await
+        .unwrap();
+    h.attention("4711", "cap-1", "Capture refused", "x").await;
+    app.drain().await;
+    // The resolver's schedule is the database's clock: make the entry due as if 30 s had passed.
+    sqlx::query("UPDATE journal SET next_check_at = now()").execute(&app.pool).await.unwrap();
+    let report = app.resolver.resolve_once().await.unwrap();
+    assert_eq!(report.succeeded, 1, "{report:?}");
+    h.advance(2);
+    assert_eq!(app.drain().await, 1);
+    assert_eq!(h.tickets().await.len(), 1);
+    let probes: i32 = sqlx::query_scalar("SELECT probes FROM journal WHERE key = 'fd.create:inc:4711:cap-1'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(probes, 1, "the worker used the resolver's finding instead of asking again");
+    app.stop().await;
+}

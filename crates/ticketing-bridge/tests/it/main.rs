@@ -1,0 +1,12 @@
+//! Integration tests of the ticketing bridge against the in-process sandbox Freshdesk over real
+//! sockets, real Postgres and real NATS JetStream. Each test owns its database, stream, sandbox
+//! and clock; background work is driven step by step and time is moved by hand.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+
+mod attention;
+mod config;
+mod faults;
+mod helpers;
+mod rate;
+mod requests;
