@@ -1,0 +1,11 @@
+//! Integration tests of invoice-checks against real Postgres and NATS and the in-process
+//! PostFinance sandbox over real sockets.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+
+mod faults;
+mod flow;
+mod helpers;
+mod manual;
+mod sb_maintenance;
+mod sb_page;
