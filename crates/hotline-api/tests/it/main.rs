@@ -6,11 +6,11 @@
 mod agents;
 mod b2b;
 mod b2c;
-// mod browser;
+mod browser;
 mod generate;
 mod helpers;
 mod overview;
 mod security;
 mod ticketing_double;
 mod timeline;
-// mod webdriver;
+mod webdriver;
