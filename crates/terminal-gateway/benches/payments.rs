@@ -1,1 +1,229 @@
-fn main() {}
+//! Terminal payments under load (BENCHMARKS target 4): N terminals at the in-process Nets
+//! sandbox in auto-approve mode, each paying back to back through the gateway binary (a child
+//! process, release build), one gRPC connection per 25 callers. Every payment is started,
+//! watched (gRPC stream), approved by the terminal 300–800 ms later, and seen by the watcher. Reports payments/s, p50/p99 from the
+//! terminal's approval (its finish time in the sandbox, same wall clock) to the watcher
+//! receiving it, and the gateway's peak RSS (VmHWM). Prints one JSON object.
+//!
+//! `cargo bench -p terminal-gateway --bench payments -- [terminals] [seconds]` (default 500, 20).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark driver")]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use hdrhistogram::Histogram;
+use proto::payops::common::v1::Money;
+use proto::payops::terminal_gateway::v1 as pb;
+use proto::payops::terminal_gateway::v1::terminal_payment_service_client::TerminalPaymentServiceClient;
+use proto::payops::terminal_gateway::v1::terminal_service_client::TerminalServiceClient;
+use sandbox::nets::{AutoMode, NetsTerminalSeed};
+use sandbox::{Sandbox, SandboxConfig, System};
+use serde_json::json;
+use testkit::TestEnv;
+use tonic::transport::{Channel, Endpoint};
+
+/// Terminals approve 300–800 ms after the start (customers differ; approvals do not arrive in
+/// lockstep), so the watcher is attached before.
+fn approve_ms(i: usize) -> u64 {
+    300 + (i as u64 * 7919) % 500
+}
+/// Callers per gRPC connection (a POS fleet is many clients, not one HTTP/2 connection).
+const WORKERS_PER_CHANNEL: usize = 25;
+const USER: &str = "bench-user";
+const PASSWORD: &str = "bench-password";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let terminals: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(500);
+    let secs: u64 = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(20);
+
+    let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await?;
+    let admin = sandbox.client();
+    admin.nets_add_account(USER, PASSWORD).await?;
+    for i in 0..terminals {
+        let seed = NetsTerminalSeed {
+            mode: AutoMode::Approve { after_ms: approve_ms(i) },
+            ..NetsTerminalSeed::new(&format!("B-{i}"), USER)
+        };
+        admin.nets_add_terminal(&seed).await?;
+    }
+    let env = TestEnv::new().await?;
+    let (mut child, grpc) = spawn_gateway(&env, &sandbox.url(System::Nets)).await?;
+    let pid = child.id().unwrap_or(0);
+    let channel = connect(&grpc).await?;
+    let mut t = TerminalServiceClient::new(channel.clone());
+    t.set_nets_credentials(pb::SetNetsCredentialsRequest {
+        tenant_id: "bench".into(),
+        username: USER.into(),
+        password: PASSWORD.into(),
+        verify: true,
+    })
+    .await?;
+    for i in 0..terminals {
+        t.register_terminal(pb::RegisterTerminalRequest {
+            tenant_id: "bench".into(),
+            terminal_id: format!("B-{i}"),
+            display_name: format!("Bench {i}"),
+            pos: format!("POS-{}", i % 10),
+            active: true,
+            currency: "CHF".into(),
+        })
+        .await?;
+    }
+
+    // Payment reference (Nets orderId) → when the watcher received the approval.
+    let seen: Arc<Mutex<HashMap<String, DateTime<Utc>>>> = Arc::default();
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut channels = Vec::new();
+    for _ in 0..terminals.div_ceil(WORKERS_PER_CHANNEL) {
+        channels.push(connect(&grpc).await?);
+    }
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let workers: Vec<_> = (0..terminals)
+        .map(|i| {
+            let client = TerminalPaymentServiceClient::new(channels[i / WORKERS_PER_CHANNEL].clone());
+            let (seen, errors) = (seen.clone(), errors.clone());
+            tokio::spawn(async move {
+                // Cashiers do not all press "pay" in the same millisecond.
+                tokio::time::sleep(Duration::from_millis(i as u64 % 500)).await;
+                let mut n = 0;
+                while Instant::now() < deadline {
+                    n += 1;
+                    match pay(client.clone(), i, n).await {
+                        Ok(Some((r, at))) => {
+                            seen.lock().unwrap().insert(r, at);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            eprintln!("payment failed: {e}");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let peak_rss_kib = vm_hwm(pid);
+    child.start_kill()?;
+    let _ = child.wait().await;
+
+    let finished: HashMap<String, DateTime<Utc>> = admin
+        .nets_transactions()
+        .await?
+        .transactions
+        .into_iter()
+        .filter_map(|t| Some((t.order_id?, t.finished_at?)))
+        .collect();
+    let mut hist = Histogram::<u64>::new(3)?;
+    let seen = seen.lock().unwrap();
+    for (r, at) in seen.iter() {
+        if let Some(done) = finished.get(r) {
+            let us = (*at - *done).num_microseconds().unwrap_or(0).max(0) as u64;
+            hist.record(us)?;
+        }
+    }
+    let result = json!({
+        "name": "terminal-gateway",
+        "terminals": terminals,
+        "seconds": secs,
+        "payments": hist.len(),
+        "payments_per_sec": hist.len() as f64 / elapsed,
+        "errors": errors.load(std::sync::atomic::Ordering::Relaxed),
+        "approve_after_ms": "300-800",
+        "approval_to_watcher_p50_ms": hist.value_at_quantile(0.5) as f64 / 1000.0,
+        "approval_to_watcher_p99_ms": hist.value_at_quantile(0.99) as f64 / 1000.0,
+        "approval_to_watcher_max_ms": hist.max() as f64 / 1000.0,
+        "gateway_peak_rss_mb": peak_rss_kib as f64 / 1024.0,
+    });
+    println!("{result}");
+    Ok(())
+}
+
+/// Starts, watches and waits for one payment; returns its Nets reference and when the watcher
+/// saw the approval (`None` when the approval came before the watcher was attached).
+async fn pay(
+    mut client: TerminalPaymentServiceClient<Channel>,
+    terminal: usize,
+    n: usize,
+) -> anyhow::Result<Option<(String, DateTime<Utc>)>> {
+    let start = pb::StartPaymentRequest {
+        tenant_id: "bench".into(),
+        request_id: format!("r{terminal}-{n}"),
+        order_id: format!("O{terminal}-{n}"),
+        amount: Some(Money { amount_minor: 100 + n as i64, currency: "CHF".into() }),
+        terminal_id: format!("B-{terminal}"),
+        workstation_id: String::new(),
+    };
+    let p = client.start_payment(start).await?.into_inner().payment.unwrap_or_default();
+    let watch = pb::WatchPaymentRequest { tenant_id: "bench".into(), payment_id: p.payment_id.clone() };
+    let mut stream = client.watch_payment(watch).await?.into_inner();
+    let mut attached_before = false;
+    while let Some(msg) = stream.message().await? {
+        let now = Utc::now();
+        let payment = msg.payment.unwrap_or_default();
+        if payment.state == pb::PaymentState::Waiting as i32 {
+            attached_before = true;
+            continue;
+        }
+        if payment.state != pb::PaymentState::Approved as i32 {
+            anyhow::bail!("payment ended as {:?}", payment.outcome);
+        }
+        let reference = payment.payment_id.replace('-', "");
+        return Ok(attached_before.then_some((reference, now)));
+    }
+    anyhow::bail!("watch ended without an outcome")
+}
+
+async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::process::Child, String)> {
+    let port = |()| std::net::TcpListener::bind("127.0.0.1:0").map(|l| l.local_addr().map(|a| a.port()));
+    let (grpc, admin) = (port(())??, port(())??);
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_payops-terminal-gateway"))
+        .env("DATABASE_URL", &env.database_url)
+        .env("NATS_URL", &env.nats_url)
+        .env("EVENTS_PREFIX", &env.prefix)
+        .env("EVENTS_STREAM", &env.stream)
+        .env("GRPC_ADDR", format!("127.0.0.1:{grpc}"))
+        .env("ADMIN_ADDR", format!("127.0.0.1:{admin}"))
+        .env("NETS_BASE_URL", nets)
+        .env("CREDENTIALS_KEY", "7".repeat(64))
+        .env("DB_MAX_CONNECTIONS", "20")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()?;
+    let http = reqwest::Client::new();
+    let until = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < until {
+        if let Ok(r) = http.get(format!("http://127.0.0.1:{admin}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return Ok((child, format!("http://127.0.0.1:{grpc}")));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("gateway not ready within 60 s")
+}
+
+async fn connect(url: &str) -> anyhow::Result<Channel> {
+    Ok(Endpoint::from_shared(url.to_owned())?.tcp_nodelay(true).connect().await?)
+}
+
+/// Peak resident set size of `pid` in KiB (`VmHWM` of /proc/<pid>/status).
+fn vm_hwm(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}

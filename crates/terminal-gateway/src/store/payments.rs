@@ -265,6 +265,11 @@ pub async fn due(
     rows.iter().map(row).collect()
 }
 
+/// Payments waiting right now (all replicas).
+pub async fn count_waiting(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM payments WHERE state = 'waiting'").fetch_one(pool).await
+}
+
 /// Takes over a waiting payment whose lease expired (or that `owner` holds already).
 pub async fn claim(
     pool: &PgPool,

@@ -159,12 +159,16 @@ pub async fn record_failure(
 
 /// Records an approval: the failure streak ends.
 pub async fn record_success(conn: &mut PgConnection, tenant: &str, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE terminals SET consecutive_failures = 0 WHERE tenant_id = $1 AND terminal_id = $2")
-        .bind(tenant)
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    // Writes (and logs WAL) only when a streak is actually broken.
+    sqlx::query(
+        "UPDATE terminals SET consecutive_failures = 0 WHERE tenant_id = $1 AND terminal_id = $2 \
+         AND consecutive_failures <> 0",
+    )
+    .bind(tenant)
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Remembers the workstation's terminal.

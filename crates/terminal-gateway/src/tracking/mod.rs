@@ -52,7 +52,7 @@ pub const ENDED_TOTAL: &str = "payops_terminal_payments_total";
 pub const APPROVED_MINOR_TOTAL: &str = "payops_terminal_payment_approved_minor_total";
 /// Start-to-end duration of terminal payments, by `state`.
 pub const DURATION_SECONDS: &str = "payops_terminal_payment_duration_seconds";
-/// Waiting payments seen by the supervisor.
+/// Payments waiting at a terminal (all replicas), set by each supervisor pass.
 pub const WAITING: &str = "payops_terminal_payments_waiting";
 
 /// Engine settings.
@@ -91,6 +91,8 @@ pub struct Inner {
     token: CancellationToken,
     /// Tracks purchase tasks.
     tasks: TaskTracker,
+    /// When this replica last renewed its leases (clock time).
+    last_renewal: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 /// What applying a command did.
@@ -125,6 +127,7 @@ impl Engine {
             faults,
             token,
             tasks: TaskTracker::new(),
+            last_renewal: std::sync::Mutex::new(None),
         }))
     }
 

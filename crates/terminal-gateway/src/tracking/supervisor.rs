@@ -33,9 +33,11 @@ impl Engine {
         let now = self.now();
         let me = self.config().instance_id.clone();
         let lease = ChronoDuration::from_std(self.config().lease).unwrap_or(ChronoDuration::MAX);
-        payments::renew_leases(self.pool(), &me, now + lease).await?;
+        if self.lease_renewal_due(now) {
+            payments::renew_leases(self.pool(), &me, now + lease).await?;
+        }
+        metrics::gauge!(WAITING).set(payments::count_waiting(self.pool()).await? as f64);
         let due = payments::due(self.pool(), &me, now, 500).await?;
-        metrics::gauge!(WAITING).set(due.len() as f64);
         let mut report = SweepReport::default();
         for p in due {
             let mine = p.owner.as_deref() == Some(me.as_str());
@@ -77,8 +79,13 @@ impl Engine {
                 tracing::warn!(payment = %p.id, error = %e, "cancel at the deadline did not reach the terminal");
             }
         } else if now < deadline + grace {
-            // The cancel may not have arrived: repeat it while the terminal has not answered.
-            if let Err(e) = self.send_cancel(p).await {
+            // The cancel may not have arrived: repeat it while the terminal is still busy with
+            // this payment (never once it went idle: the next transaction is not ours to stop).
+            let (after, r) = self.refresh_record(p.id).await?;
+            if !after.machine.state.is_final()
+                && r == super::RefreshResult::InProgress
+                && let Err(e) = self.send_cancel(&after).await
+            {
                 tracing::info!(payment = %p.id, error = %e, "repeated cancel did not reach the terminal");
             }
         }
@@ -92,6 +99,18 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// True when a third of the lease passed since the last renewal (one UPDATE per third of
+    /// a lease for all of this replica's payments, not one per pass).
+    fn lease_renewal_due(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let third = ChronoDuration::from_std(self.config().lease / 3).unwrap_or(ChronoDuration::MAX);
+        let mut last = self.0.last_renewal.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|l| now - l < third && now >= l) {
+            return false;
+        }
+        *last = Some(now);
+        true
     }
 
     /// Runs supervisor passes every `every` (real time) until `token` is cancelled.
