@@ -4,11 +4,10 @@
 use chrono::Duration;
 use proto::payops::hotline::v1::lookup_code_response::Outcome;
 use proto::payops::hotline::v1::{CodeState, CreateB2cTicketRequest, LookupCodeRequest};
-use proto::payops::ticketing::v1::{TicketPriority, requester};
 use sandbox::{FailMode, FaultSpec, System};
 use tonic::Code;
 
-use crate::helpers::{AGENT, TestApp, authed, fields};
+use crate::helpers::{AGENT, TestApp, authed, fields, ticket_text};
 
 fn request(device: &str, mobile: &str, date: &str) -> LookupCodeRequest {
     LookupCodeRequest {
@@ -185,18 +184,18 @@ async fn hl_14_b2c_ticket_request_carries_the_exact_subject_description_type_pri
         .ticket
         .unwrap();
     assert!(t.ticket_id > 0 && t.created);
-    let sent = app.tickets.requests();
-    assert_eq!(sent.len(), 1);
-    let s = &sent[0];
-    assert_eq!(s.subject, "Waschküche · Code-Problem – b10234 – Code abgelaufen");
-    assert_eq!(s.r#type, "Problem");
-    assert_eq!(s.priority, TicketPriority::High as i32);
-    assert_eq!(s.tags, ["profioffice", "b2c", "expired"]);
-    assert_eq!(s.order_id, tx.id.to_string());
-    assert_eq!(s.request_id, "req-b2c-1");
-    let rq = s.requester.as_ref().unwrap();
-    assert_eq!(rq.contact, Some(requester::Contact::Phone("+41764455667".into())));
-    assert_eq!(rq.name, "Mieter");
+    // What reached Freshdesk through the real ticketing bridge.
+    let tickets = app.freshdesk_tickets().await;
+    assert_eq!(tickets.len(), 1);
+    let f = &tickets[0];
+    assert_eq!(f.id as i64, t.ticket_id);
+    assert_eq!(f.subject, "Waschküche · Code-Problem – b10234 – Code abgelaufen");
+    assert_eq!(f.ticket_type.as_deref(), Some("Problem"));
+    assert_eq!(f.priority, 3);
+    assert_eq!(f.tags, ["profioffice", "b2c", "expired"]);
+    assert_eq!(f.requester_phone.as_deref(), Some("+41764455667"));
+    assert_eq!(f.requester_email, None);
+    let text = ticket_text(&f.description);
     for line in [
         " Mobilfunknummer: +41764455667",
         " Mobilnummer Zahlung: +41791234567",
@@ -206,8 +205,21 @@ async fn hl_14_b2c_ticket_request_carries_the_exact_subject_description_type_pri
         &format!(" Transaktion: #{} vom ", tx.id),
         "| CHF 3.50 | Gerät: b10234",
     ] {
-        assert!(s.description.contains(line), "missing {line:?} in\n{}", s.description);
+        assert!(text.contains(line.trim_start()), "missing {line:?} in\n{text}");
     }
+    // The bridge's ticket_created event shows on the payment's timeline.
+    app.drain().await;
+    let mut tl = app.timeline_client().await;
+    let events = tl
+        .get_order_timeline(authed(
+            &token,
+            proto::payops::hotline::v1::GetOrderTimelineRequest { order_id: tx.id.to_string() },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert!(events.iter().any(|e| e.source == "ticketing-bridge"), "{events:?}");
     // A repeated click is the same ticket.
     let again = c
         .create_b2c_ticket(authed(
@@ -220,7 +232,7 @@ async fn hl_14_b2c_ticket_request_carries_the_exact_subject_description_type_pri
         .ticket
         .unwrap();
     assert_eq!(again.ticket_id, t.ticket_id);
-    assert_eq!(app.tickets.tickets_created(), 1);
+    assert_eq!(app.freshdesk_tickets().await.len(), 1, "never a second ticket");
     app.stop().await;
 }
 
@@ -231,21 +243,28 @@ async fn hl_14_not_found_ticket_goes_to_the_tenant_email_with_type_problem_and_p
     let body = serde_json::json!({ "device_b_code": "b99999", "payment_mobile": "+41791234567", "payment_date": TestApp::local_date(app.now()), "contact_email": "mieterin@example.ch" });
     let (_, r) = web.post("/b2c/lookup", body).await;
     assert_eq!(r["outcome"], "not_found");
-    // The ticketing bridge is down once: the agent sees an error and retries with the same id.
-    *app.tickets.fail_next.lock().unwrap() = 1;
+    // Freshdesk is down: the bridge queues the ticket, the agent sees a plain error and
+    // later clicks again with the same request id — one ticket.
+    app.sandbox()
+        .add_fault(&FaultSpec::fail_times(System::Freshdesk, "create_ticket", FailMode::Error, 1))
+        .await
+        .unwrap();
     let ticket = serde_json::json!({ "request_id": "req-b2c-nf", "lookup_id": r["lookup_id"] });
     let (status, e) = web.post("/b2c/ticket", ticket.clone()).await;
     assert_eq!((status, e["reason"].as_str()), (503, Some("TICKETING_UNAVAILABLE")));
-    let (status, t) = web.post("/b2c/ticket", ticket).await;
+    app.clock.advance(std::time::Duration::from_secs(600));
+    let (status, t) = web.post("/b2c/ticket", ticket.clone()).await;
     assert_eq!(status, 200, "{t}");
-    assert!(t["id"].as_i64().unwrap() > 0);
-    let sent = app.tickets.requests();
-    let s = sent.last().unwrap();
-    assert_eq!((s.r#type.as_str(), s.priority), ("Problem", TicketPriority::Medium as i32));
-    assert_eq!(s.tags, ["profioffice", "b2c", "notfound"]);
-    assert_eq!(s.order_id, "hl-req-b2c-nf");
-    assert_eq!(s.requester.as_ref().unwrap().contact, Some(requester::Contact::Email("mieterin@example.ch".into())));
-    assert!(!s.description.contains(" Code:"));
-    assert_eq!(app.tickets.tickets_created(), 1);
+    let (_, again) = web.post("/b2c/ticket", ticket).await;
+    assert_eq!(again["id"], t["id"]);
+    let tickets = app.freshdesk_tickets().await;
+    assert_eq!(tickets.len(), 1);
+    let f = &tickets[0];
+    assert_eq!(f.id as i64, t["id"].as_i64().unwrap());
+    assert_eq!((f.ticket_type.as_deref(), f.priority), (Some("Problem"), 2));
+    assert_eq!(f.tags, ["profioffice", "b2c", "notfound"]);
+    assert_eq!(f.requester_email.as_deref(), Some("mieterin@example.ch"));
+    assert!(ticket_text(&f.description).contains("PGW-Ergebnis: Keine Transaktion gefunden"));
+    assert!(!f.description.contains("Code:"));
     app.stop().await;
 }

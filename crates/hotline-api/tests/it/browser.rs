@@ -258,10 +258,10 @@ async fn browser_hl_20_b2b_search_invoices_ticket_then_daily_overview_and_order_
     s.screenshot(&screen("11-b2b-form")).await;
     s.click("[data-testid=b2b-submit]").await;
     let done = s.wait_text("[data-testid=b2b-ticket-done]", "erstellt").await;
-    let sent = app.tickets.requests();
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].subject, "B2B – Wohnbau Zürich AG – Abrechnung / Rechnung");
-    assert!(done.contains("5001"), "the ticket number is shown: {done}");
+    let tickets = app.freshdesk_tickets().await;
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0].subject, "B2B – Wohnbau Zürich AG – Abrechnung / Rechnung");
+    assert!(done.contains(&format!("#{}", tickets[0].id)), "the ticket number is shown: {done}");
     s.screenshot(&screen("12-b2b-ticket")).await;
 
     // Tagesübersicht: the total matches the sandbox's transactions of the day.

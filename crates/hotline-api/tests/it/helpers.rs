@@ -17,6 +17,7 @@ use proto::payops::hotline::v1::LoginRequest;
 use proto::payops::hotline::v1::agent_service_client::AgentServiceClient;
 use proto::payops::hotline::v1::hotline_service_client::HotlineServiceClient;
 use proto::payops::hotline::v1::timeline_service_client::TimelineServiceClient;
+use sandbox::freshdesk::FreshdeskTicketView;
 use sandbox::pgw::{Env as PgwEnv, PgwDevice, PgwTransaction, TransactionView};
 use sandbox::smallinvoice::SiClient;
 use sandbox::{Sandbox, SandboxClient, SandboxConfig, System};
@@ -25,13 +26,12 @@ use testkit::TestEnv;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
-use crate::ticketing_double::{self, Recorder};
-
 pub const PGW_KEY: &str = "pgw-prod-key-for-hotline-tests";
 pub const SI_CLIENT: &str = "hotline-tests";
 pub const SI_SECRET: &str = "hotline-tests-secret";
 pub const ADMIN: (&str, &str) = ("admin", "admin-password-1234");
 pub const AGENT: (&str, &str) = ("anna", "anna-password-1234");
+pub const FRESHDESK_KEY: &str = "fd-hotline-tests";
 pub const SERVICE_TOKEN: &str = "pixi-sync:service-token-0123456789";
 
 pub struct TestApp {
@@ -44,9 +44,11 @@ pub struct TestApp {
     pub admin_url: String,
     pub relay: Relay,
     pub consumer: Consumer<TimelineProjector>,
-    pub tickets: Recorder,
+    /// The real ticketing-bridge's outbox (its `ticket_created` events reach the timeline).
+    pub bridge_relay: Relay,
     pub faults: kit::fault::FaultPoints,
     stop: Option<oneshot::Sender<()>>,
+    bridge_stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), kit::platform::PlatformError>>>,
 }
 
@@ -69,8 +71,9 @@ impl TestApp {
             })
             .await
             .unwrap();
-        let tickets = Recorder::default();
-        let ticketing_url = ticketing_double::start(tickets.clone()).await;
+        admin.freshdesk_add_api_key(FRESHDESK_KEY).await.unwrap();
+        let clock = ManualClock::new(admin.now().await.unwrap());
+        let (ticketing_url, bridge_relay, bridge_stop) = start_bridge(&env, &sandbox, &clock).await;
         let pgw_url = format!("{}/api/v1", sandbox.url(System::Pgw));
         let si_url = format!("{}/v2", sandbox.url(System::Smallinvoice));
         let mut vars = env.service_env("hotline_api");
@@ -95,7 +98,6 @@ impl TestApp {
             vars.set(*k, *v);
         }
         let config = Config::from_env(&vars).unwrap();
-        let clock = ManualClock::new(admin.now().await.unwrap());
         let mut app = App::build(config, clock.shared()).await.unwrap();
         app.run_workers = false;
         let consumer = app.consumer.take().unwrap();
@@ -121,7 +123,8 @@ impl TestApp {
             admin_url,
             relay,
             consumer,
-            tickets,
+            bridge_relay,
+            bridge_stop: Some(bridge_stop),
             faults,
             stop: Some(tx),
             task: Some(task),
@@ -154,10 +157,17 @@ impl TestApp {
         AgentServiceClient::new(self.channel().await)
     }
 
-    /// Publishes the outbox and runs the timeline consumer until idle.
+    /// Publishes this service's and the bridge's outboxes and runs the timeline consumer
+    /// until idle.
     pub async fn drain(&self) -> usize {
         self.relay.drain().await.unwrap();
+        self.bridge_relay.drain().await.unwrap();
         self.consumer.drain().await.unwrap()
+    }
+
+    /// Every ticket the sandbox's Freshdesk holds.
+    pub async fn freshdesk_tickets(&self) -> Vec<FreshdeskTicketView> {
+        self.sandbox().freshdesk_tickets().await.unwrap().tickets
     }
 
     /// Seeds a device in PGW PROD.
@@ -239,6 +249,9 @@ impl TestApp {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
+        if let Some(tx) = self.bridge_stop.take() {
+            let _ = tx.send(());
+        }
         if let Some(t) = self.task.take() {
             t.await.unwrap().unwrap();
         }
@@ -286,4 +299,36 @@ pub fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
     let mut r = tonic::Request::new(message);
     r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     r
+}
+
+/// Starts the real ticketing-bridge in-process against the sandbox's Freshdesk, on this test's
+/// database (its own schema) and stream, with the same clock; returns its gRPC URL, its relay
+/// and its stop switch. Its workers are not run: a ticket that could not be created at once
+/// stays queued until a CreateTicket with the same request id finds it due.
+async fn start_bridge(env: &TestEnv, sandbox: &Sandbox, clock: &ManualClock) -> (String, Relay, oneshot::Sender<()>) {
+    let vars = env.service_env("ticketing_bridge");
+    let config =
+        ticketing_bridge::config::Config::for_tests(vars, &sandbox.url(System::Freshdesk), FRESHDESK_KEY).unwrap();
+    let mut bridge = ticketing_bridge::app::App::build(config, clock.shared()).await.unwrap();
+    bridge.run_workers = false;
+    let relay = bridge.platform.relay();
+    let url = format!("http://{}", bridge.grpc_addr());
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(bridge.run_until(async move {
+        let _ = rx.await;
+    }));
+    (url, relay, tx)
+}
+
+/// A Freshdesk description (HTML paragraphs from the bridge) as plain text lines.
+pub fn ticket_text(html: &str) -> String {
+    html.replace("</p><p>", "\n\n")
+        .replace("<br>", "\n")
+        .replace("<p>", "")
+        .replace("</p>", "")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }

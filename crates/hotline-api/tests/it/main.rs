@@ -1,5 +1,6 @@
 //! Integration tests of hotline-api against real Postgres and NATS, the in-process sandbox
-//! (PGW, smallinvoice) and the ticketing contract, plus browser tests in headless Chromium.
+//! (PGW, smallinvoice, Freshdesk) and a real ticketing-bridge started in-process, plus browser
+//! tests in headless Chromium.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
 
@@ -11,6 +12,5 @@ mod generate;
 mod helpers;
 mod overview;
 mod security;
-mod ticketing_double;
 mod timeline;
 mod webdriver;
