@@ -1,0 +1,184 @@
+//! pixi-sync's configuration from the environment (OP-01). Besides the shared variables
+//! (`DATABASE_URL`, `NATS_URL`, `GRPC_ADDR` default `0.0.0.0:50051`, `ADMIN_ADDR` default
+//! `0.0.0.0:9051`, …, see the README):
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `PIXI_SYNC_SECRET_KEY` (or `_FILE`) | required | 32-byte key (64 hex digits or base64) that encrypts stored secrets |
+//! | `PUBLIC_ADDR` | `0.0.0.0:8051` | public HTTP port: unzer webhooks and the error pages |
+//! | `PUBLIC_BASE_URL` | unset | how the internet reaches `PUBLIC_ADDR` (e.g. `https://pixi-sync.example.com`); needed for webhook registration and error-page links |
+//! | `UNZER_BASE_URL` | `https://api.unzer.com` | unzer API host |
+//! | `POLL_INTERVAL` | `2s` | how often each tenant's pixi change feed is read |
+//! | `FULL_SCAN_INTERVAL` | `5m` | how often HOLD orders and invoices to capture are listed in full |
+//! | `METHOD_CHECK_INTERVAL` | `1h` | how often pixi's payment methods are checked for misconfiguration (PX-26) |
+//! | `FOLLOW_INTERVAL` | `15m` | released orders are re-read at least this often without a pixi change |
+//! | `LEASE_TTL` | `30s` | a replica's lease on a pixi API configuration (PX-41) |
+//! | `ORDER_CONCURRENCY` | `4` | orders processed at once per pixi API configuration |
+//! | `SYNC_BATCH` | `500` | orders taken per pass |
+//! | `PIXI_TIMEOUT` | `30s` | per pixi request |
+//! | `UNZER_TIMEOUT` | `20s` | per unzer request |
+//! | `SMTP_TIMEOUT` | `20s` | per mail |
+//! | `PIXI_QUIET_WINDOW` | `00:00-04:00` | local time without pixi requests (PX-22); the zone is per pixi API configuration |
+//! | `RECONCILE_INTERVAL` | `6h` | scheduled reconciliation (PX-44) |
+//! | `RECONCILE_LOOKBACK` | `30d` | orders changed within this period are reconciled |
+//! | `UNKNOWN_ESCALATE_AFTER` | `30m` | an order whose partner calls stay unknown this long is flagged |
+//! | `SERVICE_TOKENS` (or `_FILE`) | unset | `name:token,…` bearer tokens of gRPC callers; unset = no authentication |
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kit::config::{CommonConfig, ConfigError, Env};
+use secrecy::SecretString;
+
+use crate::domain::quiet::QuietWindow;
+
+/// pixi-sync settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Shared settings.
+    pub common: CommonConfig,
+    /// Key for secrets at rest.
+    pub secret_key: SecretString,
+    /// Public HTTP listener.
+    pub public_addr: SocketAddr,
+    /// Public base URL.
+    pub public_base_url: Option<String>,
+    /// unzer host.
+    pub unzer_base_url: String,
+    /// Change-feed polling interval.
+    pub poll_interval: Duration,
+    /// Full scan interval.
+    pub full_scan_interval: Duration,
+    /// Payment-method check interval.
+    pub method_check_interval: Duration,
+    /// Re-read interval of released orders.
+    pub follow_interval: Duration,
+    /// Lease lifetime.
+    pub lease_ttl: Duration,
+    /// Orders at once per configuration.
+    pub order_concurrency: usize,
+    /// Orders per pass.
+    pub batch: usize,
+    /// pixi timeout.
+    pub pixi_timeout: Duration,
+    /// unzer timeout.
+    pub unzer_timeout: Duration,
+    /// SMTP timeout.
+    pub smtp_timeout: Duration,
+    /// The quiet window.
+    pub quiet_window: QuietWindow,
+    /// Reconciliation interval.
+    pub reconcile_interval: Duration,
+    /// Reconciliation lookback.
+    pub reconcile_lookback: Duration,
+    /// Unknown outcomes are flagged after this long.
+    pub escalate_after: Duration,
+    /// `SERVICE_TOKENS` (or `_FILE`): bearer tokens of gRPC callers; unset = no authentication.
+    pub service_tokens: Option<SecretString>,
+}
+
+impl Config {
+    /// Reads the configuration; the error names the variable at fault.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let common = CommonConfig::from_env(env, "pixi-sync", 50051, 9051)?;
+        let secret_key = env.secret("PIXI_SYNC_SECRET_KEY")?;
+        crate::secrets::SecretBox::from_key(&secret_key)
+            .map_err(|e| ConfigError::new("PIXI_SYNC_SECRET_KEY", e.to_string()))?;
+        let public_base_url: Option<String> = env.optional("PUBLIC_BASE_URL")?;
+        if let Some(u) = &public_base_url {
+            match reqwest::Url::parse(u) {
+                Ok(p) if matches!(p.scheme(), "http" | "https") => {}
+                _ => return Err(ConfigError::new("PUBLIC_BASE_URL", "expected an http(s) URL")),
+            }
+        }
+        let unzer_base_url: String = env.or("UNZER_BASE_URL", "https://api.unzer.com".to_owned())?;
+        if reqwest::Url::parse(&unzer_base_url).is_err() {
+            return Err(ConfigError::new("UNZER_BASE_URL", "expected an http(s) URL"));
+        }
+        let order_concurrency: usize = env.or("ORDER_CONCURRENCY", 4)?;
+        if !(1..=64).contains(&order_concurrency) {
+            return Err(ConfigError::new("ORDER_CONCURRENCY", "must be between 1 and 64"));
+        }
+        if order_concurrency + 2 > common.db.max_connections as usize {
+            return Err(ConfigError::new(
+                "ORDER_CONCURRENCY",
+                "must be at least 2 below DB_MAX_CONNECTIONS (each order holds a connection for its lock)",
+            ));
+        }
+        let batch: usize = env.or("SYNC_BATCH", 500)?;
+        if !(1..=10_000).contains(&batch) {
+            return Err(ConfigError::new("SYNC_BATCH", "must be between 1 and 10000"));
+        }
+        let quiet_window = env.or("PIXI_QUIET_WINDOW", QuietWindow::default())?;
+        let positive = |name: &str, d: Duration| {
+            if d.is_zero() { Err(ConfigError::new(name, "must be positive")) } else { Ok(d) }
+        };
+        Ok(Config {
+            secret_key,
+            public_addr: env.or("PUBLIC_ADDR", SocketAddr::from(([0, 0, 0, 0], 8051)))?,
+            public_base_url: public_base_url.map(|u| u.trim_end_matches('/').to_owned()),
+            unzer_base_url,
+            poll_interval: positive("POLL_INTERVAL", env.duration_or("POLL_INTERVAL", Duration::from_secs(2))?)?,
+            full_scan_interval: env.duration_or("FULL_SCAN_INTERVAL", Duration::from_secs(300))?,
+            method_check_interval: env.duration_or("METHOD_CHECK_INTERVAL", Duration::from_secs(3600))?,
+            follow_interval: env.duration_or("FOLLOW_INTERVAL", Duration::from_secs(900))?,
+            lease_ttl: positive("LEASE_TTL", env.duration_or("LEASE_TTL", Duration::from_secs(30))?)?,
+            order_concurrency,
+            batch,
+            pixi_timeout: positive("PIXI_TIMEOUT", env.duration_or("PIXI_TIMEOUT", Duration::from_secs(30))?)?,
+            unzer_timeout: positive("UNZER_TIMEOUT", env.duration_or("UNZER_TIMEOUT", Duration::from_secs(20))?)?,
+            smtp_timeout: positive("SMTP_TIMEOUT", env.duration_or("SMTP_TIMEOUT", Duration::from_secs(20))?)?,
+            quiet_window,
+            reconcile_interval: env.duration_or("RECONCILE_INTERVAL", Duration::from_secs(6 * 3600))?,
+            reconcile_lookback: env.duration_or("RECONCILE_LOOKBACK", Duration::from_secs(30 * 86_400))?,
+            escalate_after: env.duration_or("UNKNOWN_ESCALATE_AFTER", Duration::from_secs(1800))?,
+            service_tokens: env.secret_optional("SERVICE_TOKENS")?,
+            common,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Env {
+        Env::from_pairs([
+            ("DATABASE_URL", "postgres://localhost/x"),
+            ("NATS_URL", "nats://localhost:4222"),
+            ("PIXI_SYNC_SECRET_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+        ])
+    }
+
+    #[test]
+    fn defaults_and_ports() {
+        let c = Config::from_env(&base()).unwrap();
+        assert_eq!((c.common.grpc_addr.port(), c.common.admin_addr.port(), c.public_addr.port()), (50051, 9051, 8051));
+        assert_eq!(c.poll_interval, Duration::from_secs(2));
+        assert_eq!(c.common.db.schema, "pixi_sync");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases = [
+            ("PIXI_SYNC_SECRET_KEY", "short"),
+            ("PUBLIC_BASE_URL", "ftp://x"),
+            ("ORDER_CONCURRENCY", "0"),
+            ("ORDER_CONCURRENCY", "9"),
+            ("SYNC_BATCH", "0"),
+            ("PIXI_QUIET_WINDOW", "4-0"),
+            ("POLL_INTERVAL", "0s"),
+            ("PUBLIC_ADDR", "nowhere"),
+        ];
+        for (var, value) in cases {
+            let mut env = base();
+            env.set(var, value);
+            let err = Config::from_env(&env).unwrap_err();
+            assert_eq!(err.var, var, "{var}={value}");
+            assert!(!err.to_string().contains("00112233"), "never the key");
+        }
+        let mut env = base();
+        env.set("PIXI_SYNC_SECRET_KEY", "");
+        assert_eq!(Config::from_env(&env).unwrap_err().var, "PIXI_SYNC_SECRET_KEY");
+    }
+}

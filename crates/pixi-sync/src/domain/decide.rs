@@ -1,0 +1,327 @@
+//! `decide`: given the pixi order, the unzer payment and the order's progress, the next thing
+//! to do. Pure: no I/O, no clock. The executor performs the action, applies the resulting
+//! event and asks again until nothing is left; after a crash it asks again and gets the same
+//! action with the same idempotency key, so the journal finds what was already done.
+//!
+//! Order of concerns: pending comments (PX-21), problems to flag (PX-32), merged orders
+//! (PX-24), documents pixi marked paid by itself (PX-26), release (PX-10 … PX-12), then
+//! per-family processing of invoices (PX-13 … PX-16), credit notes (PX-19), cancellations
+//! (PX-17, PX-18), balancing, and completion.
+
+use std::collections::BTreeSet;
+
+use super::cancel;
+use super::documents;
+use super::facts::{Bank, PaymentFacts, PixiOrder, PixiStatus};
+use super::payment_type::PaymentType;
+use super::progress::{Event, LockPurpose, ProblemNote, Progress, Purpose, Severity};
+use super::release;
+use super::settings::Mode;
+
+/// What the decision needs besides the facts.
+#[derive(Debug, Clone)]
+pub struct Ctx<'a> {
+    /// `<pixi api config id>:<order nr>`: part of every idempotency key.
+    pub scope: &'a str,
+    /// Configured mode (effective only for card-like types, PX-07).
+    pub mode: Mode,
+    /// Rounding tolerance (PX-23).
+    pub tolerance_minor: i64,
+    /// Booking event for invoices.
+    pub invoice_event: &'a str,
+    /// Booking event for returns.
+    pub return_event: &'a str,
+    /// Keys that have a journal entry (something was attempted under them).
+    pub attempted: &'a BTreeSet<String>,
+}
+
+impl Ctx<'_> {
+    /// The idempotency key of `what` for `doc` of this order, e.g.
+    /// `charge:<api>:4711:DEM0000021`.
+    pub fn key(&self, what: &str, doc: &str) -> String {
+        format!("{what}:{}:{doc}", self.scope)
+    }
+}
+
+/// Refund reason codes (`CancelReasonCodes.php`).
+pub const RETURN: &str = "RETURN";
+/// A cancellation.
+pub const CANCEL: &str = "CANCEL";
+
+/// One thing to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// pixi: HOLD → OPEN. Accepted payments through `pixiPaySetAuthorizationStatus`
+    /// (Success=1), refused ones through `pixiReleaseOrder` (after the lock).
+    Release {
+        /// Key.
+        key: String,
+        /// The payment was accepted.
+        accepted: bool,
+        /// Transaction id for `AuthCode`.
+        auth_code: String,
+        /// Message for pixi's log.
+        message: String,
+    },
+    /// pixi: set or lift the order's shipping lock.
+    SetLock {
+        /// Key.
+        key: String,
+        /// Lock or lift.
+        locked: bool,
+        /// Why.
+        purpose: LockPurpose,
+        /// Reason text.
+        reason: String,
+    },
+    /// pixi: write the transfer data into the customer-service bank fields (PX-12).
+    WriteBank {
+        /// Key.
+        key: String,
+        /// The data.
+        bank: Bank,
+    },
+    /// pixi: mark an invoice captured (books the invoice event, PX-13).
+    MarkCaptured {
+        /// Key.
+        key: String,
+        /// Invoice.
+        invoice: String,
+        /// Amount.
+        amount_minor: i64,
+        /// `PayID`.
+        pay_id: String,
+        /// Booking event.
+        event: String,
+    },
+    /// pixi: book a credit note with the returns event (PX-19).
+    BookReturn {
+        /// Key.
+        key: String,
+        /// Credit note.
+        credit: String,
+        /// Amount.
+        amount_minor: i64,
+        /// Booking event.
+        event: String,
+    },
+    /// pixi: write an order comment (PX-21).
+    Comment {
+        /// Key within the order; the journal key is `comment:<scope>:<key>`.
+        key: String,
+        /// Text.
+        text: String,
+    },
+    /// unzer: charge (part of) the authorisation.
+    Charge {
+        /// Key (also the paymentReference).
+        key: String,
+        /// Why.
+        purpose: Purpose,
+        /// Amount.
+        amount_minor: i64,
+        /// invoiceId to send.
+        invoice_id: Option<String>,
+    },
+    /// unzer: report a shipment (starts the payment period of invoice types).
+    Ship {
+        /// Key.
+        key: String,
+        /// Invoice.
+        invoice: String,
+    },
+    /// unzer: reverse (part of) the authorisation.
+    Reverse {
+        /// Key.
+        key: String,
+        /// Why.
+        purpose: Purpose,
+        /// Amount.
+        amount_minor: i64,
+    },
+    /// unzer: refund a charge (or cancel an unpaid one); `charge_id` `None` is the paylater
+    /// payment-level refund.
+    Refund {
+        /// Key.
+        key: String,
+        /// Why.
+        purpose: Purpose,
+        /// Charge to refund.
+        charge_id: Option<String>,
+        /// Amount.
+        amount_minor: i64,
+        /// `reasonCode`.
+        reason: &'static str,
+    },
+    /// Record an incident for the problem at `index`: dashboard, mail, attention event.
+    Flag {
+        /// Index in `Progress::problems`.
+        index: usize,
+        /// The problem.
+        problem: ProblemNote,
+    },
+    /// A state change without a partner call.
+    Record(Event),
+}
+
+/// Why there is nothing to do right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Follow pixi changes (released, not yet closed, or blocked by an error).
+    Follow,
+    /// unzer has not decided about the payment yet: look again soon.
+    Payment,
+    /// Prepayment: waiting for the customer's transfer.
+    Funds,
+    /// Completed or not processed: only a pixi change or a webhook brings work.
+    Done,
+}
+
+/// The decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Do this next.
+    Act(Action),
+    /// Nothing to do now.
+    Idle(Wait),
+}
+
+pub(super) fn act(a: Action) -> Option<Decision> {
+    Some(Decision::Act(a))
+}
+
+pub(super) fn record(e: Event) -> Option<Decision> {
+    act(Action::Record(e))
+}
+
+pub(super) fn problem(severity: Severity, code: &str, doc: Option<&str>, title: &str, description: String) -> Event {
+    Event::Problem(ProblemNote {
+        code: code.into(),
+        doc: doc.map(Into::into),
+        severity,
+        title: title.into(),
+        description,
+        flagged: false,
+    })
+}
+
+/// The next thing to do for `order`.
+pub fn decide(ctx: &Ctx<'_>, order: &PixiOrder, payment: &PaymentFacts, s: &Progress) -> Decision {
+    if let Some(c) = s.comments.first() {
+        return Decision::Act(Action::Comment { key: c.key.clone(), text: c.text.clone() });
+    }
+    if let Some((index, p)) = s.problems.iter().enumerate().find(|(_, p)| !p.flagged) {
+        return Decision::Act(Action::Flag { index, problem: p.clone() });
+    }
+    if order.merged {
+        if !s.has_problem("MERGED", None) {
+            let e = problem(
+                Severity::Hint,
+                "MERGED",
+                None,
+                "merged order: not processed",
+                "pixi merged this order with another one; merging is not supported, so pixi-sync does not process it (PX-24)"
+                    .into(),
+            );
+            return Decision::Act(Action::Record(e));
+        }
+        return Decision::Idle(Wait::Done);
+    }
+    for d in &order.docs {
+        let ours = s.balanced(&d.nr)
+            || ctx.attempted.contains(&ctx.key("balance", &d.nr))
+            || ctx.attempted.contains(&ctx.key("book", &d.nr));
+        if d.paid_minor > 0 && !ours && !s.has_problem("PAID_BY_PIXI", Some(&d.nr)) {
+            let e = problem(
+                Severity::Error,
+                "PAID_BY_PIXI",
+                Some(&d.nr),
+                "configuration error: pixi marked a document paid",
+                format!(
+                    "pixi marked {} paid by itself: payment method {} must not match invoices or credit notes automatically nor behave like a credit-card method (PX-26)",
+                    d.nr, order.payment_method
+                ),
+            );
+            return Decision::Act(Action::Record(e));
+        }
+    }
+    if s.released.is_none() {
+        if order.status != PixiStatus::Hold {
+            return Decision::Act(Action::Record(Event::ReleasedExternally));
+        }
+        return release::release(ctx, order, payment, s);
+    }
+    if s.refusal.is_some() {
+        // Released with a lock because the payment was refused: a person takes over.
+        return Decision::Idle(Wait::Follow);
+    }
+    let p = match payment {
+        PaymentFacts::Found(p) => p,
+        PaymentFacts::NotFound(reason) => {
+            if !s.has_problem("PAYMENT_NOT_FOUND", None) {
+                let d = format!("unzer does not know the order's payment: {reason}");
+                return Decision::Act(Action::Record(problem(
+                    Severity::Error,
+                    "PAYMENT_NOT_FOUND",
+                    None,
+                    "unzer payment not found",
+                    d,
+                )));
+            }
+            return Decision::Idle(Wait::Follow);
+        }
+        PaymentFacts::NoPaymentId => {
+            if !s.has_problem("NO_PAYMENT_ID", None) {
+                return Decision::Act(Action::Record(problem(
+                    Severity::Error,
+                    "NO_PAYMENT_ID",
+                    None,
+                    "order without unzer payment id",
+                    "the order has no unzer payment id in KK-ID nor in its import XML".into(),
+                )));
+            }
+            return Decision::Idle(Wait::Follow);
+        }
+    };
+    let kind: PaymentType = match &p.kind {
+        Ok(k) => *k,
+        Err(e) => {
+            if !s.has_problem("UNSUPPORTED_TYPE", None) {
+                return Decision::Act(Action::Record(problem(
+                    Severity::Error,
+                    "UNSUPPORTED_TYPE",
+                    None,
+                    "configuration error: unsupported payment type",
+                    format!("{e} on payment method {} (PX-06)", order.payment_method),
+                )));
+            }
+            return Decision::Idle(Wait::Follow);
+        }
+    };
+    if let Some(d) = release::after_release(ctx, order, p, kind, s) {
+        return d;
+    }
+    if let Some(d) = documents::invoices(ctx, order, p, kind, s) {
+        return d;
+    }
+    if let Some(d) = documents::credit_notes(ctx, order, p, kind, s) {
+        return d;
+    }
+    if let Some(d) = cancel::cancellations(ctx, order, p, kind, s) {
+        return d;
+    }
+    if let Some(d) = documents::deferred_balancing(ctx, order, p, kind, s) {
+        return d;
+    }
+    let blocked = s.invoices.values().any(|i| i.failed) || s.credits.values().any(|c| c.failed) || s.cancel.failed;
+    if order.status == PixiStatus::Closed && !blocked {
+        if !s.completed {
+            return Decision::Act(Action::Record(Event::Completed));
+        }
+        return Decision::Idle(Wait::Done);
+    }
+    if kind == PaymentType::Prepayment && !p.funds_received() && !s.manual_balance {
+        return Decision::Idle(Wait::Funds);
+    }
+    Decision::Idle(Wait::Follow)
+}

@@ -1,0 +1,196 @@
+//! Invoices and credit notes (PX-13 … PX-16, PX-19): what each payment family sends to unzer
+//! per document and when the pixi customer account is balanced.
+
+use super::decide::{Action, Ctx, Decision, RETURN, Wait, act, record};
+use super::facts::{Payment, PixiOrder, PixiStatus};
+use super::payment_type::{Family, PaymentType};
+use super::progress::{Event, Progress, Purpose, Severity};
+use super::settings::Mode;
+
+/// The charge id to give pixi as `PayID` for invoice `nr`.
+fn pay_id(p: &Payment, s: &Progress, nr: &str) -> String {
+    s.invoices
+        .get(nr)
+        .and_then(|i| i.charge.as_ref().map(|m| m.txn_id.clone()))
+        .or_else(|| s.release_charge.as_ref().map(|m| m.txn_id.clone()))
+        .or_else(|| p.paid_charges().next().map(|t| t.id.clone()))
+        .or_else(|| p.txns.first().map(|t| t.id.clone()))
+        .unwrap_or_else(|| p.id.clone())
+}
+
+fn mark(ctx: &Ctx<'_>, p: &Payment, s: &Progress, nr: &str, amount_minor: i64) -> Option<Decision> {
+    act(Action::MarkCaptured {
+        key: ctx.key("balance", nr),
+        invoice: nr.to_owned(),
+        amount_minor,
+        pay_id: pay_id(p, s, nr),
+        event: ctx.invoice_event.to_owned(),
+    })
+}
+
+/// Each shipped invoice: capture it (expert card-like, paylater), report the shipment
+/// (invoice, SEPA secured), or check the sum (standard, charged types); balance at once where
+/// the family allows.
+pub(super) fn invoices(ctx: &Ctx<'_>, o: &PixiOrder, p: &Payment, kind: PaymentType, s: &Progress) -> Option<Decision> {
+    let family = kind.family();
+    for d in o.invoices().filter(|d| d.shipped) {
+        let inv = s.invoices.get(&d.nr).cloned().unwrap_or_default();
+        if inv.failed || inv.balanced && family != Family::Prepayment {
+            continue;
+        }
+        match family {
+            Family::Authorize if ctx.mode == Mode::Expert => {
+                if inv.charge.is_none() {
+                    return charge(ctx, p, &d.nr, d.total_minor);
+                }
+                return mark(ctx, p, s, &d.nr, d.total_minor);
+            }
+            Family::PaylaterInvoice | Family::PaylaterDebit => {
+                if inv.charge.is_none() {
+                    return charge(ctx, p, &d.nr, d.total_minor);
+                }
+                if family == Family::PaylaterDebit {
+                    return mark(ctx, p, s, &d.nr, d.total_minor);
+                }
+            }
+            Family::Authorize | Family::Charged => {
+                if !inv.sum_ok {
+                    // PX-14: the money was captured at release (or by the shop); invoices
+                    // must not exceed the order amount nor what was captured.
+                    // Cumulative up to this invoice, so only the invoice that crosses fails.
+                    let invoiced: i64 =
+                        o.invoices().take_while(|x| x.nr != d.nr).map(|x| x.total_minor).sum::<i64>() + d.total_minor;
+                    let limit = o.total_minor.max(0).min(p.charged_minor().max(0));
+                    let limit = if limit == 0 { p.charged_minor() } else { limit };
+                    if invoiced > limit + ctx.tolerance_minor {
+                        return record(Event::SumExceeded {
+                            invoice: d.nr.clone(),
+                            invoiced_minor: invoiced,
+                            limit_minor: limit,
+                        });
+                    }
+                    return record(Event::SumChecked { invoice: d.nr.clone() });
+                }
+                return mark(ctx, p, s, &d.nr, d.total_minor);
+            }
+            Family::Invoice | Family::SecuredDebit => {
+                if inv.shipment.is_none() {
+                    return act(Action::Ship { key: ctx.key("ship", &d.nr), invoice: d.nr.clone() });
+                }
+                if family == Family::SecuredDebit {
+                    return mark(ctx, p, s, &d.nr, d.total_minor);
+                }
+            }
+            Family::Prepayment => {
+                // PX-16: shipped before the money arrived → hint, never balance automatically.
+                if !p.funds_received() && !s.manual_balance && !inv.balanced {
+                    return record(Event::ManualBalance { invoice: d.nr.clone() });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// PX-13/PX-23: charge the invoice amount; a difference to what is still authorised within
+/// the rounding tolerance is absorbed.
+fn charge(ctx: &Ctx<'_>, p: &Payment, nr: &str, total: i64) -> Option<Decision> {
+    let open = p.authorized_open();
+    let amount = if total > open && total - open <= ctx.tolerance_minor { open } else { total };
+    act(Action::Charge {
+        key: ctx.key("charge", nr),
+        purpose: Purpose::Invoice(nr.to_owned()),
+        amount_minor: amount,
+        invoice_id: Some(nr.to_owned()),
+    })
+}
+
+/// PX-19: refund each credit note at unzer, then book it with the returns event.
+pub(super) fn credit_notes(
+    ctx: &Ctx<'_>,
+    o: &PixiOrder,
+    p: &Payment,
+    kind: PaymentType,
+    s: &Progress,
+) -> Option<Decision> {
+    for d in o.credit_notes() {
+        let cr = s.credits.get(&d.nr).cloned().unwrap_or_default();
+        if cr.failed || cr.booked {
+            continue;
+        }
+        let need = d.total_minor - cr.refunded_minor;
+        if need > 0 {
+            if matches!(kind.family(), Family::PaylaterInvoice | Family::PaylaterDebit) {
+                return act(Action::Refund {
+                    key: ctx.key("refund", &d.nr),
+                    purpose: Purpose::Credit(d.nr.clone()),
+                    charge_id: None,
+                    amount_minor: need,
+                    reason: RETURN,
+                });
+            }
+            let Some(c) = p.refundable_charge() else {
+                let e = super::decide::problem(
+                    Severity::Error,
+                    "NOTHING_TO_REFUND",
+                    Some(&d.nr),
+                    "credit note cannot be refunded",
+                    format!(
+                        "credit note {} asks for a refund but nothing refundable is left on the unzer payment",
+                        d.nr
+                    ),
+                );
+                return record(e);
+            };
+            if cr.refunds.iter().any(|m| m.key == ctx.key("refund", &format!("{}:{}", d.nr, c.id))) {
+                // Our refund on this charge is not in the facts yet: read unzer again soon.
+                return Some(Decision::Idle(Wait::Payment));
+            }
+            return act(Action::Refund {
+                key: ctx.key("refund", &format!("{}:{}", d.nr, c.id)),
+                purpose: Purpose::Credit(d.nr.clone()),
+                charge_id: Some(c.id.clone()),
+                amount_minor: need.min(p.charge_open(c)),
+                reason: RETURN,
+            });
+        }
+        return act(Action::BookReturn {
+            key: ctx.key("book", &d.nr),
+            credit: d.nr.clone(),
+            amount_minor: d.total_minor,
+            event: ctx.return_event.to_owned(),
+        });
+    }
+    None
+}
+
+/// Balancing that waits for the order to close: invoice types (PX-15) once CLOSED, prepayment
+/// (PX-16) once CLOSED and the money arrived (never after a manual-balance hint).
+pub(super) fn deferred_balancing(
+    ctx: &Ctx<'_>,
+    o: &PixiOrder,
+    p: &Payment,
+    kind: PaymentType,
+    s: &Progress,
+) -> Option<Decision> {
+    if o.status != PixiStatus::Closed {
+        return None;
+    }
+    let family = kind.family();
+    for d in o.invoices().filter(|d| d.shipped) {
+        let inv = s.invoices.get(&d.nr).cloned().unwrap_or_default();
+        if inv.failed || inv.balanced {
+            continue;
+        }
+        let ready = match family {
+            Family::PaylaterInvoice => inv.charge.is_some(),
+            Family::Invoice => inv.shipment.is_some(),
+            Family::Prepayment => p.funds_received() && !s.manual_balance,
+            _ => false,
+        };
+        if ready {
+            return mark(ctx, p, s, &d.nr, d.total_minor);
+        }
+    }
+    None
+}

@@ -1,0 +1,654 @@
+//! An order's persisted progress and the events that move it. `apply` is pure: the executor
+//! performs an action at a partner, turns the outcome into an [`Event`], applies it and stores
+//! the result in one transaction with the outbox event.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Why money moves (also the document a movement belongs to).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "purpose", content = "doc")]
+pub enum Purpose {
+    /// STANDARD mode: the full amount before release (PX-11).
+    Release,
+    /// An invoice (PX-13, PX-15).
+    Invoice(String),
+    /// A credit note (PX-19).
+    Credit(String),
+    /// Cancelled lines or the whole order (PX-17, PX-18).
+    Cancel,
+    /// The rest of the authorisation once the order is closed (PX-18, expert mode).
+    Close,
+}
+
+impl Purpose {
+    /// The document column of a movement: the document number or the purpose name.
+    pub fn document(&self) -> String {
+        match self {
+            Purpose::Release => "release".into(),
+            Purpose::Invoice(nr) | Purpose::Credit(nr) => nr.clone(),
+            Purpose::Cancel => "cancel".into(),
+            Purpose::Close => "close".into(),
+        }
+    }
+}
+
+/// The kind of a money movement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveKind {
+    /// Charge of the authorisation.
+    Charge,
+    /// Refund of charged money, or cancel of an unpaid charge.
+    Refund,
+    /// Reversal of (part of) the authorisation.
+    Reverse,
+    /// Shipment notice.
+    Ship,
+}
+
+impl MoveKind {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MoveKind::Charge => "charge",
+            MoveKind::Refund => "refund",
+            MoveKind::Reverse => "reversal",
+            MoveKind::Ship => "shipment",
+        }
+    }
+}
+
+/// A movement that succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moved {
+    /// Idempotency key.
+    pub key: String,
+    /// unzer transaction id.
+    pub txn_id: String,
+    /// Amount moved.
+    pub amount_minor: i64,
+}
+
+/// Error (a process failed, a person must act) or hint (someone should check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Needs a person now.
+    Error,
+    /// Nothing failed; check when convenient.
+    Hint,
+}
+
+/// A problem noticed on the order; flagged (incident, mail, attention event) exactly once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemNote {
+    /// Machine-readable code, e.g. `CAPTURE_FAILED`.
+    pub code: String,
+    /// The document concerned, if any.
+    pub doc: Option<String>,
+    /// Error or hint.
+    pub severity: Severity,
+    /// Short title (no personal data).
+    pub title: String,
+    /// Description (no personal data).
+    pub description: String,
+    /// The incident was recorded.
+    #[serde(default)]
+    pub flagged: bool,
+}
+
+/// A comment waiting to be written to pixi (PX-21).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingComment {
+    /// Key within the order (`comment:released`); the journal key adds the order's scope.
+    pub key: String,
+    /// Text.
+    pub text: String,
+}
+
+/// How the order was released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Released {
+    /// By pixi-sync (false: someone released it in pixi before).
+    pub by_us: bool,
+    /// With a shipping lock.
+    pub locked: bool,
+}
+
+/// Progress of one invoice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvoiceProgress {
+    /// Charge at unzer (expert mode, paylater).
+    pub charge: Option<Moved>,
+    /// Shipment transaction (invoice types).
+    pub shipment: Option<String>,
+    /// STANDARD mode: the sum check passed (PX-14).
+    pub sum_ok: bool,
+    /// Booked in the pixi customer account.
+    pub balanced: bool,
+    /// A step failed for good; a person must act.
+    pub failed: bool,
+}
+
+/// Progress of one credit note.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreditProgress {
+    /// Refunds at unzer.
+    pub refunds: Vec<Moved>,
+    /// Sum refunded.
+    pub refunded_minor: i64,
+    /// Booked with the returns event.
+    pub booked: bool,
+    /// A step failed for good.
+    pub failed: bool,
+}
+
+/// Progress of cancellations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CancelProgress {
+    /// Amount sent to unzer for cancellations (reversed, refunded or cancelled).
+    pub done_minor: i64,
+    /// The movements.
+    pub moves: Vec<Moved>,
+    /// The rest of the authorisation was released when the order closed.
+    pub closed: Option<Moved>,
+    /// A cancellation failed for good.
+    pub failed: bool,
+}
+
+/// Everything pixi-sync did for one order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Progress {
+    /// Released (by us or externally).
+    pub released: Option<Released>,
+    /// The release was refused (code): lock, release, flag.
+    pub refusal: Option<String>,
+    /// We set a shipping lock (refusal or prepayment).
+    pub locked_by_us: bool,
+    /// The lock was for a prepayment not yet received (PX-12).
+    pub prepay_locked: bool,
+    /// The prepayment lock was lifted.
+    pub prepay_lifted: bool,
+    /// Transfer data written to pixi (PX-12).
+    pub bank_written: bool,
+    /// STANDARD mode: the capture before release (PX-11).
+    pub release_charge: Option<Moved>,
+    /// Invoices by number.
+    pub invoices: BTreeMap<String, InvoiceProgress>,
+    /// Credit notes by number.
+    pub credits: BTreeMap<String, CreditProgress>,
+    /// Cancellations.
+    pub cancel: CancelProgress,
+    /// Prepayment: shipped before the money came; someone balances by hand (PX-16).
+    pub manual_balance: bool,
+    /// Comments to write, oldest first.
+    pub comments: Vec<PendingComment>,
+    /// Problems noticed (flagged once each).
+    pub problems: Vec<ProblemNote>,
+    /// CLOSED and everything done.
+    pub completed: bool,
+    /// The last thing done, for the dashboard.
+    pub last_action: String,
+}
+
+impl Progress {
+    /// Whether a problem with `code` (and `doc`) was noted.
+    pub fn has_problem(&self, code: &str, doc: Option<&str>) -> bool {
+        self.problems.iter().any(|p| p.code == code && p.doc.as_deref() == doc)
+    }
+
+    /// Open problem severity: error beats hint.
+    pub fn worst(&self) -> Option<Severity> {
+        if self.problems.iter().any(|p| p.severity == Severity::Error) {
+            Some(Severity::Error)
+        } else if self.problems.is_empty() {
+            None
+        } else {
+            Some(Severity::Hint)
+        }
+    }
+
+    /// Whether pixi-sync booked document `nr` itself.
+    pub fn balanced(&self, nr: &str) -> bool {
+        self.invoices.get(nr).is_some_and(|i| i.balanced) || self.credits.get(nr).is_some_and(|c| c.booked)
+    }
+}
+
+/// A pixi write that can be refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PixiWrite {
+    /// Release the order.
+    Release,
+    /// Lock after a refused payment.
+    LockRefused,
+    /// Lock while the prepayment is awaited.
+    LockPrepayment,
+    /// Lift the prepayment lock.
+    LockLift,
+    /// Write the transfer data.
+    Bank,
+    /// Mark an invoice captured.
+    Balance,
+    /// Book a credit note.
+    Book,
+}
+
+impl PixiWrite {
+    /// Code suffix.
+    pub fn code(self) -> &'static str {
+        match self {
+            PixiWrite::Release => "RELEASE",
+            PixiWrite::LockRefused | PixiWrite::LockPrepayment => "LOCK",
+            PixiWrite::LockLift => "UNLOCK",
+            PixiWrite::Bank => "BANK_DATA",
+            PixiWrite::Balance => "CAPTURE_MARK",
+            PixiWrite::Book => "BOOKING",
+        }
+    }
+
+    /// For people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PixiWrite::Release => "releasing the order",
+            PixiWrite::LockRefused | PixiWrite::LockPrepayment => "setting the shipping lock",
+            PixiWrite::LockLift => "lifting the shipping lock",
+            PixiWrite::Bank => "writing the transfer data",
+            PixiWrite::Balance => "marking the invoice captured",
+            PixiWrite::Book => "booking the credit note",
+        }
+    }
+}
+
+/// Why a lock changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockPurpose {
+    /// Refused or erroneous payment (PX-10).
+    Refused,
+    /// Prepayment not yet received (PX-12).
+    Prepayment,
+    /// Prepayment received: lift (PX-12).
+    Lift,
+}
+
+/// A state change of the order's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// Someone released the order in pixi before pixi-sync did.
+    ReleasedExternally,
+    /// The payment is refused or erroneous: release with a lock and flag (PX-10).
+    Refusal {
+        /// Code.
+        code: String,
+        /// Title.
+        title: String,
+        /// Description.
+        description: String,
+    },
+    /// The order was released.
+    Released {
+        /// With a lock.
+        locked: bool,
+    },
+    /// A shipping lock was set or lifted.
+    LockChanged {
+        /// Locked now.
+        locked: bool,
+        /// Why.
+        purpose: LockPurpose,
+        /// Reason text.
+        reason: String,
+    },
+    /// Transfer data written.
+    BankWritten,
+    /// Money moved (or a shipment was reported).
+    Moved {
+        /// Why.
+        purpose: Purpose,
+        /// What.
+        kind: MoveKind,
+        /// The movement.
+        moved: Moved,
+    },
+    /// unzer refused a movement for good.
+    MoveFailed {
+        /// Why it was attempted.
+        purpose: Purpose,
+        /// What.
+        kind: MoveKind,
+        /// Key.
+        key: String,
+        /// unzer's reason.
+        reason: String,
+        /// The authorisation had expired (PX-15).
+        expired: bool,
+    },
+    /// STANDARD: the invoice sum check passed (PX-14).
+    SumChecked {
+        /// Invoice.
+        invoice: String,
+    },
+    /// STANDARD: the invoices exceed the order amount (PX-14).
+    SumExceeded {
+        /// Invoice.
+        invoice: String,
+        /// Sum of invoices.
+        invoiced_minor: i64,
+        /// The ceiling.
+        limit_minor: i64,
+    },
+    /// An invoice was marked captured in pixi (booked with the invoice event).
+    InvoiceBalanced {
+        /// Invoice.
+        invoice: String,
+        /// Amount.
+        amount_minor: i64,
+    },
+    /// A credit note was booked with the returns event.
+    CreditBooked {
+        /// Credit note.
+        credit: String,
+        /// Amount.
+        amount_minor: i64,
+    },
+    /// pixi refused a write for good.
+    PixiRefused {
+        /// What was attempted.
+        what: PixiWrite,
+        /// Document concerned.
+        doc: Option<String>,
+        /// pixi's message.
+        reason: String,
+    },
+    /// A comment was written.
+    Commented {
+        /// Its key.
+        key: String,
+    },
+    /// A problem was noted.
+    Problem(ProblemNote),
+    /// The problem at this index was flagged.
+    Flagged {
+        /// Index into `problems`.
+        index: usize,
+    },
+    /// Prepayment shipped before the money came (PX-16).
+    ManualBalance {
+        /// The invoice shipped.
+        invoice: String,
+    },
+    /// CLOSED and everything done.
+    Completed,
+}
+
+fn note(severity: Severity, code: &str, doc: Option<&str>, title: String, description: String) -> ProblemNote {
+    ProblemNote { code: code.into(), doc: doc.map(Into::into), severity, title, description, flagged: false }
+}
+
+fn comment(s: &mut Progress, key: &str, at: &str, text: String) {
+    s.comments.push(PendingComment { key: format!("comment:{key}"), text: format!("payops unzer {at}: {text}") });
+    s.last_action = text;
+}
+
+/// Minor units as `12.50` (for texts).
+pub fn format_minor(minor: i64) -> String {
+    money(minor)
+}
+
+fn money(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", minor.unsigned_abs() / 100, minor.unsigned_abs() % 100)
+}
+
+/// Applies `event` (happened at local time `at`, used in comments) to `s`.
+pub fn apply(mut s: Progress, event: &Event, at: &str) -> Progress {
+    match event {
+        Event::ReleasedExternally => {
+            s.released = Some(Released { by_us: false, locked: false });
+            s.last_action = "released in pixi by someone else".into();
+        }
+        Event::Refusal { code, title, description } => {
+            s.refusal = Some(code.clone());
+            s.problems.push(note(Severity::Error, code, None, title.clone(), description.clone()));
+        }
+        Event::Released { locked } => {
+            s.released = Some(Released { by_us: true, locked: *locked });
+            let text = if *locked { "order released with a shipping lock" } else { "order released" };
+            comment(&mut s, "released", at, text.into());
+        }
+        Event::LockChanged { locked, purpose, reason } => {
+            match purpose {
+                LockPurpose::Refused => s.locked_by_us = true,
+                LockPurpose::Prepayment => {
+                    s.locked_by_us = true;
+                    s.prepay_locked = true;
+                }
+                LockPurpose::Lift => s.prepay_lifted = true,
+            }
+            let what = if *locked { "shipping lock set" } else { "shipping lock lifted" };
+            let key = format!(
+                "lock-{}",
+                serde_json::to_value(purpose).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+            );
+            comment(&mut s, &key, at, format!("{what}: {reason}"));
+        }
+        Event::BankWritten => {
+            s.bank_written = true;
+            comment(&mut s, "bank", at, "transfer data written to the customer-service bank fields".into());
+        }
+        Event::Moved { purpose, kind, moved } => apply_moved(&mut s, purpose, *kind, moved, at),
+        Event::MoveFailed { purpose, kind, key, reason, expired } => {
+            let doc = match purpose {
+                Purpose::Invoice(nr) | Purpose::Credit(nr) => Some(nr.as_str()),
+                _ => None,
+            };
+            match purpose {
+                Purpose::Invoice(nr) => s.invoices.entry(nr.clone()).or_default().failed = true,
+                Purpose::Credit(nr) => s.credits.entry(nr.clone()).or_default().failed = true,
+                Purpose::Cancel | Purpose::Close => s.cancel.failed = true,
+                Purpose::Release => {
+                    s.refusal = Some("CAPTURE_FAILED".into());
+                }
+            }
+            let (code, title) = match (kind, expired) {
+                (_, true) => {
+                    ("AUTHORIZATION_EXPIRED", "authorisation expired; the payment period cannot start".to_owned())
+                }
+                (MoveKind::Charge, _) => {
+                    ("CAPTURE_FAILED", format!("capture of {} failed at unzer", purpose.document()))
+                }
+                (MoveKind::Refund, _) => {
+                    ("REFUND_FAILED", format!("refund for {} failed at unzer", purpose.document()))
+                }
+                (MoveKind::Reverse, _) => ("CANCEL_FAILED", format!("cancel ({}) failed at unzer", purpose.document())),
+                (MoveKind::Ship, _) => {
+                    ("SHIPMENT_FAILED", format!("shipment report of {} failed at unzer", purpose.document()))
+                }
+            };
+            let description = format!("unzer refused {} ({key}): {reason}", kind.as_str());
+            s.problems.push(note(Severity::Error, code, doc, title, description));
+            s.last_action = format!("{} failed", kind.as_str());
+        }
+        Event::SumChecked { invoice } => {
+            s.invoices.entry(invoice.clone()).or_default().sum_ok = true;
+        }
+        Event::SumExceeded { invoice, invoiced_minor, limit_minor } => {
+            s.invoices.entry(invoice.clone()).or_default().failed = true;
+            s.problems.push(note(
+                Severity::Error,
+                "INVOICES_EXCEED_ORDER",
+                Some(invoice),
+                "invoices exceed the captured order amount".into(),
+                format!(
+                    "the pixi invoices of the order sum to {} but only {} was captured (plus tolerance)",
+                    money(*invoiced_minor),
+                    money(*limit_minor)
+                ),
+            ));
+        }
+        Event::InvoiceBalanced { invoice, amount_minor } => {
+            s.invoices.entry(invoice.clone()).or_default().balanced = true;
+            comment(
+                &mut s,
+                &format!("balance-{invoice}"),
+                at,
+                format!("invoice {invoice} marked paid ({})", money(*amount_minor)),
+            );
+        }
+        Event::CreditBooked { credit, amount_minor } => {
+            s.credits.entry(credit.clone()).or_default().booked = true;
+            comment(
+                &mut s,
+                &format!("book-{credit}"),
+                at,
+                format!("credit note {credit} booked ({})", money(*amount_minor)),
+            );
+        }
+        Event::PixiRefused { what, doc, reason } => {
+            // Mark the step as settled so it is not attempted again; a person takes over.
+            match what {
+                PixiWrite::Release => s.released = Some(Released { by_us: false, locked: s.locked_by_us }),
+                PixiWrite::LockRefused => s.locked_by_us = true,
+                PixiWrite::LockPrepayment => {
+                    s.locked_by_us = true;
+                    s.prepay_locked = true;
+                }
+                PixiWrite::LockLift => s.prepay_lifted = true,
+                PixiWrite::Bank => s.bank_written = true,
+                PixiWrite::Balance => {
+                    if let Some(d) = doc {
+                        s.invoices.entry(d.clone()).or_default().failed = true;
+                    }
+                }
+                PixiWrite::Book => {
+                    if let Some(d) = doc {
+                        s.credits.entry(d.clone()).or_default().failed = true;
+                    }
+                }
+            }
+            let code = format!("PIXI_REFUSED_{}", what.code());
+            if !s.has_problem(&code, doc.as_deref()) {
+                s.problems.push(note(
+                    Severity::Error,
+                    &code,
+                    doc.as_deref(),
+                    format!("pixi refused: {}", what.describe()),
+                    format!("pixi answered: {reason}"),
+                ));
+            }
+        }
+        Event::Commented { key } => s.comments.retain(|c| &c.key != key),
+        Event::Problem(p) => s.problems.push(p.clone()),
+        Event::Flagged { index } => {
+            if let Some(p) = s.problems.get_mut(*index) {
+                p.flagged = true;
+            }
+        }
+        Event::ManualBalance { invoice } => {
+            s.manual_balance = true;
+            s.problems.push(note(
+                Severity::Hint,
+                "BALANCE_BY_HAND",
+                Some(invoice),
+                "prepayment: shipped before the payment arrived".into(),
+                "the goods were shipped before unzer reported the prepayment; pixi-sync does not balance the customer account of this order, balance it by hand".into(),
+            ));
+        }
+        Event::Completed => {
+            s.completed = true;
+            s.last_action = "completed".into();
+        }
+    }
+    s
+}
+
+fn apply_moved(s: &mut Progress, purpose: &Purpose, kind: MoveKind, moved: &Moved, at: &str) {
+    let m = money(moved.amount_minor);
+    let text = match (purpose, kind) {
+        (Purpose::Release, _) => {
+            s.release_charge = Some(moved.clone());
+            format!("captured {m} at unzer before release ({})", moved.txn_id)
+        }
+        (Purpose::Invoice(nr), MoveKind::Ship) => {
+            s.invoices.entry(nr.clone()).or_default().shipment = Some(moved.txn_id.clone());
+            format!("shipment of invoice {nr} reported to unzer ({})", moved.txn_id)
+        }
+        (Purpose::Invoice(nr), _) => {
+            s.invoices.entry(nr.clone()).or_default().charge = Some(moved.clone());
+            format!("invoice {nr}: captured {m} at unzer ({})", moved.txn_id)
+        }
+        (Purpose::Credit(nr), _) => {
+            let c = s.credits.entry(nr.clone()).or_default();
+            c.refunded_minor += moved.amount_minor;
+            c.refunds.push(moved.clone());
+            format!("credit note {nr}: refunded {m} at unzer ({})", moved.txn_id)
+        }
+        (Purpose::Cancel, MoveKind::Reverse) => {
+            s.cancel.done_minor += moved.amount_minor;
+            s.cancel.moves.push(moved.clone());
+            format!("cancelled {m} of the authorisation at unzer ({})", moved.txn_id)
+        }
+        (Purpose::Cancel, _) => {
+            s.cancel.done_minor += moved.amount_minor;
+            s.cancel.moves.push(moved.clone());
+            format!("cancellation: {m} refunded/cancelled at unzer ({})", moved.txn_id)
+        }
+        (Purpose::Close, _) => {
+            s.cancel.closed = Some(moved.clone());
+            format!("order closed at unzer: open rest of {m} released ({})", moved.txn_id)
+        }
+    };
+    comment(s, &format!("{}:{}", kind.as_str(), moved.txn_id), at, text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_move_progress_and_queue_one_comment_per_action() {
+        let s = Progress::default();
+        let s = apply(s, &Event::Released { locked: false }, "2026-01-05 11:00");
+        assert_eq!(s.released, Some(Released { by_us: true, locked: false }));
+        assert_eq!(s.comments.len(), 1);
+        assert!(s.comments[0].text.starts_with("payops unzer 2026-01-05 11:00: order released"));
+        let moved = Moved { key: "charge:a:1:INV1".into(), txn_id: "s-chg-1".into(), amount_minor: 1250 };
+        let s = apply(
+            s,
+            &Event::Moved { purpose: Purpose::Invoice("INV1".into()), kind: MoveKind::Charge, moved },
+            "2026-01-05 11:01",
+        );
+        assert_eq!(s.invoices["INV1"].charge.as_ref().map(|m| m.amount_minor), Some(1250));
+        assert!(s.comments[1].text.contains("captured 12.50"));
+        let key = s.comments[0].key.clone();
+        let s = apply(s, &Event::Commented { key }, "x");
+        assert_eq!(s.comments.len(), 1);
+    }
+
+    #[test]
+    fn failures_become_problems_with_distinct_codes() {
+        let s = apply(
+            Progress::default(),
+            &Event::MoveFailed {
+                purpose: Purpose::Invoice("INV1".into()),
+                kind: MoveKind::Charge,
+                key: "k".into(),
+                reason: "expired".into(),
+                expired: true,
+            },
+            "t",
+        );
+        assert!(s.invoices["INV1"].failed);
+        assert_eq!(s.problems[0].code, "AUTHORIZATION_EXPIRED");
+        assert_eq!(s.worst(), Some(Severity::Error));
+        let s = apply(Progress::default(), &Event::ManualBalance { invoice: "INV1".into() }, "t");
+        assert_eq!(s.worst(), Some(Severity::Hint));
+    }
+}

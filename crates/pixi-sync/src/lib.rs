@@ -1,0 +1,47 @@
+//! pixi-sync: keeps each tenant's pixi ERP orders and their unzer payments in step (spec
+//! `10-pixi-sync.md`, PX-01 … PX-44) — the "unzer app for pixi" of seed 001, as a service.
+//!
+//! It owns: tenants with their pixi API configurations (at most two), SMTP configuration and
+//! payment configurations (per pixi API configuration, mandant and payment method; unzer
+//! private keys encrypted at rest); the per-order state machine (release, capture per
+//! invoice or at release, shipment reports, refunds per credit note, cancellations, customer
+//! account bookings) and its money ceilings; incidents with one mail each, the dashboard, the
+//! per-tenant error page and the three-way reconciliation.
+//!
+//! Partners (contracts in `crates/sandbox/src/{pixi,unzer,smtp}/mod.rs`): pixi SOAP 1.1
+//! (rpc/encoded, diffgram answers; calls in [`pixi`]), unzer REST with Basic auth by private
+//! key and unsigned webhooks (triggers only; [`unzer`]), SMTP via lettre ([`mail`]). Every
+//! call that changes something at pixi or unzer goes through `kit::journal` with a key
+//! derived from (configuration, order, document) — see [`worker::ops`].
+//!
+//! Ports: gRPC 50051 (`TenantService`, `PaymentConfigService`, `DashboardService`), admin 9051
+//! (`/livez`, `/readyz`, `/metrics`), public HTTP 8051 (webhooks, error pages). Configuration:
+//! [`config`]; events: [`bus`]; metrics: [`metrics`].
+
+pub mod app;
+/// Events on the bus and their payloads.
+pub mod bus;
+/// The typed configuration from the environment.
+pub mod config;
+/// Pure rules: payment types, the order state machine, quiet window, validation.
+pub mod domain;
+/// The crate's error type.
+pub mod error;
+/// gRPC adapters.
+pub mod grpc;
+/// E-mail through the tenant's SMTP server.
+pub mod mail;
+/// Domain metric names.
+pub mod metrics;
+/// The pixi SOAP client.
+pub mod pixi;
+/// Secrets at rest and tokens.
+pub mod secrets;
+/// Postgres access.
+pub mod store;
+/// The unzer REST client.
+pub mod unzer;
+/// The public HTTP port: webhooks and error pages.
+pub mod web;
+/// The worker: discovery, order sync, incidents, reconciliation.
+pub mod worker;

@@ -1,0 +1,36 @@
+//! `payops-pixi-sync`: config → telemetry → App::build → run until SIGTERM.
+
+use std::process::ExitCode;
+
+use kit::clock::SystemClock;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match pixi_sync::config::Config::from_env(&kit::config::Env::from_process()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let telemetry = match kit::telemetry::init(&config.common.telemetry) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match pixi_sync::app::App::build(config, SystemClock::shared()).await {
+        Ok(app) => app.run_until(kit::shutdown::signal()).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    telemetry.shutdown();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "pixi-sync failed");
+            eprintln!("pixi-sync failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Domain metrics of pixi-sync (OP-04): `payops_` prefix, base units, `_total` counters, no
+//! ids in labels. The partner calls themselves are counted by the kit's
+//! `payops_external_requests_total{system="pixi"|"unzer"|"smtp", operation, outcome}`.
+//!
+//! | name | type | labels |
+//! |---|---|---|
+//! | `payops_pixi_sync_orders_synced_total` | counter | `outcome` (idle, retry, busy, ignored, error) |
+//! | `payops_pixi_sync_actions_total` | counter | `action`, `outcome` (succeeded, failed, unknown) |
+//! | `payops_pixi_sync_money_moved_minor_total` | counter | `kind` (charge, refund, reversal), `currency` |
+//! | `payops_pixi_sync_incidents_total` | counter | `severity` (error, hint) |
+//! | `payops_pixi_sync_mails_total` | counter | `outcome` (sent, failed, no_config) |
+//! | `payops_pixi_sync_pass_seconds` | histogram | – |
+//! | `payops_pixi_sync_passes_total` | counter | `outcome` (ok, quiet_window, backoff, pixi_error, not_leased) |
+//! | `payops_pixi_sync_reconciliation_mismatches` | gauge | – (mismatches of the latest runs) |
+//! | `payops_pixi_sync_reconciliation_mismatches_total` | counter | `code` |
+//! | `payops_pixi_sync_webhooks_total` | counter | `outcome` (accepted, refused) |
+
+/// Orders synced.
+pub const ORDERS_SYNCED: &str = "payops_pixi_sync_orders_synced_total";
+/// Actions executed.
+pub const ACTIONS: &str = "payops_pixi_sync_actions_total";
+/// Money moved, in minor units.
+pub const MONEY_MOVED: &str = "payops_pixi_sync_money_moved_minor_total";
+/// Incidents created.
+pub const INCIDENTS: &str = "payops_pixi_sync_incidents_total";
+/// Mails.
+pub const MAILS: &str = "payops_pixi_sync_mails_total";
+/// Pass duration.
+pub const PASS_SECONDS: &str = "payops_pixi_sync_pass_seconds";
+/// Passes by outcome.
+pub const PASSES: &str = "payops_pixi_sync_passes_total";
+/// Current mismatches.
+pub const MISMATCHES: &str = "payops_pixi_sync_reconciliation_mismatches";
+/// Mismatches found.
+pub const MISMATCHES_FOUND: &str = "payops_pixi_sync_reconciliation_mismatches_total";
+/// Webhooks received.
+pub const WEBHOOKS: &str = "payops_pixi_sync_webhooks_total";

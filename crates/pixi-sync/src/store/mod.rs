@@ -1,0 +1,12 @@
+//! Postgres access, one file per table or aggregate. All times come from the service clock.
+
+pub mod audit;
+pub mod incidents;
+pub mod leases;
+pub mod orders;
+pub mod payment_configs;
+pub mod pixi_apis;
+pub mod reconciliation;
+pub mod smtp;
+pub mod sync_state;
+pub mod tenants;

@@ -1,0 +1,534 @@
+//! The `orders` table (the persisted state machine and its money ceilings), `movements` and
+//! `order_history`.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::progress::{MoveKind, Progress};
+
+/// One order row.
+#[derive(Debug, Clone, FromRow)]
+pub struct OrderRow {
+    /// pixi API configuration.
+    pub pixi_api_id: Uuid,
+    /// pixi order number.
+    pub order_nr: i64,
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// Payment configuration used.
+    pub payment_config_id: Option<Uuid>,
+    /// pixi payment method.
+    pub payment_method: String,
+    /// Shop order number.
+    pub order_nr_external: String,
+    /// unzer payment id.
+    pub payment_id: String,
+    /// unzer payment type.
+    pub payment_type: String,
+    /// Effective mode.
+    pub mode: String,
+    /// Currency.
+    pub currency: String,
+    /// Order total.
+    pub order_total_minor: i64,
+    /// pixi status as last seen.
+    pub pixi_status: String,
+    /// Dashboard state.
+    pub state: String,
+    /// `none`, `hint`, `error`.
+    pub problem: String,
+    /// The domain progress.
+    pub progress: Json<Progress>,
+    /// Authorised (or charged) total at unzer.
+    pub limit_minor: i64,
+    /// Charged (shop and pixi-sync; reservations included).
+    pub charged_minor: i64,
+    /// Refunded by pixi-sync (reservations included).
+    pub refunded_minor: i64,
+    /// Reversed by pixi-sync (reservations included).
+    pub reversed_minor: i64,
+    /// Next look.
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// Consecutive failed attempts.
+    pub attempts: i32,
+    /// Last error.
+    pub last_error: Option<String>,
+    /// Last action.
+    pub last_action: String,
+    /// First seen.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLS: &str = "pixi_api_id, order_nr, tenant_id, payment_config_id, payment_method, order_nr_external, payment_id, \
+     payment_type, mode, currency, order_total_minor, pixi_status, state, problem, progress, limit_minor, charged_minor, \
+     refunded_minor, reversed_minor, next_check_at, attempts, last_error, last_action, created_at, updated_at";
+
+/// Makes orders due now, creating rows for new ones.
+pub async fn touch(
+    pool: &PgPool,
+    pixi_api_id: Uuid,
+    tenant_id: Uuid,
+    orders: &[(i64, String)],
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(0);
+    }
+    let nrs: Vec<i64> = orders.iter().map(|(n, _)| *n).collect();
+    let methods: Vec<String> = orders.iter().map(|(_, m)| m.clone()).collect();
+    let r = sqlx::query(
+        "INSERT INTO orders (pixi_api_id, order_nr, tenant_id, payment_method, next_check_at, created_at, updated_at) \
+         SELECT $1, n, $2, m, $3, $3, $3 FROM unnest($4::bigint[], $5::text[]) AS u(n, m) \
+         ON CONFLICT (pixi_api_id, order_nr) DO UPDATE SET next_check_at = $3 \
+         WHERE orders.next_check_at IS NULL OR orders.next_check_at > $3",
+    )
+    .bind(pixi_api_id)
+    .bind(tenant_id)
+    .bind(now)
+    .bind(&nrs)
+    .bind(&methods)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Orders of an unzer payment (webhook triggers): made due now.
+pub async fn touch_payment(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    payment_id: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("UPDATE orders SET next_check_at = $3 WHERE tenant_id = $1 AND payment_id = $2")
+        .bind(tenant_id)
+        .bind(payment_id)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// Order numbers due at `now`, oldest due first.
+pub async fn due(pool: &PgPool, pixi_api_id: Uuid, now: DateTime<Utc>, limit: usize) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT order_nr FROM orders WHERE pixi_api_id = $1 AND next_check_at <= $2 ORDER BY next_check_at, order_nr LIMIT $3",
+    )
+    .bind(pixi_api_id)
+    .bind(now)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await
+}
+
+/// One order.
+pub async fn get(pool: &PgPool, pixi_api_id: Uuid, order_nr: i64) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLS} FROM orders WHERE pixi_api_id = $1 AND order_nr = $2"))
+        .bind(pixi_api_id)
+        .bind(order_nr)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Locks one order row inside the caller's transaction.
+pub async fn lock(tx: &mut PgConnection, pixi_api_id: Uuid, order_nr: i64) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLS} FROM orders WHERE pixi_api_id = $1 AND order_nr = $2 FOR UPDATE"))
+        .bind(pixi_api_id)
+        .bind(order_nr)
+        .fetch_optional(tx)
+        .await
+}
+
+/// Forgets an order pixi-sync never acted on (its method or mandant is not configured, PX-27).
+pub async fn forget_untouched(pool: &PgPool, pixi_api_id: Uuid, order_nr: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM orders o WHERE pixi_api_id = $1 AND order_nr = $2 AND progress = '{}'::jsonb \
+         AND NOT EXISTS (SELECT 1 FROM movements m WHERE m.pixi_api_id = o.pixi_api_id AND m.order_nr = o.order_nr)",
+    )
+    .bind(pixi_api_id)
+    .bind(order_nr)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// The order facts the dashboard shows besides the progress.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// Payment configuration.
+    pub payment_config_id: Option<Uuid>,
+    /// pixi payment method.
+    pub payment_method: String,
+    /// Shop order number.
+    pub order_nr_external: String,
+    /// unzer payment id.
+    pub payment_id: String,
+    /// unzer payment type.
+    pub payment_type: String,
+    /// Effective mode.
+    pub mode: String,
+    /// Currency.
+    pub currency: String,
+    /// Order total.
+    pub order_total_minor: i64,
+    /// pixi status.
+    pub pixi_status: String,
+}
+
+/// Saves the progress after an event, inside the caller's transaction.
+#[allow(clippy::too_many_arguments, reason = "one row's columns")]
+pub async fn save(
+    tx: &mut PgConnection,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+    id: &Identity,
+    progress: &Progress,
+    state: &str,
+    problem: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET payment_config_id = $3, payment_method = $4, order_nr_external = $5, payment_id = $6, \
+         payment_type = $7, mode = $8, currency = $9, order_total_minor = $10, pixi_status = $11, progress = $12, \
+         state = $13, problem = CASE WHEN $14 = 'error' OR problem = 'error' THEN 'error' \
+         WHEN $14 = 'hint' OR problem = 'hint' THEN 'hint' ELSE 'none' END, last_action = $15, updated_at = $16 \
+         WHERE pixi_api_id = $1 AND order_nr = $2",
+    )
+    .bind(pixi_api_id)
+    .bind(order_nr)
+    .bind(id.payment_config_id)
+    .bind(&id.payment_method)
+    .bind(&id.order_nr_external)
+    .bind(&id.payment_id)
+    .bind(&id.payment_type)
+    .bind(&id.mode)
+    .bind(&id.currency)
+    .bind(id.order_total_minor)
+    .bind(&id.pixi_status)
+    .bind(Json(progress))
+    .bind(state)
+    .bind(problem)
+    .bind(&progress.last_action)
+    .bind(now)
+    .execute(tx)
+    .await
+    .map(|_| ())
+}
+
+/// When to look again, and the consecutive failures so far.
+pub async fn schedule(
+    pool: &PgPool,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+    next: Option<DateTime<Utc>>,
+    attempts: i32,
+    last_error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET next_check_at = $3, attempts = $4, last_error = $5 WHERE pixi_api_id = $1 AND order_nr = $2",
+    )
+    .bind(pixi_api_id)
+    .bind(order_nr)
+    .bind(next)
+    .bind(attempts)
+    .bind(last_error)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// Updates the ceilings from what unzer shows: the authorised (or charged) total and what is
+/// charged (reservations are kept when higher).
+pub async fn sync_money(
+    pool: &PgPool,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+    limit: i64,
+    charged: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET limit_minor = GREATEST($3, charged_minor + reversed_minor), \
+         charged_minor = GREATEST(charged_minor, $4, refunded_minor) WHERE pixi_api_id = $1 AND order_nr = $2",
+    )
+    .bind(pixi_api_id)
+    .bind(order_nr)
+    .bind(limit)
+    .bind(charged)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+fn column(kind: MoveKind) -> Option<&'static str> {
+    match kind {
+        MoveKind::Charge => Some("charged_minor"),
+        MoveKind::Refund => Some("refunded_minor"),
+        MoveKind::Reverse => Some("reversed_minor"),
+        MoveKind::Ship => None,
+    }
+}
+
+/// Why a reservation was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reserve {
+    /// Recorded now (or already recorded earlier under the same key).
+    Ok,
+    /// The movement would break a ceiling (authorised ≥ charged + reversed ≥ …, refunded ≤
+    /// charged).
+    Ceiling(String),
+}
+
+/// Records the intent of a movement and reserves its amount under the order row lock; the
+/// constraints refuse an amount beyond the ceilings. Idempotent per key.
+#[allow(clippy::too_many_arguments, reason = "one movement's columns")]
+pub async fn reserve(
+    pool: &PgPool,
+    key: &str,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+    kind: MoveKind,
+    document: &str,
+    amount_minor: i64,
+    currency: &str,
+    now: DateTime<Utc>,
+) -> Result<Reserve, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    lock(&mut tx, pixi_api_id, order_nr).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO movements (key, pixi_api_id, order_nr, kind, document, amount_minor, currency, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(pixi_api_id)
+    .bind(order_nr)
+    .bind(kind.as_str())
+    .bind(document)
+    .bind(amount_minor)
+    .bind(currency)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted && let Some(col) = column(kind) {
+        let r = sqlx::query(&format!("UPDATE orders SET {col} = {col} + $3 WHERE pixi_api_id = $1 AND order_nr = $2"))
+            .bind(pixi_api_id)
+            .bind(order_nr)
+            .bind(amount_minor)
+            .execute(&mut *tx)
+            .await;
+        if let Err(e) = r {
+            let ceiling = ["orders_refund_ceiling", "orders_authorisation_ceiling", "orders_money_non_negative"]
+                .into_iter()
+                .find(|c| kit::db::is_constraint(&e, c));
+            if let Some(c) = ceiling {
+                tx.rollback().await?;
+                return Ok(Reserve::Ceiling(c.to_owned()));
+            }
+            return Err(e);
+        }
+    }
+    tx.commit().await?;
+    Ok(Reserve::Ok)
+}
+
+/// Settles a movement: succeeded (with the transaction id and the amount actually moved) or
+/// failed (its reservation is released).
+pub async fn settle(
+    tx: &mut PgConnection,
+    key: &str,
+    succeeded: bool,
+    txn_id: Option<&str>,
+    amount_minor: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let row: Option<(Uuid, i64, String, i64, String)> = sqlx::query_as(
+        "SELECT pixi_api_id, order_nr, kind, amount_minor, status FROM movements WHERE key = $1 FOR UPDATE",
+    )
+    .bind(key)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((api, nr, kind, reserved, status)) = row else { return Ok(()) };
+    if status != "pending" {
+        return Ok(());
+    }
+    let col = match kind.as_str() {
+        "charge" => Some("charged_minor"),
+        "refund" => Some("refunded_minor"),
+        "reversal" => Some("reversed_minor"),
+        _ => None,
+    };
+    let moved = if succeeded { amount_minor.unwrap_or(reserved) } else { 0 };
+    if let Some(col) = col {
+        sqlx::query(&format!(
+            "UPDATE orders SET {col} = GREATEST({col} - $3 + $4, 0) WHERE pixi_api_id = $1 AND order_nr = $2"
+        ))
+        .bind(api)
+        .bind(nr)
+        .bind(reserved)
+        .bind(moved)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE movements SET status = $2, transaction_id = $3, amount_minor = $4, settled_at = $5 WHERE key = $1",
+    )
+    .bind(key)
+    .bind(if succeeded { "succeeded" } else { "failed" })
+    .bind(txn_id)
+    .bind(if succeeded { moved } else { reserved })
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// A movement as the dashboard shows it.
+#[derive(Debug, Clone, FromRow)]
+pub struct MovementRow {
+    /// Key.
+    pub key: String,
+    /// Kind.
+    pub kind: String,
+    /// Document.
+    pub document: String,
+    /// Amount.
+    pub amount_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// Status.
+    pub status: String,
+    /// unzer transaction id.
+    pub transaction_id: Option<String>,
+    /// Recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Movements of an order, oldest first.
+pub async fn movements(pool: &PgPool, pixi_api_id: Uuid, order_nr: i64) -> Result<Vec<MovementRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT key, kind, document, amount_minor, currency, status, transaction_id, created_at FROM movements \
+         WHERE pixi_api_id = $1 AND order_nr = $2 ORDER BY created_at, key",
+    )
+    .bind(pixi_api_id)
+    .bind(order_nr)
+    .fetch_all(pool)
+    .await
+}
+
+/// Appends to the order's history inside the caller's transaction.
+pub async fn history(
+    tx: &mut PgConnection,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+    at: DateTime<Utc>,
+    action: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO order_history (pixi_api_id, order_nr, at, action, detail) VALUES ($1, $2, $3, $4, $5)")
+        .bind(pixi_api_id)
+        .bind(order_nr)
+        .bind(at)
+        .bind(action)
+        .bind(detail)
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
+/// The history of an order, oldest first.
+pub async fn history_of(
+    pool: &PgPool,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+) -> Result<Vec<(DateTime<Utc>, String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT at, action, detail FROM order_history WHERE pixi_api_id = $1 AND order_nr = $2 ORDER BY id")
+        .bind(pixi_api_id)
+        .bind(order_nr)
+        .fetch_all(pool)
+        .await
+}
+
+/// Dashboard filters (PX-30).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// pixi API configuration.
+    pub pixi_api_id: Option<Uuid>,
+    /// States.
+    pub states: Vec<String>,
+    /// Problem marks to include (empty = all).
+    pub problems: Vec<String>,
+    /// pixi payment method.
+    pub payment_method: Option<String>,
+    /// Updated at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Updated before.
+    pub to: Option<DateTime<Utc>>,
+    /// Page after this (updated_at, api, order) position.
+    pub after: Option<(DateTime<Utc>, Uuid, i64)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// One dashboard page, newest change first.
+pub async fn list(pool: &PgPool, f: &Filter) -> Result<Vec<OrderRow>, sqlx::Error> {
+    let (at, api, nr) = f.after.map_or((None, None, None), |(a, b, c)| (Some(a), Some(b), Some(c)));
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM orders WHERE tenant_id = $1 AND ($2::uuid IS NULL OR pixi_api_id = $2) \
+         AND (cardinality($3::text[]) = 0 OR state = ANY($3)) AND (cardinality($4::text[]) = 0 OR problem = ANY($4)) \
+         AND ($5::text IS NULL OR payment_method = $5) AND ($6::timestamptz IS NULL OR updated_at >= $6) \
+         AND ($7::timestamptz IS NULL OR updated_at < $7) AND progress <> '{{}}'::jsonb \
+         AND ($8::timestamptz IS NULL OR (updated_at, pixi_api_id, order_nr) < ($8, $9, $10)) \
+         ORDER BY updated_at DESC, pixi_api_id DESC, order_nr DESC LIMIT $11"
+    ))
+    .bind(f.tenant_id)
+    .bind(f.pixi_api_id)
+    .bind(&f.states)
+    .bind(&f.problems)
+    .bind(&f.payment_method)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(at)
+    .bind(api)
+    .bind(nr)
+    .bind(f.limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Clears the problem mark (PX-30) inside the caller's transaction.
+pub async fn clear_problem(
+    tx: &mut PgConnection,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET problem = 'none', updated_at = $3 WHERE pixi_api_id = $1 AND order_nr = $2")
+        .bind(pixi_api_id)
+        .bind(order_nr)
+        .bind(now)
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
+/// Orders of a configuration changed since `since` that pixi-sync processed (reconciliation).
+pub async fn processed_since(
+    pool: &PgPool,
+    pixi_api_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM orders WHERE pixi_api_id = $1 AND updated_at >= $2 AND progress <> '{{}}'::jsonb \
+         AND payment_id <> '' ORDER BY order_nr"
+    ))
+    .bind(pixi_api_id)
+    .bind(since)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,41 @@
+//! The public HTTP port (default 8051): unzer webhooks and the tenants' error pages.
+//!
+//! - `POST /unzer/webhooks/{tenant_id}/{secret}`: unzer cannot sign webhooks, so the URL
+//!   carries a per-tenant secret (registered with unzer when a payment configuration is
+//!   saved). A webhook is only a trigger: the payment's orders become due now and the worker
+//!   reads the payment itself; the body is never taken as state.
+//! - `GET /errors/{token}` (PX-31): the tenant's problem orders, read-only, without login,
+//!   behind an unguessable token, refreshing every minute.
+
+mod errors;
+mod webhooks;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::grpc::Api;
+
+/// Largest webhook body accepted.
+const MAX_BODY: usize = 64 * 1024;
+
+/// The public router.
+pub fn router(api: Api) -> Router {
+    Router::new()
+        .route("/unzer/webhooks/{tenant_id}/{secret}", post(webhooks::receive))
+        .route("/errors/{token}", get(errors::page))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(api)
+}
+
+/// A JSON error body `{"error": …, "fields": [{"field": …, "reason": …}]}`.
+pub(crate) fn json_error(
+    status: axum::http::StatusCode,
+    error: &str,
+    fields: &[(&str, &str)],
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let fields: Vec<serde_json::Value> =
+        fields.iter().map(|(f, r)| serde_json::json!({ "field": f, "reason": r })).collect();
+    (status, axum::Json(serde_json::json!({ "error": error, "fields": fields }))).into_response()
+}

@@ -1,0 +1,316 @@
+//! One pass over one pixi API configuration: lease, quiet window, backoff, discovery (change
+//! feed, full scan, payment-method check), due orders, scheduled reconciliation.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use futures::StreamExt;
+use uuid::Uuid;
+
+use super::{PassReport, Worker, order, reconcile};
+use crate::domain::settings::Mode;
+use crate::error::Error;
+use crate::metrics as m;
+use crate::pixi::{PixiClient, PixiError, PixiTarget};
+use crate::store::payment_configs::{self, PaymentConfigRow};
+use crate::store::pixi_apis::PixiApiRow;
+use crate::store::{leases, orders, sync_state};
+use crate::unzer::PrivateKey;
+
+/// An effective payment configuration with its opened key.
+#[derive(Clone)]
+pub struct PaymentCfg {
+    /// The row.
+    pub row: PaymentConfigRow,
+    /// The unzer private key.
+    pub key: PrivateKey,
+    /// Mode.
+    pub mode: Mode,
+}
+
+/// One pixi API configuration, ready to work with.
+#[derive(Clone)]
+pub struct ApiCtx {
+    /// The row.
+    pub api: PixiApiRow,
+    /// Zone of the installation.
+    pub tz: Tz,
+    /// pixi client.
+    pub pixi: PixiClient,
+    /// Effective payment configurations (PX-04).
+    pub configs: Vec<PaymentCfg>,
+}
+
+impl ApiCtx {
+    /// The configuration for an order's mandant and payment method (PX-27: none → the order
+    /// is left alone).
+    pub fn config_for(&self, mandant: &str, method: &str) -> Option<&PaymentCfg> {
+        self.configs.iter().find(|c| {
+            c.row.payment_method.eq_ignore_ascii_case(method.trim())
+                && c.row.mandant.eq_ignore_ascii_case(mandant.trim())
+        })
+    }
+
+    /// Configured payment methods.
+    pub fn methods(&self) -> BTreeSet<String> {
+        self.configs.iter().map(|c| c.row.payment_method.clone()).collect()
+    }
+}
+
+/// Builds the context of a configuration (opens its secrets).
+pub async fn context(w: &Worker, api: PixiApiRow) -> Result<ApiCtx, Error> {
+    let i = &w.0;
+    let tz: Tz = api.timezone.parse().map_err(|_| Error::Corrupt(format!("time zone {}", api.timezone)))?;
+    let password = i.secrets.open(&api.password_enc, &crate::grpc::pixi_password_aad(api.id))?;
+    let pixi = PixiClient::new(
+        i.pixi_http.clone(),
+        PixiTarget { endpoint: api.endpoint.clone(), user: api.username.clone(), password, tz },
+        i.clock.clone(),
+        i.settings.quiet,
+    );
+    let mut configs = Vec::new();
+    for row in payment_configs::effective(&i.pool, api.id).await? {
+        let key = PrivateKey(i.secrets.open(&row.private_key_enc, &payment_configs::key_aad(row.id))?);
+        let mode = Mode::parse(&row.mode).unwrap_or(Mode::Standard);
+        configs.push(PaymentCfg { row, key, mode });
+    }
+    Ok(ApiCtx { api, tz, pixi, configs })
+}
+
+fn after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// One pass over `api`.
+pub(super) async fn pass_api(w: &Worker, api: PixiApiRow, report: &mut PassReport) {
+    let i = &w.0;
+    let now = i.clock.now();
+    let until = after(now, i.settings.lease_ttl);
+    match leases::acquire(&i.pool, api.id, &i.holder, now, until).await {
+        Ok(true) => report.leased += 1,
+        Ok(false) => {
+            report.not_leased += 1;
+            metrics::counter!(m::PASSES, "outcome" => "not_leased").increment(1);
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "lease");
+            return;
+        }
+    }
+    let tz: Tz = api.timezone.parse().unwrap_or(chrono_tz::Europe::Berlin);
+    if i.settings.quiet.contains(now, tz) {
+        // PX-22: nothing goes to pixi now; the work waits and resumes at the window's end.
+        report.quiet += 1;
+        metrics::counter!(m::PASSES, "outcome" => "quiet_window").increment(1);
+        return;
+    }
+    let state = match sync_state::get(&i.pool, api.id).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "sync state");
+            return;
+        }
+    };
+    if state.backoff_until.is_some_and(|b| b > now) {
+        metrics::counter!(m::PASSES, "outcome" => "backoff").increment(1);
+        return;
+    }
+    let api_id = api.id;
+    let ctx = match context(w, api).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(pixi_api = %api_id, error = %e, "cannot prepare the pixi API configuration");
+            return;
+        }
+    };
+    if ctx.configs.is_empty() {
+        return;
+    }
+    let result = run(w, &ctx, &state, report).await;
+    let (error, backoff) = match &result {
+        Ok(()) => (None, None),
+        Err(e) => {
+            let failures = u32::try_from(state.failures).unwrap_or(0).min(8);
+            let wait = (i.settings.poll_interval * 2u32.pow(failures)).min(Duration::from_secs(300));
+            (Some(e.to_string()), Some(after(i.clock.now(), wait)))
+        }
+    };
+    if let Some(e) = &error {
+        report.failed += 1;
+        metrics::counter!(m::PASSES, "outcome" => "pixi_error").increment(1);
+        tracing::warn!(pixi_api = %api_id, error = %e, "pass failed; backing off");
+    } else {
+        metrics::counter!(m::PASSES, "outcome" => "ok").increment(1);
+    }
+    let _ = sync_state::passed(&i.pool, api_id, i.clock.now(), error.as_deref(), backoff).await;
+}
+
+/// Discovery then due orders; a pixi failure ends the pass (backoff).
+async fn run(w: &Worker, ctx: &ApiCtx, state: &sync_state::SyncRow, report: &mut PassReport) -> Result<(), PassError> {
+    let i = &w.0;
+    let now = i.clock.now();
+    discover(w, ctx, state, now).await?;
+    if state.next_method_check_at.is_none_or(|t| t <= now) {
+        check_methods(w, ctx, now).await?;
+    }
+    process_due(w, ctx, report).await?;
+    if state.next_reconcile_at.is_none_or(|t| t <= now) {
+        let next = after(now, i.settings.reconcile_interval);
+        let _ = sync_state::set_next(&i.pool, ctx.api.id, "next_reconcile_at", next).await;
+        if state.next_reconcile_at.is_some()
+            && let Err(e) = reconcile::run(w, ctx, "scheduled").await
+        {
+            tracing::warn!(error = %e, "scheduled reconciliation failed");
+        }
+    }
+    Ok(())
+}
+
+/// Why a pass stopped early.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum PassError {
+    /// pixi failed.
+    #[error("pixi: {0}")]
+    Pixi(#[from] PixiError),
+    /// Our side failed.
+    #[error(transparent)]
+    Ours(#[from] Error),
+}
+
+impl From<sqlx::Error> for PassError {
+    fn from(e: sqlx::Error) -> Self {
+        PassError::Ours(Error::Db(e))
+    }
+}
+
+/// The first cursor of a configuration: a few minutes before now, in pixi local time.
+fn initial_cursor(now: DateTime<Utc>, tz: Tz) -> String {
+    (now - chrono::Duration::minutes(10)).with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+async fn discover(w: &Worker, ctx: &ApiCtx, state: &sync_state::SyncRow, now: DateTime<Utc>) -> Result<(), PassError> {
+    let i = &w.0;
+    let methods = ctx.methods();
+    let known = |m: &str| methods.iter().any(|x| x.eq_ignore_ascii_case(m.trim()));
+    let cursor = state.changed_from.clone().unwrap_or_else(|| initial_cursor(now, ctx.tz));
+    let changed = ctx.pixi.changed_orders(&cursor).await?;
+    let touch: Vec<(i64, String)> =
+        changed.orders.iter().filter(|(_, m, _)| known(m)).map(|(n, m, _)| (*n, m.clone())).collect();
+    orders::touch(&i.pool, ctx.api.id, ctx.api.tenant_id, &touch, now).await?;
+    if let Some(next) = changed.next_from {
+        sync_state::set_cursor(&i.pool, ctx.api.id, &next).await?;
+    }
+    if state.next_full_scan_at.is_none_or(|t| t <= now) {
+        let mut found: Vec<(i64, String)> = Vec::new();
+        for method in &methods {
+            for nr in ctx.pixi.orders_to_authorize(method, 5000).await? {
+                found.push((nr, method.clone()));
+            }
+            let mut from = 0;
+            loop {
+                let page = ctx.pixi.invoices_to_capture(method, from, 1000).await?;
+                let full = page.len() >= 1000;
+                for (id, nr) in &page {
+                    from = from.max(*id);
+                    found.push((*nr, method.clone()));
+                }
+                if !full {
+                    break;
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        orders::touch(&i.pool, ctx.api.id, ctx.api.tenant_id, &found, now).await?;
+        sync_state::set_next(&i.pool, ctx.api.id, "next_full_scan_at", after(now, i.settings.full_scan_interval))
+            .await?;
+    }
+    Ok(())
+}
+
+/// PX-26: a configured payment method that behaves like a credit-card method, marks documents
+/// paid by itself, or does not exist in pixi is a configuration error on the dashboard.
+async fn check_methods(w: &Worker, ctx: &ApiCtx, now: DateTime<Utc>) -> Result<(), PassError> {
+    let i = &w.0;
+    let pixi_methods = ctx.pixi.payment_methods().await?;
+    for method in ctx.methods() {
+        let mut codes = Vec::new();
+        match pixi_methods.iter().find(|p| p.code.eq_ignore_ascii_case(&method)) {
+            None => codes.push(("METHOD_UNKNOWN", format!("payment method {method} does not exist in pixi"))),
+            Some(p) => {
+                if p.direct_charge {
+                    codes.push((
+                        "DIRECT_CHARGE",
+                        format!("payment method {method} behaves like a credit-card method in pixi (direct charge): disable it"),
+                    ));
+                }
+                if p.auto_paid {
+                    codes.push((
+                        "AUTO_PAID",
+                        format!("payment method {method} marks invoices and credit notes paid automatically in pixi: disable it"),
+                    ));
+                }
+            }
+        }
+        for (code, message) in &codes {
+            let new =
+                sync_state::config_problem(&i.pool, ctx.api.tenant_id, ctx.api.id, &method, code, message, now).await?;
+            if new {
+                tracing::warn!(pixi_api = %ctx.api.id, method = %method, code, "configuration problem in pixi");
+            }
+        }
+        let keep: Vec<String> = codes.iter().map(|(c, _)| (*c).to_owned()).collect();
+        sync_state::resolve_config_problems(&i.pool, ctx.api.id, &method, &keep, now).await?;
+    }
+    sync_state::set_next(&i.pool, ctx.api.id, "next_method_check_at", after(now, i.settings.method_check_interval))
+        .await?;
+    Ok(())
+}
+
+/// Syncs due orders in batches, renewing the lease between batches.
+async fn process_due(w: &Worker, ctx: &ApiCtx, report: &mut PassReport) -> Result<(), PassError> {
+    let i = &w.0;
+    let mut seen: BTreeSet<i64> = BTreeSet::new();
+    loop {
+        let now = i.clock.now();
+        if !leases::acquire(&i.pool, ctx.api.id, &i.holder, now, after(now, i.settings.lease_ttl)).await? {
+            return Ok(());
+        }
+        let due: Vec<i64> = orders::due(&i.pool, ctx.api.id, now, i.settings.batch)
+            .await?
+            .into_iter()
+            .filter(|n| seen.insert(*n))
+            .collect();
+        if due.is_empty() {
+            return Ok(());
+        }
+        let results: Vec<Result<order::Synced, Error>> = futures::stream::iter(due)
+            .map(|nr| order::sync(w, ctx, nr))
+            .buffer_unordered(i.settings.order_concurrency)
+            .collect()
+            .await;
+        let mut pixi_down = None;
+        for r in results {
+            match r {
+                Ok(order::Synced::Busy) => report.busy += 1,
+                Ok(order::Synced::PixiDown(e)) => {
+                    report.orders += 1;
+                    pixi_down = Some(e);
+                }
+                Ok(_) => report.orders += 1,
+                Err(e) => tracing::warn!(pixi_api = %ctx.api.id, error = %e, "order sync failed"),
+            }
+        }
+        if let Some(e) = pixi_down {
+            return Err(PassError::Pixi(e));
+        }
+    }
+}
+
+/// Makes one order due now (webhook trigger, tests).
+pub async fn poke(w: &Worker, tenant_id: Uuid, payment_id: &str) -> Result<u64, sqlx::Error> {
+    orders::touch_payment(&w.0.pool, tenant_id, payment_id, w.0.clock.now()).await
+}

@@ -1,0 +1,189 @@
+//! The worker: per (tenant, pixi API configuration) under a Postgres lease (PX-41), it reads
+//! pixi's change feed every `POLL_INTERVAL`, lists HOLD orders and invoices to capture every
+//! `FULL_SCAN_INTERVAL`, takes webhook triggers, and syncs every due order through the
+//! domain's state machine. Nothing is sent to pixi in the quiet window (PX-22); pixi outages
+//! back off and resume by themselves (PX-42).
+//!
+//! Tests drive it step by step with [`Worker::pass`]; production runs [`Worker::run_until`].
+
+mod api;
+mod incidents;
+pub mod ops;
+mod order;
+pub mod reconcile;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kit::bus::Outbox;
+use kit::clock::SharedClock;
+use kit::fault::FaultPoints;
+use kit::journal::Journal;
+use sqlx::PgPool;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::domain::quiet::QuietWindow;
+use crate::mail::Mailer;
+use crate::metrics as m;
+use crate::secrets::SecretBox;
+use crate::store;
+use crate::unzer::UnzerClient;
+
+pub use api::{ApiCtx, context as api_context, poke};
+pub use incidents::{mail_text, target as mail_target};
+pub use order::{Synced, retry_delay};
+
+/// Fault point: an action's outcome is in the journal, the order's progress not yet committed.
+pub const AFTER_OUTCOME: &str = "pixi_sync.after_outcome";
+
+/// The worker's settings (from [`Config`]).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Change-feed polling.
+    pub poll_interval: Duration,
+    /// Full scans.
+    pub full_scan_interval: Duration,
+    /// Payment-method checks.
+    pub method_check_interval: Duration,
+    /// Re-read of released orders.
+    pub follow_interval: Duration,
+    /// Lease lifetime.
+    pub lease_ttl: Duration,
+    /// Orders at once.
+    pub order_concurrency: usize,
+    /// Orders per batch.
+    pub batch: usize,
+    /// Quiet window.
+    pub quiet: QuietWindow,
+    /// Reconciliation interval.
+    pub reconcile_interval: Duration,
+    /// Reconciliation lookback.
+    pub reconcile_lookback: Duration,
+    /// Unknown outcomes are flagged after this long.
+    pub escalate_after: Duration,
+    /// SMTP timeout (stale mail claims).
+    pub smtp_timeout: Duration,
+    /// Public base URL (links in mails and events).
+    pub public_base_url: Option<String>,
+}
+
+impl Settings {
+    /// From the service configuration.
+    pub fn from_config(c: &Config) -> Self {
+        Settings {
+            poll_interval: c.poll_interval,
+            full_scan_interval: c.full_scan_interval,
+            method_check_interval: c.method_check_interval,
+            follow_interval: c.follow_interval,
+            lease_ttl: c.lease_ttl,
+            order_concurrency: c.order_concurrency,
+            batch: c.batch,
+            quiet: c.quiet_window,
+            reconcile_interval: c.reconcile_interval,
+            reconcile_lookback: c.reconcile_lookback,
+            escalate_after: c.escalate_after,
+            smtp_timeout: c.smtp_timeout,
+            public_base_url: c.public_base_url.clone(),
+        }
+    }
+}
+
+/// Everything the worker shares.
+pub struct Inner {
+    /// Pool on the service schema.
+    pub pool: PgPool,
+    /// The external-operation journal.
+    pub journal: Journal,
+    /// Outbox for events.
+    pub outbox: Outbox,
+    /// The clock (manual in tests).
+    pub clock: SharedClock,
+    /// Settings.
+    pub settings: Settings,
+    /// unzer client.
+    pub unzer: UnzerClient,
+    /// HTTP client for pixi (timeouts set).
+    pub pixi_http: reqwest::Client,
+    /// Secrets at rest.
+    pub secrets: SecretBox,
+    /// Mail.
+    pub mailer: Mailer,
+    /// This instance's lease holder name.
+    pub holder: String,
+    /// Wakes the loop (webhooks, shutdown).
+    pub wake: Notify,
+    /// Fault points (tests).
+    pub faults: FaultPoints,
+}
+
+/// The worker (cheap to clone).
+#[derive(Clone)]
+pub struct Worker(pub Arc<Inner>);
+
+/// What one pass did (tests and logs).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PassReport {
+    /// Configurations whose lease this instance held.
+    pub leased: usize,
+    /// Configurations skipped because of the quiet window.
+    pub quiet: usize,
+    /// Configurations skipped because another replica holds the lease.
+    pub not_leased: usize,
+    /// Configurations whose pass failed (pixi down): backing off.
+    pub failed: usize,
+    /// Orders synced.
+    pub orders: usize,
+    /// Orders another worker was busy with.
+    pub busy: usize,
+    /// Mails sent.
+    pub mails: usize,
+}
+
+impl Worker {
+    /// One pass over every active pixi API configuration, then the mail queue.
+    pub async fn pass(&self) -> PassReport {
+        let started = Instant::now();
+        let mut report = PassReport::default();
+        let apis = match store::pixi_apis::active(&self.0.pool).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list pixi API configurations");
+                return report;
+            }
+        };
+        for api in apis {
+            api::pass_api(self, api, &mut report).await;
+        }
+        report.mails += incidents::mail_pass(self).await;
+        metrics::histogram!(m::PASS_SECONDS).record(started.elapsed().as_secs_f64());
+        report
+    }
+
+    /// Runs passes every `POLL_INTERVAL` (sooner when woken) until `token` is cancelled, then
+    /// gives the leases up.
+    pub async fn run_until(self, token: CancellationToken) {
+        while !token.is_cancelled() {
+            let report = self.pass().await;
+            if report.orders > 0 || report.failed > 0 {
+                tracing::debug!(?report, "pass");
+            }
+            tokio::select! {
+                () = token.cancelled() => break,
+                () = self.0.wake.notified() => {}
+                () = tokio::time::sleep(self.0.settings.poll_interval) => {}
+            }
+        }
+        if let Ok(apis) = store::pixi_apis::active(&self.0.pool).await {
+            for api in apis {
+                let _ = store::leases::release(&self.0.pool, api.id, &self.0.holder).await;
+            }
+        }
+    }
+
+    /// Wakes the loop now (webhook received).
+    pub fn wake(&self) {
+        self.0.wake.notify_one();
+    }
+}

@@ -1,0 +1,203 @@
+//! Under faults (PX-40 … PX-42): act-then-fail at unzer and pixi, a worker killed between the
+//! partner call and recording it (then a fresh App on the same database), two workers on one
+//! tenant, and partner outages — each ends with exactly one charge/refund/booking per
+//! document and the right pixi state.
+
+use proto::payops::pixi_sync::v1 as pb;
+use sandbox::pixi::{CreditNoteRequest, OrderStatus};
+use sandbox::unzer::{PayKind, SeedOutcome, TxnType};
+use sandbox::{FailMode, FaultSpec, System};
+
+use crate::capture::ship;
+use crate::helpers::{METHODS, PIXI_USER, Tenant, World, txns};
+
+#[tokio::test]
+async fn px_40_act_then_fail_on_charge_ends_with_exactly_one_charge() {
+    for mode in [FailMode::Error, FailMode::Reset, FailMode::Hang] {
+        let w = World::new().await;
+        let inst = w.instance().await;
+        let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+        let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
+        inst.settle(3).await;
+        let inv = ship(&w, nr, &[]).await;
+        let spec = FaultSpec { hang_ms: 5000, ..FaultSpec::act_then_fail_once(System::Unzer, "charge", mode) };
+        w.admin.add_fault(&spec).await.unwrap();
+        inst.pass().await;
+        let p = t.unzer(&w, &pay).await;
+        assert_eq!(txns(&p, TxnType::Charge).len(), 1, "{mode:?}: unzer acted");
+        assert!(!t.pixi(&w, nr).await.documents[0].captured, "{mode:?}: the answer was lost");
+        w.advance(60).await;
+        inst.settle(3).await;
+        let p = t.unzer(&w, &pay).await;
+        let charges = txns(&p, TxnType::Charge);
+        assert_eq!(charges.len(), 1, "{mode:?}: found by reading the payment, not charged again");
+        assert_eq!(charges[0].invoice_id, inv);
+        let o = t.pixi(&w, nr).await;
+        assert!(o.documents[0].captured);
+        assert_eq!(o.bookings.len(), 1);
+        assert_eq!(o.customer_balance_minor, 0);
+        let d = t.dashboard_order(&inst, nr).await;
+        assert!(d.incidents.is_empty(), "{mode:?}: {:?}", d.incidents);
+        assert_eq!(d.movements.iter().filter(|m| m.kind == "charge" && m.status == "succeeded").count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn px_40_act_then_fail_on_refund_ends_with_exactly_one_refund() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Standard, &METHODS).await;
+    let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
+    inst.settle(3).await;
+    ship(&w, nr, &[]).await;
+    w.advance(5).await;
+    inst.settle(3).await;
+    let o = t.pixi(&w, nr).await;
+    let credit = w
+        .admin
+        .pixi_credit_note(PIXI_USER, nr, &CreditNoteRequest { lines: vec![o.lines[0].key], ..Default::default() })
+        .await
+        .unwrap();
+    w.admin.add_fault(&FaultSpec::act_then_fail_once(System::Unzer, "refund", FailMode::Error)).await.unwrap();
+    w.admin
+        .add_fault(&FaultSpec::act_then_fail_once(System::Pixi, "pixiCACreateManualBooking", FailMode::Reset))
+        .await
+        .unwrap();
+    w.advance(5).await;
+    for _ in 0..4 {
+        inst.settle(3).await;
+        w.advance(60).await;
+    }
+    let p = t.unzer(&w, &pay).await;
+    let refunds = txns(&p, TxnType::CancelCharge);
+    assert_eq!(refunds.len(), 1, "exactly one refund");
+    assert_eq!(refunds[0].amount_minor, 6000);
+    let o = t.pixi(&w, nr).await;
+    let returns: Vec<_> =
+        o.bookings.iter().filter(|b| b.match_invoice_nr.as_deref() == Some(credit.nr.as_str())).collect();
+    assert_eq!(returns.len(), 1, "exactly one returns booking despite the lost pixi answer");
+    assert_eq!(o.customer_balance_minor, 0);
+}
+
+#[tokio::test]
+async fn px_40_a_worker_killed_between_the_unzer_call_and_recording_it_is_finished_exactly_once_by_a_fresh_app() {
+    for point in [kit::journal::AFTER_CALL, pixi_sync::worker::AFTER_OUTCOME] {
+        let w = World::new().await;
+        let first = w.instance().await;
+        let t = Tenant::setup(&w, &first, pb::Mode::Expert, &METHODS).await;
+        let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
+        let (piv, piv_pay) = t.order(&w, "UNZERINV", PayKind::PaylaterInvoice, &[3000], SeedOutcome::Authorized).await;
+        first.settle(3).await;
+        ship(&w, nr, &[]).await;
+        ship(&w, piv, &[]).await;
+        first.faults.arm_times(point, 2);
+        first.pass().await;
+        assert_eq!(txns(&t.unzer(&w, &pay).await, TxnType::Charge).len(), 1, "{point}: charged, then died");
+        assert!(!t.pixi(&w, nr).await.documents[0].captured, "{point}");
+        drop(first); // the process is gone; its locks go with its connections
+
+        let fresh = w.instance().await;
+        w.advance(120).await;
+        fresh.settle(3).await;
+        for (order, payment) in [(nr, &pay), (piv, &piv_pay)] {
+            let p = t.unzer(&w, payment).await;
+            assert_eq!(txns(&p, TxnType::Charge).len(), 1, "{point}: exactly one charge");
+            let o = t.pixi(&w, order).await;
+            assert!(o.documents[0].captured, "{point}");
+            assert_eq!(o.bookings.len(), 1, "{point}: booked once");
+            assert_eq!(o.status, OrderStatus::Closed);
+        }
+        let replayed: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM journal WHERE status = 'succeeded' AND probes > 0")
+                .fetch_one(&fresh.pool)
+                .await
+                .unwrap();
+        assert!(replayed >= 1 || point == pixi_sync::worker::AFTER_OUTCOME, "{point}: settled by a probe");
+    }
+}
+
+#[tokio::test]
+async fn px_41_two_workers_on_one_tenant_do_no_double_work() {
+    let w = World::new().await;
+    let a = w.instance().await;
+    let b = w.instance().await;
+    let t = Tenant::setup(&w, &a, pb::Mode::Standard, &METHODS).await;
+    let mut orders = Vec::new();
+    for i in 0..12 {
+        orders.push(t.order(&w, "UNZERCC", PayKind::Card, &[1000 + i], SeedOutcome::Authorized).await);
+    }
+    let (ra, rb) = tokio::join!(a.pass(), b.pass());
+    assert_eq!(ra.leased + rb.leased, 1, "one lease holder: {ra:?} {rb:?}");
+    for _ in 0..3 {
+        let _ = tokio::join!(a.pass(), b.pass());
+    }
+    for (nr, pay) in &orders {
+        assert_eq!(txns(&t.unzer(&w, pay).await, TxnType::Charge).len(), 1, "order {nr}: one capture");
+        let o = t.pixi(&w, *nr).await;
+        assert_eq!(o.status, OrderStatus::Open);
+        assert_eq!(o.comments.len(), 2, "no duplicate comments");
+    }
+    // The holder dies; after the lease's lifetime the other one takes over.
+    let holder = pixi_sync::store::leases::holder(&a.pool, t.api_id.parse().unwrap()).await.unwrap().unwrap().0;
+    let (dead, alive) = if ra.leased == 1 { (a, b) } else { (b, a) };
+    drop(dead);
+    let (late, late_pay) = t.order(&w, "UNZERCC", PayKind::Card, &[500], SeedOutcome::Authorized).await;
+    assert_eq!(alive.pass().await.not_leased, 1, "lease still valid");
+    w.advance(31).await;
+    let r = alive.settle(3).await;
+    assert_eq!(r.not_leased, 0);
+    let now_holder = pixi_sync::store::leases::holder(&alive.pool, t.api_id.parse().unwrap()).await.unwrap().unwrap().0;
+    assert_ne!(holder, now_holder);
+    assert_eq!(txns(&t.unzer(&w, &late_pay).await, TxnType::Charge).len(), 1);
+    assert_eq!(t.pixi(&w, late).await.status, OrderStatus::Open);
+}
+
+#[tokio::test]
+async fn px_42_a_pixi_outage_during_a_run_delays_and_then_completes_everything() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let mut orders = Vec::new();
+    for i in 0..8 {
+        orders.push(t.order(&w, "UNZERCC", PayKind::Card, &[2000 + i, 1000], SeedOutcome::Authorized).await);
+    }
+    // pixi fails half of all calls for a while (5xx, resets), then comes back.
+    let flaky = FaultSpec { fail_before_per_mille: 500, max_fires: 40, ..FaultSpec::new(System::Pixi, "*") };
+    w.admin.add_fault(&flaky).await.unwrap();
+    let mut failed = 0;
+    for round in 0..30 {
+        let r = inst.pass().await;
+        failed += r.failed;
+        if round == 10 {
+            for (nr, _) in &orders {
+                if t.pixi(&w, *nr).await.status == OrderStatus::Open {
+                    ship(&w, *nr, &[]).await;
+                }
+            }
+        }
+        w.advance(30).await;
+    }
+    assert!(failed > 0, "the outage was noticed");
+    w.admin.clear_faults().await.unwrap();
+    for (nr, _) in &orders {
+        if t.pixi(&w, *nr).await.status == OrderStatus::Open && t.pixi(&w, *nr).await.documents.is_empty() {
+            ship(&w, *nr, &[]).await;
+        }
+    }
+    for _ in 0..10 {
+        w.advance(600).await;
+        inst.settle(3).await;
+    }
+    for (nr, pay) in &orders {
+        let o = t.pixi(&w, *nr).await;
+        assert_eq!(o.status, OrderStatus::Closed, "order {nr}");
+        assert!(o.documents.iter().all(|d| d.captured), "order {nr}");
+        assert_eq!(o.customer_balance_minor, 0, "order {nr}");
+        let charges = txns(&t.unzer(&w, pay).await, TxnType::Charge).len();
+        assert_eq!(charges, 1, "order {nr}: exactly one charge");
+        let texts: Vec<String> = o.comments.iter().map(|c| c.text.clone()).collect();
+        let mut unique = texts.clone();
+        unique.dedup();
+        assert_eq!(texts, unique, "no duplicate comments");
+    }
+}

@@ -1,0 +1,422 @@
+//! `World` (sandbox, database, bus, clock) and `Instance` (one running pixi-sync App on it;
+//! several can share a world, as replicas or as a "restarted" process), plus a tenant set up
+//! through the gRPC API with a pixi installation and an unzer merchant in the sandbox.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use kit::bus::{Relay, event::decode_envelope};
+use kit::clock::ManualClock;
+use kit::fault::FaultPoints;
+use pixi_sync::app::App;
+use pixi_sync::config::Config;
+use pixi_sync::worker::{PassReport, Worker};
+use proto::payops::events::v1::Envelope;
+use proto::payops::pixi_sync::v1 as pb;
+use proto::payops::pixi_sync::v1::dashboard_service_client::DashboardServiceClient;
+use proto::payops::pixi_sync::v1::payment_config_service_client::PaymentConfigServiceClient;
+use proto::payops::pixi_sync::v1::tenant_service_client::TenantServiceClient;
+use sandbox::pixi::{Address, OrderView, SeedLine, SeedOrder};
+use sandbox::unzer::{NewMerchant, PayKind, PaymentView, SeedOutcome, SeedPayment};
+use sandbox::{Sandbox, SandboxClient, SandboxConfig, System};
+use sqlx::PgPool;
+use testkit::TestEnv;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+pub const SECRET_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+pub const PIXI_USER: &str = "shop-api";
+pub const PIXI_PASS: &str = "s3cret-pass";
+
+/// The world one test runs in.
+pub struct World {
+    pub env: TestEnv,
+    pub sb: Sandbox,
+    pub admin: SandboxClient,
+    pub clock: ManualClock,
+}
+
+/// One running pixi-sync.
+pub struct Instance {
+    pub worker: Worker,
+    pub pool: PgPool,
+    pub faults: FaultPoints,
+    pub relay: Relay,
+    pub grpc_url: String,
+    pub public_url: String,
+    pub admin_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), kit::platform::PlatformError>>>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl World {
+    /// A fresh sandbox, database and stream; both clocks at 2026-01-05 10:00 UTC (11:00 Berlin).
+    pub async fn new() -> World {
+        let env = TestEnv::new().await.unwrap();
+        let sb = Sandbox::start(SandboxConfig::ephemeral()).await.unwrap();
+        let admin = sb.client();
+        let clock = ManualClock::at_default();
+        let w = World { env, sb, admin, clock };
+        w.sync_sandbox_clock().await;
+        w
+    }
+
+    pub async fn sync_sandbox_clock(&self) {
+        let at = serde_json::json!({ "at": kit::Clock::now(&self.clock) });
+        self.admin.post::<_, serde_json::Value>("/admin/clock/set", &at).await.unwrap();
+    }
+
+    /// Moves both clocks.
+    pub async fn advance(&self, secs: u64) {
+        self.clock.advance(Duration::from_secs(secs));
+        self.sync_sandbox_clock().await;
+    }
+
+    /// Sets both clocks.
+    pub async fn set_time(&self, at: DateTime<Utc>) {
+        self.clock.set(at);
+        self.sync_sandbox_clock().await;
+    }
+
+    pub fn env_for(&self, extra: &[(&str, &str)]) -> kit::config::Env {
+        let mut env = self.env.service_env("pixi_sync");
+        env.set("PIXI_SYNC_SECRET_KEY", SECRET_KEY);
+        env.set("UNZER_BASE_URL", self.sb.url(System::Unzer));
+        env.set("UNZER_TIMEOUT", "3s");
+        env.set("PIXI_TIMEOUT", "3s");
+        env.set("SMTP_TIMEOUT", "3s");
+        for (k, v) in extra {
+            env.set(*k, *v);
+        }
+        env
+    }
+
+    /// Starts an instance (`run_workers = false`: passes are driven by the test).
+    pub async fn instance(&self) -> Instance {
+        self.instance_with(&[]).await
+    }
+
+    pub async fn instance_with(&self, extra: &[(&str, &str)]) -> Instance {
+        let port = free_port();
+        let public = format!("127.0.0.1:{port}");
+        let base = format!("http://{public}");
+        let mut vars: Vec<(&str, &str)> = vec![("PUBLIC_ADDR", public.as_str()), ("PUBLIC_BASE_URL", base.as_str())];
+        vars.extend_from_slice(extra);
+        let config = Config::from_env(&self.env_for(&vars)).unwrap();
+        let mut app = App::build(config, self.clock.shared()).await.unwrap();
+        app.run_workers = false;
+        let worker = app.worker.clone();
+        let pool = app.platform.pool.clone();
+        let faults = app.platform.faults.clone();
+        let relay = app.platform.relay();
+        let grpc_url = format!("http://{}", app.grpc_addr());
+        let public_url = format!("http://{}", app.public_addr());
+        let admin_url = format!("http://{}", app.admin_addr());
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(app.run_until(async move {
+            let _ = rx.await;
+        }));
+        Instance { worker, pool, faults, relay, grpc_url, public_url, admin_url, stop: Some(tx), task: Some(task) }
+    }
+
+    /// Every event published on this world's stream, oldest first.
+    pub async fn events(&self, inst: &Instance) -> Vec<(String, Envelope)> {
+        inst.relay.drain().await.unwrap();
+        let client = async_nats::connect(self.env.nats_url.as_str()).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        let mut stream = js.get_stream(&self.env.stream).await.unwrap();
+        let last = stream.info().await.unwrap().state.last_sequence;
+        let mut out = Vec::new();
+        for seq in 1..=last {
+            if let Ok(m) = stream.get_raw_message(seq).await {
+                out.push((m.subject.to_string(), decode_envelope(&m.payload).unwrap()));
+            }
+        }
+        out
+    }
+}
+
+impl Instance {
+    pub async fn pass(&self) -> PassReport {
+        self.worker.pass().await
+    }
+
+    /// Passes until one syncs no order (at most `n`).
+    pub async fn settle(&self, n: usize) -> PassReport {
+        let mut last = PassReport::default();
+        for _ in 0..n {
+            last = self.pass().await;
+            if last.orders == 0 {
+                break;
+            }
+        }
+        last
+    }
+
+    pub async fn tenants(&self) -> TenantServiceClient<Channel> {
+        TenantServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    }
+
+    pub async fn configs(&self) -> PaymentConfigServiceClient<Channel> {
+        PaymentConfigServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    }
+
+    pub async fn dashboard(&self) -> DashboardServiceClient<Channel> {
+        DashboardServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    }
+
+    /// Stops gracefully.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// A tenant with one pixi API configuration and payment configurations.
+pub struct Tenant {
+    pub tenant_id: String,
+    pub api_id: String,
+    pub private_key: String,
+    pub public_key: String,
+    pub error_page_url: String,
+    pub configs: Vec<pb::PaymentConfig>,
+}
+
+/// Default payment methods of the sandbox installation.
+pub const METHODS: [&str; 5] = ["UNZERCC", "UNZERPP", "VORKASSE", "UNZERINV", "UNZERDD"];
+
+pub fn payment_request(
+    t_id: &str,
+    api_id: &str,
+    method: &str,
+    mode: pb::Mode,
+    public: &str,
+    private: &str,
+) -> pb::SavePaymentConfigRequest {
+    pb::SavePaymentConfigRequest {
+        payment_config_id: String::new(),
+        tenant_id: t_id.into(),
+        pixi_api_config_id: api_id.into(),
+        mandant: "DEM".into(),
+        payment_method: method.into(),
+        active: true,
+        invoice_booking_event: "UZE".into(),
+        return_booking_event: "UZR".into(),
+        xml_tag: format!("TAG{method}"),
+        rounding_tolerance_minor: 2,
+        unzer_public_key: public.into(),
+        unzer_private_key: private.into(),
+        mode: mode as i32,
+        copy_from_payment_config_id: String::new(),
+    }
+}
+
+impl Tenant {
+    /// Creates the tenant, the pixi installation (user), the pixi API configuration, the unzer
+    /// merchant and a payment configuration per method in `mode`.
+    pub async fn setup(w: &World, inst: &Instance, mode: pb::Mode, methods: &[&str]) -> Tenant {
+        Self::setup_named(w, inst, "Muster AG", PIXI_USER, mode, methods).await
+    }
+
+    pub async fn setup_named(
+        w: &World,
+        inst: &Instance,
+        name: &str,
+        user: &str,
+        mode: pb::Mode,
+        methods: &[&str],
+    ) -> Tenant {
+        w.admin.pixi_user(user, PIXI_PASS).await.unwrap();
+        let merchant = w.admin.unzer_create_merchant(&NewMerchant::default()).await.unwrap();
+        let mut tenants = inst.tenants().await;
+        let created = tenants.create_tenant(pb::CreateTenantRequest { name: name.into() }).await.unwrap().into_inner();
+        let tenant_id = created.tenant.unwrap().tenant_id;
+        let api = tenants
+            .save_pixi_api_config(pb::SavePixiApiConfigRequest {
+                tenant_id: tenant_id.clone(),
+                pixi_api_config_id: String::new(),
+                name: "live".into(),
+                endpoint: format!("{}/soap/{user}/", w.sb.url(System::Pixi)),
+                user: user.into(),
+                password: PIXI_PASS.into(),
+                active: true,
+                timezone: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .config
+            .unwrap();
+        let mut configs = Vec::new();
+        let mut cfg = inst.configs().await;
+        for m in methods {
+            let req = payment_request(
+                &tenant_id,
+                &api.pixi_api_config_id,
+                m,
+                mode,
+                &merchant.public_key,
+                &merchant.private_key,
+            );
+            configs.push(cfg.save_payment_config(req).await.unwrap().into_inner().config.unwrap());
+        }
+        Tenant {
+            tenant_id,
+            api_id: api.pixi_api_config_id,
+            private_key: merchant.private_key,
+            public_key: merchant.public_key,
+            error_page_url: created.error_page_url,
+            configs,
+        }
+    }
+
+    /// A checkout at unzer only.
+    pub async fn payment(
+        &self,
+        w: &World,
+        kind: PayKind,
+        amount: i64,
+        outcome: SeedOutcome,
+        charged: Option<i64>,
+    ) -> String {
+        w.admin
+            .unzer_seed_payment(&SeedPayment {
+                private_key: self.private_key.clone(),
+                kind,
+                amount_minor: amount,
+                currency: "EUR".into(),
+                order_id: String::new(),
+                invoice_id: String::new(),
+                payment_reference: String::new(),
+                outcome,
+                charged_minor: charged,
+                at: None,
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// A checkout at unzer and the order import into pixi (HOLD, KK-ID set).
+    pub async fn order(
+        &self,
+        w: &World,
+        method: &str,
+        kind: PayKind,
+        lines: &[i64],
+        outcome: SeedOutcome,
+    ) -> (i64, String) {
+        self.order_with(w, method, kind, lines, 0, outcome, None).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn order_with(
+        &self,
+        w: &World,
+        method: &str,
+        kind: PayKind,
+        lines: &[i64],
+        ship_cost: i64,
+        outcome: SeedOutcome,
+        charged: Option<i64>,
+    ) -> (i64, String) {
+        let total: i64 = lines.iter().sum::<i64>() + ship_cost;
+        let pay = w
+            .admin
+            .unzer_seed_payment(&SeedPayment {
+                private_key: self.private_key.clone(),
+                kind,
+                amount_minor: total,
+                currency: "EUR".into(),
+                order_id: String::new(),
+                invoice_id: String::new(),
+                payment_reference: String::new(),
+                outcome,
+                charged_minor: charged,
+                at: None,
+            })
+            .await
+            .unwrap();
+        let order =
+            w.admin.pixi_seed_order(PIXI_USER, &seed(method, Some(pay.id.clone()), lines, ship_cost)).await.unwrap();
+        (order.order_nr, pay.id)
+    }
+
+    pub async fn pixi(&self, w: &World, nr: i64) -> OrderView {
+        w.admin.pixi_order(PIXI_USER, nr).await.unwrap()
+    }
+
+    pub async fn unzer(&self, w: &World, id: &str) -> PaymentView {
+        w.admin.unzer_payment(id).await.unwrap()
+    }
+
+    pub async fn dashboard_order(&self, inst: &Instance, nr: i64) -> pb::GetOrderResponse {
+        let mut d = inst.dashboard().await;
+        d.get_order(pb::GetOrderRequest {
+            tenant_id: self.tenant_id.clone(),
+            pixi_api_config_id: self.api_id.clone(),
+            order_nr: nr,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+    }
+}
+
+/// An order as a shop imports it.
+pub fn seed(method: &str, kk_id: Option<String>, lines: &[i64], ship_cost: i64) -> SeedOrder {
+    SeedOrder {
+        payment_code: method.into(),
+        kk_id,
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, p)| SeedLine {
+                item_nr: format!("ITEM-{i}-{p}"),
+                name: format!("Artikel {i}"),
+                qty: 1,
+                price_minor: *p,
+                ean: None,
+            })
+            .collect(),
+        ship_cost_minor: ship_cost,
+        billing: Address {
+            first_name: "Maria".into(),
+            last_name: "Muster".into(),
+            street: "Hauptstr. 1".into(),
+            zip: "10115".into(),
+            city: "Berlin".into(),
+            country: "DE".into(),
+            email: "maria@example.com".into(),
+            ..Address::default()
+        },
+        ..SeedOrder::default()
+    }
+}
+
+/// Transactions of a kind at unzer.
+pub fn txns(p: &PaymentView, kind: sandbox::unzer::TxnType) -> Vec<&sandbox::unzer::TxnView> {
+    p.transactions.iter().filter(|t| t.kind == kind).collect()
+}
+
+/// Event types of an order, in order.
+pub fn types_of(events: &[(String, Envelope)], order_nr: i64) -> Vec<String> {
+    events.iter().filter(|(_, e)| e.order_id == order_nr.to_string()).map(|(_, e)| e.r#type.clone()).collect()
+}

@@ -1,0 +1,16 @@
+//! Integration tests of pixi-sync against the in-process sandbox (pixi SOAP, unzer REST with
+//! webhooks, SMTP sink) over real sockets, with real Postgres and NATS. The worker is driven
+//! pass by pass; time moves with the ManualClock (and the sandbox clock with it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+
+mod cancel;
+mod capture;
+mod config;
+mod faults;
+mod helpers;
+mod problems;
+mod quiet;
+mod reconcile;
+mod release;
+mod service;
