@@ -82,7 +82,8 @@ pub trait Handler: Send + Sync + 'static {
 pub struct ConsumerConfig {
     /// Durable consumer name, also the inbox and dead-letter key, e.g. `ticketing-attention`.
     pub name: String,
-    /// Subject filters, e.g. `payops.events.*.*.attention`.
+    /// Subject filters, e.g. `payops.events.*.*.attention`. More than one needs NATS 2.10 or
+    /// newer (older servers ignore a list and deliver everything).
     pub filter_subjects: Vec<String>,
     /// Deliveries before an event is dead-lettered.
     pub max_deliver: i64,
@@ -138,9 +139,16 @@ impl<H: Handler> Consumer<H> {
     /// Creates or binds the durable consumer on the bus's stream (idempotent).
     pub async fn bind(bus: &Bus, pool: PgPool, config: ConsumerConfig, handler: H) -> Result<Self, BusError> {
         let stream = bus.ensure_stream().await?;
+        // One filter goes in `filter_subject`, which every JetStream server honours; servers
+        // before 2.10 silently ignore `filter_subjects` and would deliver the whole stream.
+        let (filter_subject, filter_subjects) = match config.filter_subjects.as_slice() {
+            [one] => (one.clone(), Vec::new()),
+            many => (String::new(), many.to_vec()),
+        };
         let pull_config = pull::Config {
             durable_name: Some(config.name.clone()),
-            filter_subjects: config.filter_subjects.clone(),
+            filter_subject,
+            filter_subjects,
             ack_policy: AckPolicy::Explicit,
             deliver_policy: DeliverPolicy::All,
             ack_wait: config.ack_wait,

@@ -189,3 +189,25 @@ async fn many_orders_are_handled_concurrently_and_each_event_takes_effect_once()
     .unwrap();
     assert!(per_order_in_order, "each order's events applied in publish order (UUIDv7 ids sort by time)");
 }
+
+#[tokio::test]
+async fn consumer_with_one_filter_receives_only_matching_events() {
+    let env = TestEnv::new().await.unwrap();
+    let pool = env.pool("kit_test").await.unwrap();
+    effects_table(&pool).await;
+    let bus = env.bus().await.unwrap();
+    let outbox = outbox(&bus);
+    let mut tx = pool.begin().await.unwrap();
+    outbox.add(&mut tx, crate::helpers::attention("4711", "i1")).await.unwrap();
+    let order = kit::id::OrderId::parse("4711").unwrap();
+    let other = kit::bus::NewEvent::new(order, "ticket_created", &Attention::default(), "other").unwrap();
+    outbox.add(&mut tx, other).await.unwrap();
+    tx.commit().await.unwrap();
+    Relay::new(pool.clone(), bus.clone(), "kit-test").drain().await.unwrap();
+
+    let mut c = config(&env, "only-attention");
+    c.filter_subjects = vec![bus.filter_type("attention")];
+    let consumer = Consumer::bind(&bus, pool.clone(), c, Recorder::default()).await.unwrap();
+    assert_eq!(consumer.drain().await.unwrap(), 1, "the other event type is not delivered");
+    assert_eq!(effects(&pool).await, 1);
+}
