@@ -4,7 +4,8 @@
 //! up the stream. An event that can never become a ticket (undecodable payload, bad order or
 //! incident id) is recorded as a dead letter with reason `malformed` instead of being retried.
 //! The only failure left is the database, so deliveries are retried for a long time rather than
-//! dead-lettered by the kit.
+//! dead-lettered by the kit. Events of other types are ignored, should a consumer ever see them
+//! (its own `ticket_*` events must never come back as malformed attention: that would loop).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,8 @@ use crate::work::DEAD_LETTERED;
 
 /// Durable consumer name.
 pub const CONSUMER: &str = "ticketing-attention";
+/// The event type consumed.
+pub const ATTENTION: &str = "attention";
 
 /// Queues attention events as ticket work.
 pub struct AttentionHandler {
@@ -45,6 +48,12 @@ impl AttentionHandler {
 impl Handler for AttentionHandler {
     async fn handle(&self, tx: &mut PgConnection, event: &Delivered) -> Result<(), HandlerError> {
         let env = &event.envelope;
+        if env.r#type != ATTENTION || !event.subject.ends_with(".attention") {
+            // Only a consumer bound without its filter (a stale durable on an old server) sees
+            // other events; they are none of this handler's business.
+            tracing::debug!(subject = %event.subject, "not an attention event; ignored");
+            return Ok(());
+        }
         let now = self.clock.now();
         let payload = event.payload::<Attention>();
         let parsed = match &payload {
@@ -96,7 +105,7 @@ pub async fn consumer(
     handler: AttentionHandler,
     concurrency: usize,
 ) -> Result<Consumer<AttentionHandler>, BusError> {
-    let mut config = ConsumerConfig::new(CONSUMER, vec![bus.filter_type("attention")]);
+    let mut config = ConsumerConfig::new(CONSUMER, vec![bus.filter_type(ATTENTION)]);
     // The handler fails only when the database does: keep redelivering (backing off to two
     // minutes, about a day and a half in all) instead of dead-lettering the event.
     config.max_deliver = 1000;

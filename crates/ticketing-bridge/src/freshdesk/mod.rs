@@ -7,7 +7,10 @@
 //! for `Retry-After`, and calls asked for during the pause fail as rate-limited without being
 //! sent. Reads (view, conversations, search) are retried in place on 5xx, timeouts
 //! and broken connections with a short capped backoff; writes (create, note) are never retried
-//! here — the journal decides, after a probe. Every call is counted with
+//! here — the journal decides, after a probe. The creation probe relies on Freshdesk's search:
+//! the sandbox indexes at once; a real account may index with a delay, so keep
+//! `FRESHDESK_BACKOFF_BASE` above that delay (the first probe comes at least half of it after
+//! the unknown outcome). Every call is counted with
 //! `kit::metrics::external_call("freshdesk", …)`; bodies are never logged (they carry personal
 //! data) and the key never leaves the `Authorization` header.
 

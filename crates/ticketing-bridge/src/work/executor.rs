@@ -13,7 +13,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
 use kit::bus::Outbox;
 use kit::clock::SharedClock;
 use kit::id::OrderId;
@@ -302,12 +301,6 @@ impl Executor {
 
     async fn kill_malformed(&self, item: &WorkRow, order: Option<&OrderId>, why: &str) -> Result<Step, Error> {
         self.kill(item, order, "malformed", why, None, false).await
-    }
-
-    /// When a retry of a deferred item of this order is due (for callers deciding to wait).
-    pub fn due(&self, next_attempt_at: DateTime<Utc>) -> DateTime<Utc> {
-        let paused = self.limiter().paused_until(self.clock.now());
-        paused.map_or(next_attempt_at, |p| p.max(next_attempt_at))
     }
 }
 

@@ -165,3 +165,36 @@ async fn tk_02_an_attention_event_that_can_never_become_a_ticket_is_dead_lettere
     assert_eq!(h.events("ticket_work_dead_lettered").await.len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn tk_02_a_consumer_that_sees_other_events_ignores_them() {
+    let h = Harness::new().await;
+    // A durable consumer left from an old server that ignored the subject filter: it gets
+    // every event of the stream, the bridge's own included.
+    let stream = h.bus.jetstream().get_stream(&h.bus.config().stream).await.unwrap();
+    let stale = async_nats::jetstream::consumer::pull::Config {
+        durable_name: Some(ticketing_bridge::bus::CONSUMER.into()),
+        ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+        ..Default::default()
+    };
+    stream.create_consumer(stale).await.unwrap();
+    let app = h.start().await;
+    h.attention("4711", "cap-1", "Capture refused", "x").await;
+    app.drain().await;
+    h.attention("4711", "cap-1", "Capture refused", "again").await;
+    app.drain().await;
+    app.drain().await;
+    assert_eq!(h.tickets().await.len(), 1);
+    assert_eq!(h.tickets_with("inc:4711:cap-1").await[0].notes.len(), 1);
+    let dead = app
+        .client()
+        .await
+        .list_dead_letters(proto::payops::ticketing::v1::ListDeadLettersRequest::default())
+        .await
+        .unwrap();
+    assert!(
+        dead.into_inner().dead_letters.is_empty(),
+        "ticket_created / ticket_note_added were not taken for attention"
+    );
+    app.stop().await;
+}
