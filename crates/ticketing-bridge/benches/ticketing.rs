@@ -111,7 +111,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let config = Config::for_tests(vars, &sandbox.url(System::Freshdesk), KEY)?;
     let app = App::build(config, clock.clone()).await.context("building the bridge")?;
-    let pool = app.platform.pool.clone();
+    // A pool of its own: the bridge closes its pool when it stops.
+    let pool = kit::db::connect_lazy(&env.db_config("ticketing_bridge"))?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let task = tokio::spawn(app.run_until(async move {
