@@ -13,7 +13,6 @@
 //! one and is refused (`IN_FLIGHT`) while that stays unknown.
 
 use kit::journal::{Outcome, ScopeLock};
-
 use kit::money::Money;
 use sqlx::PgConnection;
 
@@ -100,12 +99,16 @@ impl SwissBilling {
         // Settle an earlier request whose outcome is unknown before acting again.
         for earlier in sb_maintenance::of_order(&mut conn, order_id).await? {
             if matches!(earlier.phase.as_str(), "reserved" | "unknown") {
-                let settled = self.settle(lock, &earlier).await?;
-                if settled.kind == MaintainKind::Unknown {
-                    return Err(Error::refused(
-                        "IN_FLIGHT",
-                        format!("the outcome of request {} is not known yet; try again later", earlier.request_id),
-                    ));
+                match self.settle(lock, &earlier).await {
+                    Ok(r) if r.kind == MaintainKind::Unknown => {
+                        return Err(Error::refused(
+                            "IN_FLIGHT",
+                            format!("the outcome of request {} is not known yet; try again later", earlier.request_id),
+                        ));
+                    }
+                    // Settled either way (a refusal of the earlier request is recorded with it).
+                    Ok(_) | Err(Error::Refused(_)) => {}
+                    Err(e) => return Err(e),
                 }
             }
         }

@@ -7,8 +7,9 @@ use proto::payops::invoice_checks::v1::MaintenanceOperation as Op;
 use sandbox::{FailMode, FaultSpec, System};
 use tonic::Code;
 
+use crate::flow::settle;
 use crate::flow::{authorised, history, maintain, reason, transaction};
-use crate::helpers::{PROD_SHOP, TEST_SHOP, TestApp};
+use crate::helpers::{PROD_SHOP, TEST_SHOP, TenantSpec, TestApp};
 
 async fn captures(app: &TestApp, payid: i64) -> usize {
     history(app, &TEST_SHOP, payid).await.iter().filter(|h| h.0 == "capture").count()
@@ -117,5 +118,39 @@ async fn fault_while_postfinance_cannot_be_asked_nothing_is_sent_again_and_new_r
     assert_eq!(captures(&app, payid).await, 1);
     let err = maintain(&app, "SB-44", "delete-1", Op::DeleteLast, None).await.unwrap_err();
     assert_eq!(reason(&err), "CAPTURE_CLOSED");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn fault_an_earlier_unknown_request_is_settled_first_and_its_refusal_stays_its_own() {
+    // The account refuses refunds although the service is configured to make them.
+    let shop = TenantSpec { sandbox_refunds: false, ..TEST_SHOP };
+    let app = TestApp::with(vec![shop], vec![]).await;
+    let payid = authorised(&app, &shop, "SB-45").await;
+    maintain(&app, "SB-45", "c1", Op::CaptureLast, None).await.unwrap();
+    settle(&app, &shop, payid, false).await;
+    app.sb.refresh_once().await.unwrap();
+    app.sandbox
+        .client()
+        .add_fault(&FaultSpec::fail_times(System::Postfinance, "maintenance", FailMode::Error, 1))
+        .await
+        .unwrap();
+    let r = maintain(&app, "SB-45", "refund-1", Op::RefundLast, None).await.unwrap();
+    assert_eq!(r.outcome(), pb::MaintenanceOutcome::Unknown);
+    // A new request first settles the earlier one (probe: not done → sent again → refused).
+    let err = maintain(&app, "SB-45", "refund-2", Op::RefundPartial, Some(100)).await.unwrap_err();
+    assert_eq!(reason(&err), "POSTFINANCE_REFUSED");
+    assert!(err.message().contains("refused RFD"), "the new request's own answer: {}", err.message());
+    let phases: Vec<(String, String)> =
+        transaction(&app, "SB-45").await.attempts.into_iter().map(|a| (a.request_id, a.phase)).collect();
+    assert_eq!(
+        phases,
+        [
+            ("c1".into(), "accepted".into()),
+            ("refund-1".into(), "refused".into()),
+            ("refund-2".into(), "refused".into())
+        ]
+    );
+    assert_eq!(app.envelopes("SB-45", "attention").await.len(), 2);
     app.stop().await;
 }

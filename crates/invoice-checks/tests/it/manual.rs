@@ -385,3 +385,35 @@ async fn mp_10_illegal_transitions_are_refused_with_a_clear_error_and_change_not
     assert_eq!(err.code(), Code::NotFound);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn manual_payments_are_listed_newest_first_in_pages() {
+    let app = TestApp::spawn().await;
+    configured(&app).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(pay(&app, &format!("pay-{i}"), "CHF").await.order_id);
+        app.clock.advance(Duration::from_secs(60));
+    }
+    approve(&app, &ids[0], None).await.unwrap();
+    let mut c = app.mp_client(Some(SERVICE_TOKEN)).await;
+    let page = |token: String, state: S| pb::ListPaymentsRequest {
+        state: state as i32,
+        page: Some(proto::payops::common::v1::PageRequest { page_size: 2, page_token: token }),
+    };
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let r = c.list_payments(page(token, S::Open)).await.unwrap().into_inner();
+        seen.extend(r.payments.into_iter().map(|p| p.order_id));
+        token = r.page.unwrap().next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    let want: Vec<String> = ids[1..].iter().rev().cloned().collect();
+    assert_eq!(seen, want, "open payments, newest first");
+    let err = c.list_payments(page("garbage".into(), S::Open)).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    app.stop().await;
+}

@@ -148,7 +148,14 @@ async fn ic_13_levels_follow_the_pending_status_to_the_final_one_and_unknown_cod
     maintain(&app, "SB-24", "c1", Op::CaptureLast, None).await.unwrap();
     assert_eq!(app.sb.refresh_once().await.unwrap(), 0, "still pending at PostFinance");
     settle(&app, &TEST_SHOP, payid, false).await;
-    assert_eq!(app.sb.refresh_once().await.unwrap(), 1);
+    let refreshed = app
+        .sb_client()
+        .await
+        .refresh_transaction(pb::RefreshTransactionRequest { order_id: "SB-24".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(refreshed.changed_levels, 1);
     let tx = transaction(&app, "SB-24").await;
     assert_eq!((tx.status_code, tx.status_name.as_str()), (9, "payment_requested"));
     assert_eq!(tx.captured_final.unwrap().amount_minor, 14_900);
@@ -303,5 +310,25 @@ async fn ic_17_account_options_refuse_before_sending_and_name_the_option() {
     assert_eq!(reason(&err), "ACCOUNT_OPTION_DISABLED");
     assert!(err.message().contains("refunds"), "{}", err.message());
     assert_eq!(app.maintenance_requests().await.len(), 1, "only the capture was sent");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_service_reports_ready_and_exports_its_metrics() {
+    let app = TestApp::spawn().await;
+    authorised(&app, &TEST_SHOP, "SB-29").await;
+    maintain(&app, "SB-29", "c1", Op::CaptureLast, None).await.unwrap();
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{}/readyz", app.admin_url)).send().await.unwrap().status(), 200);
+    let metrics = http.get(format!("{}/metrics", app.admin_url)).send().await.unwrap().text().await.unwrap();
+    for name in [
+        "payops_invoice_checks_maintenance_total",
+        "payops_external_requests_total",
+        "grpc_server_handled_total",
+        "payops_journal_operations_total",
+    ] {
+        assert!(metrics.contains(name), "{name} missing");
+    }
+    assert!(metrics.contains("system=\"postfinance\""), "external calls are labelled by system");
     app.stop().await;
 }
