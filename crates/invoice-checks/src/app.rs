@@ -100,22 +100,30 @@ impl App {
         platform.run_relay = self.run_workers;
         if self.run_workers {
             let token = platform.shutdown.token();
+            let clock = platform.clock.clone();
             let (mp, sb, c) = (self.manual.clone(), self.swissbilling.clone(), &self.config);
-            platform.shutdown.spawn(workers::every("manual-expiry", c.expiry_every, token.clone(), move || {
-                let mp = mp.clone();
-                async move { mp.expire_once().await }
-            }));
+            platform.shutdown.spawn(workers::every(
+                "manual-expiry",
+                c.expiry_every,
+                clock.clone(),
+                token.clone(),
+                move || {
+                    let mp = mp.clone();
+                    async move { mp.expire_once().await }
+                },
+            ));
             let resolver = sb.clone();
             platform.shutdown.spawn(workers::every(
                 "swissbilling-resolver",
                 c.resolve_every,
+                clock.clone(),
                 token.clone(),
                 move || {
                     let sb = resolver.clone();
                     async move { sb.resolve_once().await }
                 },
             ));
-            platform.shutdown.spawn(workers::every("swissbilling-refresh", c.refresh_every, token, move || {
+            platform.shutdown.spawn(workers::every("swissbilling-refresh", c.refresh_every, clock, token, move || {
                 let sb = sb.clone();
                 async move { sb.refresh_once().await }
             }));

@@ -7,18 +7,26 @@
 //! - the SwissBilling refresh: follows pending levels to their final status and discovers levels
 //!   made elsewhere, every `SWISSBILLING_REFRESH_EVERY`.
 //!
-//! Replicas run them side by side: rows are claimed with `SKIP LOCKED` or per-order scope locks.
+//! The passes wait on the kit Clock, so moving a manual Clock moves the jobs too. Replicas run
+//! them side by side: rows are claimed with `SKIP LOCKED` or per-order scope locks.
 
 use std::future::Future;
 use std::time::Duration;
 
+use kit::clock::SharedClock;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
 
-/// Runs `pass` every `every` until `token` is cancelled; failures are logged and retried.
-pub async fn every<F, Fut>(name: &'static str, every: Duration, token: CancellationToken, mut pass: F)
-where
+/// Runs `pass` every `every` of `clock` time until `token` is cancelled; failures are logged and
+/// retried at the next pass.
+pub async fn every<F, Fut>(
+    name: &'static str,
+    every: Duration,
+    clock: SharedClock,
+    token: CancellationToken,
+    mut pass: F,
+) where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<usize, Error>>,
 {
@@ -30,7 +38,7 @@ where
         }
         tokio::select! {
             _ = token.cancelled() => break,
-            _ = tokio::time::sleep(every) => {}
+            () = clock.sleep(every) => {}
         }
     }
 }

@@ -94,6 +94,7 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub tenants: Vec<TenantSpec>,
     extra: Vec<(String, String)>,
+    workers: bool,
     pub run: Running,
 }
 
@@ -150,11 +151,11 @@ fn service_env(
     e
 }
 
-/// Builds and starts an `App` with the workers off.
-async fn start(env: kit::config::Env, clock: &ManualClock) -> Running {
+/// Builds and starts an `App`, with its workers and relay only when `workers`.
+async fn start(env: kit::config::Env, clock: &ManualClock, workers: bool) -> Running {
     let config = Config::from_env(&env).unwrap();
     let mut app = App::build(config, clock.shared()).await.unwrap();
-    app.run_workers = false;
+    app.run_workers = workers;
     let (tx, rx) = oneshot::channel();
     let mut run = Running {
         grpc_url: format!("http://{}", app.grpc_addr()),
@@ -190,6 +191,11 @@ impl TestApp {
     }
 
     pub async fn with(tenants: Vec<TenantSpec>, extra: Vec<(&str, &str)>) -> TestApp {
+        Self::with_workers(tenants, extra, false).await
+    }
+
+    /// Like [`TestApp::with`]; `workers` runs the relay and the workers as in production.
+    pub async fn with_workers(tenants: Vec<TenantSpec>, extra: Vec<(&str, &str)>, workers: bool) -> TestApp {
         let env = TestEnv::new().await.unwrap();
         let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await.unwrap();
         for t in &tenants {
@@ -214,14 +220,15 @@ impl TestApp {
         }
         let extra: Vec<(String, String)> = extra.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         let clock = ManualClock::at_default();
-        let run = start(service_env(&env, &sandbox, &tenants, &extra), &clock).await;
-        TestApp { env, sandbox, clock, tenants, extra, run }
+        let run = start(service_env(&env, &sandbox, &tenants, &extra), &clock, workers).await;
+        TestApp { env, sandbox, clock, tenants, extra, workers, run }
     }
 
     /// Starts a fresh `App` on the same database while the old one is left as it is (the old
     /// process "died": its in-flight work is abandoned).
     pub async fn replace(&mut self) {
-        let fresh = start(service_env(&self.env, &self.sandbox, &self.tenants, &self.extra), &self.clock).await;
+        let fresh =
+            start(service_env(&self.env, &self.sandbox, &self.tenants, &self.extra), &self.clock, self.workers).await;
         let mut old = std::mem::replace(&mut self.run, fresh);
         old.shutdown().await;
     }

@@ -417,3 +417,22 @@ async fn manual_payments_are_listed_newest_first_in_pages() {
     assert_eq!(err.code(), Code::InvalidArgument);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn mp_05_the_scheduled_job_wakes_on_the_clock_and_rejects_without_being_called() {
+    let app = TestApp::with_workers(vec![crate::helpers::TEST_SHOP], vec![], true).await;
+    configured(&app).await;
+    let p = pay(&app, "pay-1", "CHF").await;
+    app.clock.advance(Duration::from_secs(30 * 86_400));
+    // The job runs in the background; give it a bounded time to notice the moved Clock.
+    let mut state = S::Open;
+    for _ in 0..500 {
+        state = get(&app, &p.order_id).await.state();
+        if state != S::Open {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(state, S::Rejected);
+    app.stop().await;
+}
