@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::json;
-use super::session::{COOKIE, Caller, cookie, is_https, set_cookie};
+use super::session::{Caller, is_https, set_cookie};
 use crate::domain::agent::{Permission, Role};
 use crate::domain::b2b::{B2bInput, PROBLEM_TYPES, TENANT_PROBLEM};
 use crate::domain::b2c::LookupInput;
@@ -50,7 +50,6 @@ pub async fn login(
 /// `POST /api/logout`.
 pub async fn logout(State(h): St, headers: HeaderMap, Caller(s): Caller) -> ApiResult {
     h.auth.logout(&s).await?;
-    let _ = cookie(&headers, COOKIE);
     let clear = set_cookie("", 0, h.auth.secure_cookies() || is_https(&headers));
     Ok(([(header::SET_COOKIE, clear)], Json(json!({}))).into_response())
 }

@@ -110,7 +110,7 @@ async fn hl_11_lookup_answers_found_expired_not_found_and_error_distinctly() {
         assert_eq!(err.code(), Code::Unavailable, "{mode:?}");
         assert_eq!(kit::grpc::status::error_reason(&err).as_deref(), Some("PGW_UNAVAILABLE"));
     }
-    // A wrong API key is an error as well (PGW refuses), not "not found".
+    // Over HTTP the page gets 502 with the PGW reason, never an empty "not found".
     app.sandbox().clear_faults().await.unwrap();
     let web = app.web(AGENT).await;
     app.sandbox().add_fault(&FaultSpec::fail_times(System::Pgw, "search", FailMode::Error, 2)).await.unwrap();
@@ -266,5 +266,23 @@ async fn hl_14_not_found_ticket_goes_to_the_tenant_email_with_type_problem_and_p
     assert_eq!(f.requester_email.as_deref(), Some("mieterin@example.ch"));
     assert!(ticket_text(&f.description).contains("PGW-Ergebnis: Keine Transaktion gefunden"));
     assert!(!f.description.contains("Code:"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hl_11_a_refused_api_key_is_an_error_not_not_found() {
+    // A TEST key against PROD: PGW answers 401 invalid_api_key.
+    let app = TestApp::spawn_with(&[("PGW_API_KEY", "pgw-test-key-for-hotline-tests")]).await;
+    let token = app.token(AGENT).await;
+    let mut c = app.hotline_client().await;
+    let err = c
+        .lookup_code(authed(&token, request("b10234", "+41791234567", &TestApp::local_date(app.now()))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+    assert_eq!(kit::grpc::status::error_reason(&err).as_deref(), Some("PGW_UNAVAILABLE"));
+    let sent = app.sandbox().requests(Some(System::Pgw)).await.unwrap();
+    assert_eq!(sent.len(), 1, "a refusal is not retried");
+    assert_eq!(sent[0].status, 401);
     app.stop().await;
 }

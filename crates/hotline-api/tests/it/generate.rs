@@ -193,3 +193,54 @@ async fn hl_13_a_still_valid_code_or_an_unknown_transaction_is_not_replaced() {
     assert!(app.sandbox().pgw_generations(Env::Prod).await.unwrap().is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn hl_02_generating_needs_the_admin_password_again_refusals_are_throttled_and_everything_is_audited() {
+    let app = TestApp::spawn().await;
+    let tx = expired(&app).await;
+    let token = app.token(ADMIN).await;
+    let mut c = app.hotline_client().await;
+    // A stolen session alone is not enough: the password is asked again at the moment of the action.
+    let err = c.generate_code(authed(&token, request_for(tx.id, ""))).await.unwrap_err();
+    assert_eq!(kit::grpc::status::error_reason(&err).as_deref(), Some("STEP_UP_FAILED"));
+    for _ in 0..4 {
+        let err = c.generate_code(authed(&token, request_for(tx.id, "guess-guess"))).await.unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied);
+    }
+    // Five wrong passwords lock the step-up like a login.
+    let err = c.generate_code(authed(&token, request_for(tx.id, ADMIN.1))).await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted);
+    assert!(app.sandbox().pgw_generations(Env::Prod).await.unwrap().is_empty());
+    // The lock covers the admin's logins too (same throttle key).
+    let refused: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'code_generation' AND outcome = 'refused'")
+            .fetch_one(&app.hotline.pool)
+            .await
+            .unwrap();
+    assert_eq!(refused, 6, "every refused attempt is audited");
+    app.clock.advance(std::time::Duration::from_secs(16 * 60));
+    let token = app.token(ADMIN).await;
+    let g =
+        c.generate_code(authed(&token, request_for(tx.id, ADMIN.1))).await.unwrap().into_inner().generation.unwrap();
+    let admin = app.token(ADMIN).await;
+    let mut a = app.agents_client().await;
+    let entries = a
+        .list_audit_entries(authed(
+            &admin,
+            ListAuditEntriesRequest { action: "code_generated".into(), ..Default::default() },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0];
+    // Who, when, device, amount, transaction.
+    assert_eq!(e.actor, "admin");
+    assert_eq!(e.at.as_ref().unwrap().seconds, app.now().timestamp());
+    assert_eq!(e.details["device"], "b10551");
+    assert_eq!(e.details["amount"], "CHF 3.00");
+    assert_eq!(e.target, format!("transaction:{}", tx.id));
+    assert_eq!(e.details["generation_id"], g.generation_id.to_string());
+    app.stop().await;
+}

@@ -1,2 +1,0 @@
-//! Placeholder replaced by the timeline read benchmark.
-fn main() {}
