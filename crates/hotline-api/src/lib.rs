@@ -17,6 +17,7 @@
 //! transaction number); consumes `<prefix>.>` (durable `hotline-timeline`).
 //!
 //! Metrics (besides the kit's gRPC, consumer, outbox, journal and external-call families):
+//! `payops_hotline_lookups_total{outcome}` (found, expired, notfound, error),
 //! `payops_hotline_codes_generated_total`, `payops_hotline_tickets_total{kind}`,
 //! `payops_hotline_timeline_events_total`, `payops_hotline_http_requests_total{route,status}`,
 //! `payops_hotline_http_request_duration_seconds{route}`.

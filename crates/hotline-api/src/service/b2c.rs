@@ -44,6 +44,7 @@ impl Hotline {
                 let mut a = entry(actor, "code_lookup", format!("device:{}", form.device_b_code), "failed");
                 a.details.insert("error".into(), "pgw".into());
                 self.audit(a).await?;
+                metrics::counter!("payops_hotline_lookups_total", "outcome" => "error").increment(1);
                 tracing::warn!(device = %form.device_b_code, mobile = %mobile, error = %e, "PGW lookup failed");
                 return Err(match e {
                     PgwError::Unavailable(d) => Error::partner("PGW", d),
@@ -67,6 +68,7 @@ impl Hotline {
             a.details.insert("amount".into(), p.amount.to_string());
         }
         self.audit(a).await?;
+        metrics::counter!("payops_hotline_lookups_total", "outcome" => outcome.situation()).increment(1);
         tracing::info!(device = %form.device_b_code, mobile = %mobile, outcome = outcome.situation(), matches = count, "code lookup");
         Ok(Lookup { id, outcome, matches: count })
     }
