@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequest, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -23,6 +23,21 @@ use crate::service::auth::SessionKind;
 type ApiResult = Result<Response, ApiError>;
 type St = State<Arc<Hotline>>;
 
+/// A JSON body whose rejection (malformed JSON, wrong types) is answered in the API's own
+/// error shape, naming the body as the field.
+pub struct Body<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(crate::error::Error::field("body", e.body_text()).into()),
+        }
+    }
+}
+
 /// Login form.
 #[derive(Deserialize)]
 pub struct LoginBody {
@@ -37,7 +52,7 @@ pub async fn login(
     State(h): St,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Json(b): Json<LoginBody>,
+    Body(b): Body<LoginBody>,
 ) -> ApiResult {
     let client = peer.ip().to_string();
     let login = h.auth.login(&b.username, &b.password, Some(&client), SessionKind::Web).await?;
@@ -75,7 +90,7 @@ pub async fn me(State(h): St, Caller(s): Caller) -> ApiResult {
 }
 
 /// `POST /api/b2c/lookup`.
-pub async fn lookup(State(h): St, Caller(s): Caller, Json(input): Json<LookupInput>) -> ApiResult {
+pub async fn lookup(State(h): St, Caller(s): Caller, Body(input): Body<LookupInput>) -> ApiResult {
     let l = h.lookup_code(&s.actor, &input).await?;
     Ok(Json(json::lookup(&l, h.settings.timezone)).into_response())
 }
@@ -90,7 +105,7 @@ pub struct GenerateBody {
 }
 
 /// `POST /api/b2c/generate` (admins, step-up password).
-pub async fn generate(State(h): St, Caller(s): Caller, Json(b): Json<GenerateBody>) -> ApiResult {
+pub async fn generate(State(h): St, Caller(s): Caller, Body(b): Body<GenerateBody>) -> ApiResult {
     let (g, replayed) = h.generate_code(&s.actor, b.transaction_id, &b.password).await?;
     Ok(Json(json::generation(&g, replayed, h.settings.timezone)).into_response())
 }
@@ -105,7 +120,7 @@ pub struct B2cTicketBody {
 }
 
 /// `POST /api/b2c/ticket`.
-pub async fn b2c_ticket(State(h): St, Caller(s): Caller, Json(b): Json<B2cTicketBody>) -> ApiResult {
+pub async fn b2c_ticket(State(h): St, Caller(s): Caller, Body(b): Body<B2cTicketBody>) -> ApiResult {
     let t = h.create_b2c_ticket(&s.actor, &b.request_id, &b.lookup_id).await?;
     Ok(Json(json!({ "id": t.ticket_id, "url": t.url, "created": t.created })).into_response())
 }
@@ -152,7 +167,7 @@ pub struct B2bBody {
 }
 
 /// `POST /api/b2b/ticket`.
-pub async fn b2b_ticket(State(h): St, Caller(s): Caller, Json(b): Json<B2bBody>) -> ApiResult {
+pub async fn b2b_ticket(State(h): St, Caller(s): Caller, Body(b): Body<B2bBody>) -> ApiResult {
     let amount_text = b.amount.trim().replace(',', ".");
     let amount = (!amount_text.is_empty()).then(|| {
         kit::money::Money::parse(&amount_text, kit::money::Currency::CHF)
@@ -241,7 +256,7 @@ pub struct AgentBody {
 }
 
 /// `POST /api/agents` (admins).
-pub async fn create_agent(State(h): St, Caller(s): Caller, Json(b): Json<AgentBody>) -> ApiResult {
+pub async fn create_agent(State(h): St, Caller(s): Caller, Body(b): Body<AgentBody>) -> ApiResult {
     h.require(&s.actor, Permission::ManageAgents).await?;
     // Anything but standard or admin is refused by create_agent with the other bad fields.
     let role = Role::parse(&b.role).unwrap_or(Role::Service);

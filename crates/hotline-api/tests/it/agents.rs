@@ -193,6 +193,12 @@ async fn hl_03_the_session_cookie_is_httponly_samesite_and_writes_need_the_csrf_
     assert_eq!(foreign.status(), 403);
     let (status, _) = web.post("/b2c/lookup", lookup).await;
     assert_eq!(status, 422, "with the token the request is checked normally");
+    let (status, body) = web.post("/b2c/generate", serde_json::json!({ "transaction_id": "abc" })).await;
+    assert_eq!(
+        (status, body["fields"][0]["field"].as_str()),
+        (422, Some("body")),
+        "malformed bodies get the API's error shape"
+    );
     // Behind TLS the cookie is Secure.
     let r = http
         .post(format!("{}/api/login", app.web_url))
