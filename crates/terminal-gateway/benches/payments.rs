@@ -35,6 +35,9 @@ const WORKERS_PER_CHANNEL: usize = 25;
 const USER: &str = "bench-user";
 const PASSWORD: &str = "bench-password";
 
+/// When the gateway recorded an approval, and when the watcher received it.
+type Seen = (DateTime<Utc>, DateTime<Utc>);
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
@@ -52,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
         admin.nets_add_terminal(&seed).await?;
     }
     let env = TestEnv::new().await?;
-    let (mut child, grpc) = spawn_gateway(&env, &sandbox.url(System::Nets)).await?;
+    let (mut child, grpc, admin_url) = spawn_gateway(&env, &sandbox.url(System::Nets)).await?;
     let pid = child.id().unwrap_or(0);
     let channel = connect(&grpc).await?;
     let mut t = TerminalServiceClient::new(channel.clone());
@@ -75,8 +78,9 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     }
 
-    // Payment reference (Nets orderId) → when the watcher received the approval.
-    let seen: Arc<Mutex<HashMap<String, DateTime<Utc>>>> = Arc::default();
+    // Payment reference (Nets orderId) → (when the gateway recorded the approval, when the
+    // watcher received it).
+    let seen: Arc<Mutex<HashMap<String, Seen>>> = Arc::default();
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut channels = Vec::new();
     for _ in 0..terminals.div_ceil(WORKERS_PER_CHANNEL) {
@@ -95,8 +99,8 @@ async fn main() -> anyhow::Result<()> {
                 while Instant::now() < deadline {
                     n += 1;
                     match pay(client.clone(), i, n).await {
-                        Ok(Some((r, at))) => {
-                            seen.lock().unwrap().insert(r, at);
+                        Ok(Some((r, recorded, at))) => {
+                            seen.lock().unwrap().insert(r, (recorded, at));
                         }
                         Ok(None) => {}
                         Err(e) => {
@@ -113,7 +117,10 @@ async fn main() -> anyhow::Result<()> {
         w.await?;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let metrics = reqwest::get(format!("{admin_url}/metrics")).await?.text().await?;
+    let record_mean_ms = mean_ms(&metrics, "payops_terminal_payment_record_seconds");
     let peak_rss_kib = vm_hwm(pid);
+    let cpu_secs = cpu_seconds(pid);
     child.start_kill()?;
     let _ = child.wait().await;
 
@@ -125,11 +132,15 @@ async fn main() -> anyhow::Result<()> {
         .filter_map(|t| Some((t.order_id?, t.finished_at?)))
         .collect();
     let mut hist = Histogram::<u64>::new(3)?;
+    let mut to_record = Histogram::<u64>::new(3)?;
+    let mut to_watcher = Histogram::<u64>::new(3)?;
+    let us = |a: DateTime<Utc>, b: DateTime<Utc>| (b - a).num_microseconds().unwrap_or(0).max(0) as u64;
     let seen = seen.lock().unwrap();
-    for (r, at) in seen.iter() {
+    for (r, (recorded, at)) in seen.iter() {
         if let Some(done) = finished.get(r) {
-            let us = (*at - *done).num_microseconds().unwrap_or(0).max(0) as u64;
-            hist.record(us)?;
+            hist.record(us(*done, *at))?;
+            to_record.record(us(*done, *recorded))?;
+            to_watcher.record(us(*recorded, *at))?;
         }
     }
     let result = json!({
@@ -143,19 +154,29 @@ async fn main() -> anyhow::Result<()> {
         "approval_to_watcher_p50_ms": hist.value_at_quantile(0.5) as f64 / 1000.0,
         "approval_to_watcher_p99_ms": hist.value_at_quantile(0.99) as f64 / 1000.0,
         "approval_to_watcher_max_ms": hist.max() as f64 / 1000.0,
+        "approval_to_record_p50_ms": to_record.value_at_quantile(0.5) as f64 / 1000.0,
+        "approval_to_record_p99_ms": to_record.value_at_quantile(0.99) as f64 / 1000.0,
+        "record_to_watcher_p50_ms": to_watcher.value_at_quantile(0.5) as f64 / 1000.0,
+        "record_to_watcher_p99_ms": to_watcher.value_at_quantile(0.99) as f64 / 1000.0,
+        "bench_process_cpu_seconds": cpu_seconds(std::process::id()),
+        "gateway_record_mean_ms": record_mean_ms,
         "gateway_peak_rss_mb": peak_rss_kib as f64 / 1024.0,
+        "gateway_cpu_seconds": cpu_secs,
+        "gateway_cpu_ms_per_payment": if hist.is_empty() { 0.0 } else { cpu_secs * 1000.0 / hist.len() as f64 },
+        "load_average_1m": load_average(),
     });
     println!("{result}");
     Ok(())
 }
 
-/// Starts, watches and waits for one payment; returns its Nets reference and when the watcher
-/// saw the approval (`None` when the approval came before the watcher was attached).
+/// Starts, watches and waits for one payment; returns its Nets reference, when the gateway
+/// recorded the approval and when the watcher saw it (`None` when the approval came before the
+/// watcher was attached).
 async fn pay(
     mut client: TerminalPaymentServiceClient<Channel>,
     terminal: usize,
     n: usize,
-) -> anyhow::Result<Option<(String, DateTime<Utc>)>> {
+) -> anyhow::Result<Option<(String, DateTime<Utc>, DateTime<Utc>)>> {
     let start = pb::StartPaymentRequest {
         tenant_id: "bench".into(),
         request_id: format!("r{terminal}-{n}"),
@@ -179,12 +200,14 @@ async fn pay(
             anyhow::bail!("payment ended as {:?}", payment.outcome);
         }
         let reference = payment.payment_id.replace('-', "");
-        return Ok(attached_before.then_some((reference, now)));
+        let recorded =
+            payment.updated_at.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32)).unwrap_or(now);
+        return Ok(attached_before.then_some((reference, recorded, now)));
     }
     anyhow::bail!("watch ended without an outcome")
 }
 
-async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::process::Child, String)> {
+async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::process::Child, String, String)> {
     let port = |()| std::net::TcpListener::bind("127.0.0.1:0").map(|l| l.local_addr().map(|a| a.port()));
     let (grpc, admin) = (port(())??, port(())??);
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_payops-terminal-gateway"))
@@ -196,7 +219,7 @@ async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::proc
         .env("ADMIN_ADDR", format!("127.0.0.1:{admin}"))
         .env("NETS_BASE_URL", nets)
         .env("CREDENTIALS_KEY", "7".repeat(64))
-        .env("DB_MAX_CONNECTIONS", "20")
+        .env("DB_MAX_CONNECTIONS", std::env::var("TG_BENCH_DB_CONNECTIONS").unwrap_or_else(|_| "20".into()))
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "warn")
         .kill_on_drop(true)
@@ -207,7 +230,7 @@ async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::proc
         if let Ok(r) = http.get(format!("http://127.0.0.1:{admin}/readyz")).send().await
             && r.status().is_success()
         {
-            return Ok((child, format!("http://127.0.0.1:{grpc}")));
+            return Ok((child, format!("http://127.0.0.1:{grpc}"), format!("http://127.0.0.1:{admin}")));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -216,6 +239,34 @@ async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::proc
 
 async fn connect(url: &str) -> anyhow::Result<Channel> {
     Ok(Endpoint::from_shared(url.to_owned())?.tcp_nodelay(true).connect().await?)
+}
+
+/// User + system CPU seconds of `pid` so far (fields 14 and 15 of /proc/<pid>/stat, in clock
+/// ticks of 1/100 s on Linux).
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+    // The command name may contain spaces; fields are counted after its closing parenthesis.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Mean of a Prometheus histogram in milliseconds (`_sum / _count`, all label sets).
+fn mean_ms(text: &str, name: &str) -> f64 {
+    let total = |suffix: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name}{suffix}")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let count = total("_count");
+    if count == 0.0 { 0.0 } else { total("_sum") * 1000.0 / count }
+}
+
+/// The 1-minute load average, to judge how busy the shared box was during the run.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0.0)
 }
 
 /// Peak resident set size of `pid` in KiB (`VmHWM` of /proc/<pid>/status).

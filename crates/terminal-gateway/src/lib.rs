@@ -23,7 +23,7 @@
 //! Configuration: see [`config`]. Metrics (besides the kit's gRPC, outbox and external-call
 //! families): `payops_terminal_payments_started_total`, `payops_terminal_payments_total{state,
 //! reason}`, `payops_terminal_payment_approved_minor_total{currency}`,
-//! `payops_terminal_payment_duration_seconds{state}`, `payops_terminal_payments_waiting`,
+//! `payops_terminal_payment_duration_seconds{state}`, `payops_terminal_payment_record_seconds`, `payops_terminal_payments_waiting`,
 //! `payops_terminal_payment_watchers`; Nets calls as `payops_external_requests_total{system="nets",
 //! operation=login|status|start|last_result|cancel|void}`.
 

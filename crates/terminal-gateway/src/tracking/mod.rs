@@ -52,6 +52,9 @@ pub const ENDED_TOTAL: &str = "payops_terminal_payments_total";
 pub const APPROVED_MINOR_TOTAL: &str = "payops_terminal_payment_approved_minor_total";
 /// Start-to-end duration of terminal payments, by `state`.
 pub const DURATION_SECONDS: &str = "payops_terminal_payment_duration_seconds";
+/// Time from an observation (purchase answer, lookup, request) to its committed change, by
+/// nothing: the database part of the approval → watcher latency.
+pub const RECORD_SECONDS: &str = "payops_terminal_payment_record_seconds";
 /// Payments waiting at a terminal (all replicas), set by each supervisor pass.
 pub const WAITING: &str = "payops_terminal_payments_waiting";
 
@@ -172,6 +175,7 @@ impl Engine {
     /// events and tells the watchers.
     pub async fn apply(&self, id: Uuid, command: Command) -> Result<Applied, Error> {
         let now = self.now();
+        let started = std::time::Instant::now();
         let mut tx = self.0.pool.begin().await?;
         let before = payments::lock(&mut tx, id).await?.ok_or_else(|| Error::PaymentUnknown(id.to_string()))?;
         let events = payment::decide(&before.machine, command).map_err(|e| match e {
@@ -194,6 +198,7 @@ impl Engine {
             self.bookkeeping(&mut tx, &after, event, now).await?;
         }
         tx.commit().await?;
+        metrics::histogram!(RECORD_SECONDS).record(started.elapsed().as_secs_f64());
         if events.iter().any(Event::is_visible) {
             self.0.hub.publish(convert::payment(&after));
             record_metrics(&after, &events, now);

@@ -7,5 +7,6 @@
 mod faults;
 mod helpers;
 mod payments;
+mod process;
 mod recovery;
 mod terminals;

@@ -1,0 +1,110 @@
+//! TG-32 with a real process: the gateway binary is SIGKILLed while a payment waits at the
+//! terminal, the customer pays meanwhile, and a second gateway process on the same database
+//! takes the payment over once the dead one's lease runs out and records the approval once.
+//! Real time passes here (a 3 s lease), bounded by polling with a limit.
+
+use std::time::{Duration, Instant};
+
+use proto::payops::common::v1::Money;
+use proto::payops::terminal_gateway::v1 as pb;
+use proto::payops::terminal_gateway::v1::terminal_payment_service_client::TerminalPaymentServiceClient;
+use proto::payops::terminal_gateway::v1::terminal_service_client::TerminalServiceClient;
+use sandbox::System;
+use sandbox::nets::{CustomerAction, NetsTerminalSeed, TxOutcome};
+use sqlx::Row;
+use tests::process::ServiceProcess;
+
+use crate::helpers::{Harness, KEY, PASSWORD, TENANT, USER};
+
+fn vars(h: &Harness, instance: &str) -> Vec<(String, String)> {
+    [
+        ("DATABASE_URL", h.env.database_url.as_str()),
+        ("NATS_URL", h.env.nats_url.as_str()),
+        ("EVENTS_PREFIX", h.env.prefix.as_str()),
+        ("EVENTS_STREAM", h.env.stream.as_str()),
+        ("NETS_BASE_URL", &h.sandbox.url(System::Nets)),
+        ("CREDENTIALS_KEY", KEY),
+        ("INSTANCE_ID", instance),
+        ("LEASE_DURATION", "3s"),
+        ("SUPERVISOR_INTERVAL", "200ms"),
+        ("SHUTDOWN_GRACE", "5s"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+#[tokio::test]
+async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approval_recorded_once() {
+    let h = Harness::new().await;
+    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1", USER)).await.unwrap();
+    let mut first =
+        ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&h, "proc-1")).await.unwrap();
+    first.wait_ready(Duration::from_secs(60)).await.unwrap();
+    let mut terminals = TerminalServiceClient::connect(first.grpc_url.clone()).await.unwrap();
+    let creds = pb::SetNetsCredentialsRequest {
+        tenant_id: TENANT.into(),
+        username: USER.into(),
+        password: PASSWORD.into(),
+        verify: true,
+    };
+    terminals.set_nets_credentials(creds).await.unwrap();
+    let reg = pb::RegisterTerminalRequest {
+        tenant_id: TENANT.into(),
+        terminal_id: "T-1".into(),
+        display_name: "Desk".into(),
+        pos: String::new(),
+        active: true,
+        currency: "CHF".into(),
+    };
+    terminals.register_terminal(reg).await.unwrap();
+    let start = pb::StartPaymentRequest {
+        tenant_id: TENANT.into(),
+        request_id: "req-1".into(),
+        order_id: "T-88".into(),
+        amount: Some(Money { amount_minor: 12_50, currency: "CHF".into() }),
+        terminal_id: "T-1".into(),
+        workstation_id: String::new(),
+    };
+    let p = TerminalPaymentServiceClient::connect(first.grpc_url.clone())
+        .await
+        .unwrap()
+        .start_payment(start)
+        .await
+        .unwrap()
+        .into_inner()
+        .payment
+        .unwrap();
+
+    first.kill().unwrap();
+    let (code, _, _) = first.wait().await.unwrap();
+    assert_eq!(code, None, "killed by the signal");
+    h.customer("T-1", CustomerAction::Approve).await;
+
+    let mut second =
+        ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&h, "proc-2")).await.unwrap();
+    second.wait_ready(Duration::from_secs(60)).await.unwrap();
+    let mut payments = TerminalPaymentServiceClient::connect(second.grpc_url.clone()).await.unwrap();
+    let get = pb::GetPaymentRequest { tenant_id: TENANT.into(), payment_id: p.payment_id.clone() };
+    let limit = Instant::now() + Duration::from_secs(30);
+    let done = loop {
+        let now = payments.get_payment(get.clone()).await.unwrap().into_inner().payment.unwrap();
+        if now.state != pb::PaymentState::Waiting as i32 || Instant::now() > limit {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done.state, pb::PaymentState::Approved as i32, "{:?}", done.outcome);
+    assert_eq!(h.history("T-1").await, vec![TxOutcome::Approved], "the purchase was never sent again");
+    let pool = kit::db::connect_lazy(&h.env.db_config("terminal_gateway")).unwrap();
+    let approved: i64 = sqlx::query(
+        "SELECT count(*) AS n FROM outbox WHERE order_id = 'T-88' AND event_type = 'terminal_payment_approved'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap()
+    .get("n");
+    assert_eq!(approved, 1, "recorded exactly once");
+    second.terminate().unwrap();
+    assert_eq!(second.wait().await.unwrap().0, Some(0), "clean exit on SIGTERM");
+}
