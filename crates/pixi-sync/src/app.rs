@@ -79,6 +79,7 @@ impl App {
             mailer: mailer.clone(),
             holder: format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple()),
             wake: Notify::new(),
+            triggers: crate::worker::triggers::Triggers::default(),
             faults: platform.faults.clone(),
         }));
         let api = Api {

@@ -13,7 +13,7 @@
 //! | `METHOD_CHECK_INTERVAL` | `1h` | how often pixi's payment methods are checked for misconfiguration (PX-26) |
 //! | `FOLLOW_INTERVAL` | `15m` | released orders are re-read at least this often without a pixi change |
 //! | `LEASE_TTL` | `30s` | a replica's lease on a pixi API configuration (PX-41) |
-//! | `ORDER_CONCURRENCY` | `4` | orders processed at once per pixi API configuration |
+//! | `ORDER_CONCURRENCY` | `8` | orders processed at once per pixi API configuration (each holds a pooled connection for its lock: keep it at least 2 below `DB_MAX_CONNECTIONS`) |
 //! | `SYNC_BATCH` | `500` | orders taken per pass |
 //! | `PIXI_TIMEOUT` | `30s` | per pixi request |
 //! | `UNZER_TIMEOUT` | `20s` | per unzer request |
@@ -95,7 +95,7 @@ impl Config {
         if reqwest::Url::parse(&unzer_base_url).is_err() {
             return Err(ConfigError::new("UNZER_BASE_URL", "expected an http(s) URL"));
         }
-        let order_concurrency: usize = env.or("ORDER_CONCURRENCY", 4)?;
+        let order_concurrency: usize = env.or("ORDER_CONCURRENCY", 8)?;
         if !(1..=64).contains(&order_concurrency) {
             return Err(ConfigError::new("ORDER_CONCURRENCY", "must be between 1 and 64"));
         }

@@ -105,10 +105,13 @@ pub enum Action {
         /// Booking event.
         event: String,
     },
-    /// pixi: write an order comment (PX-21).
+    /// pixi: write an order comment (PX-21): the actions of one sync, one line each.
     Comment {
-        /// Key within the order; the journal key is `comment:<scope>:<key>`.
+        /// Key within the order (of the first action); the journal key is
+        /// `comment:<scope>:<key>`.
         key: String,
+        /// Keys of every pending comment it carries.
+        keys: Vec<String>,
         /// Text.
         text: String,
     },
@@ -205,11 +208,33 @@ pub(super) fn problem(severity: Severity, code: &str, doc: Option<&str>, title: 
     })
 }
 
-/// The next thing to do for `order`.
+/// Longest comment text pixi-sync writes at once.
+const MAX_COMMENT: usize = 2000;
+
+/// The next thing to do for `order`. The comments of the actions taken (PX-21) are written
+/// once nothing else is left, one line per action, in one pixi comment.
 pub fn decide(ctx: &Ctx<'_>, order: &PixiOrder, payment: &PaymentFacts, s: &Progress) -> Decision {
-    if let Some(c) = s.comments.first() {
-        return Decision::Act(Action::Comment { key: c.key.clone(), text: c.text.clone() });
+    match next(ctx, order, payment, s) {
+        Decision::Idle(_) if !s.comments.is_empty() => {
+            let mut text = String::new();
+            let mut keys = Vec::new();
+            for c in &s.comments {
+                if !text.is_empty() && text.len() + c.text.len() + 1 > MAX_COMMENT {
+                    break;
+                }
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&c.text);
+                keys.push(c.key.clone());
+            }
+            Decision::Act(Action::Comment { key: keys[0].clone(), keys, text })
+        }
+        other => other,
     }
+}
+
+fn next(ctx: &Ctx<'_>, order: &PixiOrder, payment: &PaymentFacts, s: &Progress) -> Decision {
     if let Some((index, p)) = s.problems.iter().enumerate().find(|(_, p)| !p.flagged) {
         return Decision::Act(Action::Flag { index, problem: p.clone() });
     }

@@ -147,7 +147,7 @@ fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>
         Action::BookReturn { credit, amount_minor, .. } => {
             Event::CreditBooked { credit: credit.clone(), amount_minor: *amount_minor }
         }
-        Action::Comment { key, .. } => Event::Commented { key: key.clone() },
+        Action::Comment { keys, .. } => Event::Commented { keys: keys.clone() },
         Action::Flag { index, .. } => Event::Flagged { index: *index },
         Action::Record(e) => e.clone(),
         Action::Charge { key, purpose, amount_minor, .. } => {

@@ -369,8 +369,8 @@ pub enum Event {
     },
     /// A comment was written.
     Commented {
-        /// Its key.
-        key: String,
+        /// The keys of the comments written (several actions in one pixi comment).
+        keys: Vec<String>,
     },
     /// A problem was noted.
     Problem(ProblemNote),
@@ -544,7 +544,7 @@ pub fn apply(mut s: Progress, event: &Event, at: &str) -> Progress {
                 ));
             }
         }
-        Event::Commented { key } => s.comments.retain(|c| &c.key != key),
+        Event::Commented { keys } => s.comments.retain(|c| !keys.contains(&c.key)),
         Event::Problem(p) => s.problems.push(p.clone()),
         Event::Flagged { index } => {
             if let Some(p) = s.problems.get_mut(*index) {
@@ -628,7 +628,7 @@ mod tests {
         assert_eq!(s.invoices["INV1"].charge.as_ref().map(|m| m.amount_minor), Some(1250));
         assert!(s.comments[1].text.contains("captured 12.50"));
         let key = s.comments[0].key.clone();
-        let s = apply(s, &Event::Commented { key }, "x");
+        let s = apply(s, &Event::Commented { keys: vec![key] }, "x");
         assert_eq!(s.comments.len(), 1);
     }
 

@@ -96,6 +96,39 @@ pub async fn touch(
     Ok(r.rows_affected())
 }
 
+/// Orders of the payments of webhook triggers, made due now in one statement; the triggers
+/// are kept for diagnostics.
+pub async fn touch_payments(
+    pool: &PgPool,
+    triggers: &[crate::worker::triggers::Trigger],
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let tenants: Vec<Uuid> = triggers.iter().map(|t| t.tenant_id).collect();
+    let payments: Vec<String> = triggers.iter().map(|t| t.payment_id.clone()).collect();
+    let events: Vec<String> = triggers.iter().map(|t| t.event.clone()).collect();
+    let at: Vec<DateTime<Utc>> = triggers.iter().map(|t| t.at).collect();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO triggers (tenant_id, payment_id, event, received_at)          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[])",
+    )
+    .bind(&tenants)
+    .bind(&payments)
+    .bind(&events)
+    .bind(&at)
+    .execute(&mut *tx)
+    .await?;
+    let r = sqlx::query(
+        "UPDATE orders o SET next_check_at = $3 FROM unnest($1::uuid[], $2::text[]) AS t(tenant_id, payment_id)          WHERE o.tenant_id = t.tenant_id AND o.payment_id = t.payment_id",
+    )
+    .bind(&tenants)
+    .bind(&payments)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(r.rows_affected())
+}
+
 /// Orders of an unzer payment (webhook triggers): made due now.
 pub async fn touch_payment(
     pool: &PgPool,

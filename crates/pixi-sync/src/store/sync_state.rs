@@ -156,21 +156,3 @@ pub async fn config_problems(pool: &PgPool, tenant_id: Uuid) -> Result<Vec<Confi
     .fetch_all(pool)
     .await
 }
-
-/// Stores a webhook trigger.
-pub async fn trigger(
-    pool: &PgPool,
-    tenant_id: Uuid,
-    payment_id: &str,
-    event: &str,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO triggers (tenant_id, payment_id, event, received_at) VALUES ($1, $2, $3, $4)")
-        .bind(tenant_id)
-        .bind(payment_id)
-        .bind(event)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|_| ())
-}

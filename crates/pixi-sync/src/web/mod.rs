@@ -19,13 +19,21 @@ use crate::grpc::Api;
 /// Largest webhook body accepted.
 const MAX_BODY: usize = 64 * 1024;
 
+/// Requests served at once on the public port; more wait for a slot.
+const MAX_IN_FLIGHT: usize = 256;
+
 /// The public router.
 pub fn router(api: Api) -> Router {
-    Router::new()
+    let cache = std::sync::Arc::new(webhooks::Cache::default());
+    let hooks = Router::new()
         .route("/unzer/webhooks/{tenant_id}/{secret}", post(webhooks::receive))
+        .with_state((api.clone(), cache));
+    Router::new()
         .route("/errors/{token}", get(errors::page))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(api)
+        .merge(hooks)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
 }
 
 /// A JSON error body `{"error": …, "fields": [{"field": …, "reason": …}]}`.

@@ -11,6 +11,8 @@ mod incidents;
 pub mod ops;
 mod order;
 pub mod reconcile;
+pub mod resolver;
+pub mod triggers;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -114,6 +116,8 @@ pub struct Inner {
     pub holder: String,
     /// Wakes the loop (webhooks, shutdown).
     pub wake: Notify,
+    /// Webhook triggers waiting for the next pass.
+    pub triggers: triggers::Triggers,
     /// Fault points (tests).
     pub faults: FaultPoints,
 }
@@ -146,6 +150,7 @@ impl Worker {
     pub async fn pass(&self) -> PassReport {
         let started = Instant::now();
         let mut report = PassReport::default();
+        self.apply_triggers().await;
         let apis = match store::pixi_apis::active(&self.0.pool).await {
             Ok(a) => a,
             Err(e) => {
@@ -157,6 +162,13 @@ impl Worker {
             api::pass_api(self, api, &mut report).await;
         }
         report.mails += incidents::mail_pass(self).await;
+        match resolver::resolver(self).resolve_once().await {
+            Ok(r) if r != kit::journal::ResolveReport::default() => {
+                tracing::info!(report = ?r, "journal resolver pass")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "journal resolver pass failed"),
+        }
         metrics::histogram!(m::PASS_SECONDS).record(started.elapsed().as_secs_f64());
         report
     }
@@ -185,5 +197,21 @@ impl Worker {
     /// Wakes the loop now (webhook received).
     pub fn wake(&self) {
         self.0.wake.notify_one();
+    }
+
+    /// Makes the orders of every queued webhook trigger due now.
+    pub async fn apply_triggers(&self) {
+        let queued = self.0.triggers.take();
+        if queued.is_empty() {
+            return;
+        }
+        let now = self.0.clock.now();
+        match store::orders::touch_payments(&self.0.pool, &queued, now).await {
+            Ok(n) => tracing::debug!(triggers = queued.len(), orders = n, "webhook triggers applied"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot apply webhook triggers; keeping them");
+                self.0.triggers.restore(queued);
+            }
+        }
     }
 }

@@ -278,7 +278,8 @@ impl PartnerOp<'_> {
         }
     }
 
-    async fn check(&self) -> Result<Probe<OpOutput>, CallError> {
+    /// Asks the partner whether the call already took effect (also used by the resolver).
+    pub async fn check(&self) -> Result<Probe<OpOutput>, CallError> {
         let pixi = self.pixi;
         match &self.request.spec {
             OpSpec::Charge { payment_id, .. } => probe_of(self.find(payment_id, TxnKind::Charge).await?),

@@ -17,7 +17,9 @@ use super::{AFTER_OUTCOME, Worker, incidents};
 use crate::bus::{self, Subject};
 use crate::domain::decide::{Action, Ctx, Decision, Wait, decide};
 use crate::domain::facts::{PaymentFacts, PixiOrder};
-use crate::domain::progress::{Event, LockPurpose, MoveKind, Moved, PixiWrite, Progress, Purpose, Severity, apply};
+use crate::domain::progress::{
+    Event, LockPurpose, MoveKind, Moved, PixiWrite, ProblemNote, Progress, Purpose, Severity, apply,
+};
 use crate::error::Error;
 use crate::metrics as m;
 use crate::pixi::PixiError;
@@ -45,6 +47,18 @@ const MAX_STEPS: usize = 60;
 
 fn after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// The number of consecutive failed tries after which the retries have lasted `after`.
+pub fn escalation_attempts(after: Duration) -> i32 {
+    let mut total = Duration::ZERO;
+    for k in 0..1000 {
+        total += retry_delay(k);
+        if total >= after {
+            return k + 1;
+        }
+    }
+    1000
 }
 
 /// Backoff after `attempts` failed tries: 10 s doubling, at most 10 minutes.
@@ -163,6 +177,24 @@ impl Run<'_> {
             },
             currency: order.currency.clone(),
         };
+        if attempts >= escalation_attempts(i.settings.escalate_after) && !s.has_problem("OUTCOME_UNKNOWN", None) {
+            // A partner call has stayed unfinished for UNKNOWN_ESCALATE_AFTER: a person looks.
+            let note = ProblemNote {
+                code: "OUTCOME_UNKNOWN".into(),
+                doc: None,
+                severity: Severity::Error,
+                title: "a partner call stays unfinished".into(),
+                description: format!(
+                    "after {attempts} attempts pixi-sync still cannot finish a call at pixi or unzer; last error: {}",
+                    row.last_error.as_deref().unwrap_or("unknown")
+                ),
+                flagged: false,
+            };
+            let event = Event::Problem(note);
+            let at = i.clock.now().with_timezone(&self.ctx.tz).format("%Y-%m-%d %H:%M").to_string();
+            s = apply(s, &event, &at);
+            self.commit(&identity, &subject, &s, &event, None, None).await?;
+        }
         for _ in 0..MAX_STEPS {
             let dctx = Ctx {
                 scope: self.scope,
@@ -364,14 +396,15 @@ impl Run<'_> {
                 );
                 Step::Flag(Event::Flagged { index: *index }, id)
             }
-            Action::Comment { key, text } => {
-                let journal_key = format!("comment:{}:{}", self.scope, key.trim_start_matches("comment:"));
+            Action::Comment { key, keys, text } => {
+                let journal_key =
+                    format!("comment:{}:{}+{}", self.scope, key.trim_start_matches("comment:"), keys.len());
                 let spec = OpSpec::Comment { order_nr: self.nr, text: text.clone() };
                 let out = self.perform(cfg, &journal_key, spec, attempted).await?;
                 match out {
                     Outcome::Unknown(reason) => Step::Unknown(reason, Some(PixiError::Unavailable("comment".into()))),
                     // A refused comment is dropped: it must not block the order.
-                    _ => Step::Applied(Event::Commented { key: key.clone() }, None),
+                    _ => Step::Applied(Event::Commented { keys: keys.clone() }, None),
                 }
             }
             Action::Release { key, accepted, auth_code, message } => {

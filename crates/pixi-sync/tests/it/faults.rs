@@ -135,7 +135,8 @@ async fn px_41_two_workers_on_one_tenant_do_no_double_work() {
         assert_eq!(txns(&t.unzer(&w, pay).await, TxnType::Charge).len(), 1, "order {nr}: one capture");
         let o = t.pixi(&w, *nr).await;
         assert_eq!(o.status, OrderStatus::Open);
-        assert_eq!(o.comments.len(), 2, "no duplicate comments");
+        assert_eq!(o.comments.len(), 1, "no duplicate comments");
+        assert_eq!(o.comments[0].text.lines().count(), 2, "capture and release");
     }
     // The holder dies; after the lease's lifetime the other one takes over.
     let holder = pixi_sync::store::leases::holder(&a.pool, t.api_id.parse().unwrap()).await.unwrap().unwrap().0;
@@ -200,4 +201,30 @@ async fn px_42_a_pixi_outage_during_a_run_delays_and_then_completes_everything()
         unique.dedup();
         assert_eq!(texts, unique, "no duplicate comments");
     }
+}
+
+#[tokio::test]
+async fn px_42_an_unzer_outage_delays_the_capture_flags_it_when_it_lasts_and_completes_it_once_after() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000], SeedOutcome::Authorized).await;
+    inst.settle(3).await;
+    ship(&w, nr, &[]).await;
+    w.admin.add_fault(&FaultSpec::fail_times(System::Unzer, "charge", FailMode::Error, 1000)).await.unwrap();
+    for _ in 0..12 {
+        inst.settle(2).await;
+        w.advance(600).await;
+    }
+    assert!(txns(&t.unzer(&w, &pay).await, TxnType::Charge).is_empty());
+    let d = t.dashboard_order(&inst, nr).await;
+    let stuck: Vec<_> = d.incidents.iter().filter(|i| i.code == "OUTCOME_UNKNOWN").collect();
+    assert_eq!(stuck.len(), 1, "flagged once when it lasted: {:?}", d.incidents);
+    w.admin.clear_faults().await.unwrap();
+    w.advance(600).await;
+    inst.settle(3).await;
+    assert_eq!(txns(&t.unzer(&w, &pay).await, TxnType::Charge).len(), 1, "exactly one charge after the outage");
+    let o = t.pixi(&w, nr).await;
+    assert!(o.documents[0].captured);
+    assert_eq!(o.customer_balance_minor, 0);
 }

@@ -102,13 +102,23 @@ impl World {
     }
 
     pub async fn instance_with(&self, extra: &[(&str, &str)]) -> Instance {
-        let port = free_port();
-        let public = format!("127.0.0.1:{port}");
-        let base = format!("http://{public}");
-        let mut vars: Vec<(&str, &str)> = vec![("PUBLIC_ADDR", public.as_str()), ("PUBLIC_BASE_URL", base.as_str())];
-        vars.extend_from_slice(extra);
-        let config = Config::from_env(&self.env_for(&vars)).unwrap();
-        let mut app = App::build(config, self.clock.shared()).await.unwrap();
+        // The public port must be known before the app is built (webhook URLs): pick a free
+        // one and retry when another test took it meanwhile.
+        let mut attempt = 0;
+        let mut app = loop {
+            let port = free_port();
+            let public = format!("127.0.0.1:{port}");
+            let base = format!("http://{public}");
+            let mut vars: Vec<(&str, &str)> =
+                vec![("PUBLIC_ADDR", public.as_str()), ("PUBLIC_BASE_URL", base.as_str())];
+            vars.extend_from_slice(extra);
+            let config = Config::from_env(&self.env_for(&vars)).unwrap();
+            match App::build(config, self.clock.shared()).await {
+                Ok(app) => break app,
+                Err(e) if attempt < 5 && e.to_string().contains("PUBLIC_ADDR") => attempt += 1,
+                Err(e) => panic!("{e}"),
+            }
+        };
         app.run_workers = false;
         let worker = app.worker.clone();
         let pool = app.platform.pool.clone();

@@ -4,6 +4,7 @@ use proto::payops::pixi_sync::v1 as pb;
 use sandbox::pixi::{LineStatus, OrderStatus};
 use sandbox::unzer::{PayKind, SeedOutcome, TxnType};
 
+use crate::capture::ship;
 use crate::helpers::{METHODS, PIXI_USER, Tenant, World, seed, txns, types_of};
 
 #[tokio::test]
@@ -128,15 +129,23 @@ async fn px_21_every_action_is_written_as_an_order_comment() {
     let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[6000], SeedOutcome::Authorized).await;
     inst.settle(5).await;
     let comments: Vec<String> = t.pixi(&w, nr).await.comments.into_iter().map(|c| c.text).collect();
-    assert_eq!(comments.len(), 2, "{comments:?}");
-    assert!(comments[0].contains("captured 60.00 at unzer before release"), "{comments:?}");
-    assert!(comments[1].contains("order released"), "{comments:?}");
+    assert_eq!(comments.len(), 1, "one comment per sync: {comments:?}");
+    let lines: Vec<&str> = comments[0].lines().collect();
+    assert_eq!(lines.len(), 2, "one line per action: {lines:?}");
+    assert!(lines[0].contains("captured 60.00 at unzer before release"), "{lines:?}");
+    assert!(lines[1].contains("order released"), "{lines:?}");
     assert!(
-        comments.iter().all(|c| c.starts_with("payops unzer 2026-01-05 11:00")),
-        "what and when (local time): {comments:?}"
+        lines.iter().all(|c| c.starts_with("payops unzer 2026-01-05 11:00")),
+        "what and when (local time): {lines:?}"
     );
     inst.settle(3).await;
-    assert_eq!(t.pixi(&w, nr).await.comments.len(), 2, "no duplicates on later passes");
+    assert_eq!(t.pixi(&w, nr).await.comments.len(), 1, "no duplicates on later passes");
+    ship(&w, nr, &[]).await;
+    w.advance(60).await;
+    inst.settle(3).await;
+    let comments = t.pixi(&w, nr).await.comments;
+    assert_eq!(comments.len(), 2);
+    assert!(comments[1].text.contains("marked paid") && comments[1].text.contains("11:01"), "{:?}", comments[1]);
 }
 
 #[tokio::test]
@@ -164,4 +173,31 @@ async fn px_27_orders_of_methods_without_an_active_configuration_are_left_alone(
         .into_inner();
     assert_eq!(list.orders.len(), 1);
     assert_eq!(list.orders[0].order_nr, ours);
+}
+
+#[tokio::test]
+async fn px_43_a_pixi_change_is_acted_on_at_the_next_poll_and_an_unzer_webhook_at_once() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    inst.settle(2).await; // the first full scan is done; the next one is minutes away
+    let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000], SeedOutcome::Authorized).await;
+    w.advance(2).await; // one POLL_INTERVAL
+    let r = inst.pass().await;
+    assert!(r.orders >= 1, "{r:?}");
+    assert_eq!(t.pixi(&w, nr).await.status, OrderStatus::Open, "found through the change feed at the next poll");
+    ship(&w, nr, &[]).await;
+    w.advance(2).await;
+    inst.pass().await;
+    assert_eq!(txns(&t.unzer(&w, &pay).await, TxnType::Charge).len(), 1, "the shipment is captured at the next poll");
+
+    let (pp, pp_pay) = t.order(&w, "UNZERPP", PayKind::Paypal, &[2000], SeedOutcome::Pending).await;
+    w.advance(2).await;
+    inst.pass().await;
+    assert_eq!(t.pixi(&w, pp).await.status, OrderStatus::Hold);
+    // The customer finishes; unzer's webhook makes the order due at once (no clock move).
+    w.admin.unzer_finish_redirect(&pp_pay, true).await.unwrap();
+    w.admin.unzer_run_deliveries().await.unwrap();
+    inst.pass().await;
+    assert_eq!(t.pixi(&w, pp).await.status, OrderStatus::Open, "acted on the webhook without waiting");
 }
