@@ -85,6 +85,9 @@ pub enum NetsError {
     /// Nets could not be reached, timed out or failed (5xx); nothing is known.
     #[error("Nets unavailable: {0}")]
     Unavailable(String),
+    /// No connection could be opened: the request was certainly not sent.
+    #[error("Nets unreachable: {0}")]
+    Unreachable(String),
 }
 
 /// The answer of one HTTP exchange.
@@ -156,6 +159,10 @@ impl NetsClient {
             Err(NetsError::LoginRefused(t)) => {
                 TerminalOutcome::Refused(crate::domain::payment::Refusal::Rejected, format!("login refused: {t}"))
             }
+            // Never sent, so nothing runs at the terminal: a failure, not an unknown.
+            Err(NetsError::Unreachable(t)) => {
+                TerminalOutcome::Refused(crate::domain::payment::Refusal::Rejected, format!("Nets unreachable: {t}"))
+            }
             Err(e) => TerminalOutcome::Unknown(e.to_string()),
         }
     }
@@ -201,7 +208,7 @@ impl NetsClient {
                 Ok(a) if a.status < 500 => return Ok(a),
                 Ok(a) if attempt == 2 => return Ok(a),
                 Err(e) if attempt == 2 => return Err(e),
-                Err(NetsError::Unavailable(_)) | Ok(_) => {}
+                Err(NetsError::Unavailable(_) | NetsError::Unreachable(_)) | Ok(_) => {}
                 Err(e) => return Err(e),
             }
             tokio::time::sleep(delay).await;
@@ -251,6 +258,7 @@ impl NetsClient {
                 }
             }
             Err(e) if e.is_timeout() => Err(NetsError::Unavailable("timed out".into())),
+            Err(e) if e.is_connect() => Err(NetsError::Unreachable(format!("cannot connect: {e}"))),
             Err(e) => Err(NetsError::Unavailable(format!("transport: {e}"))),
         };
         let outcome = match &result {
