@@ -200,13 +200,21 @@ pub async fn by_id(pool: &PgPool, id: Uuid) -> Result<Option<PaymentRecord>, sql
 }
 
 /// One payment, locked for the rest of the transaction (every transition goes through here,
-/// so concurrent observers of one payment are serialised).
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<PaymentRecord>, sqlx::Error> {
-    let r = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1 FOR UPDATE"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    r.as_ref().map(row).transpose()
+/// so concurrent observers of one payment are serialised), with its terminal's failure streak
+/// read in the same round trip (so an approval only writes the terminal row when it ends a
+/// streak).
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<(PaymentRecord, i32)>, sqlx::Error> {
+    let columns: Vec<String> = COLUMNS.split(',').map(|c| format!("p.{}", c.trim())).collect();
+    let r = sqlx::query(&format!(
+        "SELECT {}, COALESCE(t.consecutive_failures, 0) AS streak FROM payments p \
+         LEFT JOIN terminals t ON t.tenant_id = p.tenant_id AND t.terminal_id = p.terminal_id \
+         WHERE p.id = $1 FOR UPDATE OF p",
+        columns.join(", ")
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    r.as_ref().map(|r| Ok((row(r)?, r.try_get("streak")?))).transpose()
 }
 
 /// The payment a request id started.

@@ -177,7 +177,8 @@ impl Engine {
         let now = self.now();
         let started = std::time::Instant::now();
         let mut tx = self.0.pool.begin().await?;
-        let before = payments::lock(&mut tx, id).await?.ok_or_else(|| Error::PaymentUnknown(id.to_string()))?;
+        let (before, streak) =
+            payments::lock(&mut tx, id).await?.ok_or_else(|| Error::PaymentUnknown(id.to_string()))?;
         let events = payment::decide(&before.machine, command).map_err(|e| match e {
             payment::DecideError::Finished(s) => Error::PaymentFinished(s),
         })?;
@@ -195,7 +196,7 @@ impl Engine {
             let ev = bus::payment_event(&after, Some(previous), bus::event_type(event))?;
             self.0.outbox.add(&mut tx, ev).await?;
             previous = after.machine.state;
-            self.bookkeeping(&mut tx, &after, event, now).await?;
+            self.bookkeeping(&mut tx, &after, event, streak, now).await?;
         }
         tx.commit().await?;
         metrics::histogram!(RECORD_SECONDS).record(started.elapsed().as_secs_f64());
@@ -212,11 +213,12 @@ impl Engine {
         tx: &mut sqlx::PgConnection,
         p: &PaymentRecord,
         event: &Event,
+        streak: i32,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
         let Some(terminal) = p.terminal_id.as_deref() else { return Ok(()) };
         match event {
-            Event::Ended { state: State::Approved, .. } => {
+            Event::Ended { state: State::Approved, .. } if streak > 0 => {
                 terminals::record_success(tx, &p.tenant_id, terminal).await?
             }
             Event::Ended { outcome, .. } if outcome.reason.is_failure() => {

@@ -157,6 +157,16 @@ async fn tg_24_troubleshooting_shows_the_payment_in_progress_and_the_last_error(
     assert!(ts.last_error.contains("TERMINAL_NOT_CONNECTED"), "{}", ts.last_error);
     assert!(!ts.payment_in_progress);
     assert_eq!(ts.consecutive_failures, 1);
+
+    // Back online, an approval ends the failure streak.
+    h.nets.nets_set_connected("T-2", true).await.unwrap();
+    let p2 = app.start("req-3", "T-90", "T-2", 10_00).await.unwrap();
+    let mut watch = app.watch(&p2.payment_id).await;
+    crate::helpers::next(&mut watch).await;
+    h.customer("T-2", sandbox::nets::CustomerAction::Approve).await;
+    assert_eq!(crate::helpers::state(&crate::helpers::next(&mut watch).await), pb::PaymentState::Approved);
+    let t2 = app.terminals().await.get_terminal(get("T-2")).await.unwrap().into_inner().terminal.unwrap();
+    assert_eq!(t2.troubleshooting.unwrap().consecutive_failures, 0);
 }
 
 #[tokio::test]
