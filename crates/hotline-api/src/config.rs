@@ -4,6 +4,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `WEB_ADDR` | `0.0.0.0:8053` | the portal page and its HTTP/JSON API |
+//! | `WEB_TRUST_FORWARDED_FOR` | `false` | take the login throttle's client address from the first `X-Forwarded-For` hop (only behind a proxy that sets it) |
 //! | `WEB_SECURE_COOKIES` | `false` | mark the session cookie `Secure` (set when served behind TLS; a request with `X-Forwarded-Proto: https` gets it anyway) |
 //! | `PGW_BASE_URL` | required | PGW API root, e.g. `https://pgw.smarpay.example/api/v1` |
 //! | `PGW_ENVIRONMENT` | `prod` | `prod` or `test`; the hotline queries PROD, codes exist only there |
@@ -18,7 +19,7 @@
 //! | `HOTLINE_EMAIL` | `hotline@smarpay.eu` | requester of tickets without a tenant contact |
 //! | `LOCAL_TIMEZONE` | `Europe/Zurich` | the zone of "a day" (daily overview, default dates) |
 //! | `SESSION_TTL` | `10h` | how long a login lasts |
-//! | `LOGIN_MAX_FAILURES` | `5` | failures per user name or client within the window before throttling |
+//! | `LOGIN_MAX_FAILURES` | `5` | failures per user name within the window before throttling (a client address gets four times as many) |
 //! | `LOGIN_FAILURE_WINDOW` | `15m` | window (and lock time) of the login throttle |
 //! | `PASSWORD_HASH_MEMORY_KIB` | `19456` | argon2id memory cost of new hashes |
 //! | `PASSWORD_HASH_ITERATIONS` | `2` | argon2id time cost of new hashes |
@@ -80,6 +81,8 @@ pub struct SecurityConfig {
     pub hash_iterations: u32,
     /// `Secure` session cookies.
     pub secure_cookies: bool,
+    /// Client address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 /// hotline-api settings.
@@ -152,6 +155,7 @@ impl Config {
             hash_memory_kib: positive(env, "PASSWORD_HASH_MEMORY_KIB", 19_456)?,
             hash_iterations: positive(env, "PASSWORD_HASH_ITERATIONS", 2)?,
             secure_cookies: env.bool_or("WEB_SECURE_COOKIES", false)?,
+            trust_forwarded_for: env.bool_or("WEB_TRUST_FORWARDED_FOR", false)?,
         };
         if security.hash_memory_kib < 8 {
             return Err(ConfigError::new("PASSWORD_HASH_MEMORY_KIB", "must be at least 8"));

@@ -105,6 +105,11 @@ impl Auth {
         self.config.failure_window
     }
 
+    /// Whether the client address comes from `X-Forwarded-For`.
+    pub fn trust_forwarded_for(&self) -> bool {
+        self.config.trust_forwarded_for
+    }
+
     /// Whether session cookies are always `Secure`.
     pub fn secure_cookies(&self) -> bool {
         self.config.secure_cookies
@@ -243,7 +248,7 @@ impl Auth {
         for key in keys {
             let failures = sessions::failures(&self.pool, key, now - window).await?;
             if let Verdict::Locked { retry_after_secs } =
-                decide(&failures, now, self.config.max_failures, self.config.failure_window)
+                decide(&failures, now, limit(key, self.config.max_failures), self.config.failure_window)
             {
                 tracing::warn!(key = %key.split(':').next().unwrap_or(""), retry_after_secs, "login throttled");
                 return Err(Error::Throttled { retry_after_secs });
@@ -275,6 +280,12 @@ impl Auth {
         let h = self.hash(&random_token()).await.unwrap_or_default();
         self.dummy_hash.get_or_init(|| h).clone()
     }
+}
+
+/// Failures allowed for a throttle key: a user name gets `max`; a client address gets four
+/// times as many, because several agents may share one address (an office, a proxy).
+fn limit(key: &str, max: u32) -> u32 {
+    if key.starts_with("client:") { max.saturating_mul(4) } else { max }
 }
 
 /// Verifies `password` against a PHC string off the async threads.
