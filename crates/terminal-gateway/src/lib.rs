@@ -20,6 +20,12 @@
 //! `GET …/transaction` last result, which aborts a transaction in progress; `POST
 //! …/administration {"action":"cancelAction"}`; `DELETE …/transaction` void).
 //!
+//! Watching (TG-11): the replica that commits a change hands the payment to its in-process hub
+//! right after the commit; other replicas learn it from the change's bus event (one core NATS
+//! subscription per replica on `<prefix>.terminal-gateway.>`), and every watcher re-reads the
+//! row every 5 s as a safety net (see [`tracking::hub`]). Benchmark: `benches/payments.rs`
+//! (`deploy/bench/service-terminal-gateway.sh`).
+//!
 //! Configuration: see [`config`]. Metrics (besides the kit's gRPC, outbox and external-call
 //! families): `payops_terminal_payments_started_total`, `payops_terminal_payments_total{state,
 //! reason}`, `payops_terminal_payment_approved_minor_total{currency}`,
