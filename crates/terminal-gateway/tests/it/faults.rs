@@ -156,3 +156,26 @@ async fn tg_01_an_expired_nets_token_is_renewed_by_logging_in_again() {
     let logins = h.nets_requests().await.into_iter().filter(|(_, path)| path == "/v1/login").count();
     assert_eq!(logins, 2, "one login, then one more after the 401");
 }
+
+#[tokio::test]
+async fn nets_adapter_voids_the_last_approved_transaction_once() {
+    let h = Harness::new().await;
+    let app = h.spawn("gw-1").await;
+    h.terminal(&app, "T-1").await;
+    let p = app.start("req-1", "T-88", "T-1", 10_00).await.unwrap();
+    let mut watch = app.watch(&p.payment_id).await;
+    next(&mut watch).await;
+    h.customer("T-1", CustomerAction::Approve).await;
+    assert_eq!(state(&next(&mut watch).await), pb::PaymentState::Approved);
+    let login = terminal_gateway::nets::NetsLogin {
+        tenant: terminal_gateway::domain::TenantId::parse(crate::helpers::TENANT).unwrap(),
+        username: crate::helpers::USER.into(),
+        password: secrecy::SecretString::from(crate::helpers::PASSWORD),
+    };
+    let nets = app.engine.nets();
+    assert!(matches!(nets.void(&login, "T-1", 999).await, Err(terminal_gateway::nets::NetsError::Refused { .. })));
+    nets.void(&login, "T-1", 10_00).await.unwrap();
+    let history = h.nets.nets_terminal("T-1").await.unwrap().history;
+    assert_eq!(history.iter().map(|t| t.transaction_type.as_str()).collect::<Vec<_>>(), ["purchase", "reversal"]);
+    assert!(matches!(nets.void(&login, "T-1", 10_00).await, Err(terminal_gateway::nets::NetsError::NotFound(_))));
+}
