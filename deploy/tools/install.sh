@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the checks need on a fresh machine of this kind (idempotent):
 # the Rust components, cargo-nextest (when missing), buf, and the offline validators of the
-# operability tests (kubernetes-validate, promtool, check-jsonschema).
+# operability tests (kubernetes-validate, promtool, check-jsonschema) and headless Chromium.
 set -euo pipefail
 log() { echo "tools: $*" >&2; }
 
@@ -12,4 +12,13 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 "$(dirname "$0")/buf.sh" --version >/dev/null
 bash "$(dirname "$0")/ops-tools.sh"
+
+# Headless Chromium for hotline-api's browser tests (Debian packages; not on a fresh machine).
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+  log "installing chromium and chromium-driver"
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null
+fi
+# pgbench and pg_test_fsync for `make bench` come with the PostgreSQL server package.
 log "ready"

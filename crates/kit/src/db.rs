@@ -81,9 +81,12 @@ pub fn connect_lazy(config: &DbConfig) -> Result<PgPool, DbError> {
         .map_err(|_| DbError::InvalidUrl)?
         .options([("search_path", config.schema.as_str())])
         .application_name(&config.schema);
+    // No ping before every acquire: it costs a round trip per transaction. A connection broken
+    // by a Postgres restart fails its first query instead, which callers treat as transient.
     Ok(PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(config.acquire_timeout)
+        .test_before_acquire(false)
         .connect_lazy_with(options))
 }
 
