@@ -24,10 +24,7 @@ pub(super) const GET_ORDER_HEADER: Call = Call {
 
 fn order_header(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fault> {
     let nr = a.int("OrderNr").filter(|n| *n != 0);
-    let rows = inst
-        .orders
-        .values()
-        .filter(|o| nr.is_none_or(|n| o.order_nr == n))
+    let rows = candidates(inst, nr)
         .filter(|o| a.text("OrderNrExternal").is_none_or(|e| o.order_nr_external == e))
         .filter(|o| a.text("ShopID").is_none_or(|s| same(s, &o.shop_id)))
         .filter(|o| a.int("CustKey").is_none_or(|k| o.cust_key == k))
@@ -40,6 +37,15 @@ fn order_header(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fault> {
         .map(|o| header_row(inst, o))
         .collect();
     Ok(vec![rows])
+}
+
+/// The orders to filter: the one order when its number is given (a map lookup instead of a
+/// scan, which matters for installations with many orders), else all.
+fn candidates(inst: &Install, nr: Option<i64>) -> Box<dyn Iterator<Item = &Order> + '_> {
+    match nr {
+        Some(n) => Box::new(inst.orders.get(&n).into_iter()),
+        None => Box::new(inst.orders.values()),
+    }
 }
 
 /// The order header with addresses, payment data, lock and the customer-service bank fields.
@@ -118,10 +124,7 @@ pub(super) const GET_ORDERLINE: Call = Call {
 fn orderline(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fault> {
     let doc_key = a.text("InvoiceNr").map(|nr| inst.doc_by_nr(nr).map(|d| d.key));
     let nr_of = |k: Option<i64>| k.and_then(|k| inst.docs.get(&k)).map(|d| d.nr.clone());
-    let rows = inst
-        .orders
-        .values()
-        .filter(|o| a.int("OrderNR").filter(|n| *n != 0).is_none_or(|n| o.order_nr == n))
+    let rows = candidates(inst, a.int("OrderNR").filter(|n| *n != 0))
         .filter(|o| a.text("ShopID").is_none_or(|s| same(s, &o.shop_id)))
         .filter(|o| a.text("PaymentType").is_none_or(|p| same(p, &o.payment_code)))
         .filter(|o| a.datetime("OrderDateFrom").is_none_or(|t| o.order_date >= t))
@@ -211,14 +214,16 @@ fn changed_orders(inst: &mut Install, a: &Args, ctx: &Ctx) -> Result<Sets, Fault
         return Ok(vec![Vec::new(), Vec::new()]);
     }
     let changes: Vec<_> = inst.changes.iter().filter(|c| c.at >= from && c.at <= ctx.now).collect();
-    let mut order_nrs: Vec<i64> = changes.iter().map(|c| c.order_nr).collect();
-    order_nrs.sort_unstable();
-    order_nrs.dedup();
-    let orders = order_nrs
+    // The latest change per order, in one pass (the feed may hold many thousand changes).
+    let mut latest: std::collections::BTreeMap<i64, chrono::NaiveDateTime> = std::collections::BTreeMap::new();
+    for c in &changes {
+        let at = latest.entry(c.order_nr).or_insert(c.at);
+        *at = (*at).max(c.at);
+    }
+    let orders = latest
         .iter()
-        .filter_map(|nr| inst.orders.get(nr))
-        .map(|o| {
-            let last = changes.iter().filter(|c| c.order_nr == o.order_nr).map(|c| c.at).max();
+        .filter_map(|(nr, last)| inst.orders.get(nr).map(|o| (o, Some(*last))))
+        .map(|(o, last)| {
             Row::new()
                 .s("ShopID", &o.shop_id)
                 .i("CustKey", o.cust_key)
