@@ -5,6 +5,7 @@
 pub mod cancel;
 pub mod decide;
 pub mod documents;
+pub mod events;
 pub mod facts;
 pub mod incident;
 pub mod payment_type;

@@ -247,7 +247,7 @@ impl Dashboard {
         let o = self.order(tenant_id, &r.pixi_api_config_id, r.order_nr).await?;
         let pool = &self.api.pool;
         let incs = incidents::of_order(pool, o.pixi_api_id, o.order_nr).await?;
-        let moves = orders::movements(pool, o.pixi_api_id, o.order_nr).await?;
+        let moves = crate::store::movements::list(pool, o.pixi_api_id, o.order_nr).await?;
         let history = orders::history_of(pool, o.pixi_api_id, o.order_nr).await?;
         Ok(pb::GetOrderResponse {
             order: self.with_incidents(std::slice::from_ref(&o)).await?.pop(),

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod incidents;
 pub mod leases;
+pub mod movements;
 pub mod orders;
 pub mod payment_configs;
 pub mod pixi_apis;

@@ -152,7 +152,10 @@ pub(super) async fn pass_api(w: &Worker, api: PixiApiRow, report: &mut PassRepor
 async fn run(w: &Worker, ctx: &ApiCtx, state: &sync_state::SyncRow, report: &mut PassReport) -> Result<(), PassError> {
     let i = &w.0;
     let now = i.clock.now();
-    discover(w, ctx, state, now).await?;
+    feed(w, ctx, now).await?;
+    if state.next_full_scan_at.is_none_or(|t| t <= now) {
+        full_scan(w, ctx, now).await?;
+    }
     if state.next_method_check_at.is_none_or(|t| t <= now) {
         check_methods(w, ctx, now).await?;
     }
@@ -191,11 +194,14 @@ fn initial_cursor(now: DateTime<Utc>, tz: Tz) -> String {
     (now - chrono::Duration::minutes(10)).with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-async fn discover(w: &Worker, ctx: &ApiCtx, state: &sync_state::SyncRow, now: DateTime<Utc>) -> Result<(), PassError> {
+/// Reads pixi's change feed from the stored cursor and makes the changed orders of configured
+/// payment methods due now.
+async fn feed(w: &Worker, ctx: &ApiCtx, now: DateTime<Utc>) -> Result<(), PassError> {
     let i = &w.0;
     let methods = ctx.methods();
     let known = |m: &str| methods.iter().any(|x| x.eq_ignore_ascii_case(m.trim()));
-    let cursor = state.changed_from.clone().unwrap_or_else(|| initial_cursor(now, ctx.tz));
+    let cursor =
+        sync_state::get(&i.pool, ctx.api.id).await?.changed_from.unwrap_or_else(|| initial_cursor(now, ctx.tz));
     let changed = ctx.pixi.changed_orders(&cursor).await?;
     let touch: Vec<(i64, String)> =
         changed.orders.iter().filter(|(_, m, _)| known(m)).map(|(n, m, _)| (*n, m.clone())).collect();
@@ -203,31 +209,35 @@ async fn discover(w: &Worker, ctx: &ApiCtx, state: &sync_state::SyncRow, now: Da
     if let Some(next) = changed.next_from {
         sync_state::set_cursor(&i.pool, ctx.api.id, &next).await?;
     }
-    if state.next_full_scan_at.is_none_or(|t| t <= now) {
-        let mut found: Vec<(i64, String)> = Vec::new();
-        for method in &methods {
-            for nr in ctx.pixi.orders_to_authorize(method, 5000).await? {
-                found.push((nr, method.clone()));
+    Ok(())
+}
+
+/// Lists every HOLD order and every invoice to capture of the configured methods (catches
+/// whatever the change feed may have missed).
+async fn full_scan(w: &Worker, ctx: &ApiCtx, now: DateTime<Utc>) -> Result<(), PassError> {
+    let i = &w.0;
+    let mut found: Vec<(i64, String)> = Vec::new();
+    for method in &ctx.methods() {
+        for nr in ctx.pixi.orders_to_authorize(method, 5000).await? {
+            found.push((nr, method.clone()));
+        }
+        let mut from = 0;
+        loop {
+            let page = ctx.pixi.invoices_to_capture(method, from, 1000).await?;
+            let full = page.len() >= 1000;
+            for (id, nr) in &page {
+                from = from.max(*id);
+                found.push((*nr, method.clone()));
             }
-            let mut from = 0;
-            loop {
-                let page = ctx.pixi.invoices_to_capture(method, from, 1000).await?;
-                let full = page.len() >= 1000;
-                for (id, nr) in &page {
-                    from = from.max(*id);
-                    found.push((*nr, method.clone()));
-                }
-                if !full {
-                    break;
-                }
+            if !full {
+                break;
             }
         }
-        found.sort();
-        found.dedup();
-        orders::touch(&i.pool, ctx.api.id, ctx.api.tenant_id, &found, now).await?;
-        sync_state::set_next(&i.pool, ctx.api.id, "next_full_scan_at", after(now, i.settings.full_scan_interval))
-            .await?;
     }
+    found.sort();
+    found.dedup();
+    orders::touch(&i.pool, ctx.api.id, ctx.api.tenant_id, &found, now).await?;
+    sync_state::set_next(&i.pool, ctx.api.id, "next_full_scan_at", after(now, i.settings.full_scan_interval)).await?;
     Ok(())
 }
 
@@ -270,20 +280,31 @@ async fn check_methods(w: &Worker, ctx: &ApiCtx, now: DateTime<Utc>) -> Result<(
     Ok(())
 }
 
-/// Syncs due orders in batches, renewing the lease between batches.
+/// Syncs due orders in small batches. Between batches it renews the lease, takes webhook
+/// triggers, and reads the change feed again once a poll interval passed, so a long backlog
+/// does not hide new changes (PX-43).
 async fn process_due(w: &Worker, ctx: &ApiCtx, report: &mut PassReport) -> Result<(), PassError> {
     let i = &w.0;
     let mut seen: BTreeSet<i64> = BTreeSet::new();
+    let chunk = i.settings.batch.min(i.settings.order_concurrency * 8).max(1);
+    let mut fed = i.clock.now();
     loop {
         let now = i.clock.now();
         if !leases::acquire(&i.pool, ctx.api.id, &i.holder, now, after(now, i.settings.lease_ttl)).await? {
             return Ok(());
         }
-        let due: Vec<i64> = orders::due(&i.pool, ctx.api.id, now, i.settings.batch)
-            .await?
-            .into_iter()
-            .filter(|n| seen.insert(*n))
-            .collect();
+        if ctx.pixi.quiet_now() {
+            // The quiet window began during the pass (PX-22): stop before the next request.
+            return Ok(());
+        }
+        if (now - fed).to_std().unwrap_or_default() >= i.settings.poll_interval {
+            fed = now;
+            w.apply_triggers().await;
+            feed(w, ctx, now).await?;
+        }
+        let skip: Vec<i64> = seen.iter().copied().collect();
+        let due: Vec<i64> = orders::due(&i.pool, ctx.api.id, now, chunk, &skip).await?;
+        seen.extend(due.iter().copied());
         if due.is_empty() {
             return Ok(());
         }

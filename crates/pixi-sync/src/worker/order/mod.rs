@@ -9,22 +9,23 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use kit::OrderId;
-use kit::journal::{Outcome, ScopeLock};
+use kit::journal::ScopeLock;
+
+mod execute;
 
 use super::api::{ApiCtx, PaymentCfg};
-use super::ops::{OpOutput, OpRequest, OpSpec, PartnerOp};
 use super::{AFTER_OUTCOME, Worker, incidents};
 use crate::bus::{self, Subject};
 use crate::domain::decide::{Action, Ctx, Decision, Wait, decide};
 use crate::domain::facts::{PaymentFacts, PixiOrder};
-use crate::domain::progress::{
-    Event, LockPurpose, MoveKind, Moved, PixiWrite, ProblemNote, Progress, Purpose, Severity, apply,
-};
+use crate::domain::progress::{Event, MoveKind, ProblemNote, Progress, Severity, apply};
 use crate::error::Error;
 use crate::metrics as m;
 use crate::pixi::PixiError;
-use crate::store::orders::{self, Identity, Reserve};
+use crate::store::movements;
+use crate::store::orders::{self, Identity};
 use crate::unzer::UnzerError;
+use execute::{action_name, history_action};
 use proto::payops::pixi_sync::v1::OrderRef;
 
 /// How a sync ended.
@@ -325,7 +326,7 @@ impl Run<'_> {
         let now = i.clock.now();
         let mut tx = i.pool.begin().await?;
         if let Some(st) = &settle {
-            orders::settle(&mut tx, &st.key, st.ok, st.txn_id.as_deref(), st.amount, now).await?;
+            movements::settle(&mut tx, &st.key, st.ok, st.txn_id.as_deref(), st.amount, now).await?;
         }
         let mut problem = "none";
         if let (Some(id), Event::Flagged { index }) = (&incident, event)
@@ -344,218 +345,6 @@ impl Run<'_> {
         tx.commit().await?;
         let _ = settle.map(|st| st.kind);
         Ok(())
-    }
-
-    async fn perform(
-        &self,
-        cfg: &PaymentCfg,
-        key: &str,
-        spec: OpSpec,
-        attempted: &mut BTreeSet<String>,
-    ) -> Result<Outcome<OpOutput>, Error> {
-        let i = &self.w.0;
-        let op = PartnerOp {
-            key: key.to_owned(),
-            scope: self.scope.to_owned(),
-            request: OpRequest { pixi_api_id: self.ctx.api.id, payment_config_id: cfg.row.id, spec },
-            pixi: &self.ctx.pixi,
-            unzer: &i.unzer,
-            private_key: &cfg.key,
-        };
-        attempted.insert(key.to_owned());
-        Ok(i.journal.perform_locked(self.lock, &op).await?)
-    }
-
-    #[allow(clippy::too_many_lines, reason = "one match over the actions")]
-    async fn execute(
-        &self,
-        cfg: &PaymentCfg,
-        o: &PixiOrder,
-        facts: &PaymentFacts,
-        s: &Progress,
-        action: &Action,
-        attempted: &mut BTreeSet<String>,
-    ) -> Result<Step, Error> {
-        let payment_id = match facts {
-            PaymentFacts::Found(p) => p.id.clone(),
-            _ => o.kk_id.clone().unwrap_or_default(),
-        };
-        let pixi_step = |outcome: Outcome<OpOutput>, ok: Event, what: PixiWrite, doc: Option<String>| match outcome {
-            Outcome::Succeeded { .. } => Step::Applied(ok, None),
-            Outcome::Failed(reason) => Step::Applied(Event::PixiRefused { what, doc, reason }, None),
-            Outcome::Unknown(reason) => Step::Unknown(reason, Some(PixiError::Unavailable("outcome unknown".into()))),
-        };
-        Ok(match action {
-            Action::Record(e) => Step::Applied(e.clone(), None),
-            Action::Flag { index, problem } => {
-                let id = crate::domain::incident::incident_id(
-                    &self.ctx.api.id.to_string(),
-                    self.nr,
-                    &problem.code,
-                    problem.doc.as_deref(),
-                );
-                Step::Flag(Event::Flagged { index: *index }, id)
-            }
-            Action::Comment { key, keys, text } => {
-                let journal_key =
-                    format!("comment:{}:{}+{}", self.scope, key.trim_start_matches("comment:"), keys.len());
-                let spec = OpSpec::Comment { order_nr: self.nr, text: text.clone() };
-                let out = self.perform(cfg, &journal_key, spec, attempted).await?;
-                match out {
-                    Outcome::Unknown(reason) => Step::Unknown(reason, Some(PixiError::Unavailable("comment".into()))),
-                    // A refused comment is dropped: it must not block the order.
-                    _ => Step::Applied(Event::Commented { keys: keys.clone() }, None),
-                }
-            }
-            Action::Release { key, accepted, auth_code, message } => {
-                let spec = OpSpec::Release {
-                    order_nr: self.nr,
-                    accepted: *accepted,
-                    shop_id: o.shop_id.clone(),
-                    external_nr: o.external_nr.clone(),
-                    auth_id: payment_id.clone(),
-                    auth_code: auth_code.clone(),
-                    message: message.clone(),
-                };
-                let locked = s.locked_by_us && !s.prepay_lifted;
-                pixi_step(
-                    self.perform(cfg, key, spec, attempted).await?,
-                    Event::Released { locked },
-                    PixiWrite::Release,
-                    None,
-                )
-            }
-            Action::SetLock { key, locked, purpose, reason } => {
-                let spec = OpSpec::Lock { order_nr: self.nr, locked: *locked, reason: reason.clone() };
-                let what = match purpose {
-                    LockPurpose::Refused => PixiWrite::LockRefused,
-                    LockPurpose::Prepayment => PixiWrite::LockPrepayment,
-                    LockPurpose::Lift => PixiWrite::LockLift,
-                };
-                let ok = Event::LockChanged { locked: *locked, purpose: *purpose, reason: reason.clone() };
-                pixi_step(self.perform(cfg, key, spec, attempted).await?, ok, what, None)
-            }
-            Action::WriteBank { key, bank } => {
-                let spec = OpSpec::Bank { order_nr: self.nr, bank: bank.clone() };
-                pixi_step(self.perform(cfg, key, spec, attempted).await?, Event::BankWritten, PixiWrite::Bank, None)
-            }
-            Action::MarkCaptured { key, invoice, amount_minor, pay_id, event } => {
-                let spec = OpSpec::CaptureMark {
-                    order_nr: self.nr,
-                    invoice: invoice.clone(),
-                    amount_minor: *amount_minor,
-                    pay_id: pay_id.clone(),
-                    pay_code: o.payment_method.clone(),
-                    event: event.clone(),
-                    message: format!(
-                        "payops: {} captured at unzer ({payment_id})",
-                        crate::domain::progress::format_minor(*amount_minor)
-                    ),
-                };
-                let ok = Event::InvoiceBalanced { invoice: invoice.clone(), amount_minor: *amount_minor };
-                pixi_step(self.perform(cfg, key, spec, attempted).await?, ok, PixiWrite::Balance, Some(invoice.clone()))
-            }
-            Action::BookReturn { key, credit, amount_minor, event } => {
-                let spec = OpSpec::Booking {
-                    order_nr: self.nr,
-                    cust_key: o.cust_key,
-                    credit: credit.clone(),
-                    amount_minor: *amount_minor,
-                    event: event.clone(),
-                    comment: format!("payops: credit note {credit} refunded at unzer ({payment_id})"),
-                    at: self.w.0.clock.now().with_timezone(&self.ctx.tz).naive_local(),
-                };
-                let ok = Event::CreditBooked { credit: credit.clone(), amount_minor: *amount_minor };
-                pixi_step(self.perform(cfg, key, spec, attempted).await?, ok, PixiWrite::Book, Some(credit.clone()))
-            }
-            Action::Charge { key, purpose, amount_minor, invoice_id } => {
-                let spec = OpSpec::Charge {
-                    payment_id: payment_id.clone(),
-                    amount_minor: *amount_minor,
-                    invoice_id: invoice_id.clone(),
-                };
-                self.money(cfg, o, key, purpose, MoveKind::Charge, *amount_minor, spec, attempted).await?
-            }
-            Action::Ship { key, invoice } => {
-                let spec = OpSpec::Ship { payment_id: payment_id.clone(), invoice_id: invoice.clone() };
-                self.money(cfg, o, key, &Purpose::Invoice(invoice.clone()), MoveKind::Ship, 0, spec, attempted).await?
-            }
-            Action::Reverse { key, purpose, amount_minor } => {
-                let spec = OpSpec::Reverse { payment_id: payment_id.clone(), amount_minor: *amount_minor };
-                self.money(cfg, o, key, purpose, MoveKind::Reverse, *amount_minor, spec, attempted).await?
-            }
-            Action::Refund { key, purpose, charge_id, amount_minor, reason } => {
-                let spec = OpSpec::Refund {
-                    payment_id: payment_id.clone(),
-                    charge_id: charge_id.clone(),
-                    amount_minor: *amount_minor,
-                    reason: (*reason).to_owned(),
-                };
-                self.money(cfg, o, key, purpose, MoveKind::Refund, *amount_minor, spec, attempted).await?
-            }
-        })
-    }
-
-    /// A money movement: reserve under the ceilings, perform through the journal, settle.
-    #[allow(clippy::too_many_arguments, reason = "one movement")]
-    async fn money(
-        &self,
-        cfg: &PaymentCfg,
-        o: &PixiOrder,
-        key: &str,
-        purpose: &Purpose,
-        kind: MoveKind,
-        amount: i64,
-        spec: OpSpec,
-        attempted: &mut BTreeSet<String>,
-    ) -> Result<Step, Error> {
-        let i = &self.w.0;
-        let reserve = orders::reserve(
-            &i.pool,
-            key,
-            self.ctx.api.id,
-            self.nr,
-            kind,
-            &purpose.document(),
-            amount,
-            &o.currency,
-            i.clock.now(),
-        )
-        .await?;
-        if let Reserve::Ceiling(c) = reserve {
-            let reason = format!("refused by pixi-sync: the amount would break the money ceiling ({c})");
-            return Ok(Step::Applied(
-                Event::MoveFailed { purpose: purpose.clone(), kind, key: key.to_owned(), reason, expired: false },
-                None,
-            ));
-        }
-        let out = self.perform(cfg, key, spec, attempted).await?;
-        Ok(match out {
-            Outcome::Succeeded { output, .. } => {
-                let moved = Moved {
-                    key: key.to_owned(),
-                    txn_id: output.txn_id.clone(),
-                    amount_minor: if kind == MoveKind::Ship { 0 } else { output.amount_minor },
-                };
-                let settle = Settle {
-                    key: key.to_owned(),
-                    ok: true,
-                    txn_id: Some(output.txn_id),
-                    amount: Some(moved.amount_minor),
-                    kind,
-                };
-                Step::Applied(Event::Moved { purpose: purpose.clone(), kind, moved }, Some(settle))
-            }
-            Outcome::Failed(reason) => {
-                let expired = reason.to_ascii_lowercase().contains("expired");
-                let settle = Settle { key: key.to_owned(), ok: false, txn_id: None, amount: None, kind };
-                Step::Applied(
-                    Event::MoveFailed { purpose: purpose.clone(), kind, key: key.to_owned(), reason, expired },
-                    Some(settle),
-                )
-            }
-            Outcome::Unknown(reason) => Step::Unknown(reason, None),
-        })
     }
 }
 
@@ -590,51 +379,5 @@ pub fn state(s: &Progress, wait: Wait) -> &'static str {
         "locked"
     } else {
         "released"
-    }
-}
-
-fn action_name(a: &Action) -> &'static str {
-    match a {
-        Action::Release { .. } => "release",
-        Action::SetLock { .. } => "lock",
-        Action::WriteBank { .. } => "bank",
-        Action::MarkCaptured { .. } => "capture_mark",
-        Action::BookReturn { .. } => "booking",
-        Action::Comment { .. } => "comment",
-        Action::Charge { .. } => "charge",
-        Action::Ship { .. } => "shipment",
-        Action::Reverse { .. } => "reversal",
-        Action::Refund { .. } => "refund",
-        Action::Flag { .. } => "flag",
-        Action::Record(_) => "record",
-    }
-}
-
-fn history_action(e: &Event) -> String {
-    match e {
-        Event::Released { locked: true } => "released with lock".into(),
-        Event::Released { .. } => "released".into(),
-        Event::ReleasedExternally => "released in pixi".into(),
-        Event::Refusal { code, .. } => format!("refused: {code}"),
-        Event::LockChanged { locked, .. } => {
-            if *locked {
-                "lock set".into()
-            } else {
-                "lock lifted".into()
-            }
-        }
-        Event::BankWritten => "transfer data written".into(),
-        Event::Moved { kind, purpose, .. } => format!("{} {}", kind.as_str(), purpose.document()),
-        Event::MoveFailed { kind, purpose, .. } => format!("{} {} failed", kind.as_str(), purpose.document()),
-        Event::SumChecked { invoice } => format!("sum checked {invoice}"),
-        Event::SumExceeded { invoice, .. } => format!("sum exceeded {invoice}"),
-        Event::InvoiceBalanced { invoice, .. } => format!("balanced {invoice}"),
-        Event::CreditBooked { credit, .. } => format!("booked {credit}"),
-        Event::PixiRefused { what, .. } => format!("pixi refused {}", what.describe()),
-        Event::Commented { .. } => "comment written".into(),
-        Event::Problem(p) => format!("problem {}", p.code),
-        Event::Flagged { .. } => "incident flagged".into(),
-        Event::ManualBalance { .. } => "manual balance needed".into(),
-        Event::Completed => "completed".into(),
     }
 }
