@@ -5,13 +5,16 @@ SHELL := bash
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export NATS_URL ?= nats://127.0.0.1:4222
 
-.PHONY: help up deps test lint fmt bench
+.PHONY: help up demo deps test lint fmt bench
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
 
-up: ## Start Postgres + NATS, the sandbox with demo data and every service; print the URLs
+up: ## Start Postgres + NATS, the sandbox and every service, seed the demo; print portal, gRPC and metrics URLs
 	@deploy/local/up.sh
+
+demo: ## With `make up` running: drive one order from pixi to a ticket and print its hotline timeline
+	@cargo run --quiet -p demo --bin payops-demo -- run
 
 deps: ## Make Postgres and NATS available (start or install them)
 	@deploy/local/stack.sh

@@ -1,37 +1,122 @@
 #!/usr/bin/env bash
-# `make up`: Postgres + NATS, the sandbox with its demo data, and every service binary that
-# exists, each as its own process with logs under target/up/. Ctrl-C stops them all.
+# `make up`: Postgres + NATS (stack.sh), the sandbox with its demo data and the five services,
+# each its own process with its log under target/up/, wired to each other and to the sandbox;
+# then the demo seeding through the services' gRPC APIs (payops-demo seed) and the addresses.
+# Ctrl-C stops everything; running it again starts over.
+#
+# Every start is a fresh demo world: the sandbox keeps its state in memory and comes back with
+# the same demo data, so the stack's database (`payops`) and event stream are reset to match
+# (payops-demo reset). KEEP_DATA=1 keeps them.
+#
+# PROFILE=debug (default) or release. Debug is the default because `make test` builds the same
+# debug binaries: on a small machine a second, optimised build of the workspace would take
+# longer than the whole demo; the demo's load is tiny.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 deploy/local/stack.sh
-cargo build --release --bins --quiet
-bin=${CARGO_TARGET_DIR:-target}/release
+
+PROFILE=${PROFILE:-debug}
+packages=(-p sandbox -p pixi-sync -p terminal-gateway -p hotline-api -p ticketing-bridge -p invoice-checks -p demo)
+case $PROFILE in
+  debug) flags=() ;;
+  release) flags=(--release) ;;
+  *) echo "PROFILE must be debug or release" >&2; exit 2 ;;
+esac
+echo "up: building the binaries ($PROFILE)" >&2
+cargo build "${flags[@]}" "${packages[@]}" --bins --quiet
+bin=${CARGO_TARGET_DIR:-target}/$PROFILE
 logs=target/up
 mkdir -p "$logs"
 
+# Shared by every service: one database (a schema each), one event stream.
 export DATABASE_URL=${DATABASE_URL_UP:-postgres://postgres@127.0.0.1:5432/payops}
 export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
-export LOG_FORMAT=${LOG_FORMAT:-json}
+export EVENTS_PREFIX=payops.local EVENTS_STREAM=PAYOPS_LOCAL
+export LOG_FORMAT=${LOG_FORMAT:-json} RUST_LOG=${RUST_LOG:-info}
+# Local demo credentials (not secrets of any real system).
+admin_user=admin admin_password=payops-demo manager_token=local-demo-manager-token
+sb=http://127.0.0.1:7000
+
+for port in 7000 7001 7002 7003 7004 7005 7006 7007 7008 50051 50052 50053 50054 50055 8051 8053 9051 9052 9053 9054 9055; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "up: port $port is in use (a stack still running? stop it first)" >&2; exit 1
+  fi
+done
+if [ "${KEEP_DATA:-0}" != 1 ]; then
+  "$bin/payops-demo" reset
+fi
 
 pids=()
-stop() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait; }
+stop() {
+  trap - EXIT INT TERM
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait
+}
 trap stop EXIT INT TERM
 
-start() { # name, then env assignments
+start() { # binary, then env assignments
   local name=$1; shift
   env "$@" "$bin/$name" >"$logs/$name.log" 2>&1 &
   pids+=($!)
 }
 
-start payops-sandbox SANDBOX_BASE_PORT=7000
-start payops-echo GRPC_ADDR=127.0.0.1:50050 ADMIN_ADDR=127.0.0.1:9050
+ready() { # name, url
+  for _ in $(seq 1 240); do
+    if curl -fs -o /dev/null "$2"; then return 0; fi
+    sleep 0.5
+  done
+  echo "up: $1 did not become ready; last lines of $logs/$1.log:" >&2
+  tail -n 20 "$logs/$1.log" >&2
+  return 1
+}
 
-sleep 1
+start payops-sandbox SANDBOX_BASE_PORT=7000
+ready payops-sandbox $sb/admin/urls
+start payops-ticketing-bridge GRPC_ADDR=127.0.0.1:50054 ADMIN_ADDR=127.0.0.1:9054 \
+  FRESHDESK_URL=http://127.0.0.1:7006 FRESHDESK_API_KEY=demo-api-key \
+  FRESHDESK_GROUPS=hotline:43000000001,payments:43000000002,billing:43000000003 ATTENTION_GROUP=payments
+start payops-invoice-checks GRPC_ADDR=127.0.0.1:50055 ADMIN_ADDR=127.0.0.1:9055 \
+  POSTFINANCE_TEST_URL=http://127.0.0.1:7007/ncol/test/ POSTFINANCE_PROD_URL=http://127.0.0.1:7007/ncol/prod/ \
+  MANAGER_TOKENS="demo:$manager_token" SWISSBILLING_TENANTS=smarpay-test \
+  SWISSBILLING_SMARPAY_TEST_ENV=test SWISSBILLING_SMARPAY_TEST_PSPID=smarpayTEST \
+  SWISSBILLING_SMARPAY_TEST_USERID=payops-api SWISSBILLING_SMARPAY_TEST_PSWD=Api-Test-Pass1 \
+  'SWISSBILLING_SMARPAY_TEST_SHA_IN_DIRECTLINK=DL-Test-Phrase!2025' \
+  'SWISSBILLING_SMARPAY_TEST_SHA_IN_ECOM=Ecom-In-Test!2025' 'SWISSBILLING_SMARPAY_TEST_SHA_OUT=Ecom-Out-Test!2025' \
+  SWISSBILLING_SMARPAY_TEST_SHA_ALGORITHM=SHA-256 SWISSBILLING_SMARPAY_TEST_PARTIAL_MAINTENANCE=true \
+  SWISSBILLING_SMARPAY_TEST_MULTIPLE_MAINTENANCE=true SWISSBILLING_SMARPAY_TEST_REFUNDS=true
+start payops-terminal-gateway GRPC_ADDR=127.0.0.1:50052 ADMIN_ADDR=127.0.0.1:9052 \
+  NETS_BASE_URL=http://127.0.0.1:7003 CREDENTIALS_KEY=0000000000000000000000000000000000000000000000000000000000c0ffee
+# The pixi quiet window (PX-22) is 00:00-04:00 in production; the demo keeps one short minute.
+start payops-pixi-sync GRPC_ADDR=127.0.0.1:50051 ADMIN_ADDR=127.0.0.1:9051 \
+  PUBLIC_ADDR=127.0.0.1:8051 PUBLIC_BASE_URL=http://127.0.0.1:8051 UNZER_BASE_URL=http://127.0.0.1:7002 \
+  PIXI_SYNC_SECRET_KEY=5ea1ed0000000000000000000000000000000000000000000000000000c0ffee \
+  PIXI_QUIET_WINDOW="${PIXI_QUIET_WINDOW:-03:00-03:01}" POLL_INTERVAL=1s
+for s in ticketing-bridge:9054 invoice-checks:9055 terminal-gateway:9052 pixi-sync:9051; do
+  ready "payops-${s%%:*}" "http://127.0.0.1:${s##*:}/readyz"
+done
+
+"$bin/payops-demo" seed --env-out "$logs/seeded.env"
+# shellcheck disable=SC1091
+. "$logs/seeded.env"
+start payops-hotline-api GRPC_ADDR=127.0.0.1:50053 ADMIN_ADDR=127.0.0.1:9053 WEB_ADDR=127.0.0.1:8053 \
+  PGW_BASE_URL=http://127.0.0.1:7004/api/v1 PGW_API_KEY=pgw-prod-demo-key \
+  SMALLINVOICE_BASE_URL=http://127.0.0.1:7005/v2 SMALLINVOICE_CLIENT_ID=payops-demo \
+  SMALLINVOICE_CLIENT_SECRET=payops-demo-secret TICKETING_URL=http://127.0.0.1:50054 \
+  BOOTSTRAP_ADMIN=$admin_user BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
+  PIXI_SYNC_DASHBOARD_URL="$PIXI_SYNC_ERRORS_URL" PIXI_SYNC_ERRORS_URL="$PIXI_SYNC_ERRORS_URL"
+ready payops-hotline-api http://127.0.0.1:9053/readyz
+
 cat <<TXT
 
-payops is up (logs in $logs/):
-  sandbox admin      http://127.0.0.1:7000   (systems on 7001..7008: see $logs/payops-sandbox.log)
-  echo skeleton      grpc 127.0.0.1:50050    metrics http://127.0.0.1:9050/metrics
-Ctrl-C stops everything.
+payops is up (logs in $logs/, profile $PROFILE):
+  hotline portal     http://127.0.0.1:8053/   login: $admin_user / $admin_password (local demo admin)
+  pixi-sync errors   $PIXI_SYNC_ERRORS_URL
+  gRPC               pixi-sync 127.0.0.1:50051  terminal-gateway 127.0.0.1:50052  hotline-api 127.0.0.1:50053
+                     ticketing-bridge 127.0.0.1:50054  invoice-checks 127.0.0.1:50055
+  metrics            http://127.0.0.1:9051/metrics  http://127.0.0.1:9052/metrics  http://127.0.0.1:9053/metrics
+                     http://127.0.0.1:9054/metrics  http://127.0.0.1:9055/metrics
+  sandbox            admin $sb (tickets $sb/admin/freshdesk/tickets, mails $sb/admin/smtp/messages)
+                     pixi 7001 unzer 7002 nets 7003 pgw 7004 smallinvoice 7005 freshdesk 7006 postfinance 7007 smtp 7008
+Next: \`make demo\` in another terminal. Ctrl-C stops everything.
 TXT
 wait

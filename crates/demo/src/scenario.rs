@@ -70,7 +70,11 @@ pub async fn run(t: &Targets, limit: Duration) -> anyhow::Result<Outcome> {
         })
         .await
         .context("unzer checkout")?;
+    let token = login(t).await?;
+    let mut timeline = TimelineServiceClient::new(channel(&t.hotline)?);
+    let order_nr = fresh_order_nr(t, &mut timeline, &token, now.timestamp()).await?;
     let order = SeedOrder {
+        order_nr: Some(order_nr),
         shop_id: Some(MANDANT.into()),
         payment_code: "UNZERCC".into(),
         kk_id: Some(payment.id.clone()),
@@ -98,9 +102,6 @@ pub async fn run(t: &Targets, limit: Duration) -> anyhow::Result<Outcome> {
     };
     let order = sb.pixi_seed_order(PIXI_USER, &order).await.context("pixi order import")?;
     let order_id = order.order_nr.to_string();
-
-    let token = login(t).await?;
-    let mut timeline = TimelineServiceClient::new(channel(&t.hotline)?);
     let started = Instant::now();
     loop {
         let req = bearer(hl::GetOrderTimelineRequest { order_id: order_id.clone() }, &token)?;
@@ -118,6 +119,26 @@ pub async fn run(t: &Targets, limit: Duration) -> anyhow::Result<Outcome> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// An order number that neither the sandbox's pixi nor the timeline has seen: every run of the
+/// demo gets an order of its own, also after `make up` restarted the sandbox with fresh data.
+async fn fresh_order_nr(
+    t: &Targets,
+    timeline: &mut TimelineServiceClient<tonic::transport::Channel>,
+    token: &str,
+    seed: i64,
+) -> anyhow::Result<i64> {
+    let sb = t.sandbox();
+    for k in 0..50 {
+        let nr = 900_000 + (seed + k * 7_919).rem_euclid(100_000);
+        let req = bearer(hl::GetOrderTimelineRequest { order_id: nr.to_string() }, token)?;
+        let seen = !timeline.get_order_timeline(req).await.context("GetOrderTimeline")?.into_inner().events.is_empty();
+        if !seen && sb.pixi_order(PIXI_USER, nr).await.is_err() {
+            return Ok(nr);
+        }
+    }
+    anyhow::bail!("no unused order number found")
 }
 
 /// Logs the demo agent in at hotline-api and returns the session token.
