@@ -1,14 +1,20 @@
 //! The whole platform as processes. [`IsolatedPostgres`] and [`IsolatedNats`] run private
 //! instances (own data dir, own port) that a chaos run may restart or kill without touching the
-//! machine's shared servers; [`process`] starts, stops and kills service binaries.
+//! machine's shared servers; [`process`] starts, stops, kills and restarts service binaries
+//! (output in log files); [`platform`] starts all five services wired to each other and to a
+//! sandbox, and seeds them.
 
 pub mod nats;
+pub mod platform;
 pub mod postgres;
 pub mod process;
 
 pub use nats::IsolatedNats;
+pub use platform::{Platform, PlatformConfig, Service};
 pub use postgres::IsolatedPostgres;
 pub use process::{ServiceProcess, free_port};
+/// The sandbox crate, so users of [`platform`] name the same types (endpoints, admin client).
+pub use sandbox;
 
 /// A fresh directory under the system temp dir.
 pub(crate) fn temp_dir(prefix: &str) -> anyhow::Result<std::path::PathBuf> {
