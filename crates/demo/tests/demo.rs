@@ -146,12 +146,16 @@ async fn demo_seed_is_idempotent_and_the_scenario_reaches_the_hotline_timeline_w
     assert_eq!(sb.client().nets_terminals().await.unwrap().len(), 3, "the sandbox's demo terminals");
 
     let outcome = scenario::run(&targets, Duration::from_secs(120)).await.unwrap();
+    println!("order {}:\n{}", outcome.order_id, outcome.lines().join("\n"));
     let kinds: Vec<(&str, &str)> = outcome.events.iter().map(|e| (e.source.as_str(), e.r#type.as_str())).collect();
     assert_eq!(
         kinds.iter().filter(|k| **k == ("ticketing-bridge", "ticket_created")).count(),
         1,
         "exactly one ticket for the incident: {kinds:?}"
     );
+    assert!(kinds.contains(&("pixi-sync", "order_released")), "released with a shipping lock: {kinds:?}");
+    let attention = outcome.events.iter().find(|e| e.r#type == "attention").unwrap();
+    assert!(attention.summary.contains("expired"), "the incident names the cause: {attention:?}");
     let unzer = sb.client().unzer_payment(&outcome.payment_id).await.unwrap();
     let captured = unzer.transactions.iter().any(|t| t.kind == TxnType::Charge && t.status == TxnStatus::Success);
     assert!(!captured, "nothing was captured on the expired authorisation");
