@@ -1,10 +1,9 @@
-//! `payops-hotline-api`: config → telemetry → App::build → run until SIGTERM; or a sub-command
+//! `payops-hotline-api`: config → clock → telemetry → App::build → run until SIGTERM; or a sub-command
 //! (`create-agent`, see `cli`).
 
 use std::process::ExitCode;
 
 use hotline_api::{app::App, cli, config::Config};
-use kit::clock::SystemClock;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,11 +19,14 @@ async fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return (eprintln!("{e}"), ExitCode::from(2)).1,
     };
+    let Ok(clock) = kit::clock::from_env(&env).await.inspect_err(|e| eprintln!("{e}")) else {
+        return ExitCode::from(2);
+    };
     let telemetry = match kit::telemetry::init(&config.common.telemetry) {
         Ok(t) => t,
         Err(e) => return (eprintln!("{e}"), ExitCode::from(2)).1,
     };
-    let result = match App::build(config, SystemClock::shared()).await {
+    let result = match App::build(config, clock).await {
         Ok(app) => app.run_until(kit::shutdown::signal()).await.map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };

@@ -1,19 +1,22 @@
-//! `payops-terminal-gateway`: config → telemetry → App::build → run until SIGTERM.
+//! `payops-terminal-gateway`: config → clock → telemetry → App::build → run until SIGTERM.
 
 use std::process::ExitCode;
 
-use kit::clock::SystemClock;
 use terminal_gateway::app::App;
 use terminal_gateway::config::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match Config::from_env(&kit::config::Env::from_process()) {
+    let env = kit::config::Env::from_process();
+    let config = match Config::from_env(&env) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
+    };
+    let Ok(clock) = kit::clock::from_env(&env).await.inspect_err(|e| eprintln!("{e}")) else {
+        return ExitCode::from(2);
     };
     let telemetry = match kit::telemetry::init(&config.common.telemetry) {
         Ok(t) => t,
@@ -22,7 +25,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match App::build(config, SystemClock::shared()).await {
+    let result = match App::build(config, clock).await {
         Ok(app) => app.run_until(kit::shutdown::signal()).await.map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };

@@ -1,17 +1,19 @@
-//! `payops-ticketing-bridge`: config → telemetry → App::build → run until SIGTERM.
+//! `payops-ticketing-bridge`: config → clock → telemetry → App::build → run until SIGTERM.
 
 use std::process::ExitCode;
 
-use kit::clock::SystemClock;
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match ticketing_bridge::config::Config::from_env(&kit::config::Env::from_process()) {
+    let env = kit::config::Env::from_process();
+    let config = match ticketing_bridge::config::Config::from_env(&env) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
+    };
+    let Ok(clock) = kit::clock::from_env(&env).await.inspect_err(|e| eprintln!("{e}")) else {
+        return ExitCode::from(2);
     };
     let telemetry = match kit::telemetry::init(&config.common.telemetry) {
         Ok(t) => t,
@@ -20,7 +22,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match ticketing_bridge::app::App::build(config, SystemClock::shared()).await {
+    let result = match ticketing_bridge::app::App::build(config, clock).await {
         Ok(app) => app.run_until(kit::shutdown::signal()).await,
         Err(e) => Err(e),
     };
