@@ -11,6 +11,8 @@
 mod contract;
 #[path = "operability/deploy.rs"]
 mod deploy;
+#[path = "operability/exercise.rs"]
+mod exercise;
 #[path = "operability/k8s.rs"]
 mod k8s;
 #[path = "operability/monitoring.rs"]
@@ -19,5 +21,7 @@ mod monitoring;
 mod promql;
 #[path = "operability/scrape.rs"]
 mod scrape;
+#[path = "operability/stack.rs"]
+mod stack;
 #[path = "operability/tools.rs"]
 mod tools;

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::contract::{PENDING_BINARIES, SERVICES};
+use crate::contract::SERVICES;
 use crate::tools::{self, s};
 
 /// Every `payops-<name>` word in `text`.
@@ -101,21 +101,7 @@ fn op_10_every_binary_named_in_the_deploy_files_is_a_workspace_bin() {
         assert!(named.contains_key(&svc.bin()), "{} is not deployed anywhere", svc.bin());
     }
     for (bin, file) in &named {
-        if bins.contains(bin) {
-            continue;
-        }
-        assert!(
-            PENDING_BINARIES.contains(&bin.as_str()),
-            "{file} names {bin}, which is no [[bin]] of the workspace (cargo metadata) and not pending"
-        );
-        eprintln!("note: {bin} (named in {file}) has not landed yet; it is on PENDING_BINARIES");
-    }
-    for pending in PENDING_BINARIES {
-        if bins.contains(*pending) {
-            eprintln!(
-                "note: {pending} has landed; remove it from PENDING_BINARIES in tests/tests/operability/contract.rs"
-            );
-        }
+        assert!(bins.contains(bin), "{file} names {bin}, which is no [[bin]] of the workspace (cargo metadata)");
     }
 }
 

@@ -1,23 +1,22 @@
-//! OP-04 / OP-12 against a running service: the echo skeleton runs as a real process (it exports
-//! the kit's metrics exactly as every service does), is exercised until the kit's families exist
-//! (gRPC calls that succeed and fail, an event through outbox, relay, JetStream and the
-//! consumer, a poison message into the dead-letter list), and its /metrics is scraped. Every
-//! metric a dashboard panel, a dashboard variable or a Prometheus rule queries must be there —
-//! or be vouched for by a list in contract.rs — with the labels the query uses.
+//! OP-04 / OP-12 against the running services: the five services run as real processes wired
+//! together (crate::stack), are exercised until their families exist (gRPC calls that succeed
+//! and fail, calls to every partner, events through outbox, relay, JetStream and consumers, the
+//! domain counters), and each one's /metrics is scraped. Every metric a dashboard panel, a
+//! dashboard variable or a Prometheus rule queries must be exported by one of them — or be
+//! vouched for by a list in contract.rs — with the labels the query uses.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use proto::payops::echo::v1::echo_service_client::EchoServiceClient;
-use proto::payops::echo::v1::{EchoRequest, RecordNoteRequest};
-use testkit::TestEnv;
-use tests::process::ServiceProcess;
+use sandbox::unzer::SeedOutcome;
 
-use crate::contract::{KIT_NOT_EXERCISED_BY_ECHO, OTHER_EXPORTERS, PENDING_DOMAIN_METRICS, TARGET_LABELS, Vouched};
+use crate::contract::{NOT_EXERCISED, OTHER_EXPORTERS, TARGET_LABELS, Vouched};
+use crate::exercise;
 use crate::monitoring::{dashboards, panels, rules};
 use crate::promql::{self, Query};
+use crate::stack::Stack;
 use crate::tools::{self, s};
 
 /// Sample name → label names seen, from the Prometheus text format; plus the `le` values of
@@ -62,59 +61,143 @@ async fn scrape(admin_url: &str) -> String {
     reqwest::get(format!("{admin_url}/metrics")).await.unwrap().text().await.unwrap()
 }
 
-/// Runs echo, exercises it, and returns its /metrics text.
-async fn exercised_echo_metrics() -> String {
-    let env = TestEnv::new().await.unwrap();
-    let vars: Vec<(String, String)> = [
-        ("DATABASE_URL", env.database_url.as_str()),
-        ("NATS_URL", env.nats_url.as_str()),
-        ("EVENTS_PREFIX", env.prefix.as_str()),
-        ("EVENTS_STREAM", env.stream.as_str()),
-        ("SHUTDOWN_GRACE", "10s"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let mut p = ServiceProcess::start("echo", "payops-echo", &vars).await.unwrap();
-    p.wait_ready(Duration::from_secs(60)).await.unwrap();
-    let channel = tonic::transport::Endpoint::from_shared(p.grpc_url.clone()).unwrap().connect().await.unwrap();
-    let mut client = EchoServiceClient::new(channel);
-    for _ in 0..3 {
-        client.echo(EchoRequest { message: "hi".into() }).await.unwrap();
-    }
-    let refused =
-        client.record_note(RecordNoteRequest { order_id: "bad id!".into(), text: String::new() }).await.unwrap_err();
-    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
-    client.record_note(RecordNoteRequest { order_id: "ops-1".into(), text: "note".into() }).await.unwrap();
-    // A poison message: not an event envelope, so the consumer dead-letters it at once.
-    let nats = async_nats::connect(env.nats_url.as_str()).await.unwrap();
-    let js = async_nats::jetstream::new(nats);
-    js.publish(format!("{}.echo.ops-2.note_recorded", env.prefix), "not an envelope".into())
-        .await
-        .unwrap()
-        .await
-        .unwrap();
-
-    let wanted = [
-        "payops_consumer_dead_lettered_total{",
-        "payops_consumer_processed_total{",
-        "payops_outbox_published_total{",
-        "payops_consumer_lag_messages{",
-        "payops_outbox_backlog{",
+/// The OP-04 families one service must export once exercised: (sample name, labels).
+fn op_04_families(service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+    let mut f: Vec<(&'static str, &'static [&'static str])> = vec![
+        ("grpc_server_started_total", &["grpc_service", "grpc_method"]),
+        ("grpc_server_handled_total", &["grpc_service", "grpc_method", "grpc_code"]),
+        ("grpc_server_handling_seconds_bucket", &["grpc_service", "grpc_method", "le"]),
+        ("payops_external_requests_total", &["system", "operation", "outcome"]),
+        ("payops_external_request_duration_seconds_bucket", &["system", "operation", "le"]),
+        ("payops_outbox_backlog", &["service"]),
+        ("payops_outbox_published_total", &["service"]),
+        ("payops_dependency_up", &["dependency"]),
+        ("payops_db_pool_connections", &["state"]),
     ];
-    let started = Instant::now();
-    let text = loop {
-        let text = scrape(&p.admin_url).await;
-        if wanted.iter().all(|w| text.contains(w)) {
-            break text;
+    if CONSUMERS.contains(&service) {
+        f.extend([
+            ("payops_consumer_processed_total", &["consumer", "outcome"][..]),
+            ("payops_consumer_redelivered_total", &["consumer"][..]),
+            ("payops_consumer_dead_lettered_total", &["consumer"][..]),
+            ("payops_consumer_lag_messages", &["consumer"][..]),
+            ("payops_consumer_handle_seconds_bucket", &["consumer", "le"][..]),
+        ]);
+    }
+    f.extend(DOMAIN.iter().filter(|(svc, _, _)| *svc == service).map(|(_, m, l)| (*m, *l)));
+    f
+}
+
+/// Services with a JetStream consumer.
+const CONSUMERS: &[&str] = &["hotline-api", "ticketing-bridge"];
+
+/// The domain counters of OP-04 each service exports once exercised (orders captured, amount
+/// captured per currency, terminal payments by outcome, tickets created, codes looked up).
+const DOMAIN: &[(&str, &str, &[&str])] = &[
+    ("pixi-sync", "payops_pixi_sync_orders_synced_total", &["outcome"]),
+    ("pixi-sync", "payops_pixi_sync_actions_total", &["action", "outcome"]),
+    ("pixi-sync", "payops_pixi_sync_money_moved_minor_total", &["kind", "currency"]),
+    ("pixi-sync", "payops_pixi_sync_passes_total", &["outcome"]),
+    ("terminal-gateway", "payops_terminal_payments_started_total", &[]),
+    ("terminal-gateway", "payops_terminal_payments_total", &["state", "reason"]),
+    ("terminal-gateway", "payops_terminal_payment_approved_minor_total", &["currency"]),
+    ("terminal-gateway", "payops_terminal_payment_duration_seconds_bucket", &["state", "le"]),
+    ("hotline-api", "payops_hotline_lookups_total", &["outcome"]),
+    ("hotline-api", "payops_hotline_tickets_total", &["kind"]),
+    ("ticketing-bridge", "payops_tickets_created_total", &["origin"]),
+    ("invoice-checks", "payops_invoice_checks_manual_payment_transitions_total", &["to", "automatic"]),
+    ("invoice-checks", "payops_invoice_checks_maintenance_total", &["operation", "outcome"]),
+];
+
+/// Starts the five services, exercises each, and returns each one's /metrics text once every
+/// OP-04 family is there (or fails naming the missing ones).
+async fn exercised_metrics() -> BTreeMap<&'static str, String> {
+    let s = Stack::start(&[]).await;
+    exercise::ticketing(&s).await;
+    exercise::hotline(&s).await;
+    exercise::terminal(&s).await;
+    exercise::invoice(&s).await;
+    let key = exercise::pixi_tenant(&s).await;
+    exercise::pixi_order(&s, &key, SeedOutcome::Authorized).await;
+    // A refused payment: pixi-sync raises an attention event, ticketing-bridge opens its ticket.
+    exercise::pixi_order(&s, &key, SeedOutcome::Failed).await;
+
+    let mut out = BTreeMap::new();
+    for (name, p) in &s.services {
+        let wanted = op_04_families(name);
+        let started = Instant::now();
+        let text = loop {
+            let text = scrape(&p.admin_url).await;
+            let exp = parse_exposition(&text);
+            let missing: Vec<&str> = wanted
+                .iter()
+                .filter(|(m, labels)| !exp.labels.get(*m).is_some_and(|have| labels.iter().all(|l| have.contains(*l))))
+                .map(|(m, _)| *m)
+                .collect();
+            if missing.is_empty() {
+                break text;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{name} did not export {missing:?} (with their labels) within 60 s:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        out.insert(*name, text);
+    }
+    s.stop().await;
+    out
+}
+
+#[tokio::test]
+async fn op_04_every_service_exports_red_per_method_external_calls_consumers_outbox_and_domain_counters() {
+    let texts = exercised_metrics().await;
+    assert_eq!(texts.len(), 5);
+    for (name, text) in &texts {
+        assert!(text.contains(r#"grpc_code="OK""#), "{name}: gRPC codes are named");
+        for line in text.lines().filter(|l| l.starts_with("payops_outbox_backlog{")) {
+            assert!(line.contains(&format!("service=\"{name}\"")), "{name}: the outbox is its own: {line}");
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "echo did not export {wanted:?} within 60 s:\n{text}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    p.terminate().unwrap();
-    let (code, out, _) = p.wait().await.unwrap();
-    assert_eq!(code, Some(0), "echo stopped cleanly:\n{out}");
-    text
+    }
+    for (name, system) in [
+        ("pixi-sync", "pixi"),
+        ("pixi-sync", "unzer"),
+        ("terminal-gateway", "nets"),
+        ("hotline-api", "pgw"),
+        ("ticketing-bridge", "freshdesk"),
+        ("invoice-checks", "postfinance"),
+    ] {
+        let want = format!("system=\"{system}\"");
+        assert!(
+            texts[name].lines().any(|l| l.starts_with("payops_external_requests_total{") && l.contains(&want)),
+            "{name} counts its calls to {system}"
+        );
+    }
+    assert!(
+        texts["hotline-api"].contains(r#"grpc_code="InvalidArgument""#)
+            || texts["ticketing-bridge"].contains(r#"grpc_code="InvalidArgument""#)
+    );
+    let captured = texts["pixi-sync"]
+        .lines()
+        .find(|l| l.starts_with("payops_pixi_sync_money_moved_minor_total{") && l.contains(r#"currency="EUR""#))
+        .unwrap_or_else(|| panic!("pixi-sync counts captured money per currency:\n{}", texts["pixi-sync"]));
+    assert!(captured.ends_with(" 6000"), "the captured 60.00 EUR: {captured}");
+}
+
+/// Every Rust source of a crate (`crates/<name>`), concatenated.
+fn crate_sources(dir: &str) -> String {
+    fn walk(dir: &std::path::Path, out: &mut String) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push_str(&std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(&tools::path(dir).join("src"), &mut out);
+    out
 }
 
 /// The family of a histogram sample name.
@@ -123,9 +206,8 @@ fn family(name: &str) -> &str {
 }
 
 fn vouched(metric: &str) -> Option<&'static Vouched> {
-    KIT_NOT_EXERCISED_BY_ECHO
+    NOT_EXERCISED
         .iter()
-        .chain(PENDING_DOMAIN_METRICS)
         .chain(OTHER_EXPORTERS)
         .find(|v| v.name == metric || (v.histogram && family(metric) == v.name && metric != v.name))
 }
@@ -154,7 +236,8 @@ fn all_queries() -> Vec<(String, Query)> {
 
 #[tokio::test]
 async fn op_12_every_metric_a_dashboard_or_alert_queries_is_exported_by_a_running_service() {
-    let text = exercised_echo_metrics().await;
+    let texts = exercised_metrics().await;
+    let text: String = texts.values().map(String::as_str).collect::<Vec<_>>().join("\n");
     let exp = parse_exposition(&text);
     // OP-04 families with the labels the dashboards rely on.
     for (metric, labels) in [
@@ -222,53 +305,45 @@ async fn op_12_every_metric_a_dashboard_or_alert_queries_is_exported_by_a_runnin
     }
     assert!(problems.is_empty(), "dashboard and rule queries:\n{}", problems.join("\n"));
 
-    // The lists tighten: an entry whose metric a running instance now exports must go.
-    for v in KIT_NOT_EXERCISED_BY_ECHO.iter().chain(PENDING_DOMAIN_METRICS) {
+    // The list tightens: an entry whose metric a running service now exports must go.
+    for v in NOT_EXERCISED {
         let exported = exp.labels.keys().any(|m| m == v.name || family(m) == v.name);
-        assert!(
-            !exported,
-            "{} ({}) is now exported by a running service: remove it from its list in contract.rs",
-            v.name, v.exporter
-        );
-    }
-    // Kit metrics echo cannot produce are the kit's own names, with the labels the kit documents.
-    let kit = tools::read("crates/kit/src/metrics.rs");
-    for v in KIT_NOT_EXERCISED_BY_ECHO {
-        let at = kit
-            .find(&format!("= \"{}\";", v.name))
-            .unwrap_or_else(|| panic!("crates/kit/src/metrics.rs defines {}", v.name));
-        let doc = kit[..at].lines().rev().nth(1).unwrap_or_default();
+        assert!(!exported, "{} is now exported by a running service: remove it from NOT_EXERCISED", v.name);
+        // Its crate defines it, with the labels the list declares.
+        let src = crate_sources(v.exporter);
+        assert!(src.contains(&format!("\"{}\"", v.name)), "{} defines {}", v.exporter, v.name);
         for l in v.labels {
-            assert!(doc.contains(&format!("`{l}`")), "the kit documents label {l} of {}: {doc}", v.name);
+            assert!(src.contains(&format!("\"{l}\"")), "{} sets label {l} of {}", v.exporter, v.name);
         }
     }
-    // The domain-metric contract is written down for the service engineers.
+    // The domain metrics are written down for dashboard authors.
     let readme = tools::read("deploy/grafana/README.md");
-    for v in PENDING_DOMAIN_METRICS {
-        assert!(readme.contains(&format!("`{}`", v.name)), "deploy/grafana/README.md lists {}", v.name);
-        for l in v.labels {
-            assert!(readme.contains(&format!("`{l}`")), "deploy/grafana/README.md names label {l} of {}", v.name);
-        }
+    let domain = DOMAIN.iter().map(|(_, m, _)| family(m)).chain(NOT_EXERCISED.iter().map(|v| v.name));
+    for m in domain {
+        assert!(readme.contains(&format!("`{m}`")), "deploy/grafana/README.md lists {m}");
     }
 
-    // promtool's naming lint on what the kit exports. The kit does not describe its metrics yet
-    // (no # HELP lines); every other finding fails.
-    let mut child = Command::new(tools::promtool())
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let findings: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .chain(String::from_utf8_lossy(&out.stderr).lines())
-        .filter(|l| !l.trim().is_empty() && !l.contains("no help text"))
-        .map(str::to_owned)
-        .collect();
-    assert!(findings.is_empty(), "promtool check metrics:\n{}", findings.join("\n"));
+    // promtool's naming lint on each service's exposition. Metrics without # HELP lines are
+    // tolerated; every other finding fails.
+    for (name, text) in &texts {
+        let mut child = Command::new(tools::promtool())
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // promtool stops reading at a parse error; its output then says why.
+        let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
+        let out = child.wait_with_output().unwrap();
+        let findings: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .chain(String::from_utf8_lossy(&out.stderr).lines())
+            .filter(|l| !l.trim().is_empty() && !l.contains("no help text"))
+            .map(str::to_owned)
+            .collect();
+        assert!(findings.is_empty(), "promtool check metrics on {name}:\n{}", findings.join("\n"));
+    }
 }
 
 #[test]

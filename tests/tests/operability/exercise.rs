@@ -1,0 +1,376 @@
+//! Exercising each service of a [`Stack`] a little, through its public gRPC API and the
+//! sandbox, so that its metric families exist: gRPC calls that succeed and fail, calls to its
+//! partner, events through outbox, relay and consumers, and its domain counters.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Days, Utc};
+use proto::payops::common::v1::Money;
+use proto::payops::hotline::v1 as hl;
+use proto::payops::invoice_checks::v1 as ic;
+use proto::payops::pixi_sync::v1 as px;
+use proto::payops::terminal_gateway::v1 as tg;
+use proto::payops::ticketing::v1 as tk;
+use sandbox::nets::{CustomerAction, NetsTerminalSeed};
+use sandbox::pgw::{Env as PgwEnv, PgwDevice, PgwTransaction};
+use sandbox::pixi::{Address, SeedLine, SeedOrder};
+use sandbox::postfinance::{Action, Env as PfEnv, PfCustomer};
+use sandbox::unzer::{NewMerchant, PayKind, SeedOutcome, SeedPayment};
+use tonic::transport::Channel;
+
+use crate::stack::{self, Stack};
+
+/// Polls `check` every 100 ms until it returns `Some`, failing with `what` after `limit`.
+pub async fn until<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn channel(url: &str) -> Channel {
+    Channel::from_shared(url.to_owned()).unwrap().connect().await.unwrap()
+}
+
+fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+fn chf(minor: i64) -> Money {
+    Money { amount_minor: minor, currency: "CHF".into() }
+}
+
+/// ticketing-bridge: a CreateTicket that opens a Freshdesk ticket, and one refused as invalid.
+pub async fn ticketing(s: &Stack) {
+    let mut c =
+        tk::ticketing_service_client::TicketingServiceClient::new(channel(&s.svc("ticketing-bridge").grpc_url).await);
+    let req = tk::CreateTicketRequest {
+        request_id: "ops-req-1".into(),
+        order_id: "OPS-1".into(),
+        subject: "Operability check".into(),
+        description: "A ticket from the metrics test.".into(),
+        requester: Some(tk::Requester {
+            contact: Some(tk::requester::Contact::Email("ops@example.com".into())),
+            name: String::new(),
+        }),
+        r#type: "Question".into(),
+        priority: tk::TicketPriority::Low as i32,
+        group: "hotline".into(),
+        tags: vec![],
+    };
+    c.create_ticket(req.clone()).await.unwrap();
+    let refused = c.create_ticket(tk::CreateTicketRequest { subject: String::new(), ..req }).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+}
+
+/// hotline-api: a login, a code lookup at PGW (an expired code) and its B2C ticket, which
+/// hotline-api opens through ticketing-bridge. Returns the ticket id.
+pub async fn hotline(s: &Stack) -> i64 {
+    let day = Utc::now().date_naive().checked_sub_days(Days::new(4)).unwrap();
+    let at = day.and_hms_opt(12, 0, 0).unwrap().and_utc();
+    s.admin
+        .pgw_add_device(&PgwDevice {
+            env: PgwEnv::Prod,
+            b_code: "b10234".into(),
+            internal_id: "DEV-0017".into(),
+            sub_merchant: "Wohnbau Zürich AG".into(),
+            location: "Hardstrasse 12, 8005 Zürich".into(),
+            code_validity_hours: Some(72),
+        })
+        .await
+        .unwrap();
+    s.admin
+        .pgw_add_transaction(&PgwTransaction {
+            env: PgwEnv::Prod,
+            id: None,
+            twint_ref: None,
+            device: "b10234".into(),
+            mobile: "+41791234567".into(),
+            at,
+            amount_rappen: 350,
+            payment_method: None,
+            status: None,
+            code: None,
+            valid_until: None,
+        })
+        .await
+        .unwrap();
+    let ch = channel(&s.svc("hotline-api").grpc_url).await;
+    let login = hl::LoginRequest { username: stack::ADMIN.0.into(), password: stack::ADMIN.1.into() };
+    let token =
+        hl::agent_service_client::AgentServiceClient::new(ch.clone()).login(login).await.unwrap().into_inner().token;
+    let mut c = hl::hotline_service_client::HotlineServiceClient::new(ch);
+    let lookup = hl::LookupCodeRequest {
+        device_b_code: "b10234".into(),
+        payment_mobile: "+41791234567".into(),
+        payment_date: day.format("%Y-%m-%d").to_string(),
+        contact_email: "mieterin@example.ch".into(),
+        ..Default::default()
+    };
+    let r = c.lookup_code(bearer(&token, lookup)).await.unwrap().into_inner();
+    assert!(matches!(r.outcome, Some(hl::lookup_code_response::Outcome::Expired(_))), "{r:?}");
+    let ticket = hl::CreateB2cTicketRequest { request_id: "ops-b2c-1".into(), lookup_id: r.lookup_id };
+    let t = c.create_b2c_ticket(bearer(&token, ticket)).await.unwrap().into_inner().ticket.unwrap();
+    assert!(t.ticket_id > 0 && t.created, "{t:?}");
+    t.ticket_id
+}
+
+/// terminal-gateway: credentials checked at Nets, a terminal registered, a payment the
+/// customer approves.
+pub async fn terminal(s: &Stack) {
+    s.admin.nets_add_terminal(&NetsTerminalSeed::new("T-1", stack::NETS_USER)).await.unwrap();
+    let ch = channel(&s.svc("terminal-gateway").grpc_url).await;
+    let mut terminals = tg::terminal_service_client::TerminalServiceClient::new(ch.clone());
+    let creds = tg::SetNetsCredentialsRequest {
+        tenant_id: "hotel".into(),
+        username: stack::NETS_USER.into(),
+        password: stack::NETS_PASSWORD.into(),
+        verify: true,
+    };
+    terminals.set_nets_credentials(creds).await.unwrap();
+    let reg = tg::RegisterTerminalRequest {
+        tenant_id: "hotel".into(),
+        terminal_id: "T-1".into(),
+        display_name: "Desk".into(),
+        pos: String::new(),
+        active: true,
+        currency: "CHF".into(),
+    };
+    terminals.register_terminal(reg).await.unwrap();
+    let mut payments = tg::terminal_payment_service_client::TerminalPaymentServiceClient::new(ch);
+    let start = tg::StartPaymentRequest {
+        tenant_id: "hotel".into(),
+        request_id: "ops-pay-1".into(),
+        order_id: "T-88".into(),
+        amount: Some(chf(12_50)),
+        terminal_id: "T-1".into(),
+        workstation_id: String::new(),
+    };
+    let p = payments.start_payment(start).await.unwrap().into_inner().payment.unwrap();
+    // The gateway sends the purchase to Nets in the background: the customer pays once the
+    // terminal shows it.
+    until("the terminal shows the purchase", Duration::from_secs(30), || async {
+        s.admin.nets_customer("T-1", CustomerAction::Approve).await.ok()
+    })
+    .await;
+    let get = tg::GetPaymentRequest { tenant_id: "hotel".into(), payment_id: p.payment_id };
+    let state = until("the terminal payment is approved", Duration::from_secs(30), || {
+        let mut payments = payments.clone();
+        let get = get.clone();
+        async move {
+            let p = payments.get_payment(get).await.unwrap().into_inner().payment.unwrap();
+            (p.state != tg::PaymentState::Waiting as i32).then_some(p.state)
+        }
+    })
+    .await;
+    assert_eq!(state, tg::PaymentState::Approved as i32);
+}
+
+/// invoice-checks: a manual payment approved by a manager, and a SwissBilling order paid on
+/// the PostFinance page, verified and captured through DirectLink.
+pub async fn invoice(s: &Stack) {
+    let ch = channel(&s.svc("invoice-checks").grpc_url).await;
+    let mut mp = ic::manual_payment_service_client::ManualPaymentServiceClient::new(ch.clone());
+    let merchant = ic::ManualMerchant {
+        merchant_id: "cash-desk".into(),
+        name: "Barzahlung am Schalter".into(),
+        description: "Bar".into(),
+        image_url: String::new(),
+        commission_percent: "2.5".into(),
+        fixed_fee: Some(chf(30)),
+        account_currency: "CHF".into(),
+        fallback_currency: "CHF".into(),
+        supported_currencies: vec!["CHF".into()],
+        comment_hint: String::new(),
+    };
+    let m = ic::SaveMerchantRequest { merchant: Some(merchant) };
+    mp.save_merchant(bearer(stack::IC_MANAGER_TOKEN, m)).await.unwrap();
+    let offer = ic::Offer {
+        offer_id: "course-42".into(),
+        name: "Kurs".into(),
+        payment_system_id: "cash-desk".into(),
+        prices: vec![chf(10_000)],
+        confirmation_days: 0,
+    };
+    mp.save_offer(bearer(stack::IC_MANAGER_TOKEN, ic::SaveOfferRequest { offer: Some(offer) })).await.unwrap();
+    let pay = ic::PayManuallyRequest {
+        request_id: "ops-mp-1".into(),
+        offer_id: "course-42".into(),
+        customer_id: "c-7".into(),
+        currency: "CHF".into(),
+        payment_date: String::new(),
+        comment: "bar bezahlt".into(),
+    };
+    let p = mp.pay_manually(bearer(stack::IC_SERVICE_TOKEN, pay)).await.unwrap().into_inner().payment.unwrap();
+    let approve = ic::ApprovePaymentRequest { order_id: p.order_id, adjustments: None };
+    mp.approve_payment(bearer(stack::IC_MANAGER_TOKEN, approve)).await.unwrap();
+
+    let mut sb = ic::swiss_billing_service_client::SwissBillingServiceClient::new(ch);
+    let form = sb
+        .prepare_payment_page(bearer(
+            stack::IC_SERVICE_TOKEN,
+            ic::PreparePaymentPageRequest { order: Some(sb_order("SB-OPS-1")), urls: Some(sb_urls()) },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let fields: Vec<(String, String)> = form.parameters.iter().map(|p| (p.name.clone(), p.value.clone())).collect();
+    let page = reqwest::Client::new().post(&form.action_url).form(&fields).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("NCERROR"), "the payment page accepted the form: {page}");
+    let customer = PfCustomer {
+        env: PfEnv::Test,
+        pspid: stack::SB_PSPID.into(),
+        orderid: "SB-OPS-1".into(),
+        action: Action::Accept,
+    };
+    let outcome = s.admin.postfinance_customer(&customer).await.unwrap();
+    let parameters = outcome.params.into_iter().map(|(name, value)| ic::FormParameter { name, value }).collect();
+    let verify = ic::VerifyReturnRequest { tenant: stack::SB_TENANT.into(), parameters };
+    sb.verify_return(bearer(stack::IC_SERVICE_TOKEN, verify)).await.unwrap();
+    let maintain = ic::MaintainRequest {
+        order_id: "SB-OPS-1".into(),
+        request_id: "ops-capture-1".into(),
+        operation: ic::MaintenanceOperation::CaptureLast as i32,
+        amount: None,
+    };
+    sb.maintain(bearer(stack::IC_SERVICE_TOKEN, maintain)).await.unwrap();
+}
+
+fn sb_address() -> ic::Address {
+    ic::Address {
+        first_name: "Anna".into(),
+        last_name: "Müller".into(),
+        street_number: "5".into(),
+        street_line1: "Seestrasse".into(),
+        postal_code: "8002".into(),
+        city: "Zürich".into(),
+        country_code: "CH".into(),
+        mobile_number: "+41 79 123 45 67".into(),
+        ..Default::default()
+    }
+}
+
+fn sb_order(order_id: &str) -> ic::InvoiceOrder {
+    ic::InvoiceOrder {
+        tenant: stack::SB_TENANT.into(),
+        order_id: order_id.into(),
+        amount: Some(chf(9_900)),
+        email: "anna.muster@example.ch".into(),
+        language: "de_CH".into(),
+        customer_id: "C-17".into(),
+        billing: Some(sb_address()),
+        shipping: Some(sb_address()),
+        items: vec![ic::InvoiceItem {
+            item_id: "2855".into(),
+            name: "Waschkarte".into(),
+            unit_price: Some(chf(9_900)),
+            vat_code: "8.1%".into(),
+            quantity: 1,
+            category: "ServicesForIndividuals".into(),
+            tax_included: true,
+        }],
+        generic_bl_data: String::new(),
+    }
+}
+
+fn sb_urls() -> ic::ReturnUrls {
+    ic::ReturnUrls {
+        accept_url: "https://shop.example/accept".into(),
+        decline_url: "https://shop.example/decline".into(),
+        exception_url: String::new(),
+        cancel_url: "https://shop.example/cancel".into(),
+    }
+}
+
+/// A pixi-sync tenant in standard mode (captures before release) with its pixi installation and
+/// unzer merchant. Returns the unzer private key.
+pub async fn pixi_tenant(s: &Stack) -> String {
+    const USER: &str = "shop-api";
+    const PASS: &str = "s3cret-pass";
+    s.admin.pixi_user(USER, PASS).await.unwrap();
+    let merchant = s.admin.unzer_create_merchant(&NewMerchant::default()).await.unwrap();
+    let ch = channel(&s.svc("pixi-sync").grpc_url).await;
+    let mut tenants = px::tenant_service_client::TenantServiceClient::new(ch.clone());
+    let created = tenants.create_tenant(px::CreateTenantRequest { name: "Muster AG".into() }).await.unwrap();
+    let tenant_id = created.into_inner().tenant.unwrap().tenant_id;
+    let api = px::SavePixiApiConfigRequest {
+        tenant_id: tenant_id.clone(),
+        pixi_api_config_id: String::new(),
+        name: "live".into(),
+        endpoint: format!("{}/soap/{USER}/", s.sandbox.url(sandbox::System::Pixi)),
+        user: USER.into(),
+        password: PASS.into(),
+        active: true,
+        timezone: String::new(),
+    };
+    let api = tenants.save_pixi_api_config(api).await.unwrap().into_inner().config.unwrap();
+    let cfg = px::SavePaymentConfigRequest {
+        payment_config_id: String::new(),
+        tenant_id,
+        pixi_api_config_id: api.pixi_api_config_id,
+        mandant: "DEM".into(),
+        payment_method: "UNZERCC".into(),
+        active: true,
+        invoice_booking_event: "UZE".into(),
+        return_booking_event: "UZR".into(),
+        xml_tag: "TAGUNZERCC".into(),
+        rounding_tolerance_minor: 2,
+        unzer_public_key: merchant.public_key.clone(),
+        unzer_private_key: merchant.private_key.clone(),
+        mode: px::Mode::Standard as i32,
+        copy_from_payment_config_id: String::new(),
+    };
+    px::payment_config_service_client::PaymentConfigServiceClient::new(ch).save_payment_config(cfg).await.unwrap();
+    merchant.private_key
+}
+
+/// A card checkout at unzer with `outcome` and its order imported into pixi; returns the
+/// order number.
+pub async fn pixi_order(s: &Stack, private_key: &str, outcome: SeedOutcome) -> i64 {
+    let pay = SeedPayment {
+        private_key: private_key.into(),
+        kind: PayKind::Card,
+        amount_minor: 6_000,
+        currency: "EUR".into(),
+        order_id: String::new(),
+        invoice_id: String::new(),
+        payment_reference: String::new(),
+        outcome,
+        charged_minor: None,
+        at: None,
+    };
+    let pay = s.admin.unzer_seed_payment(&pay).await.unwrap();
+    let order = SeedOrder {
+        payment_code: "UNZERCC".into(),
+        kk_id: Some(pay.id),
+        lines: vec![SeedLine {
+            item_nr: "ITEM-1".into(),
+            name: "Artikel".into(),
+            qty: 1,
+            price_minor: 6_000,
+            ean: None,
+        }],
+        billing: Address {
+            first_name: "Maria".into(),
+            last_name: "Muster".into(),
+            street: "Hauptstr. 1".into(),
+            zip: "10115".into(),
+            city: "Berlin".into(),
+            country: "DE".into(),
+            email: "maria@example.com".into(),
+            ..Address::default()
+        },
+        ..SeedOrder::default()
+    };
+    s.admin.pixi_seed_order("shop-api", &order).await.unwrap().order_nr
+}
