@@ -34,7 +34,7 @@ export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 export EVENTS_PREFIX=payops.local EVENTS_STREAM=PAYOPS_LOCAL
 export LOG_FORMAT=${LOG_FORMAT:-json} RUST_LOG=${RUST_LOG:-info}
 # Local demo credentials (not secrets of any real system).
-admin_user=admin admin_password=payops-demo manager_token=local-demo-manager-token
+admin_user=admin admin_password=payops-demo-admin manager_token=local-demo-manager-token
 sb=http://127.0.0.1:7000
 
 for port in 7000 7001 7002 7003 7004 7005 7006 7007 7008 50051 50052 50053 50054 50055 8051 8053 9051 9052 9053 9054 9055; do
@@ -46,23 +46,25 @@ if [ "${KEEP_DATA:-0}" != 1 ]; then
   "$bin/payops-demo" reset
 fi
 
-pids=()
+declare -A pid_of=()
 stop() {
   trap - EXIT INT TERM
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pid_of[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait
 }
-trap stop EXIT INT TERM
+trap stop EXIT
+trap 'echo; echo "up: stopping" >&2; stop; exit 130' INT TERM
 
 start() { # binary, then env assignments
   local name=$1; shift
   env "$@" "$bin/$name" >"$logs/$name.log" 2>&1 &
-  pids+=($!)
+  pid_of[$name]=$!
 }
 
-ready() { # name, url
+ready() { # name, url: waits until the URL answers 2xx; fails at once when the process died
   for _ in $(seq 1 240); do
     if curl -fs -o /dev/null "$2"; then return 0; fi
+    if ! kill -0 "${pid_of[$1]}" 2>/dev/null; then break; fi
     sleep 0.5
   done
   echo "up: $1 did not become ready; last lines of $logs/$1.log:" >&2
@@ -119,4 +121,5 @@ payops is up (logs in $logs/, profile $PROFILE):
                      pixi 7001 unzer 7002 nets 7003 pgw 7004 smallinvoice 7005 freshdesk 7006 postfinance 7007 smtp 7008
 Next: \`make demo\` in another terminal. Ctrl-C stops everything.
 TXT
-wait
+wait -n || true
+echo "up: a process ended; stopping the rest (logs in $logs/)" >&2

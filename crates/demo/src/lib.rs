@@ -48,7 +48,7 @@ impl Targets {
             invoice_checks: var("INVOICE_CHECKS_GRPC", "http://127.0.0.1:50055"),
             sandbox_admin: var("SANDBOX_ADMIN_URL", "http://127.0.0.1:7000"),
             hotline_user: var("HOTLINE_ADMIN", "admin"),
-            hotline_password: var("HOTLINE_ADMIN_PASSWORD", "payops-demo"),
+            hotline_password: var("HOTLINE_ADMIN_PASSWORD", "payops-demo-admin"),
             manager_token: var("INVOICE_CHECKS_MANAGER_TOKEN", "local-demo-manager-token"),
         }
     }
