@@ -25,3 +25,5 @@ mod scrape;
 mod stack;
 #[path = "operability/tools.rs"]
 mod tools;
+#[path = "operability/traces.rs"]
+mod traces;

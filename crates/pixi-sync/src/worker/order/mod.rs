@@ -68,8 +68,15 @@ pub fn retry_delay(attempts: i32) -> Duration {
     (Duration::from_secs(10) * 2u32.pow(exp)).min(Duration::from_secs(600))
 }
 
-/// Syncs order `nr` of `ctx`.
+/// Syncs order `nr` of `ctx`, in a span of its own: the events it writes carry that span's trace
+/// context through the outbox and the bus (OP-05), and its log lines carry the order id (OP-06).
 pub async fn sync(w: &Worker, ctx: &ApiCtx, nr: i64) -> Result<Synced, Error> {
+    use tracing::Instrument;
+    let span = tracing::info_span!("sync_order", otel.name = "pixi-sync sync order", order_id = nr);
+    sync_order(w, ctx, nr).instrument(span).await
+}
+
+async fn sync_order(w: &Worker, ctx: &ApiCtx, nr: i64) -> Result<Synced, Error> {
     let i = &w.0;
     let scope = format!("{}:{nr}", ctx.api.id);
     let Some(lock) = i.journal.try_lock(&scope).await? else {
