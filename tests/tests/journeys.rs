@@ -6,8 +6,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
 
+#[path = "journeys/hotline.rs"]
+mod hotline;
+#[path = "journeys/manual.rs"]
+mod manual;
+#[path = "journeys/pixi.rs"]
+mod pixi;
+#[path = "journeys/swissbilling.rs"]
+mod swissbilling;
+#[path = "journeys/terminal.rs"]
+mod terminal;
 #[path = "journeys/world.rs"]
-#[allow(dead_code, reason = "helpers of the journeys still being added")]
 mod world;
 
 use stack::platform::Service;

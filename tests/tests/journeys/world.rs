@@ -6,6 +6,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use stack::platform::{DemoSeed, Platform, PlatformConfig, SandboxEndpoints, Service, seed_demo};
+use stack::sandbox::freshdesk::FreshdeskTicketView;
 use stack::sandbox::{Sandbox, SandboxClient, SandboxConfig};
 use testkit::TestEnv;
 
@@ -18,8 +19,9 @@ pub struct World {
     pub platform: Platform,
     pub seed: DemoSeed,
     pub admin: SandboxClient,
-    pub sandbox: Sandbox,
-    pub env: TestEnv,
+    /// Kept alive for the journey; dropped last.
+    _sandbox: Sandbox,
+    _env: TestEnv,
 }
 
 impl World {
@@ -45,7 +47,7 @@ impl World {
         .follow_sandbox_clock();
         let platform = Platform::start(tune(config)).await.expect("platform starts");
         let seed = seed_demo(&platform).await.expect("seed");
-        World { platform, seed, admin, sandbox, env }
+        World { platform, seed, admin, _sandbox: sandbox, _env: env }
     }
 
     /// A channel to `service` carrying the platform's service token.
@@ -78,3 +80,54 @@ where
         }
     }
 }
+
+impl World {
+    /// (source, type) of every event on the order's timeline in hotline-api (GetOrderTimeline,
+    /// read with the platform's service token).
+    pub async fn timeline(&self, order_id: &str) -> Result<Vec<(String, String)>, String> {
+        use proto::payops::hotline::v1::GetOrderTimelineRequest;
+        use proto::payops::hotline::v1::timeline_service_client::TimelineServiceClient;
+        let mut c = TimelineServiceClient::new(self.connect(Service::HotlineApi).await);
+        let r = c
+            .get_order_timeline(GetOrderTimelineRequest { order_id: order_id.into() })
+            .await
+            .map_err(|e| e.to_string())?
+            .into_inner();
+        Ok(r.events.into_iter().map(|e| (e.source, e.r#type)).collect())
+    }
+
+    /// Waits until the order's timeline holds an event `ty` from `source`; returns the timeline.
+    pub async fn timeline_with(&self, order_id: &str, source: &str, ty: &str) -> Vec<(String, String)> {
+        eventually(&format!("{source} {ty} on the timeline of {order_id}"), LIMIT, || async {
+            let t = self.timeline(order_id).await?;
+            if t.iter().any(|(s, y)| s == source && y == ty) { Ok(t) } else { Err(format!("{t:?}")) }
+        })
+        .await
+    }
+
+    /// The Freshdesk tickets in the sandbox whose order field is `order_id`.
+    pub async fn tickets_for(&self, order_id: &str) -> Vec<FreshdeskTicketView> {
+        let all = self.admin.freshdesk_tickets().await.expect("sandbox tickets").tickets;
+        all.into_iter()
+            .filter(|t| t.custom_fields.get("cf_order_id").and_then(serde_json::Value::as_str) == Some(order_id))
+            .collect()
+    }
+
+    /// Waits until the sandbox holds at least one ticket for `order_id`; returns them all.
+    pub async fn ticket_for(&self, order_id: &str) -> Vec<FreshdeskTicketView> {
+        eventually(&format!("a Freshdesk ticket for {order_id}"), LIMIT, || async {
+            let t = self.tickets_for(order_id).await;
+            if t.is_empty() {
+                let all = self.admin.freshdesk_tickets().await.map_err(|e| e.to_string())?.tickets;
+                Err(format!("tickets: {:?}", all.iter().map(|t| (&t.subject, &t.custom_fields)).collect::<Vec<_>>()))
+            } else {
+                Ok(t)
+            }
+        })
+        .await
+    }
+}
+
+/// How long a journey waits for one outcome (processes, polls and the bus on 2 busy cores;
+/// most outcomes arrive within a few seconds).
+pub const LIMIT: Duration = Duration::from_secs(60);

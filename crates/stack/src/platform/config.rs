@@ -209,7 +209,7 @@ impl PlatformConfig {
             accounts: SandboxAccounts::default(),
             tokens: Tokens::generate(),
             extra_env: Vec::new(),
-            ready_timeout: Duration::from_secs(60),
+            ready_timeout: Duration::from_secs(90),
         }
     }
 

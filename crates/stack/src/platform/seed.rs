@@ -103,11 +103,12 @@ pub async fn seed_demo(p: &Platform) -> anyhow::Result<DemoSeed> {
     seed_with(p, &SeedOptions::default()).await
 }
 
-/// Seeds with `o`.
+/// Seeds with `o`. Each step is idempotent and is tried again (up to five times) when a service
+/// answers UNAVAILABLE, as the APIs ask callers to do.
 pub async fn seed_with(p: &Platform, o: &SeedOptions) -> anyhow::Result<DemoSeed> {
-    let pixi = seed_pixi(p, o).await.context("seeding pixi-sync")?;
-    seed_terminals(p, o).await.context("seeding terminal-gateway")?;
-    seed_manual(p, o).await.context("seeding invoice-checks")?;
+    let pixi = again(|| seed_pixi(p, o)).await.context("seeding pixi-sync")?;
+    again(|| seed_terminals(p, o)).await.context("seeding terminal-gateway")?;
+    again(|| seed_manual(p, o)).await.context("seeding invoice-checks")?;
     Ok(DemoSeed {
         pixi,
         terminal_tenant: o.terminal_tenant.clone(),
@@ -115,6 +116,29 @@ pub async fn seed_with(p: &Platform, o: &SeedOptions) -> anyhow::Result<DemoSeed
         manual_merchant: o.manual.0.clone(),
         manual_offer: o.manual.1.clone(),
     })
+}
+
+/// Runs `step` until it succeeds, fails with something other than UNAVAILABLE, or five tries
+/// are used up.
+async fn again<T, F, Fut>(mut step: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match step().await {
+            Err(e) if attempt < 5 && unavailable(&e) => {
+                tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn unavailable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<tonic::Status>().is_some_and(|s| s.code() == Code::Unavailable))
 }
 
 fn exists_ok<T>(r: Result<T, sandbox::client::ClientError>) -> anyhow::Result<()> {

@@ -1,0 +1,82 @@
+//! Flow 1 and 2 of the architecture: pixi-sync cannot capture an order (unzer answers every
+//! charge with a 5xx) → the incident's attention event → ticketing-bridge opens exactly one
+//! Freshdesk ticket → hotline-api shows the attention and the ticket on the order's timeline.
+
+use stack::sandbox::pixi::{Address, SeedLine, SeedOrder};
+use stack::sandbox::unzer::{PayKind, SeedOutcome, SeedPayment, TxnType};
+use stack::sandbox::{FailMode, FaultSpec, System};
+
+use super::world::{LIMIT, World, eventually};
+
+/// A card checkout of `amount` at unzer and its order imported into pixi (HOLD, KK-ID set);
+/// returns the pixi order number and the unzer payment id.
+pub async fn card_order(w: &World, amount: i64) -> (i64, String) {
+    let pay = w
+        .admin
+        .unzer_seed_payment(&SeedPayment {
+            private_key: w.seed.pixi.unzer_private_key.clone(),
+            kind: PayKind::Card,
+            amount_minor: amount,
+            currency: "EUR".into(),
+            order_id: String::new(),
+            invoice_id: String::new(),
+            payment_reference: String::new(),
+            outcome: SeedOutcome::Authorized,
+            charged_minor: None,
+            at: None,
+        })
+        .await
+        .unwrap();
+    let order = SeedOrder {
+        payment_code: "UNZERCC".into(),
+        kk_id: Some(pay.id.clone()),
+        lines: vec![SeedLine {
+            item_nr: "ITEM-1".into(),
+            name: "Artikel".into(),
+            qty: 1,
+            price_minor: amount,
+            ean: None,
+        }],
+        billing: Address {
+            first_name: "Maria".into(),
+            last_name: "Muster".into(),
+            street: "Hauptstr. 1".into(),
+            zip: "10115".into(),
+            city: "Berlin".into(),
+            country: "DE".into(),
+            email: "maria@example.com".into(),
+            ..Address::default()
+        },
+        ..SeedOrder::default()
+    };
+    let seeded = w.admin.pixi_seed_order(&w.seed.pixi.pixi_user, &order).await.unwrap();
+    (seeded.order_nr, pay.id)
+}
+
+#[tokio::test]
+async fn a_capture_that_unzer_keeps_failing_opens_exactly_one_ticket_and_shows_on_the_order_timeline() {
+    let w = World::new().await;
+    w.admin.add_fault(&FaultSpec::fail_times(System::Unzer, "charge", FailMode::Error, 1000)).await.unwrap();
+    let (nr, pay) = card_order(&w, 89_90).await;
+    let order = nr.to_string();
+
+    // pixi-sync tries to capture at release, the outcome stays unknown, the incident is raised
+    // and the bridge opens its ticket; the ticket's event reaches the timeline.
+    let tickets = w.ticket_for(&order).await;
+    assert_eq!(tickets.len(), 1, "{tickets:?}");
+    let timeline = w.timeline_with(&order, "ticketing-bridge", "ticket_created").await;
+    assert!(timeline.iter().any(|(s, t)| s == "pixi-sync" && t == "attention"), "{timeline:?}");
+
+    // pixi-sync keeps trying (and failing) to capture: still exactly one ticket, no charge.
+    let fired = w.admin.fired_faults().await.unwrap().len();
+    eventually("more failed charge attempts", LIMIT, || async {
+        w.advance(60).await;
+        let now = w.admin.fired_faults().await.map_err(|e| e.to_string())?.len();
+        if now >= fired + 2 { Ok(()) } else { Err(format!("{now} faults fired, {fired} before")) }
+    })
+    .await;
+    let again = w.tickets_for(&order).await;
+    assert_eq!(again.len(), 1, "one ticket per incident: {again:?}");
+    let payment = w.admin.unzer_payment(&pay).await.unwrap();
+    assert!(payment.transactions.iter().all(|t| t.kind != TxnType::Charge), "nothing was charged");
+}
