@@ -5,7 +5,7 @@ SHELL := bash
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export NATS_URL ?= nats://127.0.0.1:4222
 
-.PHONY: help up demo deps test lint fmt bench
+.PHONY: help up demo deps test lint fmt bench chaos
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,3 +30,6 @@ fmt: ## Format the code
 
 bench: deps ## Run the benchmarks; writes target/bench-report.md and .json
 	@deploy/bench/run.sh
+
+chaos: deps ## Chaos suite at full size (1000 orders, kills, NATS/Postgres restarts, partner faults); CHAOS_SEED=<n> replays
+	@CHAOS_ORDERS=$${CHAOS_ORDERS:-1000} CHAOS_SEED=$${CHAOS_SEED:-$$RANDOM$$RANDOM} CHAOS_SETTLE_SECS=$${CHAOS_SETTLE_SECS:-600} cargo nextest run -p tests --test chaos --no-capture --profile chaos
