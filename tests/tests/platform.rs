@@ -24,7 +24,7 @@ fn vars(env: &TestEnv) -> Vec<(String, String)> {
 }
 
 #[tokio::test]
-async fn service_process_serves_and_stops_gracefully_on_sigterm() {
+async fn op_02_service_process_serves_and_stops_gracefully_on_sigterm() {
     let env = TestEnv::new().await.unwrap();
     let mut p = ServiceProcess::start("echo", "payops-echo", &vars(&env)).await.unwrap();
     p.wait_ready(Duration::from_secs(60)).await.unwrap();
@@ -44,7 +44,7 @@ async fn service_process_serves_and_stops_gracefully_on_sigterm() {
 }
 
 #[tokio::test]
-async fn config_error_stops_start_up_with_one_line_naming_the_variable() {
+async fn op_01_config_error_stops_start_up_with_one_line_naming_the_variable() {
     let env = TestEnv::new().await.unwrap();
     let mut bad = vars(&env);
     bad.push(("DB_MAX_CONNECTIONS".into(), "many".into()));

@@ -108,7 +108,7 @@ async fn health_is_not_serving_while_the_database_is_unreachable_and_serving_whe
 }
 
 #[tokio::test]
-async fn reflection_lists_every_service_and_resolves_payops_types() {
+async fn op_02_reflection_lists_every_service_and_resolves_payops_types() {
     let s = start(Readiness::new(None, None), None).await;
     let mut client = ServerReflectionClient::new(channel(&s.url).await);
     let list = ServerReflectionRequest {

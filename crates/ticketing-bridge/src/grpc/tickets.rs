@@ -76,8 +76,13 @@ impl Ticketing {
         loop {
             let exec = self.exec.clone();
             let order_id = order.to_owned();
-            // Its own task: the work goes on if the caller gives up.
-            let run = self.shutdown.spawn(async move { exec.run_order(&order_id, true).await });
+            // Its own task: the work goes on if the caller gives up. It stays in the call's span,
+            // so its log lines carry the order and trace ids and its Freshdesk calls join the
+            // caller's trace (OP-05, OP-06).
+            let span = tracing::Span::current();
+            let run = self
+                .shutdown
+                .spawn(tracing::Instrument::instrument(async move { exec.run_order(&order_id, true).await }, span));
             let remaining = deadline.saturating_duration_since(Instant::now());
             let blocked_until = match tokio::time::timeout(remaining, run).await {
                 Err(_) => return Err(Error::Queued { retry_after: Duration::from_secs(1) }),
