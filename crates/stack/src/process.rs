@@ -3,10 +3,12 @@
 //! until it blocks on a write), killed or terminated by signal, and restarted with the same
 //! environment and ports.
 
+use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -37,8 +39,21 @@ struct Spec {
     err_log: PathBuf,
 }
 
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
+/// A free TCP port on 127.0.0.1 for a child process to listen on: picked at random below the
+/// kernel's ephemeral range (32768 and up on Linux), so an outgoing connection cannot take it
+/// between this check and the child's bind, and never handed out twice by this process. Another
+/// process may still take it meanwhile; [`crate::platform::Platform::start`] then picks again.
 pub fn free_port() -> anyhow::Result<u16> {
+    use rand::Rng;
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let mut handed = HANDED_OUT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for _ in 0..500 {
+        let port = rand::rng().random_range(15_000..32_000);
+        if !handed.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            handed.insert(port);
+            return Ok(port);
+        }
+    }
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -128,19 +143,30 @@ impl ServiceProcess {
         &self.spec.err_log
     }
 
-    /// Waits until `/readyz` answers 200, or fails after `limit` (with the process's output).
+    /// Waits until `/readyz` answers 200 from this very process, or fails after `limit` (with
+    /// the process's output). "This very process": its own log says its gRPC server listens
+    /// (or readiness held for 5 s while it kept running), so a foreign process that answers on
+    /// a port this one failed to bind is not mistaken for it.
     pub async fn wait_ready(&mut self, limit: Duration) -> anyhow::Result<()> {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(1)).build()?;
         let started = Instant::now();
+        let mut ready_since: Option<Instant> = None;
         while started.elapsed() < limit {
             if let Some(status) = self.child.try_wait()? {
                 let (out, err) = self.output();
                 bail!("{} exited with {status} before it was ready\nstdout:\n{out}\nstderr:\n{err}", self.name);
             }
-            if let Ok(r) = http.get(format!("{}/readyz", self.admin_url)).send().await
-                && r.status().is_success()
-            {
-                return Ok(());
+            let ready = matches!(
+                http.get(format!("{}/readyz", self.admin_url)).send().await,
+                Ok(r) if r.status().is_success()
+            );
+            if ready {
+                let since = *ready_since.get_or_insert_with(Instant::now);
+                if self.output().0.contains("gRPC server listening") || since.elapsed() > Duration::from_secs(5) {
+                    return Ok(());
+                }
+            } else {
+                ready_since = None;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

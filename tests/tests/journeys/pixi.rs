@@ -2,6 +2,9 @@
 //! charge with a 5xx) → the incident's attention event → ticketing-bridge opens exactly one
 //! Freshdesk ticket → hotline-api shows the attention and the ticket on the order's timeline.
 
+use proto::payops::pixi_sync::v1 as px;
+use proto::payops::pixi_sync::v1::dashboard_service_client::DashboardServiceClient;
+use stack::platform::Service;
 use stack::sandbox::pixi::{Address, SeedLine, SeedOrder};
 use stack::sandbox::unzer::{PayKind, SeedOutcome, SeedPayment, TxnType};
 use stack::sandbox::{FailMode, FaultSpec, System};
@@ -79,4 +82,26 @@ async fn a_capture_that_unzer_keeps_failing_opens_exactly_one_ticket_and_shows_o
     assert_eq!(again.len(), 1, "one ticket per incident: {again:?}");
     let payment = w.admin.unzer_payment(&pay).await.unwrap();
     assert!(payment.transactions.iter().all(|t| t.kind != TxnType::Charge), "nothing was charged");
+
+    // The incident behind the ticket, as pixi-sync's dashboard shows it: one, named in the
+    // ticket and in the one mail that went out.
+    let mut dashboard = DashboardServiceClient::new(w.connect(Service::PixiSync).await);
+    let d = dashboard
+        .get_order(px::GetOrderRequest {
+            tenant_id: w.seed.pixi.tenant_id.clone(),
+            pixi_api_config_id: w.seed.pixi.pixi_api_config_id.clone(),
+            order_nr: nr,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(d.incidents.len(), 1, "{:?}", d.incidents);
+    let incident = &d.incidents[0];
+    assert_eq!(incident.code, "OUTCOME_UNKNOWN", "the capture never completed: {incident:?}");
+    assert!(incident.description.contains("unzer"), "{incident:?}");
+    assert_eq!(again[0].external_ref.as_deref(), Some(format!("inc:{nr}:{}", incident.incident_id).as_str()));
+    assert!(again[0].subject.contains(&order), "{}", again[0].subject);
+    let mails = w.admin.smtp_messages().await.unwrap();
+    let about: Vec<_> = mails.iter().filter(|m| m.data.contains(&incident.incident_id)).collect();
+    assert_eq!(about.len(), 1, "one mail per incident");
 }

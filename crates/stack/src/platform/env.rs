@@ -32,6 +32,10 @@ pub(crate) fn service_env(
         ("SHUTDOWN_GRACE", if test { "5s" } else { "20s" }.into()),
         ("SERVICE_TOKENS", format!("platform:{}", t.platform)),
     ];
+    if test {
+        // Two cores shared by several platforms and builds: a pool waits longer than in production.
+        v.push(("DB_ACQUIRE_TIMEOUT", "20s".into()));
+    }
     if config.clock == ClockMode::FollowSandbox {
         v.push(("CLOCK_SOURCE", format!("sandbox:{}", sb.admin_url)));
         v.push(("CLOCK_SOURCE_ALLOW_TEST", "true".into()));

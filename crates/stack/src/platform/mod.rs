@@ -22,6 +22,7 @@
 
 mod config;
 mod env;
+mod replica;
 mod seed;
 
 use std::collections::BTreeMap;
@@ -113,6 +114,30 @@ pub struct Platform {
     log_dir: PathBuf,
     urls: BTreeMap<Service, ServiceUrls>,
     processes: BTreeMap<Service, ServiceProcess>,
+    /// The log directory is a temp directory of ours: removed on drop unless a test panics.
+    owns_log_dir: bool,
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        // The processes are SIGKILLed as their handles drop (kill_on_drop).
+        if self.owns_log_dir && !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.log_dir);
+        }
+    }
+}
+
+fn urls_of(p: config::Ports) -> ServiceUrls {
+    ServiceUrls {
+        grpc: format!("http://127.0.0.1:{}", p.grpc),
+        admin: format!("http://127.0.0.1:{}", p.admin),
+        web: p.web.map(|w| format!("http://127.0.0.1:{w}")),
+    }
+}
+
+fn port_taken(e: &anyhow::Error) -> bool {
+    let text = format!("{e:#}");
+    text.contains("Address already in use") || text.contains("address already in use")
 }
 
 impl Platform {
@@ -120,6 +145,7 @@ impl Platform {
     /// each is ready.
     pub async fn start(config: PlatformConfig) -> anyhow::Result<Platform> {
         provision_sandbox(&config).await.context("registering the partner accounts in the sandbox")?;
+        let owns_log_dir = config.log_dir.is_none();
         let log_dir = match &config.log_dir {
             Some(d) => d.clone(),
             None => crate::temp_dir("payops-platform")?,
@@ -128,27 +154,40 @@ impl Platform {
         for s in Service::ALL {
             ports.insert(s, config::ports(config.ports, s)?);
         }
-        let urls = ports
-            .iter()
-            .map(|(s, p)| {
-                let u = ServiceUrls {
-                    grpc: format!("http://127.0.0.1:{}", p.grpc),
-                    admin: format!("http://127.0.0.1:{}", p.admin),
-                    web: p.web.map(|w| format!("http://127.0.0.1:{w}")),
-                };
-                (*s, u)
-            })
-            .collect();
-        let mut platform = Platform { config, log_dir, urls, processes: BTreeMap::new() };
+        let mut platform =
+            Platform { config, log_dir, urls: BTreeMap::new(), processes: BTreeMap::new(), owns_log_dir };
         for s in Service::ALL {
-            let vars = env::service_env(&platform.config, s, &ports);
-            let p = ports[&s];
-            let mut process =
-                ServiceProcess::start_with(s.package(), &s.binary(), &vars, p.grpc, p.admin, &platform.log_dir).await?;
-            process.wait_ready(platform.config.ready_timeout).await?;
+            platform.urls.insert(s, urls_of(ports[&s]));
+        }
+        for s in Service::ALL {
+            let mut attempt = 1;
+            let process = loop {
+                // hotline-api's environment names ticketing-bridge's port: build it now.
+                let vars = env::service_env(&platform.config, s, &ports);
+                match platform.launch(s, &vars, ports[&s]).await {
+                    Ok(p) => break p,
+                    // Another process took a port between the pick and the bind: pick again.
+                    Err(e) if attempt < 4 && platform.config.ports == PortPlan::Free && port_taken(&e) => {
+                        attempt += 1;
+                        ports.insert(s, config::ports(PortPlan::Free, s)?);
+                        platform.urls.insert(s, urls_of(ports[&s]));
+                    }
+                    Err(e) => {
+                        platform.owns_log_dir = false; // keep the logs the error points to
+                        return Err(e);
+                    }
+                }
+            };
             platform.processes.insert(s, process);
         }
         Ok(platform)
+    }
+
+    async fn launch(&self, s: Service, vars: &[(String, String)], p: config::Ports) -> anyhow::Result<ServiceProcess> {
+        let mut process =
+            ServiceProcess::start_with(s.package(), &s.binary(), vars, p.grpc, p.admin, &self.log_dir).await?;
+        process.wait_ready(self.config.ready_timeout).await?;
+        Ok(process)
     }
 
     /// Where `service` answers.
