@@ -55,3 +55,35 @@ async fn op_01_config_error_stops_start_up_with_one_line_naming_the_variable() {
     assert_eq!(lines.len(), 1, "{err}");
     assert!(lines[0].starts_with("configuration error: DB_MAX_CONNECTIONS: "), "{err}");
 }
+
+#[tokio::test]
+async fn a_chatty_process_never_blocks_on_its_output_and_restarts_on_the_same_ports() {
+    let env = TestEnv::new().await.unwrap();
+    let mut chatty = vars(&env);
+    chatty.push(("RUST_LOG".into(), "trace".into()));
+    let mut p = ServiceProcess::start("echo", "payops-echo", &chatty).await.unwrap();
+    p.wait_ready(Duration::from_secs(60)).await.unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(p.grpc_url.clone()).unwrap().connect().await.unwrap();
+    let mut echo = EchoServiceClient::new(channel);
+    // Far more output than a pipe holds (64 KiB): a piped, unread stdout would block the server.
+    let mut calls = 0;
+    while std::fs::metadata(p.out_log()).unwrap().len() < 512 * 1024 {
+        let call = echo.echo(EchoRequest { message: format!("call {calls}") });
+        tokio::time::timeout(Duration::from_secs(10), call).await.expect("the server keeps answering").unwrap();
+        calls += 1;
+        assert!(calls < 20_000, "trace logging writes output");
+    }
+
+    let (first_pid, grpc) = (p.pid(), p.grpc_url.clone());
+    p.restart().await.unwrap();
+    p.wait_ready(Duration::from_secs(60)).await.unwrap();
+    assert_ne!(p.pid(), first_pid, "a new process");
+    assert_eq!(p.grpc_url, grpc, "on the same port");
+    let channel = tonic::transport::Endpoint::from_shared(grpc).unwrap().connect().await.unwrap();
+    let echoed = EchoServiceClient::new(channel).echo(EchoRequest { message: "again".into() }).await.unwrap();
+    assert_eq!(echoed.into_inner().message, "again");
+    let (out, _) = p.output();
+    assert!(!out.is_empty() && (out.len() as u64) < std::fs::metadata(p.out_log()).unwrap().len(), "this run only");
+    p.terminate().unwrap();
+    assert_eq!(p.wait().await.unwrap().0, Some(0));
+}
