@@ -31,6 +31,54 @@ pub const SERVICES: &[Svc] = &[
     Svc { name: "invoice-checks", grpc: 50055, admin: 9055, extra: &[] },
 ];
 
+/// Variables each service needs to start and to reach its partners and callers (each crate's
+/// `src/config.rs`), beyond the kit's DATABASE_URL and NATS_URL: k8s/base and deploy/compose.yaml
+/// set every one. `a|b` means either. Secrets (`true`) come from the service's Secret as `X_FILE`
+/// on Kubernetes and never appear in its ConfigMap; k8s/README.md lists their keys.
+pub const REQUIRED_ENV: &[(&str, &[(&str, bool)])] = &[
+    ("pixi-sync", &[("PIXI_SYNC_SECRET_KEY", true), ("PUBLIC_BASE_URL", false), ("UNZER_BASE_URL", false)]),
+    ("terminal-gateway", &[("CREDENTIALS_KEY", true), ("NETS_BASE_URL", false)]),
+    (
+        "hotline-api",
+        &[
+            ("PGW_BASE_URL", false),
+            ("PGW_API_KEY", true),
+            ("SMALLINVOICE_BASE_URL", false),
+            ("SMALLINVOICE_CLIENT_ID", false),
+            ("SMALLINVOICE_CLIENT_SECRET", true),
+            ("TICKETING_URL", false),
+            ("TICKETING_TOKEN", true),
+        ],
+    ),
+    (
+        "ticketing-bridge",
+        &[
+            ("FRESHDESK_DOMAIN|FRESHDESK_URL", false),
+            ("FRESHDESK_API_KEY", true),
+            ("FRESHDESK_GROUPS", false),
+            ("ATTENTION_GROUP", false),
+        ],
+    ),
+    ("invoice-checks", &[("SWISSBILLING_TENANTS", false), ("MANAGER_TOKENS", true)]),
+];
+
+/// Panics unless `have` (variable names) sets every required variable of `service`; on
+/// Kubernetes (`k8s`) secrets must be `X_FILE` and `config` (the ConfigMap's names) must not hold them.
+pub fn assert_required_env(service: &str, have: &[String], config: &[String], k8s: bool, origin: &str) {
+    let (_, required) = REQUIRED_ENV.iter().find(|(s, _)| *s == service).unwrap_or_else(|| panic!("{service}"));
+    for (names, secret) in *required {
+        let set = names.split('|').any(|n| have.iter().any(|h| h == n || *h == format!("{n}_FILE")));
+        assert!(set, "{origin}: {service} needs {names}");
+        if *secret && k8s {
+            assert!(
+                have.iter().any(|h| *h == format!("{names}_FILE")),
+                "{origin}: {service} reads {names} from a Secret file"
+            );
+            assert!(!config.iter().any(|c| c.starts_with(names)), "{origin}: {names} is a secret, not ConfigMap data");
+        }
+    }
+}
+
 /// Labels Prometheus adds to every scraped series (ServiceMonitor targets, or the static
 /// labels of deploy/prometheus/prometheus.yml).
 pub const TARGET_LABELS: &[&str] = &["namespace", "service", "pod", "instance", "job", "container", "endpoint"];

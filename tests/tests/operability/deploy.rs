@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::contract::SERVICES;
+use crate::contract::{SERVICES, assert_required_env};
 use crate::tools::{self, s};
 
 /// Every `payops-<name>` word in `text`.
@@ -64,8 +64,14 @@ pub fn assert_vars_are_read(service: &str, vars: impl IntoIterator<Item = String
     let known = env_names_read_by(&["crates/kit/src", &crate_dir]);
     for var in vars {
         let base = var.strip_suffix("_FILE").unwrap_or(&var);
+        // Per-tenant families (`SWISSBILLING_<TENANT>_PSPID`) are read as prefix + literal suffix.
+        let tenant_family = base.starts_with("SWISSBILLING_")
+            && known.contains("SWISSBILLING_TENANTS")
+            && known
+                .iter()
+                .any(|k| base.ends_with(&format!("_{k}")) && base.len() > "SWISSBILLING_".len() + k.len() + 1);
         assert!(
-            known.contains(&var) || known.contains(base),
+            known.contains(&var) || known.contains(base) || tenant_family,
             "{origin}: {service} gets {var}, which neither crates/kit nor {crate_dir} reads (typo, or a variable \
              that has not landed yet?)"
         );
@@ -172,6 +178,8 @@ fn op_10_compose_stack_is_valid_and_consistent() {
         );
         assert!(c["read_only"] == true, "{} runs with a read-only root fs", svc.name);
         assert_vars_are_read(svc.name, env.keys().cloned(), "deploy/compose.yaml");
+        let names: Vec<String> = env.keys().cloned().collect();
+        assert_required_env(svc.name, &names, &[], false, "deploy/compose.yaml");
     }
     // Prometheus scrapes every service's admin port with the `service` label the dashboards use.
     let prom = tools::yaml("deploy/prometheus/prometheus.yml");

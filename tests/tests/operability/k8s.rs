@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::contract::SERVICES;
+use crate::contract::{SERVICES, assert_required_env};
 use crate::deploy::assert_vars_are_read;
 use crate::tools::{self, s};
 
@@ -153,6 +153,24 @@ fn op_11_deployments_probes_shutdown_resources_and_security_follow_the_conventio
             assert_eq!(config["ADMIN_ADDR"], format!("0.0.0.0:{}", svc.admin), "{what}");
             let env: Vec<String> = c["env"].as_array().unwrap().iter().map(|e| s(e, "/name").to_owned()).collect();
             assert_vars_are_read(svc.name, config.keys().cloned().chain(env.iter().cloned()), &what);
+            let keys: Vec<String> = config.keys().cloned().collect();
+            let all: Vec<String> = keys.iter().chain(&env).cloned().collect();
+            assert_required_env(svc.name, &all, &keys, true, &what);
+            let readme = tools::read("k8s/README.md");
+            for e in env.iter().filter(|e| e.ends_with("_FILE")) {
+                let key = c["env"].as_array().unwrap().iter().find(|v| v["name"] == e.as_str()).unwrap()["value"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                assert!(
+                    readme.contains(&format!("`{key}`")),
+                    "k8s/README.md lists the secret key {key} of {}",
+                    svc.name
+                );
+            }
             for e in c["env"].as_array().unwrap() {
                 assert!(
                     e.get("value").is_none() || e["name"].as_str().unwrap().ends_with("_FILE"),
