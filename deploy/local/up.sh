@@ -6,7 +6,9 @@
 #
 # Every start is a fresh demo world: the sandbox keeps its state in memory and comes back with
 # the same demo data, so the stack's database (`payops`) and event stream are reset to match
-# (payops-demo reset). KEEP_DATA=1 keeps them.
+# (payops-demo reset). KEEP_DATA=1 keeps them, to look at earlier data only: the fresh sandbox
+# then disagrees with it (Freshdesk ticket numbers start again at 1, so ticketing-bridge takes
+# new tickets for ones it already knows and the demo's ticket does not reach the timeline).
 #
 # PROFILE=debug (default) or release. Debug is the default because `make test` builds the same
 # debug binaries: on a small machine a second, optimised build of the workspace would take
@@ -122,4 +124,4 @@ payops is up (logs in $logs/, profile $PROFILE):
 Next: \`make demo\` in another terminal. Ctrl-C stops everything.
 TXT
 wait -n || true
-echo "up: a process ended; stopping the rest (logs in $logs/)" >&2
+echo "up: stopping everything (a process ended; logs in $logs/)" >&2
