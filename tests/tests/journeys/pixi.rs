@@ -105,3 +105,18 @@ async fn a_capture_that_unzer_keeps_failing_opens_exactly_one_ticket_and_shows_o
     let about: Vec<_> = mails.iter().filter(|m| m.data.contains(&incident.incident_id)).collect();
     assert_eq!(about.len(), 1, "one mail per incident");
 }
+
+#[tokio::test]
+async fn an_order_captured_at_release_shows_released_and_captured_on_the_timeline_with_one_charge_and_no_ticket() {
+    let w = World::new().await;
+    let (nr, pay) = card_order(&w, 45_00).await;
+    let order = nr.to_string();
+    let timeline = w.timeline_with(&order, "pixi-sync", "money_moved").await;
+    assert!(timeline.iter().any(|(s, t)| s == "pixi-sync" && t == "order_released"), "{timeline:?}");
+    let payment = w.admin.unzer_payment(&pay).await.unwrap();
+    let charges: Vec<i64> =
+        payment.transactions.iter().filter(|t| t.kind == TxnType::Charge).map(|t| t.amount_minor).collect();
+    assert_eq!(charges, [45_00], "captured once, the full amount (standard mode)");
+    assert!(timeline.iter().all(|(_, t)| t != "attention"), "{timeline:?}");
+    assert!(w.tickets_for(&order).await.is_empty());
+}
