@@ -19,6 +19,8 @@ mod k8s;
 mod monitoring;
 #[path = "operability/promql.rs"]
 mod promql;
+#[path = "operability/replicas.rs"]
+mod replicas;
 #[path = "operability/runtime.rs"]
 mod runtime;
 #[path = "operability/scrape.rs"]
