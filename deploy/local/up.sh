@@ -63,9 +63,14 @@ start() { # binary, then env assignments
   pid_of[$name]=$!
 }
 
-ready() { # name, url: waits until the URL answers 2xx; fails at once when the process died
+http_ok() { # port, path: true when GET answers 200 (bash only: a fresh machine may lack curl)
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$2" >&3 &&
+    head -n 1 <&3 | grep -q " 200 "' _ "$1" "$2" 2>/dev/null
+}
+
+ready() { # name, port, path: waits until it answers 200; fails at once when the process died
   for _ in $(seq 1 240); do
-    if curl -fs -o /dev/null "$2"; then return 0; fi
+    if http_ok "$2" "$3"; then return 0; fi
     if ! kill -0 "${pid_of[$1]}" 2>/dev/null; then break; fi
     sleep 0.5
   done
@@ -75,7 +80,7 @@ ready() { # name, url: waits until the URL answers 2xx; fails at once when the p
 }
 
 start payops-sandbox SANDBOX_BASE_PORT=7000
-ready payops-sandbox $sb/admin/urls
+ready payops-sandbox 7000 /admin/urls
 start payops-ticketing-bridge GRPC_ADDR=127.0.0.1:50054 ADMIN_ADDR=127.0.0.1:9054 \
   FRESHDESK_URL=http://127.0.0.1:7006 FRESHDESK_API_KEY=demo-api-key \
   FRESHDESK_GROUPS=hotline:43000000001,payments:43000000002,billing:43000000003 ATTENTION_GROUP=payments
@@ -96,7 +101,7 @@ start payops-pixi-sync GRPC_ADDR=127.0.0.1:50051 ADMIN_ADDR=127.0.0.1:9051 \
   PIXI_SYNC_SECRET_KEY=5ea1ed0000000000000000000000000000000000000000000000000000c0ffee \
   PIXI_QUIET_WINDOW="${PIXI_QUIET_WINDOW:-03:00-03:01}" POLL_INTERVAL=1s
 for s in ticketing-bridge:9054 invoice-checks:9055 terminal-gateway:9052 pixi-sync:9051; do
-  ready "payops-${s%%:*}" "http://127.0.0.1:${s##*:}/readyz"
+  ready "payops-${s%%:*}" "${s##*:}" /readyz
 done
 
 "$bin/payops-demo" seed --env-out "$logs/seeded.env"
@@ -108,7 +113,7 @@ start payops-hotline-api GRPC_ADDR=127.0.0.1:50053 ADMIN_ADDR=127.0.0.1:9053 WEB
   SMALLINVOICE_CLIENT_SECRET=payops-demo-secret TICKETING_URL=http://127.0.0.1:50054 \
   BOOTSTRAP_ADMIN=$admin_user BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
   PIXI_SYNC_DASHBOARD_URL="$PIXI_SYNC_ERRORS_URL" PIXI_SYNC_ERRORS_URL="$PIXI_SYNC_ERRORS_URL"
-ready payops-hotline-api http://127.0.0.1:9053/readyz
+ready payops-hotline-api 9053 /readyz
 
 cat <<TXT
 
