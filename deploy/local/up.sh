@@ -129,4 +129,4 @@ payops is up (logs in $logs/, profile $PROFILE):
 Next: \`make demo\` in another terminal. Ctrl-C stops everything.
 TXT
 wait -n || true
-echo "up: stopping everything (a process ended; logs in $logs/)" >&2
+echo "up: stopping everything (Ctrl-C, or a process ended: see its log in $logs/)" >&2
