@@ -44,8 +44,9 @@ async fn a_terminal_payment_nobody_completes_times_out_is_cancelled_on_the_termi
         w.admin.nets_terminal(&w.seed.terminals[0]).await.unwrap().history.into_iter().map(|t| t.outcome).collect();
     assert_eq!(history, [TxOutcome::CancelledByOperator]);
 
+    w.timeline_with("T-88", "terminal-gateway", "terminal_payment_started").await;
     let timeline = w.timeline_with("T-88", "terminal-gateway", "terminal_payment_timed_out").await;
     let types: Vec<&str> = timeline.iter().filter(|(s, _)| s == "terminal-gateway").map(|(_, t)| t.as_str()).collect();
-    assert_eq!(types.first(), Some(&"terminal_payment_started"), "{timeline:?}");
+    assert_eq!(types.first(), Some(&"terminal_payment_started"), "in order: {timeline:?}");
     assert_eq!(types.iter().filter(|t| **t == "terminal_payment_timed_out").count(), 1, "{timeline:?}");
 }
