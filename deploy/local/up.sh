@@ -114,6 +114,7 @@ start payops-hotline-api GRPC_ADDR=127.0.0.1:50053 ADMIN_ADDR=127.0.0.1:9053 WEB
   BOOTSTRAP_ADMIN=$admin_user BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
   PIXI_SYNC_DASHBOARD_URL="$PIXI_SYNC_ERRORS_URL" PIXI_SYNC_ERRORS_URL="$PIXI_SYNC_ERRORS_URL"
 ready payops-hotline-api 9053 /readyz
+hints=$("$bin/payops-demo" hints 2>/dev/null || true)
 
 cat <<TXT
 
@@ -126,6 +127,8 @@ payops is up (logs in $logs/, profile $PROFILE):
                      http://127.0.0.1:9054/metrics  http://127.0.0.1:9055/metrics
   sandbox            admin $sb (tickets $sb/admin/freshdesk/tickets, mails $sb/admin/smtp/messages)
                      pixi 7001 unzer 7002 nets 7003 pgw 7004 smallinvoice 7005 freshdesk 7006 postfinance 7007 smtp 7008
+Try in the portal (sandbox demo data):
+$hints
 Next: \`make demo\` in another terminal. Ctrl-C stops everything.
 TXT
 wait -n || true

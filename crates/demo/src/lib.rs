@@ -4,8 +4,10 @@
 //! merchant and offers at invoice-checks); [`scenario`] drives one order through it and reads
 //! the order timeline from hotline-api. Both are idempotent where they set things up, so
 //! `make up` may run them again on every start. `payops-demo` (src/main.rs) is the command
-//! line of both (plus `reset`, the fresh start of `make up`); the end-to-end test `tests/tests/demo.rs` calls them against real processes.
+//! line of both (plus `reset`, the fresh start of `make up`, and `hints`, what to type into
+//! the portal); the end-to-end test `tests/tests/demo.rs` calls them against real processes.
 
+pub mod hints;
 pub mod reset;
 pub mod scenario;
 pub mod seed;

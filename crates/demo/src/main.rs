@@ -1,8 +1,9 @@
 //! `payops-demo`: `seed [--env-out FILE]` prepares a running local stack (`make up` calls it),
 //! `run [--wait SECONDS]` drives the demo scenario through it and prints the order timeline
-//! (`make demo`), `reset` drops the stack's database and event stream (DATABASE_URL, NATS_URL,
-//! EVENTS_STREAM) so `make up` starts as fresh as the sandbox. Addresses and credentials come from the environment (see `Targets`);
-//! the defaults are the ports of deploy/local/up.sh.
+//! (`make demo`), `hints` prints what to type into the portal's screens, `reset` drops the
+//! stack's database and event stream (DATABASE_URL, NATS_URL, EVENTS_STREAM) so `make up`
+//! starts as fresh as the sandbox. Addresses and credentials come from the environment (see
+//! `Targets`); the defaults are the ports of deploy/local/up.sh.
 
 use std::time::Duration;
 
@@ -19,11 +20,17 @@ async fn main() -> anyhow::Result<()> {
             let wait = option(&args, "--wait").map(|s| s.parse::<u64>()).transpose().context("--wait: seconds")?;
             run_command(&targets, Duration::from_secs(wait.unwrap_or(120))).await
         }
+        Some("hints") => {
+            for line in demo::hints::hints(&targets).await? {
+                println!("  {line}");
+            }
+            Ok(())
+        }
         Some("reset") => {
             let var = |n: &str| std::env::var(n).with_context(|| format!("{n} is not set"));
             demo::reset::reset(&var("DATABASE_URL")?, &var("NATS_URL")?, &var("EVENTS_STREAM")?).await
         }
-        _ => bail!("usage: payops-demo seed [--env-out FILE] | run [--wait SECONDS] | reset"),
+        _ => bail!("usage: payops-demo seed [--env-out FILE] | run [--wait SECONDS] | hints | reset"),
     }
 }
 

@@ -1,14 +1,15 @@
 //! `make up` + `make demo` in small: the sandbox with its demo data (in-process) and all five
 //! service binaries as real processes on one database and one stream; the demo seeding runs
 //! twice (idempotent), then the scenario's order must reach the hotline timeline with
-//! pixi-sync's incident and exactly one ticket from ticketing-bridge.
+//! pixi-sync's incident and exactly one ticket from ticketing-bridge; the portal hints find
+//! data for every screen.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
 
 use std::time::Duration;
 
 use chrono::{Timelike, Utc};
-use demo::{Targets, scenario, seed};
+use demo::{Targets, hints, scenario, seed};
 use proto::payops::pixi_sync::v1 as px;
 use proto::payops::pixi_sync::v1::payment_config_service_client::PaymentConfigServiceClient;
 use sandbox::unzer::{TxnStatus, TxnType};
@@ -144,6 +145,11 @@ async fn demo_seed_is_idempotent_and_the_scenario_reaches_the_hotline_timeline_w
     expected.sort_unstable();
     assert_eq!(methods, expected, "one configuration per method, not two");
     assert_eq!(sb.client().nets_terminals().await.unwrap().len(), 3, "the sandbox's demo terminals");
+
+    let hints = hints::hints(&targets).await.unwrap();
+    for screen in ["B2C code found", "B2C code expired", "B2B:", "Timeline:"] {
+        assert!(hints.iter().any(|l| l.starts_with(screen)), "a hint for {screen}: {hints:?}");
+    }
 
     let outcome = scenario::run(&targets, Duration::from_secs(120)).await.unwrap();
     println!("order {}:\n{}", outcome.order_id, outcome.lines().join("\n"));
