@@ -1,9 +1,12 @@
-//! Operability, checked offline (OP-10 … OP-13): the container build, the compose stack, the
-//! Kubernetes overlays (rendered with `kubectl kustomize`, every object validated against the
-//! Kubernetes schemas by kubernetes-validate and the prometheus-operator CRD schemas), the alert
-//! rules (`promtool check rules` and `promtool test rules`), and the dashboards (every metric a
-//! panel or an alert queries is exported by a running service, or is on an explicit pending list
-//! in `operability/contract.rs`). Tools come from deploy/tools/ops-tools.sh.
+//! Operability (OP-01 … OP-21). Offline (OP-10 … OP-13): the container build, the compose
+//! stack, the Kubernetes overlays (rendered with `kubectl kustomize`, every object validated
+//! against the Kubernetes schemas by kubernetes-validate and the prometheus-operator CRD
+//! schemas), the alert rules (`promtool check rules` and `promtool test rules`), and the
+//! dashboards (every metric a panel or an alert queries is exported by the five services running
+//! as processes, or is on an explicit list in `operability/contract.rs`). Against real service
+//! processes: the OP-04 metric families, one trace per ticket across gRPC and NATS (OP-05),
+//! configuration, health, admin port and logs (OP-01/02/03/06), and replicas (OP-20). Tools come
+//! from deploy/tools/ops-tools.sh; Postgres and NATS from DATABASE_URL and NATS_URL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
 
