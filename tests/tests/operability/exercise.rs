@@ -5,7 +5,11 @@
 use std::time::{Duration, Instant};
 
 use chrono::{Days, Utc};
+use kit::OrderId;
+use kit::bus::event::NewEvent;
+use prost::Message;
 use proto::payops::common::v1::Money;
+use proto::payops::events::v1::Attention;
 use proto::payops::hotline::v1 as hl;
 use proto::payops::invoice_checks::v1 as ic;
 use proto::payops::pixi_sync::v1 as px;
@@ -89,7 +93,8 @@ pub async fn hotline(s: &Stack) -> i64 {
         })
         .await
         .unwrap();
-    s.admin
+    let tx = s
+        .admin
         .pgw_add_transaction(&PgwTransaction {
             env: PgwEnv::Prod,
             id: None,
@@ -122,6 +127,10 @@ pub async fn hotline(s: &Stack) -> i64 {
     let ticket = hl::CreateB2cTicketRequest { request_id: "ops-b2c-1".into(), lookup_id: r.lookup_id };
     let t = c.create_b2c_ticket(bearer(&token, ticket)).await.unwrap().into_inner().ticket.unwrap();
     assert!(t.ticket_id > 0 && t.created, "{t:?}");
+    // An admin generates a new code for the expired one (step-up with the password).
+    let generate =
+        hl::GenerateCodeRequest { transaction_id: i64::try_from(tx.id).unwrap(), password: stack::ADMIN.1.into() };
+    c.generate_code(bearer(&token, generate)).await.unwrap();
     t.ticket_id
 }
 
@@ -234,7 +243,15 @@ pub async fn invoice(s: &Stack) {
         action: Action::Accept,
     };
     let outcome = s.admin.postfinance_customer(&customer).await.unwrap();
-    let parameters = outcome.params.into_iter().map(|(name, value)| ic::FormParameter { name, value }).collect();
+    let parameters: Vec<ic::FormParameter> =
+        outcome.params.into_iter().map(|(name, value)| ic::FormParameter { name, value }).collect();
+    // A forged return (amount changed after signing) is refused and counted as a security event.
+    let mut forged = parameters.clone();
+    for p in forged.iter_mut().filter(|p| p.name.eq_ignore_ascii_case("amount")) {
+        p.value = "1".into();
+    }
+    let verify = ic::VerifyReturnRequest { tenant: stack::SB_TENANT.into(), parameters: forged };
+    sb.verify_return(bearer(stack::IC_SERVICE_TOKEN, verify)).await.unwrap_err();
     let verify = ic::VerifyReturnRequest { tenant: stack::SB_TENANT.into(), parameters };
     sb.verify_return(bearer(stack::IC_SERVICE_TOKEN, verify)).await.unwrap();
     let maintain = ic::MaintainRequest {
@@ -289,6 +306,29 @@ fn sb_urls() -> ic::ReturnUrls {
         decline_url: "https://shop.example/decline".into(),
         exception_url: String::new(),
         cancel_url: "https://shop.example/cancel".into(),
+    }
+}
+
+/// ticketing-bridge: two attention events of one incident, as pixi-sync publishes them: one
+/// ticket, then a note on it.
+pub async fn attention_twice(s: &Stack) {
+    let js = async_nats::jetstream::new(async_nats::connect(s.env.nats_url.as_str()).await.unwrap());
+    for n in 1..=2 {
+        let msg = Attention {
+            incident_id: "PXI-OPS-1".into(),
+            severity: 3,
+            title: format!("Capture failed ({n})"),
+            description: "The capture was refused.".into(),
+            dashboard_url: String::new(),
+        };
+        let event_id = format!("ops-attention-{n}");
+        let envelope = NewEvent::new(OrderId::parse("OPS-N1").unwrap(), "attention", &msg, "attention")
+            .unwrap()
+            .into_envelope(&event_id, "pixi-sync", Utc::now());
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, event_id.as_str());
+        let subject = format!("{}.pixi-sync.OPS-N1.attention", s.env.prefix);
+        js.publish_with_headers(subject, headers, envelope.encode_to_vec().into()).await.unwrap().await.unwrap();
     }
 }
 

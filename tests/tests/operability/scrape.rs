@@ -104,6 +104,10 @@ const DOMAIN: &[(&str, &str, &[&str])] = &[
     ("hotline-api", "payops_hotline_lookups_total", &["outcome"]),
     ("hotline-api", "payops_hotline_tickets_total", &["kind"]),
     ("ticketing-bridge", "payops_tickets_created_total", &["origin"]),
+    ("ticketing-bridge", "payops_ticket_notes_added_total", &[]),
+    ("hotline-api", "payops_hotline_codes_generated_total", &[]),
+    ("invoice-checks", "payops_invoice_checks_security_events_total", &["kind"]),
+    ("pixi-sync", "payops_pixi_sync_reconciliation_mismatches", &[]),
     ("invoice-checks", "payops_invoice_checks_manual_payment_transitions_total", &["to", "automatic"]),
     ("invoice-checks", "payops_invoice_checks_maintenance_total", &["operation", "outcome"]),
 ];
@@ -113,6 +117,7 @@ const DOMAIN: &[(&str, &str, &[&str])] = &[
 async fn exercised_metrics() -> BTreeMap<&'static str, String> {
     let s = Stack::start(&[]).await;
     exercise::ticketing(&s).await;
+    exercise::attention_twice(&s).await;
     exercise::hotline(&s).await;
     exercise::terminal(&s).await;
     exercise::invoice(&s).await;

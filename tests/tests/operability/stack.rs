@@ -33,8 +33,7 @@ pub const SB_SHA: (&str, &str, &str) = ("DL-smarpayTEST!", "In-smarpayTEST!", "O
 
 /// The running platform.
 pub struct Stack {
-    /// The database and stream (dropped with the stack).
-    #[allow(dead_code, reason = "held for its Drop")]
+    /// The database and stream.
     pub env: TestEnv,
     pub sandbox: Sandbox,
     pub admin: SandboxClient,
@@ -103,6 +102,8 @@ impl Stack {
                 ("PUBLIC_ADDR", format!("127.0.0.1:{public}")),
                 ("PUBLIC_BASE_URL", public_url),
                 ("POLL_INTERVAL", "200ms".to_owned()),
+                // A scheduled reconciliation soon after start (its gauge is on a dashboard).
+                ("RECONCILE_INTERVAL", "2s".to_owned()),
                 ("PIXI_QUIET_WINDOW", quiet_window_elsewhere()),
                 ("PIXI_TIMEOUT", "5s".to_owned()),
                 ("UNZER_TIMEOUT", "5s".to_owned()),
