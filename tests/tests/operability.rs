@@ -16,6 +16,8 @@ mod contract;
 mod deploy;
 #[path = "operability/exercise.rs"]
 mod exercise;
+#[path = "operability/exercise_pixi.rs"]
+mod exercise_pixi;
 #[path = "operability/k8s.rs"]
 mod k8s;
 #[path = "operability/monitoring.rs"]

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use sandbox::unzer::SeedOutcome;
 
 use crate::contract::{NOT_EXERCISED, OTHER_EXPORTERS, TARGET_LABELS, Vouched};
-use crate::exercise;
 use crate::monitoring::{dashboards, panels, rules};
 use crate::promql::{self, Query};
 use crate::stack::Stack;
 use crate::tools::{self, s};
+use crate::{exercise, exercise_pixi};
 
 /// Sample name → label names seen, from the Prometheus text format; plus the `le` values of
 /// each histogram's buckets.
@@ -121,10 +121,10 @@ async fn exercised_metrics() -> BTreeMap<&'static str, String> {
     exercise::hotline(&s).await;
     exercise::terminal(&s).await;
     exercise::invoice(&s).await;
-    let key = exercise::pixi_tenant(&s).await;
-    exercise::pixi_order(&s, &key, SeedOutcome::Authorized).await;
+    let key = exercise_pixi::pixi_tenant(&s).await;
+    exercise_pixi::pixi_order(&s, &key, SeedOutcome::Authorized).await;
     // A refused payment: pixi-sync raises an attention event, ticketing-bridge opens its ticket.
-    exercise::pixi_order(&s, &key, SeedOutcome::Failed).await;
+    exercise_pixi::pixi_order(&s, &key, SeedOutcome::Failed).await;
 
     let mut out = BTreeMap::new();
     for (name, p) in &s.services {

@@ -18,6 +18,7 @@ use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use sandbox::unzer::SeedOutcome;
 
 use crate::exercise::{self, until};
+use crate::exercise_pixi;
 use crate::stack::Stack;
 
 /// One received span.
@@ -143,8 +144,8 @@ async fn op_05_a_ticket_from_hotline_and_one_from_a_pixi_sync_attention_are_each
     );
 
     // pixi-sync → NATS → ticketing-bridge.
-    let key = exercise::pixi_tenant(&s).await;
-    let order = exercise::pixi_order(&s, &key, SeedOutcome::Failed).await;
+    let key = exercise_pixi::pixi_tenant(&s).await;
+    let order = exercise_pixi::pixi_order(&s, &key, SeedOutcome::Failed).await;
     let (process, publish, trace) = linked(&rx, "ticketing-bridge processing pixi-sync's attention", |g| {
         g.service == "ticketing-bridge"
             && g.name.starts_with("process ")

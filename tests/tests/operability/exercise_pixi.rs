@@ -1,0 +1,97 @@
+//! Exercising pixi-sync through its gRPC configuration API and the sandbox: a tenant whose
+//! pixi installation and unzer merchant live in the sandbox, and card orders that pixi-sync
+//! captures (standard mode) or flags (a refused payment raises an attention event).
+
+use proto::payops::pixi_sync::v1 as px;
+use sandbox::pixi::{Address, SeedLine, SeedOrder};
+use sandbox::unzer::{NewMerchant, PayKind, SeedOutcome, SeedPayment};
+use tonic::transport::Channel;
+
+use crate::stack::Stack;
+
+async fn channel(url: &str) -> Channel {
+    Channel::from_shared(url.to_owned()).unwrap().connect().await.unwrap()
+}
+
+/// A pixi-sync tenant in standard mode (captures before release) with its pixi installation and
+/// unzer merchant. Returns the unzer private key.
+pub async fn pixi_tenant(s: &Stack) -> String {
+    const USER: &str = "shop-api";
+    const PASS: &str = "s3cret-pass";
+    s.admin.pixi_user(USER, PASS).await.unwrap();
+    let merchant = s.admin.unzer_create_merchant(&NewMerchant::default()).await.unwrap();
+    let ch = channel(&s.svc("pixi-sync").grpc_url).await;
+    let mut tenants = px::tenant_service_client::TenantServiceClient::new(ch.clone());
+    let created = tenants.create_tenant(px::CreateTenantRequest { name: "Muster AG".into() }).await.unwrap();
+    let tenant_id = created.into_inner().tenant.unwrap().tenant_id;
+    let api = px::SavePixiApiConfigRequest {
+        tenant_id: tenant_id.clone(),
+        pixi_api_config_id: String::new(),
+        name: "live".into(),
+        endpoint: format!("{}/soap/{USER}/", s.sandbox.url(sandbox::System::Pixi)),
+        user: USER.into(),
+        password: PASS.into(),
+        active: true,
+        timezone: String::new(),
+    };
+    let api = tenants.save_pixi_api_config(api).await.unwrap().into_inner().config.unwrap();
+    let cfg = px::SavePaymentConfigRequest {
+        payment_config_id: String::new(),
+        tenant_id,
+        pixi_api_config_id: api.pixi_api_config_id,
+        mandant: "DEM".into(),
+        payment_method: "UNZERCC".into(),
+        active: true,
+        invoice_booking_event: "UZE".into(),
+        return_booking_event: "UZR".into(),
+        xml_tag: "TAGUNZERCC".into(),
+        rounding_tolerance_minor: 2,
+        unzer_public_key: merchant.public_key.clone(),
+        unzer_private_key: merchant.private_key.clone(),
+        mode: px::Mode::Standard as i32,
+        copy_from_payment_config_id: String::new(),
+    };
+    px::payment_config_service_client::PaymentConfigServiceClient::new(ch).save_payment_config(cfg).await.unwrap();
+    merchant.private_key
+}
+
+/// A card checkout at unzer with `outcome` and its order imported into pixi; returns the
+/// order number.
+pub async fn pixi_order(s: &Stack, private_key: &str, outcome: SeedOutcome) -> i64 {
+    let pay = SeedPayment {
+        private_key: private_key.into(),
+        kind: PayKind::Card,
+        amount_minor: 6_000,
+        currency: "EUR".into(),
+        order_id: String::new(),
+        invoice_id: String::new(),
+        payment_reference: String::new(),
+        outcome,
+        charged_minor: None,
+        at: None,
+    };
+    let pay = s.admin.unzer_seed_payment(&pay).await.unwrap();
+    let order = SeedOrder {
+        payment_code: "UNZERCC".into(),
+        kk_id: Some(pay.id),
+        lines: vec![SeedLine {
+            item_nr: "ITEM-1".into(),
+            name: "Artikel".into(),
+            qty: 1,
+            price_minor: 6_000,
+            ean: None,
+        }],
+        billing: Address {
+            first_name: "Maria".into(),
+            last_name: "Muster".into(),
+            street: "Hauptstr. 1".into(),
+            zip: "10115".into(),
+            city: "Berlin".into(),
+            country: "DE".into(),
+            email: "maria@example.com".into(),
+            ..Address::default()
+        },
+        ..SeedOrder::default()
+    };
+    s.admin.pixi_seed_order("shop-api", &order).await.unwrap().order_nr
+}
