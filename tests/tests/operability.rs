@@ -10,6 +10,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
 
+#[path = "operability/compose_env.rs"]
+mod compose_env;
 #[path = "operability/contract.rs"]
 mod contract;
 #[path = "operability/deploy.rs"]
