@@ -79,12 +79,23 @@ ready() { # name, port, path: waits until it answers 200; fails at once when the
   return 1
 }
 
-start payops-sandbox SANDBOX_BASE_PORT=7000
-ready payops-sandbox 7000 /admin/urls
-start payops-ticketing-bridge GRPC_ADDR=127.0.0.1:50054 ADMIN_ADDR=127.0.0.1:9054 \
+launch() { # name, port, path, env assignments: start, wait until ready; again when a port was
+  # taken for a moment (the fixed ports lie in the kernel's ephemeral range)
+  local name=$1 port=$2 path=$3; shift 3
+  for _ in 1 2 3; do
+    start "$name" "$@"
+    if ready "$name" "$port" "$path"; then return 0; fi
+    grep -q "already in use" "$logs/$name.log" || return 1
+    echo "up: trying $name again in 3 s" >&2; sleep 3
+  done
+  return 1
+}
+
+launch payops-sandbox 7000 /admin/urls SANDBOX_BASE_PORT=7000
+launch payops-ticketing-bridge 9054 /readyz GRPC_ADDR=127.0.0.1:50054 ADMIN_ADDR=127.0.0.1:9054 \
   FRESHDESK_URL=http://127.0.0.1:7006 FRESHDESK_API_KEY=demo-api-key \
   FRESHDESK_GROUPS=hotline:43000000001,payments:43000000002,billing:43000000003 ATTENTION_GROUP=payments
-start payops-invoice-checks GRPC_ADDR=127.0.0.1:50055 ADMIN_ADDR=127.0.0.1:9055 \
+launch payops-invoice-checks 9055 /readyz GRPC_ADDR=127.0.0.1:50055 ADMIN_ADDR=127.0.0.1:9055 \
   POSTFINANCE_TEST_URL=http://127.0.0.1:7007/ncol/test/ POSTFINANCE_PROD_URL=http://127.0.0.1:7007/ncol/prod/ \
   MANAGER_TOKENS="demo:$manager_token" SWISSBILLING_TENANTS=smarpay-test \
   SWISSBILLING_SMARPAY_TEST_ENV=test SWISSBILLING_SMARPAY_TEST_PSPID=smarpayTEST \
@@ -93,27 +104,23 @@ start payops-invoice-checks GRPC_ADDR=127.0.0.1:50055 ADMIN_ADDR=127.0.0.1:9055 
   'SWISSBILLING_SMARPAY_TEST_SHA_IN_ECOM=Ecom-In-Test!2025' 'SWISSBILLING_SMARPAY_TEST_SHA_OUT=Ecom-Out-Test!2025' \
   SWISSBILLING_SMARPAY_TEST_SHA_ALGORITHM=SHA-256 SWISSBILLING_SMARPAY_TEST_PARTIAL_MAINTENANCE=true \
   SWISSBILLING_SMARPAY_TEST_MULTIPLE_MAINTENANCE=true SWISSBILLING_SMARPAY_TEST_REFUNDS=true
-start payops-terminal-gateway GRPC_ADDR=127.0.0.1:50052 ADMIN_ADDR=127.0.0.1:9052 \
+launch payops-terminal-gateway 9052 /readyz GRPC_ADDR=127.0.0.1:50052 ADMIN_ADDR=127.0.0.1:9052 \
   NETS_BASE_URL=http://127.0.0.1:7003 CREDENTIALS_KEY=0000000000000000000000000000000000000000000000000000000000c0ffee
 # The pixi quiet window (PX-22) is 00:00-04:00 in production; the demo keeps one short minute.
-start payops-pixi-sync GRPC_ADDR=127.0.0.1:50051 ADMIN_ADDR=127.0.0.1:9051 \
+launch payops-pixi-sync 9051 /readyz GRPC_ADDR=127.0.0.1:50051 ADMIN_ADDR=127.0.0.1:9051 \
   PUBLIC_ADDR=127.0.0.1:8051 PUBLIC_BASE_URL=http://127.0.0.1:8051 UNZER_BASE_URL=http://127.0.0.1:7002 \
   PIXI_SYNC_SECRET_KEY=5ea1ed0000000000000000000000000000000000000000000000000000c0ffee \
   PIXI_QUIET_WINDOW="${PIXI_QUIET_WINDOW:-03:00-03:01}" POLL_INTERVAL=1s
-for s in ticketing-bridge:9054 invoice-checks:9055 terminal-gateway:9052 pixi-sync:9051; do
-  ready "payops-${s%%:*}" "${s##*:}" /readyz
-done
 
 "$bin/payops-demo" seed --env-out "$logs/seeded.env"
 # shellcheck disable=SC1091
 . "$logs/seeded.env"
-start payops-hotline-api GRPC_ADDR=127.0.0.1:50053 ADMIN_ADDR=127.0.0.1:9053 WEB_ADDR=127.0.0.1:8053 \
+launch payops-hotline-api 9053 /readyz GRPC_ADDR=127.0.0.1:50053 ADMIN_ADDR=127.0.0.1:9053 WEB_ADDR=127.0.0.1:8053 \
   PGW_BASE_URL=http://127.0.0.1:7004/api/v1 PGW_API_KEY=pgw-prod-demo-key \
   SMALLINVOICE_BASE_URL=http://127.0.0.1:7005/v2 SMALLINVOICE_CLIENT_ID=payops-demo \
   SMALLINVOICE_CLIENT_SECRET=payops-demo-secret TICKETING_URL=http://127.0.0.1:50054 \
   BOOTSTRAP_ADMIN=$admin_user BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
   PIXI_SYNC_DASHBOARD_URL="$PIXI_SYNC_ERRORS_URL" PIXI_SYNC_ERRORS_URL="$PIXI_SYNC_ERRORS_URL"
-ready payops-hotline-api 9053 /readyz
 hints=$("$bin/payops-demo" hints 2>/dev/null || true)
 
 cat <<TXT
