@@ -22,6 +22,8 @@ mod exercise;
 mod exercise_pixi;
 #[path = "operability/k8s.rs"]
 mod k8s;
+#[path = "operability/k8s_env.rs"]
+mod k8s_env;
 #[path = "operability/monitoring.rs"]
 mod monitoring;
 #[path = "operability/promql.rs"]
