@@ -1,7 +1,8 @@
 //! The fault plan: which sandbox fault rules are on during the load phase (5xx, timeouts,
 //! act-then-fail, 429 bursts, on every partner the services change something at), and the
-//! seeded sequence of process faults (SIGKILL of a service at a random instant, its restart
-//! after a random pause, one crash restart of NATS and one of Postgres somewhere in between).
+//! seeded sequence of process faults (SIGKILL of a service process — the platform's own or a
+//! second replica — at a random instant, its restart after a random pause, one crash restart
+//! of NATS and one of Postgres somewhere in between).
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use sandbox::{FailMode, FaultSpec, System};
 use stack::platform::{Platform, Service};
-use stack::{IsolatedNats, IsolatedPostgres};
+use stack::{IsolatedNats, IsolatedPostgres, ServiceProcess};
 
 use crate::report::Report;
 
@@ -74,20 +75,31 @@ pub fn sandbox_rules(rng: &mut StdRng) -> Vec<FaultSpec> {
     ]
 }
 
+/// A process the plan can kill: the platform's own process of a service, or a replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The platform's process (the one the workload calls).
+    Primary(Service),
+    /// Index into the run's replicas.
+    Replica(usize),
+}
+
 /// One process fault.
 #[derive(Debug, Clone, Copy)]
 pub enum Step {
-    /// SIGKILL `service` after `after`, start it again after `down`.
-    Kill { service: Service, after: Duration, down: Duration },
+    /// SIGKILL `target` after `after`, start it again after `down`.
+    Kill { target: Target, after: Duration, down: Duration },
     /// Crash-restart NATS after `after`.
     Nats { after: Duration },
     /// Crash-restart Postgres after `after`.
     Postgres { after: Duration },
 }
 
-/// `kills` service kills at seeded instants, NATS restarted after a third of them and Postgres
-/// after two thirds.
-pub fn process_plan(kills: usize, rng: &mut StdRng) -> Vec<Step> {
+/// `kills` process kills at seeded instants over the primaries and `replicas` replicas, NATS
+/// restarted after a third of them and Postgres after two thirds.
+pub fn process_plan(kills: usize, replicas: usize, rng: &mut StdRng) -> Vec<Step> {
+    let targets: Vec<Target> =
+        Service::ALL.iter().map(|s| Target::Primary(*s)).chain((0..replicas).map(Target::Replica)).collect();
     let mut steps = Vec::new();
     for k in 0..kills {
         if k == kills / 3 {
@@ -96,9 +108,9 @@ pub fn process_plan(kills: usize, rng: &mut StdRng) -> Vec<Step> {
         if k == 2 * kills / 3 {
             steps.push(Step::Postgres { after: Duration::from_millis(rng.random_range(500..3_000)) });
         }
-        let service = *Service::ALL.choose(rng).unwrap_or(&Service::PixiSync);
+        let target = *targets.choose(rng).unwrap_or(&Target::Primary(Service::PixiSync));
         steps.push(Step::Kill {
-            service,
+            target,
             after: Duration::from_millis(rng.random_range(300..3_000)),
             down: Duration::from_millis(rng.random_range(0..1_500)),
         });
@@ -111,18 +123,31 @@ pub fn process_plan(kills: usize, rng: &mut StdRng) -> Vec<Step> {
 pub async fn execute(
     steps: &[Step],
     platform: &mut Platform,
+    replicas: &mut [(Service, ServiceProcess)],
     pg: &IsolatedPostgres,
     nats: &mut IsolatedNats,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    for step in steps {
+    let t0 = std::time::Instant::now();
+    for (k, step) in steps.iter().enumerate() {
+        println!("chaos: {:>6.1?} step {}/{}: {step:?}", t0.elapsed(), k + 1, steps.len());
         match *step {
-            Step::Kill { service, after, down } => {
+            Step::Kill { target: Target::Primary(service), after, down } => {
                 tokio::time::sleep(after).await;
                 platform.kill(service).await?;
                 report.injected("SIGKILL + restart", service.package());
                 tokio::time::sleep(down).await;
                 platform.restart(service).await?;
+            }
+            Step::Kill { target: Target::Replica(i), after, down } => {
+                let Some((service, p)) = replicas.get_mut(i) else { continue };
+                tokio::time::sleep(after).await;
+                p.kill()?;
+                p.wait_exit().await?;
+                report.injected("SIGKILL + restart", &format!("{} (replica 2)", service.package()));
+                tokio::time::sleep(down).await;
+                p.restart().await?;
+                p.wait_ready(Duration::from_secs(60)).await?;
             }
             Step::Nats { after } => {
                 tokio::time::sleep(after).await;

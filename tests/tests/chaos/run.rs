@@ -20,6 +20,9 @@ use crate::tickets::Request;
 use crate::{faults, plumbing, swissbilling, tickets};
 
 const PREFIX: &str = "chaos.events";
+/// Services that run a second replica.
+const REPLICATED: [Service; 4] =
+    [Service::PixiSync, Service::TerminalGateway, Service::TicketingBridge, Service::InvoiceChecks];
 const STREAM: &str = "CHAOS_EVENTS";
 /// How long the workload keeps retrying one step through kills and faults.
 const STEP_LIMIT: Duration = Duration::from_secs(120);
@@ -48,15 +51,29 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
         })
         .await?;
     let db_url = pg.url("postgres");
-    let config = PlatformConfig::new(SandboxEndpoints::of(&sb), &db_url, &nats.url(), PREFIX, STREAM)
+    // Logs of every process stay after the run (the report names the directory).
+    let log_dir = std::env::temp_dir().join(format!("payops-chaos-{}", cfg.seed));
+    let _ = std::fs::remove_dir_all(&log_dir);
+    let mut config = PlatformConfig::new(SandboxEndpoints::of(&sb), &db_url, &nats.url(), PREFIX, STREAM)
         .with_env(Service::TicketingBridge, "FRESHDESK_RATE_PER_MINUTE", "2000")
         .with_env(Service::TicketingBridge, "FRESHDESK_CREATE_PER_MINUTE", "1000")
         .with_env(Service::TicketingBridge, "FRESHDESK_BACKOFF_MAX", "5s")
         .with_env(Service::TicketingBridge, "FRESHDESK_MAX_ATTEMPTS", "30")
         // A customer who never answers is cancelled after 20 s, not 2 min (TG-22).
         .with_env(Service::TerminalGateway, "PAYMENT_TIMEOUT", "20s")
-        .with_env(Service::TerminalGateway, "PAYMENT_GRACE", "5s");
+        .with_env(Service::TerminalGateway, "PAYMENT_GRACE", "5s")
+        // Captures stay pending for the sandbox's settle delay (300 s): refreshing them all every
+        // second with 4 connections starves the gRPC calls (seen as 45 s stalls at 1000 orders).
+        .with_env(Service::InvoiceChecks, "SWISSBILLING_REFRESH_EVERY", "10s")
+        .with_env(Service::InvoiceChecks, "DB_MAX_CONNECTIONS", "10");
+    config.log_dir = Some(log_dir);
     let mut platform = Platform::start(config).await?;
+    // OP-20: a second process of each service that works in the background (workers, relays,
+    // consumers, leases); the workload calls the first.
+    let mut replicas = Vec::new();
+    for s in REPLICATED {
+        replicas.push((s, platform.start_replica(s, 2).await?));
+    }
     let services = Services::new(
         Service::ALL.iter().map(|s| (s.package().to_owned(), platform.grpc_url(*s).to_owned())).collect(),
         Some(platform.tokens().platform.clone()),
@@ -72,8 +89,10 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
         .first()
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("no PostFinance account"))?;
+    let mut pixi = Pixi::setup(&admin, &services).await?;
+    pixi.full_returns = cfg.full_returns;
     let mut w = Workload {
-        pixi: Pixi::setup(&admin, &services).await?,
+        pixi,
         terminals: Terminals::setup(&admin, &services, mix.terminal, &mut rng).await?,
         sb_tenant: SbTenant { name: pf.tenant, env: pf.env, pspid: pf.pspid },
         sb_orders: swissbilling::plan(mix.swissbilling, &mut rng),
@@ -93,12 +112,12 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
         admin.add_fault(r).await?;
         report.injected("sandbox fault rule", &format!("{}/{}", r.system, r.operation));
     }
-    let steps = faults::process_plan(cfg.kills, &mut cfg.rng("process-faults"));
+    let steps = faults::process_plan(cfg.kills, replicas.len(), &mut cfg.rng("process-faults"));
     let started = Instant::now();
     let mut load_notes = Vec::new();
     let (load, chaos) = tokio::join!(
         load(&mut w, &admin, &services, mix.pixi, cfg, &mut load_notes),
-        faults::execute(&steps, &mut platform, &pg, &mut nats, &mut report)
+        faults::execute(&steps, &mut platform, &mut replicas, &pg, &mut nats, &mut report)
     );
     report.notes.push(format!("load phase: {:.0?}", started.elapsed()));
     report.notes.extend(load_notes);
@@ -114,6 +133,7 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
         let _ = w.pixi.act(&admin).await;
         let invariants = check(&w, &admin, &services, &pool, &nats.url()).await?;
         let bad: usize = invariants.iter().map(|i| i.violations.len()).sum();
+        println!("chaos: settling for {:.0?}: {bad} violations left", settle.elapsed());
         if bad == 0 || settle.elapsed() > limit {
             report.invariants = invariants;
             break;
@@ -138,6 +158,10 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
             .or_default() += 1;
     }
     report.notes.push(format!("service logs: {}", platform.log_dir().display()));
+    for (_, p) in &mut replicas {
+        let _ = p.terminate();
+        let _ = tokio::time::timeout(Duration::from_secs(30), p.wait_exit()).await;
+    }
     let unclean = platform.stop().await;
     if !unclean.is_empty() {
         report.notes.push(format!("services that did not stop cleanly on SIGTERM: {unclean:?}"));
@@ -174,7 +198,7 @@ async fn load(
     };
     let lanes = join_all(terminals.lanes.values_mut().map(|lane| Terminals::run_lane(svc, lane, STEP_LIMIT)));
     let tenant = &*sb_tenant;
-    let sb_chunk = sb_orders.len().div_ceil(4).max(1);
+    let sb_chunk = sb_orders.len().div_ceil(8).max(1);
     let sb_lanes = join_all(sb_orders.chunks_mut(sb_chunk).map(|chunk| async move {
         let mut errors = Vec::new();
         for o in chunk.iter_mut() {
