@@ -40,8 +40,15 @@ for b in "js 5" "js-rtt 3" "cons" "echo 8" "pipeline"; do
 done
 
 # Service benches append their own JSON lines to the same file when they exist.
+# A bench that fails is recorded as failed (with its last error lines) instead of ending the run.
 for s in deploy/bench/service-*.sh; do
-  [ -e "$s" ] && bash "$s" "$raw"
+  [ -e "$s" ] || continue
+  svc=$(basename "$s" .sh); svc=${svc#service-}
+  if ! bash "$s" "$raw" 2>"$out/bench/$svc.err"; then
+    why=$(tail -n 3 "$out/bench/$svc.err" | tr '\n"\\' "  /" | cut -c1-300)
+    emit "{\"name\":\"$svc\",\"failed\":true,\"why\":\"$why\"}"
+  fi
+  cat "$out/bench/$svc.err" >&2
 done
 
 python3 deploy/bench/report.py "$raw" "$out/bench-report.md" "$out/bench-report.json"

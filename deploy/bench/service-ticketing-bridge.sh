@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 out=${1:?usage: service-ticketing-bridge.sh <jsonl file>}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
-line=$(cargo bench --quiet -p ticketing-bridge --bench ticketing 2>/dev/null | grep '^{.*"name":"ticketing-bridge"' | tail -n1 || true)
+line=$(cargo bench --quiet -p ticketing-bridge --bench ticketing | grep '^{.*"name":"ticketing-bridge"' | tail -n1 || true)
 if [ -z "$line" ]; then
   echo "ticketing-bridge bench produced no result" >&2
   exit 1
