@@ -2,7 +2,7 @@
 //! per document and when the pixi customer account is balanced.
 
 use super::decide::{Action, Ctx, Decision, RETURN, Wait, act, record};
-use super::facts::{Payment, PixiOrder, PixiStatus};
+use super::facts::{Payment, PixiOrder, PixiStatus, TxnKind};
 use super::payment_type::{Family, PaymentType};
 use super::progress::{Event, Progress, Purpose, Severity};
 use super::settings::Mode;
@@ -130,6 +130,22 @@ pub(super) fn credit_notes(
                 });
             }
             let Some(c) = p.refundable_charge() else {
+                // A refund whose answer was lost may itself have emptied the charge: finish it
+                // under its own key first (the journal probes unzer before anything is sent
+                // again) instead of calling the credit note unrefundable.
+                let lost = p.txns.iter().filter(|t| t.kind == TxnKind::Charge).find(|t| {
+                    let key = ctx.key("refund", &format!("{}:{}", d.nr, t.id));
+                    ctx.attempted.contains(&key) && !cr.refunds.iter().any(|m| m.key == key)
+                });
+                if let Some(t) = lost {
+                    return act(Action::Refund {
+                        key: ctx.key("refund", &format!("{}:{}", d.nr, t.id)),
+                        purpose: Purpose::Credit(d.nr.clone()),
+                        charge_id: Some(t.id.clone()),
+                        amount_minor: need,
+                        reason: RETURN,
+                    });
+                }
                 let e = super::decide::problem(
                     Severity::Error,
                     "NOTHING_TO_REFUND",

@@ -80,6 +80,42 @@ async fn px_40_act_then_fail_on_refund_ends_with_exactly_one_refund() {
 }
 
 #[tokio::test]
+async fn px_40_act_then_fail_on_a_refund_that_empties_the_charge_is_booked_once_not_flagged() {
+    // A whole single-line order returned: the lost refund leaves nothing refundable at unzer, and
+    // that must read as "our refund went through", not as "credit note cannot be refunded".
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Standard, &METHODS).await;
+    let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000], SeedOutcome::Authorized).await;
+    inst.settle(3).await;
+    ship(&w, nr, &[]).await;
+    w.advance(5).await;
+    inst.settle(3).await;
+    let o = t.pixi(&w, nr).await;
+    let credit = w
+        .admin
+        .pixi_credit_note(PIXI_USER, nr, &CreditNoteRequest { lines: vec![o.lines[0].key], ..Default::default() })
+        .await
+        .unwrap();
+    w.admin.add_fault(&FaultSpec::act_then_fail_once(System::Unzer, "refund", FailMode::Error)).await.unwrap();
+    w.advance(5).await;
+    for _ in 0..4 {
+        inst.settle(3).await;
+        w.advance(60).await;
+    }
+    let p = t.unzer(&w, &pay).await;
+    let refunds = txns(&p, TxnType::CancelCharge);
+    assert_eq!(refunds.len(), 1, "exactly one refund");
+    assert_eq!(refunds[0].amount_minor, 6000);
+    let o = t.pixi(&w, nr).await;
+    let returns: Vec<_> =
+        o.bookings.iter().filter(|b| b.match_invoice_nr.as_deref() == Some(credit.nr.as_str())).collect();
+    assert_eq!(returns.len(), 1, "the refund is booked as a return in pixi");
+    let d = t.dashboard_order(&inst, nr).await;
+    assert!(d.incidents.is_empty(), "no incident for a refund that went through: {:?}", d.incidents);
+}
+
+#[tokio::test]
 async fn px_40_a_worker_killed_between_the_unzer_call_and_recording_it_is_finished_exactly_once_by_a_fresh_app() {
     for point in [kit::journal::AFTER_CALL, pixi_sync::worker::AFTER_OUTCOME] {
         let w = World::new().await;
