@@ -2,7 +2,8 @@
 //! every channel — pixi orders synced by pixi-sync to unzer, card payments through
 //! terminal-gateway on Nets, SwissBilling invoices through invoice-checks and PostFinance
 //! DirectLink, hotline tickets and incidents through ticketing-bridge to Freshdesk — while
-//! service processes are SIGKILLed at seeded instants and restarted, NATS and Postgres crash and
+//! service processes (each service's own and a second replica of four of them, OP-20) are
+//! SIGKILLed at seeded instants and restarted, NATS and Postgres crash and
 //! restart once each (private instances: the shared servers are untouched), and the sandbox
 //! injects 5xx, timeouts, act-then-fail and 429 bursts. Then the money and delivery invariants
 //! are checked against the sandbox's records and the services' outboxes and consumers.

@@ -8,7 +8,6 @@
 //! | `CHAOS_ORDERS` | 40 | orders across all channels (`make chaos` sets 1000) |
 //! | `CHAOS_KILLS` | orders / 10, at least 5 | SIGKILLs of service processes |
 //! | `CHAOS_SETTLE_SECS` | 240 | how long the platform may take to settle once the faults stop |
-//! | `CHAOS_FULL_RETURNS` | unset | `1`: pixi returns may cover a whole single-line order (reproduces a known pixi-sync bug: a refund whose answer was lost is then flagged "credit note cannot be refunded" and never booked) |
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -27,8 +26,6 @@ pub struct ChaosConfig {
     pub kills: usize,
     /// Limit for the settle phase, in seconds.
     pub settle_secs: u64,
-    /// Returns may cover a whole order.
-    pub full_returns: bool,
 }
 
 /// How the orders split across the channels.
@@ -58,8 +55,7 @@ impl ChaosConfig {
         let orders: usize = var("CHAOS_ORDERS").unwrap_or(40).max(8);
         let kills = var("CHAOS_KILLS").unwrap_or((orders / 10).max(5));
         let settle_secs = var("CHAOS_SETTLE_SECS").unwrap_or(240);
-        let full_returns = var::<u8>("CHAOS_FULL_RETURNS").unwrap_or(0) == 1;
-        ChaosConfig { seed, orders, kills, settle_secs, full_returns }
+        ChaosConfig { seed, orders, kills, settle_secs }
     }
 
     /// A generator for one purpose: the same seed and purpose give the same sequence, and
@@ -84,8 +80,7 @@ impl ChaosConfig {
 
     /// How to run this again.
     pub fn replay_line(&self) -> String {
-        let full = if self.full_returns { " CHAOS_FULL_RETURNS=1" } else { "" };
-        format!("CHAOS_SEED={} CHAOS_ORDERS={} CHAOS_KILLS={}{full}", self.seed, self.orders, self.kills)
+        format!("CHAOS_SEED={} CHAOS_ORDERS={} CHAOS_KILLS={}", self.seed, self.orders, self.kills)
     }
 }
 
@@ -96,11 +91,11 @@ mod unit {
     #[test]
     fn the_mix_adds_up_and_the_generators_replay() {
         for orders in [8, 40, 1000, 1001] {
-            let c = ChaosConfig { seed: 7, orders, kills: 5, settle_secs: 1, full_returns: false };
+            let c = ChaosConfig { seed: 7, orders, kills: 5, settle_secs: 1 };
             let m = c.mix();
             assert_eq!(m.pixi + m.terminal + m.swissbilling + m.hotline, orders);
         }
-        let c = ChaosConfig { seed: 7, orders: 40, kills: 5, settle_secs: 1, full_returns: false };
+        let c = ChaosConfig { seed: 7, orders: 40, kills: 5, settle_secs: 1 };
         assert_eq!(c.rng("x").random::<u64>(), c.rng("x").random::<u64>());
         assert_ne!(c.rng("x").random::<u64>(), c.rng("y").random::<u64>());
     }

@@ -89,8 +89,7 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
         .first()
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("no PostFinance account"))?;
-    let mut pixi = Pixi::setup(&admin, &services).await?;
-    pixi.full_returns = cfg.full_returns;
+    let pixi = Pixi::setup(&admin, &services).await?;
     let mut w = Workload {
         pixi,
         terminals: Terminals::setup(&admin, &services, mix.terminal, &mut rng).await?,
