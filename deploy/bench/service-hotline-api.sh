@@ -8,7 +8,7 @@ out=${1:?usage: service-hotline-api.sh <results.jsonl>}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 export RUST_LOG=${RUST_LOG:-error}
-line=$(cargo bench --quiet -p hotline-api --bench timeline -- "${HL_BENCH_SECONDS:-8}" "${HL_BENCH_CONCURRENCY:-100}" | grep '^{"name":"hotline-api"' | tail -n1)
+line=$(cargo bench --quiet -p hotline-api --bench timeline -- "${HL_BENCH_SECONDS:-8}" "${HL_BENCH_CONCURRENCY:-100}" | grep '"name":"hotline-api"' | tail -n1)
 if [ -z "$line" ]; then
   echo "hotline-api bench produced no result" >&2
   exit 1
