@@ -130,6 +130,13 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
     let limit = Duration::from_secs(cfg.settle_secs);
     loop {
         let _ = w.pixi.act(&admin).await;
+        // Workload steps that gave up under the faults are driven on, with the same keys.
+        for o in w.sb_orders.iter_mut().filter(|o| o.authorised && !o.maintained) {
+            let _ = swissbilling::maintain(o, &services, Duration::from_secs(5)).await;
+        }
+        for r in w.requests.iter_mut().filter(|r| !r.answered) {
+            let _ = tickets::create(&services, r, Duration::from_secs(5)).await;
+        }
         let invariants = check(&w, &admin, &services, &pool, &nats.url()).await?;
         let bad: usize = invariants.iter().map(|i| i.violations.len()).sum();
         println!("chaos: settling for {:.0?}: {bad} violations left", settle.elapsed());

@@ -143,6 +143,13 @@ pub async fn run_order(
     let verify = pb::VerifyReturnRequest { tenant: t.name.clone(), parameters: params };
     retry("VerifyReturn", limit, || async { client(svc)?.verify_return(verify.clone()).await }).await?;
     o.authorised = true;
+    maintain(o, svc, limit).await
+}
+
+/// Sends the order's one maintenance request (capture or deletion) under its request id until
+/// it is accepted (or found applied), a refusal comes back, or `limit` passes. The settle phase
+/// calls it again for orders whose workload step gave up.
+pub async fn maintain(o: &mut SbOrder, svc: &Services, limit: Duration) -> anyhow::Result<()> {
     let op = if o.capture { Op::CaptureLast } else { Op::DeleteLast };
     let m = pb::MaintainRequest {
         order_id: o.order_id.clone(),
