@@ -248,7 +248,16 @@ impl ManualPayments {
             .await?
             .ok_or_else(|| Error::NotFound(format!("payment {order_id}")))?;
         let merchant = mp_config::merchant(&mut db, &p.merchant_id).await?;
-        let events = decide(&p, merchant.as_ref(), now).map_err(refusal)?;
+        let events = match decide(&p, merchant.as_ref(), now) {
+            Ok(events) => events,
+            Err(e) => {
+                // Release the row lock before answering: a dropped transaction is rolled back
+                // only later, when the pool gets the connection back, and until then the
+                // expiry job's SKIP LOCKED would pass the payment over.
+                db.rollback().await?;
+                return Err(refusal(e));
+            }
+        };
         let p = self.write(&mut db, p, &events, now).await?;
         let history = mp_payments::history(&mut db, order_id).await?;
         db.commit().await?;
