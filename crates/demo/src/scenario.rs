@@ -17,8 +17,10 @@ use sandbox::unzer::{DEMO_PRIVATE_KEY, PayKind, SeedOutcome, SeedPayment};
 use crate::seed::{MANDANT, PIXI_USER};
 use crate::{Targets, bearer, channel};
 
-/// Event types the scenario waits for on the timeline: pixi-sync's incident and the ticket.
-pub const EXPECTED: [(&str, &str); 2] = [("pixi-sync", "attention"), ("ticketing-bridge", "ticket_created")];
+/// Event types the scenario waits for on the timeline: pixi-sync's incident, the release with
+/// its shipping lock, and the ticket (each arrives through its own consumer, in any order).
+pub const EXPECTED: [(&str, &str); 3] =
+    [("pixi-sync", "attention"), ("pixi-sync", "order_released"), ("ticketing-bridge", "ticket_created")];
 
 /// The order the scenario produced and its timeline.
 #[derive(Debug, Clone)]
