@@ -1,5 +1,5 @@
-//! `payops-hotline-api`: config → clock → telemetry → App::build → run until SIGTERM; or a sub-command
-//! (`create-agent`, see `cli`).
+//! `payops-hotline-api`: config → clock → telemetry → App::build → run until SIGTERM
+//! (`kit::service`); or a sub-command (`create-agent`, see `cli`).
 
 use std::process::ExitCode;
 
@@ -15,28 +15,15 @@ async fn main() -> ExitCode {
             Err(e) => (eprintln!("{e}"), ExitCode::from(2)).1,
         };
     }
-    let config = match Config::from_env(&env) {
-        Ok(c) => c,
-        Err(e) => return (eprintln!("{e}"), ExitCode::from(2)).1,
-    };
-    let Ok(clock) = kit::clock::from_env(&env).await.inspect_err(|e| eprintln!("{e}")) else {
-        return ExitCode::from(2);
-    };
-    let telemetry = match kit::telemetry::init(&config.common.telemetry) {
-        Ok(t) => t,
-        Err(e) => return (eprintln!("{e}"), ExitCode::from(2)).1,
-    };
-    let result = match App::build(config, clock).await {
-        Ok(app) => app.run_until(kit::shutdown::signal()).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    telemetry.shutdown();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "hotline-api failed");
-            eprintln!("hotline-api failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    kit::service::run(
+        "hotline-api",
+        &env,
+        Config::from_env,
+        |c| &c.common.telemetry,
+        |config, clock| async move {
+            let app = App::build(config, clock).await.map_err(|e| e.to_string())?;
+            app.run_until(kit::shutdown::signal()).await.map_err(|e| e.to_string())
+        },
+    )
+    .await
 }

@@ -25,6 +25,7 @@ pub mod money;
 pub mod platform;
 pub mod readiness;
 pub mod redact;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 

@@ -1,41 +1,21 @@
-//! `payops-terminal-gateway`: config → clock → telemetry → App::build → run until SIGTERM.
+//! `payops-terminal-gateway`: config → clock → telemetry → App::build → run until SIGTERM (`kit::service`).
 
 use std::process::ExitCode;
 
-use terminal_gateway::app::App;
-use terminal_gateway::config::Config;
+use terminal_gateway::{app::App, config::Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let env = kit::config::Env::from_process();
-    let config = match Config::from_env(&env) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let Ok(clock) = kit::clock::from_env(&env).await.inspect_err(|e| eprintln!("{e}")) else {
-        return ExitCode::from(2);
-    };
-    let telemetry = match kit::telemetry::init(&config.common.telemetry) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = match App::build(config, clock).await {
-        Ok(app) => app.run_until(kit::shutdown::signal()).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    telemetry.shutdown();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "terminal-gateway failed");
-            eprintln!("terminal-gateway failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    kit::service::run(
+        "terminal-gateway",
+        &env,
+        Config::from_env,
+        |c| &c.common.telemetry,
+        |config, clock| async move {
+            let app = App::build(config, clock).await.map_err(|e| e.to_string())?;
+            app.run_until(kit::shutdown::signal()).await.map_err(|e| e.to_string())
+        },
+    )
+    .await
 }
