@@ -7,7 +7,7 @@
 //! - [`bus`]: JetStream stream, transactional outbox + relay, idempotent consumer, dead letters.
 //! - [`journal`]: the external-operation journal (intent → call → outcome, probe before retry).
 //! - [`grpc`], [`http`], [`readiness`]: servers with health, reflection, limits, auth, shutdown.
-//! - [`platform`]: build-then-run for a whole service instance.
+//! - [`platform`]: build-then-run for a whole service instance; [`service`]: the binary's `main`.
 //! - [`money`], [`id`], [`clock`], [`redact`]: exact money, validated ids, time, PII masking.
 //! - [`fault`], [`shutdown`]: fault points for crash tests; the one shutdown story.
 

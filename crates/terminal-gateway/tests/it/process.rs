@@ -76,6 +76,13 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
         .payment
         .unwrap();
 
+    // StartPayment answers before the purchase reaches Nets: kill only once the terminal shows
+    // the payment (the case under test is a gateway dying while a payment waits on the terminal).
+    let limit = Instant::now() + Duration::from_secs(20);
+    while h.nets.nets_terminal("T-1").await.unwrap().state != "busy" {
+        assert!(Instant::now() < limit, "the purchase never reached the terminal");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     first.kill().unwrap();
     let (code, _, _) = first.wait().await.unwrap();
     assert_eq!(code, None, "killed by the signal");
