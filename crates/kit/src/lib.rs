@@ -2,6 +2,7 @@
 //! business rule ever lives here.
 //!
 //! - [`config`]: typed configuration from the environment, secrets from `*_FILE`.
+//! - [`contract`]: fail-closed reading of partner answers and the contract-violation metric.
 //! - [`telemetry`], [`metrics`]: logs, traces (OTLP, W3C propagation), Prometheus metrics.
 //! - [`db`]: the Postgres pool on the service's schema and migrations.
 //! - [`bus`]: JetStream stream, transactional outbox + relay, idempotent consumer, dead letters.
@@ -14,6 +15,7 @@
 pub mod bus;
 pub mod clock;
 pub mod config;
+pub mod contract;
 pub mod db;
 pub mod fault;
 pub mod grpc;

@@ -18,6 +18,8 @@ pub const GRPC_SECONDS: &str = "grpc_server_handling_seconds";
 pub const EXTERNAL_REQUESTS: &str = "payops_external_requests_total";
 /// External call latency histogram, by `system`, `operation`.
 pub const EXTERNAL_SECONDS: &str = "payops_external_request_duration_seconds";
+/// Partner answers that broke their contract (CT-05), by `system`, `operation`, `field`.
+pub const CONTRACT_VIOLATIONS: &str = "payops_contract_violations_total";
 /// Events handled by a consumer, by `consumer`, `outcome` (done, duplicate, retry, dead_letter).
 pub const CONSUMER_PROCESSED: &str = "payops_consumer_processed_total";
 /// Redeliveries seen by a consumer, by `consumer`.
@@ -77,6 +79,7 @@ pub fn describe() {
         describe_histogram!(GRPC_SECONDS, Unit::Seconds, "gRPC handling latency.");
         describe_counter!(EXTERNAL_REQUESTS, "Calls to external systems, by outcome.");
         describe_histogram!(EXTERNAL_SECONDS, Unit::Seconds, "Latency of calls to external systems.");
+        describe_counter!(CONTRACT_VIOLATIONS, "Partner answers missing a needed field or carrying a wrong type.");
         describe_counter!(CONSUMER_PROCESSED, "Events handled by a consumer, by outcome.");
         describe_counter!(CONSUMER_REDELIVERED, "Redeliveries seen by a consumer.");
         describe_counter!(CONSUMER_DEAD_LETTERED, "Events a consumer moved to its dead-letter list.");

@@ -25,6 +25,7 @@
 pub mod admin;
 pub mod client;
 pub mod clock;
+pub mod contracts;
 pub mod faults;
 pub mod log;
 pub mod shared;

@@ -1,4 +1,5 @@
 //! `payops-sandbox`: starts every simulator with demo data and prints where each listens.
+//! `payops-sandbox contracts [--write]` prints (and writes) the contract-case table instead.
 //! `SANDBOX_HOST` (default 127.0.0.1), `SANDBOX_BASE_PORT` (default 7000: admin; systems on
 //! 7001…7008), `SANDBOX_SEED` (default 42), `SANDBOX_DEMO` (default 1).
 
@@ -9,6 +10,9 @@ use sandbox::{Sandbox, SandboxConfig, System};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("contracts") {
+        return contracts(std::env::args().nth(2).as_deref() == Some("--write"));
+    }
     tracing_subscriber::fmt().with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into())).init();
     let host: IpAddr = env_or("SANDBOX_HOST", "127.0.0.1").parse().context("SANDBOX_HOST: expected an IP address")?;
     let base: u16 = env_or("SANDBOX_BASE_PORT", "7000").parse().context("SANDBOX_BASE_PORT: expected a port")?;
@@ -27,6 +31,23 @@ async fn main() -> anyhow::Result<()> {
         _ = terminate() => {}
     }
     sandbox.stop().await;
+    Ok(())
+}
+
+/// `make contracts` (CT-08): prints the table of cases per partner; `--write` also rewrites
+/// `crates/sandbox/contracts/README.md`.
+fn contracts(write: bool) -> anyhow::Result<()> {
+    use sandbox::contracts::{PARTNERS, load_all, report};
+    let cases = load_all().context("contract cases")?;
+    println!("{}", report::table(&cases, &PARTNERS));
+    for c in cases.iter().filter(|c| !c.verified()) {
+        println!("unverified {}: {}", c.id(), c.case.unverified.as_deref().unwrap_or("no source"));
+    }
+    if write {
+        let path = sandbox::contracts::case::contracts_dir().join("README.md");
+        std::fs::write(&path, report::readme(&cases, &PARTNERS)).with_context(|| path.display().to_string())?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }
 
