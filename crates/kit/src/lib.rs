@@ -8,7 +8,9 @@
 //! - [`bus`]: JetStream stream, transactional outbox + relay, idempotent consumer, dead letters.
 //! - [`journal`]: the external-operation journal (intent → call → outcome, probe before retry).
 //! - [`grpc`], [`http`], [`readiness`]: servers with health, reflection, limits, auth, shutdown.
+//! - [`preflight`]: the read-only per-tenant partner check (CT-06) and its table.
 //! - [`platform`]: build-then-run for a whole service instance; [`service`]: the binary's `main`.
+//! - [`outbound`]: the one HTTP client for partner calls (spans, metrics, read retries).
 //! - [`money`], [`id`], [`clock`], [`redact`]: exact money, validated ids, time, PII masking.
 //! - [`fault`], [`shutdown`]: fault points for crash tests; the one shutdown story.
 
@@ -24,7 +26,9 @@ pub mod id;
 pub mod journal;
 pub mod metrics;
 pub mod money;
+pub mod outbound;
 pub mod platform;
+pub mod preflight;
 pub mod readiness;
 pub mod redact;
 pub mod service;
