@@ -20,5 +20,13 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null
 fi
+# buildah and mmdebstrap for the image test (tests/tests/operability/image.rs): images are built
+# here without a Docker engine, on a base made from Debian packages.
+if ! command -v buildah >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then
+  log "installing buildah and mmdebstrap"
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah mmdebstrap >/dev/null
+fi
 # pgbench and pg_test_fsync for `make bench` come with the PostgreSQL server package.
 log "ready"

@@ -1,4 +1,5 @@
-//! Operability (OP-01 … OP-21). Offline (OP-10 … OP-13): the container build, the compose
+//! Operability (OP-01 … OP-21). Offline (OP-10 … OP-13): the container build (and, with buildah,
+//! every production image built and its binary started in it as non-root), the compose
 //! stack, the Kubernetes overlays (rendered with `kubectl kustomize`, every object validated
 //! against the Kubernetes schemas by kubernetes-validate and the prometheus-operator CRD
 //! schemas), the alert rules (`promtool check rules` and `promtool test rules`), and the
@@ -20,6 +21,8 @@ mod deploy;
 mod exercise;
 #[path = "operability/exercise_pixi.rs"]
 mod exercise_pixi;
+#[path = "operability/image.rs"]
+mod image;
 #[path = "operability/k8s.rs"]
 mod k8s;
 #[path = "operability/k8s_env.rs"]

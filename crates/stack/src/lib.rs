@@ -12,12 +12,12 @@ pub mod process;
 pub use nats::IsolatedNats;
 pub use platform::{Platform, PlatformConfig, Service};
 pub use postgres::IsolatedPostgres;
-pub use process::{ServiceProcess, free_port};
+pub use process::{ServiceProcess, binary, free_port};
 /// The sandbox crate, so users of [`platform`] name the same types (endpoints, admin client).
 pub use sandbox;
 
 /// A fresh directory under the system temp dir.
-pub(crate) fn temp_dir(prefix: &str) -> anyhow::Result<std::path::PathBuf> {
+pub fn temp_dir(prefix: &str) -> anyhow::Result<std::path::PathBuf> {
     use rand::Rng;
     let suffix: u64 = rand::rng().random();
     let dir = std::env::temp_dir().join(format!("{prefix}-{suffix:x}"));

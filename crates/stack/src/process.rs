@@ -34,6 +34,8 @@ pub struct ServiceProcess {
 #[derive(Clone)]
 struct Spec {
     binary: PathBuf,
+    /// Arguments (a launcher such as `chroot` gets the real binary here).
+    args: Vec<String>,
     vars: Vec<(String, String)>,
     out_log: PathBuf,
     err_log: PathBuf,
@@ -113,6 +115,44 @@ impl ServiceProcess {
         all.extend(vars.iter().cloned());
         let spec = Spec {
             binary: binary(package, name)?,
+            args: Vec::new(),
+            vars: all,
+            out_log: log_dir.join(format!("{name}.out.log")),
+            err_log: log_dir.join(format!("{name}.err.log")),
+        };
+        let (child, offsets) = spawn(&spec, name)?;
+        Ok(ServiceProcess {
+            name: name.to_owned(),
+            grpc_url: format!("http://127.0.0.1:{grpc_port}"),
+            admin_url: format!("http://127.0.0.1:{admin_port}"),
+            spec,
+            child,
+            offsets,
+        })
+    }
+
+    /// Starts `argv` (a launcher and its arguments, e.g. `chroot --userspec=… <root> <binary>`)
+    /// as service `name` with `vars`, gRPC on `grpc_port`, admin on `admin_port` and logs under
+    /// `log_dir`; otherwise like [`ServiceProcess::start_with`].
+    pub async fn start_argv(
+        name: &str,
+        argv: &[String],
+        vars: &[(String, String)],
+        grpc_port: u16,
+        admin_port: u16,
+        log_dir: &Path,
+    ) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
+        let (program, args) = argv.split_first().context("empty argv")?;
+        let mut all = vec![
+            ("GRPC_ADDR".to_owned(), format!("127.0.0.1:{grpc_port}")),
+            ("ADMIN_ADDR".to_owned(), format!("127.0.0.1:{admin_port}")),
+            ("LOG_FORMAT".to_owned(), "json".to_owned()),
+        ];
+        all.extend(vars.iter().cloned());
+        let spec = Spec {
+            binary: PathBuf::from(program),
+            args: args.to_vec(),
             vars: all,
             out_log: log_dir.join(format!("{name}.out.log")),
             err_log: log_dir.join(format!("{name}.err.log")),
@@ -235,7 +275,8 @@ fn spawn(spec: &Spec, name: &str) -> anyhow::Result<(Child, (u64, u64))> {
     let (out, out_at) = append(&spec.out_log)?;
     let (err, err_at) = append(&spec.err_log)?;
     let mut cmd = Command::new(&spec.binary);
-    cmd.env_clear()
+    cmd.args(&spec.args)
+        .env_clear()
         .env("PATH", env_or("PATH", "/usr/bin:/bin"))
         .envs(spec.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())

@@ -25,7 +25,7 @@ const SANDBOX_PORTS: &[(u16, System)] = &[
 ];
 
 /// The compose environment of `service`, with its network names replaced.
-fn localised(
+pub(crate) fn localised(
     compose: &serde_json::Value,
     service: &str,
     env: &TestEnv,

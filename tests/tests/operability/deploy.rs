@@ -111,32 +111,65 @@ fn op_10_every_binary_named_in_the_deploy_files_is_a_workspace_bin() {
     }
 }
 
-#[test]
-fn op_10_dockerfile_is_multi_stage_non_root_and_builds_every_service() {
-    let text = tools::read("deploy/docker/Dockerfile");
-    let from: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
-    assert!(from.len() >= 2, "multi-stage build: {from:?}");
-    for f in &from {
-        let image = f.split_whitespace().nth(1).unwrap();
-        assert!(image.contains(':') && !image.ends_with(":latest"), "pinned base image tag: {f}");
+/// The Dockerfile's stages, by name (`FROM … AS name`), with their lines.
+fn stages(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for chunk in text.split("\nFROM ").skip(1) {
+        let first = chunk.lines().next().unwrap_or_default();
+        if let Some((_, name)) = first.split_once(" AS ") {
+            out.insert(name.trim().to_owned(), chunk.to_owned());
+        }
     }
-    let runtime = text.rsplit("\nFROM ").next().unwrap();
-    assert!(from.last().unwrap().contains("distroless") || from.last().unwrap().contains("slim"), "small runtime");
+    out
+}
+
+#[test]
+fn op_10_one_production_image_per_service_non_root_digest_pinned_and_labelled() {
+    let text = tools::read("deploy/docker/Dockerfile");
+    for base in ["BUILD_BASE", "RUNTIME_BASE"] {
+        let line = text.lines().find(|l| l.starts_with(&format!("ARG {base}="))).expect(base);
+        let digest = line.split("@sha256:").nth(1).unwrap_or_default();
+        assert!(digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()), "{base} pinned by digest: {line}");
+    }
+    let stages = stages(&text);
+    let runtime = &stages["runtime"];
     let user = runtime.lines().find_map(|l| l.strip_prefix("USER ")).expect("the runtime stage sets USER");
     let uid: u32 = user.split(':').next().unwrap().trim().parse().expect("numeric uid (runAsNonRoot can verify it)");
     assert!(uid != 0, "non-root runtime user");
+    for label in
+        ["org.opencontainers.image.source", "org.opencontainers.image.revision", "org.opencontainers.image.version"]
+    {
+        assert!(runtime.contains(label), "OCI label {label}");
+    }
     assert!(text.contains("cargo build --release --locked --bins"), "one build for every binary, lock file honoured");
     assert!(!text.contains("\nADD "), "COPY, not ADD");
-    let copied = binaries_named(text.split("FROM gcr.io").next().unwrap());
     for svc in SERVICES {
-        assert!(copied.contains(&svc.bin()), "the build stage copies {}", svc.bin());
+        let stage = stages.get(svc.name).unwrap_or_else(|| panic!("a target for {}", svc.name));
+        assert!(stage.starts_with("runtime AS"), "{} builds on the runtime stage", svc.name);
+        let copied = binaries_named(stage);
+        assert_eq!(copied, BTreeSet::from([svc.bin()]), "the {} image holds only its own binary", svc.name);
+        assert!(stage.contains(&format!("ENTRYPOINT [\"/usr/local/bin/{}\"]", svc.bin())), "{} entrypoint", svc.name);
     }
-    assert!(copied.contains("payops-sandbox"), "the compose stack runs the sandbox from the same image");
-    assert!(!runtime.contains("CMD [") && !runtime.contains("ENTRYPOINT"), "the binary is chosen by the command");
+    let sandbox = stages.get("sandbox").expect("a separate sandbox test image");
+    assert_eq!(binaries_named(sandbox), BTreeSet::from(["payops-sandbox".to_owned()]));
     let ignore = tools::read("deploy/docker/Dockerfile.dockerignore");
     for must in ["**/target", ".git", "k8s", "deploy"] {
         assert!(ignore.lines().any(|l| l.trim() == must), "Dockerfile.dockerignore excludes {must}");
     }
+}
+
+#[test]
+fn op_10_toolchain_file_rust_version_and_build_image_agree() {
+    let toolchain = tools::read("rust-toolchain.toml");
+    let channel = toolchain.lines().find_map(|l| l.strip_prefix("channel = ")).unwrap().trim_matches('"').to_owned();
+    let cargo = tools::read("Cargo.toml");
+    let rust_version =
+        cargo.lines().find_map(|l| l.strip_prefix("rust-version = ")).unwrap().trim_matches('"').to_owned();
+    let docker = tools::read("deploy/docker/Dockerfile");
+    let image = docker.lines().find_map(|l| l.strip_prefix("ARG BUILD_BASE=rust:")).unwrap();
+    let image_version = image.split('-').next().unwrap();
+    assert!(channel.starts_with(&rust_version), "rust-toolchain.toml {channel} vs rust-version {rust_version}");
+    assert_eq!(image_version, rust_version, "build image rust:{image_version} vs rust-version {rust_version}");
 }
 
 #[test]
