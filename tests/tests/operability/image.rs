@@ -252,7 +252,7 @@ async fn op_10_every_production_image_builds_and_its_binary_starts_in_it_as_non_
     argv.extend(sb.entrypoint.iter().cloned());
     let vars = vec![("SANDBOX_BASE_PORT".to_owned(), base.to_string()), ("SANDBOX_DEMO".to_owned(), "0".to_owned())];
     let t0 = Instant::now();
-    let mut p = ServiceProcess::start_argv(
+    let p = ServiceProcess::start_argv(
         "sandbox",
         &argv,
         &vars,
