@@ -95,6 +95,10 @@ pub struct ConsumerConfig {
     pub batch: usize,
     /// Orders handled concurrently.
     pub concurrency: usize,
+    /// How long handled (`done`) inbox rows are kept; `None` = twice the stream's replay
+    /// horizon (`EVENTS_MAX_AGE`): one horizon for the stream's own redeliveries and one for an
+    /// outbox replay of rows that old. Dead-letter rows are kept until replayed or removed.
+    pub inbox_retention: Option<Duration>,
 }
 
 impl ConsumerConfig {
@@ -113,6 +117,7 @@ impl ConsumerConfig {
             ],
             batch: 64,
             concurrency: 8,
+            inbox_retention: None,
         }
     }
 }
@@ -124,7 +129,12 @@ pub struct Consumer<H> {
     consumer: PullConsumer,
     handler: Arc<H>,
     faults: FaultPoints,
+    /// Handled inbox rows older than this are pruned.
+    inbox_retention: Duration,
 }
+
+/// Rows deleted per statement when pruning (short transactions next to the hot path).
+const PRUNE_CHUNK: i64 = 5_000;
 
 /// What happened to one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,13 +175,35 @@ impl<H: Handler> Consumer<H> {
         // Export the counters at zero so `increase()` sees the first dead letter.
         metrics::counter!(m::CONSUMER_DEAD_LETTERED, "consumer" => config.name.clone()).absolute(0);
         metrics::counter!(m::CONSUMER_REDELIVERED, "consumer" => config.name.clone()).absolute(0);
-        Ok(Consumer { config, pool, consumer, handler: Arc::new(handler), faults: FaultPoints::new() })
+        let inbox_retention = config.inbox_retention.unwrap_or(bus.config().max_age * 2);
+        Ok(Consumer { config, pool, consumer, handler: Arc::new(handler), faults: FaultPoints::new(), inbox_retention })
     }
 
     /// Uses `faults` for the consumer's fault points.
     pub fn with_faults(mut self, faults: FaultPoints) -> Self {
         self.faults = faults;
         self
+    }
+
+    /// Deletes this consumer's handled inbox rows older than the retention, in short chunks;
+    /// returns how many went. Rows of dead letters stay (the dead-letter list owns them).
+    pub async fn prune_inbox(&self) -> Result<u64, sqlx::Error> {
+        let mut total = 0;
+        loop {
+            let r = sqlx::query(
+                "DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox WHERE consumer = $1 AND outcome = 'done' \
+                 AND handled_at < now() - make_interval(secs => $2) LIMIT $3)",
+            )
+            .bind(&self.config.name)
+            .bind(self.inbox_retention.as_secs_f64())
+            .bind(PRUNE_CHUNK)
+            .execute(&self.pool)
+            .await?;
+            total += r.rows_affected();
+            if r.rows_affected() < PRUNE_CHUNK as u64 {
+                return Ok(total);
+            }
+        }
     }
 
     /// Handles every message available right now; returns how many were handled (tests use
@@ -202,6 +234,8 @@ impl<H: Handler> Consumer<H> {
     pub async fn run_until(self, token: CancellationToken) {
         let mut failures = 0u32;
         let mut last_lag = Instant::now() - Duration::from_secs(60);
+        // The first prune a minute after start (not in the start-up rush), then every 10 min.
+        let mut last_prune = Instant::now() - Duration::from_secs(540);
         'outer: while !token.is_cancelled() {
             let messages = match self.consumer.stream().max_messages_per_batch(self.config.batch).messages().await {
                 Ok(m) => m,
@@ -220,6 +254,14 @@ impl<H: Handler> Consumer<H> {
                 if last_lag.elapsed() > Duration::from_secs(5) {
                     last_lag = Instant::now();
                     self.record_lag().await;
+                }
+                if last_prune.elapsed() > Duration::from_secs(600) {
+                    last_prune = Instant::now();
+                    match self.prune_inbox().await {
+                        Ok(n) if n > 0 => tracing::info!(consumer = %self.config.name, rows = n, "inbox pruned"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(consumer = %self.config.name, error = %e, "inbox prune failed"),
+                    }
                 }
                 let chunk = tokio::select! {
                     _ = token.cancelled() => break 'outer,

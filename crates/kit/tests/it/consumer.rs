@@ -211,3 +211,33 @@ async fn consumer_with_one_filter_receives_only_matching_events() {
     assert_eq!(consumer.drain().await.unwrap(), 1, "the other event type is not delivered");
     assert_eq!(effects(&pool).await, 1);
 }
+
+#[tokio::test]
+async fn handled_inbox_rows_past_the_replay_horizon_are_pruned_and_the_rest_kept() {
+    let env = TestEnv::new().await.unwrap();
+    let pool = env.pool("kit_test").await.unwrap();
+    effects_table(&pool).await;
+    let bus = env.bus().await.unwrap();
+    let mut c = config(&env, "prune");
+    c.inbox_retention = Some(Duration::from_secs(3600));
+    let consumer = Consumer::bind(&bus, pool.clone(), c, Recorder::default()).await.unwrap();
+    for (consumer, event, outcome, age_h) in [
+        ("prune", "old-done", "done", 2),
+        ("prune", "old-dead", "dead", 2),
+        ("prune", "new-done", "done", 0),
+        ("other", "other-old", "done", 2),
+    ] {
+        sqlx::query("INSERT INTO inbox (consumer, event_id, outcome, handled_at) VALUES ($1, $2, $3, now() - make_interval(hours => $4))")
+            .bind(consumer)
+            .bind(event)
+            .bind(outcome)
+            .bind(age_h)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    assert_eq!(consumer.prune_inbox().await.unwrap(), 1);
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT event_id FROM inbox ORDER BY event_id").fetch_all(&pool).await.unwrap();
+    assert_eq!(left, ["new-done", "old-dead", "other-old"], "only this consumer's handled rows past the horizon go");
+}
