@@ -177,24 +177,75 @@ pub struct TelemetryConfig {
     pub log_filter: String,
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`: OTLP/gRPC endpoint; unset means no export.
     pub otlp_endpoint: Option<String>,
-    /// `OTEL_TRACES_SAMPLE_PER_MILLE`: head sampling ratio in per mille (0..=1000), default 1000
-    /// (per mille, so no float crosses the configuration).
-    pub sample_per_mille: u32,
+    /// The standard `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` pair, default
+    /// `parentbased_always_on` like the OpenTelemetry SDKs.
+    pub sampler: TraceSampler,
+}
+
+/// The head sampler, as the OpenTelemetry SDK environment variables name it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TraceSampler {
+    /// `always_on`.
+    AlwaysOn,
+    /// `always_off`.
+    AlwaysOff,
+    /// `traceidratio` with `OTEL_TRACES_SAMPLER_ARG` (0..=1, default 1).
+    Ratio(f64),
+    /// `parentbased_always_on` (the default).
+    ParentBasedAlwaysOn,
+    /// `parentbased_always_off`.
+    ParentBasedAlwaysOff,
+    /// `parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG`.
+    ParentBasedRatio(f64),
+}
+
+impl TraceSampler {
+    /// Reads `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let ratio = || -> Result<f64, ConfigError> {
+            match env.raw("OTEL_TRACES_SAMPLER_ARG") {
+                None => Ok(1.0),
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| (0.0..=1.0).contains(r))
+                    .ok_or_else(|| ConfigError::new("OTEL_TRACES_SAMPLER_ARG", "expected a ratio between 0 and 1")),
+            }
+        };
+        Ok(match env.raw("OTEL_TRACES_SAMPLER").map(str::trim) {
+            None | Some("parentbased_always_on") => TraceSampler::ParentBasedAlwaysOn,
+            Some("always_on") => TraceSampler::AlwaysOn,
+            Some("always_off") => TraceSampler::AlwaysOff,
+            Some("traceidratio") => TraceSampler::Ratio(ratio()?),
+            Some("parentbased_always_off") => TraceSampler::ParentBasedAlwaysOff,
+            Some("parentbased_traceidratio") => TraceSampler::ParentBasedRatio(ratio()?),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "OTEL_TRACES_SAMPLER",
+                    "expected always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio",
+                ));
+            }
+        })
+    }
 }
 
 impl TelemetryConfig {
     /// Reads the telemetry variables.
     pub fn from_env(env: &Env, service: &str) -> Result<Self, ConfigError> {
-        let sample_per_mille = env.or("OTEL_TRACES_SAMPLE_PER_MILLE", 1000u32)?;
-        if sample_per_mille > 1000 {
-            return Err(ConfigError::new("OTEL_TRACES_SAMPLE_PER_MILLE", "must be between 0 and 1000"));
+        if env.raw("OTEL_TRACES_SAMPLE_PER_MILLE").is_some() {
+            return Err(ConfigError::new(
+                "OTEL_TRACES_SAMPLE_PER_MILLE",
+                "is replaced by the standard OTEL_TRACES_SAMPLER=parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=<ratio 0..1>",
+            ));
         }
+        let sampler = TraceSampler::from_env(env)?;
         Ok(TelemetryConfig {
             service: service.to_owned(),
             log_format: env.or("LOG_FORMAT", LogFormat::Json)?,
             log_filter: env.raw("RUST_LOG").unwrap_or("info").to_owned(),
             otlp_endpoint: env.raw("OTEL_EXPORTER_OTLP_ENDPOINT").map(str::to_owned),
-            sample_per_mille,
+            sampler,
         })
     }
 }
@@ -262,7 +313,8 @@ mod tests {
             ("SHUTDOWN_GRACE", "10 parsecs", "SHUTDOWN_GRACE"),
             ("GRPC_MAX_REQUEST_BYTES", "-5", "GRPC_MAX_REQUEST_BYTES"),
             ("DB_MAX_CONNECTIONS", "0", "DB_MAX_CONNECTIONS"),
-            ("OTEL_TRACES_SAMPLE_PER_MILLE", "2000", "OTEL_TRACES_SAMPLE_PER_MILLE"),
+            ("OTEL_TRACES_SAMPLE_PER_MILLE", "100", "OTEL_TRACES_SAMPLE_PER_MILLE"),
+            ("OTEL_TRACES_SAMPLER", "sometimes", "OTEL_TRACES_SAMPLER"),
         ];
         for (var, value, named) in cases {
             let mut env = base();
@@ -272,6 +324,31 @@ mod tests {
             let line = err.to_string();
             assert!(line.starts_with(&format!("configuration error: {named}: ")), "{line}");
             assert!(!line.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn the_standard_sampler_variables_are_honoured() {
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, Result<TraceSampler, &'a str>);
+        let cases: &[Case<'_>] = &[
+            (None, None, Ok(TraceSampler::ParentBasedAlwaysOn)),
+            (Some("always_off"), None, Ok(TraceSampler::AlwaysOff)),
+            (Some("traceidratio"), Some("0.25"), Ok(TraceSampler::Ratio(0.25))),
+            (Some("parentbased_traceidratio"), Some("0.1"), Ok(TraceSampler::ParentBasedRatio(0.1))),
+            (Some("parentbased_traceidratio"), None, Ok(TraceSampler::ParentBasedRatio(1.0))),
+            (Some("parentbased_traceidratio"), Some("1.5"), Err("OTEL_TRACES_SAMPLER_ARG")),
+            (Some("parentbased_traceidratio"), Some("ten percent"), Err("OTEL_TRACES_SAMPLER_ARG")),
+        ];
+        for (sampler, arg, want) in cases {
+            let mut env = base();
+            if let Some(v) = sampler {
+                env.set("OTEL_TRACES_SAMPLER", *v);
+            }
+            if let Some(v) = arg {
+                env.set("OTEL_TRACES_SAMPLER_ARG", *v);
+            }
+            let got = TraceSampler::from_env(&env).map_err(|e| e.var);
+            assert_eq!(got, want.map_err(str::to_owned), "{sampler:?} {arg:?}");
         }
     }
 

@@ -14,7 +14,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::config::{LogFormat, TelemetryConfig};
+use crate::config::{LogFormat, TelemetryConfig, TraceSampler};
 
 /// Keeps the tracer provider alive; [`TelemetryGuard::shutdown`] flushes pending spans.
 pub struct TelemetryGuard {
@@ -44,17 +44,27 @@ pub enum TelemetryError {
     AlreadyInstalled,
 }
 
+/// The SDK sampler for the configured one.
+fn sampler(s: TraceSampler) -> Sampler {
+    match s {
+        TraceSampler::AlwaysOn => Sampler::AlwaysOn,
+        TraceSampler::AlwaysOff => Sampler::AlwaysOff,
+        TraceSampler::Ratio(r) => Sampler::TraceIdRatioBased(r),
+        TraceSampler::ParentBasedAlwaysOn => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+        TraceSampler::ParentBasedAlwaysOff => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        TraceSampler::ParentBasedRatio(r) => Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(r))),
+    }
+}
+
 /// Builds the tracer provider for `config`: always sampling by ratio, exporting only when an
 /// OTLP endpoint is configured.
 pub fn tracer_provider(config: &TelemetryConfig) -> Result<SdkTracerProvider, TelemetryError> {
-    let ratio = f64::from(config.sample_per_mille) / 1000.0;
     let resource = Resource::builder()
         .with_service_name(config.service.clone())
         .with_attribute(KeyValue::new("service.namespace", "payops"))
+        .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
         .build();
-    let mut builder = SdkTracerProvider::builder()
-        .with_resource(resource)
-        .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio))));
+    let mut builder = SdkTracerProvider::builder().with_resource(resource).with_sampler(sampler(config.sampler));
     if let Some(endpoint) = &config.otlp_endpoint {
         use opentelemetry_otlp::WithExportConfig;
         let exporter = opentelemetry_otlp::SpanExporter::builder()

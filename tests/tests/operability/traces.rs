@@ -149,13 +149,16 @@ async fn op_05_a_ticket_from_hotline_and_one_from_a_pixi_sync_attention_are_each
     let (process, publish, trace) = linked(&rx, "ticketing-bridge processing pixi-sync's attention", |g| {
         g.service == "ticketing-bridge"
             && g.name.starts_with("process ")
-            && g.name.contains(&format!(".pixi-sync.{order}."))
+            && g.attributes
+                .get("messaging.destination.name")
+                .is_some_and(|d| d.contains(&format!(".pixi-sync.{order}.")))
     })
     .await;
     assert_eq!(process.kind, SpanKind::Consumer as i32, "{process:?}");
     assert_eq!(process.attributes.get("messaging.system").map(String::as_str), Some("nats"), "{process:?}");
     assert_eq!(publish.service, "pixi-sync", "the publisher's span is the parent: {publish:?}");
     assert_eq!(publish.name, process.name.replacen("process ", "publish ", 1), "{publish:?}");
+    assert!(process.name.ends_with(".pixi-sync.{order_id}.attention"), "span names carry the template: {process:?}");
     let origin = trace
         .iter()
         .find(|g| g.service == "pixi-sync" && g.span_id == publish.parent_span_id)

@@ -330,12 +330,16 @@ impl<H: Handler> Consumer<H> {
         let delivery = msg.info().map(|i| i.delivered).unwrap_or(1);
         let subject = msg.subject.to_string();
         let name = self.config.name.clone();
+        let template = super::subject_template(&subject);
         let span = tracing::info_span!(
             "process",
-            otel.name = %format!("process {subject}"),
+            otel.name = %format!("process {template}"),
             otel.kind = "consumer",
             messaging.system = "nats",
+            messaging.operation.name = "process",
+            messaging.operation.type = "process",
             messaging.destination.name = %subject,
+            messaging.destination.template = %template,
             messaging.consumer.group.name = %name,
             messaging.message.id = tracing::field::Empty,
             messaging.delivery_count = delivery,
@@ -485,5 +489,13 @@ mod tests {
     fn order_key_is_the_second_to_last_token() {
         assert_eq!(super::order_key("payops.events.pixi-sync.4711.attention"), "4711");
         assert_eq!(super::order_key("x"), "x");
+    }
+
+    #[test]
+    fn span_names_carry_the_subject_template_not_the_order_id() {
+        assert_eq!(
+            crate::bus::subject_template("payops.events.pixi-sync.4711.attention"),
+            "payops.events.pixi-sync.{order_id}.attention"
+        );
     }
 }

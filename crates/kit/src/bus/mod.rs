@@ -188,3 +188,16 @@ impl Bus {
         }
     }
 }
+
+/// A subject with its order id replaced by `{order_id}` (the second-to-last token):
+/// `payops.events.pixi-sync.4711.attention` → `payops.events.pixi-sync.{order_id}.attention`.
+/// Span names use it, so their number stays bounded (OpenTelemetry messaging conventions:
+/// `messaging.destination.template`).
+pub fn subject_template(subject: &str) -> String {
+    let mut tokens: Vec<&str> = subject.split('.').collect();
+    let n = tokens.len();
+    if n >= 2 {
+        tokens[n - 2] = "{order_id}";
+    }
+    tokens.join(".")
+}

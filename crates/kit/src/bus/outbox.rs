@@ -187,12 +187,16 @@ impl Relay {
         // Send every publish first (pipelined, in seq order), then collect the acks.
         let mut pending = Vec::with_capacity(rows.len());
         for row in &rows {
+            let template = super::subject_template(&row.subject);
             let span = tracing::info_span!(
                 "publish",
-                otel.name = %format!("publish {}", row.subject),
+                otel.name = %format!("publish {template}"),
                 otel.kind = "producer",
                 messaging.system = "nats",
+                messaging.operation.name = "publish",
+                messaging.operation.type = "send",
                 messaging.destination.name = %row.subject,
+                messaging.destination.template = %template,
                 messaging.message.id = %row.id,
             );
             telemetry::set_parent_from(&span, &row.headers);

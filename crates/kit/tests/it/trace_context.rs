@@ -60,6 +60,12 @@ async fn trace_context_crosses_outbox_relay_bus_and_consumer() {
     assert_eq!(publish.span_context.trace_id(), trace, "publish continues the request's trace");
     assert_eq!(process.span_context.trace_id(), trace, "processing continues it across NATS");
     assert_eq!(process.parent_span_id, publish.span_context.span_id(), "process is a child of publish");
-    assert!(process.name.ends_with(".kit-test.4711.attention"), "{}", process.name);
+    assert!(process.name.ends_with(".kit-test.{order_id}.attention"), "bounded span names: {}", process.name);
+    let attr = |s: &opentelemetry_sdk::trace::SpanData, k: &str| {
+        s.attributes.iter().find(|kv| kv.key.as_str() == k).map(|kv| kv.value.as_str().into_owned())
+    };
+    assert!(attr(process, "messaging.destination.name").is_some_and(|d| d.ends_with(".kit-test.4711.attention")));
+    assert_eq!(attr(publish, "messaging.operation.type").as_deref(), Some("send"));
+    assert_eq!(attr(process, "messaging.operation.type").as_deref(), Some("process"));
     assert!(process.attributes.iter().any(|kv| kv.key.as_str() == "messaging.system" && kv.value.as_str() == "nats"));
 }
