@@ -61,6 +61,36 @@ pub fn panels(dashboard: &Value) -> Vec<&Value> {
     out
 }
 
+/// The runbook base the rule files carry (each overlay replaces it with its own
+/// `RUNBOOK_BASE_URL`): an absolute URL on the reserved `.invalid` domain, so a link that was
+/// never configured is recognisable as such.
+pub const RUNBOOK_BASE: &str = "https://payops.invalid/deploy/prometheus/README.md";
+
+fn runbook_base() -> &'static str {
+    RUNBOOK_BASE
+}
+
+#[test]
+fn op_13_runbook_links_are_absolute_and_built_from_each_overlays_one_base() {
+    for overlay in ["dev", "prod"] {
+        let k = tools::read(&format!("k8s/overlays/{overlay}/kustomization.yaml"));
+        let base =
+            k.lines().find_map(|l| l.trim().strip_prefix("- RUNBOOK_BASE_URL=")).expect("overlay base").to_owned();
+        assert!(base.starts_with("https://") && base != RUNBOOK_BASE, "{overlay}: its own absolute base");
+        let (_, docs) = tools::render(overlay);
+        let rule = docs.iter().find(|d| d["kind"] == "PrometheusRule").expect("PrometheusRule");
+        let mut n = 0;
+        for g in rule["spec"]["groups"].as_array().unwrap() {
+            for r in g["rules"].as_array().unwrap().iter().filter(|r| r.get("alert").is_some()) {
+                let want = format!("{base}#{}", s(r, "/alert").to_ascii_lowercase());
+                assert_eq!(s(r, "/annotations/runbook_url"), want, "{overlay}");
+                n += 1;
+            }
+        }
+        assert!(n > 10, "{overlay}: {n} alerts");
+    }
+}
+
 #[test]
 fn op_12_prometheus_rules_pass_promtool_check_and_unit_tests() {
     let promtool = tools::promtool();
@@ -102,7 +132,7 @@ fn op_13_alerts_cover_every_required_symptom_with_severity_and_runbook() {
         assert!(["page", "ticket"].contains(&s(a, "/labels/severity")), "{name}: severity page or ticket");
         assert!(!s(a, "/annotations/summary").is_empty() && !s(a, "/annotations/description").is_empty(), "{name}");
         let url = s(a, "/annotations/runbook_url");
-        assert_eq!(url, format!("deploy/prometheus/README.md#{}", name.to_ascii_lowercase()), "{name}: runbook link");
+        assert_eq!(url, format!("{}#{}", runbook_base(), name.to_ascii_lowercase()), "{name}: runbook link");
         assert!(
             anchors.contains(&name.to_ascii_lowercase()),
             "{name}: deploy/prometheus/README.md has a '### {name}' runbook"
@@ -194,10 +224,20 @@ fn op_12_dashboards_are_provisioned_as_code() {
             }
         }
     }
-    let mut required = vec!["payops-overview".to_owned(), "payops-money".to_owned(), "payops-external".to_owned()];
-    required.extend(SERVICES.iter().map(|svc| format!("payops-svc-{}", svc.name)));
-    for r in required {
-        assert!(uids.contains(&r), "dashboard {r} exists");
+    for r in ["payops-overview", "payops-money", "payops-external", "payops-service"] {
+        assert!(uids.contains(r), "dashboard {r} exists");
+    }
+    // One service dashboard: its `service` variable offers every service, and each service's
+    // domain panels sit in a row of their own.
+    let (_, svc_board) = boards.iter().find(|(f, _)| f == "payops-service.json").unwrap();
+    let var = svc_board["templating"]["list"].as_array().unwrap().iter().find(|v| v["name"] == "service").unwrap();
+    let offered: BTreeSet<&str> =
+        var["options"].as_array().unwrap().iter().filter_map(|o| o["value"].as_str()).collect();
+    let rows: BTreeSet<&str> =
+        svc_board["panels"].as_array().unwrap().iter().filter_map(|p| p["title"].as_str()).collect();
+    for svc in SERVICES {
+        assert!(offered.contains(svc.name), "the service variable offers {}", svc.name);
+        assert!(rows.contains(format!("Domain: {}", svc.name).as_str()), "a domain row for {}", svc.name);
     }
     // File provisioning: the provider reads the folder compose mounts; the datasource is named.
     let provider = tools::yaml("deploy/grafana/provisioning/dashboards/payops.yaml");
