@@ -26,6 +26,16 @@ struct Buildah {
     root: PathBuf,
 }
 
+/// Removes the test's work directory (vfs layers are full copies: hundreds of MB) however the
+/// test ends.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 impl Buildah {
     fn cmd(&self) -> Command {
         let mut c = Command::new("buildah");
@@ -176,6 +186,7 @@ fn uid_of(pid: u32) -> Option<u32> {
 #[tokio::test]
 async fn op_10_every_production_image_builds_and_its_binary_starts_in_it_as_non_root() {
     let work = stack::temp_dir("payops-image-test").unwrap();
+    let _cleanup = Cleanup(work.clone());
     let b = Buildah { root: work.join("containers") };
     let context = work.join("context");
     std::fs::create_dir_all(&context).unwrap();
@@ -295,5 +306,4 @@ async fn op_10_every_production_image_builds_and_its_binary_starts_in_it_as_non_
         b.run(&["rm", &i.container]);
     }
     b.run(&["rmi", "--all", "--force"]);
-    let _ = std::fs::remove_dir_all(&work);
 }
