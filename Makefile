@@ -5,7 +5,7 @@ SHELL := bash
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export NATS_URL ?= nats://127.0.0.1:4222
 
-.PHONY: help up demo deps test lint fmt bench chaos contracts
+.PHONY: help up demo deps test lint fmt bench chaos contracts docs
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ lint: ## cargo fmt --check, clippy -D warnings, buf lint
 
 fmt: ## Format the code
 	@cargo fmt --all
+
+docs: ## Rule index docs/rules.md from the catalogue (docs/rules/*.md) and the code
+	@cargo run --quiet -p xtask -- docs
 
 contracts: ## Partner contract cases per partner (verified / unverified); rewrites crates/sandbox/contracts/README.md
 	@cargo run --quiet -p sandbox --bin payops-sandbox -- contracts --write
