@@ -113,7 +113,8 @@ pub struct ResponseSpec {
     #[serde(default, skip_serializing_if = "Body::is_none")]
     pub body: Body,
     /// Answer paths whose values may differ between the case and the simulator (ids, dates);
-    /// `*` matches any index or element name.
+    /// `*` matches any index or element name; `<list path>[any]` makes a list an excerpt whose
+    /// elements may appear anywhere among the answer's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variable: Vec<String>,
 }

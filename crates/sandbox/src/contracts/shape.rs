@@ -1,6 +1,8 @@
 //! CT-03's comparison: does the simulator's answer have the case's status, headers and every
 //! field of the case's body with the same type, and the same value unless the case marks the
 //! field variable? Extra fields in the simulator's answer are fine: a case shows an excerpt.
+//! A list marked `<path>[any]` (`[any]` for a top-level list) is an excerpt too: each element
+//! of the case must match some element of the answer, in any order.
 
 use std::collections::BTreeMap;
 
@@ -136,6 +138,21 @@ fn json_shape(path: &str, e: &Value, g: &Value, vars: &[String], out: &mut Vec<S
             }
         }
         (Value::Array(ea), Value::Array(ga)) => {
+            if vars.iter().any(|v| *v == format!("{path}[any]") || *v == format!("{}[any]", wildcard(path))) {
+                // A list the case shows an excerpt of, in any order: each element of the case must
+                // match some element of the answer.
+                for (i, ev) in ea.iter().enumerate() {
+                    let matched = ga.iter().enumerate().any(|(j, gv)| {
+                        let mut diff = Vec::new();
+                        json_shape(&format!("{path}[{j}]"), ev, gv, vars, &mut diff);
+                        diff.is_empty()
+                    });
+                    if !matched {
+                        out.push(format!("{path}[{i}]: no element of the answer matches {ev}"));
+                    }
+                }
+                return;
+            }
             if variable(path, vars) {
                 // A variable list: only the element shape of the first one is compared.
                 if let (Some(e0), Some(g0)) = (ea.first(), ga.first()) {
@@ -181,6 +198,19 @@ mod tests {
         let d = differences(&e, &["id".into(), "date".into()], &got);
         assert_eq!(d.len(), 1, "{d:?}");
         assert!(d[0].starts_with("amount: number instead of string"), "{d:?}");
+    }
+
+    #[test]
+    fn an_any_list_needs_each_case_element_somewhere_in_the_answer() {
+        let e = answer(json!([{"name": "group", "id": 7}, {"name": "ticket_type", "id": 3}]));
+        let got = |body: Value| Observed { status: 200, headers: BTreeMap::new(), body: body.to_string() };
+        let vars = vec!["[any]".to_owned(), "[*].id".to_owned()];
+        let ok = got(
+            json!([{"name": "requester", "id": 1}, {"name": "ticket_type", "id": 30}, {"name": "group", "id": 70}]),
+        );
+        assert!(differences(&e, &vars, &ok).is_empty());
+        let d = differences(&e, &vars, &got(json!([{"name": "ticket_type", "id": 3}])));
+        assert!(d.len() == 1 && d[0].starts_with("[0]: no element"), "{d:?}");
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct FreshdeskConfigPatch {
     pub external_ref_field: Option<String>,
     /// API keys (replaces the list).
     pub api_keys: Option<Vec<String>>,
+    /// Seconds before a new ticket is found by search (0 = at once).
+    pub index_delay_secs: Option<u64>,
 }
 
 /// Body of `POST /admin/freshdesk/api_keys`.
@@ -168,6 +170,7 @@ fn apply(mut c: FreshdeskConfig, p: FreshdeskConfigPatch) -> Result<FreshdeskCon
     c.custom_fields = p.custom_fields.unwrap_or(c.custom_fields);
     c.external_ref_field = p.external_ref_field.unwrap_or(c.external_ref_field);
     c.api_keys = p.api_keys.unwrap_or(c.api_keys);
+    c.index_delay_secs = p.index_delay_secs.unwrap_or(c.index_delay_secs);
     if c.per_minute == 0 {
         return Err(AdminError::bad("per_minute", "must be at least 1"));
     }

@@ -53,12 +53,15 @@ pub(crate) async fn create_ticket(State(shared): State<Shared>, headers: HeaderM
     let s = shared.clone();
     shared
         .guard(System::Freshdesk, "create_ticket", async move {
-            gated(&s, &headers, Cost { credits: 1, create: true }, |st, now| create_now(st, now, &headers, &body))
+            let base = s.url(System::Freshdesk);
+            gated(&s, &headers, Cost { credits: 1, create: true }, |st, now| {
+                create_now(st, now, &base, &headers, &body)
+            })
         })
         .await
 }
 
-fn create_now(st: &mut FdState, now: DateTime<Utc>, headers: &HeaderMap, body: &[u8]) -> Response {
+fn create_now(st: &mut FdState, now: DateTime<Utc>, base: &str, headers: &HeaderMap, body: &[u8]) -> Response {
     let value = match json_body(headers, body) {
         Ok(v) => v,
         Err(r) => return *r,
@@ -100,7 +103,9 @@ fn create_now(st: &mut FdState, now: DateTime<Utc>, headers: &HeaderMap, body: &
     let body = wire::ticket(&ticket, &st.config);
     st.tickets.insert(id, ticket);
     let mut r = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v2/tickets/{id}")) {
+    // "POST requests will contain the Location Header … that points to the URL of the created
+    // resource" (an absolute URL in the documented example).
+    if let Ok(loc) = HeaderValue::from_str(&format!("{base}/api/v2/tickets/{id}")) {
         r.headers_mut().insert("location", loc);
     }
     r
@@ -261,7 +266,7 @@ pub(crate) async fn search_tickets(State(shared): State<Shared>, headers: Header
     let s = shared.clone();
     shared
         .guard(System::Freshdesk, "search", async move {
-            gated(&s, &headers, Cost { credits: 1, create: false }, |st, _| {
+            gated(&s, &headers, Cost { credits: 1, create: false }, |st, now| {
                 let Some(raw) = q.get("query") else {
                     return wire::invalid("query", "It should be a/an String", "missing_field");
                 };
@@ -277,7 +282,9 @@ pub(crate) async fn search_tickets(State(shared): State<Shared>, headers: Header
                         return wire::invalid("page", &msg, "invalid_value");
                     }
                 };
-                let hits: Vec<&Ticket> = st.tickets.values().rev().filter(|t| search::matches(&query, t)).collect();
+                // Only what the index already holds: a new ticket appears after the delay.
+                let hits: Vec<&Ticket> =
+                    st.tickets.values().rev().filter(|t| st.indexed(t, now) && search::matches(&query, t)).collect();
                 let results: Vec<Value> = hits
                     .iter()
                     .skip((page - 1) * SEARCH_PAGE)

@@ -1,7 +1,10 @@
 //! The ticket search query language of `GET /api/v2/search/tickets?query="…"`: a double-quoted
 //! expression of `field:value` conditions (`:>` / `:<` for at-least / at-most on numbers and
 //! dates) joined by `AND` / `OR` (AND binds tighter) with parentheses; strings in single
-//! quotes; `null` for "not set". Custom fields are named with or without their `cf_` prefix.
+//! quotes; `null` for "not set". Custom fields are named by their API name, `cf_` prefix
+//! included, as the documentation's example (`cf_sector:'finance'`) and public clients do; a bare
+//! name is refused like any field search does not know (whether Freshdesk answers 400 or finds
+//! nothing for it is not published [INF]).
 
 use chrono::NaiveDate;
 
@@ -215,8 +218,7 @@ impl Parser<'_> {
             "due_by" => Field::DueBy,
             "fr_due_by" => Field::FrDueBy,
             other => {
-                let full = if other.starts_with("cf_") { other.to_owned() } else { format!("cf_{other}") };
-                let f = self.cfg.custom_fields.iter().find(|f| f.name == full);
+                let f = self.cfg.custom_fields.iter().find(|f| f.name == other);
                 let f = f.ok_or_else(|| format!("Given query is invalid: unknown field {other}"))?;
                 Field::Custom(f.name.clone(), f.field_type)
             }

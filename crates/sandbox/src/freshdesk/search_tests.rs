@@ -41,7 +41,6 @@ fn queries_match_as_freshdesk_documents() {
     let t = ticket();
     let cases = [
         (r#""cf_payops_ref:'inc-42'""#, true),
-        (r#""payops_ref:'inc-42'""#, true),
         (r#""cf_payops_ref:'inc-43'""#, false),
         (r#""cf_order_id:null""#, true),
         (r#""status:2 AND priority:3""#, true),
@@ -52,7 +51,7 @@ fn queries_match_as_freshdesk_documents() {
         (r#""type:'Problem' AND group_id:43000000001""#, true),
         (r#""created_at:>'2025-03-01' AND created_at:<'2025-03-01'""#, true),
         (r#""created_at:>'2025-03-02'""#, false),
-        (r#""amount_minor:>1000 AND callback_requested:true""#, true),
+        (r#""cf_amount_minor:>1000 AND cf_callback_requested:true""#, true),
         (r#""agent_id:null""#, true),
     ];
     for (q, want) in cases {
@@ -70,6 +69,7 @@ fn malformed_queries_are_refused() {
         r#""status:2 AND""#,
         r#""(status:2""#,
         r#""nosuchfield:1""#,
+        r#""payops_ref:'inc-42'""#,
         r#""status:two""#,
         r#""cf_payops_ref:'open""#,
         r#""status 2""#,

@@ -81,6 +81,18 @@ pub struct FreshdeskConfig {
     pub external_ref_field: String,
     /// Valid API keys.
     pub api_keys: Vec<String>,
+    /// Seconds (sandbox clock) before a new ticket can be found by search: Freshdesk indexes
+    /// tickets for its filter API only after "a few minutes" (CT-07). 0 switches it off.
+    #[serde(default = "default_index_delay")]
+    pub index_delay_secs: u64,
+}
+
+/// The indexing delay of a fresh account. Freshdesk documents only "a few minutes"; two is a
+/// guess [INF], long enough that a client trusting an early "not found" makes a duplicate.
+pub const DEFAULT_INDEX_DELAY_SECS: u64 = 120;
+
+fn default_index_delay() -> u64 {
+    DEFAULT_INDEX_DELAY_SECS
 }
 
 impl Default for FreshdeskConfig {
@@ -110,6 +122,7 @@ impl Default for FreshdeskConfig {
             ],
             external_ref_field: "cf_payops_ref".into(),
             api_keys: Vec::new(),
+            index_delay_secs: DEFAULT_INDEX_DELAY_SECS,
         }
     }
 }
@@ -209,6 +222,13 @@ impl State {
         let name = name.or(email).or(phone).unwrap_or("Unknown").to_owned();
         self.contacts.push(Contact { id, name, email: email.map(str::to_owned), phone: phone.map(str::to_owned) });
         id
+    }
+
+    /// Whether search finds `t` at `now`: only once the indexing delay has passed since it was
+    /// created.
+    pub(crate) fn indexed(&self, t: &Ticket, now: DateTime<Utc>) -> bool {
+        let delay = i64::try_from(self.config.index_delay_secs).unwrap_or(i64::MAX / 2_000);
+        t.created_at + chrono::Duration::seconds(delay) <= now
     }
 
     /// The value of the external-reference field of `t`, if set.

@@ -2,6 +2,8 @@
 //! simulator's conformance to the cases (CT-03): `<partner>.rs` puts the simulator into each
 //! case's state and checks its answer against the case.
 
+mod freshdesk;
+
 use std::collections::BTreeMap;
 
 use sandbox::contracts::case::{Body, Case, LoadedCase, RequestSpec, ResponseSpec, SimSpec, Source};
