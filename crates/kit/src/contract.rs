@@ -207,6 +207,29 @@ impl<'a> Json<'a> {
         }
     }
 
+    /// The elements of this value when it is itself an array (an answer that is a list),
+    /// each as a reader (`[3].id` in errors).
+    pub fn items(&self) -> Result<Vec<Json<'a>>, ContractError> {
+        match self.v {
+            Value::Array(a) => Ok(a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Json {
+                    system: self.system,
+                    operation: self.operation,
+                    prefix: format!("{}[{i}]", self.prefix),
+                    v,
+                })
+                .collect()),
+            _ => Err(ContractError::new(
+                self.system,
+                self.operation,
+                if self.prefix.is_empty() { "body".to_owned() } else { self.prefix.clone() },
+                Problem::WrongType("an array"),
+            )),
+        }
+    }
+
     /// The elements of an array, each as a reader (`list[3]` in errors).
     pub fn array(&self, p: &str) -> Result<Vec<Json<'a>>, ContractError> {
         match self.get(p) {
@@ -362,6 +385,11 @@ mod tests {
         assert_eq!(r.bool("flag").unwrap_err().problem, Problem::WrongType("a boolean"));
         assert_eq!(r.text("blank").unwrap_err().problem, Problem::Empty);
         assert_eq!(r.opt_str("none").unwrap(), None);
+        let list = json!([{"id": 1}, {"id": "x"}]);
+        let items = Json::new("unit", "list", &list).items().unwrap();
+        assert_eq!(items[0].i64("id").unwrap(), 1);
+        assert_eq!(items[1].i64("id").unwrap_err().field, "[1].id");
+        assert_eq!(r.items().unwrap_err().field, "body");
         let row: BTreeMap<String, String> = [("OrderNr".to_owned(), "x".to_owned())].into();
         let f = Fields::new("unit", "row", |k| row.get(k).map(String::as_str));
         assert_eq!(f.int("OrderNr").unwrap_err().problem, Problem::WrongType("an integer"));

@@ -8,6 +8,7 @@
 //! the server and the path — never the query string or a body (they may hold credentials or
 //! personal data). Errors are described by [`describe`] without the URL for the same reason.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::Extensions;
@@ -64,17 +65,43 @@ pub struct Outbound {
 impl Outbound {
     /// A client for `system` (`unzer`, `pixi`, …).
     pub fn new(system: &'static str, config: &OutboundConfig) -> Result<Self, reqwest::Error> {
+        Self::build(system, config, None)
+    }
+
+    /// A client whose every attempt (each retry of a read too) first passes `gate`, e.g. a rate
+    /// limiter the partner's budget is shared through: it runs inside the read retries and
+    /// outside the telemetry, so time spent waiting for it is not counted as the partner's.
+    pub fn with_gate(
+        system: &'static str,
+        config: &OutboundConfig,
+        gate: Arc<dyn Middleware>,
+    ) -> Result<Self, reqwest::Error> {
+        Self::build(system, config, Some(gate))
+    }
+
+    fn build(
+        system: &'static str,
+        config: &OutboundConfig,
+        gate: Option<Arc<dyn Middleware>>,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("payops/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let telemetry = Telemetry { system };
-        let writes = ClientBuilder::new(http.clone()).with(telemetry.clone()).build();
-        let reads = ClientBuilder::new(http)
-            .with(Retry { retries: config.read_retries, base: config.backoff_base, cap: config.backoff_cap })
-            .with(telemetry)
-            .build();
+        let mut writes = ClientBuilder::new(http.clone());
+        let mut reads = ClientBuilder::new(http).with(Retry {
+            retries: config.read_retries,
+            base: config.backoff_base,
+            cap: config.backoff_cap,
+        });
+        if let Some(g) = gate {
+            writes = writes.with_arc(g.clone());
+            reads = reads.with_arc(g);
+        }
+        let writes = writes.with(telemetry.clone()).build();
+        let reads = reads.with(telemetry).build();
         Ok(Outbound { system, writes, reads })
     }
 

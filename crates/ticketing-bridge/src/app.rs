@@ -19,7 +19,7 @@ use crate::bus::{AttentionHandler, consumer};
 use crate::config::Config;
 use crate::domain::reference::{CREATE_OPERATION, NOTE_OPERATION};
 use crate::freshdesk::{Freshdesk, Limiter};
-use crate::grpc::Ticketing;
+use crate::grpc::{PreflightTarget, Ticketing};
 use crate::work::ops::{CreateProber, NoteProber};
 use crate::work::{Dispatcher, Executor, Settings};
 
@@ -50,8 +50,10 @@ pub struct App {
 impl App {
     /// Prepares everything; nothing runs yet.
     pub async fn build(config: Config, clock: SharedClock) -> Result<App, PlatformError> {
+        let (target, expected) = (config.preflight_target(), config.preflight_expected());
         let platform = Platform::build(config.common, &MIGRATIONS, clock.clone()).await?;
-        let limiter = Arc::new(Limiter::new(clock.clone(), config.rates));
+        // Freshdesk's limit is per account: every replica takes its slots from the database.
+        let limiter = Arc::new(Limiter::shared(clock.clone(), config.rates, platform.pool.clone()));
         let fd = Freshdesk::new(&config.freshdesk, limiter)
             .map_err(|e| PlatformError::Bind { what: "the Freshdesk HTTP client", source: std::io::Error::other(e) })?;
         let settings = Settings {
@@ -60,6 +62,7 @@ impl App {
             order_field: config.freshdesk.order_field.clone(),
             attention: config.attention,
             concurrency: config.concurrency,
+            index_delay: config.index_delay,
         };
         let executor = Arc::new(Executor::new(
             platform.pool.clone(),
@@ -77,9 +80,14 @@ impl App {
         let resolver = Resolver::new(platform.journal.clone(), &platform.config.service)
             .register(
                 CREATE_OPERATION,
-                Arc::new(CreateProber { fd: fd.clone(), ref_field: config.freshdesk.ref_field }),
+                Arc::new(CreateProber {
+                    fd: fd.clone(),
+                    wait: executor.index_wait(),
+                    ref_field: config.freshdesk.ref_field.clone(),
+                }),
             )
-            .register(NOTE_OPERATION, Arc::new(NoteProber { fd }));
+            .register(NOTE_OPERATION, Arc::new(NoteProber { fd: fd.clone() }));
+        let preflight = PreflightTarget { fd: fd.clone(), target, expected };
         let service = Ticketing::new(
             platform.pool.clone(),
             executor.clone(),
@@ -87,6 +95,7 @@ impl App {
             config.catalog,
             config.create_timeout,
             config.create_retry_wait,
+            preflight,
         );
         let service = TicketingServiceServer::new(service).max_decoding_message_size(platform.config.max_request_bytes);
         let mut grpc = platform.grpc().await?.add_service(service);

@@ -9,8 +9,9 @@
 //! | `FRESHDESK_URL` | — | instead of the domain: a full base URL (the sandbox, a proxy); exactly one of the two |
 //! | `FRESHDESK_API_KEY` / `_FILE` | required | the agent API key (secret; Basic `key:X`) |
 //! | `FRESHDESK_TICKET_URL` | `<base>/a/tickets/{id}` | agent link of a ticket; `{id}` is replaced |
-//! | `FRESHDESK_RATE_PER_MINUTE` | 200 | calls per minute this process allows itself (Growth plan) |
+//! | `FRESHDESK_RATE_PER_MINUTE` | 200 | calls per minute the whole deployment allows itself (Growth plan; every replica shares it) |
 //! | `FRESHDESK_CREATE_PER_MINUTE` | 80 | ticket creations per minute (the plan's create cap) |
+//! | `FRESHDESK_INDEX_DELAY` | 10m | how long after a creation Freshdesk's search may still miss the ticket: an unknown creation is created again only once search has had this long ("a few minutes" documented) |
 //! | `FRESHDESK_BURST` | 1 | calls allowed back to back after a quiet spell (1 = strictly spaced) |
 //! | `FRESHDESK_TIMEOUT` | 10s | timeout of one HTTP call |
 //! | `FRESHDESK_CONCURRENCY` | 3 | work items (orders) worked on at once by this process |
@@ -29,10 +30,11 @@
 //! | `CREATE_TICKET_RETRY_WAIT` | 10s | longest retry delay (Retry-After, backoff) a CreateTicket call waits for in-line; longer → UNAVAILABLE, work queued |
 //! | `TICKETING_POLL` | 250ms | how often the worker looks for due work |
 //!
-//! With N replicas, each replica's limiter allows the configured rate, so set
-//! `FRESHDESK_RATE_PER_MINUTE` and `FRESHDESK_CREATE_PER_MINUTE` to the plan's limits divided by
-//! N; if they are set higher, Freshdesk answers 429 and every replica pauses for `Retry-After`
-//! (nothing is lost, but calls are wasted). `DB_MAX_CONNECTIONS` must exceed
+//! Freshdesk's limits hold per account, so the replicas share one budget in the database: set
+//! `FRESHDESK_RATE_PER_MINUTE` and `FRESHDESK_CREATE_PER_MINUTE` to the plan's limits whatever the
+//! number of replicas, minus what other API users of the account (marketplace apps, scripts)
+//! take; the preflight compares them with the plan's `X-RateLimit-Total`. A 429 pauses every
+//! replica for `Retry-After` (nothing is lost). `DB_MAX_CONNECTIONS` must exceed
 //! `FRESHDESK_CONCURRENCY + ATTENTION_CONSUMER_CONCURRENCY + 2`: every work item in flight holds
 //! its order's lock on a pooled connection.
 
@@ -69,6 +71,8 @@ pub struct Config {
     pub create_retry_wait: Duration,
     /// Worker poll interval.
     pub poll: Duration,
+    /// How long after a creation Freshdesk's search may still miss the ticket.
+    pub index_delay: Duration,
     /// `SERVICE_TOKENS`: bearer tokens of callers; unset means no authentication.
     pub service_tokens: Option<SecretString>,
 }
@@ -157,8 +161,30 @@ impl Config {
             create_timeout: env.duration_or("CREATE_TICKET_TIMEOUT", Duration::from_secs(15))?,
             create_retry_wait: env.duration_or("CREATE_TICKET_RETRY_WAIT", Duration::from_secs(10))?,
             poll: env.duration_or("TICKETING_POLL", Duration::from_millis(250))?,
+            index_delay: env.duration_or("FRESHDESK_INDEX_DELAY", Duration::from_secs(600))?,
             service_tokens,
         })
+    }
+
+    /// The Freshdesk account as the preflight names it: its address, never the key.
+    pub fn preflight_target(&self) -> String {
+        self.freshdesk.base_url.clone()
+    }
+
+    /// What the bridge relies on in the account: the custom fields, every ticket type callers
+    /// or attention tickets may use, the groups and the rates.
+    pub fn preflight_expected(&self) -> crate::freshdesk::preflight::Expected {
+        let mut ticket_types = self.catalog.ticket_types.clone();
+        if let Some(t) = self.attention.ticket_type.as_ref().filter(|t| !ticket_types.contains(t)) {
+            ticket_types.push(t.clone());
+        }
+        crate::freshdesk::preflight::Expected {
+            ref_field: self.freshdesk.ref_field.clone(),
+            order_field: self.freshdesk.order_field.clone(),
+            ticket_types,
+            groups: self.catalog.groups.clone(),
+            rates: self.rates,
+        }
     }
 
     /// A configuration for tests that start the bridge in-process (this crate's and other
@@ -174,7 +200,9 @@ impl Config {
 /// Fills in what an in-process test of the bridge needs, unless already set: the sandbox URL and
 /// key, the sandbox account's groups, limits so high that a frozen `ManualClock` never blocks the
 /// limiter, retries that are never waited for in-line (a deferred CreateTicket answers
-/// UNAVAILABLE at once; tests then move the clock and drive the worker), and a short poll.
+/// UNAVAILABLE at once; tests then move the clock and drive the worker), a short poll, and an
+/// indexing delay just above the sandbox's default (120 s), so tests that prove TK-03 run with
+/// search lagging creation as in Freshdesk.
 pub fn test_env(mut env: Env, freshdesk_url: &str, api_key: &str) -> Env {
     let defaults = [
         ("FRESHDESK_URL", freshdesk_url),
@@ -186,6 +214,7 @@ pub fn test_env(mut env: Env, freshdesk_url: &str, api_key: &str) -> Env {
         ("FRESHDESK_TIMEOUT", "5s"),
         ("CREATE_TICKET_RETRY_WAIT", "0s"),
         ("TICKETING_POLL", "50ms"),
+        ("FRESHDESK_INDEX_DELAY", "150s"),
         ("ATTENTION_GROUP", "payments"),
     ];
     for (name, value) in defaults {

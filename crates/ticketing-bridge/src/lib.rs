@@ -8,18 +8,24 @@
 //! request id / event id). The worker takes one order at a time under the journal's order lock,
 //! oldest item first; each Freshdesk change (create ticket, add note) goes through the kit's
 //! journal with the external reference stored on the ticket (`cf_payops_ref`), so an unknown
-//! outcome is settled by searching Freshdesk before anything is sent again. A client-side
-//! limiter keeps the plan's call and create rates; 429s pause it for `Retry-After`; 5xx and
-//! timeouts back off exponentially with jitter; work that keeps failing lands in a dead-letter
-//! list operators list and replay. All text reaches Freshdesk HTML-escaped.
+//! outcome is settled by searching Freshdesk before anything is sent again — and since
+//! Freshdesk's search finds a new ticket only minutes later, "not found" counts only once the
+//! attempt is older than `FRESHDESK_INDEX_DELAY`. A limiter whose budget every replica shares
+//! (Postgres) keeps the plan's call and create rates for the whole deployment; 429s pause it
+//! for `Retry-After`; 5xx and timeouts back off exponentially with jitter; work that keeps
+//! failing lands in a dead-letter list operators list and replay. All text reaches Freshdesk
+//! HTML-escaped. Every call and answer field is held to the Freshdesk contract cases
+//! (`crates/sandbox/contracts/freshdesk/`) and answers are read fail-closed.
 //!
 //! - gRPC `payops.ticketing.v1.TicketingService` (port 50054): CreateTicket, GetTicket,
-//!   ListOrderTickets, ListDeadLetters, ReplayDeadLetter; errors in the proto's service docs.
+//!   ListOrderTickets, ListDeadLetters, ReplayDeadLetter, Preflight; errors in the proto's
+//!   service docs. `payops-ticketing-bridge preflight` prints the same checks (CT-06).
 //! - Consumes `<prefix>.*.*.attention` (`payops.events.v1.Attention`), durable `ticketing-attention`.
 //! - Emits `ticket_created` (`payops.events.v1.TicketCreated`), `ticket_note_added` and
 //!   `ticket_work_dead_lettered` (`payops.ticketing.v1`), keyed by the order id.
 //! - Partner: Freshdesk API v2 (`POST /tickets`, `GET /tickets/{id}`, `POST /tickets/{id}/notes`,
-//!   `GET /tickets/{id}/conversations`, `GET /search/tickets`), see [`freshdesk`].
+//!   `GET /tickets/{id}/conversations`, `GET /search/tickets`, `GET /ticket_fields`), see
+//!   [`freshdesk`].
 //! - Configuration: [`config`]; metrics: [`work`]; the synchronous CreateTicket under rate
 //!   limits: `grpc/tickets.rs`.
 

@@ -1,4 +1,5 @@
-//! `payops-ticketing-bridge`: config → clock → telemetry → App::build → run until SIGTERM (`kit::service`).
+//! `payops-ticketing-bridge`: config → clock → telemetry → App::build → run until SIGTERM
+//! (`kit::service`); `payops-ticketing-bridge preflight` checks the Freshdesk account (CT-06).
 
 use std::process::ExitCode;
 
@@ -7,6 +8,9 @@ use ticketing_bridge::{app::App, config::Config};
 #[tokio::main]
 async fn main() -> ExitCode {
     let env = kit::config::Env::from_process();
+    if std::env::args().nth(1).as_deref() == Some("preflight") {
+        return ticketing_bridge::freshdesk::preflight::command(&env).await;
+    }
     kit::service::run(
         "ticketing-bridge",
         &env,

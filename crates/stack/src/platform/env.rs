@@ -128,6 +128,9 @@ pub(crate) fn service_env(
                     ("FRESHDESK_TIMEOUT", "5s".into()),
                     ("FRESHDESK_BACKOFF_BASE", "200ms".into()),
                     ("FRESHDESK_BACKOFF_MAX", "2s".into()),
+                    // Above the sandbox's search indexing delay (120 s): an unknown creation is
+                    // repeated only once search could have found it (TK-03).
+                    ("FRESHDESK_INDEX_DELAY", "150s".into()),
                     ("TICKETING_POLL", "100ms".into()),
                 ]);
             }

@@ -1,6 +1,7 @@
 //! External references and journal keys. Every ticket carries its reference in a Freshdesk text
 //! custom field (`cf_payops_ref`), so before creating again after an unknown outcome the bridge
-//! searches Freshdesk for it (TK-03); every note carries a marker line the probe looks for.
+//! searches Freshdesk for it (TK-03) — trusting "not found" only once the attempt is older than
+//! Freshdesk's indexing delay; every note carries a marker line the probe looks for.
 //!
 //! | what | reference |
 //! |---|---|
@@ -47,12 +48,13 @@ pub fn note_key(event_id: &str, round: u32) -> String {
     if round == 0 { format!("fd.note:{event_id}") } else { format!("fd.note:{event_id}#{}", round + 1) }
 }
 
-/// Freshdesk search query for tickets whose `field` equals `reference`:
-/// `"payops_ref:'inc:4711:i-1'"` (search names custom fields without `cf_`).
+/// Freshdesk search query for tickets whose custom field `field` equals `reference`:
+/// `"cf_payops_ref:'inc:4711:i-1'"`. The field keeps its `cf_` prefix: the documented example
+/// (`cf_sector:'finance'`) and public clients name custom fields so; the bare name is a field
+/// search does not know (case `freshdesk/search/bare_field_name`). References are
+/// `[A-Za-z0-9_:-]`, so the single quotes need no escaping (none is documented).
 pub fn search_query(field: &str, reference: &str) -> String {
-    let name = field.strip_prefix("cf_").unwrap_or(field);
-    let value = reference.replace('\\', "\\\\").replace('\'', "\\'");
-    format!("\"{name}:'{value}'\"")
+    format!("\"{field}:'{reference}'\"")
 }
 
 #[cfg(test)]
@@ -69,7 +71,6 @@ mod tests {
         assert_eq!(create_key("req:r-1", 1), "fd.create:req:r-1#2");
         assert_eq!(note_key("e1", 0), "fd.note:e1");
         assert_eq!(note_key("e1", 2), "fd.note:e1#3");
-        assert_eq!(search_query("cf_payops_ref", "inc:4711:cap-1"), "\"payops_ref:'inc:4711:cap-1'\"");
-        assert_eq!(search_query("cf_x", "a'b"), "\"x:'a\\'b'\"");
+        assert_eq!(search_query("cf_payops_ref", "inc:4711:cap-1"), "\"cf_payops_ref:'inc:4711:cap-1'\"");
     }
 }

@@ -1,9 +1,10 @@
 //! When to try ticket work again (TK-05): on 429 after Freshdesk's `Retry-After` (not counted
 //! as a failed attempt: it is flow control, so a rate-limit storm delays work but never
-//! dead-letters it); on 5xx, timeouts, broken connections and auth failures after a capped
-//! exponential backoff with jitter, until `max_attempts` failures send the work to the
-//! dead-letter list; a refusal (400 validation) is dead-lettered at once, since repeating it
-//! cannot help.
+//! dead-letters it); after an unknown creation that search cannot see yet, once the indexing
+//! delay has passed (not counted either); on 5xx, timeouts, broken connections and auth
+//! failures after a capped exponential backoff with jitter, until `max_attempts` failures send
+//! the work to the dead-letter list; a refusal (400 validation) is dead-lettered at once, since
+//! repeating it cannot help.
 
 use std::time::Duration;
 
@@ -26,6 +27,12 @@ pub enum FailureClass {
     /// 429: wait as told.
     RateLimited {
         /// Freshdesk's `Retry-After`.
+        retry_after: Duration,
+    },
+    /// Not a failure: look again after this (Freshdesk's search has not indexed a recent
+    /// creation yet, so "not found" proves nothing before then).
+    Wait {
+        /// Until the attempt is older than the indexing delay.
         retry_after: Duration,
     },
     /// 5xx, timeout, transport, auth: back off and try again.
@@ -59,7 +66,9 @@ impl RetryPolicy {
     pub fn next(&self, failures: u32, class: FailureClass, now: DateTime<Utc>, jitter: f64) -> Next {
         match class {
             FailureClass::Permanent => Next::DeadLetter,
-            FailureClass::RateLimited { retry_after } => Next::RetryAt(now + to_chrono(retry_after)),
+            FailureClass::RateLimited { retry_after } | FailureClass::Wait { retry_after } => {
+                Next::RetryAt(now + to_chrono(retry_after))
+            }
             FailureClass::Transient if failures >= self.max_attempts => Next::DeadLetter,
             FailureClass::Transient => Next::RetryAt(now + to_chrono(self.backoff(failures, jitter))),
         }
@@ -116,6 +125,7 @@ mod tests {
             (1, FailureClass::Permanent, Next::DeadLetter),
             (0, limited, at(42)),
             (99, limited, at(42)),
+            (99, FailureClass::Wait { retry_after: Duration::from_secs(300) }, at(300)),
         ];
         for (failures, class, want) in cases {
             assert_eq!(p.next(failures, class, now, 1.0), want, "{failures} {class:?}");

@@ -1,46 +1,40 @@
-//! The Freshdesk API v2 client (external-apis.md §3, §8.3; the sandbox's `freshdesk` module
-//! docs): Basic auth with the API key as user name and `X` as password, JSON in and out, one
-//! method per operation — create a ticket, view a ticket, add a note, list a ticket's
-//! conversations, search tickets by the external reference.
+//! The Freshdesk API v2 client, one method per operation as its contract cases describe it
+//! (`crates/sandbox/contracts/freshdesk/`): create a ticket, add a note, view a ticket, search
+//! tickets by the external reference, list a ticket's conversations, list the ticket fields
+//! (preflight). Basic auth with the API key as user name and `X` as password; JSON in and out.
 //!
-//! Every call first takes a slot from the process-wide [`Limiter`]; a 429 pauses the limiter
-//! for `Retry-After`, and calls asked for during the pause fail as rate-limited without being
-//! sent. Reads (view, conversations, search) are retried in place on 5xx, timeouts
-//! and broken connections with a short capped backoff; writes (create, note) are never retried
-//! here — the journal decides, after a probe. The creation probe relies on Freshdesk's search:
-//! the sandbox indexes at once; a real account may index with a delay, so keep
-//! `FRESHDESK_BACKOFF_BASE` above that delay (the first probe comes at least half of it after
-//! the unknown outcome). Every call is counted with
-//! `kit::metrics::external_call("freshdesk", …)`; bodies are never logged (they carry personal
-//! data) and the key never leaves the `Authorization` header.
+//! Calls go through `kit::outbound` (spans and `payops_external_*` metrics per attempt): reads
+//! are retried there on 5xx, timeouts and broken connections; writes (create, note) are sent
+//! once — the journal decides, after a probe. Every attempt first passes the [`gate::Gate`],
+//! a slot of the rate budget all replicas share ([`Limiter`]); a 429 pauses it for
+//! `Retry-After`. Answers are read fail-closed (`wire`, CT-05). Custom fields are named by
+//! their API name, `cf_` included, also in search queries (the documented form). Bodies are
+//! never logged (they carry personal data) and the key never leaves the `Authorization` header.
 
+mod error;
+pub mod gate;
 pub mod limiter;
+pub mod preflight;
 pub mod wire;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use kit::contract::Json;
+use kit::outbound::{Outbound, OutboundConfig, describe};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-pub use limiter::{CallKind, Limiter};
-pub use wire::FreshdeskError;
+pub use error::{FieldError, FreshdeskError, summary};
+pub use limiter::{CallKind, Limiter, Refusal};
 
 use crate::config::FreshdeskConfig;
+use wire::SYSTEM;
 
-/// Payops metric: 429 answers from Freshdesk.
-pub const RATE_LIMITED: &str = "payops_freshdesk_rate_limited_total";
-/// Payops metric: `X-RateLimit-Remaining` of Freshdesk's last answer.
-pub const RATE_REMAINING: &str = "payops_freshdesk_ratelimit_remaining";
-
-/// Attempts of a read before giving up.
-const READ_ATTEMPTS: u32 = 3;
-/// Conversations per page when probing for a note.
-const NOTES_PER_PAGE: u32 = 100;
+/// Conversations per page when probing for a note (the documented maximum).
+const NOTES_PER_PAGE: usize = 100;
 /// Pages of conversations a probe reads at most.
-const NOTE_PAGES: u32 = 20;
+const NOTE_PAGES: usize = 20;
 
 /// A Freshdesk account client; cheap to clone.
 #[derive(Clone)]
@@ -49,23 +43,25 @@ pub struct Freshdesk {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: Outbound,
     base: String,
     /// The API key; only ever written into the Basic auth header.
     key: SecretString,
     ticket_url: String,
-    /// Shared by every call of the process.
     limiter: Arc<Limiter>,
 }
 
+/// A success answer: headers and body.
+struct Answer {
+    headers: reqwest::header::HeaderMap,
+    body: bytes::Bytes,
+}
+
 impl Freshdesk {
-    /// A client for `config`, pacing its calls with `limiter`.
+    /// A client for `config`, taking its slots from `limiter`.
     pub fn new(config: &FreshdeskConfig, limiter: Arc<Limiter>) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
-            .user_agent("payops-ticketing-bridge")
-            .build()?;
+        let out = OutboundConfig::with_timeout(config.timeout);
+        let http = Outbound::with_gate(SYSTEM, &out, Arc::new(gate::Gate { limiter: limiter.clone() }))?;
         Ok(Freshdesk {
             inner: Arc::new(Inner {
                 http,
@@ -82,159 +78,178 @@ impl Freshdesk {
         self.inner.ticket_url.replace("{id}", &id.to_string())
     }
 
-    /// The limiter this client paces its calls with.
+    /// The rate budget this client takes its slots from.
     pub fn limiter(&self) -> &Arc<Limiter> {
         &self.inner.limiter
     }
 
-    /// `POST /api/v2/tickets` (not retried).
-    pub async fn create_ticket(&self, body: &wire::NewTicket) -> Result<wire::Ticket, FreshdeskError> {
-        let (_, answer) =
-            self.call(Method::POST, "/api/v2/tickets", &[], Some(body), "create_ticket", CallKind::Create).await?;
-        decode(&answer)
+    /// `POST /api/v2/tickets` (sent once): 201 and the ticket.
+    pub async fn create_ticket(&self, body: &wire::NewTicket) -> Result<wire::TicketRef, FreshdeskError> {
+        const OP: &str = "create_ticket";
+        let req = self.request(OP, Method::POST, "/api/v2/tickets").json(body).with_extension(CallKind::Create);
+        let v = self.json(OP, req).await?;
+        wire::ticket(&Json::new(SYSTEM, OP, &v)).map_err(|e| FreshdeskError::contract(e, true))
     }
 
-    /// `POST /api/v2/tickets/{id}/notes` (not retried).
-    pub async fn add_note(&self, id: u64, body: &wire::NewNote) -> Result<wire::Conversation, FreshdeskError> {
-        let path = format!("/api/v2/tickets/{id}/notes");
-        let (_, answer) = self.call(Method::POST, &path, &[], Some(body), "add_note", CallKind::Call).await?;
-        decode(&answer)
+    /// `POST /api/v2/tickets/{id}/notes` (sent once): the note's id.
+    pub async fn add_note(&self, id: u64, body: &wire::NewNote) -> Result<u64, FreshdeskError> {
+        const OP: &str = "add_note";
+        let req = self.request(OP, Method::POST, &format!("/api/v2/tickets/{id}/notes")).json(body);
+        let v = self.json(OP, req).await?;
+        wire::id(&Json::new(SYSTEM, OP, &v), "id").map_err(|e| FreshdeskError::contract(e, true))
     }
 
-    /// `GET /api/v2/tickets/{id}`.
-    pub async fn view_ticket(&self, id: u64) -> Result<wire::Ticket, FreshdeskError> {
-        self.read(&format!("/api/v2/tickets/{id}"), &[], "view_ticket").await
+    /// `GET /api/v2/tickets/{id}`: the ticket's current status.
+    pub async fn view_ticket(&self, id: u64) -> Result<u8, FreshdeskError> {
+        const OP: &str = "view_ticket";
+        let v = self.json(OP, self.read(OP, &format!("/api/v2/tickets/{id}"))).await?;
+        wire::status(&Json::new(SYSTEM, OP, &v)).map_err(|e| FreshdeskError::contract(e, false))
     }
 
-    /// Tickets whose text custom field `field` equals `reference` (search, then an exact
-    /// comparison, since search matching is Freshdesk's business).
-    pub async fn find_by_reference(&self, field: &str, reference: &str) -> Result<Vec<wire::Ticket>, FreshdeskError> {
+    /// Tickets whose text custom field `field` (its API name, `cf_…`) equals `reference`:
+    /// `GET /api/v2/search/tickets?query="cf_payops_ref:'…'"`, then an exact comparison. Search
+    /// lags creation by minutes; what to make of "none" is the caller's business.
+    pub async fn find_by_reference(
+        &self,
+        field: &str,
+        reference: &str,
+    ) -> Result<Vec<wire::TicketRef>, FreshdeskError> {
+        const OP: &str = "search";
         let query = crate::domain::reference::search_query(field, reference);
-        let page: wire::SearchPage = self.read("/api/v2/search/tickets", &[("query", query)], "search").await?;
-        let mut found: Vec<wire::Ticket> =
-            page.results.into_iter().filter(|t| t.custom_text(field) == Some(reference)).collect();
-        found.sort_by_key(|t| t.id);
-        Ok(found)
+        let req = self.read(OP, "/api/v2/search/tickets").query(&[("query", query)]);
+        let v = self.json(OP, req).await?;
+        wire::search_hits(&Json::new(SYSTEM, OP, &v), field, reference).map_err(|e| FreshdeskError::contract(e, false))
     }
 
-    /// The id of the note of `ticket_id` whose body contains `marker`, if any.
+    /// The id of the note of `ticket_id` whose body holds `marker`, if any.
     pub async fn find_note(&self, ticket_id: u64, marker: &str) -> Result<Option<u64>, FreshdeskError> {
+        const OP: &str = "list_conversations";
         for page in 1..=NOTE_PAGES {
             let path = format!("/api/v2/tickets/{ticket_id}/conversations");
-            let params = [("page", page.to_string()), ("per_page", NOTES_PER_PAGE.to_string())];
-            let notes: Vec<wire::Conversation> = self.read(&path, &params, "view_ticket").await?;
-            if let Some(n) = notes.iter().find(|n| n.body.contains(marker) || n.body_text.contains(marker)) {
-                return Ok(Some(n.id));
-            }
-            if notes.len() < NOTES_PER_PAGE as usize {
-                break;
+            let req =
+                self.read(OP, &path).query(&[("page", page.to_string()), ("per_page", NOTES_PER_PAGE.to_string())]);
+            let v = self.json(OP, req).await?;
+            let (found, len) =
+                wire::note_with(&Json::new(SYSTEM, OP, &v), marker).map_err(|e| FreshdeskError::contract(e, false))?;
+            if found.is_some() || len < NOTES_PER_PAGE {
+                return Ok(found);
             }
         }
         Ok(None)
     }
 
-    /// A GET retried on failures that may pass (5xx, timeouts, broken connections), with a
-    /// capped backoff in real time; 429 and refusals are returned at once.
-    async fn read<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-        operation: &'static str,
-    ) -> Result<T, FreshdeskError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self.call::<()>(Method::GET, path, query, None, operation, CallKind::Call).await;
-            match result {
-                Ok((_, answer)) => return decode(&answer),
-                Err(e) if attempt < READ_ATTEMPTS && e.maybe_acted() => {
-                    let delay = Duration::from_millis(100u64 << attempt).min(Duration::from_secs(1));
-                    tracing::debug!(operation, attempt, error = %e, "Freshdesk read failed; retrying");
-                    tokio::time::sleep(delay).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+    /// `GET /api/v2/ticket_fields` with the plan's rate from the headers (preflight).
+    pub async fn ticket_fields(&self) -> Result<wire::AccountFields, FreshdeskError> {
+        const OP: &str = "ticket_fields";
+        let a = self.send(OP, self.read(OP, "/api/v2/ticket_fields")).await?;
+        let header = |name: &'static str| -> Result<u32, FreshdeskError> {
+            let field = format!("header:{name}");
+            let raw = a.headers.get(name).map(|v| v.to_str().unwrap_or_default().trim().to_owned());
+            let problem = match raw.as_deref() {
+                None => kit::contract::Problem::Missing,
+                Some(v) => match v.parse::<u32>() {
+                    Ok(n) => return Ok(n),
+                    Err(_) => kit::contract::Problem::WrongType("a number"),
+                },
+            };
+            Err(FreshdeskError::contract(kit::contract::ContractError::new(SYSTEM, OP, field, problem), false))
+        };
+        let rate_total = header("x-ratelimit-total")?;
+        let rate_remaining = header("x-ratelimit-remaining")?;
+        let v = decode(&a.body)?;
+        let mut fields =
+            wire::account_fields(&Json::new(SYSTEM, OP, &v)).map_err(|e| FreshdeskError::contract(e, false))?;
+        fields.rate_total = rate_total;
+        fields.rate_remaining = rate_remaining;
+        Ok(fields)
     }
 
-    /// One call: limiter slot, request, metrics, rate-limit headers, error mapping.
-    async fn call<B: Serialize>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&B>,
-        operation: &'static str,
-        kind: CallKind,
-    ) -> Result<(StatusCode, bytes::Bytes), FreshdeskError> {
-        if let Err(retry_after) = self.inner.limiter.acquire(kind).await {
-            // Paused after a 429: not sent at all.
-            return Err(FreshdeskError::RateLimited { retry_after });
-        }
-        let mut request = self
-            .inner
-            .http
-            .request(method, format!("{}{path}", self.inner.base))
-            .basic_auth(self.inner.key.expose_secret(), Some("X"))
-            .header("accept", "application/json");
-        if !query.is_empty() {
-            request = request.query(query);
-        }
-        if let Some(b) = body {
-            request = request.json(b);
-        }
-        let started = Instant::now();
-        let result = self.exchange(request).await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(e) => e.label(),
+    fn request(&self, op: &'static str, method: Method, path: &str) -> reqwest_middleware::RequestBuilder {
+        let url = format!("{}{path}", self.inner.base);
+        let builder = if method == Method::GET {
+            self.inner.http.read(op, method, &url)
+        } else {
+            self.inner.http.write(op, method, &url)
         };
-        kit::metrics::external_call("freshdesk", operation, outcome, started.elapsed());
+        builder.basic_auth(self.inner.key.expose_secret(), Some("X")).header("accept", "application/json")
+    }
+
+    fn read(&self, op: &'static str, path: &str) -> reqwest_middleware::RequestBuilder {
+        self.request(op, Method::GET, path)
+    }
+
+    /// Sends and returns a success answer's JSON.
+    async fn json(&self, op: &'static str, req: reqwest_middleware::RequestBuilder) -> Result<Value, FreshdeskError> {
+        decode(&self.send(op, req).await?.body)
+    }
+
+    /// Sends; a non-success status becomes its error.
+    async fn send(&self, op: &'static str, req: reqwest_middleware::RequestBuilder) -> Result<Answer, FreshdeskError> {
+        let result = self.exchange(op, req).await;
         if let Err(e) = &result {
-            tracing::info!(operation, path, outcome, error = %e, "Freshdesk call failed");
+            tracing::info!(operation = op, outcome = e.label(), error = %e, "Freshdesk call failed");
         }
         result
     }
 
-    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<(StatusCode, bytes::Bytes), FreshdeskError> {
-        let response = request.send().await.map_err(transport)?;
+    async fn exchange(
+        &self,
+        op: &'static str,
+        req: reqwest_middleware::RequestBuilder,
+    ) -> Result<Answer, FreshdeskError> {
+        let response = req.send().await.map_err(|e| transport(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        if let Some(remaining) = headers.get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()?.parse::<f64>().ok())
-        {
-            metrics::gauge!(RATE_REMAINING).set(remaining);
-        }
-        let bytes = response
+        let body = response
             .bytes()
             .await
-            .map_err(|e| if status.is_success() { FreshdeskError::Malformed } else { transport(e) })?;
+            .map_err(|e| if status.is_success() { FreshdeskError::Malformed } else { transport_body(&e) })?;
         if status.is_success() {
-            return Ok((status, bytes));
+            return Ok(Answer { headers, body });
         }
-        let retry_after = headers.get("retry-after").and_then(|v| v.to_str().ok());
-        let error = wire::error_for(status.as_u16(), &bytes, retry_after);
-        if let FreshdeskError::RateLimited { retry_after } = &error {
-            metrics::counter!(RATE_LIMITED).increment(1);
-            self.inner.limiter.pause(*retry_after);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let raw = headers.get("retry-after").map(|v| v.to_str().unwrap_or_default());
+            return match error::retry_after(raw) {
+                Some(retry_after) => Err(FreshdeskError::RateLimited { retry_after }),
+                None => {
+                    let problem = if raw.is_none() {
+                        kit::contract::Problem::Missing
+                    } else {
+                        kit::contract::Problem::WrongType("whole seconds")
+                    };
+                    let e = kit::contract::ContractError::new(SYSTEM, op, "header:retry-after", problem);
+                    Err(FreshdeskError::contract(e, false))
+                }
+            };
         }
-        Err(error)
+        Err(error::error_for(status.as_u16(), &body))
     }
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, FreshdeskError> {
+fn decode(bytes: &[u8]) -> Result<Value, FreshdeskError> {
     serde_json::from_slice(bytes).map_err(|_| FreshdeskError::Malformed)
 }
 
-/// A reqwest failure: a timeout, a connection that never opened (the request did not leave),
-/// or a connection that broke (it may have been handled).
-fn transport(e: reqwest::Error) -> FreshdeskError {
-    if e.is_timeout() {
-        FreshdeskError::Timeout
-    } else if e.is_connect() {
-        FreshdeskError::Transport { sent: false, kind: "connect" }
-    } else if e.is_body() || e.is_decode() {
-        FreshdeskError::Transport { sent: true, kind: "body" }
-    } else {
-        FreshdeskError::Transport { sent: true, kind: "request" }
+/// A failure before an answer: the limiter refused (not sent), a timeout, a connection that
+/// never opened (not sent), or one that broke (it may have been handled).
+fn transport(e: &reqwest_middleware::Error) -> FreshdeskError {
+    if let Some(r) = gate::refusal(e) {
+        return match r {
+            Refusal::Paused(retry_after) => FreshdeskError::RateLimited { retry_after },
+            Refusal::Budget => FreshdeskError::Transport { sent: false, kind: "rate budget" },
+        };
+    }
+    match describe(e) {
+        "timeout" => FreshdeskError::Timeout,
+        "connect" => FreshdeskError::Transport { sent: false, kind: "connect" },
+        "middleware" => FreshdeskError::Transport { sent: false, kind: "middleware" },
+        kind => FreshdeskError::Transport { sent: true, kind },
+    }
+}
+
+fn transport_body(e: &reqwest::Error) -> FreshdeskError {
+    match kit::outbound::describe_reqwest(e) {
+        "timeout" => FreshdeskError::Timeout,
+        kind => FreshdeskError::Transport { sent: true, kind },
     }
 }

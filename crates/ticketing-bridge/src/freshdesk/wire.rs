@@ -1,16 +1,18 @@
-//! Freshdesk v2 wire shapes (external-apis.md §3) and the mapping of answers to
-//! [`FreshdeskError`]: which failures certainly changed nothing (refusals, 429, auth) and which
-//! may have (5xx, timeouts, cut connections, unreadable bodies), which decides between "call
-//! again" and "probe first".
-
-use std::time::Duration;
+//! Freshdesk v2 wire shapes: the bodies the bridge sends and the answer fields it reads, each
+//! as its contract cases show them (`crates/sandbox/contracts/freshdesk/*.json`). Answers are
+//! read fail-closed through `kit::contract` (CT-05): a needed field that is missing, empty or of
+//! another type is a counted contract error, never a default — a search answer without
+//! `results` is not "no ticket", a ticket without `status` is not "open".
 
 use chrono::{DateTime, Utc};
+use kit::contract::{ContractError, Json, Problem};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::domain::draft::{Contact, TicketDraft};
-use crate::domain::retry::FailureClass;
+
+/// The `system` label of every contract violation.
+pub const SYSTEM: &str = "freshdesk";
 
 /// Body of `POST /api/v2/tickets`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,7 +23,7 @@ pub struct NewTicket {
     /// Requester phone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    /// Requester name.
+    /// Requester name (mandatory with a phone and no e-mail).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Subject.
@@ -40,7 +42,7 @@ pub struct NewTicket {
     pub group_id: Option<u64>,
     /// Tags.
     pub tags: Vec<String>,
-    /// `cf_…` values: the external reference and the order id.
+    /// Custom fields by API name (`cf_…`): the external reference and the order id.
     pub custom_fields: Map<String, Value>,
 }
 
@@ -87,263 +89,170 @@ pub struct NewNote {
     pub private: bool,
 }
 
-/// A ticket as Freshdesk returns it (the fields the bridge reads).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Ticket {
+/// What the bridge keeps of a ticket Freshdesk answered with (create, search).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRef {
     /// Ticket id.
     pub id: u64,
-    /// Status.
-    #[serde(default)]
+    /// Status (2 Open, 3 Pending, 4 Resolved, 5 Closed, or an account's custom status).
     pub status: u8,
-    /// Priority.
-    #[serde(default)]
-    pub priority: u8,
-    /// Subject.
-    #[serde(default)]
-    pub subject: String,
-    /// Type.
-    #[serde(rename = "type", default)]
-    pub ticket_type: Option<String>,
-    /// Tags.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Custom fields.
-    #[serde(default)]
-    pub custom_fields: Map<String, Value>,
-    /// Creation time.
-    pub created_at: Option<DateTime<Utc>>,
+    /// Freshdesk's creation time.
+    pub created_at: DateTime<Utc>,
 }
 
-impl Ticket {
-    /// The value of custom field `name`, if it is text.
-    pub fn custom_text(&self, name: &str) -> Option<&str> {
-        self.custom_fields.get(name).and_then(Value::as_str)
-    }
+/// A ticket answer: `id`, `status`, `created_at` (UTC `YYYY-MM-DDTHH:MM:SSZ`).
+pub fn ticket(t: &Json<'_>) -> Result<TicketRef, ContractError> {
+    Ok(TicketRef { id: id(t, "id")?, status: status(t)?, created_at: time(t, "created_at")? })
 }
 
-/// A conversation entry (note).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Conversation {
-    /// Conversation id.
-    pub id: u64,
-    /// HTML body.
-    #[serde(default)]
-    pub body: String,
-    /// Text of the body.
-    #[serde(default)]
-    pub body_text: String,
+/// A positive numeric id.
+pub fn id(r: &Json<'_>, field: &str) -> Result<u64, ContractError> {
+    u64::try_from(r.i64(field)?)
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| r.error(field, Problem::Invalid("a positive id".into())))
 }
 
-/// One page of `GET /api/v2/search/tickets`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SearchPage {
-    /// Tickets on this page.
-    #[serde(default)]
-    pub results: Vec<Ticket>,
-    /// Matches in all.
-    #[serde(default)]
-    pub total: u64,
+/// A ticket's `status` number.
+pub fn status(r: &Json<'_>) -> Result<u8, ContractError> {
+    u8::try_from(r.i64("status")?)
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| r.error("status", Problem::Invalid("a status number".into())))
 }
 
-/// One entry of a validation error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    /// Field (empty for body-level errors).
-    #[serde(default)]
-    pub field: String,
-    /// Freshdesk's message (may echo the value sent: never logged).
-    #[serde(default)]
-    pub message: String,
-    /// Code, e.g. `invalid_value`.
-    #[serde(default)]
-    pub code: String,
+fn time(r: &Json<'_>, field: &str) -> Result<DateTime<Utc>, ContractError> {
+    DateTime::parse_from_rfc3339(r.text(field)?)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| r.error(field, Problem::Invalid("a UTC time".into())))
 }
 
-/// Freshdesk's error bodies: `{"description":…,"errors":[…]}` or `{"code":…,"message":…}`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ErrorBody {
-    /// Field errors.
-    #[serde(default)]
-    pub errors: Vec<FieldError>,
-    /// Top-level code.
-    #[serde(default)]
-    pub code: Option<String>,
-}
-
-/// How a Freshdesk call failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FreshdeskError {
-    /// 429: wait for `retry_after`.
-    #[error("rate limited by Freshdesk, retry after {retry_after:?}")]
-    RateLimited {
-        /// Freshdesk's `Retry-After`.
-        retry_after: Duration,
-    },
-    /// 400: the body was refused.
-    #[error("Freshdesk refused the request: {}", summary(.0))]
-    Invalid(Vec<FieldError>),
-    /// 401/403: the key is wrong or lacks rights (configuration; retried until fixed).
-    #[error("Freshdesk refused the credentials ({status} {code})")]
-    Auth {
-        /// HTTP status.
-        status: u16,
-        /// Freshdesk's code.
-        code: String,
-    },
-    /// 404.
-    #[error("not found at Freshdesk")]
-    NotFound,
-    /// Another 4xx (405, 406, 409, 415 …): the bridge sent something Freshdesk will never take.
-    #[error("Freshdesk answered {0}")]
-    Refused(u16),
-    /// 5xx or an unexpected status: it may have happened.
-    #[error("Freshdesk answered {0}")]
-    Server(u16),
-    /// No answer in time: it may have happened.
-    #[error("Freshdesk did not answer in time")]
-    Timeout,
-    /// The connection broke; `sent` is false when it broke before the request left.
-    #[error("connection to Freshdesk failed ({kind})")]
-    Transport {
-        /// Whether the request may have reached Freshdesk.
-        sent: bool,
-        /// What broke, without URLs or bodies.
-        kind: &'static str,
-    },
-    /// A success status with a body the bridge cannot read: it happened, the answer is lost.
-    #[error("unreadable answer from Freshdesk")]
-    Malformed,
-}
-
-impl FreshdeskError {
-    /// True when Freshdesk may have acted although the call failed (probe before calling again).
-    pub fn maybe_acted(&self) -> bool {
-        match self {
-            FreshdeskError::Server(_) | FreshdeskError::Timeout | FreshdeskError::Malformed => true,
-            FreshdeskError::Transport { sent, .. } => *sent,
-            _ => false,
+/// Search results carrying `reference` in `field`, oldest id first. Every result must show
+/// the field (search matched on it); one with another value (search matching is Freshdesk's
+/// business, e.g. tokenised) is not ours and is dropped.
+pub fn search_hits(page: &Json<'_>, field: &str, reference: &str) -> Result<Vec<TicketRef>, ContractError> {
+    let mut hits = Vec::new();
+    for t in page.array("results")? {
+        let custom = t.obj("custom_fields")?;
+        let path = format!("custom_fields.{field}");
+        match custom.value().get(field) {
+            None => return Err(t.error(&path, Problem::Missing)),
+            Some(Value::Null) => continue,
+            Some(Value::String(s)) if s == reference => hits.push(ticket(&t)?),
+            Some(Value::String(_)) => continue,
+            Some(_) => return Err(t.error(&path, Problem::WrongType("a string"))),
         }
     }
+    hits.sort_by_key(|t| t.id);
+    Ok(hits)
+}
 
-    /// How the work should be retried.
-    pub fn class(&self) -> FailureClass {
-        match self {
-            FreshdeskError::RateLimited { retry_after } => FailureClass::RateLimited { retry_after: *retry_after },
-            FreshdeskError::Invalid(_) | FreshdeskError::Refused(_) => FailureClass::Permanent,
-            _ => FailureClass::Transient,
+/// The id of the conversation whose body (HTML or text) holds `marker`, in one page of
+/// `GET /tickets/{id}/conversations`; also how many entries the page had.
+pub fn note_with(page: &Json<'_>, marker: &str) -> Result<(Option<u64>, usize), ContractError> {
+    let items = page.items()?;
+    for c in &items {
+        let id = id(c, "id")?;
+        let body = c.str("body")?;
+        let text = c.opt_str("body_text")?.unwrap_or_default();
+        if body.contains(marker) || text.contains(marker) {
+            return Ok((Some(id), items.len()));
         }
     }
+    Ok((None, items.len()))
+}
 
-    /// Metric label of the failure.
-    pub fn label(&self) -> &'static str {
-        match self {
-            FreshdeskError::RateLimited { .. } => "rate_limited",
-            FreshdeskError::Invalid(_) => "invalid",
-            FreshdeskError::Auth { .. } => "auth",
-            FreshdeskError::NotFound => "not_found",
-            FreshdeskError::Refused(_) => "refused",
-            FreshdeskError::Server(_) => "server_error",
-            FreshdeskError::Timeout => "timeout",
-            FreshdeskError::Transport { .. } => "transport",
-            FreshdeskError::Malformed => "malformed",
+/// One ticket field of `GET /api/v2/ticket_fields`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketField {
+    /// API name (`ticket_type`, `group`, `cf_payops_ref` or, in older accounts, `payops_ref`).
+    pub name: String,
+    /// `default_…` or `custom_text`, `custom_number` …
+    pub kind: String,
+}
+
+/// What the preflight reads of `GET /api/v2/ticket_fields` and its headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFields {
+    /// Every field.
+    pub fields: Vec<TicketField>,
+    /// The choices of `ticket_type`.
+    pub ticket_types: Vec<String>,
+    /// The choices of `group`: name → id.
+    pub groups: Vec<(String, u64)>,
+    /// `X-RateLimit-Total`: calls per minute of the plan.
+    pub rate_total: u32,
+    /// `X-RateLimit-Remaining`.
+    pub rate_remaining: u32,
+}
+
+impl AccountFields {
+    /// The field named `name` with or without its `cf_` prefix: the documented sample of this
+    /// endpoint names custom fields without it, the admin endpoint and tickets with it.
+    pub fn custom(&self, name: &str) -> Option<&TicketField> {
+        let bare = name.strip_prefix("cf_").unwrap_or(name);
+        self.fields.iter().find(|f| f.name == name || f.name == bare || f.name.strip_prefix("cf_") == Some(bare))
+    }
+}
+
+/// The fields of a `ticket_fields` answer; `ticket_type` needs its list of names, `group` its
+/// name → id map.
+pub fn account_fields(list: &Json<'_>) -> Result<AccountFields, ContractError> {
+    let mut out = AccountFields::default();
+    for f in list.items()? {
+        let name = f.text("name")?.to_owned();
+        let kind = f.text("type")?.to_owned();
+        match name.as_str() {
+            "ticket_type" => {
+                for c in f.array("choices")? {
+                    out.ticket_types.push(
+                        c.value().as_str().ok_or_else(|| f.error("choices", Problem::WrongType("names")))?.to_owned(),
+                    );
+                }
+            }
+            "group" => {
+                let choices = f.obj("choices")?;
+                let map = choices.value().as_object().into_iter().flatten();
+                for (group, gid) in map {
+                    let gid = gid.as_u64().ok_or_else(|| f.error("choices", Problem::WrongType("group ids")))?;
+                    out.groups.push((group.clone(), gid));
+                }
+            }
+            _ => {}
         }
+        out.fields.push(TicketField { name, kind });
     }
-}
-
-/// Field names and codes of a validation error (no messages: they may echo personal data).
-pub fn summary(errors: &[FieldError]) -> String {
-    if errors.is_empty() {
-        return "validation failed".into();
-    }
-    errors
-        .iter()
-        .map(|e| if e.field.is_empty() { e.code.clone() } else { format!("{} {}", e.field, e.code) })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The error for a non-success `status` with `body`; `retry_after` is the header's value.
-pub fn error_for(status: u16, body: &[u8], retry_after: Option<&str>) -> FreshdeskError {
-    let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
-    match status {
-        429 => FreshdeskError::RateLimited { retry_after: parse_retry_after(retry_after) },
-        400 => FreshdeskError::Invalid(parsed.errors),
-        401 | 403 => FreshdeskError::Auth { status, code: parsed.code.unwrap_or_default() },
-        404 => FreshdeskError::NotFound,
-        405..=499 => FreshdeskError::Refused(status),
-        _ => FreshdeskError::Server(status),
-    }
-}
-
-/// `Retry-After` in seconds (Freshdesk sends whole seconds); missing or unreadable → 60 s, a
-/// whole window.
-pub fn parse_retry_after(value: Option<&str>) -> Duration {
-    value
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map_or(Duration::from_secs(60), |s| Duration::from_secs(s.clamp(1, 3600)))
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
-    /// (status, body, Retry-After, expected error, may have acted)
-    type Case = (u16, &'static [u8], Option<&'static str>, FreshdeskError, bool);
-
     #[test]
-    fn tk_05_status_mapping_table() {
-        let invalid = br#"{"description":"Validation failed","errors":[{"field":"email","message":"It is not in a valid email format (a@b)","code":"invalid_value"}]}"#;
-        let cases: Vec<Case> = vec![
-            (429, b"{}", Some("17"), FreshdeskError::RateLimited { retry_after: Duration::from_secs(17) }, false),
-            (
-                429,
-                b"Too Many Requests",
-                None,
-                FreshdeskError::RateLimited { retry_after: Duration::from_secs(60) },
-                false,
-            ),
-            (
-                400,
-                invalid,
-                None,
-                FreshdeskError::Invalid(vec![FieldError {
-                    field: "email".into(),
-                    message: "It is not in a valid email format (a@b)".into(),
-                    code: "invalid_value".into(),
-                }]),
-                false,
-            ),
-            (
-                401,
-                br#"{"code":"invalid_credentials","message":"x"}"#,
-                None,
-                FreshdeskError::Auth { status: 401, code: "invalid_credentials".into() },
-                false,
-            ),
-            (404, b"", None, FreshdeskError::NotFound, false),
-            (415, b"{}", None, FreshdeskError::Refused(415), false),
-            (500, b"injected fault", None, FreshdeskError::Server(500), true),
-            (503, b"", None, FreshdeskError::Server(503), true),
-            (504, b"", None, FreshdeskError::Server(504), true),
-        ];
-        for (status, body, retry_after, want, acted) in cases {
-            let got = error_for(status, body, retry_after);
-            assert_eq!(got, want, "{status}");
-            assert_eq!(got.maybe_acted(), acted, "{status}");
-        }
-        assert!(FreshdeskError::Timeout.maybe_acted());
-        assert!(FreshdeskError::Malformed.maybe_acted());
-        assert!(FreshdeskError::Transport { sent: true, kind: "reset" }.maybe_acted());
-        assert!(!FreshdeskError::Transport { sent: false, kind: "connect" }.maybe_acted());
+    fn tk_03_search_keeps_only_tickets_carrying_the_reference() {
+        let page = json!({"results": [
+            {"id": 9, "status": 2, "created_at": "2025-01-01T10:00:00Z", "custom_fields": {"cf_payops_ref": "req:a-b"}},
+            {"id": 7, "status": 4, "created_at": "2025-01-01T09:00:00Z", "custom_fields": {"cf_payops_ref": "req:a"}},
+            {"id": 3, "status": 2, "created_at": "2025-01-01T08:00:00Z", "custom_fields": {"cf_payops_ref": null}},
+        ], "total": 3});
+        let hits = search_hits(&Json::new(SYSTEM, "search", &page), "cf_payops_ref", "req:a").unwrap();
+        assert_eq!(hits.iter().map(|t| (t.id, t.status)).collect::<Vec<_>>(), vec![(7, 4)]);
+        let broken = json!({"results": [{"id": 1, "custom_fields": {}}]});
+        let e = search_hits(&Json::new(SYSTEM, "search", &broken), "cf_payops_ref", "req:a").unwrap_err();
+        assert_eq!(e.field, "results[0].custom_fields.cf_payops_ref");
     }
 
     #[test]
-    fn tk_05_failure_classes_and_summaries_hold_no_personal_data() {
-        let e = error_for(400, br#"{"errors":[{"field":"email","message":"It is not in a valid email format (anna@x)","code":"invalid_value"}]}"#, None);
-        assert_eq!(e.class(), FailureClass::Permanent);
-        assert_eq!(e.to_string(), "Freshdesk refused the request: email invalid_value");
-        assert_eq!(FreshdeskError::Server(502).class(), FailureClass::Transient);
-        assert_eq!(FreshdeskError::Auth { status: 401, code: String::new() }.class(), FailureClass::Transient);
-        assert_eq!(parse_retry_after(Some("0")), Duration::from_secs(1));
+    fn ct_06_custom_fields_are_found_with_or_without_their_prefix() {
+        let fields = |names: &[&str]| AccountFields {
+            fields: names.iter().map(|n| TicketField { name: (*n).into(), kind: "custom_text".into() }).collect(),
+            ..AccountFields::default()
+        };
+        assert!(fields(&["cf_payops_ref"]).custom("cf_payops_ref").is_some());
+        assert!(fields(&["payops_ref"]).custom("cf_payops_ref").is_some());
+        assert!(fields(&["cf_payops_ref2"]).custom("cf_payops_ref").is_none());
     }
 }

@@ -3,6 +3,7 @@
 
 mod convert;
 mod dead_letters;
+mod preflight;
 mod status;
 mod tickets;
 
@@ -13,14 +14,24 @@ use kit::shutdown::Shutdown;
 use proto::payops::ticketing::v1::ticketing_service_server::TicketingService;
 use proto::payops::ticketing::v1::{
     CreateTicketRequest, CreateTicketResponse, GetTicketRequest, GetTicketResponse, ListDeadLettersRequest,
-    ListDeadLettersResponse, ListOrderTicketsRequest, ListOrderTicketsResponse, ReplayDeadLetterRequest,
-    ReplayDeadLetterResponse,
+    ListDeadLettersResponse, ListOrderTicketsRequest, ListOrderTicketsResponse, PreflightRequest, PreflightResponse,
+    ReplayDeadLetterRequest, ReplayDeadLetterResponse,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::domain::draft::Catalog;
 use crate::work::Executor;
+
+/// What the preflight checks, against which account.
+pub struct PreflightTarget {
+    /// The Freshdesk client.
+    pub fd: crate::freshdesk::Freshdesk,
+    /// The account's address (no secret).
+    pub target: String,
+    /// What the bridge relies on.
+    pub expected: crate::freshdesk::preflight::Expected,
+}
 
 /// The gRPC service.
 pub struct Ticketing {
@@ -31,6 +42,7 @@ pub struct Ticketing {
     catalog: Catalog,
     create_timeout: Duration,
     retry_wait: Duration,
+    preflight: PreflightTarget,
 }
 
 impl Ticketing {
@@ -42,8 +54,9 @@ impl Ticketing {
         catalog: Catalog,
         create_timeout: Duration,
         retry_wait: Duration,
+        preflight: PreflightTarget,
     ) -> Self {
-        Ticketing { pool, exec, shutdown, catalog, create_timeout, retry_wait }
+        Ticketing { pool, exec, shutdown, catalog, create_timeout, retry_wait, preflight }
     }
 }
 
@@ -79,5 +92,9 @@ impl TicketingService for Ticketing {
         request: Request<ReplayDeadLetterRequest>,
     ) -> Result<Response<ReplayDeadLetterResponse>, Status> {
         Ok(Response::new(Ticketing::replay_dead_letter(self, request.into_inner()).await?))
+    }
+
+    async fn preflight(&self, request: Request<PreflightRequest>) -> Result<Response<PreflightResponse>, Status> {
+        Ok(Response::new(Ticketing::preflight(self, request.into_inner()).await?))
     }
 }

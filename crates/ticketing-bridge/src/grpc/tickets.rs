@@ -26,7 +26,7 @@ use super::{Ticketing, convert};
 use crate::domain::draft;
 use crate::domain::retry::should_wait;
 use crate::error::Error;
-use crate::freshdesk::wire::FieldError;
+use crate::freshdesk::FieldError;
 use crate::store::tickets::{self, TicketRow};
 use crate::store::work::{self, WorkRow};
 use crate::work::OrderRun;

@@ -20,7 +20,7 @@ use kit::journal::{Journal, Outcome, ScopeLock};
 use sqlx::PgPool;
 use tokio::sync::{Notify, Semaphore};
 
-use super::ops::{AddNoteOp, AddedNote, CreateTicketOp, CreatedTicket, take_error};
+use super::ops::{AddNoteOp, AddedNote, CreateTicketOp, CreatedTicket, IndexWait, take_error};
 use super::{OrderRun, RETRIES, Settings, Step};
 use crate::domain::attention::{self, AttentionWork, EventAction, KnownTicket};
 use crate::domain::draft::{NewRequest, TicketDraft};
@@ -183,9 +183,9 @@ impl Executor {
         }
         let id = u64::try_from(t.ticket_id).unwrap_or_default();
         Ok(match self.fd.view_ticket(id).await {
-            Ok(v) => {
-                tickets::set_status(&self.pool, t.ticket_id, i16::from(v.status)).await?;
-                Ok(attention::decide(Some(known), Some(v.status)))
+            Ok(status) => {
+                tickets::set_status(&self.pool, t.ticket_id, i16::from(status)).await?;
+                Ok(attention::decide(Some(known), Some(status)))
             }
             Err(FreshdeskError::NotFound) => Ok(attention::decide(Some(known), None)),
             Err(e) => Err(e),
@@ -231,6 +231,7 @@ impl Executor {
         let s = &self.settings;
         let op = CreateTicketOp {
             fd: self.fd.clone(),
+            wait: self.index_wait(),
             key: reference::create_key(reference, r),
             scope: order.to_string(),
             reference: reference.to_owned(),
@@ -270,6 +271,11 @@ impl Executor {
         })
     }
 
+    /// When search can be trusted about a creation.
+    pub(crate) fn index_wait(&self) -> IndexWait {
+        IndexWait { pool: self.pool.clone(), clock: self.clock.clone(), delay: self.settings.index_delay }
+    }
+
     async fn entries(&self, order: &OrderId) -> Result<HashMap<String, String>, Error> {
         let entries = self.journal.of_scope(order).await?;
         Ok(entries.into_iter().map(|e| (e.key, e.status)).collect())
@@ -279,7 +285,8 @@ impl Executor {
     async fn fail(&self, item: &WorkRow, order: &OrderId, e: FreshdeskError) -> Result<Step, Error> {
         let now = self.clock.now();
         let class = e.class();
-        let failed = !matches!(class, FailureClass::RateLimited { .. });
+        // Flow control, not failures: a 429, or search that has not indexed a creation yet.
+        let failed = !matches!(class, FailureClass::RateLimited { .. } | FailureClass::Wait { .. });
         let failures = u32::try_from(item.attempts).unwrap_or(0) + u32::from(failed);
         metrics::counter!(RETRIES, "reason" => e.label()).increment(1);
         match self.settings.retry.next(failures, class, now, rand::random::<f64>()) {

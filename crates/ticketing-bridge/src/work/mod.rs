@@ -59,6 +59,8 @@ pub struct Settings {
     pub attention: AttentionDefaults,
     /// Orders worked on at once.
     pub concurrency: usize,
+    /// How long after a creation Freshdesk's search may still miss the ticket.
+    pub index_delay: std::time::Duration,
 }
 
 /// The result of working on one order.

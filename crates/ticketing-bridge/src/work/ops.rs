@@ -1,51 +1,82 @@
 //! The two calls that change something at Freshdesk, as journal operations (TK-03): creating a
 //! ticket and adding a note. Each has a probe that asks Freshdesk before anything is called
-//! again after an unknown outcome — a search by the external reference stored on the ticket, or
-//! a look through the ticket's conversations for the note's marker — and a [`Prober`] for the
-//! kit's resolver, which settles unknown entries in the background.
+//! again after an unknown outcome — a search by the external reference stored on the ticket
+//! (trusted only once Freshdesk has had time to index it, [`IndexWait`]), or a look through the
+//! ticket's conversations for the note's marker — and a [`Prober`] for the kit's resolver,
+//! which settles unknown entries in the background.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use kit::clock::SharedClock;
 use kit::journal::{CallError, Entry, Operation, Probe, Prober};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sqlx::PgPool;
 
 use super::DUPLICATES_FOUND;
 use crate::domain::reference::{CREATE_OPERATION, NOTE_OPERATION};
+use crate::domain::retry::to_chrono;
 use crate::freshdesk::{Freshdesk, FreshdeskError, wire};
+use crate::store::attempts;
 
-/// A created ticket, as the journal stores it.
+/// A created ticket, as the journal stores it (entries written by older versions carry more
+/// fields, which are ignored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedTicket {
     /// Freshdesk id.
     pub id: u64,
     /// Status.
     pub status: u8,
-    /// Priority.
-    pub priority: u8,
-    /// Subject.
-    pub subject: String,
-    /// Type.
-    pub ticket_type: Option<String>,
-    /// Tags.
-    pub tags: Vec<String>,
     /// Freshdesk's creation time.
     pub created_at: Option<DateTime<Utc>>,
 }
 
-impl From<wire::Ticket> for CreatedTicket {
-    fn from(t: wire::Ticket) -> Self {
-        CreatedTicket {
-            id: t.id,
-            status: t.status,
-            priority: t.priority,
-            subject: t.subject,
-            ticket_type: t.ticket_type,
-            tags: t.tags,
-            created_at: t.created_at,
+impl From<wire::TicketRef> for CreatedTicket {
+    fn from(t: wire::TicketRef) -> Self {
+        CreatedTicket { id: t.id, status: t.status, created_at: Some(t.created_at) }
+    }
+}
+
+/// When Freshdesk's search can be trusted about a creation: only once the attempt is older
+/// than the indexing delay ("updates will take a few minutes to get indexed",
+/// developers.freshdesk.com/api/#filter_tickets). Before that, "not found" proves nothing and
+/// creating again would make the second ticket TK-03 forbids.
+#[derive(Clone)]
+pub struct IndexWait {
+    /// Where attempts are recorded (`create_attempts`).
+    pub pool: PgPool,
+    /// The service's clock.
+    pub clock: SharedClock,
+    /// How long after a creation search may still miss it (`FRESHDESK_INDEX_DELAY`).
+    pub delay: Duration,
+}
+
+impl IndexWait {
+    /// Records that the creation `key` is sent now; not sent when that fails.
+    async fn sending(&self, key: &str) -> Result<(), FreshdeskError> {
+        attempts::record(&self.pool, key, self.clock.now()).await.map_err(|e| {
+            tracing::warn!(error = %e, key, "recording a ticket creation attempt failed; not sent");
+            FreshdeskError::Transport { sent: false, kind: "database" }
+        })
+    }
+
+    /// "Not found" for the creation `key`: safe to create (never sent, or sent longer ago than
+    /// the delay), or look again later.
+    async fn not_found(&self, key: &str) -> Result<Probe<CreatedTicket>, FreshdeskError> {
+        let sent = attempts::sent_at(&self.pool, key)
+            .await
+            .map_err(|_| FreshdeskError::Transport { sent: false, kind: "database" })?;
+        let Some(sent) = sent else { return Ok(Probe::NotDone) };
+        let ready = sent + to_chrono(self.delay);
+        let now = self.clock.now();
+        if now < ready {
+            let retry_after = (ready - now).to_std().unwrap_or_default();
+            return Err(FreshdeskError::NotIndexedYet { retry_after });
         }
+        Ok(Probe::NotDone)
     }
 }
 
@@ -64,6 +95,7 @@ fn call_error(e: &FreshdeskError) -> CallError {
 /// Creates the ticket carrying `reference`.
 pub struct CreateTicketOp {
     pub(crate) fd: Freshdesk,
+    pub(crate) wait: IndexWait,
     pub(crate) key: String,
     pub(crate) scope: String,
     pub(crate) reference: String,
@@ -114,6 +146,11 @@ impl Operation for CreateTicketOp {
     }
 
     async fn execute(&self) -> Result<CreatedTicket, CallError> {
+        if let Err(e) = self.wait.sending(&self.key).await {
+            let c = call_error(&e);
+            remember(&self.error, e);
+            return Err(c);
+        }
         match self.fd.create_ticket(&self.body).await {
             Ok(t) => Ok(t.into()),
             Err(e) => {
@@ -125,7 +162,7 @@ impl Operation for CreateTicketOp {
     }
 
     async fn probe(&self) -> Result<Probe<CreatedTicket>, CallError> {
-        probe_created(&self.fd, &self.ref_field, &self.reference).await.map_err(|e| {
+        probe_created(&self.fd, &self.wait, &self.key, &self.ref_field, &self.reference).await.map_err(|e| {
             let c = CallError::Unknown(format!("search: {e}"));
             remember(&self.error, e);
             c
@@ -154,7 +191,7 @@ impl Operation for AddNoteOp {
 
     async fn execute(&self) -> Result<AddedNote, CallError> {
         match self.fd.add_note(self.ticket_id, &self.body).await {
-            Ok(n) => Ok(AddedNote { id: n.id }),
+            Ok(id) => Ok(AddedNote { id }),
             Err(e) => {
                 let c = call_error(&e);
                 remember(&self.error, e);
@@ -172,10 +209,14 @@ impl Operation for AddNoteOp {
     }
 }
 
-/// Searches Freshdesk for the ticket carrying `reference`. Should a retry ever have made a
-/// second one, the oldest is kept and the duplicate is counted and logged loudly.
+/// Searches Freshdesk for the ticket carrying `reference` (created under journal key `key`).
+/// Should a retry ever have made a second one, the oldest is kept and the duplicate is counted
+/// and logged loudly. Nothing found is trusted only once the attempt is older than the
+/// indexing delay ([`IndexWait`]).
 pub async fn probe_created(
     fd: &Freshdesk,
+    wait: &IndexWait,
+    key: &str,
     field: &str,
     reference: &str,
 ) -> Result<Probe<CreatedTicket>, FreshdeskError> {
@@ -185,7 +226,10 @@ pub async fn probe_created(
         let ids: Vec<u64> = found.iter().map(|t| t.id).collect();
         tracing::error!(reference, ?ids, "more than one Freshdesk ticket carries one reference");
     }
-    Ok(if found.is_empty() { Probe::NotDone } else { Probe::Done(found.swap_remove(0).into()) })
+    if found.is_empty() {
+        return wait.not_found(key).await;
+    }
+    Ok(Probe::Done(found.swap_remove(0).into()))
 }
 
 /// Looks through the ticket's conversations for the note's marker. A ticket that no longer
@@ -202,6 +246,8 @@ pub async fn probe_note(fd: &Freshdesk, ticket_id: u64, marker: &str) -> Result<
 pub struct CreateProber {
     /// The client.
     pub fd: Freshdesk,
+    /// When search can be trusted.
+    pub wait: IndexWait,
     /// The reference field (used when the entry does not name one).
     pub ref_field: String,
 }
@@ -214,8 +260,9 @@ impl Prober for CreateProber {
             if reference.is_empty() {
                 return Err(CallError::Unknown("journal entry names no reference".into()));
             }
-            let probe =
-                probe_created(&self.fd, field, reference).await.map_err(|e| CallError::Unknown(e.to_string()))?;
+            let probe = probe_created(&self.fd, &self.wait, &entry.key, field, reference)
+                .await
+                .map_err(|e| CallError::Unknown(e.to_string()))?;
             Ok(to_value(probe))
         })
     }

@@ -38,15 +38,17 @@ impl Executor {
             order_id: order.to_string(),
             external_ref: reference.to_owned(),
             url: url.clone(),
-            subject: if created.subject.is_empty() { draft.subject.clone() } else { created.subject },
-            status: i16::from(if created.status == 0 { draft.status } else { created.status }),
-            priority: i16::from(if created.priority == 0 { draft.priority.number() } else { created.priority }),
-            ticket_type: created.ticket_type.or_else(|| draft.ticket_type.clone()),
-            tags: if created.tags.is_empty() { draft.tags.clone() } else { created.tags },
+            // What was sent; Freshdesk's answer is read for what only it knows.
+            subject: draft.subject.clone(),
+            status: i16::from(created.status),
+            priority: i16::from(draft.priority.number()),
+            ticket_type: draft.ticket_type.clone(),
+            tags: draft.tags.clone(),
             incident_id: incident_id.clone(),
             generation,
             request_id: item.request_id.clone(),
             note_count: 0,
+            // Journal entries of older versions may lack Freshdesk's time.
             created_at: created.created_at.unwrap_or(now),
         };
         let mut tx = self.pool.begin().await?;

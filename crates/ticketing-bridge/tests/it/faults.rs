@@ -1,6 +1,8 @@
 //! Fault tests (TK-03, TK-05): Freshdesk acts and the answer is lost; the bridge dies between
 //! Freshdesk's answer and its own commit; 5xx and timeouts back off; work that keeps failing is
-//! dead-lettered and replayed. Every one ends with exactly one ticket.
+//! dead-lettered and replayed. Every one ends with exactly one ticket — with the sandbox's
+//! search lagging creation by its indexing delay (120 s) as Freshdesk's does, and the bridge
+//! trusting "not found" only after `FRESHDESK_INDEX_DELAY` (150 s in tests).
 
 use kit::grpc::status::error_reason;
 use proto::payops::ticketing::v1::{ListDeadLettersRequest, ReplayDeadLetterRequest};
@@ -24,9 +26,19 @@ async fn tk_03_act_then_fail_on_create_ends_with_exactly_one_ticket() {
     assert_eq!(error_reason(&err).as_deref(), Some("TICKET_QUEUED"));
     assert_eq!(h.tickets_with("req:req-lost").await.len(), 1, "it exists in Freshdesk");
 
-    // The worker's retry probes (search by reference) and finds it instead of creating again.
+    // The retry probes (search by reference). Freshdesk has not indexed the ticket yet, so
+    // "not found" proves nothing: the work waits instead of creating a second ticket.
     assert_eq!(app.dispatcher.tick().await.unwrap(), 0, "not due before the backoff");
     h.advance(2);
+    assert_eq!(app.dispatcher.tick().await.unwrap(), 0, "search cannot see it yet");
+    assert_eq!(h.tickets_with("req:req-lost").await.len(), 1, "no second ticket while search lags");
+    assert!(app.work("last_error", "req-lost").await.contains("cannot tell yet"));
+    assert_eq!(app.work("attempts", "req-lost").await, "1", "waiting for the index is not a failure");
+    let wait = app.due_in_ms(&h.clock, "req-lost").await;
+    assert!((140_000..=150_000).contains(&wait), "looks again once the attempt is older than the delay: {wait} ms");
+
+    // Once the attempt is older than the indexing delay, search finds it.
+    h.advance(150);
     assert_eq!(app.dispatcher.tick().await.unwrap(), 1);
     let r = app.client().await.create_ticket(b2c("req-lost", "4711")).await.unwrap().into_inner();
     assert!(!r.created);
@@ -37,7 +49,7 @@ async fn tk_03_act_then_fail_on_create_ends_with_exactly_one_ticket() {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(probes, 1);
+    assert_eq!(probes, 2);
     app.stop().await;
 }
 
@@ -53,6 +65,8 @@ async fn tk_03_a_create_cut_off_mid_answer_for_an_event_ends_with_exactly_one_ti
     assert_eq!(app.drain().await, 0);
     assert_eq!(app.work("status", &id).await, "queued");
     h.advance(2);
+    assert_eq!(app.drain().await, 0, "search lags the creation: wait");
+    h.advance(150);
     assert_eq!(app.drain().await, 1);
     assert_eq!(h.tickets_with("inc:4711:cap-1").await.len(), 1);
     assert_eq!(h.events("ticket_created").await.len(), 1, "one event for one ticket");
@@ -69,8 +83,13 @@ async fn tk_03_killed_after_freshdesk_answered_and_before_recording_ends_with_on
     assert_eq!(h.tickets_with("req:req-crash").await.len(), 1);
     app.stop().await;
 
-    // A fresh App on the same database: the caller retries with the same request id.
+    // A fresh App on the same database, at once: the caller retries with the same request id.
+    // Search cannot see the ticket yet, so the bridge answers "queued" rather than create again.
     let app = h.start().await;
+    let err = app.client().await.create_ticket(b2c("req-crash", "4711")).await.unwrap_err();
+    assert_eq!(error_reason(&err).as_deref(), Some("TICKET_QUEUED"));
+    assert_eq!(h.tickets_with("req:req-crash").await.len(), 1);
+    h.advance(150);
     let r = app.client().await.create_ticket(b2c("req-crash", "4711")).await.unwrap().into_inner();
     let fd = h.tickets_with("req:req-crash").await;
     assert_eq!(fd.len(), 1, "exactly one ticket after the restart");
@@ -90,6 +109,8 @@ async fn tk_03_killed_mid_event_the_next_worker_finishes_with_one_ticket() {
 
     let app = h.start().await;
     h.attention("4711", "cap-1", "Capture refused", "second").await;
+    assert_eq!(app.drain().await, 0, "the creation waits until search can see the ticket");
+    h.advance(150);
     assert_eq!(app.drain().await, 2);
     let fd = h.tickets_with("inc:4711:cap-1").await;
     assert_eq!(fd.len(), 1);
@@ -108,12 +129,19 @@ async fn tk_05_server_errors_back_off_exponentially_with_jitter_then_succeed() {
     app.drain().await;
     let first = app.due_in_ms(&h.clock, &id).await;
     assert!((500..=1000).contains(&first), "first retry after 0.5–1 s: {first} ms");
+    // A 503 may have created the ticket: the retry searches first, and search proves nothing
+    // until the attempt is older than the indexing delay (not counted as a failure).
     h.advance(1);
+    app.drain().await;
+    assert_eq!(app.work("attempts", &id).await, "1");
+    h.advance(150);
     app.drain().await;
     let second = app.due_in_ms(&h.clock, &id).await;
     assert!((1000..=2000).contains(&second), "second retry after 1–2 s: {second} ms");
     assert_eq!(app.work("attempts", &id).await, "2");
     h.advance(2);
+    app.drain().await;
+    h.advance(150);
     assert_eq!(app.drain().await, 1);
     assert_eq!(h.tickets().await.len(), 1);
     assert!(app.metrics().await.contains("payops_ticketing_retries_total"));
@@ -133,6 +161,8 @@ async fn tk_05_a_timeout_is_an_unknown_outcome_settled_by_a_probe() {
     app.drain().await;
     assert!(app.work("last_error", &id).await.contains("did not answer in time"));
     h.advance(2);
+    assert_eq!(app.drain().await, 0);
+    h.advance(150);
     assert_eq!(app.drain().await, 1);
     assert_eq!(h.tickets().await.len(), 1, "found by the probe, not created twice");
     app.stop().await;
@@ -146,9 +176,10 @@ async fn tk_05_work_that_keeps_failing_is_dead_lettered_counted_and_replayable()
         FaultSpec { status: 502, ..FaultSpec::fail_times(System::Freshdesk, "create_ticket", FailMode::Error, 0) };
     h.admin.add_fault(&always).await.unwrap();
     let id = h.attention("4711", "cap-1", "Capture refused", "x").await;
+    // Each 502 may have created the ticket, so each retry first waits out the indexing delay.
     for _ in 0..3 {
         app.drain().await;
-        h.advance(5);
+        h.advance(200);
     }
     assert_eq!(app.work("status", &id).await, "dead");
     let mut client = app.client().await;
@@ -214,6 +245,10 @@ async fn tk_03_the_resolver_settles_an_unknown_create_by_searching_freshdesk() {
     // The resolver's schedule is the database's clock: make the entry due as if 30 s had passed.
     sqlx::query("UPDATE journal SET next_check_at = now()").execute(&app.pool).await.unwrap();
     let report = app.resolver.resolve_once().await.unwrap();
+    assert_eq!(report.unknown, 1, "search cannot see the new ticket yet: still unknown, not 'not done': {report:?}");
+    h.advance(150);
+    sqlx::query("UPDATE journal SET next_check_at = now()").execute(&app.pool).await.unwrap();
+    let report = app.resolver.resolve_once().await.unwrap();
     assert_eq!(report.succeeded, 1, "{report:?}");
     h.advance(2);
     assert_eq!(app.drain().await, 1);
@@ -222,6 +257,6 @@ async fn tk_03_the_resolver_settles_an_unknown_create_by_searching_freshdesk() {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(probes, 1, "the worker used the resolver's finding instead of asking again");
+    assert_eq!(probes, 2, "the worker used the resolver's finding instead of asking again");
     app.stop().await;
 }

@@ -178,9 +178,11 @@ impl Harness {
         self.admin.freshdesk_tickets_by_ref(reference).await.unwrap().tickets
     }
 
-    /// Moves the bridge's clock.
+    /// Moves the bridge's clock and the sandbox's together (Freshdesk indexes new tickets for
+    /// search after the sandbox's indexing delay, in its own time).
     pub fn advance(&self, secs: u64) {
         self.clock.advance(Duration::from_secs(secs));
+        self.sandbox.shared.0.clock.advance_ms(secs as i64 * 1000);
     }
 }
 

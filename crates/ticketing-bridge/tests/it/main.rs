@@ -6,6 +6,7 @@
 
 mod attention;
 mod config;
+mod contracts;
 mod faults;
 mod helpers;
 mod rate;
