@@ -9,5 +9,7 @@ mod config;
 mod contracts;
 mod faults;
 mod helpers;
+mod preflight;
+mod process;
 mod rate;
 mod requests;
