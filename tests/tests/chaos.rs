@@ -5,7 +5,8 @@
 //! service processes (each service's own and a second replica of four of them, OP-20) are
 //! SIGKILLed at seeded instants and restarted, NATS and Postgres crash and
 //! restart once each (private instances: the shared servers are untouched), and the sandbox
-//! injects 5xx, timeouts, act-then-fail and 429 bursts. Then the money and delivery invariants
+//! injects 5xx, timeouts, act-then-fail and 429 bursts, with Freshdesk's search lagging ticket
+//! creation by an indexing delay (30 s) as Freshdesk's does. Then the money and delivery invariants
 //! are checked against the sandbox's records and the services' outboxes and consumers.
 //!
 //! Short and seeded by default (CI, inside `make test`); `make chaos` runs 1000 orders:

@@ -24,6 +24,10 @@ const PREFIX: &str = "chaos.events";
 const REPLICATED: [Service; 4] =
     [Service::PixiSync, Service::TerminalGateway, Service::TicketingBridge, Service::InvoiceChecks];
 const STREAM: &str = "CHAOS_EVENTS";
+/// The sandbox's search indexing delay in this run (at least 30 s, issue 15).
+const FRESHDESK_INDEX_DELAY_SECS: u64 = 30;
+/// How long the bridge waits before trusting "not found" (above the sandbox's delay).
+const BRIDGE_INDEX_DELAY: &str = "40s";
 /// How long the workload keeps retrying one step through kills and faults.
 const STEP_LIMIT: Duration = Duration::from_secs(120);
 
@@ -47,9 +51,17 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
         .freshdesk_configure(&sandbox::freshdesk::FreshdeskConfigPatch {
             per_minute: Some(3_000),
             create_per_minute: Some(1_500),
+            // Search finds a new ticket only this long after its creation, as Freshdesk's does
+            // after "a few minutes" (CT-07): a lost creation answer must not become a second
+            // ticket (TK-03). Shorter than Freshdesk's, so the run settles in its time limit.
+            index_delay_secs: Some(FRESHDESK_INDEX_DELAY_SECS),
             ..Default::default()
         })
         .await?;
+    report.notes.push(format!(
+        "Freshdesk search indexing delay {FRESHDESK_INDEX_DELAY_SECS} s (sandbox clock); the bridge trusts \"not found\" after {}",
+        BRIDGE_INDEX_DELAY
+    ));
     let db_url = pg.url("postgres");
     // Logs of every process stay after the run (the report names the directory).
     let log_dir = std::env::temp_dir().join(format!("payops-chaos-{}", cfg.seed));
@@ -59,6 +71,7 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
         .with_env(Service::TicketingBridge, "FRESHDESK_CREATE_PER_MINUTE", "1000")
         .with_env(Service::TicketingBridge, "FRESHDESK_BACKOFF_MAX", "5s")
         .with_env(Service::TicketingBridge, "FRESHDESK_MAX_ATTEMPTS", "30")
+        .with_env(Service::TicketingBridge, "FRESHDESK_INDEX_DELAY", BRIDGE_INDEX_DELAY)
         // A customer who never answers is cancelled after 20 s, not 2 min (TG-22).
         .with_env(Service::TerminalGateway, "PAYMENT_TIMEOUT", "20s")
         .with_env(Service::TerminalGateway, "PAYMENT_GRACE", "5s")
