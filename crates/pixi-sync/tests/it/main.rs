@@ -14,3 +14,4 @@ mod quiet;
 mod reconcile;
 mod release;
 mod service;
+mod unzer_contracts;

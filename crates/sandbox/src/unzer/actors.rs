@@ -7,27 +7,28 @@ use super::model::{State, TxnStatus, TxnType};
 use super::ops::{Env, Refs, env_of, new_txn, outcome, payment, settle};
 use super::wire::{ApiError, codes};
 
-/// The customer's bank transfer of `amount` arrived. When the pending charges are covered
-/// they succeed; an overpayment puts the payment into review.
+/// The customer's bank transfer of `amount` arrived: a successful charge of its own
+/// (`s-chg-2`, …, the one refunds go to); the initial charge stays pending. A partial transfer
+/// leaves the payment `partly`, an overpayment puts it into review.
 pub(crate) fn receive(st: &mut State, env: &Env, n: u64, amount: i64) -> Result<(), ApiError> {
     let p = payment(st, n)?;
     if !p.kind.funds_arrive() {
         return Err(ApiError::bad(codes::GENERAL, format!("payment type {} takes no bank transfer", p.kind.name())));
     }
-    if !p.txns.iter().any(|t| t.kind == TxnType::Charge && t.status != TxnStatus::Error) {
+    if p.initial_charge().is_none_or(|c| c.status == TxnStatus::Error) {
         return Err(ApiError::bad(codes::GENERAL, "the payment has no charge to pay"));
     }
     let before = p.state();
+    let prefix = env_of(st, p.merchant);
+    let no = p.counters.chg + 1;
+    let id = format!("{prefix}-chg-{no}");
+    let refs =
+        Refs { order_id: p.order_id.clone(), invoice_id: p.invoice_id.clone(), payment_reference: String::new() };
+    let txn = new_txn(st, env, TxnType::Charge, id, amount, TxnStatus::Success, &refs);
     let p = st.payments.get_mut(&n).ok_or_else(|| ApiError::bad(codes::GENERAL, "payment vanished"))?;
-    p.received += amount;
-    let mut events = Vec::new();
-    if p.amounts().remaining == 0 {
-        for t in p.txns.iter_mut().filter(|t| t.kind == TxnType::Charge && t.status == TxnStatus::Pending) {
-            t.status = TxnStatus::Success;
-            events.push("charge.succeeded");
-        }
-    }
-    settle(st, env, n, Some(before), &events);
+    p.counters.chg = no;
+    p.txns.push(txn);
+    settle(st, env, n, Some(before), &["charge.succeeded"]);
     Ok(())
 }
 
@@ -85,13 +86,13 @@ pub(crate) fn chargeback(
     let charge_id = c.id.clone();
     let before = p.state();
     let prefix = env_of(st, p.merchant);
-    let no = p.counters.cbk + 1;
-    let id = format!("{prefix}-cbk-{no}");
     let refs = Refs { order_id: p.order_id.clone(), ..Refs::default() };
-    let mut txn = new_txn(st, env, TxnType::Chargeback, id.clone(), amt, TxnStatus::Success, &refs);
-    txn.parent = Some(charge_id);
+    let mut txn = new_txn(st, env, TxnType::Chargeback, String::new(), amt, TxnStatus::Success, &refs);
     let p = st.payments.get_mut(&n).ok_or_else(|| ApiError::bad(codes::GENERAL, "payment vanished"))?;
-    p.counters.cbk = no;
+    let no = p.counters.next_chargeback(&charge_id);
+    let id = format!("{prefix}-cbk-{no}");
+    txn.id = id.clone();
+    txn.parent = Some(charge_id);
     p.txns.push(txn);
     settle(st, env, n, Some(before), &["chargeback"]);
     Ok(id)

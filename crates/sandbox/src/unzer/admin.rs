@@ -298,6 +298,9 @@ async fn set_config(State(s): State<Shared>, bytes: Bytes) -> Result<Json<UnzerC
     if let Some(v) = p.authorization_days {
         c.authorization_days = v;
     }
+    if let Some(v) = p.omit_fields {
+        c.omit_fields = v;
+    }
     let out = c.clone();
     st.wake.notify_one();
     Ok(Json(out))

@@ -1,8 +1,10 @@
-//! Cancels: reversal of the authorization (`/authorize/cancels`), refund of one charge
-//! (`/charges/{id}/cancels`, which on an unpaid pending prepayment charge cancels it) and the
-//! payment-level refund of paylater types (`/charges/cancels`). Partial amounts may repeat;
-//! an exhausted amount answers `API.340.100.014` (already cancelled), `…018` (already charged)
-//! or `…015` (already charged back).
+//! Cancels: reversal of the authorization (`/authorize/cancels`; paylater types at payment
+//! level), refund of one charge (`/charges/{id}/cancels`; on the pending initial charge of a
+//! transfer type it is a reversal of what the buyer still owes, listed as `cancel-authorize`
+//! under `charges/s-chg-1/cancels`, as `unzerdev/php-sdk`'s `PaymentTest` fixture shows) and
+//! the payment-level refund of paylater types (`/charges/cancels`). Partial amounts may
+//! repeat; an exhausted amount answers `API.340.100.014` (already cancelled), `…018` (already
+//! charged) or `…015` (already charged back). Cancel ids are numbered per parent transaction.
 
 use axum::http::StatusCode;
 
@@ -64,14 +66,15 @@ pub(crate) fn reverse(
         return Err(too_much(amt, open, &p.currency, "open authorized amount"));
     }
     let before = p.state();
-    let prefix = env_of(st, p.merchant);
-    let no = p.counters.cnl + 1;
+    // Card-like reversals are nested under the authorization; paylater ones are at payment
+    // level (`authorize/cancels/s-cnl-1`, the SDK's paylater fixture).
+    let parent = if p.kind.paylater() { None } else { p.authorization().map(|a| a.id.clone()) };
     let order_id = p.order_id.clone();
-    let id = format!("{prefix}-cnl-{no}");
     let mut txn =
-        new_txn(st, env, TxnType::CancelAuthorize, id.clone(), amt, TxnStatus::Success, &Refs { order_id, ..refs });
+        new_txn(st, env, TxnType::CancelAuthorize, String::new(), amt, TxnStatus::Success, &Refs { order_id, ..refs });
+    txn.parent = parent;
     txn.reason_code = reason;
-    push(st, n, txn, no)?;
+    let id = push(st, n, txn, "authorize")?;
     settle(st, env, n, Some(before), &["authorize.canceled"]);
     Ok(id)
 }
@@ -94,11 +97,8 @@ pub(crate) fn refund(
     if c.status == TxnStatus::Error {
         return Err(ApiError::bad(codes::CANCEL_NOT_ALLOWED, "Cancel not allowed: the charge failed."));
     }
-    if c.status == TxnStatus::Pending && p.received > 0 {
-        return Err(ApiError::bad(
-            codes::CANCEL_NOT_ALLOWED,
-            "Cancel not allowed: the charge is partly paid; wait until it is paid in full.",
-        ));
+    if p.is_initial(c) {
+        return reverse_initial(st, env, n, charge_id, amount, refs, reason);
     }
     let open = p.charge_open(c);
     if open == 0 {
@@ -114,18 +114,53 @@ pub(crate) fn refund(
     if amt > open {
         return Err(too_much(amt, open, &p.currency, "amount still refundable on this charge"));
     }
-    let paid = c.status == TxnStatus::Success;
     let before = p.state();
-    let prefix = env_of(st, p.merchant);
-    let no = p.counters.cnl + 1;
     let order_id = p.order_id.clone();
-    let id = format!("{prefix}-cnl-{no}");
     let mut txn =
-        new_txn(st, env, TxnType::CancelCharge, id.clone(), amt, TxnStatus::Success, &Refs { order_id, ..refs });
+        new_txn(st, env, TxnType::CancelCharge, String::new(), amt, TxnStatus::Success, &Refs { order_id, ..refs });
     txn.parent = Some(charge_id.to_owned());
-    txn.refund = paid;
+    txn.refund = true;
     txn.reason_code = reason;
-    push(st, n, txn, no)?;
+    let id = push(st, n, txn, charge_id)?;
+    settle(st, env, n, Some(before), &["charge.canceled"]);
+    Ok(id)
+}
+
+/// A cancel of a transfer type's pending initial charge: a reversal of what the buyer still
+/// owes, at most `initial − receipts − cancelled on it` (`CancelService::cancelPaymentCharges`,
+/// `calculateMaxReversalAmount`); after the money arrived refunds go to the receipt charges.
+fn reverse_initial(
+    st: &mut State,
+    env: &Env,
+    n: u64,
+    charge_id: &str,
+    amount: Option<i64>,
+    refs: Refs,
+    reason: Option<String>,
+) -> Result<String, ApiError> {
+    let p = payment(st, n)?;
+    let Some(c) = p.charge(charge_id) else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, codes::GENERAL, format!("Charge {charge_id} not found.")));
+    };
+    let open = p.max_reversal(c);
+    if open == 0 {
+        return Err(if p.received() > 0 {
+            ApiError::bad(codes::CANCEL_NOT_ALLOWED, "Cancel not allowed: the buyer paid; refund the received charges.")
+        } else {
+            ApiError::bad(codes::ALREADY_CANCELLED, "The charge is already cancelled.")
+        });
+    }
+    let amt = amount.unwrap_or(open);
+    if amt > open {
+        return Err(too_much(amt, open, &p.currency, "amount the buyer still owes"));
+    }
+    let before = p.state();
+    let order_id = p.order_id.clone();
+    let mut txn =
+        new_txn(st, env, TxnType::CancelAuthorize, String::new(), amt, TxnStatus::Success, &Refs { order_id, ..refs });
+    txn.parent = Some(charge_id.to_owned());
+    txn.reason_code = reason;
+    let id = push(st, n, txn, charge_id)?;
     settle(st, env, n, Some(before), &["charge.canceled"]);
     Ok(id)
 }
@@ -165,22 +200,23 @@ pub(crate) fn refund_payment(
         return Err(too_much(amt, open, &p.currency, "charged amount"));
     }
     let before = p.state();
-    let prefix = env_of(st, p.merchant);
-    let no = p.counters.cnl + 1;
     let order_id = p.order_id.clone();
-    let id = format!("{prefix}-cnl-{no}");
     let mut txn =
-        new_txn(st, env, TxnType::CancelCharge, id.clone(), amt, TxnStatus::Success, &Refs { order_id, ..refs });
+        new_txn(st, env, TxnType::CancelCharge, String::new(), amt, TxnStatus::Success, &Refs { order_id, ..refs });
     txn.refund = true;
     txn.reason_code = Some(reason);
-    push(st, n, txn, no)?;
+    let id = push(st, n, txn, "charges")?;
     settle(st, env, n, Some(before), &["charge.canceled"]);
     Ok(id)
 }
 
-fn push(st: &mut State, n: u64, txn: super::model::Txn, no: u32) -> Result<(), ApiError> {
+/// Numbers `txn` under `parent` (`s-cnl-N` per parent transaction) and appends it.
+fn push(st: &mut State, n: u64, mut txn: super::model::Txn, parent: &str) -> Result<String, ApiError> {
+    let prefix = st.payments.get(&n).map(|p| env_of(st, p.merchant)).unwrap_or("s");
     let p = st.payments.get_mut(&n).ok_or_else(|| ApiError::bad(codes::GENERAL, "payment vanished"))?;
-    p.counters.cnl = no;
+    let no = p.counters.next_cancel(parent);
+    txn.id = format!("{prefix}-cnl-{no}");
+    let id = txn.id.clone();
     p.txns.push(txn);
-    Ok(())
+    Ok(id)
 }

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -75,9 +75,44 @@ where
     let mut st = Shared::lock(&s.0.unzer);
     let result = auth::check(&st, &ctx.headers, access == Access::Private).and_then(|caller| f(&mut st, &env, caller));
     match result {
-        Ok(v) => (StatusCode::OK, Json(v)).into_response(),
+        Ok(mut v) => {
+            for field in &st.config.omit_fields {
+                omit(&mut v, field);
+            }
+            dated((StatusCode::OK, Json(v)).into_response(), &env)
+        }
         Err(e) => error_response(&mut st, &env, ctx, &e),
     }
+}
+
+/// Removes `path` (`a.b`, applied to every element of arrays on the way) from an answer: the
+/// admin switch `omit_fields` that lets preflight and contract tests see a field go missing.
+pub(crate) fn omit(v: &mut Value, path: &str) {
+    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(|i| omit(i, path)),
+        Value::Object(m) => match rest {
+            None => {
+                m.remove(head);
+            }
+            Some(r) => {
+                if let Some(x) = m.get_mut(head) {
+                    omit(x, r);
+                }
+            }
+        },
+        _ => {}
+    }
+}
+
+/// The `Date` header in sandbox time (unzer's clock as a client sees it; preflight measures
+/// the offset from it).
+pub(crate) fn dated(mut resp: Response, env: &Env) -> Response {
+    let text = env.now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    if let Ok(v) = text.parse() {
+        resp.headers_mut().insert(header::DATE, v);
+    }
+    resp
 }
 
 /// Renders `e` as unzer's error body and stores it.
@@ -88,7 +123,7 @@ pub(crate) fn error_response(st: &mut State, env: &Env, ctx: &Ctx, e: &ApiError)
     let body = wire::error_body(&id, &ctx.url, env.now, &trace, e, merchant, ctx.german());
     st.errors.insert(id, body.clone());
     let status = if st.config.errors_with_http_200 { StatusCode::OK } else { e.status };
-    (status, Json(body)).into_response()
+    dated((status, Json(body)).into_response(), env)
 }
 
 /// Fallback for unknown paths: unzer's error body with 404.

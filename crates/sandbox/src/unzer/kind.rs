@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::wire::codes;
+
 /// The payment types pixi-sync supports (PX-06), with unzer's path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -143,17 +145,25 @@ impl PayKind {
         matches!(self, PayKind::Prepayment | PayKind::Invoice | PayKind::InvoiceSecured)
     }
 
-    /// Accepts shipment notices (invoice-like types).
+    /// Accepts shipment notices: only invoice secured (its shipment activates the insurance
+    /// and starts the payment term; `InvoiceSecuredTest.php`).
     pub fn shippable(self) -> bool {
-        matches!(
-            self,
-            PayKind::Invoice
-                | PayKind::InvoiceSecured
-                | PayKind::SepaDirectDebitSecured
-                | PayKind::PaylaterInvoice
-                | PayKind::PaylaterInstallment
-                | PayKind::PaylaterDirectDebit
-        )
+        self == PayKind::InvoiceSecured
+    }
+
+    /// The code and reason a shipment of this type is refused with (`InvoiceTest.php`,
+    /// `PrepaymentTest.php`: `API.360.000.004`; `SepaDirectDebitSecuredTest.php`:
+    /// `COR.700.400.800`, the insurance was activated with the charge).
+    pub fn shipment_refusal(self) -> (&'static str, &'static str) {
+        match self {
+            PayKind::SepaDirectDebitSecured => {
+                (codes::INSURANCE_ALREADY_ACTIVATED, "the insurance is already activated")
+            }
+            PayKind::PaylaterInvoice | PayKind::PaylaterInstallment | PayKind::PaylaterDirectDebit => {
+                (codes::SHIP_NOT_ALLOWED, "the charge starts the payment term")
+            }
+            _ => (codes::SHIP_NOT_ALLOWED, "the type has no shipment"),
+        }
     }
 
     /// Insured types: need a customer, and an invoiceId before shipment.

@@ -21,9 +21,11 @@
 //! | `POST /v1/payments/{id}/authorize/cancels`, `…/authorize/{autId}/cancels` | `cancel` | <https://docs.unzer.com/payment-methods/applepay/manage-applepay-payment> |
 //! | `POST /v1/payments/{id}/charges/{chgId}/cancels` | `refund` | same |
 //! | `POST /v1/payments/{id}/charges/cancels` (paylater, needs `reasonCode`) | `refund` | `unzerdev/php-sdk` `CancelService.php` |
-//! | `POST /v1/payments/{id}/shipments` | `shipment` | <https://docs.unzer.com/payment-methods/unzer-invoice-secured/manage-unzer-invoice-secured/> |
+//! | `POST /v1/payments/{id}/shipments` (invoice secured only) | `shipment` | <https://docs.unzer.com/payment-methods/unzer-invoice-secured/manage-unzer-invoice-secured/> |
+//! | `PATCH /v1/payments/{id}/authorize` (paylater types: re-authorisation) | `reauthorize` | <https://docs.unzer.com/payment-methods/unzer-invoice-upl/manage-unzer-invoice-upl/> |
+//! | `GET /v1/keypair` (public or private key) | `keypair` | `unzerdev/php-sdk` `Keypair.php` |
 //! | `GET /v1/payments/{id or orderId}` | `get_payment` | <https://docs.unzer.com/server-side-integration/api-basics/payment-states/> |
-//! | `GET /v1/payments/{id}/authorize/{autId}`, `…/charges/{chgId}`, `…/charges/{chgId}/cancels/{cnlId}`, `…/authorize/{autId}/cancels/{cnlId}`, `…/authorize/cancels/{cnlId}`, `…/charges/cancels/{cnlId}`, `…/shipments/{shpId}`, `…/charges/{chgId}/chargebacks/{cbkId}` | `get_transaction` | same |
+//! | `GET /v1/payments/{id}/authorize/{autId}`, `…/charges/{chgId}`, `…/charges/{chgId}/cancels/{cnlId}`, `…/authorize/{autId}/cancels/{cnlId}`, `…/authorize/cancels/{cnlId}`, `…/charges/cancels/{cnlId}`, `…/shipments/{shpId}`, `…/charges/{chgId}/chargebacks/{cbkId}`, `…/charges/chargebacks/{cbkId}` | `get_transaction` | same |
 //! | `GET /v1/errors/{errorId}` | `get_error` | <https://docs.unzer.com/server-side-integration/api-basics/error-handling/> |
 //! | `POST/GET/DELETE /v1/webhooks`, `GET/PUT/DELETE /v1/webhooks/{id}` | `webhooks` | <https://docs.unzer.com/server-side-integration/api-basics/notifications> |
 //! | `GET /v1/redirect/{paymentId}[?outcome=failure]` (simulated customer page) | `redirect` | – |
@@ -45,9 +47,10 @@
 //! `…018` (authorization already charged in full), `…015` (charged back); cancel amount above
 //! what is open, or cancel on a failed charge `API.340.000.004`; paylater payment-level cancel
 //! without `reasonCode` `API.340.100.024`; orderId reused by the same merchant
-//! `API.320.200.138`; shipment on a type without shipments, on an expired uncharged
-//! authorization or a cancelled payment `API.360.000.004`; shipment of a secured/paylater type
-//! without any invoiceId `API.360.100.025`; unknown payment (or one of another merchant) 404
+//! `API.320.200.138`; shipment on a type without shipments or a cancelled payment
+//! `API.360.000.004` (SEPA direct debit secured: `COR.700.400.800`); shipment of invoice
+//! secured without any invoiceId `API.360.100.025`; re-authorisation of a type without it
+//! `API.320.000.004`; unknown payment (or one of another merchant) 404
 //! `API.310.100.003`; unknown transaction/type/error 404 `API.000.000.999`; typeId unknown or
 //! of another merchant `API.320.200.145`; authorize on a charge-only type `API.320.000.004`;
 //! missing `amount`/`currency`/`resources.typeId`/`returnUrl` (redirect types)
@@ -58,26 +61,35 @@
 //! # Contracts chosen where unzer documents nothing [INF]
 //! - Successful POSTs answer 200. Dates are `YYYY-MM-DD HH:MM:SS` in UTC. Amounts accept a
 //!   JSON number or a decimal string with at most two significant decimals.
-//! - Payment amounts: `total` = authorized (or sum of direct charges), `charged` = collected
-//!   minus refunds and chargebacks, `canceled` = reversals + refunds + cancels of unpaid
-//!   charges + chargebacks, `remaining = total − charged − canceled`. An authorized, uncharged
-//!   payment is `pending`, like at unzer; look at the authorize transaction's status.
+//! - Payment amounts (see `ledger.rs`): `total` = authorized (or the initial charge) minus
+//!   reversals, `charged` = collected minus refunds and chargebacks, `canceled` = refunds +
+//!   chargebacks, `remaining = total − charged − canceled`; a reversal shrinks `total` as the
+//!   SDK's integration tests show. An authorized, uncharged payment is `pending`.
 //! - Charge-only types: sofort, eps, ideal, giropay, alipay, przelewy24, prepayment, invoice,
 //!   invoice-secured, sepa-direct-debit-secured. Redirect types (paypal and the bank
 //!   redirects) stay pending with a `redirectUrl` until the customer finishes
 //!   (`GET /v1/redirect/…` or the admin route).
-//! - Prepayment/invoice/invoice-secured charges are pending (with `processing.iban/bic/holder/
-//!   descriptor`) until the admin route reports the transfer; then `charge.succeeded` and
-//!   `payment.completed` (underpaid: `payment.partly`; overpaid: `payment.payment_review`).
-//!   A refund on the pending charge before any transfer cancels it (`refund: false`).
+//! - Prepayment/invoice/invoice-secured: the initial charge is pending (with
+//!   `processing.iban/bic/holder/descriptor`) and stays pending; each transfer the admin route
+//!   reports is its own successful charge (`s-chg-2`, …) with `charge.succeeded`, the payment
+//!   `partly` until the transfers cover it, then `completed` (overpaid:
+//!   `payment.payment_review`). A cancel of the initial charge reverses what is still owed
+//!   (type `cancel-authorize` under `charges/s-chg-1/cancels`, at most initial − receipts −
+//!   cancelled, `CancelService::calculateMaxReversalAmount`); refunds go on the receipts.
 //! - Authorizations stay chargeable for `authorization_days` (7) of sandbox time; then a
-//!   charge answers `API.330.000.004` "authorization expired", an uncharged invoice-type
-//!   payment cannot be shipped, and `authorize.expired` is sent once. Reversals still work.
-//! - Shipment (invoice, invoice-secured, SEPA secured, paylater types) starts the payment
-//!   term (`term_started_at` in the admin view); the first paylater charge does too.
+//!   charge answers `API.330.000.004` "authorization expired" and `authorize.expired` is sent
+//!   once. Reversals still work. A paylater re-authorisation (`PATCH …/authorize`) sets the
+//!   authorised total and renews the chargeable life (the docs do not say what it does to
+//!   the expiry); cards have none.
+//! - The shipment of invoice secured starts its payment term (`term_started_at` in the admin
+//!   view); the first paylater charge does too.
 //! - A failed transaction (seeded `failed`, abandoned redirect) carries message code
 //!   `COR.300.100.101`; the payment is then `canceled` (nothing authorized).
-//! - Cancel ids are numbered per payment across reversals and refunds (`s-cnl-1`, `-2`, …).
+//! - Cancel and chargeback ids are numbered per parent transaction (`s-cnl-1` under the
+//!   authorization and under each charge; paylater cancels at payment level), as the SDK's
+//!   fixtures show; a GET names the transaction by its whole path.
+//! - Every answer carries a `Date` header in sandbox time; the admin switch `omit_fields`
+//!   drops named fields from every successful answer (preflight and contract tests).
 //! - orderId uniqueness is per merchant. `GET /v1/payments/{x}` also finds a payment by orderId.
 //! - Customers, baskets and metadata are not simulated; their ids are taken as opaque strings.
 //! - Webhooks: see `delivery.rs` (text/plain JSON body, 200 = ack, fast default retry
@@ -98,6 +110,7 @@ mod cancels;
 mod delivery;
 mod demo;
 mod http;
+mod keypair;
 mod kind;
 mod ledger;
 mod model;
@@ -130,6 +143,7 @@ pub use webhooks::EVENTS;
 pub fn router(shared: Shared) -> Router {
     Router::new()
         .merge(payments::routes())
+        .merge(keypair::routes())
         .merge(types::routes())
         .merge(webhooks::routes())
         .fallback(fallback)

@@ -76,6 +76,9 @@ pub struct UnzerConfig {
     pub auto_deliver: bool,
     /// Days an authorization stays chargeable (real: "at least 7 days").
     pub authorization_days: i64,
+    /// Answer fields removed from every successful JSON answer (`publicKey`,
+    /// `transactions.amount`, …): lets tests see how a client copes with a missing field.
+    pub omit_fields: Vec<String>,
 }
 
 impl Default for UnzerConfig {
@@ -87,6 +90,7 @@ impl Default for UnzerConfig {
             duplicate_per_mille: 0,
             auto_deliver: true,
             authorization_days: 7,
+            omit_fields: Vec::new(),
         }
     }
 }
@@ -187,7 +191,9 @@ pub(crate) struct Txn {
     /// `s-aut-1`, `s-chg-N`, `s-cnl-N`, `s-shp-N`, `s-cbk-N`.
     pub(crate) id: String,
     pub(crate) kind: TxnType,
-    /// The charge a cancel-charge or chargeback belongs to (`None`: payment level).
+    /// The transaction a cancel or chargeback is nested under (`s-aut-1` for a card reversal,
+    /// `s-chg-N` for a refund, a chargeback or the reversal of a transfer type's initial
+    /// charge); `None`: at payment level (`authorize/cancels`, `charges/cancels`).
     pub(crate) parent: Option<String>,
     /// Minor units.
     pub(crate) amount: i64,
@@ -197,8 +203,7 @@ pub(crate) struct Txn {
     pub(crate) invoice_id: String,
     pub(crate) payment_reference: String,
     pub(crate) reason_code: Option<String>,
-    /// For cancel-charge: money already received went back (false: an unpaid pending charge
-    /// was cancelled).
+    /// For cancel-charge: money already received went back.
     pub(crate) refund: bool,
     pub(crate) unique_id: String,
     pub(crate) short_id: String,
@@ -223,8 +228,6 @@ pub(crate) struct Payment {
     pub(crate) trace_id: String,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) txns: Vec<Txn>,
-    /// Money received by bank transfer (prepayment, invoice), minor units.
-    pub(crate) received: i64,
     /// When the buyer's payment term started (shipment, or the first paylater charge).
     pub(crate) term_started_at: Option<DateTime<Utc>>,
     /// `authorize.expired` was queued.
@@ -233,13 +236,34 @@ pub(crate) struct Payment {
     pub(crate) counters: Counters,
 }
 
-/// Per-payment transaction numbering.
-#[derive(Debug, Clone, Copy, Default)]
+/// Transaction numbering: charges and shipments per payment, cancels and chargebacks per
+/// parent transaction (`charges/s-chg-1/cancels/s-cnl-1` and `charges/s-chg-2/cancels/s-cnl-1`
+/// in one payment, as unzer's SDK fixtures show).
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Counters {
     pub(crate) chg: u32,
-    pub(crate) cnl: u32,
     pub(crate) shp: u32,
-    pub(crate) cbk: u32,
+    /// Last cancel number per parent (`""` for payment-level cancels of a kind, see
+    /// [`Counters::next_cancel`]).
+    pub(crate) cnl: BTreeMap<String, u32>,
+    /// Last chargeback number per charge.
+    pub(crate) cbk: BTreeMap<String, u32>,
+}
+
+impl Counters {
+    /// The next cancel number under `parent` (`authorize` or `charges` for payment level).
+    pub(crate) fn next_cancel(&mut self, parent: &str) -> u32 {
+        let n = self.cnl.entry(parent.to_owned()).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    /// The next chargeback number under charge `parent`.
+    pub(crate) fn next_chargeback(&mut self, parent: &str) -> u32 {
+        let n = self.cbk.entry(parent.to_owned()).or_insert(0);
+        *n += 1;
+        *n
+    }
 }
 
 /// One queued webhook event for one registration.

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -85,6 +85,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/v1/payments/charges", post(direct_charge))
         .route("/v1/payments/{id}", get(get_payment))
         .route("/v1/payments/{id}/charges", post(capture))
+        .route("/v1/payments/{id}/authorize", patch(reauthorize))
         .route("/v1/payments/{id}/authorize/cancels", post(reverse))
         .route("/v1/payments/{id}/authorize/{aut}/cancels", post(reverse_aut))
         .route("/v1/payments/{id}/charges/cancels", post(refund_payment))
@@ -98,6 +99,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/v1/payments/{id}/authorize/{aut}/cancels/{t}", get(get_nested_txn))
         .route("/v1/payments/{id}/charges/{chg}/cancels/{t}", get(get_nested_txn))
         .route("/v1/payments/{id}/charges/{chg}/chargebacks/{t}", get(get_nested_txn))
+        .route("/v1/payments/{id}/charges/chargebacks/{t}", get(get_txn))
 }
 
 /// Runs a handler body under the fault rules of `op`.
@@ -109,9 +111,28 @@ where
     s.guard(System::Unzer, op, async move { f(&inner) }).await
 }
 
+fn txn_response_of(
+    st: &UnzerState,
+    env: &Env,
+    n: u64,
+    txn_id: &str,
+    kind: TxnType,
+    parent: Option<&str>,
+) -> Result<Value, ApiError> {
+    let p = ops::payment(st, n)?;
+    let t =
+        p.txns.iter().find(|t| t.id == txn_id && t.kind == kind && t.parent.as_deref() == parent).ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, codes::GENERAL, format!("Transaction {txn_id} not found."))
+        })?;
+    let live = st.merchants.get(p.merchant).is_some_and(|m| m.env() == "p");
+    Ok(wire::txn_json(&env.base, p, t, live))
+}
+
+/// The answer of a transaction just created: the newest one with this id (ids repeat under
+/// other parents).
 fn txn_response(st: &UnzerState, env: &Env, n: u64, txn_id: &str) -> Result<Value, ApiError> {
     let p = ops::payment(st, n)?;
-    let t = p.txns.iter().find(|t| t.id == txn_id).ok_or_else(|| {
+    let t = p.txns.iter().rev().find(|t| t.id == txn_id).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, codes::GENERAL, format!("Transaction {txn_id} not found."))
     })?;
     let live = st.merchants.get(p.merchant).is_some_and(|m| m.env() == "p");
@@ -223,6 +244,19 @@ async fn refund_payment(
     .await
 }
 
+async fn reauthorize(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    bytes: Bytes,
+) -> Response {
+    follow_up(s, headers, uri, bytes, id, "reauthorize", |st, env, n, b| {
+        ops::reauthorize(st, env, n, b.amount()?, b.currency.as_deref())
+    })
+    .await
+}
+
 async fn ship(State(s): State<Shared>, Path(id): Path<String>, headers: HeaderMap, uri: Uri, bytes: Bytes) -> Response {
     follow_up(s, headers, uri, bytes, id, "shipment", |st, env, n, b| ops::ship(st, env, n, b.refs())).await
 }
@@ -256,45 +290,34 @@ async fn get_nested_txn(
     read_txn(s, id, t, headers, uri).await
 }
 
-async fn read_txn(s: Shared, id: String, t: String, headers: HeaderMap, uri: Uri) -> Response {
+async fn read_txn(s: Shared, id: String, _t: String, headers: HeaderMap, uri: Uri) -> Response {
     guarded(s, "get_transaction", move |s| {
         let ctx = Ctx::new(s, headers, &uri);
-        let path = uri.path().to_owned();
+        let tail = txn_tail(uri.path()).to_owned();
         run(s, &ctx, Access::Private, |st, env, caller| {
             let n = ops::find(st, caller.merchant, &id)?;
             let p = ops::payment(st, n)?;
-            let kind = route_kind(&path);
-            let Some(x) = p.txns.iter().find(|x| x.id == t && x.kind == kind) else {
+            // Ids are numbered per parent: the whole path below the payment names one.
+            let Some(x) = p.txns.iter().find(|x| wire::txn_path(p, x) == tail) else {
                 return Err(ApiError::new(
                     StatusCode::NOT_FOUND,
                     codes::GENERAL,
-                    format!("Transaction {t} not found."),
+                    format!("Transaction {tail} not found."),
                 ));
             };
             let id = x.id.clone();
-            txn_response(st, env, n, &id)
+            let kind = x.kind;
+            let parent = x.parent.clone();
+            txn_response_of(st, env, n, &id, kind, parent.as_deref())
         })
     })
     .await
 }
 
-/// The transaction type a GET path addresses.
-fn route_kind(path: &str) -> TxnType {
+/// The path of a GET below `/v1/payments/{id}/` (trailing slash dropped).
+fn txn_tail(path: &str) -> &str {
     let tail = path.split_once("/v1/payments/").map_or(path, |(_, t)| t);
-    let tail = tail.split_once('/').map_or("", |(_, t)| t);
-    if tail.contains("/chargebacks/") {
-        TxnType::Chargeback
-    } else if tail.starts_with("authorize/") && tail.contains("cancels/") {
-        TxnType::CancelAuthorize
-    } else if tail.starts_with("charges/") && tail.contains("cancels/") {
-        TxnType::CancelCharge
-    } else if tail.starts_with("shipments/") {
-        TxnType::Shipment
-    } else if tail.starts_with("authorize/") {
-        TxnType::Authorize
-    } else {
-        TxnType::Charge
-    }
+    tail.split_once('/').map_or("", |(_, t)| t).trim_end_matches('/')
 }
 
 #[cfg(test)]
@@ -302,19 +325,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn get_paths_address_their_transaction_type() {
+    fn get_paths_name_the_transaction_below_the_payment() {
         let cases = [
-            ("/v1/payments/s-pay-1/authorize/s-aut-1", TxnType::Authorize),
-            ("/v1/payments/s-pay-1/charges/s-chg-2", TxnType::Charge),
-            ("/v1/payments/s-pay-1/charges/s-chg-2/cancels/s-cnl-1", TxnType::CancelCharge),
-            ("/v1/payments/s-pay-1/charges/cancels/s-cnl-3", TxnType::CancelCharge),
-            ("/v1/payments/s-pay-1/authorize/s-aut-1/cancels/s-cnl-1", TxnType::CancelAuthorize),
-            ("/v1/payments/s-pay-1/authorize/cancels/s-cnl-1", TxnType::CancelAuthorize),
-            ("/v1/payments/s-pay-1/shipments/s-shp-1", TxnType::Shipment),
-            ("/v1/payments/s-pay-1/charges/s-chg-1/chargebacks/s-cbk-1", TxnType::Chargeback),
+            ("/v1/payments/s-pay-1/authorize/s-aut-1", "authorize/s-aut-1"),
+            ("/v1/payments/s-pay-1/charges/s-chg-2/", "charges/s-chg-2"),
+            ("/v1/payments/s-pay-1/charges/s-chg-2/cancels/s-cnl-1", "charges/s-chg-2/cancels/s-cnl-1"),
+            ("/v1/payments/s-pay-1/charges/cancels/s-cnl-3", "charges/cancels/s-cnl-3"),
         ];
-        for (path, kind) in cases {
-            assert_eq!(route_kind(path), kind, "{path}");
+        for (path, tail) in cases {
+            assert_eq!(txn_tail(path), tail, "{path}");
         }
     }
 }

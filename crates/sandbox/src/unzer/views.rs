@@ -92,7 +92,7 @@ pub struct TxnView {
     pub kind: TxnType,
     /// Status.
     pub status: TxnStatus,
-    /// The charge a cancel-charge or chargeback belongs to.
+    /// The transaction a cancel or chargeback is nested under (`None`: payment level).
     pub parent: Option<String>,
     /// Minor units.
     pub amount_minor: i64,
@@ -104,7 +104,7 @@ pub struct TxnView {
     pub payment_reference: String,
     /// reasonCode carried.
     pub reason_code: Option<String>,
-    /// Cancel-charge that returned money received (false: an unpaid charge was cancelled).
+    /// A cancel-charge: money received went back.
     pub refund: bool,
     /// Sandbox time.
     pub at: DateTime<Utc>,
@@ -191,6 +191,8 @@ pub struct ConfigPatch {
     pub auto_deliver: Option<bool>,
     /// See `UnzerConfig::authorization_days`.
     pub authorization_days: Option<i64>,
+    /// See `UnzerConfig::omit_fields`.
+    pub omit_fields: Option<Vec<String>>,
 }
 
 /// The admin view of one payment.
@@ -206,7 +208,7 @@ pub(crate) fn payment_view(st: &UnzerState, p: &Payment, now: DateTime<Utc>) -> 
         invoice_id: p.invoice_id.clone(),
         state: p.state(),
         amounts: p.amounts(),
-        received_minor: p.received,
+        received_minor: p.received(),
         authorized_at: p.authorization().filter(|a| a.status == TxnStatus::Success).map(|a| a.at),
         expires_at,
         expired: expires_at.is_some_and(|e| now >= e),

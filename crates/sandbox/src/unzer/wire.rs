@@ -37,6 +37,7 @@ pub(crate) mod codes {
     pub(crate) const CANCEL_NOT_ALLOWED: &str = "API.340.000.004";
     pub(crate) const SHIP_NOT_ALLOWED: &str = "API.360.000.004";
     pub(crate) const SHIPMENT_NEEDS_INVOICE_ID: &str = "API.360.100.025";
+    pub(crate) const INSURANCE_ALREADY_ACTIVATED: &str = "COR.700.400.800";
     pub(crate) const CUSTOMER_ID_REQUIRED: &str = "API.320.100.008";
     pub(crate) const ORDER_ID_IN_USE: &str = "API.320.200.138";
     pub(crate) const RESOURCE_NOT_OF_MERCHANT: &str = "API.320.200.145";
@@ -100,18 +101,24 @@ pub(crate) fn error_body(
     })
 }
 
-/// Path of a transaction below `/v1/payments/{id}/`.
-pub(crate) fn txn_path(p: &Payment, t: &Txn) -> String {
-    let aut = || p.authorization().map_or_else(|| "s-aut-1".to_owned(), |a| a.id.clone());
-    match (t.kind, t.parent.as_deref()) {
+/// Path of a transaction below `/v1/payments/{id}/`: cancels and chargebacks nested under
+/// their parent (`authorize/s-aut-1/cancels/s-cnl-1`, `charges/s-chg-1/cancels/s-cnl-1`),
+/// payment-level ones without (`authorize/cancels/…`, `charges/cancels/…`).
+pub(crate) fn txn_path(_p: &Payment, t: &Txn) -> String {
+    let nested = |what: &str| match t.parent.as_deref() {
+        Some(parent) if parent.contains("-aut-") => format!("authorize/{parent}/{what}/{}", t.id),
+        Some(parent) => format!("charges/{parent}/{what}/{}", t.id),
+        None => String::new(),
+    };
+    match (t.kind, t.parent.is_some()) {
         (TxnType::Authorize, _) => format!("authorize/{}", t.id),
         (TxnType::Charge, _) => format!("charges/{}", t.id),
-        (TxnType::CancelAuthorize, _) => format!("authorize/{}/cancels/{}", aut(), t.id),
-        (TxnType::CancelCharge, Some(c)) => format!("charges/{c}/cancels/{}", t.id),
-        (TxnType::CancelCharge, None) => format!("charges/cancels/{}", t.id),
+        (TxnType::CancelAuthorize | TxnType::CancelCharge, true) => nested("cancels"),
+        (TxnType::CancelAuthorize, false) => format!("authorize/cancels/{}", t.id),
+        (TxnType::CancelCharge, false) => format!("charges/cancels/{}", t.id),
         (TxnType::Shipment, _) => format!("shipments/{}", t.id),
-        (TxnType::Chargeback, Some(c)) => format!("charges/{c}/chargebacks/{}", t.id),
-        (TxnType::Chargeback, None) => format!("chargebacks/{}", t.id),
+        (TxnType::Chargeback, true) => nested("chargebacks"),
+        (TxnType::Chargeback, false) => format!("charges/chargebacks/{}", t.id),
     }
 }
 

@@ -174,10 +174,19 @@ async fn unzer_prepayment_stays_pending_until_the_transfer_arrives() {
     assert_eq!(view.state, PaymentState::Completed);
     let p = u.payment(&pay).await;
     assert_eq!(p["state"]["name"], "completed");
-    assert_eq!(p["transactions"][0]["status"], "success");
+    assert_eq!(p["transactions"][0]["status"], "pending", "the initial charge never leaves pending");
+    assert_eq!(
+        (p["transactions"][1]["status"].as_str(), p["transactions"][2]["amount"].as_str()),
+        (Some("success"), Some("30.0000"))
+    );
 
     let (status, v) = u.post(&format!("/v1/payments/{pay}/charges/s-chg-1/cancels"), json!({ "amount": 80 })).await;
-    assert_eq!(status, 200, "refund after the transfer: {v}");
+    assert_eq!((status, code(&v)), (400, "API.340.000.004"), "nothing is owed on the initial charge any more: {v}");
+    for (chg, amount) in [("s-chg-2", 50), ("s-chg-3", 30)] {
+        let (status, v) =
+            u.post(&format!("/v1/payments/{pay}/charges/{chg}/cancels"), json!({ "amount": amount })).await;
+        assert_eq!((status, v["id"].as_str()), (200, Some("s-cnl-1")), "refund of the receipt {chg}: {v}");
+    }
     assert_eq!(u.payment(&pay).await["state"]["name"], "canceled");
 }
 
@@ -225,7 +234,7 @@ async fn sb_06_unzer_authorization_expires_after_seven_days_of_sandbox_time() {
 }
 
 #[tokio::test]
-async fn sb_06_unzer_expired_invoice_authorization_cannot_start_the_payment_term() {
+async fn sb_06_unzer_expired_paylater_authorization_cannot_start_the_payment_term() {
     let u = unzer().await;
     let seeded = u
         .admin
@@ -244,8 +253,9 @@ async fn sb_06_unzer_expired_invoice_authorization_cannot_start_the_payment_term
         .await
         .unwrap();
     u.admin.advance_clock(8 * 24 * 3600).await.unwrap();
-    let (status, v) = u.post(&format!("/v1/payments/{}/shipments", seeded.id), json!({ "invoiceId": "R-9" })).await;
-    assert_eq!((status, code(&v)), (400, "API.360.000.004"), "{v}");
+    let (status, v) =
+        u.post(&format!("/v1/payments/{}/charges", seeded.id), json!({ "amount": 10, "invoiceId": "R-9" })).await;
+    assert_eq!((status, code(&v)), (400, "API.330.000.004"), "the charge starts the term; it is refused: {v}");
     assert!(u.admin.unzer_payment(&seeded.id).await.unwrap().term_started_at.is_none());
 }
 
@@ -264,7 +274,7 @@ async fn unzer_shipment_needs_an_invoice_id_and_starts_the_payment_term() {
         charged_minor: None,
         at: None,
     };
-    let piv = u.admin.unzer_seed_payment(&seed(PayKind::PaylaterInvoice, "piv-1")).await.unwrap();
+    let piv = u.admin.unzer_seed_payment(&seed(PayKind::InvoiceSecured, "ivs-1")).await.unwrap();
     let (status, v) = u.post_empty(&format!("/v1/payments/{}/shipments", piv.id)).await;
     assert_eq!((status, code(&v)), (400, "API.360.100.025"), "{v}");
     let (status, v) = u.post(&format!("/v1/payments/{}/shipments", piv.id), json!({ "invoiceId": "R-100" })).await;
@@ -312,7 +322,8 @@ async fn unzer_paylater_types_cancel_on_payment_level_with_a_reason_code() {
     let p = u.payment(&piv.id).await;
     assert_eq!(
         p["amount"],
-        json!({ "total": "100.0000", "charged": "40.0000", "canceled": "60.0000", "remaining": "0.0000" })
+        json!({ "total": "60.0000", "charged": "40.0000", "canceled": "20.0000", "remaining": "0.0000" }),
+        "a reversal shrinks total and is not in canceled (PaymentCancelTest)"
     );
     assert!(p["transactions"][2]["url"].as_str().unwrap().ends_with("/charges/cancels/s-cnl-1"));
     let (status, v) = u.get(&format!("/v1/payments/{}/charges/cancels/s-cnl-1", piv.id)).await;
