@@ -86,7 +86,8 @@ async fn demo_seed_is_idempotent_and_the_scenario_reaches_the_hotline_timeline_w
         &shared,
         &[
             ("PIXI_SYNC_SECRET_KEY", "cd".repeat(32)),
-            ("UNZER_BASE_URL", sb.url(System::Unzer)),
+            ("UNZER_SANDBOX_BASE_URL", sb.url(System::Unzer)),
+            ("UNZER_PRODUCTION_BASE_URL", sb.url(System::Unzer)),
             ("PUBLIC_ADDR", format!("127.0.0.1:{public}")),
             ("PUBLIC_BASE_URL", format!("http://127.0.0.1:{public}")),
             ("POLL_INTERVAL", "300ms".into()),

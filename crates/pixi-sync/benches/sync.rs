@@ -41,7 +41,8 @@ async fn main() -> anyhow::Result<()> {
     let mut vars = env.service_env("pixi_sync");
     for (k, v) in [
         ("PIXI_SYNC_SECRET_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff".to_owned()),
-        ("UNZER_BASE_URL", sb.url(System::Unzer)),
+        ("UNZER_SANDBOX_BASE_URL", sb.url(System::Unzer)),
+        ("UNZER_PRODUCTION_BASE_URL", sb.url(System::Unzer)),
         // No PUBLIC_BASE_URL: no webhooks are registered. A burst of 10 000 seeded checkouts
         // would make the sandbox push ~20 000 webhooks at once, which is not what unzer does;
         // the bench measures the reaction to pixi changes.

@@ -65,7 +65,10 @@ impl App {
                 .map_err(|e| StartError::Setup(format!("HTTP client: {e}")))
         };
         let pixi_http = http(config.pixi_timeout)?;
-        let unzer = UnzerClient::new(http(config.unzer_timeout)?, &config.unzer_base_url);
+        let unzer_out =
+            kit::outbound::Outbound::new("unzer", &kit::outbound::OutboundConfig::with_timeout(config.unzer_timeout))
+                .map_err(|e| StartError::Setup(format!("HTTP client: {e}")))?;
+        let unzer = UnzerClient::new(unzer_out, &config.unzer_sandbox_base_url, &config.unzer_production_base_url);
         let mailer = Mailer::new(config.smtp_timeout);
         let worker = Worker(Arc::new(Inner {
             pool: platform.pool.clone(),

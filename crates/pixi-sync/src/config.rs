@@ -7,7 +7,8 @@
 //! | `PIXI_SYNC_SECRET_KEY` (or `_FILE`) | required | 32-byte key (64 hex digits or base64) that encrypts stored secrets |
 //! | `PUBLIC_ADDR` | `0.0.0.0:8051` | public HTTP port: unzer webhooks and the error pages |
 //! | `PUBLIC_BASE_URL` | unset | how the internet reaches `PUBLIC_ADDR` (e.g. `https://pixi-sync.example.com`); needed for webhook registration and error-page links |
-//! | `UNZER_BASE_URL` | `https://api.unzer.com` | unzer API host |
+//! | `UNZER_SANDBOX_BASE_URL` | `https://sbx-api.unzer.com` | unzer host for sandbox keys (`s-priv-…`) |
+//! | `UNZER_PRODUCTION_BASE_URL` | `https://api.unzer.com` | unzer host for production keys (`p-priv-…`) |
 //! | `POLL_INTERVAL` | `2s` | how often each tenant's pixi change feed is read |
 //! | `FULL_SCAN_INTERVAL` | `5m` | how often HOLD orders and invoices to capture are listed in full |
 //! | `METHOD_CHECK_INTERVAL` | `1h` | how often pixi's payment methods are checked for misconfiguration (PX-26) |
@@ -43,8 +44,10 @@ pub struct Config {
     pub public_addr: SocketAddr,
     /// Public base URL.
     pub public_base_url: Option<String>,
-    /// unzer host.
-    pub unzer_base_url: String,
+    /// unzer host for sandbox keys (the host follows the key, as in unzer's SDKs).
+    pub unzer_sandbox_base_url: String,
+    /// unzer host for production keys.
+    pub unzer_production_base_url: String,
     /// Change-feed polling interval.
     pub poll_interval: Duration,
     /// Full scan interval.
@@ -91,10 +94,22 @@ impl Config {
                 _ => return Err(ConfigError::new("PUBLIC_BASE_URL", "expected an http(s) URL")),
             }
         }
-        let unzer_base_url: String = env.or("UNZER_BASE_URL", "https://api.unzer.com".to_owned())?;
-        if reqwest::Url::parse(&unzer_base_url).is_err() {
-            return Err(ConfigError::new("UNZER_BASE_URL", "expected an http(s) URL"));
+        if env.optional::<String>("UNZER_BASE_URL")?.is_some() {
+            // One host cannot serve both key kinds: refuse the old variable rather than ignore it.
+            return Err(ConfigError::new(
+                "UNZER_BASE_URL",
+                "replaced by UNZER_SANDBOX_BASE_URL and UNZER_PRODUCTION_BASE_URL (the host follows the key: s- sandbox, p- production)",
+            ));
         }
+        let url = |name: &str, default: &str| -> Result<String, ConfigError> {
+            let u: String = env.or(name, default.to_owned())?;
+            match reqwest::Url::parse(&u) {
+                Ok(p) if matches!(p.scheme(), "http" | "https") => Ok(u),
+                _ => Err(ConfigError::new(name, "expected an http(s) URL")),
+            }
+        };
+        let unzer_sandbox_base_url = url("UNZER_SANDBOX_BASE_URL", "https://sbx-api.unzer.com")?;
+        let unzer_production_base_url = url("UNZER_PRODUCTION_BASE_URL", "https://api.unzer.com")?;
         let order_concurrency: usize = env.or("ORDER_CONCURRENCY", 8)?;
         if !(1..=64).contains(&order_concurrency) {
             return Err(ConfigError::new("ORDER_CONCURRENCY", "must be between 1 and 64"));
@@ -117,7 +132,8 @@ impl Config {
             secret_key,
             public_addr: env.or("PUBLIC_ADDR", SocketAddr::from(([0, 0, 0, 0], 8051)))?,
             public_base_url: public_base_url.map(|u| u.trim_end_matches('/').to_owned()),
-            unzer_base_url,
+            unzer_sandbox_base_url,
+            unzer_production_base_url,
             poll_interval: positive("POLL_INTERVAL", env.duration_or("POLL_INTERVAL", Duration::from_secs(2))?)?,
             full_scan_interval: env.duration_or("FULL_SCAN_INTERVAL", Duration::from_secs(300))?,
             method_check_interval: env.duration_or("METHOD_CHECK_INTERVAL", Duration::from_secs(3600))?,
@@ -156,6 +172,11 @@ mod tests {
         assert_eq!((c.common.grpc_addr.port(), c.common.admin_addr.port(), c.public_addr.port()), (50051, 9051, 8051));
         assert_eq!(c.poll_interval, Duration::from_secs(2));
         assert_eq!(c.common.db.schema, "pixi_sync");
+        assert_eq!(
+            (c.unzer_sandbox_base_url.as_str(), c.unzer_production_base_url.as_str()),
+            ("https://sbx-api.unzer.com", "https://api.unzer.com"),
+            "the SDKs' hosts"
+        );
     }
 
     #[test]
@@ -169,6 +190,9 @@ mod tests {
             ("PIXI_QUIET_WINDOW", "4-0"),
             ("POLL_INTERVAL", "0s"),
             ("PUBLIC_ADDR", "nowhere"),
+            ("UNZER_SANDBOX_BASE_URL", "not a url"),
+            ("UNZER_PRODUCTION_BASE_URL", "ftp://api.unzer.com"),
+            ("UNZER_BASE_URL", "https://api.unzer.com"),
         ];
         for (var, value) in cases {
             let mut env = base();

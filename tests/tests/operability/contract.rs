@@ -36,7 +36,15 @@ pub const SERVICES: &[Svc] = &[
 /// set every one. `a|b` means either. Secrets (`true`) come from the service's Secret as `X_FILE`
 /// on Kubernetes and never appear in its ConfigMap; k8s/README.md lists their keys.
 pub const REQUIRED_ENV: &[(&str, &[(&str, bool)])] = &[
-    ("pixi-sync", &[("PIXI_SYNC_SECRET_KEY", true), ("PUBLIC_BASE_URL", false), ("UNZER_BASE_URL", false)]),
+    (
+        "pixi-sync",
+        &[
+            ("PIXI_SYNC_SECRET_KEY", true),
+            ("PUBLIC_BASE_URL", false),
+            ("UNZER_SANDBOX_BASE_URL", false),
+            ("UNZER_PRODUCTION_BASE_URL", false),
+        ],
+    ),
     ("terminal-gateway", &[("CREDENTIALS_KEY", true), ("NETS_BASE_URL", false)]),
     (
         "hotline-api",

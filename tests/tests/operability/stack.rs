@@ -98,7 +98,8 @@ impl Stack {
             "payops-pixi-sync",
             &with(vec![
                 ("PIXI_SYNC_SECRET_KEY", PIXI_SECRET_KEY.to_owned()),
-                ("UNZER_BASE_URL", sandbox.url(System::Unzer)),
+                ("UNZER_SANDBOX_BASE_URL", sandbox.url(System::Unzer)),
+                ("UNZER_PRODUCTION_BASE_URL", sandbox.url(System::Unzer)),
                 ("PUBLIC_ADDR", format!("127.0.0.1:{public}")),
                 ("PUBLIC_BASE_URL", public_url),
                 ("POLL_INTERVAL", "200ms".to_owned()),

@@ -50,9 +50,10 @@ pub(super) fn cancellations(
             }
             None
         }
-        Family::Authorize | Family::Charged => {
-            // Standard (and charged types): the money was captured before; what was captured
-            // but never invoiced is refunded once the order is CLOSED (same as a return).
+        Family::Authorize | Family::Charged | Family::SecuredDebit => {
+            // Standard (and charged types, SEPA secured): the money was captured before; what
+            // was captured but never invoiced is refunded once the order is CLOSED (same as a
+            // return).
             if !closed || !invoices_settled(o, s, false) {
                 return None;
             }
@@ -87,34 +88,8 @@ pub(super) fn cancellations(
             }
             None
         }
-        Family::Prepayment => {
-            // Before the money arrived: cancel (the buyer owes less); after: refund.
-            let received = p.funds_received();
-            let charge = p.txns.iter().find(|t| t.kind == super::facts::TxnKind::Charge)?;
-            let open = p.charge_open(charge);
-            if o.all_cancelled() && open > 0 && s.cancel.moves.is_empty() {
-                return refund(ctx.key("cancel", "whole"), Purpose::Cancel, charge.id.clone(), open);
-            }
-            if (received || closed) && cum > done && open > 0 && !o.all_cancelled() {
-                let amount = (cum - done).min(open);
-                return refund(ctx.key("cancel", &format!("lines:{cum}")), Purpose::Cancel, charge.id.clone(), amount);
-            }
-            None
-        }
-        Family::Invoice | Family::SecuredDebit => {
-            // Charged at checkout. Before the payment period started a whole cancel cancels
-            // the charge; after it, cancelled lines are refunded aggregated.
-            let charge = p.txns.iter().find(|t| t.kind == super::facts::TxnKind::Charge)?;
-            let open = p.charge_open(charge);
-            let started = p.has_shipment() || s.invoices.values().any(|i| i.shipment.is_some());
-            if o.all_cancelled() && !started && open > 0 && s.cancel.moves.is_empty() {
-                return refund(ctx.key("cancel", "whole"), Purpose::Cancel, charge.id.clone(), open);
-            }
-            if started && cum > done && open > 0 {
-                let amount = (cum - done).min(open);
-                return refund(ctx.key("cancel", &format!("lines:{cum}")), Purpose::Cancel, charge.id.clone(), amount);
-            }
-            None
+        Family::Prepayment | Family::Invoice | Family::InvoiceSecured => {
+            super::transfers::cancellations(ctx, o, p, kind.family(), s)
         }
     }
 }

@@ -133,6 +133,16 @@ pub enum Action {
         /// Invoice.
         invoice: String,
     },
+    /// unzer: re-authorise a paylater installment or direct debit whose authorisation expired
+    /// before an invoice's charge (`PATCH …/authorize`).
+    Reauthorize {
+        /// Key.
+        key: String,
+        /// The invoice waiting for its charge.
+        invoice: String,
+        /// The authorised total to ask for.
+        amount_minor: i64,
+    },
     /// unzer: reverse (part of) the authorisation.
     Reverse {
         /// Key.

@@ -29,8 +29,8 @@ fn mark(ctx: &Ctx<'_>, p: &Payment, s: &Progress, nr: &str, amount_minor: i64) -
 }
 
 /// Each shipped invoice: capture it (expert card-like, paylater), report the shipment
-/// (invoice, SEPA secured), or check the sum (standard, charged types); balance at once where
-/// the family allows.
+/// (invoice secured only), or check the sum (standard, charged types); balance at once where
+/// the family allows (paylater direct debit, SEPA secured).
 pub(super) fn invoices(ctx: &Ctx<'_>, o: &PixiOrder, p: &Payment, kind: PaymentType, s: &Progress) -> Option<Decision> {
     let family = kind.family();
     for d in o.invoices().filter(|d| d.shipped) {
@@ -41,13 +41,34 @@ pub(super) fn invoices(ctx: &Ctx<'_>, o: &PixiOrder, p: &Payment, kind: PaymentT
         match family {
             Family::Authorize if ctx.mode == Mode::Expert => {
                 if inv.charge.is_none() {
-                    return charge(ctx, p, &d.nr, d.total_minor);
+                    // What the shop captured itself covers invoices first (the seed: the app
+                    // checks whether the shop already collected the money). A charge whose
+                    // answer was lost is finished under its key whatever the facts say.
+                    let need = uncovered(o, p, s, &d.nr);
+                    let key = ctx.key("charge", &d.nr);
+                    if need > 0 || ctx.attempted.contains(&key) {
+                        return charge(ctx, p, key, &d.nr, if need > 0 { need } else { d.total_minor });
+                    }
                 }
                 return mark(ctx, p, s, &d.nr, d.total_minor);
             }
             Family::PaylaterInvoice | Family::PaylaterDebit => {
+                if inv.expired && !inv.reauthorized {
+                    // PX-15: installment and direct debit are re-authorised (PATCH …/authorize)
+                    // for what was charged plus what is still to come, then charged again.
+                    return act(Action::Reauthorize {
+                        key: ctx.key("reauth", &d.nr),
+                        invoice: d.nr.clone(),
+                        amount_minor: (p.charged_minor() + d.total_minor).max(o.total_minor),
+                    });
+                }
                 if inv.charge.is_none() {
-                    return charge(ctx, p, &d.nr, d.total_minor);
+                    let key = if inv.reauthorized {
+                        ctx.key("charge", &format!("{}:reauth", d.nr))
+                    } else {
+                        ctx.key("charge", &d.nr)
+                    };
+                    return charge(ctx, p, key, &d.nr, d.total_minor);
                 }
                 if family == Family::PaylaterDebit {
                     return mark(ctx, p, s, &d.nr, d.total_minor);
@@ -73,13 +94,20 @@ pub(super) fn invoices(ctx: &Ctx<'_>, o: &PixiOrder, p: &Payment, kind: PaymentT
                 }
                 return mark(ctx, p, s, &d.nr, d.total_minor);
             }
-            Family::Invoice | Family::SecuredDebit => {
+            Family::InvoiceSecured => {
+                // Only invoice secured takes a shipment (with the invoiceId): it starts the
+                // insurance and the buyer's payment term; balanced when CLOSED.
                 if inv.shipment.is_none() {
                     return act(Action::Ship { key: ctx.key("ship", &d.nr), invoice: d.nr.clone() });
                 }
-                if family == Family::SecuredDebit {
-                    return mark(ctx, p, s, &d.nr, d.total_minor);
-                }
+            }
+            Family::SecuredDebit => {
+                // Charged and insured at checkout; unzer refuses a shipment (COR.700.400.800).
+                return mark(ctx, p, s, &d.nr, d.total_minor);
+            }
+            Family::Invoice => {
+                // The buyer pays by transfer after delivery; unzer refuses a shipment of plain
+                // invoice (API.360.000.004): balanced once paid in full and CLOSED.
             }
             Family::Prepayment => {
                 // PX-16: shipped before the money arrived → hint, never balance automatically.
@@ -92,17 +120,33 @@ pub(super) fn invoices(ctx: &Ctx<'_>, o: &PixiOrder, p: &Payment, kind: PaymentT
     None
 }
 
-/// PX-13/PX-23: charge the invoice amount; a difference to what is still authorised within
-/// the rounding tolerance is absorbed.
-fn charge(ctx: &Ctx<'_>, p: &Payment, nr: &str, total: i64) -> Option<Decision> {
+/// PX-13/PX-23: charge the invoice amount under `key`; a difference to what is still
+/// authorised within the rounding tolerance is absorbed.
+fn charge(ctx: &Ctx<'_>, p: &Payment, key: String, nr: &str, total: i64) -> Option<Decision> {
     let open = p.authorized_open();
     let amount = if total > open && total - open <= ctx.tolerance_minor { open } else { total };
     act(Action::Charge {
-        key: ctx.key("charge", nr),
+        key,
         purpose: Purpose::Invoice(nr.to_owned()),
         amount_minor: amount,
         invoice_id: Some(nr.to_owned()),
     })
+}
+
+/// EXPERT: what invoice `nr` still needs charged once the shop's own captures (charges
+/// pixi-sync did not make) have covered the invoices in number order.
+fn uncovered(o: &PixiOrder, p: &Payment, s: &Progress, nr: &str) -> i64 {
+    let ours: i64 = s.invoices.values().filter_map(|i| i.charge.as_ref()).map(|m| m.amount_minor).sum::<i64>()
+        + s.release_charge.as_ref().map_or(0, |m| m.amount_minor);
+    let mut pool = (p.charged_minor() - ours).max(0);
+    for d in o.invoices() {
+        let need = (d.total_minor - pool).max(0);
+        pool = (pool - d.total_minor).max(0);
+        if d.nr == nr {
+            return need;
+        }
+    }
+    0
 }
 
 /// PX-19: refund each credit note at unzer, then book it with the returns event.
@@ -180,8 +224,9 @@ pub(super) fn credit_notes(
     None
 }
 
-/// Balancing that waits for the order to close: invoice types (PX-15) once CLOSED, prepayment
-/// (PX-16) once CLOSED and the money arrived (never after a manual-balance hint).
+/// Balancing that waits for the order to close: paylater invoice and invoice secured (PX-15)
+/// once CLOSED, plain invoice once CLOSED and paid in full, prepayment (PX-16) once CLOSED and
+/// the money arrived in full (never after a manual-balance hint).
 pub(super) fn deferred_balancing(
     ctx: &Ctx<'_>,
     o: &PixiOrder,
@@ -200,7 +245,8 @@ pub(super) fn deferred_balancing(
         }
         let ready = match family {
             Family::PaylaterInvoice => inv.charge.is_some(),
-            Family::Invoice => inv.shipment.is_some(),
+            Family::InvoiceSecured => inv.shipment.is_some(),
+            Family::Invoice => p.funds_received(),
             Family::Prepayment => p.funds_received() && !s.manual_balance,
             _ => false,
         };

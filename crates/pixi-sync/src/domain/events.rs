@@ -54,6 +54,17 @@ impl PixiWrite {
     }
 }
 
+/// An authorisation that expired before a charge, by what can be done about it (PX-15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expiry {
+    /// An invoice type whose payment period cannot start (paylater invoice: no
+    /// re-authorisation through pixi; installment and direct debit once re-authorising failed).
+    PaymentPeriod,
+    /// A card (or PayPal, Apple Pay) authorisation: unzer documents no re-authorisation.
+    Card,
+}
+
 /// Why a lock changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,8 +126,25 @@ pub enum Event {
         key: String,
         /// unzer's reason.
         reason: String,
-        /// The authorisation had expired (PX-15).
-        expired: bool,
+        /// The authorisation had expired (PX-15), and what can be done about it.
+        expired: Option<Expiry>,
+    },
+    /// A charge of an invoice was refused because the authorisation expired, and the type can
+    /// be re-authorised (paylater installment, direct debit): re-authorise, then charge again.
+    AuthorizationExpired {
+        /// The invoice.
+        invoice: String,
+        /// The refused charge's key.
+        key: String,
+    },
+    /// The authorisation was re-authorised for an invoice's charge.
+    Reauthorized {
+        /// The invoice.
+        invoice: String,
+        /// The authorisation's transaction id.
+        txn_id: String,
+        /// The authorised total asked for.
+        amount_minor: i64,
     },
     /// STANDARD: the invoice sum check passed (PX-14).
     SumChecked {
@@ -236,7 +264,10 @@ pub fn apply(mut s: Progress, event: &Event, at: &str) -> Progress {
                 }
             }
             let (code, title) = match (kind, expired) {
-                (_, true) => {
+                (_, Some(Expiry::Card)) => {
+                    ("AUTHORIZATION_EXPIRED", "card authorisation expired: unzer cannot capture the amount".to_owned())
+                }
+                (_, Some(Expiry::PaymentPeriod)) => {
                     ("AUTHORIZATION_EXPIRED", "authorisation expired; the payment period cannot start".to_owned())
                 }
                 (MoveKind::Charge, _) => {
@@ -250,9 +281,41 @@ pub fn apply(mut s: Progress, event: &Event, at: &str) -> Progress {
                     ("SHIPMENT_FAILED", format!("shipment report of {} failed at unzer", purpose.document()))
                 }
             };
-            let description = format!("unzer refused {} ({key}): {reason}", kind.as_str());
+            let advice = match expired {
+                Some(Expiry::Card) => {
+                    ". unzer keeps a card authorisation for at least 7 days and documents no re-authorisation for cards: \
+                     ask the customer for a new payment of the open amount (a new checkout), or cancel the undelivered \
+                     goods in pixi; then mark the problem solved"
+                }
+                Some(Expiry::PaymentPeriod) => {
+                    ". The authorisation cannot be renewed through pixi: agree the open amount with unzer support or the \
+                     customer; then mark the problem solved"
+                }
+                None => "",
+            };
+            let description = format!("unzer refused {} ({key}): {reason}{advice}", kind.as_str());
             s.problems.push(note(Severity::Error, code, doc, title, description));
             s.last_action = format!("{} failed", kind.as_str());
+        }
+        Event::AuthorizationExpired { invoice, .. } => {
+            s.invoices.entry(invoice.clone()).or_default().expired = true;
+            comment(
+                &mut s,
+                &format!("expired-{invoice}"),
+                at,
+                format!("invoice {invoice}: the authorisation expired; re-authorising at unzer"),
+            );
+        }
+        Event::Reauthorized { invoice, txn_id, amount_minor } => {
+            let i = s.invoices.entry(invoice.clone()).or_default();
+            i.reauthorized = true;
+            i.expired = false;
+            comment(
+                &mut s,
+                &format!("reauth-{invoice}"),
+                at,
+                format!("invoice {invoice}: re-authorised {} at unzer ({txn_id})", money(*amount_minor)),
+            );
         }
         Event::SumChecked { invoice } => {
             s.invoices.entry(invoice.clone()).or_default().sum_ok = true;
@@ -383,7 +446,8 @@ fn apply_moved(s: &mut Progress, purpose: &Purpose, kind: MoveKind, moved: &Move
             format!("order closed at unzer: open rest of {m} released ({})", moved.txn_id)
         }
     };
-    comment(s, &format!("{}:{}", kind.as_str(), moved.txn_id), at, text);
+    // Keyed by the movement's idempotency key: cancel ids repeat under other parents.
+    comment(s, &format!("{}:{}", kind.as_str(), moved.key), at, text);
 }
 
 #[cfg(test)]
@@ -419,7 +483,7 @@ mod tests {
                 kind: MoveKind::Charge,
                 key: "k".into(),
                 reason: "expired".into(),
-                expired: true,
+                expired: Some(Expiry::PaymentPeriod),
             },
             "t",
         );

@@ -264,9 +264,72 @@ impl Payment {
         self.txns.iter().filter(|t| t.kind == TxnKind::Charge && t.status == TxnStatus::Success)
     }
 
-    /// Sum of successful charges.
+    /// Sum of successful charges (for transfer types: the money received).
     pub fn charged_minor(&self) -> i64 {
         self.sum(TxnKind::Charge, |t| t.status == TxnStatus::Success)
+    }
+
+    /// The checkout charge of a transfer type (prepayment, invoice, invoice secured): it never
+    /// leaves pending; what the buyer transfers arrives as charges of its own
+    /// (`php-sdk` `IsInvoiceType.php`; docs: manage Unzer prepayment).
+    pub fn initial_charge(&self) -> Option<&Txn> {
+        if !self.kind.as_ref().is_ok_and(|k| k.funds_arrive()) {
+            return None;
+        }
+        self.txns.iter().find(|t| t.kind == TxnKind::Charge)
+    }
+
+    /// The initial charge while it waits: cancels on it reverse what the buyer owes.
+    fn is_unpaid_initial(&self, t: &Txn) -> bool {
+        t.status == TxnStatus::Pending && self.initial_charge().is_some_and(|i| i.id == t.id)
+    }
+
+    /// Money received by transfer: the successful charges (the receipts; the initial charge
+    /// too, should unzer ever mark it paid).
+    pub fn received_minor(&self) -> i64 {
+        if self.initial_charge().is_none() {
+            return 0;
+        }
+        self.charged_minor()
+    }
+
+    /// Successful cancels (either type) and chargebacks nested under charge `c`.
+    fn cancelled_on(&self, c: &Txn) -> i64 {
+        self.txns
+            .iter()
+            .filter(|t| {
+                matches!(t.kind, TxnKind::CancelCharge | TxnKind::CancelAuthorize | TxnKind::Chargeback)
+                    && t.status == TxnStatus::Success
+                    && t.parent.as_deref() == Some(c.id.as_str())
+            })
+            .map(|t| t.amount_minor)
+            .sum()
+    }
+
+    /// What the buyer of a transfer type still owes, i.e. the most a cancel of the initial
+    /// charge may reverse: `initial − received − cancelled on it`
+    /// (`CancelService::calculateMaxReversalAmount`); 0 for other types.
+    pub fn max_reversal(&self) -> i64 {
+        match self.initial_charge() {
+            Some(i) if i.status == TxnStatus::Pending => {
+                (i.amount_minor - self.received_minor() - self.cancelled_on(i)).max(0)
+            }
+            _ => 0,
+        }
+    }
+
+    /// Where a transfer type's money stands (`None` for other types).
+    pub fn funds(&self) -> Option<Funds> {
+        let i = self.initial_charge()?;
+        let received = self.received_minor();
+        let owed = i.amount_minor - self.cancelled_on(i);
+        Some(if received == 0 {
+            Funds::Awaited
+        } else if received < owed {
+            Funds::Partial { received_minor: received, owed_minor: owed }
+        } else {
+            Funds::Received
+        })
     }
 
     /// Sum of successful refunds and cancels of charges.
@@ -291,19 +354,17 @@ impl Payment {
         }
     }
 
-    /// What can still be cancelled on charge `c`: its amount minus its refunds and chargebacks.
+    /// What can still be cancelled on charge `c`: its amount minus its cancels and
+    /// chargebacks; for a transfer type's initial charge what the buyer still owes
+    /// ([`Payment::max_reversal`]): money received is refunded on the receipts.
     pub fn charge_open(&self, c: &Txn) -> i64 {
-        let own: i64 = self
-            .txns
-            .iter()
-            .filter(|t| {
-                matches!(t.kind, TxnKind::CancelCharge | TxnKind::Chargeback)
-                    && t.status == TxnStatus::Success
-                    && t.parent.as_deref() == Some(c.id.as_str())
-            })
-            .map(|t| t.amount_minor)
-            .sum();
-        if c.status == TxnStatus::Error { 0 } else { (c.amount_minor - own).max(0) }
+        if c.status == TxnStatus::Error {
+            return 0;
+        }
+        if self.is_unpaid_initial(c) {
+            return self.max_reversal();
+        }
+        (c.amount_minor - self.cancelled_on(c)).max(0)
     }
 
     /// The newest charge that can still be refunded (paid first; for transfer types also a
@@ -315,15 +376,32 @@ impl Payment {
             .or_else(|| charges().find(|t| t.status == TxnStatus::Pending && self.charge_open(t) > 0))
     }
 
-    /// For transfer types: the customer's money arrived (a charge succeeded).
+    /// For transfer types: the customer's money arrived in full. A partial transfer is not
+    /// the money: it neither lifts a prepayment's shipping lock nor balances the invoice.
     pub fn funds_received(&self) -> bool {
-        self.paid_charges().next().is_some()
+        self.funds() == Some(Funds::Received)
     }
 
     /// A shipment was reported.
     pub fn has_shipment(&self) -> bool {
         self.txns.iter().any(|t| t.kind == TxnKind::Shipment && t.status == TxnStatus::Success)
     }
+}
+
+/// Where a transfer type's money stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Funds {
+    /// Nothing received yet.
+    Awaited,
+    /// Part of what is owed arrived (the payment is `partly` at unzer).
+    Partial {
+        /// Received so far.
+        received_minor: i64,
+        /// Owed in all (the initial charge less its cancels).
+        owed_minor: i64,
+    },
+    /// Everything owed arrived.
+    Received,
 }
 
 /// What unzer said about the order's payment.
@@ -404,6 +482,37 @@ mod tests {
         assert_eq!(p.authorized_open(), 10_000 - 1000 - 5000);
         assert_eq!(p.charge_open(&p.txns[2]), 0);
         assert_eq!(p.refundable_charge().map(|t| t.id.as_str()), Some("s-chg-1"));
+        assert_eq!(p.funds(), None, "a card payment has no transfer funds");
+    }
+
+    #[test]
+    fn transfer_arithmetic_follows_the_sdk_max_reversal() {
+        let pay = |txns| Payment {
+            id: "s-pay-1".into(),
+            type_id: "s-ppy-x".into(),
+            kind: Ok(PaymentType::Prepayment),
+            state: "partly".into(),
+            currency: "EUR".into(),
+            total_minor: 10_000,
+            txns,
+            bank: None,
+        };
+        let initial = txn("s-chg-1", TxnKind::Charge, TxnStatus::Pending, 10_000, None);
+        let p = pay(vec![initial.clone()]);
+        assert_eq!((p.funds(), p.max_reversal(), p.charge_open(&p.txns[0])), (Some(Funds::Awaited), 10_000, 10_000));
+        let p = pay(vec![initial.clone(), txn("s-chg-2", TxnKind::Charge, TxnStatus::Success, 6_000, None)]);
+        assert_eq!(p.funds(), Some(Funds::Partial { received_minor: 6_000, owed_minor: 10_000 }));
+        assert!(!p.funds_received(), "a partial transfer is not the money");
+        assert_eq!((p.max_reversal(), p.charge_open(&p.txns[0]), p.charge_open(&p.txns[1])), (4_000, 4_000, 6_000));
+        let p = pay(vec![
+            initial.clone(),
+            txn("s-chg-2", TxnKind::Charge, TxnStatus::Success, 6_000, None),
+            txn("s-cnl-1", TxnKind::CancelAuthorize, TxnStatus::Success, 4_000, Some("s-chg-1")),
+        ]);
+        assert_eq!(p.funds(), Some(Funds::Received), "the owed rest was cancelled: what arrived is all");
+        assert_eq!((p.max_reversal(), p.refunded_minor()), (0, 0), "a reversal of what was owed is no refund");
+        let p = pay(vec![initial, txn("s-chg-2", TxnKind::Charge, TxnStatus::Success, 10_000, None)]);
         assert!(p.funds_received());
+        assert_eq!(p.refundable_charge().map(|t| t.id.as_str()), Some("s-chg-2"), "refunds go on the receipt");
     }
 }

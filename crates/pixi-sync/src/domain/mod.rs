@@ -11,8 +11,10 @@ pub mod incident;
 pub mod payment_type;
 pub mod progress;
 pub mod quiet;
+pub mod refusal;
 pub mod release;
 pub mod settings;
+pub mod transfers;
 
 #[cfg(test)]
 mod decide_tests;

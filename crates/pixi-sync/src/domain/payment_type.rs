@@ -1,6 +1,13 @@
 //! The unzer payment types pixi-sync supports (PX-06), how each one's money flows, and which
 //! processing family it belongs to. Deprecated names map to their successors; anything else
 //! is a configuration error, never a crash.
+//!
+//! The old installment secured (`ins`, and `hdd`, `php-sdk` `IdStrings.php`) is a different
+//! product from paylater installment (`pit`): authorize → charge → shipment, cancels per
+//! transaction with `amountGross`/`amountNet`/`amountVat` (`Cancellation.php` L146-156). The
+//! seed supports only "Unzer Installment (Paylater)", so `ins` is refused as an unsupported
+//! type with a message saying so, rather than processed as `pit` (which would never report
+//! its shipment and cancel with the wrong fields).
 
 use std::fmt;
 
@@ -43,8 +50,22 @@ pub enum PaymentType {
 
 /// Why a payment type was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported unzer payment type {0:?}")]
+#[error("unsupported unzer payment type {0:?}{hint}", hint = hint(.0))]
 pub struct UnsupportedType(pub String);
+
+/// What to tell the operator about a type that looks like a supported one.
+fn hint(name: &str) -> &'static str {
+    let n = name.to_ascii_lowercase();
+    if n.contains("-ins-")
+        || n.contains("-hdd-")
+        || n.contains("installment-secured")
+        || n.contains("installment secured")
+    {
+        ": this is the old Unzer installment secured; pixi-sync supports Unzer Installment (Paylater, paylater-installment) only"
+    } else {
+        ""
+    }
+}
 
 /// How pixi-sync processes a payment type; the mode matters only for [`Family::Authorize`]
 /// (PX-07).
@@ -62,11 +83,16 @@ pub enum Family {
     PaylaterInvoice,
     /// paylater direct debit: authorised; each invoice is charged and balanced at once.
     PaylaterDebit,
-    /// invoice, invoice secured: charged at checkout, paid later by the buyer; each invoice is
-    /// reported as a shipment (starts the payment period); balanced when CLOSED.
+    /// invoice (`ivc`): charged at checkout, the buyer transfers later; unzer refuses a
+    /// shipment (`API.360.000.004`): balanced once the money arrived in full and the order is
+    /// CLOSED.
     Invoice,
-    /// SEPA direct debit secured: charged at checkout; each invoice is reported as a shipment
-    /// and balanced at once.
+    /// invoice secured (`ivs`/`ivg`): charged at checkout; each invoice is reported as a
+    /// shipment with its invoiceId (starts the insurance and the payment period); balanced when
+    /// CLOSED.
+    InvoiceSecured,
+    /// SEPA direct debit secured: charged (and insured) at checkout; unzer refuses a shipment
+    /// (`COR.700.400.800`): each invoice is balanced at once.
     SecuredDebit,
 }
 
@@ -126,7 +152,7 @@ impl PaymentType {
             "invoice" => PaymentType::Invoice,
             "invoice-secured" | "invoice-guaranteed" => PaymentType::InvoiceSecured,
             "paylater-invoice" => PaymentType::PaylaterInvoice,
-            "paylater-installment" | "installment-secured" => PaymentType::PaylaterInstallment,
+            "paylater-installment" => PaymentType::PaylaterInstallment,
             "prepayment" => PaymentType::Prepayment,
             "paypal" => PaymentType::Paypal,
             "card" => PaymentType::Card,
@@ -152,7 +178,7 @@ impl PaymentType {
             "ivc" => PaymentType::Invoice,
             "ivs" | "ivg" => PaymentType::InvoiceSecured,
             "piv" => PaymentType::PaylaterInvoice,
-            "pit" | "ins" => PaymentType::PaylaterInstallment,
+            "pit" => PaymentType::PaylaterInstallment,
             "ppy" => PaymentType::Prepayment,
             "ppl" => PaymentType::Paypal,
             "crd" => PaymentType::Card,
@@ -181,9 +207,17 @@ impl PaymentType {
             PaymentType::Prepayment => Family::Prepayment,
             PaymentType::PaylaterInvoice | PaymentType::PaylaterInstallment => Family::PaylaterInvoice,
             PaymentType::PaylaterDirectDebit => Family::PaylaterDebit,
-            PaymentType::Invoice | PaymentType::InvoiceSecured => Family::Invoice,
+            PaymentType::Invoice => Family::Invoice,
+            PaymentType::InvoiceSecured => Family::InvoiceSecured,
             PaymentType::SepaDirectDebitSecured => Family::SecuredDebit,
         }
+    }
+
+    /// unzer documents a re-authorisation (`PATCH …/authorize`) for the type and pixi-sync
+    /// uses it: paylater installment and direct debit. Paylater invoice has one too, but the
+    /// seed says it cannot be re-authorised through pixi; cards have none.
+    pub fn reauthorizes(self) -> bool {
+        matches!(self, PaymentType::PaylaterInstallment | PaymentType::PaylaterDirectDebit)
     }
 
     /// Authorised at checkout (the others are charged at checkout).
@@ -208,7 +242,7 @@ impl PaymentType {
     /// The money arrives later by bank transfer; the charge is pending until then and carries
     /// the transfer data (PX-12).
     pub fn funds_arrive(self) -> bool {
-        matches!(self.family(), Family::Prepayment | Family::Invoice)
+        matches!(self.family(), Family::Prepayment | Family::Invoice | Family::InvoiceSecured)
     }
 
     /// The mode setting has an effect (PX-07: none for invoice-type methods).
@@ -241,7 +275,6 @@ mod tests {
             ("Direct-Debit-Secured", PaymentType::SepaDirectDebitSecured),
             ("sepa_direct_debit_guaranteed", PaymentType::SepaDirectDebitSecured),
             ("invoice-guaranteed", PaymentType::InvoiceSecured),
-            ("installment-secured", PaymentType::PaylaterInstallment),
             ("P24", PaymentType::Przelewy24),
             ("Apple Pay", PaymentType::Applepay),
         ];
@@ -274,6 +307,17 @@ mod tests {
     }
 
     #[test]
+    fn px_06_installment_secured_is_not_paylater_installment_but_a_clear_configuration_error() {
+        for bad in ["s-ins-4ntbw6eemh0l", "p-ins-1", "s-hdd-1"] {
+            let e = PaymentType::from_type_id(bad).unwrap_err().to_string();
+            assert!(e.contains("old Unzer installment secured") && e.contains("paylater-installment"), "{bad}: {e}");
+        }
+        let e = PaymentType::from_name("installment-secured").unwrap_err().to_string();
+        assert!(e.contains("old Unzer installment secured"), "{e}");
+        assert_eq!(PaymentType::from_type_id("s-pit-1"), Ok(PaymentType::PaylaterInstallment));
+    }
+
+    #[test]
     fn px_06_unsupported_types_are_a_clear_error_not_a_crash() {
         for bad in ["twint", "sepa-direct-debit", "", "bitcoin"] {
             let err = PaymentType::from_name(bad).unwrap_err();
@@ -299,6 +343,7 @@ mod tests {
             (PaymentType::Card, Family::Authorize, true, false),
             (PaymentType::Prepayment, Family::Prepayment, false, true),
             (PaymentType::Invoice, Family::Invoice, false, true),
+            (PaymentType::InvoiceSecured, Family::InvoiceSecured, false, true),
             (PaymentType::PaylaterInvoice, Family::PaylaterInvoice, true, false),
             (PaymentType::PaylaterDirectDebit, Family::PaylaterDebit, true, false),
             (PaymentType::SepaDirectDebitSecured, Family::SecuredDebit, false, false),

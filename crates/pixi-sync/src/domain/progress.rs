@@ -130,6 +130,11 @@ pub struct InvoiceProgress {
     pub balanced: bool,
     /// A step failed for good; a person must act.
     pub failed: bool,
+    /// The charge was refused because the authorisation expired; a re-authorisation is due
+    /// (paylater installment and direct debit).
+    pub expired: bool,
+    /// The authorisation was re-authorised for this invoice; its charge is retried once.
+    pub reauthorized: bool,
 }
 
 /// Progress of one credit note.
@@ -229,4 +234,4 @@ fn money(minor: i64) -> String {
     format!("{sign}{}.{:02}", minor.unsigned_abs() / 100, minor.unsigned_abs() % 100)
 }
 
-pub use super::events::{Event, LockPurpose, PixiWrite, apply};
+pub use super::events::{Event, Expiry, LockPurpose, PixiWrite, apply};

@@ -24,23 +24,27 @@ pub enum Acceptance {
 /// authorisation; a charging type a successful charge, or a pending one that waits for a
 /// transfer. Pending redirects wait. Unknown statuses count as pending, never as accepted.
 pub fn acceptance(kind: PaymentType, p: &Payment) -> Acceptance {
-    let want = if kind.authorizes() { TxnKind::Authorize } else { TxnKind::Charge };
+    // A card, PayPal or Apple Pay payment the shop charged directly (no authorisation) is
+    // paid: the seed's app checks whether the shop already collected the money.
+    let direct = kind.family() == Family::Authorize && !p.txns.iter().any(|t| t.kind == TxnKind::Authorize);
+    let authorizes = kind.authorizes() && !direct;
+    let want = if authorizes { TxnKind::Authorize } else { TxnKind::Charge };
     let Some(t) = p.txns.iter().find(|t| t.kind == want) else {
         return Acceptance::Refused(format!(
             "the payment has no {} transaction",
-            if kind.authorizes() { "authorize" } else { "charge" }
+            if authorizes { "authorize" } else { "charge" }
         ));
     };
     match t.status {
         TxnStatus::Error => Acceptance::Refused(format!(
             "the {} transaction {} failed",
-            if kind.authorizes() { "authorize" } else { "charge" },
+            if authorizes { "authorize" } else { "charge" },
             t.id
         )),
         TxnStatus::Pending if kind.funds_arrive() => Acceptance::Accepted,
         TxnStatus::Pending => Acceptance::Pending,
         TxnStatus::Success => {
-            let left = if kind.authorizes() { p.authorized_open() + p.charged_minor() } else { t.amount_minor };
+            let left = if authorizes { p.authorized_open() + p.charged_minor() } else { t.amount_minor };
             if left <= 0 {
                 Acceptance::Refused("the payment was cancelled at unzer".into())
             } else {
@@ -157,8 +161,9 @@ fn accepted(ctx: &Ctx<'_>, o: &PixiOrder, payment: &PaymentFacts, s: &Progress) 
     })
 }
 
-/// PX-11: STANDARD mode captures the full amount when the shop has not (before release, or
-/// after someone released the order by hand).
+/// PX-11: STANDARD mode captures what the shop has not: the order total minus what is already
+/// charged (before release, or after someone released the order by hand), never more than
+/// the authorisation still covers.
 fn standard_capture(ctx: &Ctx<'_>, o: &PixiOrder, p: &Payment, kind: PaymentType, s: &Progress) -> Option<Decision> {
     let applies = kind.family() == Family::Authorize && ctx.mode == Mode::Standard;
     if !applies || s.release_charge.is_some() || o.all_cancelled() {
@@ -171,7 +176,7 @@ fn standard_capture(ctx: &Ctx<'_>, o: &PixiOrder, p: &Payment, kind: PaymentType
     act(Action::Charge {
         key: ctx.key("charge", "release"),
         purpose: Purpose::Release,
-        amount_minor: o.total_minor.min(open),
+        amount_minor: (o.total_minor - p.charged_minor()).min(open),
         invoice_id: None,
     })
 }
@@ -186,6 +191,11 @@ pub(super) fn after_release(
     s: &Progress,
 ) -> Option<Decision> {
     if let Some(d) = standard_capture(ctx, o, p, kind, s) {
+        return Some(d);
+    }
+    if matches!(kind.family(), Family::Prepayment | Family::Invoice)
+        && let Some(d) = super::transfers::partial_receipt(o, p, s)
+    {
         return Some(d);
     }
     let lift = kind == PaymentType::Prepayment && s.prepay_locked && !s.prepay_lifted && p.funds_received();

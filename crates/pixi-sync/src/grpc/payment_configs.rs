@@ -55,16 +55,17 @@ impl PaymentConfigs {
         let a = &self.api;
         let secret = a.secrets.open(&tenant.webhook_secret_enc, &webhook_secret_aad(tenant.id))?;
         let result = match a.webhook_url(tenant.id, secret.expose_secret()) {
-            Some(url) => a.unzer.register_webhooks(key, &url).await,
-            None => a.unzer.check_key(key).await,
+            Some(url) => a.unzer.register_webhooks(key, &url).await.map(|_| ()),
+            None => a.unzer.webhooks(key).await.map(|_| ()),
         };
         match result {
-            Ok(()) => Ok(()),
+            // An event registered meanwhile by another save is what was wanted.
+            Ok(()) | Err(UnzerError::AlreadyDone { .. }) => Ok(()),
             Err(UnzerError::Unauthorized(code)) => {
                 Err(Error::refused("UNZER_KEY_REFUSED", format!("unzer refused the private key ({code})")))
             }
-            Err(UnzerError::Unavailable(m)) => {
-                Err(Error::Unavailable(format!("unzer cannot be reached to check the key ({m})")))
+            Err(e @ (UnzerError::Transient(_) | UnzerError::Unknown(_) | UnzerError::Contract(_))) => {
+                Err(Error::Unavailable(format!("unzer cannot be asked to check the key ({e})")))
             }
             Err(e) => Err(Error::refused("UNZER_KEY_REFUSED", e.to_string())),
         }

@@ -1,8 +1,14 @@
 //! Every call that changes something at pixi or unzer, as a `kit::journal` operation: the
 //! intent and its idempotency key are committed first, the call made, the outcome recorded;
 //! a pending or unknown entry is never simply called again — its probe asks the partner
-//! first (PX-40). unzer calls carry the key as `paymentReference`, so the probe finds the
-//! transaction by reading the payment; pixi writes are probed by reading the order back.
+//! first (PX-40). unzer charges and cancels carry the key as `paymentReference`, which unzer
+//! echoes when the transaction is read (`php-sdk` `ChargeTest.php` L74-109, `java-sdk`
+//! `CancelAfterAuthorizationTest.java` L105-118), so the probe finds them by reading the
+//! payment; cancels are looked for under both types, since a cancel of a transfer type's
+//! initial charge is listed as `cancel-authorize`. A shipment has no paymentReference: its
+//! probe identifies ours by the invoiceId (echoed, `ShipmentTest.php` L30-47) and answers
+//! "unknown", never "not done", when a shipment cannot be told apart. pixi writes are probed
+//! by reading the order back.
 
 use chrono::NaiveDateTime;
 use kit::journal::{CallError, Operation, Probe};
@@ -33,6 +39,15 @@ pub enum OpSpec {
         payment_id: String,
         /// invoiceId.
         invoice_id: String,
+    },
+    /// unzer: re-authorise a paylater installment or direct debit for the authorised total.
+    Reauthorize {
+        /// Payment.
+        payment_id: String,
+        /// The authorised total wanted.
+        amount_minor: i64,
+        /// Currency.
+        currency: String,
     },
     /// unzer: reverse the authorisation.
     Reverse {
@@ -134,6 +149,7 @@ impl OpSpec {
         match self {
             OpSpec::Charge { .. } => "unzer.charge",
             OpSpec::Ship { .. } => "unzer.shipment",
+            OpSpec::Reauthorize { .. } => "unzer.reauthorize",
             OpSpec::Reverse { .. } => "unzer.reverse",
             OpSpec::Refund { .. } => "unzer.refund",
             OpSpec::Release { .. } => "pixi.release",
@@ -147,7 +163,14 @@ impl OpSpec {
 
     /// Goes to unzer (the others go to pixi).
     pub fn is_unzer(&self) -> bool {
-        matches!(self, OpSpec::Charge { .. } | OpSpec::Ship { .. } | OpSpec::Reverse { .. } | OpSpec::Refund { .. })
+        matches!(
+            self,
+            OpSpec::Charge { .. }
+                | OpSpec::Ship { .. }
+                | OpSpec::Reauthorize { .. }
+                | OpSpec::Reverse { .. }
+                | OpSpec::Refund { .. }
+        )
     }
 }
 
@@ -169,6 +192,10 @@ pub struct OpOutput {
     pub txn_id: String,
     /// Amount actually moved.
     pub amount_minor: i64,
+    /// unzer's `processing.uniqueId` of the transaction (empty for pixi writes and entries
+    /// recorded before it was kept).
+    #[serde(default)]
+    pub unique_id: String,
 }
 
 /// One partner call with the clients it needs.
@@ -187,11 +214,15 @@ pub struct PartnerOp<'a> {
     pub private_key: &'a PrivateKey,
 }
 
+/// CT-04: only what unzer says it refused (or already has) is definitive; a transient or
+/// unclassifiable error, a refused key and an unreadable answer leave the outcome unknown, so
+/// the worker retries later and the journal asks unzer first.
 fn unzer_error(e: UnzerError) -> CallError {
     match e {
-        UnzerError::Rejected { code, message } => CallError::Rejected(format!("{code}: {message}")),
+        UnzerError::Refused { code, message } => CallError::Rejected(format!("{code}: {message}")),
+        UnzerError::AlreadyDone { code } => CallError::Rejected(format!("{code}: already done at unzer")),
         UnzerError::NotFound => CallError::Rejected("unzer does not know the payment".into()),
-        other => CallError::Unknown(other.to_string()),
+        other => CallError::Unknown(format!("{} ({})", other, other.class())),
     }
 }
 
@@ -204,7 +235,7 @@ fn pixi_error(e: PixiError) -> CallError {
 
 fn settled(t: TxnAnswer) -> Result<OpOutput, CallError> {
     match t.status {
-        TxnStatus::Success => Ok(OpOutput { txn_id: t.id, amount_minor: t.amount_minor }),
+        TxnStatus::Success => Ok(OpOutput { txn_id: t.id, amount_minor: t.amount_minor, unique_id: t.unique_id }),
         TxnStatus::Error => Err(CallError::Rejected(format!("transaction {} failed ({})", t.id, t.message_code))),
         TxnStatus::Pending => Err(CallError::Unknown(format!("transaction {} is pending at unzer", t.id))),
     }
@@ -222,9 +253,25 @@ fn probe_of(found: Option<TxnAnswer>) -> Result<Probe<OpOutput>, CallError> {
 }
 
 impl PartnerOp<'_> {
-    async fn find(&self, payment_id: &str, kind: TxnKind) -> Result<Option<TxnAnswer>, CallError> {
-        let txns = self.unzer.transactions(self.private_key, payment_id, &[kind]).await.map_err(unzer_error)?;
-        Ok(txns.into_iter().find(|t| t.payment_reference == self.key))
+    async fn find(&self, payment_id: &str, kinds: &[TxnKind]) -> Result<Option<TxnAnswer>, CallError> {
+        let txns = self.unzer.transactions(self.private_key, payment_id, kinds).await.map_err(unzer_error)?;
+        Ok(txns.into_iter().find(|t| t.payment_reference.as_deref() == Some(self.key.as_str())))
+    }
+
+    /// Our shipment is the one with our invoiceId; a shipment without one cannot be told
+    /// apart, so the answer is "unknown" rather than "not done".
+    async fn find_shipment(&self, payment_id: &str, invoice_id: &str) -> Result<Probe<OpOutput>, CallError> {
+        let ships =
+            self.unzer.transactions(self.private_key, payment_id, &[TxnKind::Shipment]).await.map_err(unzer_error)?;
+        if let Some(t) = ships.iter().find(|t| t.invoice_id.as_deref() == Some(invoice_id)) {
+            return probe_of(Some(t.clone()));
+        }
+        if ships.iter().any(|t| t.invoice_id.as_deref().is_none_or(str::is_empty)) {
+            return Err(CallError::Unknown(
+                "a shipment without invoiceId at unzer: cannot tell whether it is ours".into(),
+            ));
+        }
+        Ok(Probe::NotDone)
     }
 
     async fn run(&self) -> Result<OpOutput, CallError> {
@@ -234,7 +281,10 @@ impl PartnerOp<'_> {
                 unzer.charge(pk, payment_id, *amount_minor, invoice_id.as_deref(), key).await.map_err(unzer_error)?,
             ),
             OpSpec::Ship { payment_id, invoice_id } => {
-                settled(unzer.ship(pk, payment_id, invoice_id, key).await.map_err(unzer_error)?)
+                settled(unzer.ship(pk, payment_id, invoice_id).await.map_err(unzer_error)?)
+            }
+            OpSpec::Reauthorize { payment_id, amount_minor, currency } => {
+                settled(unzer.reauthorize(pk, payment_id, *amount_minor, currency).await.map_err(unzer_error)?)
             }
             OpSpec::Reverse { payment_id, amount_minor } => {
                 settled(unzer.reverse(pk, payment_id, *amount_minor, key).await.map_err(unzer_error)?)
@@ -265,11 +315,11 @@ impl PartnerOp<'_> {
                 pixi.set_invoice_captured(pay_id, pay_code, invoice, *amount_minor, event, message)
                     .await
                     .map_err(pixi_error)?;
-                Ok(OpOutput { txn_id: String::new(), amount_minor: *amount_minor })
+                Ok(OpOutput { txn_id: String::new(), amount_minor: *amount_minor, unique_id: String::new() })
             }
             OpSpec::Booking { cust_key, credit, amount_minor, event, comment, at, .. } => {
                 pixi.manual_booking(*cust_key, event, *amount_minor, credit, comment, *at).await.map_err(pixi_error)?;
-                Ok(OpOutput { txn_id: String::new(), amount_minor: *amount_minor })
+                Ok(OpOutput { txn_id: String::new(), amount_minor: *amount_minor, unique_id: String::new() })
             }
             OpSpec::Comment { order_nr, text } => {
                 pixi.create_comment(*order_nr, text).await.map_err(pixi_error)?;
@@ -282,10 +332,24 @@ impl PartnerOp<'_> {
     pub async fn check(&self) -> Result<Probe<OpOutput>, CallError> {
         let pixi = self.pixi;
         match &self.request.spec {
-            OpSpec::Charge { payment_id, .. } => probe_of(self.find(payment_id, TxnKind::Charge).await?),
-            OpSpec::Ship { payment_id, .. } => probe_of(self.find(payment_id, TxnKind::Shipment).await?),
-            OpSpec::Reverse { payment_id, .. } => probe_of(self.find(payment_id, TxnKind::CancelAuthorize).await?),
-            OpSpec::Refund { payment_id, .. } => probe_of(self.find(payment_id, TxnKind::CancelCharge).await?),
+            OpSpec::Charge { payment_id, .. } => probe_of(self.find(payment_id, &[TxnKind::Charge]).await?),
+            OpSpec::Ship { payment_id, invoice_id } => self.find_shipment(payment_id, invoice_id).await,
+            OpSpec::Reauthorize { payment_id, amount_minor, .. } => {
+                // A re-authorisation sets the authorised total: done when the authorisation
+                // covers it again; sending it once more is harmless.
+                let p = self.unzer.payment(self.private_key, payment_id).await.map_err(unzer_error)?;
+                let covered = p.authorization().is_some_and(|a| a.status == TxnStatus::Success)
+                    && p.authorized_open() + p.charged_minor() >= *amount_minor;
+                Ok(if covered {
+                    let id = p.authorization().map(|a| a.id.clone()).unwrap_or_default();
+                    Probe::Done(OpOutput { txn_id: id, amount_minor: *amount_minor, unique_id: String::new() })
+                } else {
+                    Probe::NotDone
+                })
+            }
+            OpSpec::Reverse { payment_id, .. } | OpSpec::Refund { payment_id, .. } => {
+                probe_of(self.find(payment_id, &[TxnKind::CancelAuthorize, TxnKind::CancelCharge]).await?)
+            }
             OpSpec::Release { order_nr, .. } => {
                 let o = pixi.order(*order_nr).await.map_err(pixi_error)?;
                 Ok(match o {
@@ -316,7 +380,11 @@ impl PartnerOp<'_> {
                 let docs = pixi.documents(*order_nr).await.map_err(pixi_error)?;
                 let paid = docs.iter().find(|d| &d.nr == invoice && d.kind == kind).map(|d| d.paid_minor).unwrap_or(0);
                 Ok(if paid >= *amount_minor && paid > 0 {
-                    Probe::Done(OpOutput { txn_id: String::new(), amount_minor: *amount_minor })
+                    Probe::Done(OpOutput {
+                        txn_id: String::new(),
+                        amount_minor: *amount_minor,
+                        unique_id: String::new(),
+                    })
                 } else {
                     Probe::NotDone
                 })

@@ -137,8 +137,12 @@ pub fn check(
                     continue;
                 };
                 if per_invoice && p.charge.is_some() {
-                    let charged: i64 =
-                        txns.iter().filter(ok).filter(|t| t.invoice_id == d.nr).map(|t| t.amount_minor).sum();
+                    let charged: i64 = txns
+                        .iter()
+                        .filter(ok)
+                        .filter(|t| t.invoice_id.as_deref() == Some(d.nr.as_str()))
+                        .map(|t| t.amount_minor)
+                        .sum();
                     if (charged - d.total_minor).abs() > tolerance {
                         out.push(mismatch(
                             row,
@@ -177,7 +181,11 @@ pub fn check(
                 let refunded: i64 = txns
                     .iter()
                     .filter(ok)
-                    .filter(|t| t.payment_reference == prefix || t.payment_reference.starts_with(&format!("{prefix}:")))
+                    .filter(|t| {
+                        t.payment_reference
+                            .as_deref()
+                            .is_some_and(|r| r == prefix || r.starts_with(&format!("{prefix}:")))
+                    })
                     .map(|t| t.amount_minor)
                     .sum();
                 let known = s.credits.get(&d.nr);

@@ -48,14 +48,19 @@ async fn px_17_whole_order_cancel_per_mode_and_payment_type() {
             }
         }
         let p = t.unzer(&w, &pre_pay).await;
-        let cancels = txns(&p, TxnType::CancelCharge);
-        assert_eq!((cancels.len(), cancels[0].refund), (1, false), "{mode:?}: prepayment before the money: cancel");
+        let cancels = txns(&p, TxnType::CancelAuthorize);
+        assert_eq!(
+            (cancels.len(), cancels[0].path.as_str()),
+            (1, "charges/s-chg-1/cancels/s-cnl-1"),
+            "{mode:?}: prepayment before the money: the initial charge is reversed"
+        );
+        assert!(txns(&p, TxnType::CancelCharge).is_empty(), "{mode:?}: nothing was paid, nothing refunded");
         let p = t.unzer(&w, &paid_pre_pay).await;
         let refunds = txns(&p, TxnType::CancelCharge);
         assert_eq!(
-            (refunds.len(), refunds[0].refund, refunds[0].amount_minor),
-            (1, true, 2000),
-            "{mode:?}: after: refund"
+            (refunds.len(), refunds[0].path.as_str(), refunds[0].amount_minor),
+            (1, "charges/s-chg-2/cancels/s-cnl-1", 2000),
+            "{mode:?}: after the transfer: refunded on the receipt"
         );
         let p = t.unzer(&w, &piv_pay).await;
         let rev = txns(&p, TxnType::CancelAuthorize);

@@ -264,3 +264,56 @@ async fn px_42_an_unzer_outage_delays_the_capture_flags_it_when_it_lasts_and_com
     assert!(o.documents[0].captured);
     assert_eq!(o.customer_balance_minor, 0);
 }
+
+#[tokio::test]
+async fn px_40_a_lost_answer_to_a_cancel_of_the_initial_prepayment_charge_is_found_not_sent_again() {
+    // unzer lists a cancel of a transfer type's unpaid initial charge as cancel-authorize under
+    // charges/s-chg-1/cancels: the journal's probe must look there, or the buyer's debt is cut twice.
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Standard, &METHODS).await;
+    let (nr, pay) = t.order(&w, "VORKASSE", PayKind::Prepayment, &[3000, 7000], SeedOutcome::Pending).await;
+    inst.settle(3).await;
+    let o = t.pixi(&w, nr).await;
+    let cancel = sandbox::pixi::Cancel { lines: Some(vec![o.lines[0].key]), ..Default::default() };
+    w.admin.pixi_cancel(PIXI_USER, nr, &cancel).await.unwrap();
+    let ship = sandbox::pixi::Ship { ignore_lock: true, ..Default::default() };
+    w.admin.pixi_ship(PIXI_USER, nr, &ship).await.unwrap();
+    w.admin.add_fault(&FaultSpec::act_then_fail_once(System::Unzer, "refund", FailMode::Error)).await.unwrap();
+    w.advance(5).await;
+    for _ in 0..4 {
+        inst.settle(3).await;
+        w.advance(60).await;
+    }
+    let p = t.unzer(&w, &pay).await;
+    let cancels: Vec<_> = p.transactions.iter().filter(|t| t.kind == TxnType::CancelAuthorize).collect();
+    assert_eq!(cancels.len(), 1, "one cancel of the initial charge: {cancels:?}");
+    assert_eq!((cancels[0].amount_minor, cancels[0].path.as_str()), (3000, "charges/s-chg-1/cancels/s-cnl-1"));
+    assert_eq!(p.amounts.total, 7000, "the buyer owes 70.00, not 40.00");
+    let d = t.dashboard_order(&inst, nr).await;
+    assert_eq!(d.movements.iter().filter(|m| m.kind == "refund" && m.status == "succeeded").count(), 1);
+}
+
+#[tokio::test]
+async fn px_40_a_lost_answer_to_a_shipment_is_found_by_its_invoice_id() {
+    // A shipment carries no paymentReference (php-sdk Shipment): the probe recognises ours by
+    // the invoiceId unzer echoes.
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Standard, &METHODS).await;
+    let (nr, pay) = t.order(&w, "UNZERINV", PayKind::InvoiceSecured, &[6000], SeedOutcome::Natural).await;
+    inst.settle(3).await;
+    let inv = ship(&w, nr, &[]).await;
+    w.admin.add_fault(&FaultSpec::act_then_fail_once(System::Unzer, "shipment", FailMode::Error)).await.unwrap();
+    w.advance(5).await;
+    for _ in 0..3 {
+        inst.settle(3).await;
+        w.advance(60).await;
+    }
+    let p = t.unzer(&w, &pay).await;
+    let ships = txns(&p, TxnType::Shipment);
+    assert_eq!(ships.len(), 1, "found, not reported again");
+    assert_eq!((ships[0].invoice_id.as_str(), ships[0].payment_reference.as_str()), (inv.as_str(), ""));
+    assert!(t.pixi(&w, nr).await.documents[0].captured, "balanced once CLOSED");
+    assert!(t.dashboard_order(&inst, nr).await.incidents.is_empty());
+}

@@ -86,7 +86,8 @@ impl World {
     pub fn env_for(&self, extra: &[(&str, &str)]) -> kit::config::Env {
         let mut env = self.env.service_env("pixi_sync");
         env.set("PIXI_SYNC_SECRET_KEY", SECRET_KEY);
-        env.set("UNZER_BASE_URL", self.sb.url(System::Unzer));
+        env.set("UNZER_SANDBOX_BASE_URL", self.sb.url(System::Unzer));
+        env.set("UNZER_PRODUCTION_BASE_URL", self.sb.url(System::Unzer));
         env.set("UNZER_TIMEOUT", "3s");
         env.set("PIXI_TIMEOUT", "3s");
         env.set("SMTP_TIMEOUT", "3s");

@@ -217,11 +217,10 @@ async fn px_32_one_mail_per_incident_with_its_id_in_mail_dashboard_and_logs() {
     let inst = w.instance().await;
     let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
     smtp(&w, &inst, &t).await;
-    // The shop already captured everything: pixi-sync's capture of the invoice is refused by
-    // unzer (over-capture) — an incident. Later passes must not mail it again.
-    let (nr, _) = t.order_with(&w, "UNZERCC", PayKind::Card, &[1000], 0, SeedOutcome::Authorized, Some(1000)).await;
+    // unzer refused the card at checkout: released with a lock and an incident. Later passes
+    // must not mail it again.
+    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
     inst.settle(3).await;
-    ship(&w, nr, &[]).await;
     for _ in 0..4 {
         w.advance(120).await;
         inst.settle(3).await;
@@ -230,7 +229,7 @@ async fn px_32_one_mail_per_incident_with_its_id_in_mail_dashboard_and_logs() {
     let mails = w.admin.smtp_messages().await.unwrap();
     let ids: Vec<&str> = d.incidents.iter().map(|i| i.incident_id.as_str()).collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
-    assert_eq!(d.incidents[0].code, "CAPTURE_FAILED");
+    assert_eq!(d.incidents[0].code, "PAYMENT_REFUSED");
     assert_eq!(mails.len(), 1, "one mail per incident, not per retry");
     for (inc, mail) in d.incidents.iter().zip(&mails) {
         assert!(mail.subject.as_deref().unwrap_or_default().contains(&inc.incident_id));

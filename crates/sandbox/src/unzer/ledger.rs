@@ -241,7 +241,7 @@ mod tests {
             invoice_id: String::new(),
             payment_reference: String::new(),
             reason_code: None,
-            refund: kind == TxnType::CancelCharge,
+            refund: kind == CancelCharge,
             unique_id: String::new(),
             short_id: String::new(),
             error_code: None,

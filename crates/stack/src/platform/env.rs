@@ -48,7 +48,8 @@ pub(crate) fn service_env(
                 ("PIXI_SYNC_SECRET_KEY", PIXI_SYNC_SECRET_KEY.into()),
                 ("PUBLIC_ADDR", format!("127.0.0.1:{public}")),
                 ("PUBLIC_BASE_URL", format!("http://127.0.0.1:{public}")),
-                ("UNZER_BASE_URL", sb.url(System::Unzer)),
+                ("UNZER_SANDBOX_BASE_URL", sb.url(System::Unzer)),
+                ("UNZER_PRODUCTION_BASE_URL", sb.url(System::Unzer)),
             ]);
             if test {
                 v.extend([

@@ -5,7 +5,7 @@ use super::super::facts::{DocKind, PixiStatus, TxnKind, TxnStatus};
 use super::super::payment_type::PaymentType;
 use super::super::progress::{Progress, Severity};
 use super::super::settings::Mode;
-use super::{hold, order, payment, released, run, txn};
+use super::{hold, order, payment, receive, released, run, txn};
 
 #[test]
 fn px_17_whole_order_cancel_per_family_and_mode() {
@@ -20,7 +20,7 @@ fn px_17_whole_order_cancel_per_family_and_mode() {
     assert!(r.actions.is_empty(), "expert with capture: nothing ({:?})", r.actions);
     let r =
         run(Mode::Expert, &cancelled, payment(PaymentType::Prepayment, 10_000, TxnStatus::Pending), released(), None);
-    assert_eq!(r.actions, ["refund whole 10000 CANCEL"], "prepayment before the money: cancel");
+    assert_eq!(r.actions, ["refund whole:s-chg-1 10000 CANCEL"], "prepayment before the money: cancel");
     let r = run(
         Mode::Expert,
         &cancelled,
@@ -36,7 +36,7 @@ fn px_17_whole_order_cancel_per_family_and_mode() {
         released(),
         None,
     );
-    assert_eq!(r.actions, ["refund whole 10000 CANCEL"]);
+    assert_eq!(r.actions, ["refund whole:s-chg-1 10000 CANCEL"]);
 }
 
 #[test]
@@ -63,10 +63,14 @@ fn px_18_partial_cancellations_are_refunded_or_aggregated_per_mode() {
         run(Mode::Expert, &open, payment(PaymentType::PaylaterInvoice, 10_000, TxnStatus::Success), released(), None);
     assert_eq!(r.actions, ["charge R1 6000", "reverse cancel:3000 3000"], "after the period started");
 
-    let mut paid = payment(PaymentType::Prepayment, 10_000, TxnStatus::Success);
-    paid.txns[0].status = TxnStatus::Success;
+    let mut paid = payment(PaymentType::Prepayment, 10_000, TxnStatus::Pending);
+    receive(&mut paid, 10_000);
     let r = run(Mode::Expert, &open, paid, released(), None);
-    assert_eq!(r.actions, ["refund lines:3000 3000 CANCEL"], "prepayment received: refund the cancelled lines");
+    assert_eq!(
+        r.actions,
+        ["refund lines:3000:s-chg-2 3000 CANCEL"],
+        "prepayment received: refund the cancelled lines on the receipt"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use super::super::facts::{DocKind, PaymentFacts, PixiStatus, TxnKind, TxnStatus}
 use super::super::payment_type::PaymentType;
 use super::super::progress::{Moved, Severity};
 use super::super::settings::Mode;
-use super::{SCOPE, order, payment, released, run, txn};
+use super::{SCOPE, order, payment, receive, released, run, txn};
 
 #[test]
 fn px_13_expert_mode_charges_exactly_each_invoice_and_marks_it_captured() {
@@ -88,7 +88,7 @@ fn px_15_an_expired_authorisation_is_an_error_with_that_reason() {
 }
 
 #[test]
-fn px_15_secured_debit_reports_shipment_and_balances_each_invoice_at_once() {
+fn px_15_secured_and_paylater_debit_balance_each_invoice_at_once() {
     let o = order(PixiStatus::Open, &[(6000, "AUS"), (4000, "ANG")], &[("R1", DocKind::Invoice, 6000, true)]);
     let r = run(
         Mode::Standard,
@@ -97,7 +97,7 @@ fn px_15_secured_debit_reports_shipment_and_balances_each_invoice_at_once() {
         released(),
         None,
     );
-    assert_eq!(r.actions, ["ship R1", "mark R1 6000"]);
+    assert_eq!(r.actions, ["mark R1 6000"], "no shipment: unzer refuses it (COR.700.400.800)");
     let r = run(
         Mode::Standard,
         &o,
@@ -110,8 +110,8 @@ fn px_15_secured_debit_reports_shipment_and_balances_each_invoice_at_once() {
 
 #[test]
 fn px_16_prepayment_balances_only_when_received_and_closed() {
-    let mut paid = payment(PaymentType::Prepayment, 10_000, TxnStatus::Success);
-    paid.txns[0].status = TxnStatus::Success;
+    let mut paid = payment(PaymentType::Prepayment, 10_000, TxnStatus::Pending);
+    receive(&mut paid, 10_000);
     let open = order(PixiStatus::Open, &[(6000, "AUS"), (4000, "ANG")], &[("R1", DocKind::Invoice, 6000, true)]);
     let r = run(Mode::Expert, &open, paid.clone(), released(), None);
     assert!(r.actions.is_empty(), "not closed yet: {:?}", r.actions);
@@ -127,8 +127,8 @@ fn px_16_prepayment_balances_only_when_received_and_closed() {
     let r = run(Mode::Expert, &open, unpaid, released(), None);
     assert_eq!(r.actions, ["flag BALANCE_BY_HAND"]);
     assert_eq!(r.progress.worst(), Some(Severity::Hint));
-    let mut later = payment(PaymentType::Prepayment, 10_000, TxnStatus::Success);
-    later.txns[0].status = TxnStatus::Success;
+    let mut later = payment(PaymentType::Prepayment, 10_000, TxnStatus::Pending);
+    receive(&mut later, 10_000);
     let r = run(Mode::Expert, &closed, later, r.progress, None);
     assert!(r.actions.is_empty(), "never balanced automatically: {:?}", r.actions);
 }

@@ -6,7 +6,9 @@
 
 mod cancel;
 mod documents;
+mod payments;
 mod release;
+mod transfers;
 
 use std::collections::BTreeSet;
 
@@ -123,6 +125,7 @@ fn summary(a: &Action) -> Option<String> {
         Action::BookReturn { credit, amount_minor, .. } => format!("book {credit} {amount_minor}"),
         Action::Charge { key, amount_minor, .. } => format!("charge {} {amount_minor}", tail(key)),
         Action::Ship { invoice, .. } => format!("ship {invoice}"),
+        Action::Reauthorize { invoice, amount_minor, .. } => format!("reauthorize {invoice} {amount_minor}"),
         Action::Reverse { key, amount_minor, .. } => format!("reverse {} {amount_minor}", tail(key)),
         Action::Refund { key, amount_minor, reason, .. } => format!("refund {} {amount_minor} {reason}", tail(key)),
         Action::Flag { problem, .. } => format!("flag {}", problem.code),
@@ -140,7 +143,11 @@ fn next_id(p: &Payment, prefix: &str) -> String {
 }
 
 fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>) -> Event {
-    let failing = |key: &str| fail.filter(|(k, _)| key.contains(k)).map(|(_, expired)| expired);
+    // A key fails when it ends with the pattern or starts with it and a colon (`R1`, `ship`):
+    // a retry under a longer key (`charge:…:R1:reauth`) does not.
+    let failing = |key: &str| {
+        fail.filter(|(k, _)| key.ends_with(k) || key.starts_with(&format!("{k}:"))).map(|(_, expired)| expired)
+    };
     match a {
         Action::Release { .. } => Event::Released { locked: s.locked_by_us && !s.prepay_lifted },
         Action::SetLock { locked, purpose, reason, .. } => {
@@ -158,13 +165,9 @@ fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>
         Action::Record(e) => e.clone(),
         Action::Charge { key, purpose, amount_minor, .. } => {
             if let Some(expired) = failing(key) {
-                return Event::MoveFailed {
-                    purpose: purpose.clone(),
-                    kind: MoveKind::Charge,
-                    key: key.clone(),
-                    reason: "refused".into(),
-                    expired,
-                };
+                let reason = if expired { "authorization expired" } else { "refused" };
+                let kind = p.kind.as_ref().ok().copied();
+                return super::refusal::refused(kind, s, purpose, MoveKind::Charge, key, reason.into());
             }
             let id = next_id(p, "s-chg-");
             p.txns.push(txn(&id, TxnKind::Charge, TxnStatus::Success, *amount_minor));
@@ -176,13 +179,10 @@ fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>
         }
         Action::Ship { key, invoice } => {
             if let Some(expired) = failing(key) {
-                return Event::MoveFailed {
-                    purpose: super::progress::Purpose::Invoice(invoice.clone()),
-                    kind: MoveKind::Ship,
-                    key: key.clone(),
-                    reason: "refused".into(),
-                    expired,
-                };
+                let reason = if expired { "authorization expired" } else { "refused" };
+                let kind = p.kind.as_ref().ok().copied();
+                let purpose = super::progress::Purpose::Invoice(invoice.clone());
+                return super::refusal::refused(kind, s, &purpose, MoveKind::Ship, key, reason.into());
             }
             let id = next_id(p, "s-shp-");
             p.txns.push(txn(&id, TxnKind::Shipment, TxnStatus::Success, 0));
@@ -191,6 +191,9 @@ fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>
                 kind: MoveKind::Ship,
                 moved: Moved { key: key.clone(), txn_id: id, amount_minor: 0 },
             }
+        }
+        Action::Reauthorize { invoice, amount_minor, .. } => {
+            Event::Reauthorized { invoice: invoice.clone(), txn_id: "s-aut-1".into(), amount_minor: *amount_minor }
         }
         Action::Reverse { key, purpose, amount_minor } => {
             let id = next_id(p, "s-cnl-");
@@ -203,7 +206,14 @@ fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>
         }
         Action::Refund { key, purpose, charge_id, amount_minor, .. } => {
             let id = next_id(p, "s-cnl-");
-            let mut t = txn(&id, TxnKind::CancelCharge, TxnStatus::Success, *amount_minor);
+            // unzer lists a cancel of a transfer type's unpaid initial charge as cancel-authorize.
+            let initial = p.kind.as_ref().is_ok_and(|k| k.funds_arrive())
+                && p.txns
+                    .iter()
+                    .find(|t| t.kind == TxnKind::Charge)
+                    .is_some_and(|t| Some(&t.id) == charge_id.as_ref() && t.status == TxnStatus::Pending);
+            let kind = if initial { TxnKind::CancelAuthorize } else { TxnKind::CancelCharge };
+            let mut t = txn(&id, kind, TxnStatus::Success, *amount_minor);
             t.parent = charge_id.clone().or_else(|| p.paid_charges().last().map(|c| c.id.clone()));
             p.txns.push(t);
             Event::Moved {
@@ -218,6 +228,12 @@ fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>
 pub(super) fn hold(amounts: &[i64]) -> PixiOrder {
     let lines: Vec<(i64, &str)> = amounts.iter().map(|a| (*a, "HAL")).collect();
     order(PixiStatus::Hold, &lines, &[])
+}
+
+/// A transfer the buyer made: a successful charge of its own.
+pub(super) fn receive(p: &mut Payment, amount: i64) {
+    let id = next_id(p, "s-chg-");
+    p.txns.push(txn(&id, TxnKind::Charge, TxnStatus::Success, amount));
 }
 
 pub(super) fn released() -> Progress {

@@ -10,7 +10,8 @@ use super::super::ops::{OpOutput, OpRequest, OpSpec, PartnerOp};
 use super::{Run, Settle, Step};
 use crate::domain::decide::Action;
 use crate::domain::facts::{PaymentFacts, PixiOrder};
-use crate::domain::progress::{Event, LockPurpose, MoveKind, Moved, PixiWrite, Progress, Purpose};
+use crate::domain::progress::{Event, Expiry, LockPurpose, MoveKind, Moved, PixiWrite, Progress, Purpose};
+use crate::domain::refusal;
 use crate::error::Error;
 use crate::pixi::PixiError;
 use crate::store::movements::{self, Reserve};
@@ -144,15 +145,55 @@ impl Run<'_> {
                     amount_minor: *amount_minor,
                     invoice_id: invoice_id.clone(),
                 };
-                self.money(cfg, o, key, purpose, MoveKind::Charge, *amount_minor, spec, attempted).await?
+                self.money(cfg, o, (facts, s), key, purpose, MoveKind::Charge, *amount_minor, spec, attempted).await?
             }
             Action::Ship { key, invoice } => {
                 let spec = OpSpec::Ship { payment_id: payment_id.clone(), invoice_id: invoice.clone() };
-                self.money(cfg, o, key, &Purpose::Invoice(invoice.clone()), MoveKind::Ship, 0, spec, attempted).await?
+                self.money(
+                    cfg,
+                    o,
+                    (facts, s),
+                    key,
+                    &Purpose::Invoice(invoice.clone()),
+                    MoveKind::Ship,
+                    0,
+                    spec,
+                    attempted,
+                )
+                .await?
+            }
+            Action::Reauthorize { key, invoice, amount_minor } => {
+                // Moves no money (no movement row): the journal alone keeps it single.
+                let spec = OpSpec::Reauthorize {
+                    payment_id: payment_id.clone(),
+                    amount_minor: *amount_minor,
+                    currency: o.currency.clone(),
+                };
+                match self.perform(cfg, key, spec, attempted).await? {
+                    Outcome::Succeeded { output, .. } => Step::Applied(
+                        Event::Reauthorized {
+                            invoice: invoice.clone(),
+                            txn_id: output.txn_id,
+                            amount_minor: *amount_minor,
+                        },
+                        None,
+                    ),
+                    Outcome::Failed(reason) => Step::Applied(
+                        Event::MoveFailed {
+                            purpose: Purpose::Invoice(invoice.clone()),
+                            kind: MoveKind::Charge,
+                            key: key.clone(),
+                            reason: format!("re-authorisation refused: {reason}"),
+                            expired: Some(Expiry::PaymentPeriod),
+                        },
+                        None,
+                    ),
+                    Outcome::Unknown(reason) => Step::Unknown(reason, None),
+                }
             }
             Action::Reverse { key, purpose, amount_minor } => {
                 let spec = OpSpec::Reverse { payment_id: payment_id.clone(), amount_minor: *amount_minor };
-                self.money(cfg, o, key, purpose, MoveKind::Reverse, *amount_minor, spec, attempted).await?
+                self.money(cfg, o, (facts, s), key, purpose, MoveKind::Reverse, *amount_minor, spec, attempted).await?
             }
             Action::Refund { key, purpose, charge_id, amount_minor, reason } => {
                 let spec = OpSpec::Refund {
@@ -161,7 +202,7 @@ impl Run<'_> {
                     amount_minor: *amount_minor,
                     reason: (*reason).to_owned(),
                 };
-                self.money(cfg, o, key, purpose, MoveKind::Refund, *amount_minor, spec, attempted).await?
+                self.money(cfg, o, (facts, s), key, purpose, MoveKind::Refund, *amount_minor, spec, attempted).await?
             }
         })
     }
@@ -172,6 +213,7 @@ impl Run<'_> {
         &self,
         cfg: &PaymentCfg,
         o: &PixiOrder,
+        (facts, s): (&PaymentFacts, &Progress),
         key: &str,
         purpose: &Purpose,
         kind: MoveKind,
@@ -195,7 +237,7 @@ impl Run<'_> {
         if let Reserve::Ceiling(c) = reserve {
             let reason = format!("refused by pixi-sync: the amount would break the money ceiling ({c})");
             return Ok(Step::Applied(
-                Event::MoveFailed { purpose: purpose.clone(), kind, key: key.to_owned(), reason, expired: false },
+                Event::MoveFailed { purpose: purpose.clone(), kind, key: key.to_owned(), reason, expired: None },
                 None,
             ));
         }
@@ -217,12 +259,12 @@ impl Run<'_> {
                 Step::Applied(Event::Moved { purpose: purpose.clone(), kind, moved }, Some(settle))
             }
             Outcome::Failed(reason) => {
-                let expired = reason.to_ascii_lowercase().contains("expired");
                 let settle = Settle { key: key.to_owned(), ok: false, txn_id: None, amount: None, kind };
-                Step::Applied(
-                    Event::MoveFailed { purpose: purpose.clone(), kind, key: key.to_owned(), reason, expired },
-                    Some(settle),
-                )
+                let pay_kind = match facts {
+                    PaymentFacts::Found(p) => p.kind.as_ref().ok().copied(),
+                    _ => None,
+                };
+                Step::Applied(refusal::refused(pay_kind, s, purpose, kind, key, reason), Some(settle))
             }
             Outcome::Unknown(reason) => Step::Unknown(reason, None),
         })
@@ -239,6 +281,7 @@ pub(super) fn action_name(a: &Action) -> &'static str {
         Action::Comment { .. } => "comment",
         Action::Charge { .. } => "charge",
         Action::Ship { .. } => "shipment",
+        Action::Reauthorize { .. } => "reauthorization",
         Action::Reverse { .. } => "reversal",
         Action::Refund { .. } => "refund",
         Action::Flag { .. } => "flag",
@@ -262,6 +305,8 @@ pub(super) fn history_action(e: &Event) -> String {
         Event::BankWritten => "transfer data written".into(),
         Event::Moved { kind, purpose, .. } => format!("{} {}", kind.as_str(), purpose.document()),
         Event::MoveFailed { kind, purpose, .. } => format!("{} {} failed", kind.as_str(), purpose.document()),
+        Event::AuthorizationExpired { invoice, .. } => format!("authorisation expired {invoice}"),
+        Event::Reauthorized { invoice, .. } => format!("reauthorized {invoice}"),
         Event::SumChecked { invoice } => format!("sum checked {invoice}"),
         Event::SumExceeded { invoice, .. } => format!("sum exceeded {invoice}"),
         Event::InvoiceBalanced { invoice, .. } => format!("balanced {invoice}"),

@@ -219,7 +219,11 @@ impl Run<'_> {
             let step = self.execute(cfg, &order, &facts, &s, &action, &mut attempted).await?;
             let unzer_moved = matches!(
                 action,
-                Action::Charge { .. } | Action::Ship { .. } | Action::Reverse { .. } | Action::Refund { .. }
+                Action::Charge { .. }
+                    | Action::Ship { .. }
+                    | Action::Reauthorize { .. }
+                    | Action::Reverse { .. }
+                    | Action::Refund { .. }
             );
             let at = i.clock.now().with_timezone(&self.ctx.tz).format("%Y-%m-%d %H:%M").to_string();
             match step {
@@ -265,19 +269,30 @@ impl Run<'_> {
         let Some(id) = id else { return Ok(PaymentFacts::NoPaymentId) };
         match self.w.0.unzer.payment(&cfg.key, id).await {
             Ok(p) => {
-                let charged: i64 = p
-                    .txns
-                    .iter()
-                    .filter(|t| {
-                        t.kind == crate::domain::facts::TxnKind::Charge
-                            && t.status != crate::domain::facts::TxnStatus::Error
-                    })
-                    .map(|t| t.amount_minor)
-                    .sum();
-                let limit = p.authorization().map_or(p.total_minor, |a| a.amount_minor).max(p.total_minor);
+                // The ceilings follow what unzer holds: for a transfer type what the buyer owes
+                // on the initial charge or paid (its receipts are charges too; counting both would
+                // break the authorisation ceiling), otherwise every live charge.
+                let (limit, charged) = match p.initial_charge() {
+                    Some(i) => {
+                        let held = i.amount_minor.max(p.received_minor());
+                        (held.max(p.total_minor), held)
+                    }
+                    None => {
+                        let charged: i64 = p
+                            .txns
+                            .iter()
+                            .filter(|t| {
+                                t.kind == crate::domain::facts::TxnKind::Charge
+                                    && t.status != crate::domain::facts::TxnStatus::Error
+                            })
+                            .map(|t| t.amount_minor)
+                            .sum();
+                        (p.authorization().map_or(p.total_minor, |a| a.amount_minor).max(p.total_minor), charged)
+                    }
+                };
                 orders::sync_money(&self.w.0.pool, self.ctx.api.id, self.nr, limit, charged)
                     .await
-                    .map_err(|e| UnzerError::Unavailable(e.to_string()))?;
+                    .map_err(|e| UnzerError::Transient(format!("database: {e}")))?;
                 Ok(PaymentFacts::Found(p))
             }
             Err(UnzerError::NotFound) => Ok(PaymentFacts::NotFound(format!("unzer does not know payment {id}"))),
