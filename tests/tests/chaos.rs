@@ -23,6 +23,8 @@ mod faults;
 mod grpc;
 #[path = "chaos/pixi.rs"]
 mod pixi;
+#[path = "chaos/pixi_transfers.rs"]
+mod pixi_transfers;
 #[path = "chaos/plumbing.rs"]
 mod plumbing;
 #[path = "chaos/report.rs"]

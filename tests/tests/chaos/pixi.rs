@@ -3,7 +3,10 @@
 //! suite then acts as the warehouse and customer service (ship, return, cancel) while pixi-sync
 //! syncs every step to unzer. At the end each order is checked against the sandbox's records:
 //! one charge per invoice and the charges add up to what pixi invoiced, one refund per credit
-//! note, at most one cancel, one booking per document.
+//! note, at most one cancel, one booking per document, no unzer transaction made twice under
+//! one idempotency key. Transfer and invoice types (prepayment paid in a partial and a second
+//! transfer, prepayment cancelled after a partial transfer, invoice secured, plain invoice,
+//! SEPA secured) are in `pixi_transfers.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -22,7 +25,8 @@ use sandbox::{SandboxClient, System};
 use crate::grpc::{Services, retry};
 use crate::report::Invariant;
 
-const USER: &str = "chaos-shop";
+/// The pixi installation's user.
+pub const USER: &str = "chaos-shop";
 const PASSWORD: &str = "chaos-pass-1";
 const METHOD: &str = "UNZERCC";
 const SERVICE: &str = "pixi-sync";
@@ -38,6 +42,26 @@ pub enum Plan {
     Cancel,
     /// The payment was refused at checkout: released with a shipping lock, an incident.
     Declined,
+    /// Prepayment paid in two transfers, the first partial: the lock stays until the second.
+    Prepay,
+    /// Prepayment cancelled after a partial transfer: owed part reversed, transfer refunded.
+    PrepayCancel,
+    /// Invoice secured: each invoice reported as a shipment.
+    SecuredInvoice,
+    /// Plain invoice: never shipped at unzer, balanced once the buyer paid.
+    PlainInvoice,
+    /// SEPA direct debit secured: never shipped at unzer, balanced at once.
+    SecuredDebit,
+}
+
+impl Plan {
+    /// A transfer or invoice plan (`pixi_transfers.rs`).
+    pub fn transfer(self) -> bool {
+        matches!(
+            self,
+            Plan::Prepay | Plan::PrepayCancel | Plan::SecuredInvoice | Plan::PlainInvoice | Plan::SecuredDebit
+        )
+    }
 }
 
 /// One order and where the suite is with it.
@@ -53,6 +77,14 @@ pub struct Order {
     pub acted: bool,
     /// Shipped (for the return plan: the credit note follows once the invoice is captured).
     pub shipped: bool,
+    /// Order total (minor units).
+    pub total: i64,
+    /// Transfer plans: the first transfer's amount.
+    pub partial: i64,
+    /// Transfer plans: how far the buyer got (0 nothing paid, 1 first transfer, 2 the rest).
+    pub stage: u8,
+    /// The order was seen released without a lock while only part of the money had arrived.
+    pub unlocked_early: bool,
 }
 
 /// The installation, the merchant and the tenant.
@@ -118,47 +150,63 @@ impl Pixi {
         .map(|c| c.pixi_api_config_id)
         .unwrap_or_default();
         let configs = PaymentConfigServiceClient::with_interceptor(svc.channel(SERVICE)?, svc.auth());
-        let cfg = pb::SavePaymentConfigRequest {
-            payment_config_id: String::new(),
-            tenant_id: tenant_id.clone(),
-            pixi_api_config_id: api.clone(),
-            mandant: "DEM".into(),
-            payment_method: METHOD.into(),
-            active: true,
-            invoice_booking_event: "UZE".into(),
-            return_booking_event: "UZR".into(),
-            xml_tag: format!("TAG{METHOD}"),
-            rounding_tolerance_minor: 0,
-            unzer_public_key: merchant.public_key.clone(),
-            unzer_private_key: merchant.private_key.clone(),
-            mode: pb::Mode::Expert as i32,
-            copy_from_payment_config_id: String::new(),
-        };
-        retry("SavePaymentConfig", limit, || {
-            let (mut c, r) = (configs.clone(), cfg.clone());
-            async move { c.save_payment_config(r).await }
-        })
-        .await?;
+        for method in [METHOD, "VORKASSE", "UNZERINV", "UNZERDD"] {
+            let cfg = pb::SavePaymentConfigRequest {
+                payment_config_id: String::new(),
+                tenant_id: tenant_id.clone(),
+                pixi_api_config_id: api.clone(),
+                mandant: "DEM".into(),
+                payment_method: method.into(),
+                active: true,
+                invoice_booking_event: "UZE".into(),
+                return_booking_event: "UZR".into(),
+                xml_tag: format!("TAG{method}"),
+                rounding_tolerance_minor: 0,
+                unzer_public_key: merchant.public_key.clone(),
+                unzer_private_key: merchant.private_key.clone(),
+                mode: pb::Mode::Expert as i32,
+                copy_from_payment_config_id: String::new(),
+            };
+            retry("SavePaymentConfig", limit, || {
+                let (mut c, r) = (configs.clone(), cfg.clone());
+                async move { c.save_payment_config(r).await }
+            })
+            .await?;
+        }
         Ok(Pixi { private_key: merchant.private_key, tenant_id, api_id: api, orders: Vec::new() })
     }
 
     /// The shop takes one order: a checkout at unzer and the import into pixi (HOLD).
     pub async fn import(&mut self, sb: &SandboxClient, rng: &mut StdRng) -> anyhow::Result<()> {
-        let plan = match rng.random_range(0..100) {
-            0..60 => Plan::Ship,
-            60..75 => Plan::ShipAndReturn,
-            75..90 => Plan::Cancel,
-            _ => Plan::Declined,
+        // The first orders cover every transfer plan, so the short run has each of them.
+        const FIRST: [Plan; 5] =
+            [Plan::Prepay, Plan::PrepayCancel, Plan::SecuredInvoice, Plan::PlainInvoice, Plan::SecuredDebit];
+        let plan = match (FIRST.get(self.orders.len()), rng.random_range(0..100)) {
+            (Some(p), _) => *p,
+            (None, 0..45) => Plan::Ship,
+            (None, 45..57) => Plan::ShipAndReturn,
+            (None, 57..69) => Plan::Cancel,
+            (None, 69..75) => Plan::Declined,
+            (None, 75..85) => Plan::Prepay,
+            (None, 85..90) => Plan::PrepayCancel,
+            (None, 90..95) => Plan::SecuredInvoice,
+            (None, 95..98) => Plan::PlainInvoice,
+            (None, _) => Plan::SecuredDebit,
         };
         // A single-line order's return refunds the whole charge (the case that found the
         // pixi-sync bug fixed in c2660ac).
         let lines: Vec<i64> = (0..rng.random_range(1..=3)).map(|_| rng.random_range(5..=400) * 50).collect();
-        let outcome = if plan == Plan::Declined { SeedOutcome::Failed } else { SeedOutcome::Authorized };
+        let (method, kind, outcome) = match plan {
+            p if p.transfer() => crate::pixi_transfers::checkout(p),
+            Plan::Declined => (METHOD, PayKind::Card, SeedOutcome::Failed),
+            _ => (METHOD, PayKind::Card, SeedOutcome::Authorized),
+        };
+        let total: i64 = lines.iter().sum();
         let pay = sb
             .unzer_seed_payment(&SeedPayment {
                 private_key: self.private_key.clone(),
-                kind: PayKind::Card,
-                amount_minor: lines.iter().sum(),
+                kind,
+                amount_minor: total,
                 currency: "EUR".into(),
                 order_id: String::new(),
                 invoice_id: String::new(),
@@ -168,9 +216,21 @@ impl Pixi {
                 at: None,
             })
             .await?;
-        let order = sb.pixi_seed_order(USER, &seed(Some(pay.id.clone()), &lines)).await?;
+        let order = sb.pixi_seed_order(USER, &seed(method, Some(pay.id.clone()), &lines)).await?;
         let acted = plan == Plan::Declined;
-        self.orders.push(Order { nr: order.order_nr, pay_id: pay.id, plan, acted, shipped: false });
+        // A first transfer of about 40 %, in whole units.
+        let partial = (total * 2 / 500).max(1) * 100;
+        self.orders.push(Order {
+            nr: order.order_nr,
+            pay_id: pay.id,
+            plan,
+            acted,
+            shipped: false,
+            total,
+            partial,
+            stage: 0,
+            unlocked_early: false,
+        });
         Ok(())
     }
 
@@ -183,6 +243,11 @@ impl Pixi {
         for o in self.orders.iter_mut().filter(|o| !o.acted) {
             let Some(&(status, locked)) = summary.get(&o.nr) else { continue };
             let released = status == OrderStatus::Open && !locked;
+            if o.plan.transfer() {
+                crate::pixi_transfers::act(sb, o, status, locked).await?;
+                waiting += usize::from(!o.acted);
+                continue;
+            }
             match o.plan {
                 Plan::Ship | Plan::ShipAndReturn if !o.shipped && released => {
                     sb.pixi_ship(USER, o.nr, &Ship::default()).await?;
@@ -212,7 +277,6 @@ impl Pixi {
     /// Checks every order against pixi and unzer in the sandbox; `settled` also wants every
     /// document finished (captured, refunded, booked), the others only "never twice".
     pub async fn check(&self, sb: &SandboxClient, out: &mut [Invariant; 4]) -> anyhow::Result<()> {
-        let [twice, amounts, booked, finished] = out;
         // The sandbox answers in parallel; the checks run in order.
         let views: Vec<_> = futures::stream::iter(&self.orders)
             .map(|o| async move {
@@ -223,6 +287,30 @@ impl Pixi {
             .await?;
         for (o, (view, pay)) in self.orders.iter().zip(views) {
             let ok = |t: &&sandbox::unzer::TxnView| t.status == TxnStatus::Success;
+            // Every transaction pixi-sync asks for carries its idempotency key: never two.
+            let mut keys = BTreeMap::<&str, usize>::new();
+            for t in pay.transactions.iter().filter(|t| !t.payment_reference.is_empty()) {
+                *keys.entry(t.payment_reference.as_str()).or_default() += 1;
+            }
+            for (k, n) in &keys {
+                out[0].check(*n == 1, || format!("pixi order {}: unzer transaction {k} made {n} times", o.nr));
+            }
+            let mut per_doc: BTreeMap<&str, usize> = BTreeMap::new();
+            for b in &view.bookings {
+                if let Some(doc) = b.match_invoice_nr.as_deref() {
+                    *per_doc.entry(doc).or_default() += 1;
+                }
+            }
+            let docs: BTreeSet<&str> = view.documents.iter().map(|d| d.nr.as_str()).collect();
+            for d in &docs {
+                let n = per_doc.get(d).copied().unwrap_or(0);
+                out[2].check(n == 1, || format!("pixi order {}: document {d} booked {n} times", o.nr));
+            }
+            if o.plan.transfer() {
+                crate::pixi_transfers::check(o, &view, &pay, out);
+                continue;
+            }
+            let [twice, amounts, _, finished] = &mut *out;
             let charges: Vec<_> = pay.transactions.iter().filter(|t| t.kind == TxnType::Charge).filter(ok).collect();
             let refunds: Vec<_> =
                 pay.transactions.iter().filter(|t| t.kind == TxnType::CancelCharge).filter(ok).collect();
@@ -252,23 +340,14 @@ impl Pixi {
             amounts.check(refunded == credited, || {
                 format!("pixi order {nr} ({:?}): refunded {refunded} at unzer, credited {credited} in pixi", o.plan)
             });
-            let mut per_doc: BTreeMap<&str, usize> = BTreeMap::new();
-            for b in &view.bookings {
-                if let Some(doc) = b.match_invoice_nr.as_deref() {
-                    *per_doc.entry(doc).or_default() += 1;
-                }
-            }
-            let docs: BTreeSet<&str> = view.documents.iter().map(|d| d.nr.as_str()).collect();
-            for d in &docs {
-                let n = per_doc.get(d).copied().unwrap_or(0);
-                booked.check(n == 1, || format!("pixi order {nr}: document {d} booked {n} times"));
-            }
             let done = match o.plan {
                 Plan::Ship | Plan::ShipAndReturn => {
                     o.acted && !invoices.is_empty() && invoices.iter().all(|d| d.captured)
                 }
                 Plan::Cancel => o.acted && cancels.len() == 1 && charges.is_empty(),
                 Plan::Declined => charges.is_empty() && view.status != OrderStatus::Hold,
+                // Checked in pixi_transfers.rs above.
+                _ => false,
             };
             finished.check(done, || {
                 format!(
@@ -322,9 +401,9 @@ impl Pixi {
 }
 
 /// An order as the shop imports it.
-fn seed(kk_id: Option<String>, lines: &[i64]) -> SeedOrder {
+fn seed(method: &str, kk_id: Option<String>, lines: &[i64]) -> SeedOrder {
     SeedOrder {
-        payment_code: METHOD.into(),
+        payment_code: method.into(),
         kk_id,
         lines: lines
             .iter()

@@ -15,3 +15,4 @@ mod reconcile;
 mod release;
 mod service;
 mod unzer_contracts;
+mod unzer_preflight;
