@@ -461,7 +461,12 @@ mod tests {
         assert_eq!(s.released, Some(Released { by_us: true, locked: false }));
         assert_eq!(s.comments.len(), 1);
         assert!(s.comments[0].text.starts_with("payops unzer 2026-01-05 11:00: order released"));
-        let moved = Moved { key: "charge:a:1:INV1".into(), txn_id: "s-chg-1".into(), amount_minor: 1250 };
+        let moved = Moved {
+            key: "charge:a:1:INV1".into(),
+            txn_id: "s-chg-1".into(),
+            amount_minor: 1250,
+            unique_id: String::new(),
+        };
         let s = apply(
             s,
             &Event::Moved { purpose: Purpose::Invoice("INV1".into()), kind: MoveKind::Charge, moved },

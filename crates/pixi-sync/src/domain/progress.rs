@@ -68,6 +68,10 @@ pub struct Moved {
     pub txn_id: String,
     /// Amount moved.
     pub amount_minor: i64,
+    /// unzer's `processing.uniqueId` of the transaction (the id pixi's `PayID` wants); empty
+    /// for movements recorded before it was kept.
+    #[serde(default)]
+    pub unique_id: String,
 }
 
 /// Error (a process failed, a person must act) or hint (someone should check).

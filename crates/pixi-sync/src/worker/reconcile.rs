@@ -235,12 +235,17 @@ pub fn check(
         }
     }
     if s.completed {
-        let live: i64 = payment
-            .txns
-            .iter()
-            .filter(|t| t.kind == TxnKind::Charge && t.status != TxnStatus::Error)
-            .map(|t| t.amount_minor)
-            .sum();
+        // For a transfer type the initial charge stays pending and every transfer is a charge
+        // of its own: what unzer holds is the initial charge less the cancels of what was owed.
+        let live: i64 = match payment.initial_charge() {
+            Some(i) => i.amount_minor - payment.reversed_minor(),
+            None => payment
+                .txns
+                .iter()
+                .filter(|t| t.kind == TxnKind::Charge && t.status != TxnStatus::Error)
+                .map(|t| t.amount_minor)
+                .sum(),
+        };
         let chargebacks: i64 = payment
             .txns
             .iter()

@@ -15,4 +15,5 @@ mod reconcile;
 mod release;
 mod service;
 mod unzer_contracts;
+mod unzer_payments;
 mod unzer_preflight;

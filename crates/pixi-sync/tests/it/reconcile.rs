@@ -113,3 +113,33 @@ async fn px_44_reconciliation_lists_every_mismatch_on_the_dashboard_as_attention
         .unwrap();
     assert_eq!(scheduled, 1);
 }
+
+#[tokio::test]
+async fn px_44_a_prepayment_paid_by_transfers_and_partly_returned_reconciles_without_a_mismatch() {
+    // unzer keeps the initial charge pending and books each transfer as a charge of its own: the
+    // net at unzer is what the buyer owes less what went back, not the initial plus the receipts.
+    let w = World::new().await;
+    let inst = w.instance_with(&[("RECONCILE_INTERVAL", "1h")]).await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let (nr, pay) = t.order(&w, "VORKASSE", PayKind::Prepayment, &[6000, 4000], SeedOutcome::Natural).await;
+    inst.settle(3).await;
+    w.admin.unzer_receive_transfer(&pay, Some(6000)).await.unwrap();
+    w.admin.unzer_receive_transfer(&pay, Some(4000)).await.unwrap();
+    w.advance(700).await;
+    inst.settle(3).await;
+    ship(&w, nr, &[]).await;
+    w.advance(5).await;
+    inst.settle(3).await;
+    let o = t.pixi(&w, nr).await;
+    w.admin
+        .pixi_credit_note(PIXI_USER, nr, &CreditNoteRequest { lines: vec![o.lines[1].key], ..Default::default() })
+        .await
+        .unwrap();
+    w.advance(5).await;
+    inst.settle(3).await;
+    assert!(t.dashboard_order(&inst, nr).await.order.unwrap().state == pb::SyncState::Completed as i32);
+    let mut d = inst.dashboard().await;
+    let req = pb::RunReconciliationRequest { tenant_id: t.tenant_id.clone(), pixi_api_config_id: String::new() };
+    let r = d.run_reconciliation(req).await.unwrap().into_inner();
+    assert_eq!((r.runs[0].orders_checked, r.runs[0].mismatches), (1, 0), "{:?}", r.mismatches);
+}

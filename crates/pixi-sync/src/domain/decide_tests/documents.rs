@@ -176,7 +176,12 @@ fn px_25_refunds_use_the_returns_event_and_captures_the_invoice_event() {
     s.invoices.insert(
         "R1".into(),
         super::super::progress::InvoiceProgress {
-            charge: Some(Moved { key: "k".into(), txn_id: "s-chg-1".into(), amount_minor: 6000 }),
+            charge: Some(Moved {
+                key: "k".into(),
+                txn_id: "s-chg-1".into(),
+                amount_minor: 6000,
+                unique_id: String::new(),
+            }),
             ..Default::default()
         },
     );

@@ -174,7 +174,7 @@ fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>
             Event::Moved {
                 purpose: purpose.clone(),
                 kind: MoveKind::Charge,
-                moved: Moved { key: key.clone(), txn_id: id, amount_minor: *amount_minor },
+                moved: Moved { key: key.clone(), txn_id: id, amount_minor: *amount_minor, unique_id: String::new() },
             }
         }
         Action::Ship { key, invoice } => {
@@ -189,7 +189,7 @@ fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>
             Event::Moved {
                 purpose: super::progress::Purpose::Invoice(invoice.clone()),
                 kind: MoveKind::Ship,
-                moved: Moved { key: key.clone(), txn_id: id, amount_minor: 0 },
+                moved: Moved { key: key.clone(), txn_id: id, amount_minor: 0, unique_id: String::new() },
             }
         }
         Action::Reauthorize { invoice, amount_minor, .. } => {
@@ -201,7 +201,7 @@ fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>
             Event::Moved {
                 purpose: purpose.clone(),
                 kind: MoveKind::Reverse,
-                moved: Moved { key: key.clone(), txn_id: id, amount_minor: *amount_minor },
+                moved: Moved { key: key.clone(), txn_id: id, amount_minor: *amount_minor, unique_id: String::new() },
             }
         }
         Action::Refund { key, purpose, charge_id, amount_minor, .. } => {
@@ -219,7 +219,7 @@ fn outcome(a: &Action, p: &mut Payment, s: &Progress, fail: Option<(&str, bool)>
             Event::Moved {
                 purpose: purpose.clone(),
                 kind: MoveKind::Refund,
-                moved: Moved { key: key.clone(), txn_id: id, amount_minor: *amount_minor },
+                moved: Moved { key: key.clone(), txn_id: id, amount_minor: *amount_minor, unique_id: String::new() },
             }
         }
     }

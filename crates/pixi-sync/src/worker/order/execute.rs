@@ -248,6 +248,7 @@ impl Run<'_> {
                     key: key.to_owned(),
                     txn_id: output.txn_id.clone(),
                     amount_minor: if kind == MoveKind::Ship { 0 } else { output.amount_minor },
+                    unique_id: output.unique_id.clone(),
                 };
                 let settle = Settle {
                     key: key.to_owned(),
