@@ -27,8 +27,8 @@ pub struct DbConfig {
     pub url: SecretString,
     /// `DB_SCHEMA`: the service's schema, default the service name in snake case.
     pub schema: String,
-    /// `DB_MAX_CONNECTIONS`: pool size per replica, default 10. Pool size × replicas must stay
-    /// below Postgres `max_connections`.
+    /// `DB_MAX_CONNECTIONS`: pool size per replica, default 10. (Pool size + the journal's one
+    /// lock session) × replicas must stay below Postgres `max_connections`.
     pub max_connections: u32,
     /// `DB_ACQUIRE_TIMEOUT`: how long a request waits for a pooled connection, default 5s.
     pub acquire_timeout: Duration,

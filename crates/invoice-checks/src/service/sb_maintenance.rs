@@ -96,8 +96,11 @@ impl SwissBilling {
             }
             return self.replay(lock, a).await;
         }
+        let earlier_attempts = sb_maintenance::of_order(&mut conn, order_id).await?;
+        // No connection is held across a partner call (settling calls PostFinance).
+        drop(conn);
         // Settle an earlier request whose outcome is unknown before acting again.
-        for earlier in sb_maintenance::of_order(&mut conn, order_id).await? {
+        for earlier in earlier_attempts {
             if matches!(earlier.phase.as_str(), "reserved" | "unknown") {
                 match self.settle(lock, &earlier).await {
                     Ok(r) if r.kind == MaintainKind::Unknown => {

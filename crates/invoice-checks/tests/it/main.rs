@@ -9,3 +9,4 @@ mod helpers;
 mod manual;
 mod sb_maintenance;
 mod sb_page;
+mod sb_pool;

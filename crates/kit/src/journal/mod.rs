@@ -12,14 +12,16 @@
 //! operation's probe (a status read, a search by external reference). Only a probe that says
 //! "not done" lets the call run again, under the same key.
 //!
-//! Per-scope serialisation uses a Postgres session advisory lock held on a dedicated
-//! connection, so two workers (or replicas) never act on one order at once, and a dead
-//! worker's lock disappears with its connection.
+//! Per-scope serialisation uses Postgres session advisory locks, all held by one dedicated
+//! session per journal (outside the pool, see [`ScopeLock`]), so two workers (or replicas)
+//! never act on one order at once, a holder keeps no pooled connection while it calls the
+//! partner, and a dead process's locks disappear with its session.
 
 mod lock;
 mod resolver;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -151,12 +153,15 @@ pub struct Entry {
 pub struct Journal {
     pool: PgPool,
     faults: FaultPoints,
+    /// The session holding this journal's scope locks (one per journal, outside the pool).
+    locks: Arc<lock::Locks>,
 }
 
 impl Journal {
     /// The journal in `pool`'s schema.
     pub fn new(pool: PgPool) -> Self {
-        Journal { pool, faults: FaultPoints::new() }
+        let locks = lock::Locks::new(&pool);
+        Journal { pool, faults: FaultPoints::new(), locks }
     }
 
     /// Uses `faults` for the journal's fault points.
@@ -167,12 +172,12 @@ impl Journal {
 
     /// Takes the lock of `scope`, waiting while another worker holds it.
     pub async fn lock(&self, scope: &str) -> Result<ScopeLock, JournalError> {
-        Ok(ScopeLock::acquire(&self.pool, scope).await?)
+        Ok(ScopeLock::acquire(&self.locks, scope).await?)
     }
 
     /// Takes the lock of `scope` if it is free.
     pub async fn try_lock(&self, scope: &str) -> Result<Option<ScopeLock>, JournalError> {
-        Ok(ScopeLock::try_acquire(&self.pool, scope).await?)
+        Ok(ScopeLock::try_acquire(&self.locks, scope).await?)
     }
 
     /// Locks the operation's scope, performs it, and releases the lock.

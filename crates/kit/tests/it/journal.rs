@@ -220,3 +220,53 @@ async fn journal_lock_of_a_dropped_holder_is_freed() {
     }
     assert!(again.is_some(), "the closed session released the lock");
 }
+
+#[tokio::test]
+async fn journal_lock_holders_keep_no_pooled_connection_and_still_exclude_each_other() {
+    let env = TestEnv::new().await.unwrap();
+    let base = env.pool("kit_test").await.unwrap();
+    // A pool of one connection: held locks must leave it free for the holders' own work.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_with((*base.connect_options()).clone())
+        .await
+        .unwrap();
+    let journal = Journal::new(pool.clone());
+    let scopes: Vec<String> = (0..5).map(|i| format!("order-{i}")).collect();
+    let held: Vec<_> = futures::future::join_all(scopes.iter().map(|s| journal.lock(s))).await;
+    let held: Vec<_> = held.into_iter().map(Result::unwrap).collect();
+    let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&pool).await.expect("the pool is not taken by the locks");
+    assert_eq!(one, 1);
+    // The same process cannot take a held scope twice; another journal (a replica) neither.
+    assert!(journal.try_lock("order-0").await.unwrap().is_none());
+    let replica = Journal::new(base.clone());
+    assert!(replica.try_lock("order-0").await.unwrap().is_none());
+    assert!(replica.try_lock("order-9").await.unwrap().is_some());
+    // A waiter gets the scope as soon as the holder lets go.
+    let waiter = {
+        let j = journal.clone();
+        tokio::spawn(async move {
+            let l = j.lock("order-1").await.unwrap();
+            let scope = l.scope().to_owned();
+            l.release().await;
+            scope
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!waiter.is_finished(), "order-1 is still held");
+    for l in held {
+        l.release().await;
+    }
+    let got = tokio::time::timeout(Duration::from_secs(2), waiter).await.unwrap().unwrap();
+    assert_eq!(got, "order-1");
+    let mut again = None;
+    for _ in 0..50 {
+        again = replica.try_lock("order-0").await.unwrap();
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_some(), "released locks are free for the other process");
+}
