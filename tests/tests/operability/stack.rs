@@ -235,6 +235,8 @@ async fn seed(admin: &SandboxClient) {
             refunds_enabled: true,
             settle_delay_secs: None,
             auth_validity_days: 7,
+            postsale_url: None,
+            postsale_retry_ms: 600_000,
         })
         .await
         .unwrap();

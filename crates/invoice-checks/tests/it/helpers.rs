@@ -215,6 +215,8 @@ impl TestApp {
                 // Pending maintenance becomes final only when a test settles it.
                 settle_delay_secs: None,
                 auth_validity_days: 7,
+                postsale_url: None,
+                postsale_retry_ms: 600_000,
             };
             sandbox.client().postfinance_add_merchant(&m).await.unwrap();
         }

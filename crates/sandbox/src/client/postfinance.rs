@@ -4,7 +4,8 @@ use serde_json::Value;
 
 use super::{ClientError, SandboxClient};
 use crate::postfinance::{
-    CustomerOutcome, Env, Merchant, PfCustomer, PfForceStatus, PfSettle, PfTransaction, Session, Transaction,
+    CustomerOutcome, Env, Merchant, PfAnswers, PfCustomer, PfForceStatus, PfSettle, PfTransaction, Session,
+    Transaction,
 };
 
 fn env_name(env: Env) -> &'static str {
@@ -54,5 +55,10 @@ impl SandboxClient {
     /// Plays the customer on the payment page; answers the redirect the browser follows.
     pub async fn postfinance_customer(&self, action: &PfCustomer) -> Result<CustomerOutcome, ClientError> {
         self.post("/admin/postfinance/customer", action).await
+    }
+
+    /// Shapes `querydirect` answers from now on (attributes left out, `PAYIDSUB=""`).
+    pub async fn postfinance_answers(&self, answers: &PfAnswers) -> Result<(), ClientError> {
+        self.post::<_, Value>("/admin/postfinance/answers", answers).await.map(|_| ())
     }
 }

@@ -99,6 +99,19 @@ pub struct PfCustomer {
     pub action: Action,
 }
 
+/// How DirectLink query answers are shaped, for tests of what a client makes of answers the
+/// platform is documented or known to give: attributes left out (a preflight must name a field
+/// it needs and does not get), or a PAYID-only query answered with `PAYIDSUB=""` (as in public
+/// client fixtures, `marlon-be/marlon-ogone` `DirectLinkQueryResponseTest`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PfAnswers {
+    /// Attributes left out of every `querydirect` answer (names as the platform writes them).
+    pub drop_query_attributes: Vec<String>,
+    /// A query without PAYIDSUB answers `PAYIDSUB=""` instead of the latest level.
+    pub latest_without_payidsub: bool,
+}
+
 #[derive(Debug, Deserialize)]
 struct ListQuery {
     env: Option<Env>,
@@ -116,6 +129,7 @@ pub fn routes(shared: Shared) -> Router {
         .route("/status", post(force_status))
         .route("/sessions", get(sessions))
         .route("/customer", post(customer))
+        .route("/answers", post(answers))
         .with_state(shared)
 }
 
@@ -277,7 +291,23 @@ async fn customer(AxState(s): AxState<Shared>, body: Bytes) -> Result<Json<Custo
     let now = s.now();
     let mut state = Shared::lock(&s.0.postfinance);
     let key = (c.env, c.pspid, c.orderid);
-    act(&mut state, &key, c.action, now)
-        .map(Json)
-        .ok_or_else(|| AdminError::not_found(format!("payment page for order {} of {}", key.2, key.1)))
+    let outcome = act(&mut state, &key, c.action, now)
+        .ok_or_else(|| AdminError::not_found(format!("payment page for order {} of {}", key.2, key.1)))?;
+    let post = state.merchant(key.0, &key.1).and_then(|m| {
+        m.postsale_url.clone().map(|url| super::postsale::PostSale {
+            url,
+            params: outcome.params.clone(),
+            retry: std::time::Duration::from_millis(m.postsale_retry_ms),
+        })
+    });
+    drop(state);
+    if let Some(p) = post {
+        super::postsale::send(&s, p);
+    }
+    Ok(Json(outcome))
+}
+
+async fn answers(AxState(s): AxState<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
+    Shared::lock(&s.0.postfinance).answers = parse(&body)?;
+    Ok(StatusCode::NO_CONTENT)
 }

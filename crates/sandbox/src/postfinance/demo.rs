@@ -60,6 +60,8 @@ pub fn load(shared: &Shared) {
             refunds_enabled: true,
             settle_delay_secs: Some(300),
             auth_validity_days: 7,
+            postsale_url: None,
+            postsale_retry_ms: 600_000,
         };
         let _ = insert_merchant(&mut state, m);
     }

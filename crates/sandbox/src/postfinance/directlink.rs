@@ -99,10 +99,14 @@ pub async fn query(AxState(shared): AxState<Shared>, Path(env): Path<String>, re
             };
             let now = s.now();
             let mut state = Shared::lock(&s.0.postfinance);
+            let answers = state.answers.clone();
             let found = gate(&state, &call).and_then(|m| find(&state, call.env, &m, &call.params));
             let i = match found {
                 Ok(i) => i,
-                Err(r) => return r.into_response(),
+                Err(mut r) => {
+                    r.0.retain(|(k, _)| !answers.drop_query_attributes.iter().any(|d| d == k));
+                    return r.into_response();
+                }
             };
             let tx = &mut state.transactions[i];
             tx.settle_due(now);
@@ -123,10 +127,16 @@ pub async fn query(AxState(shared): AxState<Shared>, Path(env): Path<String>, re
             let ncerror = if level.payidsub == 0 { tx_ncerror(tx) } else { "0".to_owned() };
             let plus = if ncerror == "0" { "!" } else { "" };
             let shown_amount = if level.payidsub == 0 { tx.amount } else { level.amount };
-            NcResponse::default()
+            let asked_level = call.params.non_empty("PAYIDSUB").is_some();
+            let payidsub = if !asked_level && answers.latest_without_payidsub {
+                String::new()
+            } else {
+                level.payidsub.to_string()
+            };
+            let mut reply = NcResponse::default()
                 .attr("orderID", tx.orderid.clone())
                 .attr("PAYID", tx.payid.to_string())
-                .attr("PAYIDSUB", level.payidsub.to_string())
+                .attr("PAYIDSUB", payidsub)
                 .attr("NCSTATUS", super::xml::ncstatus(&ncerror))
                 .attr("NCERROR", ncerror)
                 .attr("NCERRORPLUS", plus)
@@ -138,8 +148,9 @@ pub async fn query(AxState(shared): AxState<Shared>, Path(env): Path<String>, re
                 .attr("PM", tx.pm.clone())
                 .attr("BRAND", tx.brand.clone())
                 .attr("CARDNO", tx.cardno.clone())
-                .attr("IP", tx.ip.clone())
-                .into_response()
+                .attr("IP", tx.ip.clone());
+            reply.0.retain(|(k, _)| !answers.drop_query_attributes.iter().any(|d| d == k));
+            reply.into_response()
         })
         .await
 }

@@ -72,6 +72,11 @@ pub struct CustomerOutcome {
     pub params: Vec<(String, String)>,
 }
 
+/// Longest ORDERID the platform takes (AN 30).
+pub const ORDERID_MAX: usize = 30;
+/// Most digits of AMOUNT (N 15, ×100).
+pub const AMOUNT_DIGITS: usize = 15;
+
 fn error_page(code: &str, text: &str) -> Response {
     let body = format!(
         "<html><head><title>PostFinance e-payment - Error</title></head><body>\
@@ -161,7 +166,16 @@ async fn open(s: &Shared, env: &str, req: Request) -> Response {
     }
     let orderid = p.get("ORDERID").unwrap_or_default().to_owned();
     let currency = p.get("CURRENCY").unwrap_or_default().to_owned();
-    let Some(minor) = p.get("AMOUNT").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > 0) else {
+    // Field lengths of the platform's parameter list: ORDERID AN 30, AMOUNT N 15.
+    if orderid.chars().count() > ORDERID_MAX {
+        return error_page("50001111", "orderid too long");
+    }
+    let amount_text = p.get("AMOUNT").unwrap_or_default();
+    let Some(minor) = amount_text
+        .parse::<i64>()
+        .ok()
+        .filter(|a| *a > 0 && amount_text.len() <= AMOUNT_DIGITS && amount_text.bytes().all(|b| b.is_ascii_digit()))
+    else {
         return error_page("50001111", "amount too long or not numeric");
     };
     if is_swissbilling(p.get("PM").unwrap_or_default(), p.get("BRAND").unwrap_or_default()) {
@@ -181,16 +195,6 @@ async fn open(s: &Shared, env: &str, req: Request) -> Response {
     {
         return error_page("50001113", "This order has already been processed");
     }
-    let summary = format!(
-        "<html><head><meta charset=\"utf-8\"><title>PostFinance e-payment</title></head><body>\
-         <h1>Payment</h1><p>Merchant: {}</p><p>Order: {}</p><p>Amount: {} {}</p>\
-         <form method=\"post\"><!-- sandbox: the customer's choice is driven through \
-         POST /admin/postfinance/customer --></form></body></html>",
-        html(&m.pspid),
-        html(&orderid),
-        amount(minor),
-        html(&currency),
-    );
     let session = Session {
         env,
         pspid: m.pspid.clone(),
@@ -202,9 +206,44 @@ async fn open(s: &Shared, env: &str, req: Request) -> Response {
         ip,
         opened: now,
     };
+    let env_name = if env == Env::Test { "test" } else { "prod" };
+    let location =
+        format!("/ncol/{env_name}/paymentpage.asp?PSPID={}&ORDERID={}&UTF8={}", encode(&m.pspid), encode(&orderid), utf8);
     state.sessions.insert((env, m.pspid, orderid), session);
+    // The platform answers an accepted form with a redirect to its payment page (HTTP 302
+    // "Object moved", as recorded against the test platform).
+    let mut r = StatusCode::FOUND.into_response();
+    if let Ok(v) = location.parse() {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// `GET /ncol/{env}/paymentpage.asp`: the payment page of an open session (where the accepted
+/// form redirects the browser).
+pub async fn payment_page(
+    AxState(shared): AxState<Shared>,
+    Path(env): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    let Some(env) = Env::parse(&env) else { return (StatusCode::NOT_FOUND, "The page cannot be found").into_response() };
+    let (pspid, orderid) = (q.get("PSPID").cloned().unwrap_or_default(), q.get("ORDERID").cloned().unwrap_or_default());
+    let state = Shared::lock(&shared.0.postfinance);
+    let Some(session) = state.sessions.get(&(env, pspid.clone(), orderid.clone())) else {
+        return error_page("50001111", "no payment in progress");
+    };
+    let summary = format!(
+        "<html><head><meta charset=\"utf-8\"><title>PostFinance e-payment</title></head><body>\
+         <h1>Payment</h1><p>Merchant: {}</p><p>Order: {}</p><p>Amount: {} {}</p>\
+         <form method=\"post\"><!-- sandbox: the customer's choice is driven through \
+         POST /admin/postfinance/customer --></form></body></html>",
+        html(&pspid),
+        html(&orderid),
+        amount(session.amount),
+        html(&session.currency),
+    );
     let mut r = (StatusCode::OK, Html(summary)).into_response();
-    let charset = if utf8 { "text/html; charset=utf-8" } else { "text/html; charset=iso-8859-1" };
+    let charset = if session.utf8 { "text/html; charset=utf-8" } else { "text/html; charset=iso-8859-1" };
     if let Ok(v) = charset.parse() {
         r.headers_mut().insert(header::CONTENT_TYPE, v);
     }

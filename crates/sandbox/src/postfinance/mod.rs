@@ -88,6 +88,7 @@ pub mod form;
 mod hosted;
 mod maintenance;
 pub mod model;
+mod postsale;
 mod rules;
 pub mod sha;
 mod sha_lists;
@@ -98,7 +99,7 @@ use std::collections::BTreeMap;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use admin::{PfCustomer, PfForceStatus, PfSettle, PfTransaction};
+pub use admin::{PfAnswers, PfCustomer, PfForceStatus, PfSettle, PfTransaction};
 pub use hosted::{Action, CustomerOutcome, Session};
 pub use model::{Env, HistoryItem, Kind, Merchant, Transaction, User};
 pub use sha::ShaAlgorithm;
@@ -112,6 +113,7 @@ pub struct State {
     transactions: Vec<Transaction>,
     sessions: BTreeMap<(Env, String, String), Session>,
     last_payid: u64,
+    answers: PfAnswers,
 }
 
 impl State {
@@ -145,6 +147,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/ncol/{env}/orderdirect.asp", post(directlink::order))
         .route("/ncol/{env}/orderstandard.asp", get(hosted::page).post(hosted::page))
         .route("/ncol/{env}/orderstandard_utf8.asp", get(hosted::page).post(hosted::page))
+        .route("/ncol/{env}/paymentpage.asp", get(hosted::payment_page))
         .with_state(shared)
 }
 

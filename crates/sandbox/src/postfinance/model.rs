@@ -82,6 +82,18 @@ pub struct Merchant {
     /// How long an authorisation stays valid (REN is accepted only after that).
     #[serde(default = "default_validity")]
     pub auth_validity_days: u32,
+    /// The "Direct HTTP server-to-server request" URL of the back office (post-sale request
+    /// after each payment-page transaction); `None` = "No request".
+    #[serde(default)]
+    pub postsale_url: Option<String>,
+    /// Wait before a failed post-sale request is sent again (the platform: "every 10 minutes up
+    /// to a maximum of four times").
+    #[serde(default = "default_postsale_retry")]
+    pub postsale_retry_ms: u64,
+}
+
+fn default_postsale_retry() -> u64 {
+    600_000
 }
 
 fn loopback() -> Vec<String> {

@@ -49,8 +49,42 @@ pub fn compose(params: &[(String, String)], passphrase: &str, listed: fn(&str) -
         .map(|(k, v)| (k.to_ascii_uppercase(), v.as_str()))
         .filter(|(k, v)| !v.is_empty() && listed(k))
         .collect();
-    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    pairs.sort_by(|a, b| natural(&a.0, &b.0));
     pairs.iter().map(|(k, v)| format!("{k}={v}{passphrase}")).collect()
+}
+
+/// Names in the platform's order: alphabetical, with numbers compared as numbers, so line
+/// items run `ITEMID9`, `ITEMID10` (the e-Commerce security page: "parameters with an ID *XX*
+/// … should be in natural sort order … ITEM 9, ITEM 10, ITEM 11").
+pub fn natural(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (dx, dy) = (&x[..nx], &y[..ny]);
+                let strip = |s: &[u8]| -> usize { s.iter().take_while(|c| **c == b'0').count() };
+                let (tx, ty) = (&dx[strip(dx)..], &dy[strip(dy)..]);
+                let o = tx.len().cmp(&ty.len()).then_with(|| tx.cmp(ty));
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+                x = &x[nx..];
+                y = &y[ny..];
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(d);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
 }
 
 /// Upper-case hex digest of `bytes`.
@@ -192,5 +226,13 @@ mod tests {
         // Lower-case names are upper-cased; values stay as sent; PAYIDSUB never counts.
         let a = p(&[("orderID", "a B"), ("PAYIDSUB", "3")]);
         assert_eq!(compose(&a, "x", on_sha_in_list), "ORDERID=a Bx");
+        assert!(!on_sha_in_list("GENERIC_BL_DATA") && on_sha_in_list("GENERIC_BL"));
+        assert!(on_sha_in_list("ECOM_BILLTO_COMPANY") && on_sha_in_list("ECOM_SHIPTO_TELECOM_MOBILE_NUMBER"));
+    }
+
+    #[test]
+    fn line_items_are_signed_in_natural_order() {
+        let items = p(&[("ITEMID10", "j"), ("ITEMID9", "i"), ("ITEMID1", "a"), ("ITEMNAME1", "n")]);
+        assert_eq!(compose(&items, "", on_sha_in_list), "ITEMID1=aITEMID9=iITEMID10=jITEMNAME1=n");
     }
 }

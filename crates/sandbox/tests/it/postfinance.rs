@@ -67,6 +67,8 @@ fn merchant(env: Env, pspid: &str, alg: ShaAlgorithm) -> Merchant {
         refunds_enabled: true,
         settle_delay_secs: Some(300),
         auth_validity_days: 7,
+        postsale_url: None,
+        postsale_retry_ms: 600_000,
     }
 }
 

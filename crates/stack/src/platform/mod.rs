@@ -336,6 +336,8 @@ async fn provision_sandbox(config: &PlatformConfig) -> anyhow::Result<()> {
             refunds_enabled: true,
             settle_delay_secs: Some(300),
             auth_validity_days: 7,
+            postsale_url: None,
+            postsale_retry_ms: 600_000,
         };
         sb.postfinance_add_merchant(&m).await?;
     }
