@@ -1,14 +1,16 @@
 //! Build, then run: `App::build` prepares the platform (database, stream, admin port), the
-//! PostFinance client and both gRPC services; `run_until` drives the gRPC server, the outbox
-//! relay and the workers until the shutdown signal. Tests build the very same `App` with
-//! `run_workers = false` and drive the passes (`expire_once`, `resolve_once`, `refresh_once`)
-//! themselves.
+//! PostFinance client, both gRPC services and the public HTTP port (PostFinance's post-sale
+//! requests); `run_until` drives the gRPC server, the public port, the outbox relay and the
+//! workers until the shutdown signal. Tests build the very same `App` with `run_workers =
+//! false` and drive the passes (`expire_once`, `resolve_once`, `refresh_once`,
+//! `discover_once`) themselves.
 
 use std::future::Future;
 use std::net::SocketAddr;
 
 use kit::clock::SharedClock;
 use kit::grpc::GrpcServer;
+use kit::http::HttpServer;
 use kit::platform::{Platform, PlatformError};
 use proto::payops::invoice_checks::v1::manual_payment_service_server::ManualPaymentServiceServer;
 use proto::payops::invoice_checks::v1::swiss_billing_service_server::SwissBillingServiceServer;
@@ -19,7 +21,7 @@ use crate::grpc::manual::ManualPaymentApi;
 use crate::grpc::swissbilling::SwissBillingApi;
 use crate::postfinance::PostFinance;
 use crate::service::manual::ManualPayments;
-use crate::service::swissbilling::SwissBilling;
+use crate::service::swissbilling::{SwissBilling, Timing};
 use crate::service::workers;
 
 /// Database migrations of this service.
@@ -47,6 +49,7 @@ pub struct App {
     /// Whether `run_until` runs the relay and the workers (tests drive them step by step).
     pub run_workers: bool,
     grpc: GrpcServer,
+    public: HttpServer,
     config: Config,
 }
 
@@ -62,7 +65,12 @@ impl App {
             client,
             config.tenants.clone(),
             clock.clone(),
-            config.resolve_after,
+            Timing {
+                resolve_after: config.resolve_after,
+                escalate_after: config.escalate_after,
+                discover_after: config.discover_after,
+                discover_for: config.discover_for,
+            },
         );
         let manual = ManualPayments::new(platform.pool.clone(), platform.outbox.clone(), clock.clone(), config.zone);
         let access = Access::new(platform.pool.clone(), clock);
@@ -81,7 +89,15 @@ impl App {
         if let Some(auth) = &config.auth {
             grpc = grpc.with_auth(auth.clone());
         }
-        Ok(App { platform, swissbilling, manual, run_workers: true, grpc, config })
+        let public = HttpServer::bind(config.public_addr, crate::web::router(swissbilling.clone()))
+            .await
+            .map_err(|source| PlatformError::Bind { what: "PUBLIC_ADDR", source })?;
+        Ok(App { platform, swissbilling, manual, run_workers: true, grpc, public, config })
+    }
+
+    /// The public HTTP address (post-sale requests).
+    pub fn public_addr(&self) -> SocketAddr {
+        self.public.local_addr()
     }
 
     /// The gRPC address.
@@ -98,6 +114,21 @@ impl App {
     pub async fn run_until(self, signal: impl Future<Output = ()>) -> Result<(), PlatformError> {
         let mut platform = self.platform;
         platform.run_relay = self.run_workers;
+        // The public port stops with the rest (its token follows the platform's).
+        let public_token = tokio_util::sync::CancellationToken::new();
+        {
+            let (t, public) = (public_token.clone(), self.public);
+            platform.shutdown.spawn(async move {
+                if let Err(e) = public.serve(t).await {
+                    tracing::error!(error = %e, "public HTTP server failed");
+                }
+            });
+            let token = platform.shutdown.token();
+            platform.shutdown.spawn(async move {
+                token.cancelled().await;
+                public_token.cancel();
+            });
+        }
         if self.run_workers {
             let token = platform.shutdown.token();
             let clock = platform.clock.clone();
@@ -121,6 +152,17 @@ impl App {
                 move || {
                     let sb = resolver.clone();
                     async move { sb.resolve_once().await }
+                },
+            ));
+            let discovery = sb.clone();
+            platform.shutdown.spawn(workers::every(
+                "swissbilling-discovery",
+                c.resolve_every,
+                clock.clone(),
+                token.clone(),
+                move || {
+                    let sb = discovery.clone();
+                    async move { sb.discover_once().await }
                 },
             ));
             platform.shutdown.spawn(workers::every("swissbilling-refresh", c.refresh_every, clock, token, move || {

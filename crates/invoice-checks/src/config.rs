@@ -13,6 +13,10 @@
 //! | `SWISSBILLING_REFRESH_EVERY` | 60s | refresh pass over pending levels |
 //! | `SWISSBILLING_RESOLVE_EVERY` | 30s | resolver pass over maintenance with unknown outcome |
 //! | `SWISSBILLING_RESOLVE_AFTER` | 30s | age at which an unknown outcome is probed |
+//! | `SWISSBILLING_ESCALATE_AFTER` | 1h | age at which an outcome still unknown goes to a person (attention event) |
+//! | `SWISSBILLING_DISCOVER_AFTER` | 15m | age at which a prepared order with neither return nor post-sale request is looked up by ORDERID (then doubling, at most every 6 h) |
+//! | `SWISSBILLING_DISCOVER_FOR` | 48h | how long after preparing an order it is looked up |
+//! | `PUBLIC_ADDR` | `0.0.0.0:8055` | public HTTP port: PostFinance's post-sale requests (`POST /postfinance/{tenant}/feedback`) |
 //! | `MANUAL_EXPIRY_EVERY` | 60s | deadline job for open manual payments (MP-05) |
 //! | `MANUAL_PAYMENTS_ZONE` | `Europe/Zurich` | zone of "today" for payment dates |
 //! | `SERVICE_TOKENS`, `MANAGER_TOKENS` (`_FILE`) | none | callers and roles, see `auth` |
@@ -44,6 +48,14 @@ pub struct Config {
     pub resolve_every: Duration,
     /// Age at which unknown outcomes are probed.
     pub resolve_after: Duration,
+    /// Age at which an unknown outcome goes to a person.
+    pub escalate_after: Duration,
+    /// Age at which an order without return is looked up by ORDERID.
+    pub discover_after: Duration,
+    /// How long after preparing an order it is looked up.
+    pub discover_for: Duration,
+    /// Public HTTP port (post-sale requests).
+    pub public_addr: std::net::SocketAddr,
     /// Deadline job interval.
     pub expiry_every: Duration,
     /// Zone of "today".
@@ -74,6 +86,13 @@ impl Config {
                 env.duration_or("SWISSBILLING_RESOLVE_EVERY", Duration::from_secs(30))?,
             )?,
             resolve_after: env.duration_or("SWISSBILLING_RESOLVE_AFTER", Duration::from_secs(30))?,
+            escalate_after: env.duration_or("SWISSBILLING_ESCALATE_AFTER", Duration::from_secs(3600))?,
+            discover_after: positive(
+                "SWISSBILLING_DISCOVER_AFTER",
+                env.duration_or("SWISSBILLING_DISCOVER_AFTER", Duration::from_secs(15 * 60))?,
+            )?,
+            discover_for: env.duration_or("SWISSBILLING_DISCOVER_FOR", Duration::from_secs(48 * 3600))?,
+            public_addr: env.or("PUBLIC_ADDR", std::net::SocketAddr::from(([0, 0, 0, 0], 8055)))?,
             expiry_every: positive(
                 "MANUAL_EXPIRY_EVERY",
                 env.duration_or("MANUAL_EXPIRY_EVERY", Duration::from_secs(60))?,

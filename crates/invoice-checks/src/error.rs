@@ -22,6 +22,9 @@ pub enum Error {
     /// The caller lacks the role.
     #[error("permission denied: {0}")]
     Forbidden(String),
+    /// PostFinance could not be asked (transport, unreadable answer): retry later.
+    #[error("PostFinance unavailable: {0}")]
+    Unavailable(String),
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),

@@ -52,3 +52,5 @@ pub mod postfinance;
 pub mod service;
 /// Postgres access.
 pub mod store;
+/// The public HTTP port (PostFinance's post-sale requests).
+pub mod web;

@@ -18,6 +18,7 @@ impl From<Error> for Status {
             Error::Refused(r) => refused(Code::FailedPrecondition, r.reason, DOMAIN, r.message),
             Error::NotFound(what) => Status::not_found(format!("{what} not found")),
             Error::Conflict(what) => Status::already_exists(what),
+            Error::Unavailable(what) => Status::unavailable(format!("PostFinance unavailable, retry: {what}")),
             Error::Forbidden(what) => refused(Code::PermissionDenied, "ROLE_REQUIRED", DOMAIN, what),
             Error::Db(e) if kit::db::is_transient(&e) => Status::unavailable("database unavailable, retry"),
             Error::Journal(kit::journal::JournalError::Db(e)) if kit::db::is_transient(&e) => {

@@ -1,13 +1,22 @@
 //! The hosted payment page (e-Commerce, IC-08): the signed form the shop's page posts to
 //! `orderstandard_utf8.asp` for a checked order (PM/BRAND SwissBilling, AMOUNT ×100, every
 //! SwissBilling parameter of seed 004, authorisation only), and the verification of the
-//! customer's return, whose parameters PostFinance signs with SHA-OUT.
+//! feedback PostFinance signs with SHA-OUT — the customer's browser return and the
+//! server-to-server post-sale request carry the same parameters.
+//!
+//! `ITEMPRICEn` is a decimal in francs (`39.99`) while `AMOUNT` is ×100: public integrators of
+//! this platform send it that way (Netresearch_OPS `OpenInvoiceNl.php`:
+//! `number_format($item->getBasePriceInclTax(), 2, '.', '')` with `TAXINCLUDED=1`; the ePDQ
+//! client `EssentialPurchaseRequest.php`: `AMOUNT` integer, `ITEMPRICE` `formatCurrency`),
+//! and the e-Commerce Advanced guide §10.5 gives it as a number, not "×100" as it does for
+//! AMOUNT. Seed 004's example `ITEMPRICE1=3999` does not say which unit it is in.
 
+use kit::contract::{ContractError, Fields, Problem, decimal_minor, minor_decimal};
 use kit::money::{Currency, Money};
 
+use super::SYSTEM;
 use super::sha::{sign_in, verify_out};
 use super::tenant::Tenant;
-use super::wire::parse_amount;
 use crate::domain::swissbilling::CheckedOrder;
 
 /// Where the customer's browser comes back to.
@@ -62,7 +71,7 @@ pub fn form(order: &CheckedOrder, tenant: &Tenant, urls: &ReturnUrls) -> Vec<(St
         let n = i + 1;
         put(&format!("ITEMID{n}"), &item.item_id);
         put(&format!("ITEMNAME{n}"), &item.name);
-        put(&format!("ITEMPRICE{n}"), &item.unit_price.minor().to_string());
+        put(&format!("ITEMPRICE{n}"), &minor_decimal(item.unit_price.minor(), 2));
         put(&format!("ITEMQUANT{n}"), &item.quantity.to_string());
         put(&format!("ITEMVATCODE{n}"), &item.vat_code);
         put(&format!("ITEMCATEGORY{n}"), &item.category);
@@ -83,7 +92,7 @@ pub fn signed_form(order: &CheckedOrder, tenant: &Tenant, urls: &ReturnUrls) -> 
     f
 }
 
-/// What a verified return says.
+/// What verified feedback says (a browser return or a post-sale request).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReturnData {
     /// `orderID`.
@@ -102,20 +111,25 @@ pub struct ReturnData {
     pub ncerror: String,
 }
 
-/// Why a return was refused.
+/// Why feedback was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReturnError {
     /// No `SHASIGN`, or it does not match: a security event.
     #[error("{0}")]
     BadSignature(&'static str),
-    /// Signed, but a parameter is missing or unreadable.
-    #[error("parameter {0} is missing or unreadable")]
-    Incomplete(&'static str),
+    /// Signed, but a parameter the logic needs is missing or unreadable (counted, CT-05).
+    #[error(transparent)]
+    Contract(#[from] ContractError),
 }
 
-/// Verifies the SHA-OUT signature of a return and reads it. Parameter names may come in any
+/// Verifies the SHA-OUT signature of feedback `params` and reads it; `operation` (`return`,
+/// `notification`) names it in contract-violation metrics. Parameter names may come in any
 /// case; only parameters on the SHA-OUT list are signed (PARAMPLUS pairs are not).
-pub fn verify_return(tenant: &Tenant, params: &[(String, String)]) -> Result<ReturnData, ReturnError> {
+pub fn verify_feedback(
+    tenant: &Tenant,
+    params: &[(String, String)],
+    operation: &'static str,
+) -> Result<ReturnData, ReturnError> {
     let shasigns: Vec<&str> =
         params.iter().filter(|(k, _)| k.eq_ignore_ascii_case("SHASIGN")).map(|(_, v)| v.as_str()).collect();
     let sent = match shasigns.as_slice() {
@@ -134,16 +148,69 @@ pub fn verify_return(tenant: &Tenant, params: &[(String, String)]) -> Result<Ret
     if !verify_out(tenant.algorithm, signed, &tenant.sha_out, sent) {
         return Err(ReturnError::BadSignature("SHASIGN does not match the SHA-OUT signature"));
     }
-    let get = |n: &str| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.trim());
-    let currency = get("CURRENCY").and_then(|c| Currency::parse(c).ok()).ok_or(ReturnError::Incomplete("currency"))?;
-    let amount = get("AMOUNT").and_then(|a| parse_amount(a, currency)).ok_or(ReturnError::Incomplete("amount"))?;
+    let f = Fields::new(SYSTEM, operation, |n: &str| {
+        params.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str())
+    });
+    let currency =
+        Currency::parse(f.text("currency")?).map_err(|_| f.error("currency", Problem::Invalid("a currency".into())))?;
+    let amount = decimal_minor(f.text("amount")?, 2)
+        .ok_or_else(|| f.error("amount", Problem::Invalid("an amount with 2 decimals".into())))?;
+    let payid = u64::try_from(f.int("PAYID")?)
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| f.error("PAYID", Problem::Invalid("a PAYID".into())))?;
+    let status = u16::try_from(f.int("STATUS")?).map_err(|_| f.error("STATUS", Problem::WrongType("a status")))?;
     Ok(ReturnData {
-        order_id: get("ORDERID").filter(|o| !o.is_empty()).ok_or(ReturnError::Incomplete("orderID"))?.to_owned(),
-        payid: get("PAYID").and_then(|p| p.parse().ok()).filter(|p| *p > 0).ok_or(ReturnError::Incomplete("PAYID"))?,
-        status: get("STATUS").and_then(|s| s.parse().ok()).ok_or(ReturnError::Incomplete("STATUS"))?,
+        order_id: f.text("orderID")?.to_owned(),
+        payid,
+        status,
         amount: Money::new(amount, currency),
-        pm: get("PM").unwrap_or_default().to_owned(),
-        brand: get("BRAND").unwrap_or_default().to_owned(),
-        ncerror: get("NCERROR").unwrap_or_default().to_owned(),
+        pm: f.opt("PM").unwrap_or_default().to_owned(),
+        brand: f.opt("BRAND").unwrap_or_default().to_owned(),
+        ncerror: f.opt("NCERROR").unwrap_or_default().to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::postfinance::signed::{NOT_SIGNED, SHA_IN, SHA_IN_FAMILIES};
+
+    #[test]
+    fn every_parameter_the_form_sends_is_on_the_sha_in_table_or_named_unsigned() {
+        let known = |name: &str| {
+            let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+            SHA_IN.iter().any(|(n, _)| *n == name)
+                || (base.len() < name.len() && SHA_IN_FAMILIES.iter().any(|(n, _)| *n == base))
+                || NOT_SIGNED.contains(&name)
+        };
+        let names = [
+            "PSPID",
+            "ORDERID",
+            "AMOUNT",
+            "CURRENCY",
+            "LANGUAGE",
+            "PM",
+            "BRAND",
+            "OPERATION",
+            "EMAIL",
+            "REF_CUSTOMERID",
+            "GENERIC_BL_DATA",
+            "ITEMID12",
+            "ITEMPRICE1",
+            "TAXINCLUDED3",
+            "ACCEPTURL",
+            "DECLINEURL",
+            "EXCEPTIONURL",
+            "CANCELURL",
+            "ECOM_SHIPTO_TELECOM_PHONE_NUMBER",
+            "USERID",
+            "PSWD",
+            "PAYID",
+            "PAYIDSUB",
+        ];
+        for n in names {
+            assert!(known(n), "{n}");
+        }
+    }
 }

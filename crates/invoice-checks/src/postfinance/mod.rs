@@ -9,29 +9,34 @@
 //! - Every request is signed with SHA-IN (IC-12) using the tenant's DirectLink passphrase and
 //!   names the order by PAYID.
 //! - Maintenance is never retried here (the journal decides, after asking PostFinance); a
-//!   timeout, reset, 5xx or unreadable reply is "outcome unknown". Queries are idempotent reads
-//!   and are retried with capped backoff.
-//! - Every call is measured with `payops_external_requests_total{system="postfinance",…}` and
-//!   its latency histogram; the API password and passphrases are never logged.
+//!   timeout, reset, 5xx or unreadable reply is "outcome unknown". Queries (by PAYID, level, or
+//!   ORDERID) are idempotent reads and are retried with capped backoff (`kit::outbound`).
+//! - Answers are read fail-closed ([`wire`]); a field the logic needs and does not get is a
+//!   counted contract error (`payops_contract_violations_total`), never a default.
+//! - Every attempt is measured by `kit::outbound` (`payops_external_requests_total{system=
+//!   "postfinance",…}`, latency, a client span); the API password and passphrases are never
+//!   logged.
 
 pub mod hosted;
 pub mod operation;
 pub mod sha;
-mod sha_lists;
+mod signed;
 pub mod tenant;
 pub mod wire;
 pub mod xml;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kit::config::{ConfigError, Env};
-use kit::money::Currency;
+use kit::contract::ContractError;
+use kit::outbound::{Outbound, OutboundConfig, describe, describe_reqwest};
+use reqwest::Method;
 use secrecy::ExposeSecret;
 
 use crate::domain::swissbilling::{OpCode, PfEnv};
 use tenant::Tenant;
-use wire::{Reply, Verdict};
+use wire::{Answer, Reply};
 
 /// System name in metrics.
 pub const SYSTEM: &str = "postfinance";
@@ -100,7 +105,7 @@ fn endpoint(env: &Env, var: &str, default: &str, which: &str, allow_http: bool) 
     Ok(url)
 }
 
-/// Why a call produced no reply we can read. For maintenance every one of these means "it may
+/// Why a call produced no answer we can use. For maintenance every one of these means "it may
 /// have happened".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallFailure {
@@ -111,26 +116,44 @@ pub enum CallFailure {
     #[error("HTTP {0}")]
     Status(u16),
     /// The body is not a readable `ncresponse`.
-    #[error("unreadable reply: {0}")]
+    #[error("unreadable answer: {0}")]
     Unreadable(String),
+    /// A field the logic needs is missing or unreadable (counted, CT-05).
+    #[error(transparent)]
+    Contract(#[from] ContractError),
 }
 
-/// The DirectLink client.
+/// Which transaction a query reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// By PAYID (recommended), its latest state or one history level.
+    PayId {
+        /// `PAYID`.
+        payid: u64,
+        /// `PAYIDSUB`: one level (not signed).
+        payidsub: Option<u32>,
+    },
+    /// By the merchant's ORDERID (DirectLink guide §5.1: "PAYID or ORDERID"), for an order
+    /// whose PAYID never reached us (the browser return and the post-sale request were lost).
+    OrderId(String),
+}
+
+/// The DirectLink client (one `kit::outbound` client: queries are reads, retried on transient
+/// failures; maintenance is a write, sent once).
 #[derive(Clone)]
 pub struct PostFinance {
-    http: reqwest::Client,
+    http: Outbound,
     config: Arc<PostFinanceConfig>,
 }
 
 impl PostFinance {
-    /// A client with the configured timeouts (rustls).
+    /// A client with the configured timeouts.
     pub fn new(config: PostFinanceConfig) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(config.timeout)
-            .user_agent("payops-invoice-checks")
-            .build()?;
-        Ok(PostFinance { http, config: Arc::new(config) })
+        let outbound = OutboundConfig {
+            read_retries: config.query_attempts.saturating_sub(1),
+            ..OutboundConfig::with_timeout(config.timeout)
+        };
+        Ok(PostFinance { http: Outbound::new(SYSTEM, &outbound)?, config: Arc::new(config) })
     }
 
     /// Base URL of `env` (ends in `/ncol/<env>/`).
@@ -147,76 +170,37 @@ impl PostFinance {
     }
 
     /// Sends one maintenance request on `payid` (never retried here).
-    pub async fn maintain(
-        &self,
-        tenant: &Tenant,
-        payid: u64,
-        op: OpCode,
-        amount: i64,
-        currency: Currency,
-    ) -> Result<Reply, CallFailure> {
+    pub async fn maintain(&self, tenant: &Tenant, payid: u64, op: OpCode, amount: i64) -> Result<Reply, CallFailure> {
         let params =
             vec![("PAYID", payid.to_string()), ("AMOUNT", amount.to_string()), ("OPERATION", op.code().to_owned())];
-        let started = Instant::now();
-        let result = self.post(tenant, "maintenancedirect.asp", params, currency).await;
+        let result = self.post(tenant, Answer::Maintenance, params).await;
         let outcome = match &result {
-            Ok(r) => match r.verdict() {
-                Verdict::Ok => "accepted",
-                Verdict::NotInCorrectStatus => "not_in_correct_status",
-                Verdict::Refused => "refused",
-                Verdict::Uncertain => "uncertain",
-            },
-            Err(CallFailure::Transport(_)) => "transport_error",
-            Err(CallFailure::Status(_)) => "http_error",
-            Err(CallFailure::Unreadable(_)) => "unreadable",
+            Ok(r) => r.verdict().class(),
+            Err(CallFailure::Contract(_)) => "contract_violation",
+            Err(_) => "no_answer",
         };
-        kit::metrics::external_call(SYSTEM, "maintenance", outcome, started.elapsed());
         tracing::info!(tenant = %tenant.name, payid, operation = op.code(), amount, outcome, "DirectLink maintenance");
         result
     }
 
-    /// Reads the transaction `payid` (its latest level, or level `payidsub`). Retried on
-    /// transport errors, 5xx and 429 with capped backoff.
-    pub async fn query(
-        &self,
-        tenant: &Tenant,
-        payid: u64,
-        payidsub: Option<u32>,
-        currency: Currency,
-    ) -> Result<Reply, CallFailure> {
-        let mut delay = Duration::from_millis(200);
-        let mut attempt = 1;
-        loop {
-            let mut params = vec![("PAYID", payid.to_string())];
-            if let Some(sub) = payidsub {
-                params.push(("PAYIDSUB", sub.to_string()));
+    /// Reads a transaction (its latest state, one level, or the order by ORDERID). Retried on
+    /// transport errors, 429 and 502-504 with capped backoff.
+    pub async fn query(&self, tenant: &Tenant, lookup: &Lookup) -> Result<Reply, CallFailure> {
+        let params = match lookup {
+            Lookup::PayId { payid, payidsub: None } => vec![("PAYID", payid.to_string())],
+            Lookup::PayId { payid, payidsub: Some(sub) } => {
+                vec![("PAYID", payid.to_string()), ("PAYIDSUB", sub.to_string())]
             }
-            let started = Instant::now();
-            let result = self.post(tenant, "querydirect.asp", params, currency).await;
-            let retry = matches!(&result, Err(CallFailure::Transport(_)))
-                || matches!(&result, Err(CallFailure::Status(s)) if *s >= 500 || *s == 429);
-            let outcome = match &result {
-                Ok(r) if r.verdict() == Verdict::Ok => "ok",
-                Ok(_) => "refused",
-                Err(_) => "error",
-            };
-            kit::metrics::external_call(SYSTEM, "query", outcome, started.elapsed());
-            if !retry || attempt >= self.config.query_attempts {
-                return result;
-            }
-            tracing::warn!(payid, attempt, error = ?result.as_ref().err(), "DirectLink query failed; retrying");
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(2));
-            attempt += 1;
-        }
+            Lookup::OrderId(order_id) => vec![("ORDERID", order_id.clone())],
+        };
+        self.post(tenant, Answer::Query, params).await
     }
 
     async fn post(
         &self,
         tenant: &Tenant,
-        page: &str,
+        answer: Answer,
         mut params: Vec<(&'static str, String)>,
-        currency: Currency,
     ) -> Result<Reply, CallFailure> {
         params.insert(0, ("PSPID", tenant.pspid.clone()));
         params.insert(1, ("USERID", tenant.userid.clone()));
@@ -224,32 +208,25 @@ impl PostFinance {
         let shasign =
             sha::sign_in(tenant.algorithm, params.iter().map(|(k, v)| (*k, v.as_str())), &tenant.sha_in_directlink);
         params.push(("SHASIGN", shasign));
-        let url = format!("{}{page}", self.base(tenant.env));
+        let op = answer.operation();
+        let request = match answer {
+            Answer::Maintenance => {
+                self.http.write(op, Method::POST, &format!("{}maintenancedirect.asp", self.base(tenant.env)))
+            }
+            Answer::Query => self.http.read(op, Method::POST, &format!("{}querydirect.asp", self.base(tenant.env))),
+        };
         let response =
-            self.http.post(&url).form(&params).send().await.map_err(|e| CallFailure::Transport(describe(&e)))?;
+            request.form(&params).send().await.map_err(|e| CallFailure::Transport(describe(&e).to_owned()))?;
         let status = response.status();
         if status != reqwest::StatusCode::OK {
             return Err(CallFailure::Status(status.as_u16()));
         }
-        let body = response.bytes().await.map_err(|e| CallFailure::Transport(describe(&e)))?;
+        let body = response.bytes().await.map_err(|e| CallFailure::Transport(describe_reqwest(&e).to_owned()))?;
         if body.len() > xml::MAX_BODY {
             return Err(CallFailure::Unreadable(xml::XmlError::TooLarge(body.len()).to_string()));
         }
         let x = xml::parse(&body).map_err(|e| CallFailure::Unreadable(e.to_string()))?;
-        Reply::from_xml(&x, currency).map_err(|e| CallFailure::Unreadable(e.to_string()))
-    }
-}
-
-/// A transport error in words, without the URL or anything the request carried.
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timeout".into()
-    } else if e.is_connect() {
-        "connection failed".into()
-    } else if e.is_body() || e.is_decode() {
-        "reading the body failed".into()
-    } else {
-        "request failed".into()
+        Ok(Reply::read(&x, answer)?)
     }
 }
 

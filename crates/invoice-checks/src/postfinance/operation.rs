@@ -3,19 +3,23 @@
 //!
 //! Finding out what happened, used by the probe and by the answer 50001127: the levels above
 //! the highest PAYIDSUB this service knew when it sent the request are read one by one
-//! (`querydirect` with `PAYIDSUB`); one of the operation's kind and amount is this request's.
-//! Levels found that are not ours (made in the back office, say) are reported too, so the
-//! state machine records them.
+//! (`querydirect` with `PAYIDSUB`) until PostFinance says there is no such level (50001131) —
+//! not only up to the PAYIDSUB of the latest state, which a PAYID-only query may leave empty
+//! (public client fixtures show `PAYIDSUB=""`); one of the operation's kind and amount is this
+//! request's. Levels found that are not ours (made in the back office, say) are reported too,
+//! so the state machine records them. "Not done" — the only answer that lets the journal send
+//! the request again — needs PostFinance to have answered every read: the transaction, each
+//! level, and the end of the levels. Anything less stays "outcome unknown" (and, after
+//! `SWISSBILLING_ESCALATE_AFTER`, goes to a person).
 
 use std::sync::Arc;
 
 use kit::journal::{CallError, Operation, Probe};
-use kit::money::Currency;
 use serde::{Deserialize, Serialize};
 
 use super::tenant::Tenant;
 use super::wire::{NOT_IN_CORRECT_STATUS, Verdict};
-use super::{CallFailure, PostFinance};
+use super::{CallFailure, Lookup, PostFinance};
 use crate::domain::swissbilling::{OpCode, Status};
 
 /// Operation name in the journal and metrics.
@@ -90,14 +94,9 @@ impl MaintenanceCall {
             .ok_or_else(|| CallError::Rejected(format!("unknown operation {}", self.request.operation)))
     }
 
-    fn currency(&self) -> Currency {
-        Currency::parse(&self.request.currency).unwrap_or(Currency::CHF)
-    }
-
     /// Reads the levels above the baseline and picks this request's.
     async fn find(&self) -> Result<(Option<SeenLevel>, Vec<SeenLevel>), CallFailure> {
-        let levels =
-            new_levels(&self.client, &self.tenant, self.request.payid, self.request.baseline, self.currency()).await?;
+        let levels = new_levels(&self.client, &self.tenant, self.request.payid, self.request.baseline).await?;
         let kind = self.op().map(|o| o.kind()).ok();
         let ours = levels
             .iter()
@@ -108,33 +107,38 @@ impl MaintenanceCall {
     }
 }
 
-/// Reads every level of `payid` above `baseline` (at most [`MAX_SCAN`]).
+/// Reads every level of `payid` above `baseline` (at most [`MAX_SCAN`]): the transaction must
+/// answer, then each level until PostFinance answers "no such level" (or the latest state's
+/// PAYIDSUB, when it gives one, is reached). An answer other than a level or its end is an
+/// error: the caller cannot tell what happened.
 pub async fn new_levels(
     client: &PostFinance,
     tenant: &Tenant,
     payid: u64,
     baseline: u32,
-    currency: Currency,
 ) -> Result<Vec<SeenLevel>, CallFailure> {
-    let latest = client.query(tenant, payid, None, currency).await?;
+    let latest = client.query(tenant, &Lookup::PayId { payid, payidsub: None }).await?;
     if latest.verdict() != Verdict::Ok {
         return Err(CallFailure::Unreadable(format!(
-            "query refused: NCERROR {} {}",
-            latest.ncerror, latest.ncerror_plus
+            "query answered NCERROR {} {} STATUS {:?}",
+            latest.ncerror, latest.ncerror_plus, latest.status
         )));
     }
-    let top = latest.payidsub.unwrap_or(0);
     let mut out = Vec::new();
-    for n in (baseline + 1)..=top.min(baseline + MAX_SCAN) {
-        let r = client.query(tenant, payid, Some(n), currency).await?;
+    for n in (baseline + 1)..=(baseline + MAX_SCAN) {
+        if latest.payidsub.is_some_and(|top| n > top) {
+            return Ok(out);
+        }
+        let r = client.query(tenant, &Lookup::PayId { payid, payidsub: Some(n) }).await?;
         match (r.verdict(), r.status, r.amount) {
             (Verdict::Ok, Some(status), Some(amount)) => out.push(SeenLevel { payidsub: n, status, amount }),
+            (Verdict::NotFound, _, _) => return Ok(out),
             _ => {
                 return Err(CallFailure::Unreadable(format!("level {n}: NCERROR {} {}", r.ncerror, r.ncerror_plus)));
             }
         }
     }
-    Ok(out)
+    Err(CallFailure::Unreadable(format!("more than {MAX_SCAN} levels above {baseline}")))
 }
 
 fn unknown(e: &CallFailure) -> CallError {
@@ -164,17 +168,16 @@ impl Operation for MaintenanceCall {
         let op = self.op()?;
         let reply = self
             .client
-            .maintain(&self.tenant, self.request.payid, op, self.request.amount, self.currency())
+            .maintain(&self.tenant, self.request.payid, op, self.request.amount)
             .await
             .map_err(|e| unknown(&e))?;
         match reply.verdict() {
-            Verdict::Ok => match (reply.payidsub, reply.status) {
-                (Some(payidsub), Some(status)) => Ok(Applied {
-                    ours: SeenLevel { payidsub, status, amount: reply.amount.unwrap_or(self.request.amount) },
-                    others: vec![],
-                    reconciled: false,
-                }),
-                _ => Err(CallError::Unknown("accepted without PAYIDSUB or STATUS".into())),
+            // Reading an accepted answer requires its level, status and amount (wire.rs).
+            Verdict::Ok => match (reply.payidsub, reply.status, reply.amount) {
+                (Some(payidsub), Some(status), Some(amount)) => {
+                    Ok(Applied { ours: SeenLevel { payidsub, status, amount }, others: vec![], reconciled: false })
+                }
+                _ => Err(CallError::Unknown("accepted without PAYIDSUB, STATUS or amount".into())),
             },
             // IC-14: the order's status already changed — typically because this very request
             // (or an earlier copy of it) was done. Re-read and report the truth.
@@ -190,7 +193,9 @@ impl Operation for MaintenanceCall {
                 ))),
                 Err(e) => Err(unknown(&e)),
             },
-            Verdict::Refused => Err(CallError::Rejected(format!("NCERROR={} {}", reply.ncerror, reply.ncerror_plus))),
+            Verdict::Refused | Verdict::Unauthorized | Verdict::NotFound => {
+                Err(CallError::Rejected(format!("NCERROR={} {}", reply.ncerror, reply.ncerror_plus)))
+            }
             Verdict::Uncertain => Err(CallError::Unknown(format!("NCERROR={} {}", reply.ncerror, reply.ncerror_plus))),
         }
     }

@@ -1,6 +1,8 @@
 //! PostFinance SHA-IN / SHA-OUT signatures, exactly as documented (`external-apis.md` §5.4,
-//! §5.7): take the parameters on the platform's list, drop those with an empty value, upper-case
-//! the **names** (values stay verbatim), sort by name, append `NAME=value` followed by the
+//! §5.7): take the parameters on the platform's list ([`super::signed`]), drop those with an
+//! empty value, upper-case the **names** (values stay verbatim), sort by name — line items in
+//! natural order, `ITEMID9` before `ITEMID10` (PostFinance's e-Commerce security page: "parameters
+//! with an ID *XX* … should be in natural sort order") — append `NAME=value` followed by the
 //! passphrase **after every pair**, hash with the account's algorithm (SHA-1, SHA-256 or
 //! SHA-512) and write the digest in upper-case hex. SHA-OUT is compared case-insensitively and
 //! in constant time.
@@ -9,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
-use super::sha_lists::{SHA_IN, SHA_IN_FAMILIES, SHA_OUT};
+use super::signed::{NOT_SIGNED, SHA_IN, SHA_IN_FAMILIES, SHA_OUT};
 
 /// The hash algorithm configured in the merchant account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,19 +38,45 @@ impl std::str::FromStr for ShaAlgorithm {
 
 /// Whether the upper-cased `name` is on the SHA-IN list (`SHASIGN` and `PAYIDSUB` never are).
 pub fn on_sha_in_list(name: &str) -> bool {
-    if name == "SHASIGN" || name == "PAYIDSUB" {
+    if name == "SHASIGN" || NOT_SIGNED.contains(&name) {
         return false;
     }
-    if SHA_IN.contains(&name) {
+    if SHA_IN.iter().any(|(n, _)| *n == name) {
         return true;
     }
     let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
-    base.len() < name.len() && SHA_IN_FAMILIES.contains(&base)
+    base.len() < name.len() && SHA_IN_FAMILIES.iter().any(|(n, _)| *n == base)
 }
 
 /// Whether the upper-cased `name` is on the SHA-OUT list.
 pub fn on_sha_out_list(name: &str) -> bool {
-    SHA_OUT.contains(&name)
+    SHA_OUT.iter().any(|(n, _)| *n == name)
+}
+
+/// Names in the platform's order: alphabetical, numbers compared as numbers.
+pub fn natural(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let zeros = |s: &[u8]| s.iter().take_while(|c| **c == b'0').count();
+                let (tx, ty) = (&x[zeros(&x[..nx])..nx], &y[zeros(&y[..ny])..ny]);
+                let o = tx.len().cmp(&ty.len()).then_with(|| tx.cmp(ty));
+                if o != Ordering::Equal {
+                    return o;
+                }
+                (x, y) = (&x[nx..], &y[ny..]);
+            }
+            (Some(c), Some(d)) if c != d => return c.cmp(d),
+            _ => (x, y) = (&x[1..], &y[1..]),
+        }
+    }
 }
 
 /// The string to hash: listed parameters with a value, names upper-cased, sorted by name, each
@@ -63,7 +91,7 @@ pub fn compose<'a>(
         .map(|(k, v)| (k.to_ascii_uppercase(), v))
         .filter(|(k, v)| !v.is_empty() && listed(k))
         .collect();
-    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    pairs.sort_by(|a, b| natural(&a.0, &b.0));
     let mut out = String::new();
     for (k, v) in pairs {
         out.push_str(&k);
@@ -127,15 +155,7 @@ mod tests {
             sign_in(ShaAlgorithm::Sha256, ecommerce, &secret()),
             "E019359BAA3456AE5A986B6AABD22CF1B3E09438739E97F17A7F61DF5A11B30F"
         );
-        let directlink = [
-            ("PSPID", "MyPSPID"),
-            ("ORDERID", "1234"),
-            ("AMOUNT", "1500"),
-            ("CURRENCY", "EUR"),
-            ("CARDNO", "4111111111111111"),
-            ("OPERATION", "RES"),
-        ];
-        assert_eq!(sign_in(ShaAlgorithm::Sha1, directlink, &secret()), "2B459D4D3AF0C678695AE77EE5BF0C83CA6F0AD8");
+        // (The published DirectLink vector signs CARDNO, which this adapter never sends.)
         // SHA-OUT: lower-case names as returned are upper-cased for the signature.
         let feedback = [
             ("orderID", "12"),
@@ -208,6 +228,18 @@ mod tests {
             assert_eq!(on_sha_in_list(name), listed, "{name}");
         }
         assert_eq!(compose([("orderID", "a B"), ("PAYIDSUB", "3")], "x", on_sha_in_list), "ORDERID=a Bx");
+        for (name, listed) in [
+            ("ECOM_BILLTO_COMPANY", true),
+            ("ECOM_BILLTO_POSTAL_NAME_PREFIX", true),
+            ("ECOM_BILLTO_TELECOM_MOBILE_NUMBER", true),
+            ("ECOM_BILLTO_TELECOM_PHONE_NUMBER", true),
+            ("ECOM_SHIPTO_TELECOM_MOBILE_NUMBER", true),
+            ("GENERIC_BL_DATA", false),
+        ] {
+            assert_eq!(on_sha_in_list(name), listed, "{name}");
+        }
+        let items = [("ITEMID10", "j"), ("ITEMID9", "i"), ("ITEMID1", "a"), ("ITEMNAME1", "n")];
+        assert_eq!(compose(items, "", on_sha_in_list), "ITEMID1=aITEMID9=iITEMID10=jITEMNAME1=n");
         for (text, alg) in
             [("SHA-1", ShaAlgorithm::Sha1), ("sha256", ShaAlgorithm::Sha256), ("SHA-512", ShaAlgorithm::Sha512)]
         {

@@ -2,6 +2,7 @@
 //! the journal and the outbox; the rules live in `domain`.
 
 pub mod manual;
+pub mod sb_discover;
 pub mod sb_maintenance;
 pub mod sb_refresh;
 pub mod swissbilling;

@@ -115,6 +115,14 @@ impl SwissBilling {
                 }
             }
         }
+        let mut conn = self.pool.acquire().await?;
+        let known = sb_transactions::load(&mut conn, order_id, false).await?.is_some();
+        drop(conn);
+        // The customer may have been authorised while both feedbacks were lost: ask PostFinance
+        // by ORDERID before calling the order unknown.
+        if !known && self.discover(order_id.as_str()).await?.is_none() {
+            return Err(Error::NotFound(format!("transaction {order_id}")));
+        }
         let mut db = self.pool.begin().await?;
         let tx = sb_transactions::load(&mut db, order_id, true)
             .await?

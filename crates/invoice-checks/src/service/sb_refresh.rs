@@ -10,6 +10,7 @@ use super::sb_maintenance::MaintainKind;
 use super::swissbilling::{SwissBilling, TxView};
 use crate::domain::swissbilling::{Level, Phase, Status};
 use crate::error::Error;
+use crate::postfinance::Lookup;
 use crate::postfinance::operation::new_levels;
 use crate::postfinance::wire::Verdict;
 use crate::store::{sb_maintenance, sb_transactions};
@@ -58,7 +59,8 @@ impl SwissBilling {
         }
         let mut seen: Vec<Level> = Vec::new();
         for l in tx.levels.iter().filter(|l| matches!(l.status.phase, Phase::Pending | Phase::Uncertain)) {
-            match self.client.query(&tenant, tx.payid, Some(l.payidsub), tx.currency).await {
+            let lookup = Lookup::PayId { payid: tx.payid, payidsub: Some(l.payidsub) };
+            match self.client.query(&tenant, &lookup).await {
                 Ok(r) if r.verdict() == Verdict::Ok => {
                     if let Some(code) = r.status {
                         seen.push(Level { status: Status::of(code), ..l.clone() });
@@ -71,7 +73,7 @@ impl SwissBilling {
         // Levels made elsewhere (the back office) — only when no request of ours is open, so a
         // level is never taken for someone else's while our own request may have made it.
         if discover && tx.in_flight.is_empty() {
-            match new_levels(&self.client, &tenant, tx.payid, tx.last_payidsub(), tx.currency).await {
+            match new_levels(&self.client, &tenant, tx.payid, tx.last_payidsub()).await {
                 Ok(found) => seen.extend(found.into_iter().map(|f| {
                     let status = Status::of(f.status);
                     Level {
@@ -120,9 +122,11 @@ impl SwissBilling {
     }
 
     /// One resolver pass: maintenance requests still open after `resolve_after` are probed
-    /// (and only sent again if PostFinance has no trace of them). Returns how many settled.
+    /// (and only sent again if PostFinance answered every read and has no trace of them); one
+    /// still unknown after `escalate_after` goes to a person. Returns how many settled.
     pub async fn resolve_once(&self) -> Result<usize, Error> {
-        let before = self.clock.now() - ChronoDuration::from_std(self.resolve_after).unwrap_or(ChronoDuration::zero());
+        let before =
+            self.clock.now() - ChronoDuration::from_std(self.timing.resolve_after).unwrap_or(ChronoDuration::zero());
         let mut settled = 0;
         for a in sb_maintenance::in_flight(&self.pool, before, 100).await? {
             let Some(lock) = self.journal.try_lock(&a.order_id).await? else { continue };
@@ -130,7 +134,7 @@ impl SwissBilling {
             lock.release().await;
             match r {
                 Ok(r) if r.kind != MaintainKind::Unknown => settled += 1,
-                Ok(_) => {}
+                Ok(_) => self.escalate_if_due(&a).await?,
                 Err(Error::Refused(_)) => settled += 1,
                 Err(e) => tracing::warn!(order_id = %a.order_id, error = %e, "resolving maintenance failed"),
             }

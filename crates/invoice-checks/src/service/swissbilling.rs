@@ -14,7 +14,7 @@ use crate::bus;
 use crate::domain::swissbilling::{self, Kind, Level, OrderInput, Phase, Status, Transaction, Violation};
 use crate::error::Error;
 use crate::postfinance::PostFinance;
-use crate::postfinance::hosted::{self, ReturnError, ReturnUrls};
+use crate::postfinance::hosted::{self, ReturnData, ReturnError, ReturnUrls};
 use crate::postfinance::tenant::{Tenant, Tenants};
 use crate::store::sb_maintenance::{self, Attempt};
 use crate::store::sb_orders::{self, PreparedOrder};
@@ -30,6 +30,24 @@ pub struct TxView {
     pub levels: Vec<LevelRow>,
     /// Its maintenance requests.
     pub attempts: Vec<Attempt>,
+}
+
+/// Where signed feedback came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feedback {
+    /// The customer's browser, redirected to ACCEPTURL and the like.
+    Return,
+    /// PostFinance's server-to-server post-sale request.
+    Notification,
+}
+
+impl Feedback {
+    fn operation(self) -> &'static str {
+        match self {
+            Feedback::Return => "return",
+            Feedback::Notification => "notification",
+        }
+    }
 }
 
 /// The signed payment-page form.
@@ -50,8 +68,22 @@ pub struct SwissBilling {
     pub(crate) client: PostFinance,
     pub(crate) tenants: Tenants,
     pub(crate) clock: SharedClock,
-    /// Unknown maintenance outcomes are probed once they are this old (resolver worker).
-    pub(crate) resolve_after: std::time::Duration,
+    /// When the background passes act.
+    pub(crate) timing: Timing,
+}
+
+/// When the background passes act on an order.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Unknown maintenance outcomes are probed once they are this old (resolver).
+    pub resolve_after: std::time::Duration,
+    /// A maintenance outcome still unknown after this goes to a person (attention event).
+    pub escalate_after: std::time::Duration,
+    /// A prepared order without return or post-sale request is looked up by ORDERID once it is
+    /// this old, then with doubling intervals …
+    pub discover_after: std::time::Duration,
+    /// … for this long after it was prepared.
+    pub discover_for: std::time::Duration,
 }
 
 impl SwissBilling {
@@ -63,9 +95,9 @@ impl SwissBilling {
         client: PostFinance,
         tenants: Tenants,
         clock: SharedClock,
-        resolve_after: std::time::Duration,
+        timing: Timing,
     ) -> Self {
-        SwissBilling { pool, outbox, journal, client, tenants, clock, resolve_after }
+        SwissBilling { pool, outbox, journal, client, tenants, clock, timing }
     }
 
     /// The pre-check: every violation, including an unknown tenant.
@@ -151,29 +183,59 @@ impl SwissBilling {
     /// Verifies the customer's signed return and records the transaction. Returns the
     /// transaction and whether this return was new.
     pub async fn verify_return(&self, tenant_name: &str, params: &[(String, String)]) -> Result<(TxView, bool), Error> {
+        self.feedback(tenant_name, params, Feedback::Return).await
+    }
+
+    /// Verifies a signed post-sale request (PostFinance's server-to-server notification of the
+    /// same parameters) and records the transaction as the return would.
+    pub async fn notification(&self, tenant_name: &str, params: &[(String, String)]) -> Result<(TxView, bool), Error> {
+        self.feedback(tenant_name, params, Feedback::Notification).await
+    }
+
+    async fn feedback(
+        &self,
+        tenant_name: &str,
+        params: &[(String, String)],
+        source: Feedback,
+    ) -> Result<(TxView, bool), Error> {
         let tenant = self.tenants.get(tenant_name).ok_or_else(|| Error::NotFound(format!("tenant {tenant_name:?}")))?;
         let order_hint: String = params
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("ORDERID"))
             .map(|(_, v)| v.chars().take(64).collect())
             .unwrap_or_default();
-        let data = match hosted::verify_return(&tenant, params) {
+        let data = match hosted::verify_feedback(&tenant, params, source.operation()) {
             Ok(d) => d,
             Err(ReturnError::BadSignature(why)) => {
                 self.security("sha_out_mismatch", &tenant.name, &order_hint, why).await;
                 return Err(Error::invalid("parameters.SHASIGN", why));
             }
-            Err(e @ ReturnError::Incomplete(name)) => {
-                return Err(Error::invalid(&format!("parameters.{name}"), e.to_string()));
+            Err(ReturnError::Contract(e)) => {
+                return Err(Error::invalid(&format!("parameters.{}", e.field), e.to_string()));
             }
         };
+        self.record_authorisation(&tenant, &data, source.operation(), &order_hint).await
+    }
+
+    /// Records what PostFinance says about an order (its return, its post-sale request, or a
+    /// query by ORDERID): the transaction and its order level, checked against the prepared
+    /// order. Returns the transaction and whether it changed.
+    pub(crate) async fn record_authorisation(
+        &self,
+        tenant: &Tenant,
+        data: &ReturnData,
+        cause: &str,
+        order_hint: &str,
+    ) -> Result<(TxView, bool), Error> {
         let mut db = self.pool.begin().await?;
-        let Some(prepared) = sb_orders::get(&mut db, &data.order_id).await?.filter(|p| p.tenant == tenant.name) else {
+        let Some(prepared) =
+            sb_orders::get_for_update(&mut db, &data.order_id).await?.filter(|p| p.tenant == tenant.name)
+        else {
             drop(db);
             self.security(
                 "return_for_unknown_order",
                 &tenant.name,
-                &order_hint,
+                order_hint,
                 "signed return for an order not prepared here",
             )
             .await;
@@ -222,7 +284,7 @@ impl SwissBilling {
                 };
                 sb_transactions::insert(&mut db, &tx, now).await?;
                 sb_transactions::upsert_level(&mut db, tx.order_id.as_str(), &level, now).await?;
-                self.outbox.add(&mut db, bus::level_changed(&tx, &level, "return")?).await?;
+                self.outbox.add(&mut db, bus::level_changed(&tx, &level, cause)?).await?;
                 (tx, true)
             }
             Some(mut tx) if tx.payid == data.payid => {
@@ -230,7 +292,7 @@ impl SwissBilling {
                 if changed {
                     sb_transactions::upsert_level(&mut db, tx.order_id.as_str(), &level, now).await?;
                     sb_transactions::save(&mut db, &tx, now).await?;
-                    self.outbox.add(&mut db, bus::level_changed(&tx, &level, "return")?).await?;
+                    self.outbox.add(&mut db, bus::level_changed(&tx, &level, cause)?).await?;
                 }
                 (tx, changed)
             }
@@ -255,7 +317,7 @@ impl SwissBilling {
                 tx.record(level.clone());
                 sb_transactions::save(&mut db, &tx, now).await?;
                 sb_transactions::upsert_level(&mut db, tx.order_id.as_str(), &level, now).await?;
-                self.outbox.add(&mut db, bus::level_changed(&tx, &level, "return")?).await?;
+                self.outbox.add(&mut db, bus::level_changed(&tx, &level, cause)?).await?;
                 (tx, true)
             }
         };

@@ -5,7 +5,9 @@
 //! - the SwissBilling resolver: probes maintenance requests with unknown outcome, every
 //!   `SWISSBILLING_RESOLVE_EVERY`;
 //! - the SwissBilling refresh: follows pending levels to their final status and discovers levels
-//!   made elsewhere, every `SWISSBILLING_REFRESH_EVERY`.
+//!   made elsewhere, every `SWISSBILLING_REFRESH_EVERY`;
+//! - the SwissBilling discovery: looks up by ORDERID prepared orders whose return and post-sale
+//!   request never arrived, every `SWISSBILLING_RESOLVE_EVERY`.
 //!
 //! The passes wait on the kit Clock, so moving a manual Clock moves the jobs too. Replicas run
 //! them side by side: rows are claimed with `SKIP LOCKED` or per-order scope locks.

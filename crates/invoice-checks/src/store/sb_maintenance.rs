@@ -117,3 +117,23 @@ pub async fn in_flight(pool: &PgPool, before: DateTime<Utc>, limit: i64) -> Resu
     );
     sqlx::query(&sql).bind(before).bind(limit).fetch_all(pool).await?.iter().map(read).collect()
 }
+
+/// Marks the unknown request as handed to a person; false when it already was (or is settled).
+pub async fn escalate(
+    conn: &mut PgConnection,
+    order_id: &str,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE sb_maintenance SET escalated_at = $3 WHERE order_id = $1 AND request_id = $2 \
+         AND phase IN ('reserved', 'unknown') AND escalated_at IS NULL",
+    )
+    .bind(order_id)
+    .bind(request_id)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}

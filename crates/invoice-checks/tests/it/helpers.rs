@@ -75,10 +75,36 @@ pub fn passphrases(t: &TenantSpec) -> (String, String, String) {
     (format!("DL-{}!", t.pspid), format!("In-{}!", t.pspid), format!("Out-{}!", t.pspid))
 }
 
+/// The sandbox account of `t`, posting its post-sale requests to `postsale` (retried after
+/// 200 ms in tests instead of 10 minutes).
+pub fn merchant(t: &TenantSpec, postsale: Option<String>) -> Merchant {
+    let (dl, ecom_in, ecom_out) = passphrases(t);
+    Merchant {
+        env: t.env,
+        pspid: t.pspid.into(),
+        users: vec![User { userid: "payops-api".into(), pswd: "Api-Pass-1".into(), api: true }],
+        sha_algorithm: t.algorithm,
+        directlink_sha_in: dl,
+        ecom_sha_in: ecom_in,
+        ecom_sha_out: ecom_out,
+        allowed_ips: vec!["127.0.0.1".into(), "::1".into()],
+        partial_maintenance: true,
+        multiple_maintenance: true,
+        refunds_enabled: t.sandbox_refunds,
+        // Pending maintenance becomes final only when a test settles it.
+        settle_delay_secs: None,
+        auth_validity_days: 7,
+        postsale_url: postsale,
+        postsale_retry_ms: 200,
+    }
+}
+
 /// The parts of one running `App`.
 pub struct Running {
     pub grpc_url: String,
     pub admin_url: String,
+    /// The public HTTP port (PostFinance's post-sale requests).
+    pub public_url: String,
     pub relay: Relay,
     pub pool: PgPool,
     pub faults: FaultPoints,
@@ -118,6 +144,7 @@ fn service_env(
     e.set("POSTFINANCE_PROD_URL", format!("{pf}/ncol/prod/"));
     e.set("POSTFINANCE_TIMEOUT", "5s");
     e.set("SWISSBILLING_RESOLVE_AFTER", "0s");
+    e.set("PUBLIC_ADDR", "127.0.0.1:0");
     e.set("SWISSBILLING_TENANTS", tenants.iter().map(|t| t.name).collect::<Vec<_>>().join(","));
     for t in tenants {
         let p = format!("SWISSBILLING_{}", var(t.name));
@@ -160,6 +187,7 @@ async fn start(env: kit::config::Env, clock: &ManualClock, workers: bool) -> Run
     let mut run = Running {
         grpc_url: format!("http://{}", app.grpc_addr()),
         admin_url: format!("http://{}", app.admin_addr()),
+        public_url: format!("http://{}", app.public_addr()),
         relay: app.platform.relay(),
         pool: app.platform.pool.clone(),
         faults: app.platform.faults.clone(),
@@ -199,31 +227,23 @@ impl TestApp {
         let env = TestEnv::new().await.unwrap();
         let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await.unwrap();
         for t in &tenants {
-            let (dl, ecom_in, ecom_out) = passphrases(t);
-            let m = Merchant {
-                env: t.env,
-                pspid: t.pspid.into(),
-                users: vec![User { userid: "payops-api".into(), pswd: "Api-Pass-1".into(), api: true }],
-                sha_algorithm: t.algorithm,
-                directlink_sha_in: dl,
-                ecom_sha_in: ecom_in,
-                ecom_sha_out: ecom_out,
-                allowed_ips: vec!["127.0.0.1".into(), "::1".into()],
-                partial_maintenance: true,
-                multiple_maintenance: true,
-                refunds_enabled: t.sandbox_refunds,
-                // Pending maintenance becomes final only when a test settles it.
-                settle_delay_secs: None,
-                auth_validity_days: 7,
-                postsale_url: None,
-                postsale_retry_ms: 600_000,
-            };
-            sandbox.client().postfinance_add_merchant(&m).await.unwrap();
+            sandbox.client().postfinance_add_merchant(&merchant(t, None)).await.unwrap();
         }
         let extra: Vec<(String, String)> = extra.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         let clock = ManualClock::at_default();
         let run = start(service_env(&env, &sandbox, &tenants, &extra), &clock, workers).await;
-        TestApp { env, sandbox, clock, tenants, extra, workers, run }
+        let app = TestApp { env, sandbox, clock, tenants, extra, workers, run };
+        app.point_postsale().await;
+        app
+    }
+
+    /// Configures each account's post-sale URL (the back office's "Direct HTTP server-to-server
+    /// request") to this app's public port.
+    pub async fn point_postsale(&self) {
+        for t in &self.tenants {
+            let url = format!("{}/postfinance/{}/feedback", self.public_url, t.name);
+            self.sandbox.client().postfinance_add_merchant(&merchant(t, Some(url))).await.unwrap();
+        }
     }
 
     /// Starts a fresh `App` on the same database while the old one is left as it is (the old
@@ -233,6 +253,7 @@ impl TestApp {
             start(service_env(&self.env, &self.sandbox, &self.tenants, &self.extra), &self.clock, self.workers).await;
         let mut old = std::mem::replace(&mut self.run, fresh);
         old.shutdown().await;
+        self.point_postsale().await;
     }
 
     pub async fn stop(mut self) {
@@ -252,6 +273,16 @@ impl TestApp {
         token: Option<&str>,
     ) -> ManualPaymentServiceClient<InterceptedService<Channel, Bearer>> {
         ManualPaymentServiceClient::with_interceptor(self.channel().await, Bearer::new(token))
+    }
+
+    /// Every post-sale request of the sandbox is lost on its way from now on (tests of the
+    /// browser return alone, and of an order whose feedback never arrives).
+    pub async fn lose_postsale(&self) {
+        let lost = sandbox::FaultSpec {
+            fail_before_per_mille: 1000,
+            ..sandbox::FaultSpec::new(System::Postfinance, "postsale")
+        };
+        self.sandbox.client().add_fault(&lost).await.unwrap();
     }
 
     /// Event types of `order_id` in the outbox, oldest first.

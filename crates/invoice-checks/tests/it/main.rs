@@ -7,6 +7,8 @@ mod faults;
 mod flow;
 mod helpers;
 mod manual;
+mod sb_lost;
 mod sb_maintenance;
 mod sb_page;
 mod sb_pool;
+mod sb_wire;

@@ -66,6 +66,7 @@ async fn ic_06_b2b_tenants_need_the_company_name() {
 async fn ic_08_the_signed_form_opens_the_payment_page_and_the_signed_return_records_the_transaction() {
     for tenant in [TEST_SHOP, PROD_SHOP] {
         let app = TestApp::spawn().await;
+        app.lose_postsale().await;
         let params = pay(&app, &tenant, "SB-10", Action::Accept).await;
         let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
         assert!(names.contains(&"SHASIGN") && names.contains(&"orderID"), "{names:?}");
@@ -98,6 +99,7 @@ async fn ic_08_the_signed_form_opens_the_payment_page_and_the_signed_return_reco
 #[tokio::test]
 async fn ic_08_a_bad_signature_on_the_return_is_refused_and_recorded_as_a_security_event() {
     let app = TestApp::spawn().await;
+    app.lose_postsale().await;
     let params = pay(&app, &TEST_SHOP, "SB-11", Action::Accept).await;
     let mut c = app.sb_client().await;
     let cases: Vec<(&str, Vec<pb::FormParameter>)> =

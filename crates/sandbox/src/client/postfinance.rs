@@ -4,8 +4,7 @@ use serde_json::Value;
 
 use super::{ClientError, SandboxClient};
 use crate::postfinance::{
-    CustomerOutcome, Env, Merchant, PfAnswers, PfCustomer, PfForceStatus, PfSettle, PfTransaction, Session,
-    Transaction,
+    CustomerOutcome, Env, Merchant, PfAnswers, PfCustomer, PfForceStatus, PfSettle, PfTransaction, Session, Transaction,
 };
 
 fn env_name(env: Env) -> &'static str {

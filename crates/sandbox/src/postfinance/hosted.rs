@@ -207,8 +207,12 @@ async fn open(s: &Shared, env: &str, req: Request) -> Response {
         opened: now,
     };
     let env_name = if env == Env::Test { "test" } else { "prod" };
-    let location =
-        format!("/ncol/{env_name}/paymentpage.asp?PSPID={}&ORDERID={}&UTF8={}", encode(&m.pspid), encode(&orderid), utf8);
+    let location = format!(
+        "/ncol/{env_name}/paymentpage.asp?PSPID={}&ORDERID={}&UTF8={}",
+        encode(&m.pspid),
+        encode(&orderid),
+        utf8
+    );
     state.sessions.insert((env, m.pspid, orderid), session);
     // The platform answers an accepted form with a redirect to its payment page (HTTP 302
     // "Object moved", as recorded against the test platform).
@@ -226,7 +230,9 @@ pub async fn payment_page(
     Path(env): Path<String>,
     axum::extract::Query(q): axum::extract::Query<std::collections::BTreeMap<String, String>>,
 ) -> Response {
-    let Some(env) = Env::parse(&env) else { return (StatusCode::NOT_FOUND, "The page cannot be found").into_response() };
+    let Some(env) = Env::parse(&env) else {
+        return (StatusCode::NOT_FOUND, "The page cannot be found").into_response();
+    };
     let (pspid, orderid) = (q.get("PSPID").cloned().unwrap_or_default(), q.get("ORDERID").cloned().unwrap_or_default());
     let state = Shared::lock(&shared.0.postfinance);
     let Some(session) = state.sessions.get(&(env, pspid.clone(), orderid.clone())) else {

@@ -22,13 +22,28 @@ const fn f(param: &'static str, max: usize, mandatory: bool) -> FieldSpec {
 /// PostFinance's e-Commerce parameter list for `EMAIL` (AN, 50 characters) instead.
 pub const EMAIL_MAX: usize = 50;
 
-/// The seed's table, row by row (with the EMAIL correction above).
+/// Maximum length of `ORDERID`. The seed says 50; the platform's parameter list says AN 30
+/// (Ogone "RatePay" integration guide, https://expydoc.com/doc/6616918/ratepay: "ORDERID Y AN 30 …
+/// AMOUNT Y N 15"; the ePDQ client's documentation of `orderID`: "our system can accept up to 30
+/// characters", `digitickets/omnipay-barclays-epdq: src/Omnipay/BarclaysEpdq/Message/
+/// EssentialCompletePurchaseResponse.php @ d93c1500353085a9e05aa88f1419e07aeafc0749`), and a
+/// recorded request with a 49-character ORDERID was refused by the platform (open-forms VCR
+/// cassette `test_payment_request_invalid_order_id`). An id of 31-50 characters would pass a
+/// check at 50 and fail at PostFinance, so the platform's limit applies.
+pub const ORDERID_MAX: usize = 30;
+
+/// Most digits of `AMOUNT` (×100): N 15 on the platform's parameter list (same sources as
+/// [`ORDERID_MAX`]). The seed's "Länge: 6" for AMOUNT is the same copy error as its "Länge: 6"
+/// for EMAIL (the neighbouring row): taken literally it would refuse every order from
+/// CHF 10'000.00. Both are treated alike: the platform's limit applies.
+pub const AMOUNT_DIGITS: usize = 15;
+
+/// The seed's table, row by row (with the EMAIL, ORDERID and AMOUNT corrections above).
 pub const TABLE: &[FieldSpec] = &[
     f("PSPID", 50, true),
-    f("ORDERID", 50, true),
+    f("ORDERID", ORDERID_MAX, true),
     f("EMAIL", EMAIL_MAX, true),
-    // ×100, so at most 9999.99 CHF per order; the seed's limit, kept as written.
-    f("AMOUNT", 6, true),
+    f("AMOUNT", AMOUNT_DIGITS, true),
     f("CURRENCY", 3, true),
     f("LANGUAGE", 5, false),
     f("REF_CUSTOMERID", 20, false),
@@ -59,6 +74,7 @@ pub const TABLE: &[FieldSpec] = &[
     f("GENERIC_BL_DATA", 50, false),
     f("ITEMID", 15, true),
     f("ITEMNAME", 40, true),
+    // Characters of the decimal in francs as sent (`39.99`), see `postfinance::hosted`.
     f("ITEMPRICE", 10, true),
     f("ITEMVATCODE", 6, true),
     f("ITEMQUANT", 4, true),
@@ -103,12 +119,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ic_05_table_holds_the_seed_lengths_with_the_email_correction() {
+    fn ic_05_table_holds_the_seed_lengths_with_the_email_orderid_and_amount_corrections() {
         let cases = [
             ("PSPID", 50, true),
-            ("ORDERID", 50, true),
+            ("ORDERID", 30, true),
             ("EMAIL", 50, true),
-            ("AMOUNT", 6, true),
+            ("AMOUNT", 15, true),
             ("ECOM_BILLTO_POSTAL_NAME_LAST", 35, true),
             ("ECOM_BILLTO_POSTAL_STREET_NUMBER", 10, true),
             ("ECOM_BILLTO_POSTAL_POSTALCODE", 5, true),

@@ -9,7 +9,7 @@
 
 use kit::money::{Currency, Money};
 
-use super::fields::{CATEGORIES, spec};
+use super::fields::{AMOUNT_DIGITS, CATEGORIES, ORDERID_MAX, spec};
 use super::order::{AddressInput, CheckedItem, CheckedOrder, ItemInput, OrderInput, RawMoney};
 
 /// One reason an order fails the pre-check.
@@ -138,8 +138,8 @@ impl Collector {
 fn order_id(v: &mut Collector, id: &str) {
     v.text("order.order_id", "ORDERID", "ORDERID", id);
     if !id.trim().is_empty()
-        && id.chars().count() <= 50
-        && let Err(e) = kit::id::validate_id(id, 50)
+        && id.chars().count() <= ORDERID_MAX
+        && let Err(e) = kit::id::validate_id(id, ORDERID_MAX)
     {
         v.add("order.order_id", e.to_string(), "", "ORDERID");
     }
@@ -263,7 +263,7 @@ fn item(v: &mut Collector, i: usize, it: &ItemInput) -> Option<CheckedItem> {
             v.add(path("unit_price"), format!("is mandatory ({param})"), "IC-05", &param);
             None
         }
-        Some(p) => chf(v, &path("unit_price"), &param, p, 10, "IC-03"),
+        Some(p) => chf(v, &path("unit_price"), &param, p, Sent::Francs(10), "IC-03"),
     };
     if v.0.len() > before {
         return None;
@@ -278,14 +278,23 @@ fn item(v: &mut Collector, i: usize, it: &ItemInput) -> Option<CheckedItem> {
     })
 }
 
-/// Checks a CHF amount: currency (IC-01), more than zero (`positive_rule`), at most `digits`
-/// digits in Rappen (IC-05).
+/// How an amount is written on the wire, with its most characters.
+#[derive(Clone, Copy)]
+enum Sent {
+    /// Digits in Rappen (`AMOUNT`, ×100).
+    Minor(usize),
+    /// A decimal in francs (`ITEMPRICEn`, `39.99`).
+    Francs(usize),
+}
+
+/// Checks a CHF amount: currency (IC-01), more than zero (`positive_rule`), its length as sent
+/// (IC-05).
 fn chf(
     v: &mut Collector,
     path: &str,
     param: &str,
     p: &RawMoney,
-    digits: usize,
+    sent: Sent,
     positive_rule: &'static str,
 ) -> Option<Money> {
     let before = v.0.len();
@@ -299,13 +308,19 @@ fn chf(
     }
     if p.minor <= 0 {
         v.add(format!("{path}.amount_minor"), format!("must be more than CHF 0.00 ({param})"), positive_rule, param);
-    } else if p.minor.to_string().len() > digits {
-        v.add(
-            format!("{path}.amount_minor"),
-            format!("must be at most {digits} digits in Rappen ({param}), got {}", p.minor),
-            "IC-05",
-            param,
-        );
+    } else {
+        let (text, max, unit) = match sent {
+            Sent::Minor(max) => (p.minor.to_string(), max, "digits in Rappen"),
+            Sent::Francs(max) => (kit::contract::minor_decimal(p.minor, 2), max, "characters as francs"),
+        };
+        if text.len() > max {
+            v.add(
+                format!("{path}.amount_minor"),
+                format!("must be at most {max} {unit} ({param}), got {text}"),
+                "IC-05",
+                param,
+            );
+        }
     }
     (v.0.len() == before).then(|| Money::new(p.minor, Currency::CHF))
 }
@@ -316,7 +331,7 @@ fn total(v: &mut Collector, amount: Option<&RawMoney>) -> Option<Money> {
             v.add("order.amount", "is mandatory (AMOUNT, CURRENCY)", "IC-05", "AMOUNT");
             None
         }
-        Some(a) => chf(v, "order.amount", "AMOUNT", a, 6, ""),
+        Some(a) => chf(v, "order.amount", "AMOUNT", a, Sent::Minor(AMOUNT_DIGITS), ""),
     }
 }
 

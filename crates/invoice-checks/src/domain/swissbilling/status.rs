@@ -1,6 +1,17 @@
 //! PostFinance transaction STATUS codes mapped to named states (IC-13, `external-apis.md` §5.6).
 //! An unknown code is kept as received and flagged — never guessed into a known state — and
 //! counts as "uncertain": money may have moved, so nothing is released or retried on it.
+//!
+//! Sources of the table: the platform's status list as public clients copy it
+//! (`whatwedo/PostFinanceEPayment: src/whatwedo/PostFinanceEPayment/Model/PaymentStatus.php @
+//! dcf6ed0fc00e5a01d24d302a2ce0d9711c656caa` L28-74; `open-formulieren/open-forms:
+//! src/openforms/payments/contrib/ogone/constants.py @ 44ee2ef9572ccee44099488eba9bb120f35b6a90`
+//! L19-55; `digitickets/omnipay-barclays-epdq: src/Omnipay/BarclaysEpdq/Message/
+//! EssentialCompletePurchaseResponse.php @ d93c1500353085a9e05aa88f1419e07aeafc0749`) and the
+//! DirectLink guide §4.3/§5.3. **84** is "Payment declined by the acquirer (will be debited)":
+//! a capture the acquirer turned down, not a refund. **97/98** are "being processed
+//! (intermediate technical status)", like 99. **88** ("the query on querydirect.asp failed") is
+//! not a transaction status; the adapter treats it as a failed query (`postfinance::wire`).
 
 /// What a status means for the money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +116,7 @@ const TABLE: &[(u16, &str, Phase)] = &[
     (81, "refund_pending", Phase::Pending),
     (82, "refund_uncertain", Phase::Uncertain),
     (83, "refund_refused", Phase::Refused),
-    (84, "refund", Phase::Final),
+    (84, "payment_declined_by_acquirer", Phase::Refused),
     (85, "refund_handled_by_merchant", Phase::Final),
     (9, "payment_requested", Phase::Final),
     (91, "payment_processing", Phase::Pending),
@@ -114,6 +125,8 @@ const TABLE: &[(u16, &str, Phase)] = &[
     (94, "refund_declined_by_acquirer", Phase::Refused),
     (95, "payment_handled_by_merchant", Phase::Final),
     (96, "refund_reversed", Phase::Final),
+    (97, "being_processed", Phase::Pending),
+    (98, "being_processed", Phase::Pending),
     (99, "being_processed", Phase::Pending),
 ];
 
@@ -136,8 +149,8 @@ impl Status {
     /// refund, 6x deletion). Used for levels this service did not request itself.
     pub fn maintenance_kind(self) -> Kind {
         match self.code {
-            9 | 91 | 92 | 93 | 95 => Kind::Capture,
-            8 | 81 | 82 | 83 | 84 | 85 | 94 | 96 => Kind::Refund,
+            9 | 84 | 91 | 92 | 93 | 95 => Kind::Capture,
+            8 | 81 | 82 | 83 | 85 | 94 | 96 => Kind::Refund,
             6 | 61 | 62 | 63 | 64 => Kind::Deletion,
             5 => Kind::Renewal,
             _ => Kind::Other,
@@ -166,8 +179,8 @@ mod tests {
             (1, "cancelled_by_customer", Phase::Cancelled, true),
             (52, "authorisation_not_known", Phase::Uncertain, true),
             (0, "invalid_or_incomplete", Phase::Refused, true),
-            (97, "unknown", Phase::Uncertain, false),
             (3, "unknown", Phase::Uncertain, false),
+            (88, "unknown", Phase::Uncertain, false),
             (12345, "unknown", Phase::Uncertain, false),
         ];
         for (code, name, phase, known) in cases {
@@ -175,7 +188,7 @@ mod tests {
             assert_eq!((s.code, s.name, s.phase, s.known), (code, name, phase, known), "{code}");
         }
         // Unknown codes bind money (never released on a guess).
-        assert!(Status::of(97).live());
+        assert!(Status::of(3).live());
         assert!(!Status::of(93).live());
     }
 
@@ -192,9 +205,23 @@ mod tests {
             (5, Kind::Renewal),
             (74, Kind::Other),
             (97, Kind::Other),
+            (84, Kind::Capture),
         ];
         for (code, kind) in cases {
             assert_eq!(Status::of(code).maintenance_kind(), kind, "{code}");
+        }
+    }
+
+    #[test]
+    fn ic_13_status_84_is_a_payment_declined_by_the_acquirer_and_97_98_are_being_processed() {
+        let s = Status::of(84);
+        assert_eq!(
+            (s.name, s.phase, s.maintenance_kind()),
+            ("payment_declined_by_acquirer", Phase::Refused, Kind::Capture)
+        );
+        for code in [97, 98, 99] {
+            let s = Status::of(code);
+            assert_eq!((s.name, s.phase, s.known), ("being_processed", Phase::Pending, true), "{code}");
         }
     }
 }
