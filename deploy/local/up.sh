@@ -39,7 +39,7 @@ export LOG_FORMAT=${LOG_FORMAT:-json} RUST_LOG=${RUST_LOG:-info}
 admin_user=admin admin_password=payops-demo-admin manager_token=local-demo-manager-token
 sb=http://127.0.0.1:7000
 
-for port in 7000 7001 7002 7003 7004 7005 7006 7007 7008 50051 50052 50053 50054 50055 8051 8053 9051 9052 9053 9054 9055; do
+for port in 7000 7001 7002 7003 7004 7005 7006 7007 7008 50051 50052 50053 50054 50055 8051 8053 8055 9051 9052 9053 9054 9055; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "up: port $port is in use (a stack still running? stop it first)" >&2; exit 1
   fi
@@ -95,7 +95,7 @@ launch payops-sandbox 7000 /admin/urls SANDBOX_BASE_PORT=7000
 launch payops-ticketing-bridge 9054 /readyz GRPC_ADDR=127.0.0.1:50054 ADMIN_ADDR=127.0.0.1:9054 \
   FRESHDESK_URL=http://127.0.0.1:7006 FRESHDESK_API_KEY=demo-api-key \
   FRESHDESK_GROUPS=hotline:43000000001,payments:43000000002,billing:43000000003 ATTENTION_GROUP=payments
-launch payops-invoice-checks 9055 /readyz GRPC_ADDR=127.0.0.1:50055 ADMIN_ADDR=127.0.0.1:9055 \
+launch payops-invoice-checks 9055 /readyz GRPC_ADDR=127.0.0.1:50055 ADMIN_ADDR=127.0.0.1:9055 PUBLIC_ADDR=127.0.0.1:8055 \
   POSTFINANCE_TEST_URL=http://127.0.0.1:7007/ncol/test/ POSTFINANCE_PROD_URL=http://127.0.0.1:7007/ncol/prod/ \
   MANAGER_TOKENS="demo:$manager_token" SWISSBILLING_TENANTS=smarpay-test \
   SWISSBILLING_SMARPAY_TEST_ENV=test SWISSBILLING_SMARPAY_TEST_PSPID=smarpayTEST \

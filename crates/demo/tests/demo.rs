@@ -70,6 +70,7 @@ async fn demo_seed_is_idempotent_and_the_scenario_reaches_the_hotline_timeline_w
         &[
             ("POSTFINANCE_TEST_URL", format!("{pf}/ncol/test/")),
             ("POSTFINANCE_PROD_URL", format!("{pf}/ncol/prod/")),
+            ("PUBLIC_ADDR", "127.0.0.1:0".into()),
             ("MANAGER_TOKENS", format!("demo:{MANAGER_TOKEN}")),
         ],
     )

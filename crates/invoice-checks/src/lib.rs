@@ -10,6 +10,11 @@
 //! XML, STATUS codes as named states (unknown ones kept and flagged), 50001127 reconciled by
 //! re-reading, every call through `kit::journal` with `querydirect` as the probe, TEST/PROD
 //! separation, account options; attention events on refused captures and refunds (IC-16).
+//! PostFinance's server-to-server post-sale request is received on the public port ([`web`]) and
+//! recorded like the return; an order whose return and post-sale request were both lost is
+//! found by ORDERID (when maintained, and by the discovery pass); a maintenance outcome that
+//! stays unknown goes to a person once. The wire is held to the contract cases in
+//! `crates/sandbox/contracts/postfinance/` (CT-01 … CT-05).
 //!
 //! **Manual payments**: manual-payment merchants with currency rules (MP-01), offers (MP-02),
 //! the customer's payment (MP-03), approval/rejection with adjustments by a manager (MP-04), the
@@ -30,6 +35,7 @@
 //! | `payops_invoice_checks_maintenance_total` | `operation`, `outcome` | DirectLink maintenance requests: accepted, already_applied, unknown, refused_by_postfinance, refused_before_sending, error |
 //! | `payops_invoice_checks_unknown_status_total` | — | levels recorded with a STATUS code not in the table |
 //! | `payops_invoice_checks_security_events_total` | `kind` | sha_out_mismatch, return_mismatch, return_for_unknown_order, return_conflict, role_refused |
+//! | `payops_contract_violations_total` | `system="postfinance"`, `operation` (`maintenance`, `query`, `return`, `notification`), `field` | answers or feedback without a field the logic needs (kit) |
 //! | `payops_invoice_checks_manual_payment_transitions_total` | `to`, `automatic` | manual-payment state changes |
 
 /// Build, then run.

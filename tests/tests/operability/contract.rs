@@ -28,7 +28,7 @@ pub const SERVICES: &[Svc] = &[
     Svc { name: "terminal-gateway", grpc: 50052, admin: 9052, extra: &[] },
     Svc { name: "hotline-api", grpc: 50053, admin: 9053, extra: &[("web", 8053)] },
     Svc { name: "ticketing-bridge", grpc: 50054, admin: 9054, extra: &[] },
-    Svc { name: "invoice-checks", grpc: 50055, admin: 9055, extra: &[] },
+    Svc { name: "invoice-checks", grpc: 50055, admin: 9055, extra: &[("http", 8055)] },
 ];
 
 /// Variables each service needs to start and to reach its partners and callers (each crate's

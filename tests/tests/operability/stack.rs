@@ -151,6 +151,7 @@ impl Stack {
             &with(vec![
                 ("POSTFINANCE_TEST_URL", format!("{pf}/ncol/test/")),
                 ("POSTFINANCE_PROD_URL", format!("{pf}/ncol/prod/")),
+                ("PUBLIC_ADDR", format!("127.0.0.1:{}", free_port().unwrap())),
                 ("SWISSBILLING_TENANTS", SB_TENANT.to_owned()),
                 (leak(format!("{sb}_ENV")), "test".to_owned()),
                 (leak(format!("{sb}_PSPID")), SB_PSPID.to_owned()),

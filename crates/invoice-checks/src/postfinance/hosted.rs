@@ -173,7 +173,6 @@ pub fn verify_feedback(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::postfinance::signed::{NOT_SIGNED, SHA_IN, SHA_IN_FAMILIES};
 
     #[test]

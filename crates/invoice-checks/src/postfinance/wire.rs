@@ -6,6 +6,7 @@
 //! success and never a refusal of a money movement.
 
 use kit::contract::{ContractError, Fields, Problem, decimal_minor};
+use kit::money::{Currency, Money};
 
 use super::SYSTEM;
 use super::xml::NcResponse;
@@ -40,6 +41,23 @@ pub struct Reply {
     pub amount: Option<i64>,
     /// `currency`.
     pub currency: String,
+    /// `PM`.
+    pub pm: String,
+    /// `BRAND`.
+    pub brand: String,
+}
+
+/// An order found by ORDERID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundOrder {
+    /// `orderID`.
+    pub order_id: String,
+    /// `PAYID`.
+    pub payid: u64,
+    /// `STATUS` of its latest level.
+    pub status: u16,
+    /// Order amount.
+    pub amount: Money,
     /// `PM`.
     pub pm: String,
     /// `BRAND`.
@@ -162,6 +180,34 @@ impl Reply {
             }
         }
         Ok(reply)
+    }
+
+    /// The order a query by ORDERID found (the answer must be accepted): its order id must be
+    /// the one asked for, and its currency readable.
+    pub fn found_order(&self, asked: &str) -> Result<FoundOrder, ContractError> {
+        let error = |field: &str, problem| ContractError::new(SYSTEM, Answer::Query.operation(), field, problem);
+        if self.order_id.is_empty() {
+            return Err(error("orderID", Problem::Missing));
+        }
+        if self.order_id != asked {
+            return Err(error("orderID", Problem::Invalid(format!("the order asked for ({asked})"))));
+        }
+        if self.currency.is_empty() {
+            return Err(error("currency", Problem::Missing));
+        }
+        let currency =
+            Currency::parse(&self.currency).map_err(|_| error("currency", Problem::Invalid("a currency".into())))?;
+        match (self.payid, self.status, self.amount) {
+            (Some(payid), Some(status), Some(amount)) => Ok(FoundOrder {
+                order_id: self.order_id.clone(),
+                payid,
+                status,
+                amount: Money::new(amount, currency),
+                pm: self.pm.clone(),
+                brand: self.brand.clone(),
+            }),
+            _ => Err(error("STATUS", Problem::Missing)),
+        }
     }
 
     /// The meaning of the answer: its NCERROR, and for a query also STATUS 88.

@@ -11,15 +11,14 @@
 //! attention event), after `SWISSBILLING_ESCALATE_AFTER`.
 
 use chrono::Duration as ChronoDuration;
-use kit::contract::{ContractError, Problem};
-use kit::money::{Currency, Money};
+use kit::money::Money;
 
 use super::swissbilling::{SwissBilling, TxView};
 use crate::bus;
 use crate::error::Error;
 use crate::postfinance::hosted::ReturnData;
 use crate::postfinance::wire::Verdict;
-use crate::postfinance::{CallFailure, Lookup, SYSTEM};
+use crate::postfinance::{CallFailure, Lookup};
 use crate::store::sb_maintenance::Attempt;
 use crate::store::{sb_maintenance, sb_orders, sb_transactions};
 
@@ -59,24 +58,15 @@ impl SwissBilling {
                 )));
             }
         }
-        // An accepted query carries PAYID, STATUS and amount (wire.rs); the order lookup also
-        // needs its currency and order id.
-        let currency = Currency::parse(&reply.currency)
-            .map_err(|_| contract("currency", Problem::Invalid("a currency".into())))
-            .map_err(unavailable)?;
-        if reply.order_id != order_id {
-            return Err(unavailable(contract("orderID", Problem::Invalid(format!("the order asked for, {order_id}")))));
-        }
-        let (Some(payid), Some(status), Some(amount)) = (reply.payid, reply.status, reply.amount) else {
-            return Err(Error::Unavailable("accepted query without PAYID, STATUS or amount".into()));
-        };
+        let found = reply.found_order(order_id).map_err(|e| unavailable(e.into()))?;
+        let (payid, status) = (found.payid, found.status);
         let data = ReturnData {
-            order_id: reply.order_id.clone(),
+            order_id: found.order_id,
             payid,
             status,
-            amount: Money::new(amount, currency),
-            pm: reply.pm.clone(),
-            brand: reply.brand.clone(),
+            amount: found.amount,
+            pm: found.pm,
+            brand: found.brand,
             ncerror: reply.ncerror.clone(),
         };
         let (view, _) = self.record_authorisation(&tenant, &data, "order_query", order_id).await?;
@@ -153,10 +143,6 @@ impl SwissBilling {
         tracing::warn!(order_id = %a.order_id, request_id = %a.request_id, "maintenance outcome unknown: handed to a person");
         Ok(())
     }
-}
-
-fn contract(field: &str, problem: Problem) -> CallFailure {
-    CallFailure::Contract(ContractError::new(SYSTEM, "query", field, problem))
 }
 
 fn unavailable(e: CallFailure) -> Error {

@@ -12,6 +12,7 @@
 //! | POST | `querydirect.asp` | `query` | same guide (§ direct query) |
 //! | POST | `orderdirect.asp` | `order` | same guide (§ order request) |
 //! | GET/POST | `orderstandard.asp`, `orderstandard_utf8.asp` | `hosted_page` | e-Commerce Advanced guide (`marlon-be/marlon-ogone` `documentation/Ogone_e-Com-ADV_EN.pdf`) |
+//! | GET | `paymentpage.asp` | — | the payment page an accepted form redirects to |
 //!
 //! # Behaviour
 //!
@@ -63,7 +64,17 @@
 //!   EXCEPTIONURL (else ACCEPTURL) for 52, with `orderID currency amount PM ACCEPTANCE STATUS
 //!   CARDNO ED CN TRXDATE PAYID NCERROR BRAND IP` (+ `COMPLUS`) signed with SHA-OUT, then
 //!   `PARAMPLUS` pairs (not signed) and `SHASIGN`. Decline/cancel/uncertain use NCERROR
-//!   30001001 / 30031001 / 20002001 [INF]. The server-to-server post-sale request is not sent.
+//!   30001001 / 30031001 / 20002001 [INF].
+//! - **Post-sale request** (e-Commerce Advanced §9.3): when the merchant has a `postsale_url`,
+//!   the same feedback parameters (SHA-OUT signed) are POSTed there after the customer's action,
+//!   in the background; a failed one (no 2xx) is sent again after `postsale_retry_ms`, at most
+//!   four more times. Faults of operation `postsale` apply (fail-before loses an attempt).
+//! - **Field lengths** of the parameter list: ORDERID longer than 30 characters and AMOUNT of more
+//!   than 15 digits get the error page ("… too long"); an accepted form is answered HTTP 302 to
+//!   `paymentpage.asp` (the platform's redirect to its payment page).
+//! - **Signatures** cover exactly the published lists (`sha_lists.rs`, Ingenico 2019 list):
+//!   `GENERIC_BL_DATA` is not signed; line items are sorted naturally (`ITEMID9` before
+//!   `ITEMID10`).
 //!
 //! # Admin routes (`/admin/postfinance/…`)
 //!
@@ -76,6 +87,7 @@
 //! | POST | `/settle` | [`PfSettle`] → `{"settled": n}` |
 //! | POST | `/status` | [`PfForceStatus`] → 204 (a level reports any STATUS from now on, e.g. an unknown code) |
 //! | GET | `/sessions` | open payment pages ([`Session`]) |
+//! | POST | `/answers` | [`PfAnswers`] → 204 (query answers without some attributes, or `PAYIDSUB=""`) |
 //! | POST | `/customer` | [`PfCustomer`] → [`CustomerOutcome`] (redirect URL, feedback parameters) |
 //!
 //! Demo data (SB-08): see [`demo::ACCOUNTS`] — TEST `smarpayTEST` and PROD `smarpay`, API user

@@ -231,12 +231,12 @@ impl PlatformConfig {
 pub(crate) struct Ports {
     pub grpc: u16,
     pub admin: u16,
-    /// pixi-sync's public HTTP port or hotline-api's web port.
+    /// pixi-sync's and invoice-checks' public HTTP port or hotline-api's web port.
     pub web: Option<u16>,
 }
 
 pub(crate) fn ports(plan: PortPlan, service: Service) -> anyhow::Result<Ports> {
-    let has_web = matches!(service, Service::PixiSync | Service::HotlineApi);
+    let has_web = matches!(service, Service::PixiSync | Service::HotlineApi | Service::InvoiceChecks);
     Ok(match plan {
         PortPlan::Free => Ports {
             grpc: crate::free_port()?,

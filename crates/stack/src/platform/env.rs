@@ -139,6 +139,7 @@ pub(crate) fn service_env(
         Service::InvoiceChecks => {
             let pf = sb.url(System::Postfinance);
             v.extend([
+                ("PUBLIC_ADDR", format!("127.0.0.1:{}", web.unwrap_or(8055))),
                 ("POSTFINANCE_TEST_URL", format!("{pf}/ncol/test/")),
                 ("POSTFINANCE_PROD_URL", format!("{pf}/ncol/prod/")),
                 ("MANAGER_TOKENS", format!("manager:{}", t.manager)),
@@ -152,6 +153,7 @@ pub(crate) fn service_env(
                     ("SWISSBILLING_REFRESH_EVERY", "1s".into()),
                     ("SWISSBILLING_RESOLVE_EVERY", "1s".into()),
                     ("SWISSBILLING_RESOLVE_AFTER", "1s".into()),
+                    ("SWISSBILLING_DISCOVER_AFTER", "2s".into()),
                     ("MANUAL_EXPIRY_EVERY", "1s".into()),
                 ]);
             }

@@ -154,6 +154,11 @@ impl Platform {
         for s in Service::ALL {
             ports.insert(s, config::ports(config.ports, s)?);
         }
+        if let Some(web) = ports.get(&Service::InvoiceChecks).and_then(|p| p.web) {
+            point_postsale(&config, web)
+                .await
+                .context("pointing PostFinance's post-sale requests at invoice-checks")?;
+        }
         let mut platform =
             Platform { config, log_dir, urls: BTreeMap::new(), processes: BTreeMap::new(), owns_log_dir };
         for s in Service::ALL {
@@ -171,6 +176,9 @@ impl Platform {
                         attempt += 1;
                         ports.insert(s, config::ports(PortPlan::Free, s)?);
                         platform.urls.insert(s, urls_of(ports[&s]));
+                        if let (Service::InvoiceChecks, Some(web)) = (s, ports[&s].web) {
+                            point_postsale(&platform.config, web).await?;
+                        }
                     }
                     Err(e) => {
                         platform.owns_log_dir = false; // keep the logs the error points to
@@ -304,6 +312,15 @@ impl Interceptor for Bearer {
     }
 }
 
+/// Points every PostFinance account's post-sale request at invoice-checks' public port.
+async fn point_postsale(config: &PlatformConfig, port: u16) -> anyhow::Result<()> {
+    for pf in &config.accounts.postfinance {
+        let url = format!("http://127.0.0.1:{port}/postfinance/{}/feedback", pf.tenant);
+        config.sandbox.client().postfinance_add_merchant(&merchant(pf, Some(url))).await?;
+    }
+    Ok(())
+}
+
 /// Registers the accounts the services' environment names (idempotent).
 async fn provision_sandbox(config: &PlatformConfig) -> anyhow::Result<()> {
     let sb = config.sandbox.client();
@@ -317,29 +334,32 @@ async fn provision_sandbox(config: &PlatformConfig) -> anyhow::Result<()> {
     .await?;
     sb.freshdesk_add_api_key(&a.freshdesk_api_key).await?;
     for pf in &a.postfinance {
-        let m = sandbox::postfinance::Merchant {
-            env: pf.env,
-            pspid: pf.pspid.clone(),
-            // The same users and settle delay as the demo accounts, so registering a demo
-            // account again changes nothing.
-            users: vec![
-                sandbox::postfinance::User { userid: pf.user.0.clone(), pswd: pf.user.1.clone(), api: true },
-                sandbox::postfinance::User { userid: "backoffice".into(), pswd: "Backoffice-Pass1".into(), api: false },
-            ],
-            sha_algorithm: sandbox::postfinance::ShaAlgorithm::Sha256,
-            directlink_sha_in: pf.sha.0.clone(),
-            ecom_sha_in: pf.sha.1.clone(),
-            ecom_sha_out: pf.sha.2.clone(),
-            allowed_ips: vec!["*".into()],
-            partial_maintenance: true,
-            multiple_maintenance: true,
-            refunds_enabled: true,
-            settle_delay_secs: Some(300),
-            auth_validity_days: 7,
-            postsale_url: None,
-            postsale_retry_ms: 600_000,
-        };
-        sb.postfinance_add_merchant(&m).await?;
+        sb.postfinance_add_merchant(&merchant(pf, None)).await?;
     }
     Ok(())
+}
+
+/// The sandbox account of `pf`: the same users and settle delay as the demo accounts, so
+/// registering a demo account again changes nothing.
+fn merchant(pf: &PostFinanceAccount, postsale_url: Option<String>) -> sandbox::postfinance::Merchant {
+    sandbox::postfinance::Merchant {
+        env: pf.env,
+        pspid: pf.pspid.clone(),
+        users: vec![
+            sandbox::postfinance::User { userid: pf.user.0.clone(), pswd: pf.user.1.clone(), api: true },
+            sandbox::postfinance::User { userid: "backoffice".into(), pswd: "Backoffice-Pass1".into(), api: false },
+        ],
+        sha_algorithm: sandbox::postfinance::ShaAlgorithm::Sha256,
+        directlink_sha_in: pf.sha.0.clone(),
+        ecom_sha_in: pf.sha.1.clone(),
+        ecom_sha_out: pf.sha.2.clone(),
+        allowed_ips: vec!["*".into()],
+        partial_maintenance: true,
+        multiple_maintenance: true,
+        refunds_enabled: true,
+        settle_delay_secs: Some(300),
+        auth_validity_days: 7,
+        postsale_url,
+        postsale_retry_ms: 10_000,
+    }
 }
