@@ -6,6 +6,7 @@
 
 mod faults;
 mod helpers;
+mod money;
 mod payments;
 mod process;
 mod recovery;

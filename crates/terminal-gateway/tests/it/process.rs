@@ -115,3 +115,112 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
     second.terminate().unwrap();
     assert_eq!(second.wait().await.unwrap().0, Some(0), "clean exit on SIGTERM");
 }
+
+/// Polls `probe` every 100 ms until it returns `Some`, or fails after `limit`.
+async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let end = Instant::now() + limit;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(Instant::now() < end, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn tg_32_a_late_approval_is_revisited_after_a_restart_and_voided_automatically() {
+    let h = Harness::new().await;
+    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1", USER)).await.unwrap();
+    // The cancel at the deadline never reaches the terminal, so the customer can still pay
+    // after the gateway gave up: a late approval the cashier does not know about.
+    h.nets
+        .add_fault(&sandbox::FaultSpec::fail_times(System::Nets, "cancel", sandbox::FailMode::Error, 1000))
+        .await
+        .unwrap();
+    let mut env = vars(&h, "late-1");
+    env.extend([("PAYMENT_TIMEOUT".to_owned(), "2s".to_owned()), ("PAYMENT_GRACE".to_owned(), "1s".to_owned())]);
+    let mut first = ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &env).await.unwrap();
+    first.wait_ready(Duration::from_secs(60)).await.unwrap();
+    let mut terminals = TerminalServiceClient::connect(first.grpc_url.clone()).await.unwrap();
+    terminals
+        .set_nets_credentials(pb::SetNetsCredentialsRequest {
+            tenant_id: TENANT.into(),
+            username: USER.into(),
+            password: PASSWORD.into(),
+            verify: true,
+        })
+        .await
+        .unwrap();
+    terminals
+        .register_terminal(pb::RegisterTerminalRequest {
+            tenant_id: TENANT.into(),
+            terminal_id: "T-1".into(),
+            display_name: "Desk".into(),
+            pos: String::new(),
+            active: true,
+            currency: "CHF".into(),
+        })
+        .await
+        .unwrap();
+    let mut payments = TerminalPaymentServiceClient::connect(first.grpc_url.clone()).await.unwrap();
+    let p = payments
+        .start_payment(pb::StartPaymentRequest {
+            tenant_id: TENANT.into(),
+            request_id: "req-late".into(),
+            order_id: "L-1".into(),
+            amount: Some(Money { amount_minor: 12_50, currency: "CHF".into() }),
+            terminal_id: "T-1".into(),
+            workstation_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .payment
+        .unwrap();
+    let get = pb::GetPaymentRequest { tenant_id: TENANT.into(), payment_id: p.payment_id.clone() };
+    eventually("the gateway gives up on the payment", Duration::from_secs(30), || {
+        let (mut c, g) = (payments.clone(), get.clone());
+        async move {
+            let now = c.get_payment(g).await.ok()?.into_inner().payment?;
+            (now.state == pb::PaymentState::TimedOut as i32).then_some(())
+        }
+    })
+    .await;
+    assert_eq!(h.history("T-1").await, vec![TxOutcome::InProgress], "the terminal still waits for the card");
+    // The gateway dies while it waits for Nets' final word; the customer pays meanwhile.
+    first.kill().unwrap();
+    first.wait().await.unwrap();
+    h.customer("T-1", CustomerAction::Approve).await;
+
+    let mut second = ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&h, "late-2")).await.unwrap();
+    second.wait_ready(Duration::from_secs(60)).await.unwrap();
+    let history = eventually("the late approval is voided at the terminal", Duration::from_secs(30), || async {
+        let t = h.nets.nets_terminal("T-1").await.ok()?;
+        t.history.iter().any(|x| x.transaction_type == "reversal").then_some(t.history)
+    })
+    .await;
+    assert_eq!(history.len(), 2, "one purchase, one reversal: {history:?}");
+    assert!(history[0].voided && history[0].outcome == TxOutcome::Approved);
+    let mut payments = TerminalPaymentServiceClient::connect(second.grpc_url.clone()).await.unwrap();
+    let done = payments.get_payment(get).await.unwrap().into_inner().payment.unwrap();
+    assert_eq!(done.state, pb::PaymentState::TimedOut as i32, "states only move forward");
+    assert!(done.late_approval.is_some());
+    let pool = kit::db::connect_lazy(&h.env.db_config("terminal_gateway")).unwrap();
+    let types: Vec<String> = sqlx::query("SELECT event_type FROM outbox WHERE order_id = 'L-1' ORDER BY seq")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("event_type"))
+        .collect();
+    for t in ["terminal_payment_approved_after_timeout", "terminal_payment_voided", "attention"] {
+        assert!(types.iter().any(|x| x == t), "{t} on the order's timeline: {types:?}");
+    }
+    second.terminate().unwrap();
+    second.wait().await.unwrap();
+}
