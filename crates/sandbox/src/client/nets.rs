@@ -44,7 +44,18 @@ impl SandboxClient {
         terminal_id: &str,
         action: CustomerAction,
     ) -> Result<NetsTransaction, ClientError> {
-        self.post(&format!("/admin/nets/terminals/{terminal_id}/customer"), &NetsCustomer { action }).await
+        self.nets_customer_code(terminal_id, action, None).await
+    }
+
+    /// Drives the customer with a decline response code or a rejection reason code.
+    pub async fn nets_customer_code(
+        &self,
+        terminal_id: &str,
+        action: CustomerAction,
+        code: Option<&str>,
+    ) -> Result<NetsTransaction, ClientError> {
+        let body = NetsCustomer { action, code: code.map(str::to_owned) };
+        self.post(&format!("/admin/nets/terminals/{terminal_id}/customer"), &body).await
     }
 
     /// Sets how one terminal's customer behaves.

@@ -23,6 +23,7 @@ pub(crate) struct Scheduled {
     pub(crate) seq: u64,
     pub(crate) terminal_id: String,
     pub(crate) outcome: TxOutcome,
+    pub(crate) code: Option<String>,
 }
 
 impl PartialEq for Scheduled {
@@ -86,7 +87,7 @@ fn fire_due(shared: &Shared, heap: &mut BinaryHeap<Reverse<Scheduled>>) {
     let mut st = Shared::lock(&shared.0.nets);
     while heap.peek().is_some_and(|Reverse(s)| s.due <= real_now) {
         if let Some(Reverse(s)) = heap.pop() {
-            st.auto_finish(&s.terminal_id, s.seq, s.outcome, now);
+            st.auto_finish(&s.terminal_id, s.seq, s.outcome, s.code, now);
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct NetsTerminalSeed {
     /// Currency printed on receipts.
     #[serde(default = "chf")]
     pub currency: String,
+    /// IANA time zone the terminal reports its times in.
+    #[serde(default = "zurich")]
+    pub time_zone: String,
     /// Behaviour of its customer.
     #[serde(default)]
     pub mode: AutoMode,
@@ -55,6 +58,7 @@ impl NetsTerminalSeed {
             name: terminal_id.to_owned(),
             connected: true,
             currency: chf(),
+            time_zone: zurich(),
             mode: AutoMode::Manual,
         }
     }
@@ -75,6 +79,8 @@ pub struct NetsTerminalView {
     pub state: String,
     /// Currency.
     pub currency: String,
+    /// Time zone of its clock.
+    pub time_zone: String,
     /// Customer behaviour.
     pub mode: AutoMode,
     /// The transaction in flight.
@@ -86,11 +92,23 @@ pub struct NetsTerminalView {
 }
 
 /// Body of `POST /admin/nets/terminals/{id}/customer`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetsCustomer {
     /// What the customer does.
     pub action: CustomerAction,
+    /// For `decline`: the issuer's response code (`51` default, `54`, `58`, `87`, or `Z3` for
+    /// the terminal's offline decline); for `reject`: the terminal's reason (`3:0` default,
+    /// `3:3` duplicate, `4:1` amount too low, `1:2` menu open).
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+impl NetsCustomer {
+    /// An action without a code.
+    pub fn new(action: CustomerAction) -> Self {
+        NetsCustomer { action, code: None }
+    }
 }
 
 /// Body of `POST /admin/nets/terminals/{id}/connection`.
@@ -116,6 +134,10 @@ fn yes() -> bool {
 
 fn chf() -> String {
     "CHF".into()
+}
+
+fn zurich() -> String {
+    "Europe/Zurich".into()
 }
 
 /// The admin router (nested under `/admin/nets`).
@@ -162,6 +184,7 @@ async fn add_terminal(State(s): State<Shared>, body: Bytes) -> Result<Json<NetsT
     if seed.terminal_id.is_empty() {
         return Err(AdminError::bad("terminal_id", "must not be empty"));
     }
+    let time_zone: chrono_tz::Tz = seed.time_zone.parse().map_err(|_| AdminError::bad("time_zone", "not an IANA time zone"))?;
     let mut st = Shared::lock(&s.0.nets);
     if !st.accounts.contains_key(&seed.username) {
         return Err(AdminError::bad("username", "unknown account (create it first)"));
@@ -172,6 +195,7 @@ async fn add_terminal(State(s): State<Shared>, body: Bytes) -> Result<Json<NetsT
         account: String::new(),
         connected: true,
         currency: String::new(),
+        time_zone,
         mode: AutoMode::Manual,
         current: None,
         last: None,
@@ -180,6 +204,7 @@ async fn add_terminal(State(s): State<Shared>, body: Bytes) -> Result<Json<NetsT
     t.account = seed.username;
     t.connected = seed.connected;
     t.currency = seed.currency;
+    t.time_zone = time_zone;
     t.mode = seed.mode;
     view(&st, &seed.terminal_id, false).map(Json)
 }
@@ -207,7 +232,7 @@ async fn customer(
     let c: NetsCustomer = parse(&body)?;
     let now = s.now();
     let mut st = Shared::lock(&s.0.nets);
-    st.drive(&id, c.action, now).map(Json).map_err(|e| match e {
+    st.drive(&id, c.action, c.code, now).map(Json).map_err(|e| match e {
         DriveError::NotFound => AdminError::not_found(format!("terminal {id}")),
         DriveError::Idle => AdminError(StatusCode::CONFLICT, "terminal: no transaction in progress".into()),
         DriveError::Authorised => {
@@ -227,7 +252,7 @@ async fn set_mode(State(s): State<Shared>, Path(id): Path<String>, body: Bytes) 
 async fn set_mode_all(State(s): State<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
     let mode: AutoMode = parse(&body)?;
     let mut st = Shared::lock(&s.0.nets);
-    st.terminals.values_mut().for_each(|t| t.mode = mode);
+    st.terminals.values_mut().for_each(|t| t.mode = mode.clone());
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -267,7 +292,8 @@ fn view(st: &super::State, id: &str, with_history: bool) -> Result<NetsTerminalV
         connected: t.connected,
         state: t.state_name().to_owned(),
         currency: t.currency.clone(),
-        mode: t.mode,
+        time_zone: t.time_zone.name().to_owned(),
+        mode: t.mode.clone(),
         current: at(t.current.as_ref().map(|f| f.tx)),
         last: at(t.last),
         history,

@@ -26,7 +26,8 @@ struct Login {
     password: String,
 }
 
-/// `POST /v1/login {"username","password"}` → 200 `{"token"}`.
+/// `POST /v1/login {"username","password"}` → 200 `{"token","username","terminals"}` (the ids
+/// of the account's terminals as plain strings, as production answers).
 pub(crate) async fn login(State(shared): State<Shared>, body: Bytes) -> Response {
     let s = shared.clone();
     shared.guard(System::Nets, "login", async move { login_now(&s, &body) }).await
@@ -45,8 +46,16 @@ fn login_now(s: &Shared, body: &[u8]) -> Response {
     let expires_at = now + Duration::seconds(st.config.token_lifetime_secs);
     let token = make_token(s.0.seed, st.counter, &login.username, now, expires_at);
     st.sessions.retain(|_, sess| sess.expires_at > now);
-    st.sessions.insert(token.clone(), Session { username: login.username, expires_at });
-    (StatusCode::OK, Json(json!({ "token": token }))).into_response()
+    let terminals: Vec<&str> =
+        st.terminals.values().filter(|t| t.account == login.username).map(|t| t.id.as_str()).collect();
+    let mut body = json!({ "token": token, "username": login.username, "terminals": terminals });
+    if let Some(map) = body.as_object_mut() {
+        for f in &st.config.omit_login_fields {
+            map.remove(f);
+        }
+    }
+    st.sessions.insert(token, Session { username: login.username, expires_at });
+    (StatusCode::OK, Json(body)).into_response()
 }
 
 /// The account behind the request's token, or the reason for the 401 (see [`wire::unauthorized`]).
@@ -71,10 +80,11 @@ pub(crate) fn authenticate(
     }
 }
 
-/// A JWT-shaped token: header, claims, and a digest of seed and counter as the "signature".
+/// A JWT-shaped token with production's claims (`username`, `id`, `iat`, `exp`) and a digest of
+/// seed and counter as the "signature".
 fn make_token(seed: u64, counter: u64, username: &str, now: DateTime<Utc>, exp: DateTime<Utc>) -> String {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let claims = json!({ "sub": username, "iat": now.timestamp(), "exp": exp.timestamp(), "jti": counter });
+    let claims = json!({ "username": username, "id": format!("sbx{counter}"), "iat": now.timestamp(), "exp": exp.timestamp() });
     let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
     let sig = URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{seed}:{counter}:{header}.{claims}")));
     format!("{header}.{claims}.{sig}")

@@ -28,6 +28,7 @@ pub(crate) fn load(shared: &Shared) {
                 account: DEMO_USERNAME.into(),
                 connected,
                 currency: "CHF".into(),
+                time_zone: chrono_tz::Europe::Zurich,
                 mode: AutoMode::Manual,
                 current: None,
                 last: None,
@@ -43,7 +44,7 @@ pub(crate) fn load(shared: &Shared) {
     for (terminal, amount, order, outcome) in history {
         let req = PurchaseRequest { transaction_type: "purchase".into(), amount, order_id: Some(order.into()) };
         if st.start(DEMO_USERNAME, terminal, req, now).is_ok() {
-            st.finish(terminal, outcome, false, now);
+            st.finish(terminal, outcome, None, false, now);
         }
     }
 }

@@ -55,6 +55,7 @@ pub(crate) async fn get_terminal(
             st.expire(now);
             match st.terminals.get(&id).filter(|t| t.account == account) {
                 Some(t) => (StatusCode::OK, Json(json!({ "terminal": wire::terminal(t) }))).into_response(),
+                // No public source shows this call at all (contract case terminal_state/not_found).
                 None => wire::error(StatusCode::NOT_FOUND, "Terminal not found"),
             }
         })
@@ -84,16 +85,17 @@ pub(crate) async fn start(
                 let now = s.now();
                 let mut st = Shared::lock(&s.0.nets);
                 let busy_status = st.config.busy_status;
-                st.start(&account, &id, req, now).map_err(|e| wire::terminal_error(e, busy_status))
+                let tz = st.time_zone(&id);
+                st.start(&account, &id, req, now).map(|rx| (rx, tz)).map_err(|e| wire::terminal_error(e, busy_status))
             };
-            let rx = match started {
-                Ok(rx) => rx,
+            let (rx, tz) = match started {
+                Ok(x) => x,
                 Err(r) => return r,
             };
             tokio::select! {
                 done = rx => match done {
-                    Ok(tx) => wire::purchase(&tx),
-                    Err(_) => wire::failure(StatusCode::BAD_REQUEST, "Transaction aborted"),
+                    Ok(tx) => wire::purchase(&tx, tz),
+                    Err(_) => wire::failure(StatusCode::BAD_REQUEST, "Terminal / transaction aborted"),
                 },
                 () = s.0.token.cancelled() => wire::failure(StatusCode::SERVICE_UNAVAILABLE, "Service shutting down"),
             }
@@ -118,8 +120,9 @@ pub(crate) async fn last_result(
             let now = s.now();
             let mut st = Shared::lock(&s.0.nets);
             let busy_status = st.config.busy_status;
+            let tz = st.time_zone(&id);
             match st.lookup(&account, &id, now) {
-                Ok(tx) => wire::last_result(&tx),
+                Ok(tx) => wire::last_result(&tx, tz),
                 Err(e) => wire::terminal_error(e, busy_status),
             }
         })
@@ -148,8 +151,9 @@ pub(crate) async fn void(
             let now = s.now();
             let mut st = Shared::lock(&s.0.nets);
             let busy_status = st.config.busy_status;
+            let tz = st.time_zone(&id);
             match st.void(&account, &id, amount, now) {
-                Ok(tx) => wire::void(&tx),
+                Ok(tx) => wire::void(&tx, tz),
                 Err(e) => wire::terminal_error(e, busy_status),
             }
         })
@@ -182,8 +186,9 @@ pub(crate) async fn administration(
             let now = s.now();
             let mut st = Shared::lock(&s.0.nets);
             let busy_status = st.config.busy_status;
+            let tz = st.time_zone(&id);
             match st.operator_cancel(&account, &id, now) {
-                Ok(_) => wire::admin_ok(&id, "cancelAction", now),
+                Ok(_) => wire::admin_ok(&id, "cancelAction", now, tz),
                 Err(e) => wire::terminal_error(e, busy_status),
             }
         })

@@ -1,73 +1,61 @@
 //! Nets / Nexi **Connect@Cloud** simulator: the cloud REST API a POS uses to run card payments
-//! on Lane/Desk/Move terminals (external-apis.md §2 and §8.2). No official specification is
-//! public; the behaviour follows integrator code that talks to production (NaviPartner
-//! `npcore-partners`, DANOSOFT `saldi`), and the contracts chosen for the unknown parts are
-//! listed below.
+//! on Lane/Desk/Move terminals. No official specification is public; every answer the gateway
+//! reads is a contract case with its public source (`crates/sandbox/contracts/nets/`: the
+//! DANOSOFT/saldi production wire log, NaviPartner's NETSCloud codeunits), and this simulator is
+//! held to those cases (CT-03). What no source shows is listed below as the simulator's choice.
 //!
-//! | endpoint | what it does | documentation |
-//! |---|---|---|
-//! | `POST /v1/login` | `{username,password}` → 200 `{"token"}`; failures non-200 `{"error"}` | §2.1, GitHub `navipartner/npcore-partners` |
-//! | `GET /v1/terminal` | the account's terminals `{"terminals":[…]}` | §2.2 |
-//! | `GET /v1/terminal/{id}` | `{"terminal":{"terminalId","terminalName","terminalState","connected"}}` | §2.2 |
-//! | `POST /v1/terminal/{id}/transaction` | `{"transactionType","amount","orderId"}`; **blocks** until the terminal finishes: 201 `{"result":[…]}` / 400 `{"failure":…}` | §2.3 |
-//! | `GET /v1/terminal/{id}/transaction` | last result only; aborts a transaction in flight | §2.4 |
-//! | `DELETE /v1/terminal/{id}/transaction` | voids the last approved transaction (`{"amount"}` optional) | §2.2 |
-//! | `POST /v1/terminal/{id}/administration` | `{"action":"cancelAction"}` | §2.2 |
+//! | endpoint | what it does |
+//! |---|---|
+//! | `POST /v1/login` | `{username,password}` → 200 `{"token","username","terminals":[ids]}`; refused → 401 `{"error"}` |
+//! | `GET /v1/terminal` | the account's terminals `{"terminals":[{"terminalId",…}]}` |
+//! | `GET /v1/terminal/{id}` | `{"terminal":{"terminalId","terminalName","terminalState","connected"}}` (no public source) |
+//! | `POST /v1/terminal/{id}/transaction` | `{"transactionType","amount","orderId"}` (`purchase`, `returnOfGoods`); **blocks** until the terminal finishes: 201 `{"result":[…]}` / 400 `{"failure":…}` |
+//! | `GET /v1/terminal/{id}/transaction` | last result only, `{"result":{"latestTransactionResult","orderId"?}}`; aborts a transaction in flight |
+//! | `DELETE /v1/terminal/{id}/transaction` | voids the last approved transaction (`{"amount"}` optional) |
+//! | `POST /v1/terminal/{id}/administration` | `{"action":"cancelAction"}` |
 //!
-//! Every call but login needs `Authorization: Bearer <token>` or `?auth_token=<token>`.
+//! Every call but login needs `Authorization: Bearer <token>` (either case) or `?auth_token=`.
+//!
+//! **As the sources show:** codes are strings (`Result` "0"/"2"/"99", `RejectionSource` "0",
+//! "03" terminal or "05" host, `RejectionReason` "2:1" cancel key, "3:3" duplicate, "3:0"
+//! rejected, "4:1" amount too low, "1:2" menu open, "1:0:<rc>" host decline, "3:2:Z3" offline
+//! decline); failure texts are production's (`Terminal / cancel key pressed`, `PSP / Not
+//! sufficient funds`, …); `TimeStamp` is the terminal's **local** time (`YYYYMMDDhhmmss`, and the
+//! ISO `timeStamp` is the same clock with a false `Z`) in the terminal's `time_zone`; an unknown
+//! or offline terminal gets 400 `{"failure":{"error":"Invalid terminal ID or terminal not
+//! connected"}}` on the transaction path; a purchase for a busy terminal gets 400
+//! `{"failure":{"error":"Terminal busy"}}` at once and the running one goes on; `orderId` is
+//! mirrored (in `result[0]` and in the lookup's `result`) only for approved transactions;
+//! tokens are JWTs with `username`, `id`, `iat`, `exp` and live 24 h.
 //!
 //! **Fault operations** (SB-05): `login`, `start`, `status` (both terminal GETs), `last_result`,
 //! `cancel`, `void`. The purchase call runs entirely inside its guard, so an act-then-fail on
 //! `start` lets the terminal finish the payment and then loses the answer; the outcome stays
-//! readable through the last-result lookup. A client that gives up (timeout, dropped
-//! connection) never stops the terminal either.
+//! readable through the last-result lookup. A client that gives up never stops the terminal.
 //!
 //! **Admin routes** (`/admin/nets`, SB-04):
-//! `GET/POST /config` ([`NetsConfig`]: token lifetime, terminal timeout, busy status);
-//! `POST /accounts` ([`NetsAccount`]); `GET/POST /terminals` ([`NetsTerminalSeed`] →
-//! [`NetsTerminalView`]); `GET /terminals/{id}` (state, current, last, history);
-//! `POST /terminals/{id}/customer` ([`NetsCustomer`]: `approve`, `decline`, `cancel`,
-//! `authorise`, `approve_unknown`; 409 when nothing is in progress);
-//! `POST /terminals/{id}/mode` and `POST /mode` (all terminals) ([`AutoMode`]: `manual`, or
-//! `approve`/`decline` after `after_ms` real milliseconds — one actor task with a timer heap
-//! serves any number of terminals); `POST /terminals/{id}/connection` ([`NetsConnection`]);
-//! `GET /transactions` ([`NetsTransactions`]: every transaction started and the number still
-//! in progress, for the invariant "no terminal payment left waiting").
+//! `GET/POST /config` ([`NetsConfig`]: token lifetime, terminal timeout, busy status, login
+//! fields to leave out for preflight tests); `POST /accounts` ([`NetsAccount`]); `GET/POST
+//! /terminals` ([`NetsTerminalSeed`] with currency and time zone → [`NetsTerminalView`]);
+//! `GET /terminals/{id}` (state, current, last, history); `POST /terminals/{id}/customer`
+//! ([`NetsCustomer`]: `approve`, `decline` with a response code, `cancel`, `reject` with a
+//! reason code, `authorise`, `approve_unknown`; 409 when nothing is in progress);
+//! `POST /terminals/{id}/mode` and `POST /mode` ([`AutoMode`]: `manual`, `approve`/`decline`
+//! after `after_ms`, or any action with `act`); `POST /terminals/{id}/connection`
+//! ([`NetsConnection`]); `GET /transactions` ([`NetsTransactions`]).
 //!
-//! **Contracts chosen where the real behaviour is unknown [INF]:**
-//! - Tokens expire after `token_lifetime_secs` (default 3600) on the sandbox clock → 401
-//!   `{"error":"Token expired"}`; an unknown token → 401 `{"error":"Invalid token"}`; a missing
-//!   one → 401 `{"error":"Missing authorization token"}`; bad credentials → 401
-//!   `{"error":"Invalid username or password"}`; an unparsable login body → 400.
-//! - `terminalState` is `idle`, `busy` (a transaction in flight) or `offline` (not connected).
-//!   Starting, cancelling, voiding or looking up on an offline terminal → 400
-//!   `{"failure":{"error":"Terminal not connected"}}`.
-//! - An unknown terminal (or one of another account) → 404: `{"error":"Terminal not found"}` on
-//!   `GET /v1/terminal/{id}`, `{"failure":{"error":"Terminal not found"}}` on the transaction
-//!   and administration endpoints.
-//! - A start while busy → `busy_status` (default 400) `{"failure":{"error":"Terminal busy"}}`.
-//! - Only `purchase` and `returnOfGoods` are simulated; `amount` must be a positive integer
-//!   (minor units); violations → 400 `{"failure":{"error":"Invalid request: …"}}`.
-//! - Outcomes: approved → 201, `Result` 0, `ResponseCode` "00", card data; declined → 400
-//!   `"Declined"`, `Result` 2, `ResponseCode` "05"; customer cancel → `"Cancelled by
-//!   customer"`; operator cancel → `"Cancelled by operator"`; terminal timeout (default 180 s
-//!   of sandbox time) → `"Timeout"`; aborted by a lookup → `"Transaction aborted"`; all with
-//!   `Result` 2. `approve_unknown` answers 400 `"Transaction result unknown"` with `Result` 99
-//!   while the payment is approved (the lookup shows `Result` 0 and the `orderId`).
-//! - `cancelAction` answers 201 with `Result` 1 whether or not something was running. Before
-//!   `authorise` it cancels the transaction; after it, the transaction completes as approved at
-//!   that moment (the POS loses the race). Once authorised, the timeout and a lookup also
-//!   complete it as approved, and the customer can no longer decline or cancel.
-//! - The last-result lookup aborts a transaction in flight first, so the aborted transaction
-//!   is what it reports; with no transaction ever → 404 `{"failure":{"error":"No transaction
-//!   found"}}`. `orderId` is echoed only when the last transaction was approved.
-//! - A void reverses the last transaction if it is an approved, not yet voided payment
-//!   (else 404 "No transaction found"; a differing `amount` → 400); the reversal becomes the
-//!   last result (without `orderId`). Voids complete at once.
-//! - `TimeStamp` is ISO-8601 UTC (`…Z`); card data (PAN, STAN) is derived from the sequence
-//!   number, so runs with the same requests are identical.
-//! - `/v1/terminal/{id}/settings`, other administration actions and the WebSocket variant are
-//!   not simulated.
+//! **The simulator's choices where no source shows the behaviour [INF]:** the terminal state
+//! call's shape and its 404 `{"error":"Terminal not found"}`; a token past its `exp` → 401
+//! `{"error":"Token expired"}`; the purchase answer after our `cancelAction` is the cancel-key
+//! answer; the terminal's own timeout (`terminal_timeout_secs`, 180 s of sandbox time) answers
+//! `Terminal / timeout` ("2:2"), a purchase aborted by a lookup `Terminal / transaction aborted`
+//! ("2:3"); `approve_unknown` answers `Result` "99" with `Transaction result unknown`;
+//! `cancelAction` answers 201 `Result` "1" whether or not something ran; before `authorise` it
+//! cancels, after it the payment completes as approved; a lookup on a terminal that never ran a
+//! transaction → 404 `{"failure":{"error":"No transaction found"}}`; a void reverses the last
+//! approved, not yet voided payment (else 404; another amount → 400) and becomes the last
+//! result; card data is derived from the sequence number, so runs replay identically;
+//! `/v1/terminal/{id}/settings`, other administration actions and WebSockets are not simulated.
 
 mod actors;
 mod admin;

@@ -19,11 +19,15 @@ pub struct NetsConfig {
     pub terminal_timeout_secs: i64,
     /// HTTP status answered to a start while the terminal is busy.
     pub busy_status: u16,
+    /// Fields left out of the login answer (`token`, `username`, `terminals`): a broken
+    /// partner for preflight tests (CT-06).
+    pub omit_login_fields: Vec<String>,
 }
 
 impl Default for NetsConfig {
     fn default() -> Self {
-        NetsConfig { token_lifetime_secs: 3600, terminal_timeout_secs: 180, busy_status: 400 }
+        // Production tokens live 24 h (every JWT in the public wire log: exp - iat = 86400 s).
+        NetsConfig { token_lifetime_secs: 86_400, terminal_timeout_secs: 180, busy_status: 400, omit_login_fields: vec![] }
     }
 }
 
@@ -39,12 +43,15 @@ impl NetsConfig {
         if !(400..=499).contains(&self.busy_status) {
             return Err("busy_status: must be a 4xx status".into());
         }
+        if let Some(f) = self.omit_login_fields.iter().find(|f| !["token", "username", "terminals"].contains(&f.as_str())) {
+            return Err(format!("omit_login_fields: {f:?} is not a field of the login answer"));
+        }
         Ok(())
     }
 }
 
 /// How a terminal's customer behaves without being driven through the admin API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum AutoMode {
     /// Nothing happens until the admin API drives the customer (or the terminal times out).
@@ -58,6 +65,18 @@ pub enum AutoMode {
     /// Every transaction is declined `after_ms` milliseconds of real time after it started.
     Decline {
         /// Delay in real milliseconds.
+        after_ms: u64,
+    },
+    /// Every transaction ends as `action` does (with `code`, see [`super::NetsCustomer`])
+    /// `after_ms` milliseconds of real time after it started (0: at once, in the start call).
+    Act {
+        /// What the customer (or the terminal) does.
+        action: super::CustomerAction,
+        /// The decline's response code or the rejection's reason code.
+        #[serde(default)]
+        code: Option<String>,
+        /// Delay in real milliseconds.
+        #[serde(default)]
         after_ms: u64,
     },
 }
@@ -80,6 +99,8 @@ pub enum TxOutcome {
     TimedOut,
     /// A last-result lookup arrived while the transaction ran and aborted it.
     AbortedByLookup,
+    /// The terminal refused it (duplicate, rejected, amount too low, menu open): see `code`.
+    Rejected,
 }
 
 /// One transaction a terminal started, as the admin API shows it.
@@ -103,6 +124,10 @@ pub struct NetsTransaction {
     pub finished_at: Option<DateTime<Utc>>,
     /// How it ended.
     pub outcome: TxOutcome,
+    /// The issuer's response code of a decline (`51`, `Z3`, …) or the terminal's rejection
+    /// reason (`3:3`, `3:0`, `4:1`, `1:2`).
+    #[serde(default)]
+    pub code: Option<String>,
     /// The card was authorised (a cancel can no longer stop it).
     pub authorised: bool,
     /// The purchase call answered `Result` 99 although the payment was approved.
@@ -141,6 +166,9 @@ pub(crate) struct Terminal {
     pub(crate) account: String,
     pub(crate) connected: bool,
     pub(crate) currency: String,
+    /// Terminals report times in their local time (the public wire log: `TimeStamp` is the
+    /// shop's clock, and the ISO `timeStamp` the same clock with a `Z`).
+    pub(crate) time_zone: chrono_tz::Tz,
     pub(crate) mode: AutoMode,
     pub(crate) current: Option<InFlight>,
     /// Index of the transaction a last-result lookup reports.
@@ -157,6 +185,13 @@ impl Terminal {
         } else {
             "idle"
         }
+    }
+}
+
+impl State {
+    /// The time zone terminal `id` reports times in (UTC for an unknown id).
+    pub(crate) fn time_zone(&self, id: &str) -> chrono_tz::Tz {
+        self.terminals.get(id).map_or(chrono_tz::UTC, |t| t.time_zone)
     }
 }
 

@@ -50,6 +50,23 @@ pub enum CustomerAction {
     /// The payment is approved but the purchase call answers `Result` 99 (outcome unknown);
     /// the last-result lookup shows the approval.
     ApproveUnknown,
+    /// The terminal refuses the transaction with a rejection reason code (`3:3` duplicate,
+    /// `3:0` rejected, `4:1` amount too low, `1:2` menu open).
+    Reject,
+}
+
+impl CustomerAction {
+    /// The outcome and code this action ends a transaction with (`None` for `Authorise`, which
+    /// does not end it). A decline without a code is an issuer's "not sufficient funds" (51).
+    pub(crate) fn ending(self, code: Option<String>) -> Option<(TxOutcome, Option<String>)> {
+        Some(match self {
+            CustomerAction::Approve | CustomerAction::ApproveUnknown => (TxOutcome::Approved, None),
+            CustomerAction::Decline => (TxOutcome::Declined, Some(code.unwrap_or_else(|| "51".into()))),
+            CustomerAction::Cancel => (TxOutcome::CancelledByCustomer, None),
+            CustomerAction::Reject => (TxOutcome::Rejected, Some(code.unwrap_or_else(|| "3:0".into()))),
+            CustomerAction::Authorise => return None,
+        })
+    }
 }
 
 /// A purchase (or refund) as the POS asked for it.
@@ -90,6 +107,7 @@ impl State {
             started_at: now,
             finished_at: None,
             outcome: TxOutcome::InProgress,
+            code: None,
             authorised: false,
             reported_unknown: false,
             voided: false,
@@ -98,21 +116,24 @@ impl State {
         });
         let (tx, rx) = oneshot::channel();
         t.current = Some(InFlight { tx: idx, deadline, waiter: Some(tx) });
-        let mode = t.mode;
+        let mode = t.mode.clone();
         self.deadlines.insert((deadline, id.to_owned()));
         let auto = match mode {
             AutoMode::Manual => None,
-            AutoMode::Approve { after_ms } => Some((TxOutcome::Approved, after_ms)),
-            AutoMode::Decline { after_ms } => Some((TxOutcome::Declined, after_ms)),
+            AutoMode::Approve { after_ms } => Some((TxOutcome::Approved, None, false, after_ms)),
+            AutoMode::Decline { after_ms } => Some((TxOutcome::Declined, Some("51".to_owned()), false, after_ms)),
+            AutoMode::Act { action, code, after_ms } => action
+                .ending(code)
+                .map(|(o, c)| (o, c, action == CustomerAction::ApproveUnknown, after_ms)),
         };
         match auto {
-            Some((outcome, 0)) => {
-                self.finish(id, outcome, false, now);
+            Some((outcome, code, unknown, 0)) => {
+                self.finish(id, outcome, code, unknown, now);
             }
-            Some((outcome, after_ms)) => {
+            Some((outcome, code, _, after_ms)) => {
                 if let Some(s) = &self.scheduler {
                     let due = tokio::time::Instant::now() + std::time::Duration::from_millis(after_ms);
-                    let _ = s.send(Scheduled { due, seq, terminal_id: id.to_owned(), outcome });
+                    let _ = s.send(Scheduled { due, seq, terminal_id: id.to_owned(), outcome, code });
                 }
             }
             None => {}
@@ -126,6 +147,7 @@ impl State {
         &mut self,
         id: &str,
         outcome: TxOutcome,
+        code: Option<String>,
         report_unknown: bool,
         now: DateTime<Utc>,
     ) -> Option<NetsTransaction> {
@@ -134,12 +156,30 @@ impl State {
         t.last = Some(flight.tx);
         self.deadlines.remove(&(flight.deadline, id.to_owned()));
         let rec = self.transactions.get_mut(flight.tx)?;
-        let outcome = if rec.authorised { TxOutcome::Approved } else { outcome };
+        let (outcome, code) = if rec.authorised { (TxOutcome::Approved, None) } else { (outcome, code) };
         rec.outcome = outcome;
+        rec.code = code;
         rec.finished_at = Some(now);
         rec.reported_unknown = report_unknown && outcome == TxOutcome::Approved;
-        if matches!(outcome, TxOutcome::Approved | TxOutcome::Declined) {
+        // A card was presented for approvals and declines (and for the terminal's own
+        // rejections of a presented card: duplicate, rejected), not when the terminal refused
+        // before asking for one (menu open, amount too low).
+        let presented = match outcome {
+            TxOutcome::Approved | TxOutcome::Declined => true,
+            TxOutcome::Rejected => !matches!(rec.code.as_deref(), Some("1:2" | "4:1")),
+            _ => false,
+        };
+        if presented {
             card_data(rec);
+        }
+        // A host decline carries the six-digit STAN without an authorisation code; the
+        // terminal's own refusals carry none (production wire log).
+        match outcome {
+            TxOutcome::Declined if rec.code.as_deref() != Some("Z3") => {
+                rec.stan_auth = rec.stan_auth.as_ref().map(|s| s.chars().take(6).collect());
+            }
+            TxOutcome::Declined | TxOutcome::Rejected => rec.stan_auth = None,
+            _ => {}
         }
         let done = rec.clone();
         if let Some(w) = flight.waiter {
@@ -150,10 +190,10 @@ impl State {
     }
 
     /// Finishes transaction `seq` on `id` if it is still the one in flight (auto mode).
-    pub(crate) fn auto_finish(&mut self, id: &str, seq: u64, outcome: TxOutcome, now: DateTime<Utc>) {
+    pub(crate) fn auto_finish(&mut self, id: &str, seq: u64, outcome: TxOutcome, code: Option<String>, now: DateTime<Utc>) {
         let current = self.terminals.get(id).and_then(|t| t.current.as_ref()).map(|f| f.tx as u64 + 1);
         if current == Some(seq) {
-            self.finish(id, outcome, false, now);
+            self.finish(id, outcome, code, false, now);
         }
     }
 
@@ -161,7 +201,7 @@ impl State {
     pub(crate) fn expire(&mut self, now: DateTime<Utc>) {
         let due: Vec<String> = self.deadlines.iter().take_while(|(d, _)| *d <= now).map(|(_, id)| id.clone()).collect();
         for id in due {
-            self.finish(&id, TxOutcome::TimedOut, false, now);
+            self.finish(&id, TxOutcome::TimedOut, None, false, now);
         }
     }
 
@@ -170,26 +210,24 @@ impl State {
         &mut self,
         id: &str,
         action: CustomerAction,
+        code: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<NetsTransaction, DriveError> {
         self.expire(now);
         let t = self.terminals.get(id).ok_or(DriveError::NotFound)?;
         let idx = t.current.as_ref().ok_or(DriveError::Idle)?.tx;
         let authorised = self.transactions.get(idx).is_some_and(|r| r.authorised);
-        let finished = match action {
-            CustomerAction::Approve => self.finish(id, TxOutcome::Approved, false, now),
-            CustomerAction::ApproveUnknown => self.finish(id, TxOutcome::Approved, true, now),
-            CustomerAction::Decline | CustomerAction::Cancel | CustomerAction::Authorise if authorised => {
-                return Err(DriveError::Authorised);
-            }
-            CustomerAction::Authorise => {
+        let unknown = action == CustomerAction::ApproveUnknown;
+        let finished = match action.ending(code) {
+            Some((TxOutcome::Approved, _)) => self.finish(id, TxOutcome::Approved, None, unknown, now),
+            _ if authorised => return Err(DriveError::Authorised),
+            None => {
                 let rec = self.transactions.get_mut(idx).ok_or(DriveError::Idle)?;
                 rec.authorised = true;
                 card_data(rec);
                 return Ok(rec.clone());
             }
-            CustomerAction::Decline => self.finish(id, TxOutcome::Declined, false, now),
-            CustomerAction::Cancel => self.finish(id, TxOutcome::CancelledByCustomer, false, now),
+            Some((outcome, code)) => self.finish(id, outcome, code, false, now),
         };
         finished.ok_or(DriveError::Idle)
     }
@@ -207,7 +245,7 @@ impl State {
         if !t.connected {
             return Err(TerminalError::Offline);
         }
-        Ok(self.finish(id, TxOutcome::CancelledByOperator, false, now))
+        Ok(self.finish(id, TxOutcome::CancelledByOperator, None, false, now))
     }
 
     /// The last-result lookup. It aborts a transaction in flight first (observed Nets
@@ -223,7 +261,7 @@ impl State {
         if !t.connected {
             return Err(TerminalError::Offline);
         }
-        self.finish(id, TxOutcome::AbortedByLookup, false, now);
+        self.finish(id, TxOutcome::AbortedByLookup, None, false, now);
         let last = self.terminals.get(id).and_then(|t| t.last).ok_or(TerminalError::NoTransaction)?;
         self.transactions.get(last).cloned().ok_or(TerminalError::NoTransaction)
     }
@@ -256,6 +294,7 @@ impl State {
         let mut reversal = NetsTransaction {
             seq: idx as u64 + 1,
             transaction_type: "reversal".into(),
+            code: None,
             order_id: None,
             started_at: now,
             finished_at: Some(now),
@@ -277,7 +316,7 @@ impl State {
 fn card_data(rec: &mut NetsTransaction) {
     let seq = rec.seq;
     if rec.truncated_pan.is_none() {
-        rec.truncated_pan = Some(format!("************{:04}", (seq * 7919 + 1234) % 10_000));
+        rec.truncated_pan = Some(format!("457123******{:04}", (seq * 7919 + 1234) % 10_000));
     }
     if rec.stan_auth.is_none() {
         rec.stan_auth = Some(format!("{:06}{:06}", seq % 1_000_000, (seq * 48_271 + 17) % 1_000_000));

@@ -28,6 +28,7 @@ fn state() -> State {
             account: "acct".into(),
             connected: true,
             currency: "CHF".into(),
+            time_zone: chrono_tz::Europe::Zurich,
             mode: AutoMode::Manual,
             current: None,
             last: None,
@@ -49,7 +50,7 @@ fn run(steps: &[Step]) -> (Option<TxOutcome>, Option<String>) {
                     PurchaseRequest { transaction_type: "purchase".into(), amount: 100, order_id: Some("o".into()) };
                 st.start("acct", "T1", req, now).err().map(|e| format!("{e:?}"))
             }
-            Step::Customer(a) => st.drive("T1", a, now).err().map(|e| format!("{e:?}")),
+            Step::Customer(a) => st.drive("T1", a, None, now).err().map(|e| format!("{e:?}")),
             Step::OperatorCancel => st.operator_cancel("acct", "T1", now).err().map(|e| format!("{e:?}")),
             Step::Lookup => st.lookup("acct", "T1", now).err().map(|e| format!("{e:?}")),
             Step::Advance(secs) => {
@@ -122,7 +123,7 @@ fn the_blocked_call_is_woken_with_the_result_and_the_deadline_index_is_cleaned()
     let mut rx = st.start("acct", "T1", req, now).unwrap();
     assert!(rx.try_recv().is_err(), "still waiting");
     assert_eq!(st.deadlines.len(), 1);
-    st.drive("T1", CustomerAction::ApproveUnknown, now).unwrap();
+    st.drive("T1", CustomerAction::ApproveUnknown, None, now).unwrap();
     let tx = rx.try_recv().unwrap();
     assert_eq!((tx.outcome, tx.reported_unknown, tx.amount), (TxOutcome::Approved, true, 1250));
     assert!(tx.truncated_pan.is_some() && tx.stan_auth.is_some());

@@ -1,25 +1,31 @@
-//! Connect@Cloud wire shapes: error bodies, the terminal object, `localModeEventArgs`, receipts,
-//! and the purchase / last-result / void answers (external-apis.md §2.3, §2.4).
+//! Connect@Cloud wire shapes as the public integrations and the production wire log show them
+//! (contract cases `crates/sandbox/contracts/nets/`): error bodies, the terminal object,
+//! `localModeEventArgs` (codes as strings, times in the terminal's local time), and the
+//! purchase / last-result / void answers.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::{Value, json};
 
 use super::state::{NetsTransaction, Terminal, TxOutcome};
 use super::terminal::TerminalError;
 
-/// `Result` code: financial transaction OK.
-const RESULT_APPROVED: u8 = 0;
-/// `Result` code: administrative operation OK.
-const RESULT_ADMIN_OK: u8 = 1;
-/// `Result` code: rejected.
-const RESULT_REJECTED: u8 = 2;
-/// `Result` code: outcome unknown, resolve by lookup.
-const RESULT_UNKNOWN: u8 = 99;
+/// `Result`: financial transaction OK.
+const RESULT_APPROVED: &str = "0";
+/// `Result`: administrative operation OK.
+const RESULT_ADMIN_OK: &str = "1";
+/// `Result`: rejected.
+const RESULT_REJECTED: &str = "2";
+/// `Result`: outcome unknown, resolve by lookup.
+const RESULT_UNKNOWN: &str = "99";
 
-/// `{"error": msg}` with `status` (login, auth and terminal endpoints).
+/// The one answer production gave for an unknown id and for an offline terminal alike.
+pub(crate) const NOT_CONNECTED: &str = "Invalid terminal ID or terminal not connected";
+
+/// `{"error": msg}` with `status` (login and the terminal endpoint).
 pub(crate) fn error(status: StatusCode, msg: &str) -> Response {
     (status, Json(json!({ "error": msg }))).into_response()
 }
@@ -37,8 +43,7 @@ pub(crate) fn failure(status: StatusCode, msg: &str) -> Response {
 /// The answer to a refused terminal operation (`busy_status` is configurable).
 pub(crate) fn terminal_error(e: TerminalError, busy_status: u16) -> Response {
     match e {
-        TerminalError::NotFound => failure(StatusCode::NOT_FOUND, "Terminal not found"),
-        TerminalError::Offline => failure(StatusCode::BAD_REQUEST, "Terminal not connected"),
+        TerminalError::NotFound | TerminalError::Offline => failure(StatusCode::BAD_REQUEST, NOT_CONNECTED),
         TerminalError::Busy => {
             failure(StatusCode::from_u16(busy_status).unwrap_or(StatusCode::BAD_REQUEST), "Terminal busy")
         }
@@ -57,139 +62,164 @@ pub(crate) fn terminal(t: &Terminal) -> Value {
     })
 }
 
-/// 201 `{"result":[…]}` for an approval, 400 `{"failure":…}` otherwise (`Result` 99 when the
+/// 201 `{"result":[…]}` for an approval, 400 `{"failure":…}` otherwise (`Result` "99" when the
 /// terminal reported an unknown outcome).
-pub(crate) fn purchase(tx: &NetsTransaction) -> Response {
+pub(crate) fn purchase(tx: &NetsTransaction, tz: Tz) -> Response {
     let approved = tx.outcome == TxOutcome::Approved;
     if approved && !tx.reported_unknown {
-        let body = json!({ "result": [{
-            "cardType": card_type(tx),
-            "customerReceipt": receipt(tx, "CUSTOMER COPY"),
-            "merchantReceipt": receipt(tx, "MERCHANT COPY"),
-            "localModeEventArgs": local_mode_args(tx, RESULT_APPROVED),
-        }]});
-        return (StatusCode::CREATED, Json(body)).into_response();
+        return (StatusCode::CREATED, Json(json!({ "result": [result_element(tx, tz)] }))).into_response();
     }
-    let (code, text) = if approved {
-        (RESULT_UNKNOWN, "Transaction result unknown")
-    } else {
-        (RESULT_REJECTED, error_text(tx.outcome))
-    };
-    let mut args = local_mode_args(tx, code);
-    if code == RESULT_UNKNOWN {
+    let mut args = local_mode_args(tx, tz);
+    let text = if approved {
+        args["Result"] = json!(RESULT_UNKNOWN);
         args["ResponseCode"] = json!("");
         args["StanAuth"] = json!("");
-    }
+        "Transaction result unknown".to_owned()
+    } else {
+        error_text(tx)
+    };
     let body = json!({ "failure": {
         "error": text,
+        "transactionId": null,
+        "cardNumber": null,
+        "cardType": null,
+        "timeStamp": null,
+        "orderId": null,
+        "customerReceipt": receipt(tx, tz, "CUSTOMER COPY"),
         "localModeEventArgs": args,
-        "customerReceipt": receipt(tx, "CUSTOMER COPY"),
     }});
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
-/// 200 with the last transaction's result; `orderId` only when it was approved.
-pub(crate) fn last_result(tx: &NetsTransaction) -> Response {
-    let approved = tx.outcome == TxOutcome::Approved;
-    let code = if approved { RESULT_APPROVED } else { RESULT_REJECTED };
-    let mut body = json!({ "result": {
-        "latestTransactionResult": local_mode_args(tx, code),
-        "printText": { "Text": receipt(tx, "CUSTOMER COPY") },
-    }});
-    if let (true, Some(order_id)) = (approved, &tx.order_id) {
-        body["orderId"] = json!(order_id);
+/// One element of a 201 `result` array.
+fn result_element(tx: &NetsTransaction, tz: Tz) -> Value {
+    let local = tx.finished_at.unwrap_or(tx.started_at).with_timezone(&tz).naive_local();
+    json!({
+        "transactionId": tx.stan_auth,
+        "cardNumber": tx.truncated_pan,
+        "cardType": card_type(tx),
+        // The same local clock as `TimeStamp`, mislabelled `Z` (production wire log).
+        "timeStamp": local.format("%Y-%m-%dT%H:%M:%S.000Z").to_string(),
+        "transactionType": tx.transaction_type,
+        // Mirrored for successful transactions only (NaviPartner's lookup check).
+        "orderId": if tx.outcome == TxOutcome::Approved { json!(tx.order_id) } else { Value::Null },
+        "customerReceipt": receipt(tx, tz, "CUSTOMER COPY"),
+        "merchantReceipt": receipt(tx, tz, "MERCHANT COPY"),
+        "localModeEventArgs": local_mode_args(tx, tz),
+    })
+}
+
+/// 200 with the last transaction's result; `result.orderId` only when it was approved.
+pub(crate) fn last_result(tx: &NetsTransaction, tz: Tz) -> Response {
+    let mut result = json!({
+        "latestTransactionResult": local_mode_args(tx, tz),
+        "printText": { "Text": receipt(tx, tz, "CUSTOMER COPY") },
+    });
+    if let (TxOutcome::Approved, Some(order_id)) = (tx.outcome, &tx.order_id) {
+        result["orderId"] = json!(order_id);
     }
-    (StatusCode::OK, Json(body)).into_response()
+    (StatusCode::OK, Json(json!({ "result": result }))).into_response()
 }
 
 /// 201 for a void (the reversal transaction).
-pub(crate) fn void(tx: &NetsTransaction) -> Response {
-    let body = json!({ "result": [{
-        "cardType": card_type(tx),
-        "customerReceipt": receipt(tx, "CUSTOMER COPY"),
-        "merchantReceipt": receipt(tx, "MERCHANT COPY"),
-        "localModeEventArgs": local_mode_args(tx, RESULT_APPROVED),
-    }]});
-    (StatusCode::CREATED, Json(body)).into_response()
+pub(crate) fn void(tx: &NetsTransaction, tz: Tz) -> Response {
+    (StatusCode::CREATED, Json(json!({ "result": [result_element(tx, tz)] }))).into_response()
 }
 
-/// 201 for an accepted administration request (`Result` 1, administrative operation OK).
-pub(crate) fn admin_ok(terminal_id: &str, action: &str, now: DateTime<Utc>) -> Response {
+/// 201 for an accepted administration request (`Result` "1", administrative operation OK).
+pub(crate) fn admin_ok(terminal_id: &str, action: &str, now: DateTime<Utc>, tz: Tz) -> Response {
     let body = json!({ "result": [{ "localModeEventArgs": {
         "Result": RESULT_ADMIN_OK,
         "ResultData": action,
         "TerminalID": terminal_id,
-        "TimeStamp": timestamp(now),
+        "TimeStamp": compact(now, tz),
     }}]});
     (StatusCode::CREATED, Json(body)).into_response()
 }
 
-/// The `localModeEventArgs` object for `tx` with `Result` = `code`.
-pub(crate) fn local_mode_args(tx: &NetsTransaction, code: u8) -> Value {
+/// Refusals the terminal gives before it asks for a card: no time, no amount.
+fn before_card(tx: &NetsTransaction) -> bool {
+    tx.outcome == TxOutcome::Rejected && matches!(tx.code.as_deref(), Some("1:2" | "4:1"))
+}
+
+/// `(RejectionSource, RejectionReason, ResponseCode)` as production sends them: the source a
+/// two-digit string (`03` terminal, `05` host), the reason a colon-separated string.
+fn rejection(tx: &NetsTransaction) -> (&'static str, String, Value) {
+    let code = tx.code.clone().unwrap_or_default();
+    match tx.outcome {
+        TxOutcome::Approved | TxOutcome::InProgress => ("0", String::new(), json!("00")),
+        TxOutcome::Declined if code == "Z3" => ("03", "3:2:Z3".into(), json!("Z3")),
+        TxOutcome::Declined => ("05", format!("1:0:{code}"), json!(code)),
+        TxOutcome::CancelledByCustomer | TxOutcome::CancelledByOperator => ("03", "2:1".into(), json!("")),
+        TxOutcome::TimedOut => ("03", "2:2".into(), json!("")),
+        TxOutcome::AbortedByLookup => ("03", "2:3".into(), json!("")),
+        TxOutcome::Rejected if code == "1:2" => ("03", code, Value::Null),
+        TxOutcome::Rejected => ("03", code, json!("")),
+    }
+}
+
+/// The `localModeEventArgs` object for `tx` (its `Result` from the outcome).
+pub(crate) fn local_mode_args(tx: &NetsTransaction, tz: Tz) -> Value {
     let card = tx.truncated_pan.is_some();
-    let (rejection_source, rejection_reason) = match tx.outcome {
-        TxOutcome::Approved | TxOutcome::InProgress => (0, 0),
-        TxOutcome::Declined => (4, 5),
-        TxOutcome::CancelledByCustomer => (1, 1),
-        TxOutcome::CancelledByOperator => (2, 1),
-        TxOutcome::TimedOut => (1, 3),
-        TxOutcome::AbortedByLookup => (2, 2),
-    };
-    let response_code = match tx.outcome {
-        TxOutcome::Approved => "00",
-        TxOutcome::Declined => "05",
-        _ => "",
-    };
+    let early = before_card(tx);
+    let (source, reason, response_code) = rejection(tx);
+    let result = if tx.outcome == TxOutcome::Approved { RESULT_APPROVED } else { RESULT_REJECTED };
+    let menu = tx.code.as_deref() == Some("1:2") && early;
     json!({
-        "Result": code,
-        "ResultData": "",
-        "Accumulator": 0,
-        "IssuerID": if card { if tx.seq.is_multiple_of(2) { 4 } else { 3 } } else { 0 },
+        "Result": result,
         "TruncatedPAN": tx.truncated_pan.clone().unwrap_or_default(),
-        "TimeStamp": timestamp(tx.finished_at.unwrap_or(tx.started_at)),
-        "CVM": if card { json!(0) } else { json!("") },
+        "TimeStamp": if early { String::new() } else { compact(tx.finished_at.unwrap_or(tx.started_at), tz) },
+        "CVM": if menu { "" } else if tx.outcome == TxOutcome::Approved { "4" } else { "2" },
         "SessionNumber": format!("{:03}", tx.seq % 1000),
         "StanAuth": tx.stan_auth.clone().unwrap_or_default(),
-        "TotalAmount": tx.amount,
+        "TotalAmount": if early { 0 } else { tx.amount },
         "TipAmount": 0,
         "SurchargeAmount": 0,
-        "TerminalID": tx.terminal_id,
+        "TerminalID": if menu { Value::Null } else { json!(tx.terminal_id) },
         "SiteID": "SANDBOX",
-        "OrganisationNumber": "",
-        "CardIssuerName": if card { card_type(tx) } else { "" },
+        "CardIssuerName": if menu { Value::Null } else if card { json!(card_type(tx)) } else { json!("") },
         "ResponseCode": response_code,
+        "RejectionSource": source,
+        "RejectionReason": reason,
         "AID": if !card { "" } else if tx.seq.is_multiple_of(2) { "A0000000041010" } else { "A0000000031010" },
-        "OptionalData": "",
-        "RejectionSource": rejection_source,
-        "RejectionReason": rejection_reason,
-        "TCC": "",
-        "TVR": "",
+        "TransactionType": if menu { Value::Null } else if tx.transaction_type == "returnOfGoods" { json!("1") } else { json!("0") },
     })
 }
 
-/// The `failure.error` text per outcome.
-fn error_text(outcome: TxOutcome) -> &'static str {
-    match outcome {
-        TxOutcome::Approved | TxOutcome::InProgress => "",
-        TxOutcome::Declined => "Declined",
-        TxOutcome::CancelledByCustomer => "Cancelled by customer",
-        TxOutcome::CancelledByOperator => "Cancelled by operator",
-        TxOutcome::TimedOut => "Timeout",
-        TxOutcome::AbortedByLookup => "Transaction aborted",
+/// `YYYYMMDDhhmmss` in the terminal's time zone.
+fn compact(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%Y%m%d%H%M%S").to_string()
+}
+
+/// The `failure.error` text per outcome, as production prints them (`Terminal / …` for the
+/// terminal's own refusals, `PSP / …` for the host's). The terminal-timeout and
+/// lookup-abort texts are not public and marked as the simulator's choice in the module docs.
+fn error_text(tx: &NetsTransaction) -> String {
+    let code = tx.code.as_deref().unwrap_or_default();
+    match (tx.outcome, code) {
+        (TxOutcome::Declined, "Z3") => "Terminal / unable to go online, offline transaction declined".into(),
+        (TxOutcome::Declined, "51") => "PSP / Not sufficient funds".into(),
+        (TxOutcome::Declined, "54") => "PSP / Expired card".into(),
+        (TxOutcome::Declined, "58") => "PSP / Transaction not permitted to terminal".into(),
+        (TxOutcome::Declined, "87") => "PSP / perform end-of-day reconciliation".into(),
+        (TxOutcome::Declined, c) => format!("PSP / Declined ({c})"),
+        (TxOutcome::CancelledByCustomer | TxOutcome::CancelledByOperator, _) => "Terminal / cancel key pressed".into(),
+        (TxOutcome::TimedOut, _) => "Terminal / timeout".into(),
+        (TxOutcome::AbortedByLookup, _) => "Terminal / transaction aborted".into(),
+        (TxOutcome::Rejected, "3:3") => "Terminal / duplicate transaction detected".into(),
+        (TxOutcome::Rejected, "1:2") => "Terminal / busy with menu invoked".into(),
+        (TxOutcome::Rejected, "4:1") => "Terminal / amount too low".into(),
+        (TxOutcome::Rejected, _) => "Terminal / rejected transaction".into(),
+        (TxOutcome::Approved | TxOutcome::InProgress, _) => String::new(),
     }
 }
 
 fn card_type(tx: &NetsTransaction) -> &'static str {
     match (&tx.truncated_pan, tx.seq % 2) {
         (None, _) => "",
-        (Some(_), 0) => "MasterCard",
-        (Some(_), _) => "VISA",
+        (Some(_), 0) => "DEBIT MASTERCARD",
+        (Some(_), _) => "Visa Debit",
     }
-}
-
-/// ISO-8601 UTC without fractions, one of the two forms observed on the wire.
-fn timestamp(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Minor units as `12.50`.
@@ -199,8 +229,8 @@ pub(crate) fn format_amount(minor: i64) -> String {
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
-/// A CRLF-separated receipt.
-fn receipt(tx: &NetsTransaction, copy: &str) -> String {
+/// A CRLF-separated receipt, headed with the terminal's local time.
+fn receipt(tx: &NetsTransaction, tz: Tz, copy: &str) -> String {
     let kind = match tx.transaction_type.as_str() {
         "returnOfGoods" => "REFUND",
         "reversal" => "REVERSAL",
@@ -208,11 +238,11 @@ fn receipt(tx: &NetsTransaction, copy: &str) -> String {
     };
     let verdict = match tx.outcome {
         TxOutcome::Approved => "APPROVED",
-        TxOutcome::Declined => "DECLINED",
+        TxOutcome::Declined | TxOutcome::Rejected => "DECLINED",
         TxOutcome::InProgress => "IN PROGRESS",
         _ => "CANCELLED",
     };
-    let at = tx.finished_at.unwrap_or(tx.started_at).format("%Y-%m-%d %H:%M:%S");
+    let at = tx.finished_at.unwrap_or(tx.started_at).with_timezone(&tz).format("%Y-%m-%d %H:%M");
     let mut lines =
         vec!["NETS SANDBOX".to_owned(), format!("TERMINAL {}", tx.terminal_id), format!("{at}"), kind.to_owned()];
     if let Some(pan) = &tx.truncated_pan {
@@ -236,5 +266,12 @@ mod tests {
         for (minor, text) in [(0, "0.00"), (5, "0.05"), (1250, "12.50"), (100_000, "1000.00"), (-99, "-0.99")] {
             assert_eq!(format_amount(minor), text, "{minor}");
         }
+    }
+
+    #[test]
+    fn times_are_the_terminals_local_clock() {
+        let at: DateTime<Utc> = "2025-10-07T13:40:58Z".parse().unwrap();
+        assert_eq!(compact(at, chrono_tz::Europe::Copenhagen), "20251007154058");
+        assert_eq!(compact(at, chrono_tz::Europe::Helsinki), "20251007164058");
     }
 }

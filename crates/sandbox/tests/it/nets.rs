@@ -133,18 +133,18 @@ async fn sb_06_nets_token_expires_on_the_sandbox_clock() {
 }
 
 #[tokio::test]
-async fn nets_unknown_terminal_is_404_and_offline_terminal_cannot_start() {
+async fn nets_unknown_or_offline_terminals_get_the_one_production_text() {
     let n = Nets::start().await;
     let (status, body) = n.call(GET, "/v1/terminal/NOPE", None).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("Terminal not found")));
     let (status, body) = n.call(POST, "/v1/terminal/NOPE/transaction", purchase(100, "o1")).await;
-    assert_eq!((status, body["failure"]["error"].as_str()), (404, Some("Terminal not found")));
+    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Invalid terminal ID or terminal not connected")));
 
     n.admin.nets_set_connected("T1", false).await.unwrap();
     let (_, body) = n.call(GET, "/v1/terminal/T1", None).await;
     assert_eq!(body["terminal"]["terminalState"], "offline");
     let (status, body) = n.call(POST, "/v1/terminal/T1/transaction", purchase(100, "o1")).await;
-    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Terminal not connected")));
+    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Invalid terminal ID or terminal not connected")));
 
     let (status, body) =
         n.call(POST, "/v1/terminal/T1/transaction", Some(json!({"transactionType": "purchase"}))).await;
@@ -167,11 +167,11 @@ async fn sb_02_nets_terminal_with_a_payment_in_progress_is_busy_until_the_custom
     assert_eq!(status, 201, "{body}");
     let result = &body["result"][0];
     let args = &result["localModeEventArgs"];
-    assert_eq!(args["Result"], 0);
+    assert_eq!(args["Result"], "0");
     assert_eq!(args["ResponseCode"], "00");
     assert_eq!(args["TotalAmount"], 1250);
     assert_eq!(args["TerminalID"], "T1");
-    assert!(args["TruncatedPAN"].as_str().unwrap().starts_with("****"));
+    assert!(args["TruncatedPAN"].as_str().unwrap().contains("******"));
     assert!(!args["StanAuth"].as_str().unwrap().is_empty());
     assert!(result["customerReceipt"].as_str().unwrap().contains("\r\n"));
     assert!(result["merchantReceipt"].as_str().unwrap().contains("CHF 12.50"));
@@ -186,15 +186,16 @@ async fn sb_02_nets_terminal_with_a_payment_in_progress_is_busy_until_the_custom
 #[tokio::test]
 async fn nets_customer_decline_and_cancel_end_the_blocked_purchase_with_a_failure() {
     let n = Nets::start().await;
-    for (action, error, code) in
-        [(CustomerAction::Decline, "Declined", "05"), (CustomerAction::Cancel, "Cancelled by customer", "")]
-    {
+    for (action, error, code) in [
+        (CustomerAction::Decline, "PSP / Not sufficient funds", "51"),
+        (CustomerAction::Cancel, "Terminal / cancel key pressed", ""),
+    ] {
         let pending = n.spawn_purchase("T1", 500, "o").await;
         n.admin.nets_customer("T1", action).await.unwrap();
         let (status, body) = pending.await.unwrap();
         assert_eq!(status, 400, "{body}");
         assert_eq!(body["failure"]["error"], error);
-        assert_eq!(body["failure"]["localModeEventArgs"]["Result"], 2);
+        assert_eq!(body["failure"]["localModeEventArgs"]["Result"], "2");
         assert_eq!(body["failure"]["localModeEventArgs"]["ResponseCode"], code);
     }
     let (status, _) = n.call(GET, "/v1/terminal/T1", None).await;
@@ -210,9 +211,9 @@ async fn nets_operator_cancel_wins_before_authorisation_and_loses_after_it() {
 
     let pending = n.spawn_purchase("T1", 700, "o-cancel").await;
     let (status, body) = n.call(POST, "/v1/terminal/T1/administration", cancel.clone()).await;
-    assert_eq!((status, &body["result"][0]["localModeEventArgs"]["Result"]), (201, &json!(1)));
+    assert_eq!((status, &body["result"][0]["localModeEventArgs"]["Result"]), (201, &json!("1")));
     let (status, body) = pending.await.unwrap();
-    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Cancelled by operator")));
+    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Terminal / cancel key pressed")));
 
     let pending = n.spawn_purchase("T1", 800, "o-race").await;
     n.admin.nets_customer("T1", CustomerAction::Authorise).await.unwrap();
@@ -233,11 +234,11 @@ async fn nets_last_result_lookup_aborts_a_transaction_in_flight() {
     let pending = n.spawn_purchase("T1", 1_000, "o-abort").await;
     let (status, body) = n.call(GET, "/v1/terminal/T1/transaction", None).await;
     assert_eq!(status, 200);
-    assert_eq!(body["result"]["latestTransactionResult"]["Result"], 2);
-    assert!(body.get("orderId").is_none(), "orderId only on success: {body}");
+    assert_eq!(body["result"]["latestTransactionResult"]["Result"], "2");
+    assert!(body["result"].get("orderId").is_none(), "orderId only on success: {body}");
 
     let (status, body) = pending.await.unwrap();
-    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Transaction aborted")));
+    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Terminal / transaction aborted")));
     let last = n.admin.nets_terminal("T1").await.unwrap().last.unwrap();
     assert_eq!(last.outcome, TxOutcome::AbortedByLookup);
 }
@@ -254,9 +255,9 @@ async fn sb_05_nets_act_then_fail_on_start_still_completes_the_payment() {
 
     let (status, body) = n.call(GET, "/v1/terminal/T1/transaction", None).await;
     assert_eq!(status, 200);
-    assert_eq!(body["result"]["latestTransactionResult"]["Result"], 0);
+    assert_eq!(body["result"]["latestTransactionResult"]["Result"], "0");
     assert_eq!(body["result"]["latestTransactionResult"]["TotalAmount"], 4590);
-    assert_eq!(body["orderId"], "o-lost", "the payment went through");
+    assert_eq!(body["result"]["orderId"], "o-lost", "the payment went through");
 }
 
 #[tokio::test]
@@ -269,7 +270,7 @@ async fn nets_a_dropped_purchase_call_leaves_the_terminal_running() {
 
     n.admin.nets_customer("T1", CustomerAction::Approve).await.unwrap();
     let (_, body) = n.call(GET, "/v1/terminal/T1/transaction", None).await;
-    assert_eq!(body["orderId"], "o-dropped");
+    assert_eq!(body["result"]["orderId"], "o-dropped");
 }
 
 #[tokio::test]
@@ -284,7 +285,7 @@ async fn sb_06_nets_terminal_timeout_runs_on_the_sandbox_clock() {
     assert_eq!(n.admin.nets_terminal("T1").await.unwrap().state, "idle");
 
     let (status, body) = pending.await.unwrap();
-    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Timeout")));
+    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Terminal / timeout")));
     assert_eq!(n.admin.nets_transactions().await.unwrap().in_progress, 0);
 }
 
@@ -295,11 +296,11 @@ async fn nets_unknown_result_99_is_resolved_by_the_lookup() {
     n.admin.nets_customer("T1", CustomerAction::ApproveUnknown).await.unwrap();
     let (status, body) = pending.await.unwrap();
     assert_eq!(status, 400);
-    assert_eq!(body["failure"]["localModeEventArgs"]["Result"], 99);
+    assert_eq!(body["failure"]["localModeEventArgs"]["Result"], "99");
 
     let (_, body) = n.call(GET, "/v1/terminal/T1/transaction", None).await;
-    assert_eq!(body["result"]["latestTransactionResult"]["Result"], 0);
-    assert_eq!(body["orderId"], "o-99");
+    assert_eq!(body["result"]["latestTransactionResult"]["Result"], "0");
+    assert_eq!(body["result"]["orderId"], "o-99");
 }
 
 #[tokio::test]
@@ -313,7 +314,7 @@ async fn nets_void_reverses_the_last_approved_payment_once() {
     assert_eq!(status, 400, "amount must match");
     let (status, body) = n.call(DELETE, "/v1/terminal/T1/transaction", Some(json!({ "amount": 2500 }))).await;
     assert_eq!(status, 201, "{body}");
-    assert_eq!(body["result"][0]["localModeEventArgs"]["Result"], 0);
+    assert_eq!(body["result"][0]["localModeEventArgs"]["Result"], "0");
     let (status, _) = n.call(DELETE, "/v1/terminal/T1/transaction", None).await;
     assert_eq!(status, 404, "nothing left to void");
 

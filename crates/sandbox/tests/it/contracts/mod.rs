@@ -3,6 +3,7 @@
 //! case's state and checks its answer against the case.
 
 mod freshdesk;
+mod nets;
 mod postfinance;
 mod unzer;
 
