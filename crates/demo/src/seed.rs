@@ -203,7 +203,8 @@ async fn terminal_gateway(t: &Targets) -> anyhow::Result<Vec<String>> {
             display_name: name.into(),
             pos: pos.into(),
             active: true,
-            currency: String::new(),
+            currency: "CHF".into(),
+            time_zone: "Europe/Zurich".into(),
         };
         match c.register_terminal(req).await {
             Ok(_) => {}

@@ -74,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
             pos: format!("POS-{}", i % 10),
             active: true,
             currency: "CHF".into(),
+            time_zone: "Europe/Zurich".into(),
         })
         .await?;
     }

@@ -56,7 +56,7 @@ impl App {
     /// Prepares everything; nothing runs yet.
     pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError> {
         let platform = Platform::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
-        let nets = NetsClient::new(&config.nets_base_url, config.nets_timeouts)?;
+        let nets = NetsClient::new(&config.nets_base_url, config.nets_timeouts, clock.clone())?;
         let engine = Engine::new(
             platform.pool.clone(),
             platform.outbox.clone(),
@@ -70,6 +70,9 @@ impl App {
                 attention_after: config.attention_after_failures,
                 instance_id: config.instance_id.clone(),
                 cancel_wait: Duration::from_secs(5),
+                lookup_delay: config.lookup_delay,
+                hold_limit: config.hold_limit,
+                supervisor_concurrency: config.supervisor_concurrency,
             },
             platform.faults.clone(),
             platform.shutdown.token().child_token(),

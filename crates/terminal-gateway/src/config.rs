@@ -8,9 +8,13 @@
 //! | `PAYMENT_TIMEOUT` | `120s` | time the customer has before the gateway cancels on the terminal (TG-22) |
 //! | `PAYMENT_GRACE` | `30s` | after the timeout, how long the terminal's answer to the cancel is awaited before the payment is closed as timed out, unconfirmed (TG-32) |
 //! | `NETS_LOGIN_TIMEOUT` | `10s` | login call |
-//! | `NETS_REQUEST_TIMEOUT` | `10s` | status, lookup and cancel calls |
-//! | `NETS_PURCHASE_TIMEOUT` | `300s` | the blocking purchase call (longer than any terminal timeout) |
-//! | `NETS_VOID_TIMEOUT` | `60s` | void call |
+//! | `NETS_REQUEST_TIMEOUT` | `10s` | terminal list, terminal state and cancel calls (NaviPartner: 10 s) |
+//! | `NETS_LOOKUP_TIMEOUT` | `60s` | the last-result lookup (NaviPartner: 60 s) |
+//! | `NETS_LOOKUP_DELAY` | `5s` | wait after a lost answer before the lookup (NaviPartner: a lookup right after it does not find it) |
+//! | `NETS_PURCHASE_TIMEOUT` | `300s` | the blocking purchase call (NaviPartner: 300 s); the engine lets go of it earlier, at `PAYMENT_TIMEOUT` + `PAYMENT_GRACE` |
+//! | `NETS_VOID_TIMEOUT` | `60s` | void call (NaviPartner: 60 s) |
+//! | `TERMINAL_HOLD_LIMIT` | `15m` | how long a payment given up on keeps its terminal waiting for Nets' final word, after which it lets go with an attention event |
+//! | `SUPERVISOR_CONCURRENCY` | `16` | payments the supervisor works on at once |
 //! | `SUPERVISOR_INTERVAL` | `1s` | how often waiting payments are checked for deadlines, dead trackers and lost answers |
 //! | `LEASE_DURATION` | `30s` | how long a replica's claim on a waiting payment lasts without renewal |
 //! | `STATUS_TIMEOUT` | `3s` | bound on reading live terminal status for ListTerminals |
@@ -49,6 +53,12 @@ pub struct Config {
     pub status_timeout: Duration,
     /// Failures in a row that raise attention.
     pub attention_after_failures: i32,
+    /// Wait after a lost answer before the lookup.
+    pub lookup_delay: Duration,
+    /// How long a payment given up on keeps its terminal.
+    pub hold_limit: Duration,
+    /// Payments the supervisor works on at once.
+    pub supervisor_concurrency: usize,
     /// This replica's name.
     pub instance_id: String,
     /// `SERVICE_TOKENS`: callers' bearer tokens; `None` turns authentication off.
@@ -74,6 +84,7 @@ impl Config {
                 "NETS_REQUEST_TIMEOUT",
                 env.duration_or("NETS_REQUEST_TIMEOUT", Duration::from_secs(10))?,
             )?,
+            lookup: positive("NETS_LOOKUP_TIMEOUT", env.duration_or("NETS_LOOKUP_TIMEOUT", Duration::from_secs(60))?)?,
             purchase: positive(
                 "NETS_PURCHASE_TIMEOUT",
                 env.duration_or("NETS_PURCHASE_TIMEOUT", Duration::from_secs(300))?,
@@ -99,6 +110,12 @@ impl Config {
         if supervisor_interval * 3 > lease {
             return Err(ConfigError::new("LEASE_DURATION", "must be at least three SUPERVISOR_INTERVALs"));
         }
+        let supervisor_concurrency: usize = env.or("SUPERVISOR_CONCURRENCY", 16)?;
+        if supervisor_concurrency == 0 {
+            return Err(ConfigError::new("SUPERVISOR_CONCURRENCY", "must be at least 1"));
+        }
+        let lookup_delay = env.duration_or("NETS_LOOKUP_DELAY", Duration::from_secs(5))?;
+        let hold_limit = positive("TERMINAL_HOLD_LIMIT", env.duration_or("TERMINAL_HOLD_LIMIT", Duration::from_secs(900))?)?;
         let service_tokens = env.secret_optional("SERVICE_TOKENS")?;
         if let Some(t) = &service_tokens {
             kit::grpc::StaticTokens::parse(t)?;
@@ -115,6 +132,9 @@ impl Config {
             lease,
             status_timeout: positive("STATUS_TIMEOUT", env.duration_or("STATUS_TIMEOUT", Duration::from_secs(3))?)?,
             attention_after_failures,
+            lookup_delay,
+            hold_limit,
+            supervisor_concurrency,
             instance_id,
             service_tokens,
         })
@@ -139,6 +159,18 @@ mod tests {
     }
 
     #[test]
+    fn nets_timeouts_default_to_the_integrators_values() {
+        let t = Config::from_env(&base()).unwrap().nets_timeouts;
+        let secs = |d: Duration| d.as_secs();
+        assert_eq!(
+            (secs(t.login), secs(t.request), secs(t.lookup), secs(t.purchase), secs(t.void)),
+            (10, 10, 60, 300, 60),
+            "NaviPartner's EFTNETSCloudProtocol timeouts"
+        );
+        assert_eq!(Config::from_env(&base()).unwrap().lookup_delay, Duration::from_secs(5));
+    }
+
+    #[test]
     fn tg_22_timeout_defaults_to_120_seconds_and_is_configurable() {
         let c = Config::from_env(&base()).unwrap();
         assert_eq!(c.payment_timeout, Duration::from_secs(120));
@@ -157,6 +189,8 @@ mod tests {
             ("PAYMENT_TIMEOUT", "400s", "NETS_PURCHASE_TIMEOUT"),
             ("ATTENTION_AFTER_FAILURES", "0", "ATTENTION_AFTER_FAILURES"),
             ("LEASE_DURATION", "2s", "LEASE_DURATION"),
+            ("SUPERVISOR_CONCURRENCY", "0", "SUPERVISOR_CONCURRENCY"),
+            ("NETS_LOOKUP_TIMEOUT", "0s", "NETS_LOOKUP_TIMEOUT"),
         ];
         for (var, value, named) in cases {
             let mut env = base();

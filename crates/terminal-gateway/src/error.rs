@@ -63,6 +63,20 @@ pub enum Error {
     /// The payment already ended.
     #[error("payment already ended as {}", .0.as_str())]
     PaymentFinished(State),
+    /// A refund was asked for a payment that cannot be refunded on a terminal.
+    #[error("the payment cannot be refunded on a terminal: {0}")]
+    PaymentNotRefundable(String),
+    /// A refund larger than what is left of the purchase.
+    #[error("a refund of {asked} exceeds what is left of the purchase ({left})")]
+    RefundExceedsPayment {
+        /// The refund asked for.
+        asked: kit::Money,
+        /// The purchase minus its refunds.
+        left: kit::Money,
+    },
+    /// A payment holds the terminal (remove or change its id later).
+    #[error("terminal {0} is in use by a payment; try again when it has ended")]
+    TerminalInUse(String),
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),

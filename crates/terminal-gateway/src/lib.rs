@@ -47,6 +47,8 @@ pub mod error;
 pub mod grpc;
 /// The Nets Connect@Cloud client and its wire mapping.
 pub mod nets;
+/// Preflight (CT-06): the read-only check of a tenant's Nets setup.
+pub mod preflight;
 /// Postgres access.
 pub mod store;
 /// The payment engine: start, purchase calls, refresh, cancel, supervisor, watch hub.

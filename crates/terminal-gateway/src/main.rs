@@ -1,4 +1,6 @@
-//! `payops-terminal-gateway`: config → clock → telemetry → App::build → run until SIGTERM (`kit::service`).
+//! `payops-terminal-gateway`: config → clock → telemetry → App::build → run until SIGTERM
+//! (`kit::service`); `payops-terminal-gateway preflight [--tenant <id>]` checks the tenants'
+//! Nets setup read-only and exits 1 on a failure (CT-06).
 
 use std::process::ExitCode;
 
@@ -7,6 +9,10 @@ use terminal_gateway::{app::App, config::Config};
 #[tokio::main]
 async fn main() -> ExitCode {
     let env = kit::config::Env::from_process();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("preflight") {
+        return terminal_gateway::preflight::command(&env, &args).await;
+    }
     kit::service::run(
         "terminal-gateway",
         &env,

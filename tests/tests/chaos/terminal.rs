@@ -83,6 +83,7 @@ impl Terminals {
                 pos: "Chaos POS".into(),
                 active: true,
                 currency: "CHF".into(),
+                time_zone: "Europe/Zurich".into(),
             };
             retry("RegisterTerminal", limit, || {
                 let (mut c, r) = (c.clone(), reg.clone());

@@ -151,6 +151,7 @@ pub async fn terminal(s: &Stack) {
         pos: String::new(),
         active: true,
         currency: "CHF".into(),
+        time_zone: "Europe/Zurich".into(),
     };
     terminals.register_terminal(reg).await.unwrap();
     let mut payments = tg::terminal_payment_service_client::TerminalPaymentServiceClient::new(ch);

@@ -272,6 +272,7 @@ async fn seed_terminals(p: &Platform, o: &SeedOptions) -> anyhow::Result<()> {
             pos: String::new(),
             active: true,
             currency: "CHF".into(),
+            time_zone: "Europe/Zurich".into(),
         };
         match c.register_terminal(req).await {
             Ok(_) => {}

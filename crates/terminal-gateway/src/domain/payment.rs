@@ -1,7 +1,13 @@
-//! The payment state machine. A payment starts `waiting` and ends exactly once; states only
-//! move forward. `decide` turns an observation or a request into events, `apply` folds them.
-//! An approval that arrives after the gateway gave up (out of order) never reopens the
-//! payment: it is recorded as a late approval for a person to settle.
+//! The payment state machine (purchases and refunds alike). A payment starts `waiting` and ends
+//! exactly once; states only move forward. `decide` turns an observation or a request into
+//! events, `apply` folds them.
+//!
+//! A payment **holds its terminal** from the start until Nets has told how its transaction
+//! ended: the purchase answer, or a last-result lookup matched to it. A payment the gateway
+//! gave up on (timed out, outcome unconfirmed) keeps holding it, because the terminal may
+//! still run it and its outcome is readable only as the terminal's *last* result — a next sale
+//! would overwrite it. An approval found then never reopens the payment: it is recorded as a
+//! late approval and voided; only then is the terminal released.
 
 use serde::{Deserialize, Serialize};
 
@@ -102,25 +108,75 @@ pub enum Refusal {
     Rejected,
 }
 
-/// What Nets says about the transaction of a payment.
+/// What Nets says about the transaction of a payment (the decision table is the contract
+/// cases `crates/sandbox/contracts/nets/purchase.json` and `lookup.json`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TerminalOutcome {
     /// Approved, with card data.
     Approved(Card),
-    /// Declined by the issuer (detail from Nets).
+    /// Declined by the issuer or offline by the terminal (detail from Nets).
     Declined(String),
-    /// The customer cancelled on the terminal.
-    CancelledByCustomer,
-    /// The POS (this gateway) cancelled it.
-    CancelledByOperator,
-    /// The terminal's own timeout ended it.
-    TerminalTimeout,
-    /// A lookup or another interruption aborted it.
-    Aborted,
-    /// The terminal never started it.
+    /// Ended with the cancel key: by the customer, or by our `cancelAction` (Nets answers
+    /// both alike; whether we asked tells them apart).
+    Cancelled(String),
+    /// The terminal refused or never ran it; nothing was charged.
     Refused(Refusal, String),
-    /// The outcome is unknown (Result 99, lost answer): find out by lookup.
+    /// The outcome is unknown (Result 99, lost or unreadable answer): find out by lookup.
     Unknown(String),
+}
+
+/// How a void of a late approval ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoidState {
+    /// Committed before the void is sent (a crash after it never sends a second one).
+    Requested,
+    /// The terminal reversed the approval.
+    Voided,
+    /// The terminal refused the reversal.
+    Refused,
+    /// The void's answer was lost or unreadable: a person checks.
+    Unknown,
+}
+
+impl VoidState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoidState::Requested => "requested",
+            VoidState::Voided => "voided",
+            VoidState::Refused => "refused",
+            VoidState::Unknown => "unknown",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<VoidState> {
+        [VoidState::Requested, VoidState::Voided, VoidState::Refused, VoidState::Unknown]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// Why a payment that ended unconfirmed let go of its terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// A lookup matched it to a transaction that was not approved: nothing was charged.
+    Confirmed,
+    /// The terminal's last transaction is another one, from before this payment: this one
+    /// never ran.
+    NeverRan,
+    /// The terminal's last transaction is another one that may be later than this one: its
+    /// outcome can no longer be read (a person checks).
+    Overwritten,
+    /// Nets gave no final answer within the hold limit (a person checks).
+    HoldLimit,
+}
+
+impl Release {
+    /// True when a person must check the terminal's journal.
+    pub fn needs_attention(self) -> bool {
+        matches!(self, Release::Overwritten | Release::HoldLimit)
+    }
 }
 
 /// Machine-readable reason of a final state (the proto's `PaymentOutcome.reason`).
@@ -136,7 +192,8 @@ pub enum Reason {
     CancelledByGateway,
     /// The gateway's timeout cancelled it (TG-22).
     PaymentTimedOut,
-    /// The terminal's own timeout ended it.
+    /// The terminal's own timeout ended it (stored by earlier versions; no public source shows
+    /// how Nets reports it, so the adapter no longer tells it apart).
     TerminalTimedOut,
     /// The terminal was busy.
     TerminalBusy,
@@ -146,7 +203,7 @@ pub enum Reason {
     TerminalUnknownAtNets,
     /// Nets refused the request.
     RejectedByNets,
-    /// The transaction was aborted.
+    /// The transaction was aborted (stored by earlier versions, see `TerminalTimedOut`).
     Aborted,
     /// The gateway gave up without learning the outcome.
     OutcomeUnconfirmed,
@@ -232,6 +289,11 @@ pub struct Payment {
     pub late_approval: Option<Card>,
     /// The purchase call's answer was lost; the outcome is found by polling and lookup.
     pub detached: bool,
+    /// The payment holds its terminal: no other payment starts there and only this one may
+    /// look up or void (see the module docs).
+    pub holds_terminal: bool,
+    /// The void of a late approval.
+    pub void: Option<VoidState>,
     /// Bumped by every state change others can see.
     pub version: i64,
 }
@@ -246,8 +308,15 @@ impl Payment {
             card: None,
             late_approval: None,
             detached: false,
+            holds_terminal: true,
+            void: None,
             version: 1,
         }
+    }
+
+    /// True while Nets may still tell something about this payment's transaction.
+    pub fn needs_truth(&self) -> bool {
+        self.state == State::Waiting || self.holds_terminal
     }
 }
 
@@ -260,6 +329,20 @@ pub enum Command {
     RequestCancel(CancelBy),
     /// The timeout plus grace passed without an outcome.
     GiveUp,
+    /// The terminal's last transaction is not this payment's; `maybe_later` when it may have
+    /// run after this one started.
+    NotOurs {
+        /// The other transaction may be later than this payment.
+        maybe_later: bool,
+    },
+    /// Nets gave no final answer within the hold limit.
+    HoldLimit,
+    /// A void of the late approval is about to be sent.
+    RequestVoid,
+    /// The void's outcome.
+    VoidAnswered(VoidState),
+    /// The void was certainly not sent (no connection, login refused): it may be sent again.
+    VoidNotSent,
 }
 
 /// What the machine decided.
@@ -280,12 +363,20 @@ pub enum Event {
     ApprovedAfterTimeout(Card),
     /// The answer was lost; track by polling (internal: no version bump, no bus event).
     Detached(String),
+    /// The payment let go of its terminal (internal).
+    Released(Release),
+    /// A void is about to be sent (internal; committed first).
+    VoidRequested,
+    /// The void was certainly not sent (internal).
+    VoidNotSent,
+    /// The void's outcome (visible: the order's timeline shows it).
+    VoidEnded(VoidState),
 }
 
 impl Event {
     /// True for changes others see (version bump, bus event, watchers).
     pub fn is_visible(&self) -> bool {
-        !matches!(self, Event::Detached(_))
+        !matches!(self, Event::Detached(_) | Event::Released(_) | Event::VoidRequested | Event::VoidNotSent)
     }
 }
 
@@ -300,14 +391,31 @@ pub enum DecideError {
 /// Decides what `command` means for `payment`.
 pub fn decide(payment: &Payment, command: Command) -> Result<Vec<Event>, DecideError> {
     let waiting = payment.state == State::Waiting;
+    // Closed, still holding the terminal, no late approval found yet: Nets' word is awaited.
+    let unconfirmed = !waiting && payment.holds_terminal && payment.late_approval.is_none();
     Ok(match command {
         Command::Observe(outcome) if waiting => observe_waiting(payment, outcome),
-        Command::Observe(TerminalOutcome::Approved(card))
-            if payment.state == State::TimedOut && payment.late_approval.is_none() =>
-        {
-            vec![Event::ApprovedAfterTimeout(card)]
-        }
+        Command::Observe(TerminalOutcome::Approved(card)) if unconfirmed => vec![Event::ApprovedAfterTimeout(card)],
+        Command::Observe(TerminalOutcome::Unknown(_)) => vec![],
+        Command::Observe(_) if unconfirmed => vec![Event::Released(Release::Confirmed)],
         Command::Observe(_) => vec![],
+        Command::NotOurs { .. } if waiting => vec![],
+        Command::NotOurs { maybe_later } if unconfirmed => {
+            vec![Event::Released(if maybe_later { Release::Overwritten } else { Release::NeverRan })]
+        }
+        Command::NotOurs { .. } => vec![],
+        Command::HoldLimit if unconfirmed => vec![Event::Released(Release::HoldLimit)],
+        Command::HoldLimit => vec![],
+        Command::RequestVoid if payment.late_approval.is_some() && payment.void.is_none() => {
+            vec![Event::VoidRequested]
+        }
+        Command::RequestVoid => vec![],
+        Command::VoidAnswered(v) if payment.void == Some(VoidState::Requested) && v != VoidState::Requested => {
+            vec![Event::VoidEnded(v)]
+        }
+        Command::VoidAnswered(_) => vec![],
+        Command::VoidNotSent if payment.void == Some(VoidState::Requested) => vec![Event::VoidNotSent],
+        Command::VoidNotSent => vec![],
         Command::RequestCancel(_) if waiting && payment.cancel_requested.is_some() => vec![],
         Command::RequestCancel(by) if waiting => vec![Event::CancelRequested(by)],
         Command::RequestCancel(CancelBy::Timeout) => vec![],
@@ -330,14 +438,10 @@ fn observe_waiting(payment: &Payment, outcome: TerminalOutcome) -> Vec<Event> {
     let event = match outcome {
         TerminalOutcome::Approved(card) => ended(State::Approved, Reason::Approved, "", Some(card)),
         TerminalOutcome::Declined(d) => ended(State::Declined, Reason::Declined, &d, None),
-        TerminalOutcome::CancelledByCustomer => {
+        // Nets answers our cancelAction like the customer's cancel key: we know which it was.
+        TerminalOutcome::Cancelled(d) if payment.cancel_requested.is_some() => by_us(&d),
+        TerminalOutcome::Cancelled(_) => {
             ended(State::Cancelled, Reason::CancelledAtTerminal, "cancelled by the customer on the terminal", None)
-        }
-        TerminalOutcome::CancelledByOperator => by_us("cancelled on the terminal by the gateway"),
-        TerminalOutcome::Aborted if payment.cancel_requested.is_some() => by_us("aborted on the terminal"),
-        TerminalOutcome::Aborted => ended(State::Failed, Reason::Aborted, "the transaction was aborted", None),
-        TerminalOutcome::TerminalTimeout => {
-            ended(State::TimedOut, Reason::TerminalTimedOut, "the terminal's own timeout ended it", None)
         }
         TerminalOutcome::Refused(r, d) => {
             let reason = match r {
@@ -367,11 +471,20 @@ pub fn apply(mut payment: Payment, event: &Event) -> Payment {
         Event::CancelRequested(by) => payment.cancel_requested = Some(*by),
         Event::Ended { state, outcome, card } => {
             payment.state = *state;
+            // Given up without Nets' word: the terminal may still run it (module docs).
+            payment.holds_terminal = outcome.reason == Reason::OutcomeUnconfirmed;
             payment.outcome = Some(outcome.clone());
             payment.card = card.clone();
         }
         Event::ApprovedAfterTimeout(card) => payment.late_approval = Some(card.clone()),
         Event::Detached(_) => payment.detached = true,
+        Event::Released(_) => payment.holds_terminal = false,
+        Event::VoidRequested => payment.void = Some(VoidState::Requested),
+        Event::VoidNotSent => payment.void = None,
+        Event::VoidEnded(v) => {
+            payment.void = Some(*v);
+            payment.holds_terminal = false;
+        }
     }
     payment
 }

@@ -13,6 +13,10 @@ fn card() -> Card {
     }
 }
 
+fn cancelled() -> TerminalOutcome {
+    TerminalOutcome::Cancelled("Terminal / cancel key pressed".into())
+}
+
 fn waiting_with(cancel: Option<CancelBy>) -> Payment {
     Payment { cancel_requested: cancel, ..Payment::waiting() }
 }
@@ -32,15 +36,11 @@ fn tg_10_observations_on_a_waiting_payment_table() {
     let cases: Vec<(Option<CancelBy>, TerminalOutcome, State, Option<Reason>)> = vec![
         (None, O::Approved(card()), State::Approved, Some(Reason::Approved)),
         (None, O::Declined("Declined".into()), State::Declined, Some(Reason::Declined)),
-        (None, O::CancelledByCustomer, State::Cancelled, Some(Reason::CancelledAtTerminal)),
-        (None, O::CancelledByOperator, State::Cancelled, Some(Reason::CancelledByGateway)),
-        (Some(CancelBy::Operator), O::CancelledByOperator, State::Cancelled, Some(Reason::CancelledByGateway)),
-        (Some(CancelBy::Timeout), O::CancelledByOperator, State::TimedOut, Some(Reason::PaymentTimedOut)),
+        (None, cancelled(), State::Cancelled, Some(Reason::CancelledAtTerminal)),
+        (Some(CancelBy::Operator), cancelled(), State::Cancelled, Some(Reason::CancelledByGateway)),
+        (Some(CancelBy::Timeout), cancelled(), State::TimedOut, Some(Reason::PaymentTimedOut)),
         (Some(CancelBy::Timeout), O::Approved(card()), State::Approved, Some(Reason::Approved)),
         (Some(CancelBy::Operator), O::Approved(card()), State::Approved, Some(Reason::Approved)),
-        (None, O::TerminalTimeout, State::TimedOut, Some(Reason::TerminalTimedOut)),
-        (None, O::Aborted, State::Failed, Some(Reason::Aborted)),
-        (Some(CancelBy::Timeout), O::Aborted, State::TimedOut, Some(Reason::PaymentTimedOut)),
         (None, O::Refused(Refusal::Busy, "Terminal busy".into()), State::Failed, Some(Reason::TerminalBusy)),
         (None, O::Refused(Refusal::NotConnected, "x".into()), State::Failed, Some(Reason::TerminalNotConnected)),
         (None, O::Refused(Refusal::UnknownTerminal, "x".into()), State::Failed, Some(Reason::TerminalUnknownAtNets)),
@@ -67,7 +67,7 @@ fn tg_12_cancel_requests_are_recorded_once_and_refused_after_the_end() {
     assert_eq!(p.cancel_requested, Some(CancelBy::Operator));
     assert_eq!(p.version, 2);
     assert_eq!(decide(&p, Command::RequestCancel(CancelBy::Timeout)).unwrap(), vec![]);
-    let done = run(p, Command::Observe(TerminalOutcome::CancelledByOperator)).unwrap();
+    let done = run(p, Command::Observe(cancelled())).unwrap();
     assert_eq!(decide(&done, Command::RequestCancel(CancelBy::Operator)), Err(DecideError::Finished(State::Cancelled)));
     assert_eq!(decide(&done, Command::RequestCancel(CancelBy::Timeout)).unwrap(), vec![]);
 }
@@ -82,21 +82,63 @@ fn tg_22_giving_up_times_out_unconfirmed_and_a_late_approval_never_reopens() {
     assert_eq!(late.version, p.version + 1);
     assert_eq!(decide(&late, Command::Observe(TerminalOutcome::Approved(card()))).unwrap(), vec![], "recorded once");
     assert_eq!(decide(&late, Command::GiveUp).unwrap(), vec![]);
+    assert!(late.holds_terminal, "the late approval still holds the terminal until it is voided");
+}
+
+#[test]
+fn tg_30_a_payment_holds_its_terminal_until_nets_told_how_its_transaction_ended() {
+    // Any answer of the terminal releases it; giving up does not.
+    for outcome in [TerminalOutcome::Approved(card()), cancelled(), TerminalOutcome::Declined("d".into())] {
+        assert!(!run(Payment::waiting(), Command::Observe(outcome)).unwrap().holds_terminal);
+    }
+    let busy = TerminalOutcome::Refused(Refusal::Busy, "Terminal busy".into());
+    assert!(!run(Payment::waiting(), Command::Observe(busy)).unwrap().holds_terminal, "ours never ran");
+    let unknown = run(Payment::waiting(), Command::Observe(TerminalOutcome::Unknown("lost".into()))).unwrap();
+    assert!(unknown.holds_terminal && unknown.detached);
+    let given_up = run(waiting_with(Some(CancelBy::Timeout)), Command::GiveUp).unwrap();
+    assert!(given_up.holds_terminal, "the terminal may still run it");
+    // Nets' later word releases it: a matched non-approval, another transaction, the hold limit.
+    let cases = [
+        (Command::Observe(cancelled()), Some(Release::Confirmed)),
+        (Command::Observe(TerminalOutcome::Unknown("99".into())), None),
+        (Command::NotOurs { maybe_later: false }, Some(Release::NeverRan)),
+        (Command::NotOurs { maybe_later: true }, Some(Release::Overwritten)),
+        (Command::HoldLimit, Some(Release::HoldLimit)),
+    ];
+    for (c, want) in cases {
+        let events = decide(&given_up, c.clone()).unwrap();
+        assert_eq!(events, want.map(Event::Released).into_iter().collect::<Vec<_>>(), "{c:?}");
+        assert_eq!(events.iter().fold(given_up.clone(), apply).holds_terminal, want.is_none(), "{c:?}");
+        assert!(events.iter().all(|e| !e.is_visible()), "no state change others see");
+    }
+    assert_eq!(decide(&unknown, Command::NotOurs { maybe_later: true }).unwrap(), vec![], "waiting: keep asking");
+}
+
+#[test]
+fn tg_32_a_late_approval_is_voided_once_and_then_releases_the_terminal() {
+    let given_up = run(waiting_with(Some(CancelBy::Timeout)), Command::GiveUp).unwrap();
+    assert_eq!(decide(&given_up, Command::RequestVoid).unwrap(), vec![], "nothing to void yet");
+    let late = run(given_up, Command::Observe(TerminalOutcome::Approved(card()))).unwrap();
+    let requested = run(late, Command::RequestVoid).unwrap();
+    assert_eq!((requested.void, requested.holds_terminal), (Some(VoidState::Requested), true));
+    assert_eq!(decide(&requested, Command::RequestVoid).unwrap(), vec![], "a void is sent once");
+    for v in [VoidState::Voided, VoidState::Refused, VoidState::Unknown] {
+        let done = run(requested.clone(), Command::VoidAnswered(v)).unwrap();
+        assert_eq!((done.void, done.holds_terminal, done.state), (Some(v), false, State::TimedOut));
+        assert_eq!(done.version, requested.version + 1, "the void's end is on the timeline");
+        assert_eq!(decide(&done, Command::VoidAnswered(VoidState::Voided)).unwrap(), vec![]);
+    }
 }
 
 #[test]
 fn final_states_ignore_further_observations() {
     for outcome in [
         TerminalOutcome::Declined("x".into()),
-        TerminalOutcome::CancelledByCustomer,
+        cancelled(),
         TerminalOutcome::Refused(Refusal::Busy, "x".into()),
     ] {
         let p = run(Payment::waiting(), Command::Observe(outcome)).unwrap();
-        for later in [
-            TerminalOutcome::Approved(card()),
-            TerminalOutcome::CancelledByOperator,
-            TerminalOutcome::Unknown("x".into()),
-        ] {
+        for later in [TerminalOutcome::Approved(card()), cancelled(), TerminalOutcome::Unknown("x".into())] {
             assert_eq!(decide(&p, Command::Observe(later)).unwrap(), vec![]);
         }
     }
@@ -117,10 +159,11 @@ fn command() -> impl Strategy<Value = Command> {
     prop_oneof![
         Just(Command::Observe(TerminalOutcome::Approved(card()))),
         Just(Command::Observe(TerminalOutcome::Declined("d".into()))),
-        Just(Command::Observe(TerminalOutcome::CancelledByCustomer)),
-        Just(Command::Observe(TerminalOutcome::CancelledByOperator)),
-        Just(Command::Observe(TerminalOutcome::TerminalTimeout)),
-        Just(Command::Observe(TerminalOutcome::Aborted)),
+        Just(Command::Observe(cancelled())),
+        Just(Command::NotOurs { maybe_later: true }),
+        Just(Command::HoldLimit),
+        Just(Command::RequestVoid),
+        Just(Command::VoidAnswered(VoidState::Voided)),
         Just(Command::Observe(TerminalOutcome::Unknown("u".into()))),
         Just(Command::Observe(TerminalOutcome::Refused(Refusal::Busy, "b".into()))),
         Just(Command::RequestCancel(CancelBy::Operator)),
@@ -145,6 +188,8 @@ proptest! {
             if p.state.is_final() { ended_as.get_or_insert(p.state); }
             prop_assert_eq!(p.card.is_some(), p.state == State::Approved);
             prop_assert!(p.late_approval.is_none() || p.state == State::TimedOut);
+            prop_assert!(p.void.is_none() || p.late_approval.is_some(), "only late approvals are voided");
+            prop_assert!(!before.holds_terminal.lt(&p.holds_terminal), "a released terminal is never taken back");
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Terminal registration rules, the live status shown in the picker (TG-04) and the grouping
-//! by point of sale (TG-03).
+//! by point of sale (TG-03). A terminal is registered with the currency it charges in and the
+//! time zone its clock runs in: Nets sends neither (no currency in any request; times in the
+//! terminal's local time), so both are required rather than guessed.
 
 use kit::Currency;
 use kit::grpc::status::Violations;
@@ -21,6 +23,8 @@ pub struct TerminalSpec {
     pub active: bool,
     /// Currency it charges in.
     pub currency: Currency,
+    /// IANA time zone of the terminal's clock.
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// Checks a display name (1..=100 characters, no control characters).
@@ -48,6 +52,7 @@ pub fn check_pos(v: &mut Violations, pos: &str) -> Option<Option<String>> {
 
 impl TerminalSpec {
     /// Validates a registration and reports every violation at once.
+    #[allow(clippy::too_many_arguments, reason = "one argument per request field, named at the call")]
     pub fn parse(
         tenant_id: &str,
         terminal_id: &str,
@@ -55,19 +60,48 @@ impl TerminalSpec {
         pos: &str,
         active: bool,
         currency: &str,
+        time_zone: &str,
     ) -> Result<TerminalSpec, Violations> {
         let mut v = Violations::new();
         let tenant_id = v.check("tenant_id", TenantId::parse(tenant_id));
         let terminal_id = v.check("terminal_id", TerminalId::parse(terminal_id));
         let display_name = check_name(&mut v, "display_name", display_name);
         let pos = check_pos(&mut v, pos);
-        let currency =
-            if currency.is_empty() { Some(Currency::CHF) } else { v.check("currency", Currency::parse(currency)) };
-        match (tenant_id, terminal_id, display_name, pos, currency) {
-            (Some(tenant_id), Some(terminal_id), Some(display_name), Some(pos), Some(currency)) if v.is_empty() => {
-                Ok(TerminalSpec { tenant_id, terminal_id, display_name, pos, active, currency })
+        let currency = check_currency(&mut v, currency);
+        let time_zone = check_time_zone(&mut v, time_zone);
+        match (tenant_id, terminal_id, display_name, pos, currency, time_zone) {
+            (Some(tenant_id), Some(terminal_id), Some(display_name), Some(pos), Some(currency), Some(time_zone))
+                if v.is_empty() =>
+            {
+                Ok(TerminalSpec { tenant_id, terminal_id, display_name, pos, active, currency, time_zone })
             }
             _ => Err(v),
+        }
+    }
+}
+
+/// The currency the terminal charges in: required (Nets sends none, so a default would charge
+/// a EUR hotel's every payment in CHF).
+pub fn check_currency(v: &mut Violations, currency: &str) -> Option<Currency> {
+    if currency.trim().is_empty() {
+        v.add("currency", "is required: the ISO 4217 code the terminal charges in (Nets does not say)");
+        None
+    } else {
+        v.check("currency", Currency::parse(currency))
+    }
+}
+
+/// The terminal's IANA time zone: required (Nets reports terminal times in local time).
+pub fn check_time_zone(v: &mut Violations, time_zone: &str) -> Option<chrono_tz::Tz> {
+    if time_zone.trim().is_empty() {
+        v.add("time_zone", "is required: the IANA time zone of the terminal's clock, e.g. Europe/Helsinki");
+        return None;
+    }
+    match time_zone.trim().parse::<chrono_tz::Tz>() {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            v.add("time_zone", format!("{time_zone:?} is not an IANA time zone"));
+            None
         }
     }
 }
@@ -75,9 +109,12 @@ impl TerminalSpec {
 /// What Nets said when asked about a terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetsView {
-    /// `GET /v1/terminal/{id}` answered with this `terminalState`.
+    /// The login lists the id and `GET /v1/terminal/{id}` answered with this `terminalState`.
     State(String),
-    /// 404: Nets does not know the id for this account.
+    /// The login lists the id; its state call gave nothing readable (the call is advice only:
+    /// no public source shows it).
+    Listed,
+    /// The login's `terminals` do not list the id: Nets does not know it for this account.
     NotFound,
     /// The tenant has no credentials.
     NoCredentials,
@@ -125,6 +162,7 @@ pub fn readiness(active: bool, view: &NetsView) -> (Readiness, String) {
             (Readiness::Error(Problem::NotConnected), "the terminal is not connected to Nets Cloud".to_owned())
         }
         NetsView::State(s) => (Readiness::Error(Problem::NetsUnavailable), format!("unexpected terminal state {s:?}")),
+        NetsView::Listed => (Readiness::Ready, "listed by Nets for this login; its connection state is not reported".to_owned()),
         NetsView::NotFound => (
             Readiness::Error(Problem::UnknownAtNets),
             "Nets does not know this terminal id; check the id against Nets".to_owned(),
@@ -169,23 +207,26 @@ mod tests {
     #[test]
     fn tg_02_registration_validation_names_every_field() {
         let long = "x".repeat(101);
-        type Case<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a [&'a str]);
+        type Case<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a [&'a str]);
         let cases: &[Case<'_>] = &[
-            ("hotel", "T-1001", "Päätelaite I", "Vastaanotto", "CHF", &[]),
-            ("hotel", "T-1001", "Päätelaite I", "", "", &[]),
-            ("", "T 1", "", "", "chf", &["tenant_id", "terminal_id", "display_name", "currency"]),
-            ("hotel", "T-1", &long, &long, "EUR", &["display_name", "pos"]),
-            ("hotel", "T-1", "a\u{7}b", "", "EUR", &["display_name"]),
+            ("hotel", "T-1001", "Päätelaite I", "Vastaanotto", "EUR", "Europe/Helsinki", &[]),
+            ("hotel", "T-1001", "Päätelaite I", "", "", "Europe/Helsinki", &["currency"]),
+            ("hotel", "T-1001", "Päätelaite I", "", "EUR", "", &["time_zone"]),
+            ("hotel", "T-1001", "Päätelaite I", "", "EUR", "Europe/Espoo", &["time_zone"]),
+            ("", "T 1", "", "", "chf", "UTC", &["tenant_id", "terminal_id", "display_name", "currency"]),
+            ("hotel", "T-1", &long, &long, "EUR", "UTC", &["display_name", "pos"]),
+            ("hotel", "T-1", "a\u{7}b", "", "EUR", "UTC", &["display_name"]),
         ];
-        for (tenant, id, name, pos, cur, fields) in cases {
-            let got: Vec<String> = match TerminalSpec::parse(tenant, id, name, pos, true, cur) {
+        for (tenant, id, name, pos, cur, tz, fields) in cases {
+            let got: Vec<String> = match TerminalSpec::parse(tenant, id, name, pos, true, cur, tz) {
                 Ok(_) => vec![],
                 Err(v) => v.items().iter().map(|(f, _)| f.clone()).collect(),
             };
             assert_eq!(got, *fields, "{tenant} {id} {name:?}");
         }
-        let s = TerminalSpec::parse("h", "T-1", " Desk ", " ", false, "").unwrap();
-        assert_eq!((s.display_name.as_str(), s.pos, s.currency), ("Desk", None, Currency::CHF));
+        let s = TerminalSpec::parse("h", "T-1", " Desk ", " ", false, "EUR", "Europe/Helsinki").unwrap();
+        assert_eq!((s.display_name.as_str(), s.pos, s.currency), ("Desk", None, Currency::EUR));
+        assert_eq!(s.time_zone, chrono_tz::Europe::Helsinki);
     }
 
     #[test]
@@ -196,6 +237,7 @@ mod tests {
             (true, NetsView::State("offline".into()), Readiness::Error(Problem::NotConnected)),
             (true, NetsView::State("weird".into()), Readiness::Error(Problem::NetsUnavailable)),
             (true, NetsView::NotFound, Readiness::Error(Problem::UnknownAtNets)),
+            (true, NetsView::Listed, Readiness::Ready),
             (true, NetsView::NoCredentials, Readiness::Error(Problem::NoCredentials)),
             (true, NetsView::LoginFailed("x".into()), Readiness::Error(Problem::LoginFailed)),
             (true, NetsView::Unavailable("x".into()), Readiness::Error(Problem::NetsUnavailable)),

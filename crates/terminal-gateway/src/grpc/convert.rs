@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use proto::payops::terminal_gateway::v1 as pb;
 
 use crate::domain::payment::{Card, State};
-use crate::store::payments::{Method, PaymentRecord};
+use crate::store::payments::{Kind, Method, PaymentRecord};
 use crate::store::terminals::TerminalRecord;
 
 /// A protobuf timestamp.
@@ -60,6 +60,14 @@ pub fn payment(p: &PaymentRecord) -> pb::Payment {
         deadline: if m.state.is_final() { None } else { p.deadline.map(ts) },
         cancel_requested: !m.state.is_final() && m.cancel_requested.is_some(),
         late_approval: m.late_approval.as_ref().map(card),
+        kind: match p.kind {
+            Kind::Purchase => pb::PaymentKind::Purchase,
+            Kind::Refund => pb::PaymentKind::Refund,
+        } as i32,
+        refund_of: p.refund_of.map(|r| r.to_string()).unwrap_or_default(),
+        nets_order_ref: p.nets_ref.clone(),
+        void_state: m.void.map(|v| v.as_str().to_owned()).unwrap_or_default(),
+        holds_terminal: m.holds_terminal,
     }
 }
 
@@ -72,6 +80,7 @@ pub fn terminal(t: &TerminalRecord, waiting: Option<uuid::Uuid>) -> pb::Terminal
         pos: t.pos.clone().unwrap_or_default(),
         active: t.active,
         currency: t.currency.to_string(),
+        time_zone: t.time_zone.name().to_owned(),
         status: None,
         troubleshooting: Some(pb::Troubleshooting {
             last_error: t.last_error.clone().unwrap_or_default(),

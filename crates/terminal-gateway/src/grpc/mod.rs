@@ -6,5 +6,5 @@ mod payments;
 pub mod status;
 mod terminals;
 
-pub use payments::Payments;
+pub use payments::{Payments, REFUND_PERMISSION};
 pub use terminals::Terminals;

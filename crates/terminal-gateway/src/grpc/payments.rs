@@ -1,5 +1,6 @@
 //! `payops.terminal_gateway.v1.TerminalPaymentService`: start (TG-10, TG-31), get, list,
-//! cancel (TG-12), refresh (TG-13), watch (TG-11), manual card payments (TG-05).
+//! cancel (TG-12), refresh (TG-13), watch (TG-11), manual card payments (TG-05), terminal
+//! refunds (return of goods; permission [`REFUND_PERMISSION`]).
 
 use std::pin::Pin;
 use std::time::Duration;
@@ -22,7 +23,11 @@ use crate::domain::{TenantId, TerminalId, WorkstationId};
 use crate::error::Error;
 use crate::nets::wire::mask;
 use crate::store::payments;
-use crate::tracking::{Engine, ManualPayment, RefreshResult, StartPayment};
+use crate::tracking::{Engine, ManualPayment, RefreshResult, StartPayment, StartRefund};
+
+/// The permission StartRefund needs (issue 17's permission table): giving money back is its
+/// own right, apart from taking payments.
+pub const REFUND_PERMISSION: &str = "terminal-gateway.refund";
 
 /// How often a watcher re-reads the row in case a change notification was lost.
 const WATCH_RECHECK: Duration = Duration::from_secs(5);
@@ -269,6 +274,35 @@ impl TerminalPaymentService for Payments {
             ManualPayment { tenant_id, request_id: request_id.to_string(), order_id, amount, card, workstation_id };
         let (p, created) = self.engine.record_manual(req).await?;
         Ok(Response::new(pb::RecordManualPaymentResponse { payment: Some(convert::payment(&p)), created }))
+    }
+
+    async fn start_refund(
+        &self,
+        request: Request<pb::StartRefundRequest>,
+    ) -> Result<Response<pb::StartRefundResponse>, Status> {
+        let r = parse_refund(request.into_inner())?;
+        let (p, created) = self.engine.start_refund(r).await?;
+        kit::grpc::record_order_id(&p.order_id);
+        Ok(Response::new(pb::StartRefundResponse { payment: Some(convert::payment(&p)), created }))
+    }
+}
+
+/// Validates a StartRefund request, naming every bad field.
+fn parse_refund(r: pb::StartRefundRequest) -> Result<StartRefund, Status> {
+    let mut v = Violations::new();
+    let tenant_id = v.check("tenant_id", TenantId::parse(&r.tenant_id));
+    let request_id = v.check("request_id", RequestId::parse(&r.request_id));
+    let payment_id = v.check("payment_id", Uuid::parse_str(&r.payment_id).map_err(|_| "must be a UUID"));
+    let amount = parse_amount(&mut v, r.amount);
+    let terminal_id = optional(&mut v, "terminal_id", &r.terminal_id, |s| TerminalId::parse(s));
+    let workstation_id = optional(&mut v, "workstation_id", &r.workstation_id, |s| WorkstationId::parse(s));
+    match (tenant_id, request_id, payment_id, amount, terminal_id, workstation_id) {
+        (Some(tenant_id), Some(request_id), Some(payment_id), Some(amount), Some(terminal_id), Some(workstation_id))
+            if v.is_empty() =>
+        {
+            Ok(StartRefund { tenant_id, request_id: request_id.to_string(), payment_id, amount, terminal_id, workstation_id })
+        }
+        _ => Err(v.into_status()),
     }
 }
 

@@ -29,6 +29,9 @@ impl From<Error> for Status {
             Error::NetsUnavailable(_) => r(Code::Unavailable, "NETS_UNAVAILABLE"),
             Error::RequestIdReused(_) => r(Code::AlreadyExists, "REQUEST_ID_REUSED"),
             Error::PaymentFinished(_) => r(Code::FailedPrecondition, "PAYMENT_FINISHED"),
+            Error::PaymentNotRefundable(_) => r(Code::FailedPrecondition, "PAYMENT_NOT_REFUNDABLE"),
+            Error::RefundExceedsPayment { .. } => r(Code::FailedPrecondition, "REFUND_EXCEEDS_PAYMENT"),
+            Error::TerminalInUse(_) => r(Code::FailedPrecondition, "TERMINAL_IN_USE"),
             Error::Db(e) if kit::db::is_transient(&e) => Status::unavailable("database unavailable, retry"),
             other => internal(&other),
         }
@@ -51,6 +54,8 @@ mod tests {
             (Error::TerminalUnknownAtNets("T".into()), Code::FailedPrecondition, "TERMINAL_UNKNOWN_AT_NETS"),
             (Error::NetsUnavailable("x".into()), Code::Unavailable, "NETS_UNAVAILABLE"),
             (Error::RequestIdReused("r".into()), Code::AlreadyExists, "REQUEST_ID_REUSED"),
+            (Error::PaymentNotRefundable("x".into()), Code::FailedPrecondition, "PAYMENT_NOT_REFUNDABLE"),
+            (Error::TerminalInUse("T".into()), Code::FailedPrecondition, "TERMINAL_IN_USE"),
             (
                 Error::PaymentFinished(crate::domain::payment::State::Approved),
                 Code::FailedPrecondition,

@@ -1,5 +1,6 @@
 //! `payops.terminal_gateway.v1.TerminalService`: credentials (TG-01), the registry (TG-02,
-//! TG-23), live status and troubleshooting (TG-03, TG-04, TG-24), workstations (TG-06).
+//! TG-23; ids checked against the Nets login, corrected or removed), live status and
+//! troubleshooting (TG-03, TG-04, TG-24), workstations (TG-06), preflight (CT-06).
 
 use std::time::Duration;
 
@@ -31,7 +32,7 @@ impl Terminals {
     }
 
     async fn view(&self, t: &terminals::TerminalRecord) -> Result<pb::Terminal, Error> {
-        let waiting = payments::waiting_on(self.engine.pool(), &t.tenant_id, &t.terminal_id).await?;
+        let waiting = payments::holder_of(self.engine.pool(), &t.tenant_id, &t.terminal_id).await?;
         Ok(convert::terminal(t, waiting))
     }
 
@@ -50,7 +51,7 @@ impl Terminals {
         for ((t, view), active) in list.iter_mut().zip(views).zip(active) {
             let (readiness, detail) = terminal::readiness(*active, &view);
             if let Some(ts) = t.troubleshooting.as_mut() {
-                ts.id_known_to_nets = matches!(view, NetsView::State(_));
+                ts.id_known_to_nets = matches!(view, NetsView::State(_) | NetsView::Listed);
             }
             t.status = Some(pb::TerminalStatus {
                 readiness: match readiness {
@@ -72,13 +73,9 @@ impl Terminals {
 }
 
 async fn probe(engine: &Engine, login: &NetsLogin, id: String, limit: Duration) -> NetsView {
-    match tokio::time::timeout(limit, engine.nets().terminal_state(login, &id)).await {
-        Ok(Ok(s)) => NetsView::State(s),
-        Ok(Err(NetsError::NotFound(_))) => NetsView::NotFound,
-        Ok(Err(NetsError::LoginRefused(t))) => NetsView::LoginFailed(t),
-        Ok(Err(e)) => NetsView::Unavailable(e.to_string()),
-        Err(_) => NetsView::Unavailable("Nets did not answer in time".into()),
-    }
+    tokio::time::timeout(limit, engine.nets_view(login, &id))
+        .await
+        .unwrap_or_else(|_| NetsView::Unavailable("Nets did not answer in time".into()))
 }
 
 fn problem(p: Problem) -> pb::TerminalProblem {
@@ -132,7 +129,7 @@ impl TerminalService for Terminals {
             password: SecretString::from(r.password),
         };
         if r.verify {
-            self.engine.nets().verify_login(&login).await.map_err(|e| match e {
+            self.engine.nets().session(&login, true).await.map(|_| ()).map_err(|e| match e {
                 NetsError::LoginRefused(t) => Error::NetsLoginFailed(t),
                 other => Error::NetsUnavailable(other.to_string()),
             })?;
@@ -159,16 +156,51 @@ impl TerminalService for Terminals {
         request: Request<pb::RegisterTerminalRequest>,
     ) -> Result<Response<pb::RegisterTerminalResponse>, Status> {
         let r = request.into_inner();
-        let spec = TerminalSpec::parse(&r.tenant_id, &r.terminal_id, &r.display_name, &r.pos, r.active, &r.currency)
-            .map_err(Error::Invalid)?;
-        let t = terminals::insert(self.engine.pool(), &spec, self.engine.now()).await.map_err(|e| {
-            if kit::db::is_constraint(&e, terminals::PKEY) {
-                Error::TerminalExists(spec.terminal_id.to_string())
-            } else {
-                e.into()
-            }
-        })?;
+        let spec = TerminalSpec::parse(
+            &r.tenant_id,
+            &r.terminal_id,
+            &r.display_name,
+            &r.pos,
+            r.active,
+            &r.currency,
+            &r.time_zone,
+        )
+        .map_err(Error::Invalid)?;
+        let t = self.engine.register_terminal(&spec).await?;
         Ok(Response::new(pb::RegisterTerminalResponse { terminal: Some(self.view(&t).await?) }))
+    }
+
+    async fn change_terminal_id(
+        &self,
+        request: Request<pb::ChangeTerminalIdRequest>,
+    ) -> Result<Response<pb::ChangeTerminalIdResponse>, Status> {
+        let r = request.into_inner();
+        let mut v = Violations::new();
+        let t = v.check("tenant_id", TenantId::parse(&r.tenant_id));
+        let id = v.check("terminal_id", TerminalId::parse(&r.terminal_id));
+        let new_id = v.check("new_terminal_id", TerminalId::parse(&r.new_terminal_id));
+        let (Some(t), Some(id), Some(new_id)) = (t, id, new_id) else { return Err(v.into_status()) };
+        let rec = self.engine.change_terminal_id(&t, &id, &new_id).await?;
+        Ok(Response::new(pb::ChangeTerminalIdResponse { terminal: Some(self.view(&rec).await?) }))
+    }
+
+    async fn remove_terminal(
+        &self,
+        request: Request<pb::RemoveTerminalRequest>,
+    ) -> Result<Response<pb::RemoveTerminalResponse>, Status> {
+        let r = request.into_inner();
+        let (t, id) = ids(&r.tenant_id, &r.terminal_id)?;
+        self.engine.remove_terminal(&t, &id).await?;
+        Ok(Response::new(pb::RemoveTerminalResponse {}))
+    }
+
+    async fn preflight(
+        &self,
+        request: Request<pb::PreflightRequest>,
+    ) -> Result<Response<proto::payops::common::v1::PreflightReport>, Status> {
+        let t = tenant(&request.into_inner().tenant_id)?;
+        let report = crate::preflight::run(&self.engine, &t).await?;
+        Ok(Response::new(report.to_proto()))
     }
 
     async fn update_terminal(

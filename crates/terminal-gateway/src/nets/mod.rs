@@ -1,9 +1,19 @@
-//! The Nets Connect@Cloud client (external-apis.md §2, sandbox `nets` module docs): login with a
-//! per-tenant token cache (a 401 logs in again once), terminal list and state, the blocking
-//! purchase, the last-result lookup, `cancelAction` and void. Timeouts are per operation; the
-//! purchase's is sized for a customer at the terminal (it blocks until they finish). Only reads
-//! are retried (with capped backoff); a purchase is never sent twice — a lost answer becomes
-//! [`TerminalOutcome::Unknown`], resolved by reading the terminal state and the last result.
+//! The Nets Connect@Cloud client: every call goes through `kit::outbound` (spans and the
+//! `payops_external_*` metrics per attempt) and every answer is read fail-closed
+//! ([`wire`], contract cases `crates/sandbox/contracts/nets/`).
+//!
+//! - **Login** per tenant, single-flight, cached with what the answer says: the token, the API
+//!   user and the account's terminal ids. The token is renewed before its JWT `exp` (a quarter
+//!   of its lifetime, at most ten minutes ahead, as NaviPartner does "so it does not expire in
+//!   the middle of a transaction"); a 401 still logs in again and repeats the call once. A
+//!   failed login is remembered for a few seconds so many waiting callers fail fast during an
+//!   outage instead of queueing one login timeout each.
+//! - **Reads** (terminal list and state) are retried by the outbound client; the **last-result
+//!   lookup** is never retried (it aborts a transaction in progress); purchases, returns of
+//!   goods, cancels and voids are sent once.
+//! - **Timeouts** per call, from the integrators: login, list, state and cancel 10 s;
+//!   lookup 60 s; void 60 s; purchase 300 s (NaviPartner's values). The engine lets go of a
+//!   purchase call earlier, at its own timeout plus grace.
 
 pub mod wire;
 
@@ -11,23 +21,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use kit::clock::SharedClock;
+use kit::contract::ContractError;
+use kit::outbound::{Outbound, OutboundConfig, describe};
+use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::TenantId;
 use crate::domain::correlate::LastResult;
-use crate::domain::payment::TerminalOutcome;
+use crate::domain::payment::{TerminalOutcome, VoidState};
+use wire::SYSTEM;
 
-/// System label for metrics.
-const SYSTEM: &str = "nets";
-
-/// One tenant's token slot: the async mutex makes concurrent logins single-flight.
-type TokenSlot = Arc<tokio::sync::Mutex<Option<SecretString>>>;
+/// How long a failed login answers for itself before the next caller tries again.
+const LOGIN_BACKOFF: Duration = Duration::from_secs(5);
 
 /// A tenant's login. `Debug` never shows the password.
 #[derive(Clone)]
 pub struct NetsLogin {
-    /// Tenant the token is cached for.
+    /// Tenant the session is cached for.
     pub tenant: TenantId,
     /// User name.
     pub username: String,
@@ -44,13 +57,15 @@ impl std::fmt::Debug for NetsLogin {
 /// Per-operation timeouts.
 #[derive(Debug, Clone, Copy)]
 pub struct NetsTimeouts {
-    /// Login (10 s in production integrations).
+    /// Login.
     pub login: Duration,
-    /// Reads and cancel (10 s).
+    /// Terminal list and state, cancel.
     pub request: Duration,
-    /// The blocking purchase (300 s: longer than the terminal's own timeout).
+    /// The last-result lookup.
+    pub lookup: Duration,
+    /// The blocking purchase or return of goods.
     pub purchase: Duration,
-    /// Void (60 s).
+    /// Void.
     pub void: Duration,
 }
 
@@ -59,8 +74,27 @@ impl Default for NetsTimeouts {
         NetsTimeouts {
             login: Duration::from_secs(10),
             request: Duration::from_secs(10),
+            lookup: Duration::from_secs(60),
             purchase: Duration::from_secs(300),
             void: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A transaction the terminal runs for a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transaction {
+    /// `purchase`.
+    Purchase,
+    /// `returnOfGoods`: money back to the presented card.
+    ReturnOfGoods,
+}
+
+impl Transaction {
+    fn wire(self) -> (&'static str, &'static str) {
+        match self {
+            Transaction::Purchase => ("purchase", "purchase"),
+            Transaction::ReturnOfGoods => ("returnOfGoods", "refund"),
         }
     }
 }
@@ -71,10 +105,10 @@ pub enum NetsError {
     /// Nets refused the login.
     #[error("Nets refused the login: {0}")]
     LoginRefused(String),
-    /// The terminal (or transaction) does not exist for this account.
+    /// Nets does not know it.
     #[error("not found at Nets: {0}")]
     NotFound(String),
-    /// Nets refused the request (4xx).
+    /// Nets refused the request.
     #[error("Nets refused the request ({status}): {text}")]
     Refused {
         /// HTTP status.
@@ -82,15 +116,50 @@ pub enum NetsError {
         /// Nets' error text.
         text: String,
     },
-    /// Nets could not be reached, timed out or failed (5xx); nothing is known.
+    /// Nets could not be reached, timed out or failed; the request may have arrived.
     #[error("Nets unavailable: {0}")]
     Unavailable(String),
     /// No connection could be opened: the request was certainly not sent.
     #[error("Nets unreachable: {0}")]
     Unreachable(String),
+    /// An answer that tells nothing certain (never success, never a refusal).
+    #[error("Nets answer tells nothing: {0}")]
+    Unknown(String),
+    /// The answer breaks its contract (counted in `payops_contract_violations_total`).
+    #[error(transparent)]
+    Contract(#[from] ContractError),
 }
 
-/// The answer of one HTTP exchange.
+/// What a login told about the account.
+#[derive(Clone)]
+pub struct Session {
+    token: SecretString,
+    /// The API user the token is for.
+    pub username: String,
+    /// Ids of the terminals the account has.
+    pub terminals: Vec<String>,
+    /// The token's `iat` (Nets' clock), when the token is a readable JWT.
+    pub issued_at: Option<DateTime<Utc>>,
+    /// When to log in again before the token runs out.
+    refresh_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("username", &self.username).field("terminals", &self.terminals).finish()
+    }
+}
+
+#[derive(Default)]
+struct Slot {
+    session: Option<Session>,
+    failed: Option<(Instant, NetsError)>,
+}
+
+/// One tenant's session slot; the async mutex makes its logins single-flight.
+type SlotRef = Arc<tokio::sync::Mutex<Slot>>;
+
+/// An answer: status and body.
 struct Answer {
     status: u16,
     body: Vec<u8>,
@@ -99,126 +168,131 @@ struct Answer {
 /// Client of one Connect@Cloud installation.
 #[derive(Clone)]
 pub struct NetsClient {
-    http: reqwest::Client,
+    out: Outbound,
     base: String,
     timeouts: NetsTimeouts,
-    /// Cached bearer token per tenant; the inner async mutex makes concurrent logins of one
-    /// tenant single-flight.
-    tokens: Arc<Mutex<HashMap<TenantId, TokenSlot>>>,
+    clock: SharedClock,
+    /// Cached session per tenant (each behind its own async mutex).
+    sessions: Arc<Mutex<HashMap<TenantId, SlotRef>>>,
 }
 
 impl NetsClient {
     /// A client for `base` (e.g. `https://connectcloud.aws.nets.eu`).
-    pub fn new(base: &str, timeouts: NetsTimeouts) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            .build()?;
-        Ok(NetsClient { http, base: base.trim_end_matches('/').to_owned(), timeouts, tokens: Arc::default() })
+    pub fn new(base: &str, timeouts: NetsTimeouts, clock: SharedClock) -> Result<Self, reqwest::Error> {
+        let out = Outbound::new(SYSTEM, &OutboundConfig::with_timeout(timeouts.purchase))?;
+        Ok(NetsClient { out, base: base.trim_end_matches('/').to_owned(), timeouts, clock, sessions: Arc::default() })
     }
 
-    /// Forgets a tenant's cached token (after its credentials changed).
+    /// Forgets a tenant's session (after its credentials changed).
     pub fn forget(&self, tenant: &TenantId) {
-        self.lock_tokens().remove(tenant);
+        self.lock().remove(tenant);
     }
 
-    /// Logs in and returns nothing but success; used to verify new credentials.
-    pub async fn verify_login(&self, login: &NetsLogin) -> Result<(), NetsError> {
-        self.login(login).await.map(|_| ())
-    }
-
-    /// Ids of the terminals on the account.
-    pub async fn terminal_ids(&self, login: &NetsLogin) -> Result<Vec<String>, NetsError> {
-        let a = self.read(login, "status", "/v1/terminal".to_owned()).await?;
-        check(&a)?;
-        wire::terminal_ids(&a.body).ok_or_else(|| NetsError::Unavailable("unreadable terminal list".into()))
-    }
-
-    /// The terminal's state: `idle`, `busy` or `offline`.
-    pub async fn terminal_state(&self, login: &NetsLogin, terminal: &str) -> Result<String, NetsError> {
-        let a = self.read(login, "status", format!("/v1/terminal/{terminal}")).await?;
-        check(&a)?;
-        wire::terminal_state(&a.body).ok_or_else(|| NetsError::Unavailable("unreadable terminal state".into()))
-    }
-
-    /// Starts a purchase and blocks until the terminal finishes. Never fails: a lost or
-    /// unreadable answer is [`TerminalOutcome::Unknown`].
-    pub async fn purchase(
-        &self,
-        login: &NetsLogin,
-        terminal: &str,
-        amount_minor: i64,
-        order_ref: &str,
-    ) -> TerminalOutcome {
-        let body = wire::PurchaseBody { transaction_type: "purchase", amount: amount_minor, order_id: order_ref };
-        let body = serde_json::to_vec(&body).unwrap_or_default();
-        let path = format!("/v1/terminal/{terminal}/transaction");
-        match self.call(login, "start", Method::POST, &path, Some(body), self.timeouts.purchase).await {
-            Ok(a) => wire::purchase_outcome(a.status, &a.body),
-            Err(NetsError::LoginRefused(t)) => {
-                TerminalOutcome::Refused(crate::domain::payment::Refusal::Rejected, format!("login refused: {t}"))
+    /// The tenant's session: cached, or a fresh login when `fresh` or none is usable.
+    pub async fn session(&self, login: &NetsLogin, fresh: bool) -> Result<Session, NetsError> {
+        let slot = self.lock().entry(login.tenant.clone()).or_default().clone();
+        let mut s = slot.lock().await;
+        let now = self.clock.now();
+        if let (false, Some(cur)) = (fresh, s.session.as_ref())
+            && cur.refresh_at.is_none_or(|r| now < r)
+        {
+            return Ok(cur.clone());
+        }
+        if let (false, Some((at, e))) = (fresh, s.failed.as_ref())
+            && at.elapsed() < LOGIN_BACKOFF
+        {
+            return Err(e.clone());
+        }
+        match self.login(login).await {
+            Ok(session) => {
+                s.session = Some(session.clone());
+                s.failed = None;
+                Ok(session)
             }
-            // Never sent, so nothing runs at the terminal: a failure, not an unknown.
-            Err(NetsError::Unreachable(t)) => {
-                TerminalOutcome::Refused(crate::domain::payment::Refusal::Rejected, format!("Nets unreachable: {t}"))
+            Err(e) => {
+                s.failed = Some((Instant::now(), e.clone()));
+                Err(e)
             }
-            Err(e) => TerminalOutcome::Unknown(e.to_string()),
         }
     }
 
-    /// The terminal's last transaction. **Aborts a transaction in progress** (observed Nets
-    /// behaviour): call it only when [`NetsClient::terminal_state`] said `idle`.
+    /// Ids of the terminals on the account (`GET /v1/terminal`).
+    pub async fn terminal_ids(&self, login: &NetsLogin) -> Result<Vec<String>, NetsError> {
+        let a = self.call(login, "terminals", Method::GET, "/v1/terminal", None, self.timeouts.request).await?;
+        check(&a)?;
+        Ok(wire::terminal_ids(&a.body)?)
+    }
+
+    /// The terminal's state (`idle`, `busy`, `offline`): advice only — no public source shows
+    /// this call, so nothing that moves money depends on it.
+    pub async fn terminal_state(&self, login: &NetsLogin, terminal: &str) -> Result<String, NetsError> {
+        let path = format!("/v1/terminal/{terminal}");
+        let a = self.call(login, "terminal_state", Method::GET, &path, None, self.timeouts.request).await?;
+        check(&a)?;
+        Ok(wire::terminal_state(&a.body)?)
+    }
+
+    /// Runs a purchase or a return of goods and blocks until the terminal finishes. `Err` only
+    /// for what is no outcome: a refused login or no connection (nothing was sent), a lost
+    /// answer ([`NetsError::Unavailable`]) or a broken one ([`NetsError::Contract`]) — the
+    /// last two leave the outcome unknown.
+    pub async fn transaction(
+        &self,
+        login: &NetsLogin,
+        terminal: &str,
+        kind: Transaction,
+        amount_minor: i64,
+        order_ref: &str,
+    ) -> Result<TerminalOutcome, NetsError> {
+        let (transaction_type, op) = kind.wire();
+        let body = wire::TransactionBody { transaction_type, amount: amount_minor, order_id: order_ref };
+        let body = serde_json::to_vec(&body).map_err(|e| NetsError::Unreachable(e.to_string()))?;
+        let path = format!("/v1/terminal/{terminal}/transaction");
+        let a = self.call(login, op, Method::POST, &path, Some(body), self.timeouts.purchase).await?;
+        Ok(wire::transaction(op, a.status, &a.body)?)
+    }
+
+    /// The terminal's last transaction. **Aborts a transaction in progress** (NaviPartner):
+    /// the engine calls it only for the payment that holds the terminal, when nothing of it
+    /// can still be running. Never retried.
     pub async fn last_result(
         &self,
         login: &NetsLogin,
         terminal: &str,
-    ) -> Result<Option<(LastResult, TerminalOutcome)>, NetsError> {
+    ) -> Result<(LastResult, TerminalOutcome), NetsError> {
         let path = format!("/v1/terminal/{terminal}/transaction");
-        let a = self.call(login, "last_result", Method::GET, &path, None, self.timeouts.request).await?;
-        if a.status == 404 && wire::error_text(&a.body).to_ascii_lowercase().contains("no transaction") {
-            return Ok(None);
-        }
-        check(&a)?;
-        wire::last_result(&a.body).map(Some).ok_or_else(|| NetsError::Unavailable("unreadable last result".into()))
+        let a = self.call(login, "lookup", Method::GET, &path, None, self.timeouts.lookup).await?;
+        wire::last_result(a.status, &a.body)
     }
 
-    /// `cancelAction`: cancels what the terminal is doing (before card authorisation).
+    /// `cancelAction`: cancels what the terminal is doing (before card authorisation). Only
+    /// the status class of the answer is public: 2xx sent, anything else not.
     pub async fn cancel(&self, login: &NetsLogin, terminal: &str) -> Result<(), NetsError> {
         let path = format!("/v1/terminal/{terminal}/administration");
-        let body = serde_json::to_vec(&serde_json::json!({ "action": "cancelAction" })).unwrap_or_default();
+        let body = serde_json::to_vec(&serde_json::json!({ "action": "cancelAction" }))
+            .map_err(|e| NetsError::Unreachable(e.to_string()))?;
         let a = self.call(login, "cancel", Method::POST, &path, Some(body), self.timeouts.request).await?;
-        check(&a)
-    }
-
-    /// Voids (reverses) the terminal's last transaction of `amount_minor`.
-    pub async fn void(&self, login: &NetsLogin, terminal: &str, amount_minor: i64) -> Result<(), NetsError> {
-        let path = format!("/v1/terminal/{terminal}/transaction");
-        let body = serde_json::to_vec(&serde_json::json!({ "amount": amount_minor })).unwrap_or_default();
-        let a = self.call(login, "void", Method::DELETE, &path, Some(body), self.timeouts.void).await?;
-        check(&a)
-    }
-
-    /// A GET, retried with capped backoff on transport errors and 5xx (reads are idempotent —
-    /// but never the last-result lookup, which has a side effect).
-    async fn read(&self, login: &NetsLogin, op: &'static str, path: String) -> Result<Answer, NetsError> {
-        let mut delay = Duration::from_millis(100);
-        for attempt in 0..3 {
-            match self.call(login, op, Method::GET, &path, None, self.timeouts.request).await {
-                Ok(a) if a.status < 500 => return Ok(a),
-                Ok(a) if attempt == 2 => return Ok(a),
-                Err(e) if attempt == 2 => return Err(e),
-                Err(NetsError::Unavailable(_) | NetsError::Unreachable(_)) | Ok(_) => {}
-                Err(e) => return Err(e),
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(1));
+        match a.status {
+            200..=299 => Ok(()),
+            s => Err(NetsError::Unavailable(format!("cancel answered {s}: {}", wire::error_text(&a.body)))),
         }
-        Err(NetsError::Unavailable("retries exhausted".into()))
     }
 
-    /// One authenticated call; a 401 logs in again and repeats it once (a 401 means Nets did
-    /// not act on it).
+    /// Voids (reverses) the terminal's last transaction of `amount_minor`. A lost answer is
+    /// [`VoidState::Unknown`]: a void is never sent twice.
+    pub async fn void(&self, login: &NetsLogin, terminal: &str, amount_minor: i64) -> Result<VoidState, NetsError> {
+        let path = format!("/v1/terminal/{terminal}/transaction");
+        let body = serde_json::to_vec(&serde_json::json!({ "amount": amount_minor }))
+            .map_err(|e| NetsError::Unreachable(e.to_string()))?;
+        match self.call(login, "void", Method::DELETE, &path, Some(body), self.timeouts.void).await {
+            Ok(a) => Ok(wire::void(a.status, &a.body)?),
+            Err(NetsError::Unavailable(_)) => Ok(VoidState::Unknown),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One authenticated call; a 401 logs in again and repeats it once (Nets did not act on
+    /// it). GETs of the list and the state are reads (retried); everything else is sent once.
     async fn call(
         &self,
         login: &NetsLogin,
@@ -228,91 +302,100 @@ impl NetsClient {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<Answer, NetsError> {
+        let url = format!("{}{path}", self.base);
         for fresh in [false, true] {
-            let token = self.token(login, fresh).await?;
-            let mut req = self
-                .http
-                .request(method.clone(), format!("{}{path}", self.base))
-                .timeout(timeout)
-                .bearer_auth(token.expose_secret());
+            let session = self.session(login, fresh).await?;
+            let read = method == Method::GET && op != "lookup";
+            let mut req = if read { self.out.read(op, method.clone(), &url) } else { self.out.write(op, method.clone(), &url) };
+            req = req.timeout(timeout).bearer_auth(session.token.expose_secret());
             if let Some(b) = &body {
                 req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.clone());
             }
-            let answer = self.send(op, req).await?;
-            if answer.status != StatusCode::UNAUTHORIZED.as_u16() {
+            let answer = send(req).await?;
+            if answer.status != 401 {
                 return Ok(answer);
             }
-            tracing::info!(tenant = %login.tenant, operation = op, "Nets token refused; logging in again");
+            tracing::info!(tenant = %login.tenant, operation = op, "Nets refused the token; logging in again");
         }
         Err(NetsError::LoginRefused("token refused right after login".into()))
     }
 
-    async fn send(&self, op: &'static str, req: reqwest::RequestBuilder) -> Result<Answer, NetsError> {
-        let started = Instant::now();
-        let result = match req.send().await {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                match r.bytes().await {
-                    Ok(b) => Ok(Answer { status, body: b.to_vec() }),
-                    Err(e) => Err(NetsError::Unavailable(format!("answer cut off: {e}"))),
-                }
-            }
-            Err(e) if e.is_timeout() => Err(NetsError::Unavailable("timed out".into())),
-            Err(e) if e.is_connect() => Err(NetsError::Unreachable(format!("cannot connect: {e}"))),
-            Err(e) => Err(NetsError::Unavailable(format!("transport: {e}"))),
-        };
-        let outcome = match &result {
-            Ok(a) if a.status < 400 => "ok",
-            Ok(a) if a.status < 500 => "refused",
-            Ok(_) => "error",
-            Err(_) => "unavailable",
-        };
-        kit::metrics::external_call(SYSTEM, op, outcome, started.elapsed());
-        result
-    }
-
-    /// The cached token, or a fresh login when none is cached or `fresh` is asked for.
-    async fn token(&self, login: &NetsLogin, fresh: bool) -> Result<SecretString, NetsError> {
-        let slot = self.lock_tokens().entry(login.tenant.clone()).or_default().clone();
-        let mut cached = slot.lock().await;
-        if let (false, Some(t)) = (fresh, cached.as_ref()) {
-            return Ok(t.clone());
-        }
-        let token = self.login(login).await?;
-        *cached = Some(token.clone());
-        Ok(token)
-    }
-
-    async fn login(&self, login: &NetsLogin) -> Result<SecretString, NetsError> {
+    async fn login(&self, login: &NetsLogin) -> Result<Session, NetsError> {
         let body = wire::LoginBody { username: &login.username, password: login.password.expose_secret() };
-        let req = self.http.post(format!("{}/v1/login", self.base)).timeout(self.timeouts.login).json(&body);
-        let a = self.send("login", req).await?;
-        if a.status == 200 {
-            let v: serde_json::Value = serde_json::from_slice(&a.body)
-                .map_err(|_| NetsError::Unavailable("unreadable login answer".into()))?;
-            return v
-                .get("token")
-                .and_then(serde_json::Value::as_str)
-                .map(|t| SecretString::from(t.to_owned()))
-                .ok_or_else(|| NetsError::Unavailable("login answer without token".into()));
+        let req = self.out.write("login", Method::POST, &format!("{}/v1/login", self.base)).timeout(self.timeouts.login).json(&body);
+        let a = send(req).await?;
+        match a.status {
+            200 => {}
+            400..=499 => return Err(NetsError::LoginRefused(wire::error_text(&a.body))),
+            s => return Err(NetsError::Unavailable(format!("login answered {s}"))),
         }
-        if (400..500).contains(&a.status) {
-            return Err(NetsError::LoginRefused(wire::error_text(&a.body)));
-        }
-        Err(NetsError::Unavailable(format!("login answered {}", a.status)))
+        let answer = wire::login(&a.body)?;
+        let (issued_at, expires_at) = jwt_times(&answer.token);
+        let refresh_at = match (issued_at, expires_at) {
+            (Some(i), Some(e)) if e > i => Some(e - ((e - i) / 4).min(chrono::Duration::minutes(10))),
+            (_, Some(e)) => Some(e - chrono::Duration::minutes(10)),
+            _ => None,
+        };
+        Ok(Session {
+            token: SecretString::from(answer.token),
+            username: answer.username,
+            terminals: answer.terminals,
+            issued_at,
+            refresh_at,
+        })
     }
 
-    fn lock_tokens(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, TokenSlot>> {
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, SlotRef>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// Maps a non-success answer of a read or an administration call to an error.
+async fn send(req: reqwest_middleware::RequestBuilder) -> Result<Answer, NetsError> {
+    match req.send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            match r.bytes().await {
+                Ok(b) => Ok(Answer { status, body: b.to_vec() }),
+                Err(e) => Err(NetsError::Unavailable(format!("answer cut off ({})", kit::outbound::describe_reqwest(&e)))),
+            }
+        }
+        Err(e) if describe(&e) == "connect" => Err(NetsError::Unreachable("cannot connect".into())),
+        Err(e) => Err(NetsError::Unavailable(describe(&e).to_owned())),
+    }
+}
+
+/// `iat` and `exp` of a JWT, when readable (the token is Nets' business; unreadable claims
+/// only mean no early renewal).
+fn jwt_times(token: &str) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let claims = token
+        .split('.')
+        .nth(1)
+        .and_then(|c| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c.trim_end_matches('=')).ok())
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    let at = |k: &str| claims.as_ref().and_then(|c| c.get(k)).and_then(serde_json::Value::as_i64).and_then(|s| DateTime::from_timestamp(s, 0));
+    (at("iat"), at("exp"))
+}
+
+/// Maps a non-success answer of a read to an error.
 fn check(a: &Answer) -> Result<(), NetsError> {
     match a.status {
         200..=299 => Ok(()),
         404 => Err(NetsError::NotFound(wire::error_text(&a.body))),
         400..=499 => Err(NetsError::Refused { status: a.status, text: wire::error_text(&a.body) }),
         s => Err(NetsError::Unavailable(format!("answered {s}: {}", wire::error_text(&a.body)))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_lifetime_is_read_from_the_jwt_claims() {
+        // The production token of the public wire log (signature cut): 24 h apart.
+        let t = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VybmFtZSI6ImR5cmVsb3BwZW4iLCJpZCI6InFXYU5kNFhJS0RjM2ZqNHZnVzdZayIsImlhdCI6MTc1OTg0NDQ0NiwiZXhwIjoxNzU5OTMwODQ2fQ.sig";
+        let (iat, exp) = jwt_times(t);
+        assert_eq!((exp.unwrap() - iat.unwrap()).num_seconds(), 86_400);
+        assert_eq!(jwt_times("opaque"), (None, None));
     }
 }

@@ -136,3 +136,9 @@ mod tests {
         assert!(!format!("{s:?}").contains("00"));
     }
 }
+
+/// Every tenant with stored credentials (the preflight command checks them all).
+pub async fn tenants(pool: &PgPool) -> Result<Vec<TenantId>, sqlx::Error> {
+    let rows: Vec<String> = sqlx::query_scalar("SELECT tenant_id FROM nets_credentials ORDER BY tenant_id").fetch_all(pool).await?;
+    rows.into_iter().map(|t| TenantId::parse(t).map_err(|e| sqlx::Error::Decode(Box::new(e)))).collect()
+}

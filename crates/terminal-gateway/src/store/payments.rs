@@ -1,7 +1,9 @@
-//! The `payments` table. The partial unique index `payments_one_waiting_per_terminal` is what
-//! keeps one payment in progress per terminal across replicas (TG-30); the unique
-//! `payments_request_unique` makes starts idempotent (TG-31). Leases (`owner`, `lease_until`)
-//! say which instance tracks a waiting payment; an expired lease means its tracker died.
+//! The `payments` table (purchases and terminal refunds). The partial unique index
+//! `payments_one_holder_per_terminal` keeps one payment on a terminal across replicas, from its
+//! start until Nets told how its transaction ended (TG-30); the unique `payments_request_unique`
+//! makes starts idempotent (TG-31). Leases (`owner`, `lease_until`) say which instance tracks a
+//! waiting payment; an expired lease means its tracker died. `probe_until` makes a lookup or a
+//! void single-flight across replicas.
 
 use chrono::{DateTime, Utc};
 use kit::{Currency, Money, OrderId};
@@ -9,11 +11,11 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
-use crate::domain::payment::{CancelBy, Card, Outcome, Payment, Reason, State};
+use crate::domain::payment::{CancelBy, Card, Outcome, Payment, Reason, State, VoidState};
 use crate::domain::{TenantId, TerminalId};
 
 /// The partial unique index of TG-30.
-pub const ONE_WAITING: &str = "payments_one_waiting_per_terminal";
+pub const ONE_HOLDER: &str = "payments_one_holder_per_terminal";
 /// The unique request id of TG-31.
 pub const REQUEST_UNIQUE: &str = "payments_request_unique";
 
@@ -26,11 +28,38 @@ pub enum Method {
     Manual,
 }
 
+/// What a payment does with the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Takes money (`purchase`).
+    Purchase,
+    /// Gives money back to the presented card (`returnOfGoods`).
+    Refund,
+}
+
+impl Kind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Purchase => "purchase",
+            Kind::Refund => "refund",
+        }
+    }
+}
+
 /// A stored payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRecord {
-    /// Payment id; its simple form is the `orderId` sent to Nets.
+    /// Payment id.
     pub id: Uuid,
+    /// Purchase or refund.
+    pub kind: Kind,
+    /// The purchase a refund pays back.
+    pub refund_of: Option<Uuid>,
+    /// The `orderId` sent to Nets (digits from a sequence; older payments: 32 hex digits).
+    pub nets_ref: String,
+    /// The terminal's time zone when the payment started (reads lookup times).
+    pub time_zone: Option<chrono_tz::Tz>,
     /// Tenant.
     pub tenant_id: TenantId,
     /// Caller's request id.
@@ -57,19 +86,16 @@ pub struct PaymentRecord {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// When its purchase answer was lost (a lookup waits a little after it).
+    pub answer_lost_at: Option<DateTime<Utc>>,
+    /// Revisits that learned nothing in a row (paces the next one).
+    pub probes: i32,
 }
 
-impl PaymentRecord {
-    /// The reference sent to Nets as `orderId` (unique per payment, so a lookup that echoes
-    /// it is unambiguous).
-    pub fn nets_ref(&self) -> String {
-        self.id.simple().to_string()
-    }
-}
-
-const COLUMNS: &str = "id, tenant_id, request_id, order_id, amount_minor, currency, terminal_id, workstation_id, method, \
-    state, outcome_reason, outcome_detail, cancel_requested, card, late_approval, version, deadline, owner, lease_until, \
-    detached, created_at, updated_at";
+const COLUMNS: &str = "id, kind, refund_of, nets_ref, time_zone, tenant_id, request_id, order_id, amount_minor, currency, \
+    terminal_id, workstation_id, method, state, outcome_reason, outcome_detail, cancel_requested, card, late_approval, \
+    version, deadline, owner, lease_until, detached, holds_terminal, void_state, answer_lost_at, probes, created_at, \
+    updated_at";
 
 fn decode<E: std::error::Error + Send + Sync + 'static>(e: E) -> sqlx::Error {
     sqlx::Error::Decode(Box::new(e))
@@ -96,8 +122,19 @@ fn row(r: &PgRow) -> Result<PaymentRecord, sqlx::Error> {
         "manual" => Method::Manual,
         _ => Method::Terminal,
     };
+    let void = match r.try_get::<Option<&str>, _>("void_state")? {
+        Some(v) => Some(VoidState::parse(v).ok_or_else(|| bad("void state"))?),
+        None => None,
+    };
     Ok(PaymentRecord {
         id: r.try_get("id")?,
+        kind: if r.try_get::<&str, _>("kind")? == "refund" { Kind::Refund } else { Kind::Purchase },
+        refund_of: r.try_get("refund_of")?,
+        nets_ref: r.try_get::<Option<String>, _>("nets_ref")?.unwrap_or_default(),
+        time_zone: match r.try_get::<Option<&str>, _>("time_zone")? {
+            Some(z) => Some(z.parse().map_err(|_| bad("time zone"))?),
+            None => None,
+        },
         tenant_id: TenantId::parse(r.try_get::<String, _>("tenant_id")?).map_err(decode)?,
         request_id: r.try_get("request_id")?,
         order_id: OrderId::parse(r.try_get::<String, _>("order_id")?).map_err(decode)?,
@@ -116,6 +153,8 @@ fn row(r: &PgRow) -> Result<PaymentRecord, sqlx::Error> {
             card: card("card")?,
             late_approval: card("late_approval")?,
             detached: r.try_get("detached")?,
+            holds_terminal: r.try_get("holds_terminal")?,
+            void,
             version: r.try_get("version")?,
         },
         deadline: r.try_get("deadline")?,
@@ -123,16 +162,25 @@ fn row(r: &PgRow) -> Result<PaymentRecord, sqlx::Error> {
         lease_until: r.try_get("lease_until")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        answer_lost_at: r.try_get("answer_lost_at")?,
+        probes: r.try_get("probes")?,
     })
 }
 
-/// Inserts a new payment. Violations: [`ONE_WAITING`] (terminal busy), [`REQUEST_UNIQUE`].
+/// The next `orderId` for Nets.
+pub async fn next_nets_ref(conn: &mut PgConnection) -> Result<String, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT nextval('nets_order_ref')").fetch_one(conn).await?;
+    Ok(n.to_string())
+}
+
+/// Inserts a new payment. Violations: [`ONE_HOLDER`] (terminal busy), [`REQUEST_UNIQUE`].
 pub async fn insert(conn: &mut PgConnection, p: &PaymentRecord) -> Result<(), sqlx::Error> {
     let m = &p.machine;
     sqlx::query(
         "INSERT INTO payments (id, tenant_id, request_id, order_id, amount_minor, currency, terminal_id, workstation_id, \
-         method, state, outcome_reason, outcome_detail, card, version, deadline, owner, lease_until, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+         method, state, outcome_reason, outcome_detail, card, version, deadline, owner, lease_until, created_at, updated_at, \
+         kind, refund_of, nets_ref, time_zone, holds_terminal) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19, $20, $21, $22, $23)",
     )
     .bind(p.id)
     .bind(p.tenant_id.as_str())
@@ -155,6 +203,11 @@ pub async fn insert(conn: &mut PgConnection, p: &PaymentRecord) -> Result<(), sq
     .bind(&p.owner)
     .bind(p.lease_until)
     .bind(p.created_at)
+    .bind(p.kind.as_str())
+    .bind(p.refund_of)
+    .bind((!p.nets_ref.is_empty()).then_some(p.nets_ref.as_str()))
+    .bind(p.time_zone.map(|z| z.name()))
+    .bind(m.holds_terminal)
     .execute(conn)
     .await
     .map(|_| ())
@@ -164,7 +217,7 @@ pub async fn insert(conn: &mut PgConnection, p: &PaymentRecord) -> Result<(), sq
 pub async fn save(conn: &mut PgConnection, id: Uuid, m: &Payment, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE payments SET state = $2, outcome_reason = $3, outcome_detail = $4, cancel_requested = $5, card = $6, \
-         late_approval = $7, version = $8, detached = $9, updated_at = $10, \
+         late_approval = $7, version = $8, detached = $9, updated_at = $10, holds_terminal = $11, void_state = $12, \
          owner = CASE WHEN $2 = 'waiting' THEN owner END, lease_until = CASE WHEN $2 = 'waiting' THEN lease_until END \
          WHERE id = $1",
     )
@@ -178,6 +231,8 @@ pub async fn save(conn: &mut PgConnection, id: Uuid, m: &Payment, at: DateTime<U
     .bind(m.version)
     .bind(m.detached)
     .bind(at)
+    .bind(m.holds_terminal)
+    .bind(m.void.map(VoidState::as_str))
     .execute(conn)
     .await
     .map(|_| ())
@@ -231,9 +286,9 @@ pub async fn by_request(
     r.as_ref().map(row).transpose()
 }
 
-/// The payment waiting on a terminal, if any.
-pub async fn waiting_on(pool: &PgPool, tenant: &str, terminal: &str) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM payments WHERE tenant_id = $1 AND terminal_id = $2 AND state = 'waiting'")
+/// The payment holding a terminal, if any (waiting, or closed without Nets' final word).
+pub async fn holder_of(pool: &PgPool, tenant: &str, terminal: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM payments WHERE tenant_id = $1 AND terminal_id = $2 AND holds_terminal")
         .bind(tenant)
         .bind(terminal)
         .fetch_optional(pool)
@@ -252,8 +307,9 @@ pub async fn of_order(pool: &PgPool, tenant: &TenantId, order: &OrderId) -> Resu
     rows.iter().map(row).collect()
 }
 
-/// Waiting payments that need the supervisor: past their deadline, with an expired lease, or
-/// detached and tracked by `owner`.
+/// Payments that need the supervisor: waiting ones past their deadline, with an expired lease,
+/// or detached and tracked by `owner`; and closed ones that still hold their terminal and are
+/// due for a revisit (any replica: the probe claim makes it single-flight).
 pub async fn due(
     pool: &PgPool,
     owner: &str,
@@ -261,9 +317,13 @@ pub async fn due(
     limit: i64,
 ) -> Result<Vec<PaymentRecord>, sqlx::Error> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE state = 'waiting' AND method = 'terminal' \
-         AND (deadline <= $2 OR lease_until IS NULL OR lease_until < $2 OR (owner = $1 AND detached)) \
-         ORDER BY deadline LIMIT $3"
+        "(SELECT {COLUMNS} FROM payments WHERE state = 'waiting' AND method = 'terminal' \
+          AND (deadline <= $2 OR lease_until IS NULL OR lease_until < $2 OR (owner = $1 AND detached)) \
+          ORDER BY deadline LIMIT $3) \
+         UNION ALL \
+         (SELECT {COLUMNS} FROM payments WHERE holds_terminal AND state <> 'waiting' \
+          AND (next_probe_at IS NULL OR next_probe_at <= $2) AND (probe_until IS NULL OR probe_until < $2) \
+          ORDER BY next_probe_at NULLS FIRST LIMIT $3)"
     ))
     .bind(owner)
     .bind(now)
@@ -337,4 +397,67 @@ pub async fn reference_booked_elsewhere(
     .bind(reference)
     .fetch_one(pool)
     .await
+}
+
+/// Takes the probe claim of a payment that holds its terminal: only one replica asks Nets
+/// about it (lookup, void) at a time. False when another one does, or it holds nothing.
+pub async fn claim_probe(pool: &PgPool, id: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE payments SET probe_until = $3 WHERE id = $1 AND holds_terminal \
+         AND (probe_until IS NULL OR probe_until < $2)",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(until)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Gives the probe claim back; `next` paces the next revisit, `learned` resets the count of
+/// revisits that learned nothing.
+pub async fn end_probe(pool: &PgPool, id: Uuid, next: Option<DateTime<Utc>>, learned: bool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE payments SET probe_until = NULL, next_probe_at = $2, \
+         probes = CASE WHEN $3 THEN 0 ELSE probes + 1 END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(next)
+    .bind(learned)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// Notes that the purchase answer of `id` was lost (lookups wait a little after it).
+pub async fn answer_lost(pool: &PgPool, id: Uuid, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET answer_lost_at = $2 WHERE id = $1 AND answer_lost_at IS NULL")
+        .bind(id)
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// The refunds of purchase `purchase` that may have given money back (running, approved, or
+/// ended unconfirmed and not voided), in minor units, read under the purchase's row lock.
+pub async fn refunded(conn: &mut PgConnection, purchase: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(sum(amount_minor), 0)::bigint FROM payments WHERE refund_of = $1 \
+         AND (state IN ('waiting', 'approved') OR (state = 'timed_out' AND (holds_terminal \
+              OR (late_approval IS NOT NULL AND COALESCE(void_state, '') <> 'voided'))))",
+    )
+    .bind(purchase)
+    .fetch_one(conn)
+    .await
+}
+
+/// The purchase a refund is for, locked for the rest of the transaction.
+pub async fn lock_purchase(conn: &mut PgConnection, tenant: &TenantId, id: Uuid) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let r = sqlx::query(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1 AND tenant_id = $2 FOR UPDATE"))
+        .bind(id)
+        .bind(tenant.as_str())
+        .fetch_optional(conn)
+        .await?;
+    r.as_ref().map(row).transpose()
 }

@@ -27,6 +27,8 @@ pub struct TerminalRecord {
     pub active: bool,
     /// Currency.
     pub currency: Currency,
+    /// Time zone of the terminal's clock.
+    pub time_zone: chrono_tz::Tz,
     /// Last error seen.
     pub last_error: Option<String>,
     /// When.
@@ -37,11 +39,12 @@ pub struct TerminalRecord {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "tenant_id, terminal_id, display_name, pos, active, currency, last_error, last_error_at, \
-                       consecutive_failures, created_at";
+const COLUMNS: &str = "tenant_id, terminal_id, display_name, pos, active, currency, time_zone, last_error, \
+                       last_error_at, consecutive_failures, created_at";
 
 fn row(r: &PgRow) -> Result<TerminalRecord, sqlx::Error> {
     let currency: String = r.try_get("currency")?;
+    let time_zone: String = r.try_get("time_zone")?;
     Ok(TerminalRecord {
         tenant_id: r.try_get("tenant_id")?,
         terminal_id: r.try_get("terminal_id")?,
@@ -49,6 +52,7 @@ fn row(r: &PgRow) -> Result<TerminalRecord, sqlx::Error> {
         pos: r.try_get("pos")?,
         active: r.try_get("active")?,
         currency: Currency::parse(&currency).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        time_zone: time_zone.parse().map_err(|_| sqlx::Error::Decode("invalid stored time zone".into()))?,
         last_error: r.try_get("last_error")?,
         last_error_at: r.try_get("last_error_at")?,
         consecutive_failures: r.try_get("consecutive_failures")?,
@@ -59,8 +63,8 @@ fn row(r: &PgRow) -> Result<TerminalRecord, sqlx::Error> {
 /// Registers a terminal; a second registration violates [`PKEY`].
 pub async fn insert(pool: &PgPool, spec: &TerminalSpec, at: DateTime<Utc>) -> Result<TerminalRecord, sqlx::Error> {
     let r = sqlx::query(&format!(
-        "INSERT INTO terminals (tenant_id, terminal_id, display_name, pos, active, currency, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
+        "INSERT INTO terminals (tenant_id, terminal_id, display_name, pos, active, currency, time_zone, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7) RETURNING {COLUMNS}"
     ))
     .bind(spec.tenant_id.as_str())
     .bind(spec.terminal_id.as_str())
@@ -69,6 +73,7 @@ pub async fn insert(pool: &PgPool, spec: &TerminalSpec, at: DateTime<Utc>) -> Re
     .bind(spec.active)
     .bind(spec.currency.as_str())
     .bind(at)
+    .bind(spec.time_zone.name())
     .fetch_one(pool)
     .await?;
     row(&r)
@@ -133,6 +138,54 @@ pub async fn set_active(
     .bind(at)
     .fetch_optional(pool)
     .await?;
+    r.as_ref().map(row).transpose()
+}
+
+/// Removes a terminal registered with a wrong id (the seed's troubleshooting: the stored id
+/// must match Nets'). Refused by the caller while a payment holds it; payments keep the id
+/// they ran with. The workstations that pointed at it forget it.
+pub async fn remove(conn: &mut PgConnection, tenant: &TenantId, id: &TerminalId) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM workstations WHERE tenant_id = $1 AND terminal_id = $2")
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    let r = sqlx::query("DELETE FROM terminals WHERE tenant_id = $1 AND terminal_id = $2")
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Corrects a terminal's id: name, point of sale, flag, currency and time zone stay; the
+/// troubleshooting counters start over (they were about the wrong id); workstations follow.
+/// A second terminal with the new id violates [`PKEY`].
+pub async fn change_id(
+    conn: &mut PgConnection,
+    tenant: &TenantId,
+    id: &TerminalId,
+    new_id: &TerminalId,
+    at: DateTime<Utc>,
+) -> Result<Option<TerminalRecord>, sqlx::Error> {
+    let r = sqlx::query(&format!(
+        "UPDATE terminals SET terminal_id = $3, last_error = NULL, last_error_at = NULL, consecutive_failures = 0, \
+         updated_at = $4 WHERE tenant_id = $1 AND terminal_id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .bind(new_id.as_str())
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if r.is_some() {
+        sqlx::query("UPDATE workstations SET terminal_id = $3 WHERE tenant_id = $1 AND terminal_id = $2")
+            .bind(tenant.as_str())
+            .bind(id.as_str())
+            .bind(new_id.as_str())
+            .execute(conn)
+            .await?;
+    }
     r.as_ref().map(row).transpose()
 }
 

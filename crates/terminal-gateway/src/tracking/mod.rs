@@ -1,20 +1,26 @@
-//! The payment engine: starts payments, holds each blocking purchase call, applies what Nets
-//! reports through the state machine (row lock → decide → apply → save + outbox → commit →
-//! watchers), and recovers payments whose answer or tracker was lost.
+//! The payment engine: starts payments and refunds, holds each blocking terminal call, applies
+//! what Nets reports through the state machine (row lock → decide → apply → save + outbox →
+//! commit → watchers), and finds out what a lost answer or a given-up payment did.
 //!
-//! The payment row is the purchase's intent record: it commits WAITING (with the terminal
-//! claimed by the partial unique index) before the terminal is asked. The kit journal is not
-//! used for the purchase because it holds a pooled connection (advisory lock) for the length
-//! of the call, and a purchase blocks for up to minutes on each of hundreds of terminals; the
-//! purchase is never retried anyway — a lost answer is resolved by reading the terminal state
-//! and then the last result (refresh), exactly the journal's "probe before retry".
+//! The payment row is the transaction's intent record: it commits WAITING, holding its
+//! terminal (a partial unique index, so across replicas), before the terminal is asked. The
+//! kit journal is not used for it because it holds a pooled connection (advisory lock) for the
+//! length of the call, and a purchase blocks for up to minutes on each of hundreds of
+//! terminals; a purchase is never retried anyway — a lost answer is resolved by a lookup
+//! ([`probe`]), exactly the journal's "probe before retry". The row keeps its terminal until
+//! Nets told how the transaction ended, so nothing of ours — a next sale, a lookup, a cancel —
+//! can hit another transaction of ours on that terminal.
 
 pub mod hub;
+mod probe;
 mod refresh;
+mod refund;
+mod registry;
 mod start;
 mod supervisor;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -28,16 +34,17 @@ use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 pub use refresh::RefreshResult;
+pub use refund::StartRefund;
 pub use start::{ManualPayment, StartPayment};
 pub use supervisor::SweepReport;
 
 use crate::bus;
-use crate::domain::payment::{self, Command, Event, State};
+use crate::domain::payment::{self, Command, Event, Refusal, State, TerminalOutcome, VoidState};
 use crate::error::Error;
 use crate::grpc::convert;
-use crate::nets::{NetsClient, NetsLogin};
+use crate::nets::{NetsClient, NetsError, NetsLogin, Transaction};
 use crate::store::credentials::{self, Sealer};
-use crate::store::payments::{self, PaymentRecord};
+use crate::store::payments::{self, Kind, PaymentRecord};
 use crate::store::terminals;
 use hub::Hub;
 
@@ -57,13 +64,15 @@ pub const DURATION_SECONDS: &str = "payops_terminal_payment_duration_seconds";
 pub const RECORD_SECONDS: &str = "payops_terminal_payment_record_seconds";
 /// Payments waiting at a terminal (all replicas), set by each supervisor pass.
 pub const WAITING: &str = "payops_terminal_payments_waiting";
+/// Late approvals voided automatically, by `result` (voided, refused, unknown).
+pub const VOIDS_TOTAL: &str = "payops_terminal_late_approval_voids_total";
 
 /// Engine settings.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// The customer's time (TG-22).
     pub timeout: Duration,
-    /// Wait for the terminal's answer after the timeout.
+    /// Wait for the terminal's answer after the timeout; then the purchase call is let go.
     pub grace: Duration,
     /// Lease length.
     pub lease: Duration,
@@ -73,6 +82,13 @@ pub struct EngineConfig {
     pub instance_id: String,
     /// How long CancelPayment waits for the terminal's answer.
     pub cancel_wait: Duration,
+    /// Wait after a lost answer before the lookup (NaviPartner: a lookup right after a lost
+    /// result does not find it).
+    pub lookup_delay: Duration,
+    /// How long a payment given up on keeps its terminal without Nets' final word.
+    pub hold_limit: Duration,
+    /// Payments the supervisor works on at once (a Nets outage must not serialise them).
+    pub supervisor_concurrency: usize,
 }
 
 /// The engine shared by the gRPC adapters and the supervisor.
@@ -94,8 +110,11 @@ pub struct Inner {
     token: CancellationToken,
     /// Tracks purchase tasks.
     tasks: TaskTracker,
+    /// The held terminal call of each payment this replica started: cancelled to let go of a
+    /// call that outlived the payment's timeout plus grace.
+    calls: Mutex<HashMap<Uuid, CancellationToken>>,
     /// When this replica last renewed its leases (clock time).
-    last_renewal: std::sync::Mutex<Option<DateTime<Utc>>>,
+    last_renewal: Mutex<Option<DateTime<Utc>>>,
 }
 
 /// What applying a command did.
@@ -130,7 +149,8 @@ impl Engine {
             faults,
             token,
             tasks: TaskTracker::new(),
-            last_renewal: std::sync::Mutex::new(None),
+            calls: Mutex::new(HashMap::new()),
+            last_renewal: Mutex::new(None),
         }))
     }
 
@@ -157,6 +177,11 @@ impl Engine {
     /// The clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.0.clock.now()
+    }
+
+    /// The shared clock.
+    pub fn clock(&self) -> SharedClock {
+        self.0.clock.clone()
     }
 
     /// Engine settings.
@@ -192,10 +217,12 @@ impl Engine {
         after.machine = machine;
         after.updated_at = now;
         let mut previous = before.machine.state;
-        for event in events.iter().filter(|e| e.is_visible()) {
-            let ev = bus::payment_event(&after, Some(previous), bus::event_type(event))?;
-            self.0.outbox.add(&mut tx, ev).await?;
-            previous = after.machine.state;
+        for event in &events {
+            if event.is_visible() {
+                let ev = bus::payment_event(&after, Some(previous), bus::event_type(event, after.kind))?;
+                self.0.outbox.add(&mut tx, ev).await?;
+                previous = after.machine.state;
+            }
             self.bookkeeping(&mut tx, &after, event, streak, now).await?;
         }
         tx.commit().await?;
@@ -217,6 +244,10 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
         let Some(terminal) = p.terminal_id.as_deref() else { return Ok(()) };
+        let what = if p.kind == Kind::Refund { "refund" } else { "payment" };
+        let attention = |title: String, description: String| {
+            bus::attention(&p.order_id, &format!("late-approval-{}", p.id.simple()), AttentionSeverity::High, &title, &description)
+        };
         match event {
             Event::Ended { state: State::Approved, .. } if streak > 0 => {
                 terminals::record_success(tx, &p.tenant_id, terminal).await?
@@ -226,20 +257,36 @@ impl Engine {
                 let n = terminals::record_failure(tx, &p.tenant_id, terminal, &text, now).await?;
                 self.maybe_attention(tx, p, terminal, n, &text).await?;
             }
-            Event::ApprovedAfterTimeout(card) => {
-                let ev = bus::attention(
-                    &p.order_id,
-                    &format!("late-approval-{}", p.id.simple()),
-                    AttentionSeverity::High,
-                    &format!("Terminal {terminal} approved a payment after it was reported timed out"),
-                    &format!(
-                        "Payment {} of {} was closed as timed out, then the terminal reported it approved \
-                         (acquirer reference {}). The customer may have paid twice: void it on the terminal or \
-                         keep it and cancel the repeat.",
-                        p.id, p.amount, card.acquirer_reference
+            Event::VoidEnded(v) => {
+                let card = p.machine.late_approval.as_ref().map(|c| c.acquirer_reference.clone()).unwrap_or_default();
+                let (title, next) = match v {
+                    VoidState::Voided => (
+                        format!("Terminal {terminal}: a late approval was voided automatically"),
+                        "Nothing is left to do for the money; tell the customer their card was charged and reversed.",
                     ),
-                )?;
-                self.0.outbox.add(tx, ev).await?;
+                    _ => (
+                        format!("Terminal {terminal}: a late approval could not be voided"),
+                        "The customer may have paid twice: reverse it on the terminal or refund it, or keep it and \
+                         cancel the repeat payment.",
+                    ),
+                };
+                let description = format!(
+                    "{what} {} of {} was closed as timed out, then the terminal reported it approved (acquirer \
+                     reference {card}); the gateway's void: {}. {next}",
+                    p.id,
+                    p.amount,
+                    v.as_str()
+                );
+                self.0.outbox.add(tx, attention(title, description)?).await?;
+            }
+            Event::Released(why) if why.needs_attention() => {
+                let description = format!(
+                    "{what} {} of {} on terminal {terminal} timed out and Nets never said how it ended ({why:?}). It may \
+                     have been charged: check the terminal's journal before the customer pays again.",
+                    p.id, p.amount
+                );
+                let title = format!("Terminal {terminal}: outcome of a timed-out {what} unconfirmed");
+                self.0.outbox.add(tx, attention(title, description)?).await?;
             }
             _ => {}
         }
@@ -247,7 +294,8 @@ impl Engine {
     }
 
     /// Raises attention when a terminal's failure streak reaches the threshold (and again at
-    /// every further multiple, so a persisting problem adds notes to the same incident).
+    /// every further multiple, adding notes to the same incident). The incident is keyed by
+    /// the terminal, not by the order that crossed the threshold: one ticket per terminal.
     pub(crate) async fn maybe_attention(
         &self,
         tx: &mut sqlx::PgConnection,
@@ -260,47 +308,87 @@ impl Engine {
         if failures < every || failures % every != 0 {
             return Ok(());
         }
+        let key = bus::terminal_key(terminal).map_err(|e| Error::TerminalUnknown(e.to_string()))?;
         let ev = bus::attention(
-            &p.order_id,
+            &key,
             &format!("terminal-{terminal}-failures"),
             AttentionSeverity::Medium,
             &format!("Terminal {terminal}: {failures} payments failed in a row"),
             &format!(
-                "The last {failures} payments on terminal {terminal} failed or timed out; the latest: {last}. Check that \
-                 the terminal is connected to Nets Cloud, that no other payment runs on it, and that its stored id \
-                 matches Nets."
+                "The last {failures} payments on terminal {terminal} failed or timed out (the latest for order {}): \
+                 {last}. Check that the terminal is connected to Nets Cloud, that no other payment runs on it, and \
+                 that its stored id matches Nets.",
+                p.order_id
             ),
         )?;
         self.0.outbox.add(tx, ev).await?;
         Ok(())
     }
 
-    /// Holds the blocking purchase call for `p` and records its answer.
+    /// Holds the blocking terminal call for `p` and records its answer. The call is let go
+    /// at the payment's timeout plus grace ([`Engine::let_go`]): a stalled connection never
+    /// keeps the payment (or the caller) waiting for minutes.
     pub(crate) fn spawn_purchase(&self, p: PaymentRecord, login: NetsLogin) {
         let engine = self.clone();
+        let let_go = CancellationToken::new();
+        self.lock_calls().insert(p.id, let_go.clone());
         self.0.tasks.spawn(async move {
             let Some(terminal) = p.terminal_id.clone() else { return };
-            let nets_ref = p.nets_ref();
-            let call = engine.0.nets.purchase(&login, &terminal, p.amount.minor(), &nets_ref);
-            let outcome = tokio::select! {
-                o = call => o,
-                () = engine.0.token.cancelled() => return,
+            let kind = if p.kind == Kind::Refund { Transaction::ReturnOfGoods } else { Transaction::Purchase };
+            let call = engine.0.nets.transaction(&login, &terminal, kind, p.amount.minor(), &p.nets_ref);
+            let answer = tokio::select! {
+                o = call => Some(o),
+                () = let_go.cancelled() => None,
+                () = engine.0.token.cancelled() => {
+                    engine.lock_calls().remove(&p.id);
+                    return;
+                }
             };
-            if engine.0.faults.check(AFTER_PURCHASE).is_err() {
+            engine.lock_calls().remove(&p.id);
+            let answered = answer.is_some();
+            if answered && engine.0.faults.check(AFTER_PURCHASE).is_err() {
                 return;
             }
-            let unknown = matches!(outcome, payment::TerminalOutcome::Unknown(_));
+            let outcome = match answer {
+                Some(Ok(o)) => o,
+                // Never sent: nothing runs at the terminal.
+                Some(Err(NetsError::LoginRefused(t))) => TerminalOutcome::Refused(Refusal::Rejected, format!("login refused: {t}")),
+                Some(Err(NetsError::Unreachable(t))) => TerminalOutcome::Refused(Refusal::Rejected, format!("Nets unreachable: {t}")),
+                Some(Err(e)) => TerminalOutcome::Unknown(e.to_string()),
+                None => TerminalOutcome::Unknown("the terminal call was let go at the timeout plus grace".into()),
+            };
+            let unknown = matches!(outcome, TerminalOutcome::Unknown(_));
+            if unknown && let Err(e) = payments::answer_lost(&engine.0.pool, p.id, engine.now()).await {
+                tracing::warn!(payment = %p.id, error = %e, "noting the lost answer failed");
+            }
             if let Err(e) = engine.apply(p.id, Command::Observe(outcome)).await {
-                tracing::warn!(payment = %p.id, error = %e, "recording the purchase answer failed; the supervisor resolves it");
+                tracing::warn!(payment = %p.id, error = %e, "recording the answer failed; the supervisor resolves it");
                 return;
             }
-            if unknown && let Err(e) = engine.refresh_record(p.id).await {
-                tracing::info!(payment = %p.id, error = %e, "outcome unknown; the supervisor keeps asking");
+            if unknown && answered {
+                // A lookup right after a lost answer does not find it (NaviPartner): wait first.
+                tokio::select! {
+                    () = tokio::time::sleep(engine.config().lookup_delay) => {}
+                    () = engine.0.token.cancelled() => return,
+                }
+                if let Err(e) = engine.probe(p.id, true).await {
+                    tracing::info!(payment = %p.id, error = %e, "outcome unknown; the supervisor keeps asking");
+                }
             }
         });
     }
 
-    /// Stops taking purchase answers and hands this replica's waiting payments to others.
+    /// Lets go of this replica's held terminal call for `id` (the payment is resolved by
+    /// lookups from now on). True when there was one.
+    pub(crate) fn let_go(&self, id: Uuid) -> bool {
+        self.lock_calls().remove(&id).map(|t| t.cancel()).is_some()
+    }
+
+    fn lock_calls(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, CancellationToken>> {
+        self.0.calls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stops taking terminal answers and hands this replica's waiting payments to others.
     pub async fn shutdown(&self) {
         self.0.token.cancel();
         self.0.tasks.close();
@@ -310,22 +398,27 @@ impl Engine {
         }
     }
 
-    /// Purchase calls in flight in this replica.
+    /// Terminal calls held in this replica.
     pub fn purchases_in_flight(&self) -> usize {
-        self.0.tasks.len()
+        self.lock_calls().len()
     }
 }
 
 fn record_metrics(p: &PaymentRecord, events: &[Event], now: DateTime<Utc>) {
     for e in events {
-        if let Event::Ended { state, outcome, .. } = e {
-            metrics::counter!(ENDED_TOTAL, "state" => state.as_str(), "reason" => outcome.reason.as_str()).increment(1);
-            let secs = (now - p.created_at).to_std().unwrap_or_default().as_secs_f64();
-            metrics::histogram!(DURATION_SECONDS, "state" => state.as_str()).record(secs);
-            if *state == State::Approved {
-                metrics::counter!(APPROVED_MINOR_TOTAL, "currency" => p.amount.currency().to_string())
-                    .increment(p.amount.minor().unsigned_abs());
+        match e {
+            Event::Ended { state, outcome, .. } => {
+                metrics::counter!(ENDED_TOTAL, "state" => state.as_str(), "reason" => outcome.reason.as_str())
+                    .increment(1);
+                let secs = (now - p.created_at).to_std().unwrap_or_default().as_secs_f64();
+                metrics::histogram!(DURATION_SECONDS, "state" => state.as_str()).record(secs);
+                if *state == State::Approved && p.kind == Kind::Purchase {
+                    metrics::counter!(APPROVED_MINOR_TOTAL, "currency" => p.amount.currency().to_string())
+                        .increment(p.amount.minor().unsigned_abs());
+                }
             }
+            Event::VoidEnded(v) => metrics::counter!(VOIDS_TOTAL, "result" => v.as_str()).increment(1),
+            _ => {}
         }
     }
 }

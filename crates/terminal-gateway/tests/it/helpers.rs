@@ -134,6 +134,7 @@ impl TestApp {
             pos: pos.into(),
             active,
             currency: "CHF".into(),
+            time_zone: "Europe/Zurich".into(),
         };
         self.terminals().await.register_terminal(req).await.unwrap();
     }

@@ -3,6 +3,7 @@
 //! takes the payment over once the dead one's lease runs out and records the approval once.
 //! Real time passes here (a 3 s lease), bounded by polling with a limit.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use proto::payops::common::v1::Money;
@@ -56,6 +57,7 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
         pos: String::new(),
         active: true,
         currency: "CHF".into(),
+        time_zone: "Europe/Zurich".into(),
     };
     terminals.register_terminal(reg).await.unwrap();
     let start = pb::StartPaymentRequest {
@@ -120,7 +122,7 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
 async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
+    Fut: Future<Output = Option<T>>,
 {
     let end = Instant::now() + limit;
     loop {
@@ -164,6 +166,7 @@ async fn tg_32_a_late_approval_is_revisited_after_a_restart_and_voided_automatic
             pos: String::new(),
             active: true,
             currency: "CHF".into(),
+            time_zone: "Europe/Zurich".into(),
         })
         .await
         .unwrap();

@@ -65,7 +65,8 @@ async fn tg_02_a_terminal_is_registered_once_with_name_flag_and_pos() {
         display_name: "Päätelaite I".into(),
         pos: "Vastaanotto".into(),
         active: true,
-        currency: String::new(),
+        currency: "CHF".into(),
+        time_zone: "Europe/Zurich".into(),
     };
     let t = c.register_terminal(req.clone()).await.unwrap().into_inner().terminal.unwrap();
     assert_eq!(
