@@ -126,9 +126,14 @@ async fn tg_22_an_approval_after_the_gateway_gave_up_is_recorded_not_reopened() 
     let id = uuid::Uuid::parse_str(&p.payment_id).unwrap();
     let mut sub = app.engine.hub().subscribe(id);
     h.customer("T-1", CustomerAction::Approve).await;
+    // The supervisor revisits the payment (paced on the clock) until Nets says how it ended.
+    h.clock.advance(Duration::from_secs(10));
+    app.supervise().await;
     let late = tokio::time::timeout(Duration::from_secs(20), sub.recv()).await.unwrap().unwrap();
     assert_eq!(late.state, pb::PaymentState::TimedOut as i32, "states only move forward");
     assert!(late.late_approval.is_some());
+    let done = app.get(&p.payment_id).await;
+    assert_eq!((done.void_state.as_str(), done.holds_terminal), ("voided", false), "voided at once, terminal free");
     assert_eq!(
         app.events("T-88").await,
         [
@@ -136,9 +141,12 @@ async fn tg_22_an_approval_after_the_gateway_gave_up_is_recorded_not_reopened() 
             "terminal_payment_cancel_requested",
             "terminal_payment_timed_out",
             "terminal_payment_approved_after_timeout",
+            "terminal_payment_voided",
             "attention"
         ]
     );
+    let history = h.nets.nets_terminal("T-1").await.unwrap().history;
+    assert!(history[0].voided && history[1].transaction_type == "reversal", "reversed on the terminal");
 }
 
 #[tokio::test]
@@ -173,9 +181,10 @@ async fn nets_adapter_voids_the_last_approved_transaction_once() {
         password: secrecy::SecretString::from(crate::helpers::PASSWORD),
     };
     let nets = app.engine.nets();
-    assert!(matches!(nets.void(&login, "T-1", 999).await, Err(terminal_gateway::nets::NetsError::Refused { .. })));
-    nets.void(&login, "T-1", 10_00).await.unwrap();
+    use terminal_gateway::domain::payment::VoidState;
+    assert_eq!(nets.void(&login, "T-1", 999).await.unwrap(), VoidState::Refused, "another amount is refused");
+    assert_eq!(nets.void(&login, "T-1", 10_00).await.unwrap(), VoidState::Voided);
     let history = h.nets.nets_terminal("T-1").await.unwrap().history;
     assert_eq!(history.iter().map(|t| t.transaction_type.as_str()).collect::<Vec<_>>(), ["purchase", "reversal"]);
-    assert!(matches!(nets.void(&login, "T-1", 10_00).await, Err(terminal_gateway::nets::NetsError::NotFound(_))));
+    assert_eq!(nets.void(&login, "T-1", 10_00).await.unwrap(), VoidState::Unknown, "nothing left: never a success");
 }

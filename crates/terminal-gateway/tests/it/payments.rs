@@ -19,7 +19,7 @@ async fn tg_10_customer_pays_and_the_watcher_sees_waiting_then_approved() {
     let current = h.nets.nets_terminal("T-1001").await.unwrap().current.unwrap();
     assert_eq!(
         (current.amount, current.order_id.as_deref()),
-        (1250, Some(p.payment_id.replace('-', "").as_str())),
+        (1250, Some(p.nets_order_ref.as_str())),
         "the terminal shows the amount"
     );
 
