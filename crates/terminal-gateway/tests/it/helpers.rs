@@ -126,6 +126,20 @@ impl TestApp {
         TerminalServiceClient::connect(self.grpc_url.clone()).await.unwrap()
     }
 
+    /// Registers an active terminal with its currency and time zone.
+    pub async fn register_in(&self, id: &str, currency: &str, time_zone: &str) {
+        let req = pb::RegisterTerminalRequest {
+            tenant_id: TENANT.into(),
+            terminal_id: id.into(),
+            display_name: format!("Terminal {id}"),
+            pos: String::new(),
+            active: true,
+            currency: currency.into(),
+            time_zone: time_zone.into(),
+        };
+        self.terminals().await.register_terminal(req).await.unwrap();
+    }
+
     pub async fn register(&self, id: &str, pos: &str, active: bool) {
         let req = pb::RegisterTerminalRequest {
             tenant_id: TENANT.into(),
@@ -146,11 +160,23 @@ impl TestApp {
         terminal: &str,
         minor: i64,
     ) -> Result<pb::Payment, tonic::Status> {
+        self.start_in(request, order, terminal, minor, "CHF").await
+    }
+
+    /// A start in another currency.
+    pub async fn start_in(
+        &self,
+        request: &str,
+        order: &str,
+        terminal: &str,
+        minor: i64,
+        currency: &str,
+    ) -> Result<pb::Payment, tonic::Status> {
         let req = pb::StartPaymentRequest {
             tenant_id: TENANT.into(),
             request_id: request.into(),
             order_id: order.into(),
-            amount: Some(Money { amount_minor: minor, currency: "CHF".into() }),
+            amount: Some(Money { amount_minor: minor, currency: currency.into() }),
             terminal_id: terminal.into(),
             workstation_id: String::new(),
         };

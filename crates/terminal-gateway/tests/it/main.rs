@@ -11,4 +11,5 @@ mod money;
 mod payments;
 mod process;
 mod recovery;
+mod refunds;
 mod terminals;
