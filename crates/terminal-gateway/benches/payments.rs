@@ -200,7 +200,7 @@ async fn pay(
         if payment.state != pb::PaymentState::Approved as i32 {
             anyhow::bail!("payment ended as {:?}", payment.outcome);
         }
-        let reference = payment.payment_id.replace('-', "");
+        let reference = payment.nets_order_ref.clone();
         let recorded =
             payment.updated_at.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32)).unwrap_or(now);
         return Ok(attached_before.then_some((reference, recorded, now)));

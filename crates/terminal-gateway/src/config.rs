@@ -115,7 +115,8 @@ impl Config {
             return Err(ConfigError::new("SUPERVISOR_CONCURRENCY", "must be at least 1"));
         }
         let lookup_delay = env.duration_or("NETS_LOOKUP_DELAY", Duration::from_secs(5))?;
-        let hold_limit = positive("TERMINAL_HOLD_LIMIT", env.duration_or("TERMINAL_HOLD_LIMIT", Duration::from_secs(900))?)?;
+        let hold_limit =
+            positive("TERMINAL_HOLD_LIMIT", env.duration_or("TERMINAL_HOLD_LIMIT", Duration::from_secs(900))?)?;
         let service_tokens = env.secret_optional("SERVICE_TOKENS")?;
         if let Some(t) = &service_tokens {
             kit::grpc::StaticTokens::parse(t)?;

@@ -52,10 +52,13 @@ pub async fn check(parts: &Parts<'_>, tenant: &TenantId) -> Result<Report, Error
         Ok(s) => s,
         Err(e) => {
             let (check, fix) = match &e {
-                NetsError::LoginRefused(_) => ("login accepted", "correct the user name or password (SetNetsCredentials)"),
-                NetsError::Contract(_) => {
-                    ("login answer has token, username, terminals", "Nets' login answer changed: the gateway cannot work")
+                NetsError::LoginRefused(_) => {
+                    ("login accepted", "correct the user name or password (SetNetsCredentials)")
                 }
+                NetsError::Contract(_) => (
+                    "login answer has token, username, terminals",
+                    "Nets' login answer changed: the gateway cannot work",
+                ),
                 _ => ("login accepted", "check NETS_BASE_URL and that Nets Connect@Cloud is reachable from this host"),
             };
             r.fail(check, e.to_string(), fix);
@@ -90,7 +93,9 @@ pub async fn check(parts: &Parts<'_>, tenant: &TenantId) -> Result<Report, Error
             // `iat` has whole seconds: one second either way is no offset.
             clock_offset(&mut r, "Nets", (iat - ours).num_seconds(), 30, 300);
         }
-        None => r.warn("Nets clock offset", "the token carries no readable iat", "nothing to do; the offset is unknown"),
+        None => {
+            r.warn("Nets clock offset", "the token carries no readable iat", "nothing to do; the offset is unknown")
+        }
     }
     Ok(r)
 }
@@ -117,7 +122,8 @@ pub async fn command(env: &kit::config::Env, args: &[String]) -> ExitCode {
 async fn command_result(config: Config, args: &[String]) -> Result<bool, String> {
     let pool = kit::db::connect_lazy(&config.common.db).map_err(|e| e.to_string())?;
     let clock = kit::clock::from_env(&kit::config::Env::from_process()).await.map_err(|e| e.to_string())?;
-    let nets = NetsClient::new(&config.nets_base_url, config.nets_timeouts, clock.clone()).map_err(|e| e.to_string())?;
+    let nets =
+        NetsClient::new(&config.nets_base_url, config.nets_timeouts, clock.clone()).map_err(|e| e.to_string())?;
     let tenants = match args.iter().position(|a| a == "--tenant").and_then(|i| args.get(i + 1)) {
         Some(t) => vec![TenantId::parse(t).map_err(|e| format!("--tenant: {e}"))?],
         None => credentials::tenants(&pool).await.map_err(|e| e.to_string())?,

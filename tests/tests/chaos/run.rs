@@ -215,7 +215,14 @@ async fn load(
         }
         anyhow::Ok(())
     };
-    let lanes = join_all(terminals.lanes.values_mut().map(|lane| Terminals::run_lane(svc, lane, STEP_LIMIT)));
+    let (stop_pos, pos_stopped) = tokio::sync::watch::channel(false);
+    let ids: Vec<String> = terminals.lanes.keys().cloned().collect();
+    let other_pos = crate::terminal::other_pos(admin, ids, cfg.rng("other-pos"), pos_stopped);
+    let lanes = async {
+        let out = join_all(terminals.lanes.values_mut().map(|lane| Terminals::run_lane(svc, lane, STEP_LIMIT))).await;
+        let _ = stop_pos.send(true);
+        out
+    };
     let tenant = &*sb_tenant;
     let sb_chunk = sb_orders.len().div_ceil(8).max(1);
     let sb_lanes = join_all(sb_orders.chunks_mut(sb_chunk).map(|chunk| async move {
@@ -237,8 +244,14 @@ async fn load(
         }
         errors
     }));
-    let ((p, tp), (_, tt), (sb_errors, ts), (hl_errors, th)) =
-        tokio::join!(timed(t0, pixi_task), timed(t0, lanes), timed(t0, sb_lanes), timed(t0, hl_lanes));
+    let ((p, tp), (_, tt), (sb_errors, ts), (hl_errors, th), pos) =
+        tokio::join!(timed(t0, pixi_task), timed(t0, lanes), timed(t0, sb_lanes), timed(t0, hl_lanes), other_pos);
+    match pos {
+        Ok((posted, busy)) => notes.push(format!(
+            "another POS posted {posted} purchases to the chaos terminals, {busy} answered \"Terminal busy\""
+        )),
+        Err(e) => notes.push(format!("the other POS stopped: {e:#}")),
+    }
     notes.push(format!(
         "workload done after: pixi {tp:.0?}, terminals {tt:.0?}, SwissBilling {ts:.0?}, hotline {th:.0?}"
     ));

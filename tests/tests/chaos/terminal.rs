@@ -1,8 +1,11 @@
 //! The terminal channel: Nets terminals in the sandbox whose customers approve (or, on one
 //! terminal, decline) after a short while, registered in terminal-gateway over gRPC, and card
-//! payments started one after another per terminal. At the end: no payment left waiting, at most
-//! one approved purchase per order at Nets, and the gateway's state agrees with Nets (approved
-//! there ⇔ one approved, unreversed purchase of the same amount).
+//! payments started one after another per terminal — while **another POS** on the same Nets
+//! account posts its own purchases to the same terminals, so Nets' busy behaviour is in play
+//! (a purchase for a busy terminal gets `400 Terminal busy` and the running one goes on; a
+//! lookup would abort what runs). At the end: no payment left waiting, at most one approved
+//! purchase per order at Nets, and the gateway's state agrees with Nets (approved there ⇔ one
+//! approved, unreversed purchase of the same amount).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -135,7 +138,7 @@ impl Terminals {
     }
 
     /// Checks every payment against the gateway and the sandbox's Nets records (Nets knows a
-    /// purchase by the gateway's payment id without dashes).
+    /// purchase by the orderId the gateway sent, `nets_order_ref`).
     pub async fn check(&self, sb: &SandboxClient, svc: &Services, out: &mut [Invariant; 3]) -> anyhow::Result<()> {
         let [waiting, twice, agree] = out;
         let nets = sb.nets_transactions().await?;
@@ -158,8 +161,7 @@ impl Terminals {
             .payments;
             let mut at_nets = Vec::new();
             for gp in &payments {
-                let nets_ref = gp.payment_id.replace('-', "");
-                at_nets.extend(approved.get(nets_ref.as_str()).cloned().unwrap_or_default());
+                at_nets.extend(approved.get(gp.nets_order_ref.as_str()).cloned().unwrap_or_default());
             }
             twice.check(at_nets.len() <= 1 && payments.len() <= 1, || {
                 format!("terminal order {order}: {} gateway payments, approved at Nets {at_nets:?}", payments.len())
@@ -177,6 +179,42 @@ impl Terminals {
         }
         Ok(())
     }
+}
+
+/// Another POS on the same Nets account: until `stop`, posts purchases straight to Nets on the
+/// chaos terminals (orderIds `pos2-<n>`, never ours). Returns (purchases posted, answered busy).
+pub async fn other_pos(
+    sb: &SandboxClient,
+    terminals: Vec<String>,
+    mut rng: StdRng,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<(usize, usize)> {
+    let base = sb.urls().await?.get(&sandbox::System::Nets).cloned().unwrap_or_default();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let login: serde_json::Value = http
+        .post(format!("{base}/v1/login"))
+        .json(&serde_json::json!({"username": USER, "password": PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().unwrap_or_default().to_owned();
+    let (mut posted, mut busy) = (0, 0);
+    while !*stop.borrow() && !terminals.is_empty() {
+        let t = &terminals[rng.random_range(0..terminals.len())];
+        let body =
+            serde_json::json!({"transactionType": "purchase", "amount": 100, "orderId": format!("pos2-{posted}")});
+        let r = http.post(format!("{base}/v1/terminal/{t}/transaction")).bearer_auth(&token).json(&body).send().await;
+        posted += 1;
+        if let Ok(r) = r
+            && r.status() == 400
+            && r.text().await.is_ok_and(|b| b.contains("Terminal busy"))
+        {
+            busy += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.random_range(200..800))).await;
+    }
+    Ok((posted, busy))
 }
 
 /// Polls the payment until it is no longer waiting (or `limit` passes); its last state.

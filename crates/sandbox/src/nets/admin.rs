@@ -184,7 +184,8 @@ async fn add_terminal(State(s): State<Shared>, body: Bytes) -> Result<Json<NetsT
     if seed.terminal_id.is_empty() {
         return Err(AdminError::bad("terminal_id", "must not be empty"));
     }
-    let time_zone: chrono_tz::Tz = seed.time_zone.parse().map_err(|_| AdminError::bad("time_zone", "not an IANA time zone"))?;
+    let time_zone: chrono_tz::Tz =
+        seed.time_zone.parse().map_err(|_| AdminError::bad("time_zone", "not an IANA time zone"))?;
     let mut st = Shared::lock(&s.0.nets);
     if !st.accounts.contains_key(&seed.username) {
         return Err(AdminError::bad("username", "unknown account (create it first)"));

@@ -84,7 +84,8 @@ pub(crate) fn authenticate(
 /// seed and counter as the "signature".
 fn make_token(seed: u64, counter: u64, username: &str, now: DateTime<Utc>, exp: DateTime<Utc>) -> String {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let claims = json!({ "username": username, "id": format!("sbx{counter}"), "iat": now.timestamp(), "exp": exp.timestamp() });
+    let claims =
+        json!({ "username": username, "id": format!("sbx{counter}"), "iat": now.timestamp(), "exp": exp.timestamp() });
     let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
     let sig = URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{seed}:{counter}:{header}.{claims}")));
     format!("{header}.{claims}.{sig}")

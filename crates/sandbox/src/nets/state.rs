@@ -27,7 +27,12 @@ pub struct NetsConfig {
 impl Default for NetsConfig {
     fn default() -> Self {
         // Production tokens live 24 h (every JWT in the public wire log: exp - iat = 86400 s).
-        NetsConfig { token_lifetime_secs: 86_400, terminal_timeout_secs: 180, busy_status: 400, omit_login_fields: vec![] }
+        NetsConfig {
+            token_lifetime_secs: 86_400,
+            terminal_timeout_secs: 180,
+            busy_status: 400,
+            omit_login_fields: vec![],
+        }
     }
 }
 
@@ -43,7 +48,9 @@ impl NetsConfig {
         if !(400..=499).contains(&self.busy_status) {
             return Err("busy_status: must be a 4xx status".into());
         }
-        if let Some(f) = self.omit_login_fields.iter().find(|f| !["token", "username", "terminals"].contains(&f.as_str())) {
+        if let Some(f) =
+            self.omit_login_fields.iter().find(|f| !["token", "username", "terminals"].contains(&f.as_str()))
+        {
             return Err(format!("omit_login_fields: {f:?} is not a field of the login answer"));
         }
         Ok(())

@@ -122,9 +122,9 @@ impl State {
             AutoMode::Manual => None,
             AutoMode::Approve { after_ms } => Some((TxOutcome::Approved, None, false, after_ms)),
             AutoMode::Decline { after_ms } => Some((TxOutcome::Declined, Some("51".to_owned()), false, after_ms)),
-            AutoMode::Act { action, code, after_ms } => action
-                .ending(code)
-                .map(|(o, c)| (o, c, action == CustomerAction::ApproveUnknown, after_ms)),
+            AutoMode::Act { action, code, after_ms } => {
+                action.ending(code).map(|(o, c)| (o, c, action == CustomerAction::ApproveUnknown, after_ms))
+            }
         };
         match auto {
             Some((outcome, code, unknown, 0)) => {
@@ -190,7 +190,14 @@ impl State {
     }
 
     /// Finishes transaction `seq` on `id` if it is still the one in flight (auto mode).
-    pub(crate) fn auto_finish(&mut self, id: &str, seq: u64, outcome: TxOutcome, code: Option<String>, now: DateTime<Utc>) {
+    pub(crate) fn auto_finish(
+        &mut self,
+        id: &str,
+        seq: u64,
+        outcome: TxOutcome,
+        code: Option<String>,
+        now: DateTime<Utc>,
+    ) {
         let current = self.terminals.get(id).and_then(|t| t.current.as_ref()).map(|f| f.tx as u64 + 1);
         if current == Some(seq) {
             self.finish(id, outcome, code, false, now);

@@ -138,13 +138,19 @@ async fn nets_unknown_or_offline_terminals_get_the_one_production_text() {
     let (status, body) = n.call(GET, "/v1/terminal/NOPE", None).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("Terminal not found")));
     let (status, body) = n.call(POST, "/v1/terminal/NOPE/transaction", purchase(100, "o1")).await;
-    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Invalid terminal ID or terminal not connected")));
+    assert_eq!(
+        (status, body["failure"]["error"].as_str()),
+        (400, Some("Invalid terminal ID or terminal not connected"))
+    );
 
     n.admin.nets_set_connected("T1", false).await.unwrap();
     let (_, body) = n.call(GET, "/v1/terminal/T1", None).await;
     assert_eq!(body["terminal"]["terminalState"], "offline");
     let (status, body) = n.call(POST, "/v1/terminal/T1/transaction", purchase(100, "o1")).await;
-    assert_eq!((status, body["failure"]["error"].as_str()), (400, Some("Invalid terminal ID or terminal not connected")));
+    assert_eq!(
+        (status, body["failure"]["error"].as_str()),
+        (400, Some("Invalid terminal ID or terminal not connected"))
+    );
 
     let (status, body) =
         n.call(POST, "/v1/terminal/T1/transaction", Some(json!({"transactionType": "purchase"}))).await;

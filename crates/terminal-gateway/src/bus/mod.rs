@@ -100,7 +100,8 @@ pub fn terminal_key(terminal: &str) -> Result<OrderId, kit::IdError> {
     if plain.len() <= 64 {
         return OrderId::parse(plain);
     }
-    let digest = terminal.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let digest =
+        terminal.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
     OrderId::parse(format!("terminal-{}-{digest:016x}", &terminal[..30]))
 }
 

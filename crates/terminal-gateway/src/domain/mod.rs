@@ -3,6 +3,7 @@
 //! No I/O, no clock reads, no id generation.
 
 pub mod correlate;
+pub mod outcome;
 pub mod payment;
 pub mod terminal;
 

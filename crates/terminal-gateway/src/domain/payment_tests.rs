@@ -132,11 +132,9 @@ fn tg_32_a_late_approval_is_voided_once_and_then_releases_the_terminal() {
 
 #[test]
 fn final_states_ignore_further_observations() {
-    for outcome in [
-        TerminalOutcome::Declined("x".into()),
-        cancelled(),
-        TerminalOutcome::Refused(Refusal::Busy, "x".into()),
-    ] {
+    for outcome in
+        [TerminalOutcome::Declined("x".into()), cancelled(), TerminalOutcome::Refused(Refusal::Busy, "x".into())]
+    {
         let p = run(Payment::waiting(), Command::Observe(outcome)).unwrap();
         for later in [TerminalOutcome::Approved(card()), cancelled(), TerminalOutcome::Unknown("x".into())] {
             assert_eq!(decide(&p, Command::Observe(later)).unwrap(), vec![]);

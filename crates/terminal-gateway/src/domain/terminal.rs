@@ -162,7 +162,9 @@ pub fn readiness(active: bool, view: &NetsView) -> (Readiness, String) {
             (Readiness::Error(Problem::NotConnected), "the terminal is not connected to Nets Cloud".to_owned())
         }
         NetsView::State(s) => (Readiness::Error(Problem::NetsUnavailable), format!("unexpected terminal state {s:?}")),
-        NetsView::Listed => (Readiness::Ready, "listed by Nets for this login; its connection state is not reported".to_owned()),
+        NetsView::Listed => {
+            (Readiness::Ready, "listed by Nets for this login; its connection state is not reported".to_owned())
+        }
         NetsView::NotFound => (
             Readiness::Error(Problem::UnknownAtNets),
             "Nets does not know this terminal id; check the id against Nets".to_owned(),

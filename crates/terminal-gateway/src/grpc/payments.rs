@@ -297,11 +297,21 @@ fn parse_refund(r: pb::StartRefundRequest) -> Result<StartRefund, Status> {
     let terminal_id = optional(&mut v, "terminal_id", &r.terminal_id, |s| TerminalId::parse(s));
     let workstation_id = optional(&mut v, "workstation_id", &r.workstation_id, |s| WorkstationId::parse(s));
     match (tenant_id, request_id, payment_id, amount, terminal_id, workstation_id) {
-        (Some(tenant_id), Some(request_id), Some(payment_id), Some(amount), Some(terminal_id), Some(workstation_id))
-            if v.is_empty() =>
-        {
-            Ok(StartRefund { tenant_id, request_id: request_id.to_string(), payment_id, amount, terminal_id, workstation_id })
-        }
+        (
+            Some(tenant_id),
+            Some(request_id),
+            Some(payment_id),
+            Some(amount),
+            Some(terminal_id),
+            Some(workstation_id),
+        ) if v.is_empty() => Ok(StartRefund {
+            tenant_id,
+            request_id: request_id.to_string(),
+            payment_id,
+            amount,
+            terminal_id,
+            workstation_id,
+        }),
         _ => Err(v.into_status()),
     }
 }

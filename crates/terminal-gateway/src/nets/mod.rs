@@ -306,7 +306,8 @@ impl NetsClient {
         for fresh in [false, true] {
             let session = self.session(login, fresh).await?;
             let read = method == Method::GET && op != "lookup";
-            let mut req = if read { self.out.read(op, method.clone(), &url) } else { self.out.write(op, method.clone(), &url) };
+            let mut req =
+                if read { self.out.read(op, method.clone(), &url) } else { self.out.write(op, method.clone(), &url) };
             req = req.timeout(timeout).bearer_auth(session.token.expose_secret());
             if let Some(b) = &body {
                 req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.clone());
@@ -322,7 +323,11 @@ impl NetsClient {
 
     async fn login(&self, login: &NetsLogin) -> Result<Session, NetsError> {
         let body = wire::LoginBody { username: &login.username, password: login.password.expose_secret() };
-        let req = self.out.write("login", Method::POST, &format!("{}/v1/login", self.base)).timeout(self.timeouts.login).json(&body);
+        let req = self
+            .out
+            .write("login", Method::POST, &format!("{}/v1/login", self.base))
+            .timeout(self.timeouts.login)
+            .json(&body);
         let a = send(req).await?;
         match a.status {
             200 => {}
@@ -356,7 +361,9 @@ async fn send(req: reqwest_middleware::RequestBuilder) -> Result<Answer, NetsErr
             let status = r.status().as_u16();
             match r.bytes().await {
                 Ok(b) => Ok(Answer { status, body: b.to_vec() }),
-                Err(e) => Err(NetsError::Unavailable(format!("answer cut off ({})", kit::outbound::describe_reqwest(&e)))),
+                Err(e) => {
+                    Err(NetsError::Unavailable(format!("answer cut off ({})", kit::outbound::describe_reqwest(&e))))
+                }
             }
         }
         Err(e) if describe(&e) == "connect" => Err(NetsError::Unreachable("cannot connect".into())),
@@ -372,7 +379,13 @@ fn jwt_times(token: &str) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
         .nth(1)
         .and_then(|c| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c.trim_end_matches('=')).ok())
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-    let at = |k: &str| claims.as_ref().and_then(|c| c.get(k)).and_then(serde_json::Value::as_i64).and_then(|s| DateTime::from_timestamp(s, 0));
+    let at = |k: &str| {
+        claims
+            .as_ref()
+            .and_then(|c| c.get(k))
+            .and_then(serde_json::Value::as_i64)
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+    };
     (at("iat"), at("exp"))
 }
 

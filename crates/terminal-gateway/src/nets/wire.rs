@@ -148,7 +148,9 @@ pub(crate) fn transaction(op: &'static str, status: u16, body: &[u8]) -> Result<
             let mut v = Value::Null;
             let j = parse(op, body, &mut v)?;
             let element = match j.get("result") {
-                Some(Value::Array(_)) => j.array("result")?.into_iter().next().ok_or_else(|| j.error("result", Problem::Empty))?,
+                Some(Value::Array(_)) => {
+                    j.array("result")?.into_iter().next().ok_or_else(|| j.error("result", Problem::Empty))?
+                }
                 _ => j.obj("result")?,
             };
             let lm = element.obj("localModeEventArgs")?;

@@ -116,6 +116,13 @@ pub async fn load(pool: &PgPool, sealer: &Sealer, tenant: &TenantId) -> Result<O
     Ok(Some(NetsLogin { tenant: tenant.clone(), username, password }))
 }
 
+/// Every tenant with stored credentials (the preflight command checks them all).
+pub async fn tenants(pool: &PgPool) -> Result<Vec<TenantId>, sqlx::Error> {
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT tenant_id FROM nets_credentials ORDER BY tenant_id").fetch_all(pool).await?;
+    rows.into_iter().map(|t| TenantId::parse(t).map_err(|e| sqlx::Error::Decode(Box::new(e)))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,10 +142,4 @@ mod tests {
         assert!(Sealer::from_key(&SecretString::from("abc")).is_err());
         assert!(!format!("{s:?}").contains("00"));
     }
-}
-
-/// Every tenant with stored credentials (the preflight command checks them all).
-pub async fn tenants(pool: &PgPool) -> Result<Vec<TenantId>, sqlx::Error> {
-    let rows: Vec<String> = sqlx::query_scalar("SELECT tenant_id FROM nets_credentials ORDER BY tenant_id").fetch_all(pool).await?;
-    rows.into_iter().map(|t| TenantId::parse(t).map_err(|e| sqlx::Error::Decode(Box::new(e)))).collect()
 }

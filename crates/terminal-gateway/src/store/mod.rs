@@ -2,5 +2,6 @@
 //! payments.
 
 pub mod credentials;
+pub mod holds;
 pub mod payments;
 pub mod terminals;

@@ -11,6 +11,7 @@
 //! Nets told how the transaction ended, so nothing of ours — a next sale, a lookup, a cancel —
 //! can hit another transaction of ours on that terminal.
 
+mod attention;
 pub mod hub;
 mod probe;
 mod refresh;
@@ -27,7 +28,6 @@ use chrono::{DateTime, Utc};
 use kit::bus::Outbox;
 use kit::clock::SharedClock;
 use kit::fault::FaultPoints;
-use proto::payops::events::v1::AttentionSeverity;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -39,13 +39,12 @@ pub use start::{ManualPayment, StartPayment};
 pub use supervisor::SweepReport;
 
 use crate::bus;
-use crate::domain::payment::{self, Command, Event, Refusal, State, TerminalOutcome, VoidState};
+use crate::domain::payment::{self, Command, Event, Refusal, State, TerminalOutcome};
 use crate::error::Error;
 use crate::grpc::convert;
 use crate::nets::{NetsClient, NetsError, NetsLogin, Transaction};
 use crate::store::credentials::{self, Sealer};
 use crate::store::payments::{self, Kind, PaymentRecord};
-use crate::store::terminals;
 use hub::Hub;
 
 /// Fault point: the purchase answer arrived, the process dies before recording it.
@@ -234,97 +233,6 @@ impl Engine {
         Ok(Applied { record: after, events })
     }
 
-    /// Terminal troubleshooting counters and attention events that go with an event.
-    async fn bookkeeping(
-        &self,
-        tx: &mut sqlx::PgConnection,
-        p: &PaymentRecord,
-        event: &Event,
-        streak: i32,
-        now: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        let Some(terminal) = p.terminal_id.as_deref() else { return Ok(()) };
-        let what = if p.kind == Kind::Refund { "refund" } else { "payment" };
-        let attention = |title: String, description: String| {
-            bus::attention(&p.order_id, &format!("late-approval-{}", p.id.simple()), AttentionSeverity::High, &title, &description)
-        };
-        match event {
-            Event::Ended { state: State::Approved, .. } if streak > 0 => {
-                terminals::record_success(tx, &p.tenant_id, terminal).await?
-            }
-            Event::Ended { outcome, .. } if outcome.reason.is_failure() => {
-                let text = format!("{}: {}", outcome.reason.as_str(), outcome.detail);
-                let n = terminals::record_failure(tx, &p.tenant_id, terminal, &text, now).await?;
-                self.maybe_attention(tx, p, terminal, n, &text).await?;
-            }
-            Event::VoidEnded(v) => {
-                let card = p.machine.late_approval.as_ref().map(|c| c.acquirer_reference.clone()).unwrap_or_default();
-                let (title, next) = match v {
-                    VoidState::Voided => (
-                        format!("Terminal {terminal}: a late approval was voided automatically"),
-                        "Nothing is left to do for the money; tell the customer their card was charged and reversed.",
-                    ),
-                    _ => (
-                        format!("Terminal {terminal}: a late approval could not be voided"),
-                        "The customer may have paid twice: reverse it on the terminal or refund it, or keep it and \
-                         cancel the repeat payment.",
-                    ),
-                };
-                let description = format!(
-                    "{what} {} of {} was closed as timed out, then the terminal reported it approved (acquirer \
-                     reference {card}); the gateway's void: {}. {next}",
-                    p.id,
-                    p.amount,
-                    v.as_str()
-                );
-                self.0.outbox.add(tx, attention(title, description)?).await?;
-            }
-            Event::Released(why) if why.needs_attention() => {
-                let description = format!(
-                    "{what} {} of {} on terminal {terminal} timed out and Nets never said how it ended ({why:?}). It may \
-                     have been charged: check the terminal's journal before the customer pays again.",
-                    p.id, p.amount
-                );
-                let title = format!("Terminal {terminal}: outcome of a timed-out {what} unconfirmed");
-                self.0.outbox.add(tx, attention(title, description)?).await?;
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Raises attention when a terminal's failure streak reaches the threshold (and again at
-    /// every further multiple, adding notes to the same incident). The incident is keyed by
-    /// the terminal, not by the order that crossed the threshold: one ticket per terminal.
-    pub(crate) async fn maybe_attention(
-        &self,
-        tx: &mut sqlx::PgConnection,
-        p: &PaymentRecord,
-        terminal: &str,
-        failures: i32,
-        last: &str,
-    ) -> Result<(), Error> {
-        let every = self.0.config.attention_after;
-        if failures < every || failures % every != 0 {
-            return Ok(());
-        }
-        let key = bus::terminal_key(terminal).map_err(|e| Error::TerminalUnknown(e.to_string()))?;
-        let ev = bus::attention(
-            &key,
-            &format!("terminal-{terminal}-failures"),
-            AttentionSeverity::Medium,
-            &format!("Terminal {terminal}: {failures} payments failed in a row"),
-            &format!(
-                "The last {failures} payments on terminal {terminal} failed or timed out (the latest for order {}): \
-                 {last}. Check that the terminal is connected to Nets Cloud, that no other payment runs on it, and \
-                 that its stored id matches Nets.",
-                p.order_id
-            ),
-        )?;
-        self.0.outbox.add(tx, ev).await?;
-        Ok(())
-    }
-
     /// Holds the blocking terminal call for `p` and records its answer. The call is let go
     /// at the payment's timeout plus grace ([`Engine::let_go`]): a stalled connection never
     /// keeps the payment (or the caller) waiting for minutes.
@@ -352,13 +260,17 @@ impl Engine {
             let outcome = match answer {
                 Some(Ok(o)) => o,
                 // Never sent: nothing runs at the terminal.
-                Some(Err(NetsError::LoginRefused(t))) => TerminalOutcome::Refused(Refusal::Rejected, format!("login refused: {t}")),
-                Some(Err(NetsError::Unreachable(t))) => TerminalOutcome::Refused(Refusal::Rejected, format!("Nets unreachable: {t}")),
+                Some(Err(NetsError::LoginRefused(t))) => {
+                    TerminalOutcome::Refused(Refusal::Rejected, format!("login refused: {t}"))
+                }
+                Some(Err(NetsError::Unreachable(t))) => {
+                    TerminalOutcome::Refused(Refusal::Rejected, format!("Nets unreachable: {t}"))
+                }
                 Some(Err(e)) => TerminalOutcome::Unknown(e.to_string()),
                 None => TerminalOutcome::Unknown("the terminal call was let go at the timeout plus grace".into()),
             };
             let unknown = matches!(outcome, TerminalOutcome::Unknown(_));
-            if unknown && let Err(e) = payments::answer_lost(&engine.0.pool, p.id, engine.now()).await {
+            if unknown && let Err(e) = crate::store::holds::answer_lost(&engine.0.pool, p.id, engine.now()).await {
                 tracing::warn!(payment = %p.id, error = %e, "noting the lost answer failed");
             }
             if let Err(e) = engine.apply(p.id, Command::Observe(outcome)).await {

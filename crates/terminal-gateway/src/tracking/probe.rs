@@ -23,7 +23,8 @@ use crate::domain::correlate::{self, Expected, Match};
 use crate::domain::payment::{Command, State, TerminalOutcome, VoidState};
 use crate::error::Error;
 use crate::nets::NetsError;
-use crate::store::payments::{self, PaymentRecord};
+use crate::store::holds;
+use crate::store::payments::PaymentRecord;
 
 /// Longest pause between two revisits of a payment given up on.
 const REVISIT_CAP_SECS: i64 = 60;
@@ -58,7 +59,7 @@ impl Engine {
             _ => return Ok((p, RefreshResult::InProgress)),
         }
         let lookup_timeout = ChronoDuration::from_std(self.nets_lookup_bound()).unwrap_or(ChronoDuration::MAX);
-        if !payments::claim_probe(self.pool(), id, now, now + lookup_timeout).await? {
+        if !holds::claim_probe(self.pool(), id, now, now + lookup_timeout).await? {
             return Ok((p, RefreshResult::InProgress));
         }
         let looked = self.nets().last_result(&login, &terminal).await;
@@ -69,7 +70,8 @@ impl Engine {
                 return self.revisited(p, RefreshResult::NetsUnavailable, true).await;
             }
         };
-        let booked = payments::reference_booked_elsewhere(self.pool(), &p.tenant_id, p.id, &facts.acquirer_reference).await?;
+        let booked =
+            holds::reference_booked_elsewhere(self.pool(), &p.tenant_id, p.id, &facts.acquirer_reference).await?;
         let expected = Expected {
             order_ref: &p.nets_ref,
             amount_minor: p.amount.minor(),
@@ -78,7 +80,9 @@ impl Engine {
             reference_booked_elsewhere: booked,
         };
         let command = match (correlate::matches(&facts, &expected), &outcome) {
-            (Match::Ours, TerminalOutcome::Unknown(_)) => return self.revisited(p, RefreshResult::InProgress, true).await,
+            (Match::Ours, TerminalOutcome::Unknown(_)) => {
+                return self.revisited(p, RefreshResult::InProgress, true).await;
+            }
             (Match::Ours, _) => Command::Observe(outcome),
             (Match::NotOurs { maybe_later }, _) => {
                 tracing::info!(payment = %id, maybe_later, "the terminal's last result is not this payment's");
@@ -114,9 +118,11 @@ impl Engine {
             return Ok((p, result));
         }
         let now = self.now();
-        let next = revisit.then(|| now + ChronoDuration::seconds((5_i64 << p.probes.clamp(0, 4)).min(REVISIT_CAP_SECS)));
-        payments::end_probe(self.pool(), p.id, next, learned).await?;
-        let grace = ChronoDuration::from_std(self.config().grace + self.config().hold_limit).unwrap_or(ChronoDuration::MAX);
+        let next =
+            revisit.then(|| now + ChronoDuration::seconds((5_i64 << p.probes.clamp(0, 4)).min(REVISIT_CAP_SECS)));
+        holds::end_probe(self.pool(), p.id, next, learned).await?;
+        let grace =
+            ChronoDuration::from_std(self.config().grace + self.config().hold_limit).unwrap_or(ChronoDuration::MAX);
         if revisit && p.deadline.is_some_and(|d| now >= d + grace) {
             let applied = self.apply(p.id, Command::HoldLimit).await?;
             return Ok((applied.record, result));
@@ -139,7 +145,7 @@ impl Engine {
         let now = self.now();
         let bound = ChronoDuration::from_std(self.nets_lookup_bound()).unwrap_or(ChronoDuration::MAX);
         // Taken already when the lookup that found the approval runs right before.
-        let _ = payments::claim_probe(self.pool(), p.id, now, now + bound).await?;
+        let _ = holds::claim_probe(self.pool(), p.id, now, now + bound).await?;
         let login = self.login(&p.tenant_id).await?;
         self.apply(p.id, Command::RequestVoid).await?;
         let v = match self.nets().void(&login, &terminal, p.amount.minor()).await {
@@ -157,7 +163,7 @@ impl Engine {
         };
         tracing::info!(payment = %p.id, void = v.as_str(), "late approval voided on the terminal");
         let applied = self.apply(p.id, Command::VoidAnswered(v)).await?;
-        payments::end_probe(self.pool(), p.id, None, true).await?;
+        holds::end_probe(self.pool(), p.id, None, true).await?;
         Ok((applied.record, RefreshResult::Updated))
     }
 

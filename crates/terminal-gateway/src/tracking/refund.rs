@@ -59,8 +59,13 @@ impl Engine {
                 got: r.amount.currency().to_string(),
             });
         }
-        self.begin(Begin { kind: Kind::Refund, refund_of: Some(purchase.id), ceiling: Some(purchase.amount), req: &req })
-            .await
+        self.begin(Begin {
+            kind: Kind::Refund,
+            refund_of: Some(purchase.id),
+            ceiling: Some(purchase.amount),
+            req: &req,
+        })
+        .await
     }
 
     /// Inside the transaction that inserts the refund: the purchase's row is locked (two
@@ -75,7 +80,7 @@ impl Engine {
         asked: Money,
     ) -> Result<(), Error> {
         payments::lock_purchase(tx, tenant, purchase).await?;
-        let left = total.minor() - payments::refunded(tx, purchase).await?;
+        let left = total.minor() - crate::store::holds::refunded(tx, purchase).await?;
         if asked.minor() > left {
             return Err(Error::RefundExceedsPayment { asked, left: Money::new(left, total.currency()) });
         }

@@ -24,7 +24,9 @@ pub(crate) enum Listed {
 impl Engine {
     /// Does the tenant's login list `terminal`? A fresh login is tried once before saying no.
     pub(crate) async fn listed(&self, tenant: &TenantId, terminal: &str) -> Result<Listed, Error> {
-        let Some(login) = credentials::load(self.pool(), self.sealer(), tenant).await? else { return Ok(Listed::Unknown) };
+        let Some(login) = credentials::load(self.pool(), self.sealer(), tenant).await? else {
+            return Ok(Listed::Unknown);
+        };
         for fresh in [false, true] {
             match self.nets().session(&login, fresh).await {
                 Ok(s) if s.terminals.iter().any(|t| t == terminal) => return Ok(Listed::Yes),
@@ -68,7 +70,11 @@ impl Engine {
         }
         let mut tx = self.pool().begin().await?;
         let rec = terminals::change_id(&mut tx, tenant, id, new_id, self.now()).await.map_err(|e| {
-            if kit::db::is_constraint(&e, terminals::PKEY) { Error::TerminalExists(new_id.to_string()) } else { e.into() }
+            if kit::db::is_constraint(&e, terminals::PKEY) {
+                Error::TerminalExists(new_id.to_string())
+            } else {
+                e.into()
+            }
         })?;
         let rec = rec.ok_or_else(|| Error::TerminalUnknown(id.to_string()))?;
         tx.commit().await?;

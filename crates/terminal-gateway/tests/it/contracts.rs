@@ -47,7 +47,9 @@ async fn drive(url: String, c: LoadedCase) -> Value {
     let login = NetsLogin {
         tenant: TenantId::parse("contract").expect("tenant"),
         username: i.get("username").and_then(Value::as_str).unwrap_or("dyreloppen").to_owned(),
-        password: secrecy::SecretString::from(i.get("password").and_then(Value::as_str).unwrap_or("pw-of-the-api-user").to_owned()),
+        password: secrecy::SecretString::from(
+            i.get("password").and_then(Value::as_str).unwrap_or("pw-of-the-api-user").to_owned(),
+        ),
     };
     let amount = i.get("amount_minor").and_then(Value::as_i64).unwrap_or(0);
     // Violations counted so far for every field of this operation's answer (CT-05).
@@ -126,7 +128,11 @@ async fn ct_02_nets_adapter_sends_every_call_as_the_cases_show_and_reads_their_a
 async fn ct_04_nets_adapter_classifies_every_failure_answer_like_its_case() {
     let all = load_partner("nets").expect("nets cases");
     let failing: Vec<LoadedCase> = all.iter().filter(|c| c.case.expect.get("error").is_some()).cloned().collect();
-    assert!(failing.len() >= 20, "busy, not connected, cancel key, declines, rejections, 401, unknown: {}", failing.len());
+    assert!(
+        failing.len() >= 20,
+        "busy, not connected, cancel key, declines, rejections, 401, unknown: {}",
+        failing.len()
+    );
     let failures = check_adapter(all.clone(), &failing, drive).await;
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
@@ -152,7 +158,8 @@ fn ct_02_nets_the_order_id_the_gateway_sends_has_the_form_integrators_send() {
     let ok = sandbox::contracts::matcher::Incoming {
         method: "POST".into(),
         path: "/v1/terminal/41849916/transaction".into(),
-        headers: [("authorization".into(), "Bearer t".into()), ("content-type".into(), "application/json".into())].into(),
+        headers: [("authorization".into(), "Bearer t".into()), ("content-type".into(), "application/json".into())]
+            .into(),
         body: body("1042"),
     };
     assert!(sandbox::contracts::matcher::differences(&case, &ok).is_empty());

@@ -67,8 +67,12 @@ async fn tg_22_a_stalled_purchase_is_let_go_at_timeout_plus_grace_and_never_touc
     for _ in 0..3 {
         app.supervise().await;
     }
-    let touching: Vec<(String, String)> =
-        h.nets_requests().await.into_iter().skip(before).filter(|(m, p)| p != "/v1/login" && (m != "GET" || p.ends_with("/transaction")))
+    let touching: Vec<(String, String)> = h
+        .nets_requests()
+        .await
+        .into_iter()
+        .skip(before)
+        .filter(|(m, p)| p != "/v1/login" && (m != "GET" || p.ends_with("/transaction")))
         .collect();
     assert!(touching.is_empty(), "A's handling sent {touching:?} while B waited on the terminal");
     h.customer("T-1", CustomerAction::Approve).await;
@@ -77,7 +81,11 @@ async fn tg_22_a_stalled_purchase_is_let_go_at_timeout_plus_grace_and_never_touc
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(state(&app.get(&b.payment_id).await), pb::PaymentState::Approved);
-    assert_eq!(h.history("T-1").await, vec![TxOutcome::Approved, TxOutcome::Approved], "B was never aborted or cancelled");
+    assert_eq!(
+        h.history("T-1").await,
+        vec![TxOutcome::Approved, TxOutcome::Approved],
+        "B was never aborted or cancelled"
+    );
 }
 
 #[tokio::test]
@@ -183,13 +191,18 @@ async fn tg_24_a_terminal_that_stays_offline_opens_one_incident_not_one_per_thre
         let _ = app.start(&format!("req-{i}"), &format!("O-{i}"), "T-1", 10_00).await;
         let limit = Instant::now() + Duration::from_secs(10);
         // A start that reached Nets ends on its own; wait for it before the next one.
-        while sqlx::query("SELECT 1 FROM payments WHERE state = 'waiting'").fetch_optional(&app.pool).await.unwrap().is_some()
+        while sqlx::query("SELECT 1 FROM payments WHERE state = 'waiting'")
+            .fetch_optional(&app.pool)
+            .await
+            .unwrap()
+            .is_some()
             && Instant::now() < limit
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    let rows = sqlx::query("SELECT order_id FROM outbox WHERE event_type = 'attention'").fetch_all(&app.pool).await.unwrap();
+    let rows =
+        sqlx::query("SELECT order_id FROM outbox WHERE event_type = 'attention'").fetch_all(&app.pool).await.unwrap();
     assert_eq!(rows.len(), 3, "attention at 3, 6 and 9 failures in a row");
     let keys: BTreeSet<String> = rows.iter().map(|r| r.get::<String, _>("order_id")).collect();
     assert_eq!(keys.len(), 1, "one incident key for the terminal, not one per order: {keys:?}");

@@ -200,7 +200,8 @@ async fn tg_32_a_late_approval_is_revisited_after_a_restart_and_voided_automatic
     first.wait().await.unwrap();
     h.customer("T-1", CustomerAction::Approve).await;
 
-    let mut second = ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&h, "late-2")).await.unwrap();
+    let mut second =
+        ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&h, "late-2")).await.unwrap();
     second.wait_ready(Duration::from_secs(60)).await.unwrap();
     let history = eventually("the late approval is voided at the terminal", Duration::from_secs(30), || async {
         let t = h.nets.nets_terminal("T-1").await.ok()?;

@@ -56,9 +56,16 @@ async fn tg_31_a_terminal_refund_gives_money_back_once_and_shows_on_the_orders_t
     let r = c.start_refund(refund("ref-1", &purchase.payment_id, 30_00)).await.unwrap().into_inner();
     let started = r.payment.unwrap();
     assert!(r.created);
-    assert_eq!((started.kind, started.refund_of.as_str()), (pb::PaymentKind::Refund as i32, purchase.payment_id.as_str()));
+    assert_eq!(
+        (started.kind, started.refund_of.as_str()),
+        (pb::PaymentKind::Refund as i32, purchase.payment_id.as_str())
+    );
     let at_terminal = h.nets.nets_terminal("T-1").await.unwrap().current.unwrap();
-    assert_eq!((at_terminal.transaction_type.as_str(), at_terminal.amount), ("returnOfGoods", 30_00), "positive amount");
+    assert_eq!(
+        (at_terminal.transaction_type.as_str(), at_terminal.amount),
+        ("returnOfGoods", 30_00),
+        "positive amount"
+    );
     // A retry returns the same refund; another amount under the same request id is refused.
     let again = c.start_refund(refund("ref-1", &purchase.payment_id, 30_00)).await.unwrap().into_inner();
     assert_eq!((again.payment.unwrap().payment_id, again.created), (started.payment_id.clone(), false));
@@ -72,7 +79,12 @@ async fn tg_31_a_terminal_refund_gives_money_back_once_and_shows_on_the_orders_t
     assert_eq!((state(&done), reason(&done).as_str()), (pb::PaymentState::Approved, "APPROVED"));
     assert_eq!(
         app.events("R-1").await,
-        ["terminal_payment_started", "terminal_payment_approved", "terminal_refund_started", "terminal_refund_approved"],
+        [
+            "terminal_payment_started",
+            "terminal_payment_approved",
+            "terminal_refund_started",
+            "terminal_refund_approved"
+        ],
         "keyed by the purchase's order: its timeline shows the refund"
     );
     // The rest of the purchase can be refunded, not more.
@@ -132,7 +144,10 @@ async fn tg_02_an_id_the_nets_login_does_not_list_is_refused_and_a_wrong_id_is_c
 
     // Registered with a typo while Nets was unreachable; the seed's check finds it.
     h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1001", USER)).await.unwrap();
-    h.nets.add_fault(&sandbox::FaultSpec::fail_times(sandbox::System::Nets, "login", sandbox::FailMode::Error, 1)).await.unwrap();
+    h.nets
+        .add_fault(&sandbox::FaultSpec::fail_times(sandbox::System::Nets, "login", sandbox::FailMode::Error, 1))
+        .await
+        .unwrap();
     app.engine.nets().forget(&terminal_gateway::domain::TenantId::parse(TENANT).unwrap());
     let t = c.register_terminal(reg("T-1010", "EUR", "Europe/Helsinki")).await.unwrap().into_inner().terminal.unwrap();
     assert_eq!((t.currency.as_str(), t.time_zone.as_str()), ("EUR", "Europe/Helsinki"));
@@ -143,10 +158,14 @@ async fn tg_02_an_id_the_nets_login_does_not_list_is_refused_and_a_wrong_id_is_c
         new_terminal_id: "T-1011".into(),
     };
     assert_eq!(reason_of(&c.change_terminal_id(wrong).await.unwrap_err()), "TERMINAL_UNKNOWN_AT_NETS");
-    let fix = pb::ChangeTerminalIdRequest { new_terminal_id: "T-1001".into(), ..pb::ChangeTerminalIdRequest::default() };
+    let fix =
+        pb::ChangeTerminalIdRequest { new_terminal_id: "T-1001".into(), ..pb::ChangeTerminalIdRequest::default() };
     let fix = pb::ChangeTerminalIdRequest { tenant_id: TENANT.into(), terminal_id: "T-1010".into(), ..fix };
     let t = c.change_terminal_id(fix).await.unwrap().into_inner().terminal.unwrap();
-    assert_eq!((t.terminal_id.as_str(), t.display_name.as_str(), t.currency.as_str()), ("T-1001", "Päätelaite I", "EUR"));
+    assert_eq!(
+        (t.terminal_id.as_str(), t.display_name.as_str(), t.currency.as_str()),
+        ("T-1001", "Päätelaite I", "EUR")
+    );
     let gone = pb::GetTerminalRequest { tenant_id: TENANT.into(), terminal_id: "T-1010".into(), with_status: false };
     assert_eq!(reason_of(&c.get_terminal(gone).await.unwrap_err()), "TERMINAL_UNKNOWN");
     // A terminal a payment holds is neither renamed nor removed; afterwards it can be removed.
@@ -241,7 +260,10 @@ async fn ct_06_the_preflight_command_prints_the_table_and_fails_on_a_missing_fie
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("login accepted") && text.contains("preflight passed"), "{text}");
-    h.nets.nets_set_config(&NetsConfig { omit_login_fields: vec!["username".into()], ..NetsConfig::default() }).await.unwrap();
+    h.nets
+        .nets_set_config(&NetsConfig { omit_login_fields: vec!["username".into()], ..NetsConfig::default() })
+        .await
+        .unwrap();
     let out = run().await.unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{text}");

@@ -77,10 +77,7 @@ async fn prepare(keep: Arc<Mutex<Vec<Sandbox>>>, c: LoadedCase) -> Result<Prepar
     let token = login(&base, &username).await;
     if let Some(last) = state.get("last") {
         let (action, code) = act(last).ok_or("last without action")?;
-        admin
-            .nets_set_mode(&terminal, AutoMode::Act { action, code, after_ms: 0 })
-            .await
-            .map_err(|e| e.to_string())?;
+        admin.nets_set_mode(&terminal, AutoMode::Act { action, code, after_ms: 0 }).await.map_err(|e| e.to_string())?;
         let body = json!({"transactionType": "purchase", "amount": last["amount"], "orderId": last["order_id"]});
         post(&base, &token, &format!("/v1/terminal/{terminal}/transaction"), body).await;
         admin.nets_set_mode(&terminal, AutoMode::Manual).await.map_err(|e| e.to_string())?;
@@ -156,9 +153,13 @@ async fn ct_07_nets_terminals_report_times_in_their_local_time() {
         .nets_set_mode("T-FI", AutoMode::Act { action: CustomerAction::Approve, code: None, after_ms: 0 })
         .await
         .unwrap();
-    let (status, v) =
-        post(&base, &token, "/v1/terminal/T-FI/transaction", json!({"transactionType": "purchase", "amount": 100, "orderId": "1"}))
-            .await;
+    let (status, v) = post(
+        &base,
+        &token,
+        "/v1/terminal/T-FI/transaction",
+        json!({"transactionType": "purchase", "amount": 100, "orderId": "1"}),
+    )
+    .await;
     assert_eq!(status, 201, "{v}");
     let finished = admin.nets_terminal("T-FI").await.unwrap().history[0].finished_at.unwrap();
     let local = finished.with_timezone(&chrono_tz::Europe::Helsinki).naive_local();
@@ -177,12 +178,22 @@ async fn ct_07_nets_a_purchase_for_a_busy_terminal_is_refused_and_the_running_on
     let (_sb, admin, base, token) = world(&[("T-1", "Europe/Zurich")]).await;
     let (b, t) = (base.clone(), token.clone());
     let first = tokio::spawn(async move {
-        post(&b, &t, "/v1/terminal/T-1/transaction", json!({"transactionType": "purchase", "amount": 100, "orderId": "1"})).await
+        post(
+            &b,
+            &t,
+            "/v1/terminal/T-1/transaction",
+            json!({"transactionType": "purchase", "amount": 100, "orderId": "1"}),
+        )
+        .await
     });
     until_busy(&admin, "T-1").await;
-    let (status, v) =
-        post(&base, &token, "/v1/terminal/T-1/transaction", json!({"transactionType": "purchase", "amount": 200, "orderId": "2"}))
-            .await;
+    let (status, v) = post(
+        &base,
+        &token,
+        "/v1/terminal/T-1/transaction",
+        json!({"transactionType": "purchase", "amount": 200, "orderId": "2"}),
+    )
+    .await;
     assert_eq!((status, v), (400, json!({"failure": {"error": "Terminal busy"}})));
     assert_eq!(admin.nets_terminal("T-1").await.unwrap().current.unwrap().order_id.as_deref(), Some("1"));
     admin.nets_customer("T-1", CustomerAction::Approve).await.unwrap();
@@ -196,7 +207,13 @@ async fn ct_07_nets_a_lookup_aborts_the_transaction_in_progress() {
     let (_sb, admin, base, token) = world(&[("T-1", "Europe/Zurich")]).await;
     let (b, t) = (base.clone(), token.clone());
     let first = tokio::spawn(async move {
-        post(&b, &t, "/v1/terminal/T-1/transaction", json!({"transactionType": "purchase", "amount": 100, "orderId": "1"})).await
+        post(
+            &b,
+            &t,
+            "/v1/terminal/T-1/transaction",
+            json!({"transactionType": "purchase", "amount": 100, "orderId": "1"}),
+        )
+        .await
     });
     until_busy(&admin, "T-1").await;
     let (status, v) = get(&base, &token, "/v1/terminal/T-1/transaction").await;
@@ -210,9 +227,11 @@ async fn ct_07_nets_a_lookup_aborts_the_transaction_in_progress() {
 #[tokio::test]
 async fn ct_07_nets_the_order_id_is_mirrored_only_for_approved_transactions() {
     let (_sb, admin, base, token) = world(&[("T-1", "Europe/Zurich")]).await;
-    for (action, order, mirrored) in
-        [(CustomerAction::Cancel, "10", false), (CustomerAction::Decline, "11", false), (CustomerAction::Approve, "12", true)]
-    {
+    for (action, order, mirrored) in [
+        (CustomerAction::Cancel, "10", false),
+        (CustomerAction::Decline, "11", false),
+        (CustomerAction::Approve, "12", true),
+    ] {
         admin.nets_set_mode("T-1", AutoMode::Act { action, code: None, after_ms: 0 }).await.unwrap();
         let body = json!({"transactionType": "purchase", "amount": 100, "orderId": order});
         post(&base, &token, "/v1/terminal/T-1/transaction", body).await;
