@@ -4,21 +4,31 @@
 //! - Per tenant: Nets credentials (password sealed at rest, write-only), terminals with a
 //!   point of sale and an active flag, live status and troubleshooting data, and each
 //!   workstation's last terminal.
-//! - Payments: started idempotently on a caller request id, at most one in progress per
-//!   terminal (a partial unique index, so across replicas), tracked through the blocking Nets
-//!   purchase call, cancelled on request or after `PAYMENT_TIMEOUT` (kit Clock), refreshed by
-//!   reading the terminal state before any last-result lookup, recovered after a crash by
-//!   lease takeover, and watched live (gRPC server stream).
+//! - Payments and refunds (Nets return of goods): started idempotently on a caller request id;
+//!   a payment **holds its terminal** (a partial unique index, so across replicas) from its
+//!   start until Nets told how its transaction ended — also after it was given up on — so no
+//!   sale, lookup or cancel of ours can hit another transaction of ours on that terminal;
+//!   tracked through the blocking Nets call (let go at `PAYMENT_TIMEOUT` + `PAYMENT_GRACE`),
+//!   cancelled on request or at the timeout (kit Clock), resolved by a last-result lookup only
+//!   when nothing of the payment can still run (matched in the terminal's local time),
+//!   recovered after a crash by lease takeover, revisited by the supervisor until Nets gives a
+//!   final answer (a late approval is voided automatically), and watched live (gRPC stream).
 //! - Events (outbox, keyed by order id): `terminal_payment_{started,cancel_requested,approved,
-//!   declined,cancelled,timed_out,failed,approved_after_timeout}`, `manual_card_payment_recorded`
-//!   (payload `TerminalPaymentChanged`), and `attention` for repeated failures on one terminal
-//!   and for late approvals.
+//!   declined,cancelled,timed_out,failed,approved_after_timeout,voided,void_failed}`, the same
+//!   as `terminal_refund_*` for refunds, `manual_card_payment_recorded` (payload
+//!   `TerminalPaymentChanged`), and `attention`: late approvals and their voids and outcomes
+//!   never confirmed (keyed by the order), repeated failures on one terminal (keyed by
+//!   `terminal-<id>`: one incident per terminal).
 //!
-//! Partner contract: Nets Connect@Cloud as in external-apis.md §2 / §8.2 and the sandbox's
-//! `nets` module docs (login → bearer token, 401 → login again; `GET /v1/terminal[/{id}]`;
-//! blocking `POST …/transaction` with 201 result / 400 failure and `Result` 0/2/99;
-//! `GET …/transaction` last result, which aborts a transaction in progress; `POST
-//! …/administration {"action":"cancelAction"}`; `DELETE …/transaction` void).
+//! Partner contract: Nets Connect@Cloud as its contract cases show it
+//! (`crates/sandbox/contracts/nets/`, sources: the DANOSOFT/saldi production wire log and
+//! NaviPartner's NETSCloud codeunits): login → bearer token, user name and the account's
+//! terminal ids; `GET /v1/terminal`; blocking `POST …/transaction` (`purchase`,
+//! `returnOfGoods`) with 201 result / 400 failure, codes as strings, production failure texts;
+//! `GET …/transaction` last result (aborts a transaction in progress; `result.orderId` only for
+//! approvals; times in the terminal's local time); `POST …/administration {"action":
+//! "cancelAction"}`; `DELETE …/transaction` void. `GET /v1/terminal/{id}` has no public source
+//! and is used as advice only. Preflight (CT-06): [`preflight`].
 //!
 //! Watching (TG-11): the replica that commits a change hands the payment to its in-process hub
 //! right after the commit; other replicas learn it from the change's bus event (one core NATS
@@ -29,9 +39,12 @@
 //! Configuration: see [`config`]. Metrics (besides the kit's gRPC, outbox and external-call
 //! families): `payops_terminal_payments_started_total`, `payops_terminal_payments_total{state,
 //! reason}`, `payops_terminal_payment_approved_minor_total{currency}`,
-//! `payops_terminal_payment_duration_seconds{state}`, `payops_terminal_payment_record_seconds`, `payops_terminal_payments_waiting`,
-//! `payops_terminal_payment_watchers`; Nets calls as `payops_external_requests_total{system="nets",
-//! operation=login|status|start|last_result|cancel|void}`.
+//! `payops_terminal_payment_duration_seconds{state}`, `payops_terminal_payment_record_seconds`,
+//! `payops_terminal_payments_waiting`, `payops_terminal_payment_watchers`,
+//! `payops_terminal_late_approval_voids_total{result}`; Nets calls as
+//! `payops_external_requests_total{system="nets", operation=login|terminals|terminal_state|
+//! purchase|refund|lookup|cancel|void}` and answers that break their contract as
+//! `payops_contract_violations_total{system="nets",operation,field}`.
 
 /// Build, then run.
 pub mod app;
