@@ -212,7 +212,7 @@ pub async fn other_pos(
         {
             busy += 1;
         }
-        tokio::time::sleep(Duration::from_millis(rng.random_range(200..800))).await;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(50..300))).await;
     }
     Ok((posted, busy))
 }
