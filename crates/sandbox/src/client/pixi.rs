@@ -4,7 +4,7 @@
 use super::{ClientError, SandboxClient};
 use crate::pixi::{
     BookingEvent, Cancel, Change, CreateUser, CreditNoteRequest, CustomerView, DocView, LockRequest, Merge,
-    OrderSummary, OrderView, PaymentMethod, QuietCall, SeedOrder, Ship, UserOptions, UserView,
+    OrderSummary, OrderView, PaymentMethod, QuietCall, SeedOrder, Ship, Switches, SwitchesView, UserOptions, UserView,
 };
 
 impl SandboxClient {
@@ -27,6 +27,11 @@ impl SandboxClient {
     /// Adds or replaces a payment method.
     pub async fn pixi_add_payment_method(&self, user: &str, m: &PaymentMethod) -> Result<UserView, ClientError> {
         self.post(&format!("/admin/pixi/users/{user}/payment-methods"), m).await
+    }
+
+    /// Sets the installation's revision, installed calls, dropped columns and SQL errors.
+    pub async fn pixi_switches(&self, user: &str, s: &Switches) -> Result<SwitchesView, ClientError> {
+        self.post(&format!("/admin/pixi/users/{user}/switches"), s).await
     }
 
     /// Adds or replaces a booking event.

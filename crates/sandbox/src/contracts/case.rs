@@ -58,7 +58,8 @@ pub struct Case {
     pub response: ResponseSpec,
     /// Answer fields the adapter's logic needs (CT-05). JSON paths (`amount.total`,
     /// `transactions[*].status`), `@ATTR` for XML attributes, `col:Name` for pixi row columns,
-    /// `header:name` for answer headers. A `!nonempty` suffix adds the empty-value mutation.
+    /// `header:name` for answer headers. A `!nonempty` suffix adds the empty-value mutation;
+    /// `!text` marks free text (no wrong-type mutation: any text is a valid value).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reads: Vec<String>,
     /// What the adapter must make of the answer (compared as a subset with what the adapter

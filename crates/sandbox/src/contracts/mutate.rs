@@ -1,6 +1,8 @@
 //! CT-05's generated answers: for every field a case says the adapter reads, the same answer
 //! with that field missing, of another type, or (for `!nonempty` fields) empty. The adapter
-//! must turn each into a contract error, never into a default.
+//! must turn each into a contract error, never into a default. A `!text` field is free text
+//! (a name, a document number): any text is a valid value of it, so it gets no wrong-type
+//! mutation — in XML and forms "another type" can only be another text.
 
 use std::collections::BTreeMap;
 
@@ -50,7 +52,8 @@ pub fn mutations(case: &LoadedCase) -> Result<Vec<Mutation>, String> {
     for entry in &case.case.reads {
         let (field, flags) = entry.split_once('!').unwrap_or((entry.as_str(), ""));
         let nonempty = flags.split('!').any(|f| f == "nonempty");
-        let mut kinds: Vec<&'static str> = vec!["missing", "wrong_type"];
+        let text = flags.split('!').any(|f| f == "text");
+        let mut kinds: Vec<&'static str> = if text { vec!["missing"] } else { vec!["missing", "wrong_type"] };
         if nonempty {
             kinds.push("empty");
         }

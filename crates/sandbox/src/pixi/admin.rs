@@ -15,8 +15,8 @@ use super::erp::ErpError;
 use super::handlers::local_now;
 use super::model::{BookingEvent, Change, Install, PaymentMethod, QuietCall};
 use super::types::{
-    Cancel, CreateUser, CreditNoteRequest, CustomerView, DocView, LockRequest, Merge, OrderSummary, OrderView,
-    SeedOrder, Ship, UserOptions, UserView,
+    Cancel, ColumnRef, CreateUser, CreditNoteRequest, CustomerView, DocView, LockRequest, Merge, OrderSummary,
+    OrderView, SeedOrder, Ship, Switches, SwitchesView, UserOptions, UserView,
 };
 use super::{defaults, views};
 use crate::admin::AdminError;
@@ -30,6 +30,7 @@ pub fn admin(shared: Shared) -> Router {
         .route("/users", get(list_users).post(create_user))
         .route("/users/{user}", get(get_user).post(update_user))
         .route("/users/{user}/payment-methods", post(add_payment_method))
+        .route("/users/{user}/switches", get(get_switches).post(set_switches))
         .route("/users/{user}/booking-events", post(add_booking_event))
         .route("/users/{user}/orders", get(list_orders).post(seed_order))
         .route("/users/{user}/orders/{nr}", get(get_order))
@@ -154,6 +155,47 @@ async fn add_payment_method(State(s): State<Shared>, Path(user): Path<String>, b
     with(&s, &user, |i, _| {
         i.payment_methods.insert(m.code.clone(), m);
         Ok(Json(user_view(i)))
+    })
+}
+
+fn switches_view(i: &Install) -> SwitchesView {
+    SwitchesView {
+        revision: i.revision.clone(),
+        uninstalled: i.uninstalled.iter().cloned().collect(),
+        dropped_columns: i
+            .dropped_columns
+            .iter()
+            .map(|(call, column)| ColumnRef { call: call.clone(), column: column.clone() })
+            .collect(),
+        sql_errors: i.sql_errors.clone(),
+    }
+}
+
+async fn get_switches(State(s): State<Shared>, Path(user): Path<String>) -> Res<SwitchesView> {
+    with(&s, &user, |i, _| Ok(Json(switches_view(i))))
+}
+
+async fn set_switches(State(s): State<Shared>, Path(user): Path<String>, b: Bytes) -> Res<SwitchesView> {
+    let req: Switches = body(&b)?;
+    if let Some(r) = &req.revision
+        && super::params::revision(r).is_none()
+    {
+        return Err(AdminError::bad("revision", "a dotted version such as 23.3.0.36397"));
+    }
+    with(&s, &user, |i, _| {
+        if let Some(r) = req.revision {
+            i.revision = r;
+        }
+        i.uninstalled.extend(req.uninstall);
+        for c in &req.reinstall {
+            i.uninstalled.remove(c);
+        }
+        if req.restore_columns {
+            i.dropped_columns.clear();
+        }
+        i.dropped_columns.extend(req.drop_columns.into_iter().map(|c| (c.call, c.column)));
+        i.sql_errors.extend(req.sql_errors);
+        Ok(Json(switches_view(i)))
     })
 }
 

@@ -25,6 +25,7 @@ pub(crate) fn install(i: &mut Install) {
             xml_tag: tag.into(),
             direct_charge: false,
             auto_paid: false,
+            ini_status: "HAL".into(),
         };
         i.payment_methods.insert(code.into(), m);
     }

@@ -47,6 +47,7 @@ pub fn demo(shared: &Shared) {
                 xml_tag: "UNZERPREPAYMENTAUTO".into(),
                 direct_charge: false,
                 auto_paid: true,
+                ini_status: "HAL".into(),
             },
         );
         let now = local_now(shared, install.tz);

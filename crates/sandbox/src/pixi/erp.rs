@@ -52,7 +52,9 @@ impl Install {
         if req.lines.iter().any(|l| l.qty <= 0 || l.price_minor < 0) {
             return Err(ErpError::Invalid("lines: qty must be positive and price_minor not negative".into()));
         }
-        let status = req.status.unwrap_or(OrderStatus::Hold);
+        // A method whose IniOrderStatus is not HAL imports its orders released (PX-26).
+        let on_hold = self.payment_methods.get(&req.payment_code).is_none_or(|m| m.ini_status == "HAL");
+        let status = req.status.unwrap_or(if on_hold { OrderStatus::Hold } else { OrderStatus::Open });
         if status == OrderStatus::Closed {
             return Err(ErpError::Invalid("status: seed HOLD or OPEN; close through the admin API".into()));
         }
@@ -70,7 +72,8 @@ impl Install {
         } else {
             req.order_nr_external.clone().unwrap_or_else(|| format!("{}", 500_000 + order_nr))
         };
-        let kk_id = if req.manual { None } else { req.kk_id.clone() };
+        let import_payment_id = if req.manual { None } else { req.kk_id.clone() };
+        let kk_id = if req.payment_id_in_import_only { None } else { import_payment_id.clone() };
         let cust_key = self.customer_for(req, &shop_id);
         let billing = self.next_addr(req.billing.clone());
         let shipping = self.next_addr(req.shipping.clone().unwrap_or_else(|| req.billing.clone()));
@@ -110,6 +113,7 @@ impl Install {
             shop_id,
             payment_code: req.payment_code.clone(),
             kk_id,
+            import_payment_id,
             auth_code: None,
             fail_tries: req.fail_tries,
             cust_key,

@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::{NaiveDateTime, Timelike};
 
-use super::calls::{self, Call, Ctx};
-use super::model::QuietCall;
-use super::params::bind;
-use super::wire::{self, Fault, SoapRequest};
+use super::calls::{self, Call, Ctx, Sets};
+use super::model::{Install, QuietCall};
+use super::params::{bind, revision};
+use super::wire::{self, DEFAULT_NS, Fault, FaultCode, SoapRequest};
 use crate::shared::Shared;
 use crate::system::System;
 
@@ -35,14 +35,15 @@ async fn handle(shared: Shared, path_user: Option<String>, headers: &HeaderMap, 
         return unauthorized();
     };
     let Ok(text) = std::str::from_utf8(body) else {
-        return fault(&Fault::client("Bad Request"));
+        return fault(DEFAULT_NS, &Fault::client("Bad Request"));
     };
     let request = match wire::parse(text) {
         Ok(r) => r,
-        Err(f) => return fault(&f),
+        Err(f) => return fault(DEFAULT_NS, &f),
     };
+    let ns = request.ns.clone().unwrap_or_else(|| DEFAULT_NS.to_owned());
     let Some(call) = calls::find(&request.call) else {
-        return fault(&Fault::client(format!("Procedure '{}' not present", request.call)));
+        return fault(&ns, &not_present(&request.call));
     };
     if quiet_window_refuses(&shared, &user, call.name) {
         let mut r =
@@ -91,20 +92,69 @@ fn quiet_window_refuses(shared: &Shared, user: &str, call: &str) -> bool {
     refused
 }
 
+/// An operation the endpoint does not offer (unknown, or not installed on this database).
+fn not_present(call: &str) -> Fault {
+    Fault::client(format!("Procedure '{call}' not present"))
+}
+
 /// Binds the parameters and runs the call against the installation (synchronously: the state
-/// lock never spans an `.await`).
+/// lock never spans an `.await`): not installed → fault; an injected SQL error before or after
+/// acting; dropped columns left out of the rows.
 fn execute(shared: &Shared, user: &str, call: &Call, request: &SoapRequest) -> Response {
     let mut state = Shared::lock(&shared.0.pixi);
     let Some(install) = state.installs.get_mut(user) else { return unauthorized() };
-    let args = match bind(call.name, call.params, &request.params) {
-        Ok(a) => a,
-        Err(f) => return fault(&f),
-    };
-    let ctx = Ctx { now: local_now(shared, install.tz) };
-    match (call.run)(install, &args, &ctx) {
-        Ok(sets) => xml(StatusCode::OK, wire::answer(call.name, &sets)),
-        Err(f) => fault(&f),
+    let ns = request.ns.as_deref().unwrap_or(DEFAULT_NS);
+    if install.uninstalled.contains(call.name) {
+        return fault(ns, &not_present(call.name));
     }
+    let at = revision(&install.revision).unwrap_or([u32::MAX; 4]);
+    let args = match bind(call.name, call.params, &request.params, at) {
+        Ok(a) => a,
+        Err(f) => return error(ns, call.name, &f),
+    };
+    let injected = take_sql_error(install, call.name);
+    if let Some(f) = injected.as_ref().filter(|(_, after)| !after).map(|(f, _)| f) {
+        return error(ns, call.name, f);
+    }
+    let ctx = Ctx { now: local_now(shared, install.tz) };
+    let result = (call.run)(install, &args, &ctx);
+    if let Some((f, _)) = injected {
+        // The procedure acted; its answer is the error.
+        return error(ns, call.name, &f);
+    }
+    match result {
+        Ok(sets) => xml(StatusCode::OK, wire::answer(ns, call.name, &drop_columns(install, call.name, sets))),
+        Err(f) => error(ns, call.name, &f),
+    }
+}
+
+/// The next injected SQL error for `call` (and whether the call acts before it).
+fn take_sql_error(install: &mut Install, call: &str) -> Option<(Fault, bool)> {
+    let i = install.sql_errors.iter().position(|e| e.call == call && e.times > 0)?;
+    let spec = &mut install.sql_errors[i];
+    spec.times -= 1;
+    let message = spec.message.clone().unwrap_or_else(|| match spec.number {
+        1205 => "Transaction (Process ID 57) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.".to_owned(),
+        n => format!("Error {n} in procedure pipi{}", call.strip_prefix("pixi").unwrap_or(call)),
+    });
+    let out = (Fault::sql(spec.class, spec.number, message), spec.after_acting);
+    if spec.times == 0 {
+        install.sql_errors.remove(i);
+    }
+    Some(out)
+}
+
+/// The rows without the columns dropped from `call` (an installation whose procedure lacks them).
+fn drop_columns(install: &Install, call: &str, mut sets: Sets) -> Sets {
+    let dropped: Vec<&str> =
+        install.dropped_columns.iter().filter(|(c, _)| c == call).map(|(_, col)| col.as_str()).collect();
+    if dropped.is_empty() {
+        return sets;
+    }
+    for row in sets.iter_mut().flatten() {
+        row.0.retain(|(name, _)| !dropped.contains(name));
+    }
+    sets
 }
 
 fn xml(status: StatusCode, body: String) -> Response {
@@ -112,13 +162,21 @@ fn xml(status: StatusCode, body: String) -> Response {
 }
 
 /// SOAP 1.1 faults travel with HTTP 500.
-fn fault(f: &Fault) -> Response {
-    xml(StatusCode::INTERNAL_SERVER_ERROR, wire::fault(f))
+fn fault(ns: &str, f: &Fault) -> Response {
+    xml(StatusCode::INTERNAL_SERVER_ERROR, wire::fault(ns, f))
+}
+
+/// A procedure error: an `SqlMessage` in an HTTP 200 answer; other faults as SOAP faults.
+fn error(ns: &str, call: &str, f: &Fault) -> Response {
+    match f.code {
+        FaultCode::Sql { class, number } => xml(StatusCode::OK, wire::sql_error(ns, call, class, number, &f.message)),
+        _ => fault(ns, f),
+    }
 }
 
 /// HTTP 401 with a Basic challenge, and a SOAP fault body for clients that parse it.
 fn unauthorized() -> Response {
-    let mut r = xml(StatusCode::UNAUTHORIZED, wire::fault(&Fault::client("Unauthorized")));
+    let mut r = xml(StatusCode::UNAUTHORIZED, wire::fault(DEFAULT_NS, &Fault::client("Unauthorized")));
     r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"pixi* API\""));
     r
 }

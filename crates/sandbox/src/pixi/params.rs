@@ -1,7 +1,10 @@
 //! Binding SOAP parameters to a call's stored-procedure signature, the way SQL Server does:
 //! names are case-insensitive, unknown or repeated names and missing required ones are errors,
-//! values convert to `int`, `bit`, `money`, `datetime` or `varchar` (failures are SQL errors,
-//! surfacing as SOAP faults).
+//! values convert to `int`, `bit`, `money`, `datetime` or `varchar`. Failures are SQL errors
+//! answered as `SqlMessage` in an HTTP 200 answer (pixi's SDK expects a result error, not a
+//! SOAP fault, for an unknown parameter), with SQL Server's numbers: 8145 unknown parameter,
+//! 8143 repeated, 201 missing, 8114/241 conversion. A parameter newer than the installation's
+//! revision (pixi-api-docs.de "Available from") does not exist there yet.
 
 use std::collections::HashMap;
 
@@ -19,22 +22,45 @@ pub(crate) enum Ty {
     Str,
 }
 
+/// A pixi revision (`23.3.0.36397`), compared part by part.
+pub(crate) type Revision = [u32; 4];
+
+/// Parses `a.b.c.d` (missing parts are 0); `None` when it is not a dotted number.
+pub(crate) fn revision(text: &str) -> Option<Revision> {
+    let mut out = [0u32; 4];
+    let parts: Vec<&str> = text.trim().split('.').collect();
+    if parts.len() < 2 || parts.len() > 4 {
+        return None;
+    }
+    for (i, p) in parts.iter().enumerate() {
+        out[i] = p.parse().ok()?;
+    }
+    Some(out)
+}
+
 /// One parameter of a call's signature.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct P {
     pub(crate) name: &'static str,
     pub(crate) ty: Ty,
     pub(crate) required: bool,
+    /// The revision that introduced the parameter (`None`: every supported revision has it).
+    pub(crate) since: Option<Revision>,
 }
 
 /// An optional parameter.
 pub(crate) const fn opt(name: &'static str, ty: Ty) -> P {
-    P { name, ty, required: false }
+    P { name, ty, required: false, since: None }
 }
 
 /// A required parameter (no default in the procedure).
 pub(crate) const fn req(name: &'static str, ty: Ty) -> P {
-    P { name, ty, required: true }
+    P { name, ty, required: true, since: None }
+}
+
+/// An optional parameter that exists from revision `since` on.
+pub(crate) const fn opt_since(name: &'static str, ty: Ty, since: Revision) -> P {
+    P { name, ty, required: false, since: Some(since) }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,17 +119,18 @@ impl Args {
     }
 }
 
-/// Binds `raw` to `call`'s signature.
-pub(crate) fn bind(call: &str, spec: &[P], raw: &[(String, Option<String>)]) -> Result<Args, Fault> {
+/// Binds `raw` to `call`'s signature as installed at revision `at`.
+pub(crate) fn bind(call: &str, spec: &[P], raw: &[(String, Option<String>)], at: Revision) -> Result<Args, Fault> {
+    let procedure = format!("pipi{}", call.strip_prefix("pixi").unwrap_or(call));
     let mut args = Args::default();
     let mut seen: Vec<&'static str> = Vec::new();
     for (name, value) in raw {
         let p = spec
             .iter()
-            .find(|p| p.name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| Fault::server(format!("@{name} is not a parameter for procedure {call}.")))?;
+            .find(|p| p.name.eq_ignore_ascii_case(name) && p.since.is_none_or(|s| s <= at))
+            .ok_or_else(|| Fault::sql(16, 8145, format!("@{name} is not a parameter for procedure {procedure}.")))?;
         if seen.contains(&p.name) {
-            return Err(Fault::server(format!("Parameter '@{}' was supplied multiple times.", p.name)));
+            return Err(Fault::sql(16, 8143, format!("Parameter '@{}' was supplied multiple times.", p.name)));
         }
         seen.push(p.name);
         if let Some(v) = convert(p.ty, value.as_deref())? {
@@ -111,10 +138,11 @@ pub(crate) fn bind(call: &str, spec: &[P], raw: &[(String, Option<String>)]) -> 
         }
     }
     if let Some(p) = spec.iter().find(|p| p.required && !seen.contains(&p.name)) {
-        return Err(Fault::server(format!(
-            "Procedure or function '{call}' expects parameter '@{}', which was not supplied.",
-            p.name
-        )));
+        return Err(Fault::sql(
+            16,
+            201,
+            format!("Procedure or function '{procedure}' expects parameter '@{}', which was not supplied.", p.name),
+        ));
     }
     Ok(args)
 }
@@ -129,19 +157,25 @@ fn convert(ty: Ty, value: Option<&str>) -> Result<Option<Val>, Fault> {
     let val = match ty {
         Ty::Str => Val::Str(v.to_owned()),
         Ty::Int => Val::Int(
-            t.parse().map_err(|_| Fault::server(format!("Error converting data type nvarchar to int. ('{t}')")))?,
+            t.parse()
+                .map_err(|_| Fault::sql(16, 8114, format!("Error converting data type nvarchar to int. ('{t}')")))?,
         ),
         Ty::Bit => Val::Bit(match t.to_ascii_lowercase().as_str() {
             "1" | "true" => true,
             "0" | "false" => false,
-            _ => return Err(Fault::server(format!("Error converting data type nvarchar to bit. ('{t}')"))),
+            _ => return Err(Fault::sql(16, 8114, format!("Error converting data type nvarchar to bit. ('{t}')"))),
         }),
-        Ty::Money => Val::Money(
-            parse_money(t)
-                .ok_or_else(|| Fault::server(format!("Error converting data type nvarchar to money. ('{t}')")))?,
-        ),
+        Ty::Money => {
+            Val::Money(parse_money(t).ok_or_else(|| {
+                Fault::sql(16, 8114, format!("Error converting data type nvarchar to money. ('{t}')"))
+            })?)
+        }
         Ty::DateTime => Val::DateTime(parse_datetime(t).ok_or_else(|| {
-            Fault::server(format!("Conversion failed when converting date and/or time from character string. ('{t}')"))
+            Fault::sql(
+                16,
+                241,
+                format!("Conversion failed when converting date and/or time from character string. ('{t}')"),
+            )
         })?),
     };
     Ok(Some(val))
@@ -217,23 +251,35 @@ mod tests {
 
     #[test]
     fn binding_follows_sql_server_rules() {
-        const SPEC: &[P] = &[req("OrderNr", Ty::Int), opt("Locked", Ty::Bit), opt("Sum", Ty::Money)];
+        const SPEC: &[P] = &[
+            req("OrderNr", Ty::Int),
+            opt("Locked", Ty::Bit),
+            opt("Sum", Ty::Money),
+            opt_since("Reason", Ty::Str, [23, 3, 0, 36397]),
+        ];
+        const NOW: Revision = [24, 1, 0, 0];
         let raw = |v: &[(&str, &str)]| -> Vec<(String, Option<String>)> {
             v.iter().map(|(k, v)| ((*k).to_owned(), Some((*v).to_owned()))).collect()
         };
-        let a = bind("pixiX", SPEC, &raw(&[("ordernr", "7"), ("Locked", "true"), ("Sum", "")])).unwrap();
+        let a = bind("pixiX", SPEC, &raw(&[("ordernr", "7"), ("Locked", "true"), ("Sum", "")]), NOW).unwrap();
         assert_eq!((a.int("OrderNr"), a.bit("Locked"), a.money("Sum")), (Some(7), Some(true), None));
-        let cases: [(&[(&str, &str)], &str); 5] = [
-            (&[("Locked", "1")], "expects parameter '@OrderNr'"),
-            (&[("OrderNr", "x")], "to int"),
-            (&[("OrderNr", "1"), ("Foo", "1")], "@Foo is not a parameter"),
-            (&[("OrderNr", "1"), ("ORDERNR", "2")], "supplied multiple times"),
-            (&[("OrderNr", "1"), ("Locked", "2")], "to bit"),
+        assert!(bind("pixiX", SPEC, &raw(&[("OrderNr", "1"), ("Reason", "r")]), NOW).is_ok());
+        type Case<'a> = (&'a [(&'a str, &'a str)], Revision, i32, &'a str);
+        let cases: [Case<'_>; 6] = [
+            (&[("Locked", "1")], NOW, 201, "'pipiX' expects parameter '@OrderNr'"),
+            (&[("OrderNr", "x")], NOW, 8114, "to int"),
+            (&[("OrderNr", "1"), ("Foo", "1")], NOW, 8145, "@Foo is not a parameter for procedure pipiX"),
+            (&[("OrderNr", "1"), ("ORDERNR", "2")], NOW, 8143, "supplied multiple times"),
+            (&[("OrderNr", "1"), ("Locked", "2")], NOW, 8114, "to bit"),
+            (&[("OrderNr", "1"), ("Reason", "r")], [22, 6, 0, 28129], 8145, "@Reason is not a parameter"),
         ];
-        for (params, msg) in cases {
-            let f = bind("pixiX", SPEC, &raw(params)).unwrap_err();
-            assert_eq!(f.code, FaultCode::Server);
+        for (params, at, number, msg) in cases {
+            let f = bind("pixiX", SPEC, &raw(params), at).unwrap_err();
+            assert_eq!(f.code, FaultCode::Sql { class: 16, number });
             assert!(f.message.contains(msg), "{} / {msg}", f.message);
         }
+        assert_eq!(revision("23.3.0.36397"), Some([23, 3, 0, 36397]));
+        assert_eq!(revision("22.06"), Some([22, 6, 0, 0]));
+        assert_eq!(revision("36397"), None);
     }
 }

@@ -92,6 +92,8 @@ pub struct SeedOrder {
     pub payment_code: String,
     /// The unzer payment id ("KK-ID").
     pub kk_id: Option<String>,
+    /// The shop put the payment id only into the imported order XML, not into KK-ID.
+    pub payment_id_in_import_only: bool,
     /// Customer key (default: found by `customer_nr_external` / e-mail, or new).
     pub cust_key: Option<i64>,
     /// `CustomerNrExternal` (default: the billing e-mail).
@@ -333,4 +335,47 @@ pub struct OrderSummary {
     pub locked: bool,
     /// Total.
     pub total_minor: i64,
+}
+
+/// What an installation has installed, and what it answers instead of results: the revision,
+/// calls missing on the database, columns missing from a call's answer, SQL errors to answer
+/// with (CT-04/CT-06/CT-07 tests). Each field is applied when given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Switches {
+    /// The API revision (`23.3.0.36397`); parameters documented as newer do not exist.
+    pub revision: Option<String>,
+    /// Calls to remove from the database.
+    pub uninstall: Vec<String>,
+    /// Calls to install again.
+    pub reinstall: Vec<String>,
+    /// Columns to leave out of a call's answers.
+    pub drop_columns: Vec<ColumnRef>,
+    /// Put every dropped column back.
+    pub restore_columns: bool,
+    /// SQL errors the next calls answer with.
+    pub sql_errors: Vec<super::model::SqlErrorSpec>,
+}
+
+/// A result column of a call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnRef {
+    /// The call, e.g. `pixiGetOrderHeader`.
+    pub call: String,
+    /// The column, e.g. `Mandant`.
+    pub column: String,
+}
+
+/// The switches in effect.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwitchesView {
+    /// The API revision.
+    pub revision: String,
+    /// Calls not installed.
+    pub uninstalled: Vec<String>,
+    /// Columns left out.
+    pub dropped_columns: Vec<ColumnRef>,
+    /// SQL errors still to answer with.
+    pub sql_errors: Vec<super::model::SqlErrorSpec>,
 }

@@ -1,6 +1,8 @@
-//! The SOAP 1.1 wire format: reading an rpc/encoded request envelope, writing the DataSet
-//! diffgram answer (`{call}Response/{call}Result/SqlRowSet/diffgram/SqlRowSet1/row`) and SOAP
-//! faults, and the value formats (money with four decimals, datetimes, bits).
+//! The SOAP 1.1 wire format: reading an rpc/encoded request envelope, writing SQL Server
+//! native web-service answers (`{call}Response/{call}Result` with one `SqlRowSet` per result
+//! set — a diffgram of `SqlRowSetN/row` — then `SqlResultCode`), `SqlMessage` errors inside
+//! an HTTP 200 answer, SOAP faults, and the value formats (money with four decimals,
+//! datetimes, bits). The shapes follow the contract cases in `crates/sandbox/contracts/pixi/`.
 
 use std::borrow::Cow;
 
@@ -13,15 +15,24 @@ use quick_xml::name::ResolveResult;
 /// SOAP 1.1 envelope namespace.
 pub(crate) const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 
-/// SOAP fault codes.
+/// The namespace of the call element when a request has none (the gateway's).
+pub(crate) const DEFAULT_NS: &str = "https://apigateway.descartes.com/tms/pixi/";
+
+/// SOAP fault codes, and SQL errors (which pixi answers inside a normal result, HTTP 200).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FaultCode {
     /// Not a SOAP 1.1 envelope.
     VersionMismatch,
-    /// The request is wrong (unparseable, unknown procedure, not authorised).
+    /// The request is wrong (unparseable, unknown procedure, not authorised): a SOAP fault.
     Client,
-    /// The procedure failed (SQL error or `RAISERROR`).
-    Server,
+    /// An error of the stored procedure or its parameter binding: an `SqlMessage` with this
+    /// severity class and number in an HTTP 200 answer.
+    Sql {
+        /// Severity (16 for request errors and `RAISERROR`, 13 for a deadlock victim).
+        class: u8,
+        /// SQL Server error number (8145 unknown parameter, 201 missing one, 50000 RAISERROR).
+        number: i32,
+    },
 }
 
 /// A SOAP fault.
@@ -36,8 +47,14 @@ impl Fault {
         Fault { code: FaultCode::Client, message: message.into() }
     }
 
-    pub(crate) fn server(message: impl Into<String>) -> Self {
-        Fault { code: FaultCode::Server, message: message.into() }
+    /// A `RAISERROR` of the procedure (class 16, number 50000).
+    pub(crate) fn raise(message: impl Into<String>) -> Self {
+        Fault::sql(16, 50000, message)
+    }
+
+    /// A SQL Server error.
+    pub(crate) fn sql(class: u8, number: i32, message: impl Into<String>) -> Self {
+        Fault { code: FaultCode::Sql { class, number }, message: message.into() }
     }
 
     fn bad_request() -> Self {
@@ -45,10 +62,13 @@ impl Fault {
     }
 }
 
-/// A parsed call: its (case-sensitive) name and its parameters in order; `None` is `xsi:nil`.
+/// A parsed call: its (case-sensitive) name, its namespace (echoed in the answer, as SQL
+/// Server answers in the endpoint's namespace) and its parameters in order; `None` is
+/// `xsi:nil`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SoapRequest {
     pub(crate) call: String,
+    pub(crate) ns: Option<String>,
     pub(crate) params: Vec<(String, Option<String>)>,
 }
 
@@ -88,11 +108,11 @@ pub(crate) fn parse(xml: &str) -> Result<SoapRequest, Fault> {
             }
             (Stage::Body, Event::Start(e)) => {
                 let params = read_params(&mut r)?;
-                request = Some(SoapRequest { call: local(&e), params });
+                request = Some(SoapRequest { call: local(&e), ns, params });
                 stage = Stage::Done;
             }
             (Stage::Body, Event::Empty(e)) => {
-                request = Some(SoapRequest { call: local(&e), params: Vec::new() });
+                request = Some(SoapRequest { call: local(&e), ns, params: Vec::new() });
                 stage = Stage::Done;
             }
             (Stage::Body, Event::End(_)) => return Err(Fault::bad_request()),
@@ -213,50 +233,88 @@ pub(crate) fn datetime(d: NaiveDateTime) -> String {
     d.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
 }
 
-const ENVELOPE_OPEN: &str = concat!(
-    r#"<?xml version="1.0" encoding="UTF-8"?>"#,
-    r#"<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/""#,
-    r#" xmlns:ns1="https://apigateway.descartes.com/tms/pixi/""#,
-    r#" xmlns:xsd="http://www.w3.org/2001/XMLSchema""#,
-    r#" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#,
-    r#" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/""#,
-    r#" SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><SOAP-ENV:Body>"#
-);
+fn envelope_open(ns: &str) -> String {
+    format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="utf-8"?>"#,
+            r#"<SOAP-ENV:Envelope xmlns:xsd="http://www.w3.org/2001/XMLSchema""#,
+            r#" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#,
+            r#" xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/""#,
+            r#" xmlns:sqlsoaptypes="http://schemas.microsoft.com/sqlserver/2004/SOAP/types""#,
+            r#" xmlns:sqlmessage="http://schemas.microsoft.com/sqlserver/2004/SOAP/types/SqlMessage""#,
+            r#" xmlns:sqlresultstream="http://schemas.microsoft.com/sqlserver/2004/SOAP/types/SqlResultStream""#,
+            r#" xmlns:method="{}"><SOAP-ENV:Body>"#
+        ),
+        escape(ns)
+    )
+}
 const ENVELOPE_CLOSE: &str = "</SOAP-ENV:Body></SOAP-ENV:Envelope>";
+const RESULT_CODE: &str =
+    r#"<sqlresultstream:SqlResultCode xsi:type="sqlsoaptypes:SqlResultCode">0</sqlresultstream:SqlResultCode>"#;
 
-/// The answer envelope with result sets `SqlRowSet1`, `SqlRowSet2`, … (an empty set is an
-/// element without `row`).
-pub(crate) fn answer(call: &str, sets: &[Vec<Row>]) -> String {
-    let mut out = String::from(ENVELOPE_OPEN);
-    out.push_str(&format!("<ns1:{call}Response><{call}Result><SqlRowSet><diffgram>"));
+fn result(ns: &str, call: &str, inner: &str) -> String {
+    format!(
+        "{}<method:{call}Response><method:{call}Result>{inner}</method:{call}Result></method:{call}Response>{ENVELOPE_CLOSE}",
+        envelope_open(ns)
+    )
+}
+
+/// The answer with result sets `SqlRowSet1`, `SqlRowSet2`, … (one `SqlRowSet` element each; an
+/// empty set has no `row`), then `SqlResultCode` 0.
+pub(crate) fn answer(ns: &str, call: &str, sets: &[Vec<Row>]) -> String {
+    let mut inner = String::new();
     for (i, set) in sets.iter().enumerate() {
         let n = i + 1;
-        out.push_str(&format!("<SqlRowSet{n}>"));
+        inner.push_str(r#"<sqlresultstream:SqlRowSet xsi:type="sqlsoaptypes:SqlRowSet">"#);
+        inner.push_str(r#"<diffgr:diffgram xmlns:diffgr="urn:schemas-microsoft-com:xml-diffgram-v1">"#);
+        inner.push_str(&format!(r#"<SqlRowSet{n} xmlns="urn:schemas-microsoft-com:sql:SqlRowSet{n}">"#));
         for row in set {
-            out.push_str("<row>");
+            inner.push_str("<row>");
             for (name, value) in &row.0 {
                 if let Some(v) = value {
-                    out.push_str(&format!("<{name}>{}</{name}>", escape(v.as_str())));
+                    inner.push_str(&format!("<{name}>{}</{name}>", escape(v.as_str())));
                 }
             }
-            out.push_str("</row>");
+            inner.push_str("</row>");
         }
-        out.push_str(&format!("</SqlRowSet{n}>"));
+        inner.push_str(&format!("</SqlRowSet{n}></diffgr:diffgram></sqlresultstream:SqlRowSet>"));
     }
-    out.push_str(&format!("</diffgram></SqlRowSet></{call}Result></ns1:{call}Response>"));
-    out.push_str(ENVELOPE_CLOSE);
-    out
+    inner.push_str(RESULT_CODE);
+    result(ns, call, &inner)
+}
+
+/// A SQL error as SQL Server's native web services answer it: an `SqlMessage` inside the
+/// result (HTTP 200), no rows and no result code.
+pub(crate) fn sql_error(ns: &str, call: &str, class: u8, number: i32, message: &str) -> String {
+    let procedure = format!("pipi{}", call.strip_prefix("pixi").unwrap_or(call));
+    let fields = [
+        ("Class", class.to_string()),
+        ("LineNumber", "1".to_owned()),
+        ("Message", message.to_owned()),
+        ("Number", number.to_string()),
+        ("Procedure", procedure),
+        ("Server", "PIXISQL01".to_owned()),
+        ("Source", "Microsoft-SQL/10.0".to_owned()),
+        ("State", "1".to_owned()),
+    ];
+    let mut inner = String::from(r#"<sqlresultstream:SqlMessage xsi:type="sqlmessage:SqlMessage">"#);
+    for (k, v) in fields {
+        inner.push_str(&format!("<sqlmessage:{k}>{}</sqlmessage:{k}>", escape(v.as_str())));
+    }
+    inner.push_str("</sqlresultstream:SqlMessage>");
+    result(ns, call, &inner)
 }
 
 /// A SOAP 1.1 fault envelope.
-pub(crate) fn fault(f: &Fault) -> String {
+pub(crate) fn fault(ns: &str, f: &Fault) -> String {
     let code = match f.code {
         FaultCode::VersionMismatch => "SOAP-ENV:VersionMismatch",
         FaultCode::Client => "SOAP-ENV:Client",
-        FaultCode::Server => "SOAP-ENV:Server",
+        FaultCode::Sql { .. } => "SOAP-ENV:Server",
     };
     format!(
-        "{ENVELOPE_OPEN}<SOAP-ENV:Fault><faultcode>{code}</faultcode><faultstring>{}</faultstring></SOAP-ENV:Fault>{ENVELOPE_CLOSE}",
+        "{}<SOAP-ENV:Fault><faultcode>{code}</faultcode><faultstring>{}</faultstring><faultactor>http://schemas.microsoft.com/sqlserver/2004/SOAP</faultactor></SOAP-ENV:Fault>{ENVELOPE_CLOSE}",
+        envelope_open(ns),
         escape(f.message.as_str())
     )
 }
@@ -319,9 +377,23 @@ mod tests {
     }
 
     #[test]
-    fn writes_empty_sets_without_rows_and_escapes_values() {
-        let xml = answer("pixiX", &[vec![Row::new().s("A", "x<y").opt("B", None::<String>)], vec![]]);
-        assert!(xml.contains("<SqlRowSet1><row><A>x&lt;y</A></row></SqlRowSet1><SqlRowSet2></SqlRowSet2>"), "{xml}");
-        assert!(xml.contains("<ns1:pixiXResponse><pixiXResult><SqlRowSet><diffgram>"));
+    fn writes_one_row_set_per_result_set_and_escapes_values() {
+        let xml = answer("urn:x", "pixiX", &[vec![Row::new().s("A", "x<y").opt("B", None::<String>)], vec![]]);
+        assert!(
+            xml.contains(
+                r#"<SqlRowSet1 xmlns="urn:schemas-microsoft-com:sql:SqlRowSet1"><row><A>x&lt;y</A></row></SqlRowSet1>"#
+            ),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"<SqlRowSet2 xmlns="urn:schemas-microsoft-com:sql:SqlRowSet2"></SqlRowSet2>"#), "{xml}");
+        assert_eq!(xml.matches("<sqlresultstream:SqlRowSet ").count(), 2);
+        assert!(xml.contains(r#"xmlns:method="urn:x"><SOAP-ENV:Body><method:pixiXResponse><method:pixiXResult>"#));
+        assert!(xml.contains(">0</sqlresultstream:SqlResultCode></method:pixiXResult>"));
+        let e = sql_error("urn:x", "pixiGetX", 13, 1205, "deadlock");
+        assert!(
+            e.contains("<sqlmessage:Number>1205</sqlmessage:Number>")
+                && e.contains("pipiGetX")
+                && !e.contains("SqlResultCode")
+        );
     }
 }

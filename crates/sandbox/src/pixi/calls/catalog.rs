@@ -5,32 +5,39 @@ use std::fmt::Write;
 use quick_xml::escape::escape;
 
 use super::super::model::{Install, Order};
-use super::super::params::{Args, Ty, opt};
+use super::super::params::{Args, Ty, opt, req};
 use super::super::wire::{Fault, Row, datetime, money};
-use super::{Call, Ctx, Sets, resolve, same};
+use super::{Call, Ctx, Sets, null, same};
 
 pub(super) const IMPORT_FIND_XML: Call = Call {
     name: "pixiImportFindXML",
-    params: &[opt("OrderNrExternal", Ty::Str), opt("ShopID", Ty::Str), opt("OrderNr", Ty::Int)],
+    params: &[req("Id", Ty::Str), req("Type", Ty::Str), opt("Channel", Ty::Int)],
     run: import_find_xml,
 };
 
-/// The openTRANS order XML the shop imported, with the payment method's XML tag carrying the
-/// unzer payment id.
+/// The import log of an openTRANS order found by its `ORDER_ID` (the shop order number,
+/// `Type` = `order`): `Request` is the XML the shop sent, with the payment method's XML tag
+/// carrying the unzer payment id. Items (`Type` = `item`) are not imported in the sandbox.
 fn import_find_xml(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fault> {
-    let rows = resolve(inst, a.int("OrderNr"), a.str("OrderNrExternal"), a.text("ShopID"))
-        .map(|o| {
-            Row::new()
-                .i("ImportKey", o.order_nr)
-                .i("OrderNr", o.order_nr)
-                .s("OrderNrExternal", &o.order_nr_external)
-                .s("ShopID", &o.shop_id)
-                .d("ImportDate", o.created)
-                .s("Status", "IMPORTED")
-                .s("XML", import_xml(inst, o))
-        })
-        .into_iter()
-        .collect();
+    let id = a.text("Id").ok_or_else(|| null("Id"))?;
+    let rows = match a.text("Type").map(str::to_ascii_lowercase).as_deref() {
+        Some("order") => inst
+            .order_by_external(id, None)
+            .map(|o| {
+                Row::new()
+                    .opt("Error", None::<String>)
+                    .s("Status", "OK")
+                    .s("Request", import_xml(inst, o))
+                    .opt("Response", None::<String>)
+                    .i("XMLLogKey", o.order_nr - 100_000)
+                    .d("CreateDate", o.created)
+                    .d("UpdateDate", o.created)
+            })
+            .into_iter()
+            .collect(),
+        Some("item") => Vec::new(),
+        _ => return Err(Fault::raise("@Type must be 'order' or 'item'")),
+    };
     Ok(vec![rows])
 }
 
@@ -50,7 +57,7 @@ fn import_xml(inst: &Install, o: &Order) -> String {
         escape(o.shop_id.as_str()),
         escape(o.currency.as_str()),
     );
-    if let Some(id) = &o.kk_id {
+    if let Some(id) = &o.import_payment_id {
         let _ = write!(x, "<PAYMENT_ID>{}</PAYMENT_ID>", escape(id.as_str()));
     }
     let _ = write!(x, "</{tag}></PAYMENT></ORDER_INFO></ORDER_HEADER><ORDER_ITEM_LIST>");
@@ -145,6 +152,9 @@ pub(super) const GET_PAYMENTTYPES: Call = Call {
     run: paymenttypes,
 };
 
+/// Exactly the documented columns: the misconfigurations pixi-sync must not rely on reading
+/// (direct charge, automatic payment marks) are behaviours of the simulated installation, not
+/// columns of this answer.
 fn paymenttypes(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fault> {
     let rows = inst
         .payment_methods
@@ -152,15 +162,13 @@ fn paymenttypes(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fault> {
         .filter(|m| a.text("Code").is_none_or(|c| same(c, &m.code)))
         .filter(|m| a.text("TagXML").is_none_or(|t| same(t, &m.xml_tag)))
         .filter(|m| a.text("PaymentText").is_none_or(|t| same(t, &m.text)))
-        .filter(|_| a.text("IniOrderStatus").is_none_or(|s| same(s, "HAL")))
+        .filter(|m| a.text("IniOrderStatus").is_none_or(|s| same(s, &m.ini_status)))
         .map(|m| {
             Row::new()
                 .s("Code", &m.code)
                 .s("XMLTag", &m.xml_tag)
                 .s("PaymentText", &m.text)
-                .s("IniOrderStatus", "HAL")
-                .b("DirectCharge", m.direct_charge)
-                .b("AutoPaid", m.auto_paid)
+                .s("IniOrderStatus", &m.ini_status)
         })
         .collect();
     Ok(vec![rows])

@@ -83,6 +83,7 @@ fn invoice_lines(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fault> {
         .map(|l| {
             base()
                 .i("OrderlineKey", l.key)
+                .i("BoxNr", d.key)
                 .s("ItemNr", &l.ean)
                 .s("ArtNr", &l.item_nr)
                 .s("EanUpc", &l.ean)

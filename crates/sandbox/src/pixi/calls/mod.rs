@@ -1,11 +1,13 @@
 //! The SOAP calls: each one's stored-procedure signature and what it reads or changes in the
-//! installation. One file per group: payment-app calls, orders, invoices, customer service.
+//! installation. One file per group: payment-app calls, orders, invoices, customer service,
+//! system calls.
 
 mod catalog;
 mod invoices;
 mod orders;
 mod pay;
 mod service;
+mod sys;
 
 use chrono::NaiveDateTime;
 
@@ -19,7 +21,7 @@ pub(crate) struct Ctx {
 }
 
 /// The result sets of a call.
-pub(crate) type Sets = Vec<Vec<Row>>;
+pub type Sets = Vec<Vec<Row>>;
 
 type Run = fn(&mut Install, &Args, &Ctx) -> Result<Sets, Fault>;
 
@@ -55,6 +57,8 @@ const CALLS: &[Call] = &[
     service::GET_ADDRESS,
     service::CAN_CHANGE_ADDRESS,
     service::CHANGE_ADDRESS,
+    sys::GET_CURRENT_REVISION,
+    sys::GET_CALL_INFO,
 ];
 
 /// The call named exactly `name` (names are case-sensitive).
@@ -69,7 +73,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// A `RAISERROR` for a required value passed as NULL.
 fn null(name: &str) -> Fault {
-    Fault::server(format!("Parameter @{name} must not be NULL."))
+    Fault::raise(format!("Parameter @{name} must not be NULL."))
 }
 
 /// `RowCount` with its default; zero or negative means the default.

@@ -1,7 +1,7 @@
 //! Order calls: header, lines, totals, the change feed and release.
 
 use super::super::model::{Install, Order};
-use super::super::params::{Args, Ty, opt, req};
+use super::super::params::{Args, Ty, opt, opt_since, req};
 use super::super::wire::{Fault, Row};
 use super::{Call, Ctx, Sets, null, resolve, row_count, same, vat_high, yn};
 
@@ -15,7 +15,7 @@ pub(super) const GET_ORDER_HEADER: Call = Call {
         opt("RowCount", Ty::Int),
         opt("UntilTime", Ty::DateTime),
         opt("PaymentType", Ty::Str),
-        opt("FromUpdateTime", Ty::DateTime),
+        opt_since("FromUpdateTime", Ty::DateTime, [8, 4, 43, 34931]),
         opt("OrderNrExternal", Ty::Str),
         opt("ShippingCountry", Ty::Str),
     ],
@@ -59,6 +59,7 @@ fn header_row(inst: &Install, o: &Order) -> Row {
         .s("ShopID", &o.shop_id)
         .s("Mandant", &o.mandant)
         .i("CustKey", o.cust_key)
+        .i("AddrRef", o.billing.key)
         .opt("CustomerNrExternal", customer.map(|c| c.nr_external.clone()))
         .d("OrderDate", o.order_date)
         .d("CreateDate", o.created)
@@ -166,15 +167,15 @@ pub(super) const GET_ORDER_TOTALS: Call = Call {
     run: order_totals,
 };
 
-/// One row per line that is not cancelled, each carrying the order's totals.
+/// One row per line that is not cancelled, each carrying the order's totals (no `Total` or
+/// `Currency` column: pixi-api-docs.de lists none).
 fn order_totals(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fault> {
     let Some(o) = resolve(inst, a.int("OrderNr"), a.str("OrderNrExternal"), None)
         .filter(|o| a.int("CustKey").is_none_or(|k| o.cust_key == k))
     else {
         return Ok(vec![Vec::new()]);
     };
-    let total = o.total_minor();
-    let vat = vat_high(total);
+    let vat = vat_high(o.total_minor());
     let rows = o
         .lines
         .iter()
@@ -193,8 +194,6 @@ fn order_totals(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fault> {
                 .m("VATHigh", vat)
                 .m("VATLow", 0)
                 .m("VATTotal", vat)
-                .m("Total", total)
-                .s("Currency", &o.currency)
         })
         .collect();
     Ok(vec![rows])
@@ -235,7 +234,6 @@ fn changed_orders(inst: &mut Install, a: &Args, ctx: &Ctx) -> Result<Sets, Fault
                 .d("DateTimeTo", ctx.now)
                 .s("OrderLocked", yn(o.lock.locked))
                 .s("PaymentType", &o.payment_code)
-                .s("OrderStatus", o.status.as_str())
                 .od("LastChange", last)
         })
         .collect();

@@ -4,13 +4,16 @@
 use super::super::docs::{BookingRequest, CaptureMark};
 use super::super::erp::ErpError;
 use super::super::model::{DocKind, Install, OrderStatus};
-use super::super::params::{Args, Ty, opt, req};
+use super::super::params::{Args, Revision, Ty, opt, opt_since, req};
 use super::super::wire::{Fault, Row};
 use super::{Call, Ctx, Sets, billing_cols, null, row_count, same, status};
 
+/// `RowCount` and `FromInvoiceId` of the payment lists exist from 22.06 (22.6.0.28129).
+const PAGING: Revision = [22, 6, 0, 28129];
+
 pub(super) const GET_ORDERS_TO_AUTHORIZE: Call = Call {
     name: "pixiPayGetOrdersToAuthorize",
-    params: &[opt("PaymentCode", Ty::Str), opt("ShowAll", Ty::Bit), opt("RowCount", Ty::Int)],
+    params: &[opt("PaymentCode", Ty::Str), opt("ShowAll", Ty::Bit), opt_since("RowCount", Ty::Int, PAGING)],
     run: orders_to_authorize,
 };
 
@@ -34,7 +37,6 @@ fn orders_to_authorize(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fa
                 .s("PaymentCode", &o.payment_code);
             billing_cols(row, &o.billing)
                 .m("ShipCost", o.ship_cost_minor)
-                .m("Total", o.total_minor())
                 .s("Currency", &o.currency)
                 .opt("ccpPayID", o.kk_id.clone())
                 .s("CardOwner", format!("{} {}", o.billing.first_name, o.billing.last_name).trim())
@@ -73,7 +75,7 @@ fn set_authorization_status(inst: &mut Install, a: &Args, ctx: &Ctx) -> Result<S
         }
         order.fail_tries = 0;
         inst.record(ctx.now, nr, "UORDER", None);
-        inst.release(nr, ctx.now).map_err(|e| Fault::server(e.to_string()))?;
+        inst.release(nr, ctx.now).map_err(|e| Fault::raise(e.to_string()))?;
     } else {
         order.fail_tries += 1;
         inst.record(ctx.now, nr, "UORDER", None);
@@ -86,8 +88,8 @@ pub(super) const GET_INVOICES_TO_CAPTURE: Call = Call {
     params: &[
         opt("PaymentCode", Ty::Str),
         opt("ShowAll", Ty::Bit),
-        opt("RowCount", Ty::Int),
-        opt("FromInvoiceId", Ty::Int),
+        opt_since("RowCount", Ty::Int, PAGING),
+        opt_since("FromInvoiceId", Ty::Int, PAGING),
     ],
     run: invoices_to_capture,
 };
@@ -157,7 +159,7 @@ fn set_invoice_capture(inst: &mut Install, a: &Args, ctx: &Ctx) -> Result<Sets, 
         remaining_to_hal: a.bit("SetRemainingOrdersToHAL").unwrap_or(false),
     };
     inst.set_capture(&mark, ctx.now).map_err(|e| match e {
-        ErpError::NotFound(m) | ErpError::Conflict(m) | ErpError::Invalid(m) => Fault::server(m),
+        ErpError::NotFound(m) | ErpError::Conflict(m) | ErpError::Invalid(m) => Fault::raise(m),
     })?;
     Ok(Vec::new())
 }

@@ -2,13 +2,18 @@
 //! addresses and the bank fields of the billing address.
 
 use super::super::model::{Address, Comment, Install, OrderStatus};
-use super::super::params::{Args, Ty, opt, req};
+use super::super::params::{Args, Ty, opt, opt_since, req};
 use super::super::wire::{Fault, Row};
 use super::{Call, Ctx, Sets, null, resolve, row_count, same, status};
 
 pub(super) const SET_ORDER_SHIPPING_LOCK: Call = Call {
     name: "pixiSetOrderShippingLock",
-    params: &[req("OrderNr", Ty::Int), opt("Locked", Ty::Bit), opt("Reason", Ty::Str), opt("UserName", Ty::Str)],
+    params: &[
+        req("OrderNr", Ty::Int),
+        opt("Locked", Ty::Bit),
+        opt_since("Reason", Ty::Str, [23, 3, 0, 36397]),
+        opt_since("UserName", Ty::Str, [23, 3, 0, 36397]),
+    ],
     run: set_order_shipping_lock,
 };
 
@@ -93,9 +98,9 @@ fn create_order_comment(inst: &mut Install, a: &Args, ctx: &Ctx) -> Result<Sets,
 pub(super) const GET_ORDER_COMMENTS: Call = Call {
     name: "pixiGetOrderComments",
     params: &[
-        opt("Since", Ty::DateTime),
+        opt_since("Since", Ty::DateTime, [26, 6, 0, 11854]),
         opt("OrderNr", Ty::Int),
-        opt("RowCount", Ty::Int),
+        opt_since("RowCount", Ty::Int, [26, 6, 0, 11854]),
         opt("OrderNrShop", Ty::Str),
     ],
     run: order_comments,
@@ -156,41 +161,36 @@ fn add_customer_comment(inst: &mut Install, a: &Args, ctx: &Ctx) -> Result<Sets,
     Ok(vec![vec![row]])
 }
 
-pub(super) const GET_ADDRESS: Call = Call {
-    name: "pixiGetAddress",
-    params: &[opt("OrderNr", Ty::Int), opt("AddrKey", Ty::Int), opt("AddrType", Ty::Str)],
-    run: get_address,
-};
+pub(super) const GET_ADDRESS: Call =
+    Call { name: "pixiGetAddress", params: &[req("AddrKey", Ty::Int)], run: get_address };
 
-/// Billing (`B`) and shipping (`S`) address of an order, or one address by `AddrKey`.
+/// One address by `AddrKey` (billing or shipping of any order), with the customer-service
+/// bank fields (NULL until written, so left out).
 fn get_address(inst: &mut Install, a: &Args, _: &Ctx) -> Result<Sets, Fault> {
-    let wanted = a.text("AddrType");
+    let key = a.int("AddrKey").ok_or_else(|| null("AddrKey"))?;
     let rows = inst
         .orders
         .values()
-        .filter(|o| a.int("OrderNr").is_none_or(|n| o.order_nr == n))
-        .flat_map(|o| [("B", &o.billing, o), ("S", &o.shipping, o)])
-        .filter(|(t, addr, _)| wanted.is_none_or(|w| same(w, t)) && a.int("AddrKey").is_none_or(|k| addr.key == k))
-        .filter(|_| a.int("OrderNr").is_some() || a.int("AddrKey").is_some())
-        .map(|(t, addr, o)| {
-            let row =
-                Row::new().i("AddrKey", addr.key).s("AddrType", t).i("OrderNr", o.order_nr).i("CustKey", o.cust_key);
-            let row = row
-                .s("Anrede", &addr.salutation)
-                .s("FirstName", &addr.first_name)
-                .s("LastName", &addr.last_name)
-                .s("Company", &addr.company)
-                .s("Street", &addr.street)
+        .flat_map(|o| [&o.billing, &o.shipping])
+        .find(|addr| addr.key == key)
+        .map(|addr| {
+            Row::new()
+                .opt("BIC", addr.bic.clone())
                 .s("ZIP", &addr.zip)
                 .s("City", &addr.city)
-                .s("Country", &addr.country)
-                .s("Phone", &addr.phone)
-                .s("eMail", &addr.email);
-            row.opt("AccountOwner", addr.account_holder.clone())
                 .opt("IBAN", addr.iban.clone())
-                .opt("BIC", addr.bic.clone())
+                .s("Name", format!("{} {}", addr.first_name, addr.last_name).trim())
+                .s("Email", &addr.email)
+                .s("Phone", &addr.phone)
+                .s("Street", &addr.street)
+                .i("AddrKey", addr.key)
+                .s("Address", &addr.street)
+                .s("Country", &addr.country)
+                .s("Company", &addr.company)
+                .opt("AccountOwner", addr.account_holder.clone())
                 .opt("BankName", addr.bank_name.clone())
         })
+        .into_iter()
         .collect();
     Ok(vec![rows])
 }

@@ -1,6 +1,6 @@
 //! One installation (one pixi database behind one API user) and its number sequences.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono_tz::Tz;
 
@@ -49,8 +49,48 @@ pub struct Install {
     pub changes: Vec<Change>,
     /// Calls received in the quiet window.
     pub quiet_calls: Vec<QuietCall>,
+    /// The API revision installed (`pixiSysGetCurrentRevision`); parameters documented as
+    /// "available from" a later revision do not exist here.
+    pub revision: String,
+    /// Calls not installed on this database (answered like unknown operations).
+    pub uninstalled: BTreeSet<String>,
+    /// Result columns left out of a call's answers, as `(call, column)` (CT-06 tests: an
+    /// installation whose procedure lacks a column pixi-sync reads).
+    pub dropped_columns: BTreeSet<(String, String)>,
+    /// SQL errors the next calls answer with (deadlocks, `RAISERROR`s), oldest first.
+    pub sql_errors: Vec<SqlErrorSpec>,
     pub(crate) seq: Seq,
 }
+
+/// A SQL error one call answers with instead of its result (or after acting).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlErrorSpec {
+    /// The call.
+    pub call: String,
+    /// Severity class (13 for a deadlock victim, 16 for a procedure error).
+    pub class: u8,
+    /// SQL Server error number (1205 deadlock victim, 50000 RAISERROR, …).
+    pub number: i32,
+    /// Message text (a default per number when absent).
+    #[serde(default)]
+    pub message: Option<String>,
+    /// How many calls get it (default 1).
+    #[serde(default = "one")]
+    pub times: u32,
+    /// The procedure did its work before the error (the write happened, the answer says
+    /// error); otherwise nothing happened, as for a deadlock victim.
+    #[serde(default)]
+    pub after_acting: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The newest revision the simulator knows parameters of (pixiGetOrderComments' Since and
+/// RowCount, 26.6.0.11854).
+pub const NEWEST_REVISION: &str = "26.6.0.11854";
 
 impl Install {
     /// An empty installation.
@@ -69,6 +109,10 @@ impl Install {
             bookings: Vec::new(),
             changes: Vec::new(),
             quiet_calls: Vec::new(),
+            revision: NEWEST_REVISION.to_owned(),
+            uninstalled: BTreeSet::new(),
+            dropped_columns: BTreeSet::new(),
+            sql_errors: Vec::new(),
             seq: Seq { order_nr: 100_000, ..Seq::default() },
         }
     }

@@ -182,6 +182,10 @@ pub struct Order {
     pub payment_code: String,
     /// "KK-ID" in customer service = `ccpPayID`: the unzer payment id.
     pub kk_id: Option<String>,
+    /// The payment id the shop put into the imported order XML (under the method's XML tag);
+    /// usually the KK-ID, but a shop interface may fill only the XML.
+    #[serde(default)]
+    pub import_payment_id: Option<String>,
     /// `ccpLastAuthCode`.
     pub auth_code: Option<String>,
     /// `ccpSetFailTries`: failed authorisation attempts.

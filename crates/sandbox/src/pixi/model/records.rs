@@ -147,6 +147,10 @@ pub struct PaymentMethod {
     /// automatically on creation.
     #[serde(default)]
     pub auto_paid: bool,
+    /// `IniOrderStatus`: the status orders of the method are imported with (`HAL` = HOLD; a
+    /// misconfigured method imports them `ANG`, i.e. OPEN and shippable at once).
+    #[serde(default = "hal")]
+    pub ini_status: String,
 }
 
 /// A manual booking event of the customer account.
@@ -186,4 +190,8 @@ pub struct QuietCall {
     pub call: String,
     /// Refused because the installation enforces the window.
     pub refused: bool,
+}
+
+fn hal() -> String {
+    "HAL".into()
 }

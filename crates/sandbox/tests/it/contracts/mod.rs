@@ -4,6 +4,7 @@
 
 mod freshdesk;
 mod nets;
+mod pixi;
 mod postfinance;
 mod unzer;
 
@@ -144,6 +145,9 @@ fn ct_05_mutations_cover_missing_wrong_type_and_empty_fields() {
             ("isSuccess".to_owned(), "wrong_type"),
         ]
     );
+    let free = synthetic("free", json!({"id": "s-chg-1"}), &["id!text"]);
+    let kinds: Vec<&str> = mutations(&free).unwrap().into_iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, vec!["missing"], "free text gets no wrong-type mutation");
     let typo = synthetic("typo", json!({"id": "s-chg-1"}), &["isSucess"]);
     assert!(mutations(&typo).unwrap_err().contains("no such field"));
 }

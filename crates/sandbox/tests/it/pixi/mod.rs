@@ -59,8 +59,22 @@ impl Pixi {
     pub(super) async fn call(&self, call: &str, params: &[(&str, &str)]) -> String {
         let (status, body) = self.post("/", USER, PASS, envelope(call, params)).await;
         assert_eq!(status, StatusCode::OK, "{call}: {body}");
-        assert!(body.contains(&format!("<ns1:{call}Response><{call}Result><SqlRowSet><diffgram>")), "{body}");
+        assert!(body.contains(&format!("<method:{call}Response><method:{call}Result>")), "{body}");
+        assert!(!body.contains("<sqlresultstream:SqlMessage"), "{call}: {body}");
         body
+    }
+
+    /// Calls and expects an SQL error inside an HTTP 200 answer; returns (number, message).
+    pub(super) async fn sql_error(&self, call: &str, params: &[(&str, &str)]) -> (String, String) {
+        let (status, body) = self.post("/", USER, PASS, envelope(call, params)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let field = |tag: &str| {
+            let open = format!("<sqlmessage:{tag}>");
+            let start = body.find(&open).unwrap_or_else(|| panic!("no {tag} in {body}")) + open.len();
+            let end = body[start..].find("</sqlmessage:").unwrap() + start;
+            unescape(&body[start..end]).unwrap().into_owned()
+        };
+        (field("Number"), field("Message"))
     }
 
     /// Calls and expects a SOAP fault; returns (faultcode, faultstring).

@@ -46,13 +46,16 @@ async fn sb_03_pixi_malformed_xml_is_a_client_fault() {
 #[tokio::test]
 async fn sb_03_pixi_parameters_bind_like_stored_procedures() {
     let p = pixi().await;
-    let (code, text) = p.fault("pixiGetInvoiceLines", &[]).await;
-    assert_eq!(code, "SOAP-ENV:Server");
+    // Binding errors are SQL errors inside a normal answer, as pixi's SDK expects them.
+    let (number, text) = p.sql_error("pixiGetInvoiceLines", &[]).await;
+    assert_eq!(number, "201");
     assert!(text.contains("expects parameter '@InvoiceNr', which was not supplied"), "{text}");
-    let (_, text) = p.fault("pixiGetOrderHeader", &[("OrderNr", "abc")]).await;
+    let (number, text) = p.sql_error("pixiGetOrderHeader", &[("OrderNr", "abc")]).await;
+    assert_eq!(number, "8114");
     assert!(text.contains("Error converting data type nvarchar to int"), "{text}");
-    let (_, text) = p.fault("pixiGetOrderHeader", &[("Bogus", "1")]).await;
-    assert!(text.contains("@Bogus is not a parameter for procedure pixiGetOrderHeader"), "{text}");
+    let (number, text) = p.sql_error("pixiGetOrderHeader", &[("Bogus", "1")]).await;
+    assert_eq!(number, "8145");
+    assert!(text.contains("@Bogus is not a parameter for procedure pipiGetOrderHeader"), "{text}");
 }
 
 #[tokio::test]
