@@ -29,6 +29,17 @@ impl SandboxClient {
         self.post(&format!("/admin/pixi/users/{user}/payment-methods"), m).await
     }
 
+    /// A pixi user writes an invoice by hand (no order lines).
+    pub async fn pixi_manual_invoice(
+        &self,
+        user: &str,
+        order_nr: i64,
+        amount_minor: i64,
+    ) -> Result<DocView, ClientError> {
+        let req = crate::pixi::ManualInvoice { amount_minor };
+        self.post(&format!("/admin/pixi/users/{user}/orders/{order_nr}/manual-invoice"), &req).await
+    }
+
     /// Sets the installation's revision, installed calls, dropped columns and SQL errors.
     pub async fn pixi_switches(&self, user: &str, s: &Switches) -> Result<SwitchesView, ClientError> {
         self.post(&format!("/admin/pixi/users/{user}/switches"), s).await

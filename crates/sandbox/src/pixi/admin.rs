@@ -15,8 +15,8 @@ use super::erp::ErpError;
 use super::handlers::local_now;
 use super::model::{BookingEvent, Change, Install, PaymentMethod, QuietCall};
 use super::types::{
-    Cancel, ColumnRef, CreateUser, CreditNoteRequest, CustomerView, DocView, LockRequest, Merge, OrderSummary,
-    OrderView, SeedOrder, Ship, Switches, SwitchesView, UserOptions, UserView,
+    Cancel, ColumnRef, CreateUser, CreditNoteRequest, CustomerView, DocView, LockRequest, ManualInvoice, Merge,
+    OrderSummary, OrderView, SeedOrder, Ship, Switches, SwitchesView, UserOptions, UserView,
 };
 use super::{defaults, views};
 use crate::admin::AdminError;
@@ -38,6 +38,7 @@ pub fn admin(shared: Shared) -> Router {
         .route("/users/{user}/orders/{nr}/ship", post(ship))
         .route("/users/{user}/orders/{nr}/cancel", post(cancel))
         .route("/users/{user}/orders/{nr}/credit-note", post(credit_note))
+        .route("/users/{user}/orders/{nr}/manual-invoice", post(manual_invoice))
         .route("/users/{user}/orders/{nr}/close", post(close))
         .route("/users/{user}/orders/{nr}/merge", post(merge))
         .route("/users/{user}/orders/{nr}/lock", post(lock))
@@ -168,6 +169,7 @@ fn switches_view(i: &Install) -> SwitchesView {
             .map(|(call, column)| ColumnRef { call: call.clone(), column: column.clone() })
             .collect(),
         sql_errors: i.sql_errors.clone(),
+        refusals: i.refusals.clone(),
     }
 }
 
@@ -195,6 +197,7 @@ async fn set_switches(State(s): State<Shared>, Path(user): Path<String>, b: Byte
         }
         i.dropped_columns.extend(req.drop_columns.into_iter().map(|c| (c.call, c.column)));
         i.sql_errors.extend(req.sql_errors);
+        i.refusals.extend(req.refusals);
         Ok(Json(switches_view(i)))
     })
 }
@@ -260,6 +263,14 @@ async fn credit_note(State(s): State<Shared>, Path((user, nr)): Path<(String, i6
     let req: CreditNoteRequest = body(&b)?;
     with(&s, &user, |i, now| {
         let key = i.credit_note(nr, &req.lines, req.amount_minor, req.auto_paid, now).map_err(erp)?;
+        Ok(Json(doc(i, key)?))
+    })
+}
+
+async fn manual_invoice(State(s): State<Shared>, Path((user, nr)): Path<(String, i64)>, b: Bytes) -> Res<DocView> {
+    let req: ManualInvoice = body(&b)?;
+    with(&s, &user, |i, now| {
+        let key = i.manual_invoice(nr, req.amount_minor, now).map_err(erp)?;
         Ok(Json(doc(i, key)?))
     })
 }

@@ -207,6 +207,25 @@ impl Install {
         Ok(key)
     }
 
+    /// An invoice written by hand in customer service (no order lines, e.g. an extra charge),
+    /// shipped at once.
+    pub fn manual_invoice(&mut self, order_nr: i64, amount_minor: i64, now: NaiveDateTime) -> Result<i64, ErpError> {
+        if amount_minor <= 0 {
+            return Err(ErpError::Invalid("amount_minor: must be positive".into()));
+        }
+        let order = self.orders.get(&order_nr).ok_or_else(|| order_missing(order_nr))?;
+        let (cust_key, shop_id, payment_code) = (order.cust_key, order.shop_id.clone(), order.payment_code.clone());
+        let key =
+            self.new_doc(DocKind::Invoice, order_nr, cust_key, &shop_id, &payment_code, Vec::new(), amount_minor, now);
+        let nr = self.docs.get_mut(&key).map(|d| {
+            d.shipped = Some(now);
+            d.nr.clone()
+        });
+        self.record(now, order_nr, "IORDER", nr.clone());
+        self.record(now, order_nr, "SORDER", nr);
+        Ok(key)
+    }
+
     /// Misconfiguration (PX-26): pixi marks a document paid by itself.
     pub fn mark_paid(&mut self, doc_key: i64, now: NaiveDateTime) -> Result<(), ErpError> {
         let doc = self.docs.get_mut(&doc_key).ok_or_else(|| ErpError::NotFound(format!("invoice {doc_key}")))?;

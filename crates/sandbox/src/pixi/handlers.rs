@@ -112,6 +112,10 @@ fn execute(shared: &Shared, user: &str, call: &Call, request: &SoapRequest) -> R
         Ok(a) => a,
         Err(f) => return error(ns, call.name, &f),
     };
+    if let Some(message) = take_refusal(install, call.name) {
+        let row = wire::Row::new().s("ReturnCode", "ERROR").s("ErrorMessage", message);
+        return xml(StatusCode::OK, wire::answer(ns, call.name, &[vec![row]]));
+    }
     let injected = take_sql_error(install, call.name);
     if let Some(f) = injected.as_ref().filter(|(_, after)| !after).map(|(f, _)| f) {
         return error(ns, call.name, f);
@@ -142,6 +146,17 @@ fn take_sql_error(install: &mut Install, call: &str) -> Option<(Fault, bool)> {
         install.sql_errors.remove(i);
     }
     Some(out)
+}
+
+/// The next injected refusal of `call` (its `ErrorMessage`).
+fn take_refusal(install: &mut Install, call: &str) -> Option<String> {
+    let i = install.refusals.iter().position(|r| r.call == call && r.times > 0)?;
+    install.refusals[i].times -= 1;
+    let message = install.refusals[i].message.clone();
+    if install.refusals[i].times == 0 {
+        install.refusals.remove(i);
+    }
+    Some(message)
 }
 
 /// The rows without the columns dropped from `call` (an installation whose procedure lacks them).

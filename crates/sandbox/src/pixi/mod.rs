@@ -96,6 +96,7 @@
 //! | `GET/POST /users/{user}/orders` | list / seed an order (`SeedOrder`: lines, payment method, unzer id, manual `P` orders) |
 //! | `GET /users/{user}/orders/{nr}` | `OrderView`: lines, documents, bookings, balance, comments, lock, bank fields, changes |
 //! | `POST …/orders/{nr}/release`, `/ship`, `/cancel`, `/credit-note`, `/close`, `/merge`, `/lock` | act as a pixi user |
+//! | `POST …/orders/{nr}/manual-invoice` | an invoice written by hand (no order lines; a credit note without lines is the manual one) |
 //! | `POST /users/{user}/invoices/{nr}/ship-out`, `/mark-paid` | ship a packed invoice; misconfiguration: pixi marks it paid |
 //! | `GET /users/{user}/customers/{cust_key}` | customer account: documents, bookings, balance |
 //! | `GET /users/{user}/changes`, `/quiet-window-calls` | change feed; calls in 00:00–04:00 |
@@ -129,11 +130,11 @@ pub use docs::{BookingRequest, CaptureMark};
 pub use erp::ErpError;
 pub use model::{
     Address, Booking, BookingEvent, BookingSource, Change, Comment, Customer, DocKind, Document, Install, Item, Line,
-    LineStatus, NEWEST_REVISION, Order, OrderStatus, PaymentMethod, QuietCall, ShippingLock, SqlErrorSpec,
+    LineStatus, NEWEST_REVISION, Order, OrderStatus, PaymentMethod, QuietCall, RefusalSpec, ShippingLock, SqlErrorSpec,
 };
 pub use types::{
-    Cancel, ColumnRef, CreateUser, CreditNoteRequest, CustomerView, DocView, LineView, LockRequest, Merge,
-    OrderSummary, OrderView, SeedLine, SeedOrder, Ship, Switches, SwitchesView, UserOptions, UserView,
+    Cancel, ColumnRef, CreateUser, CreditNoteRequest, CustomerView, DocView, LineView, LockRequest, ManualInvoice,
+    Merge, OrderSummary, OrderView, SeedLine, SeedOrder, Ship, Switches, SwitchesView, UserOptions, UserView,
 };
 
 /// Every pixi installation of the sandbox, by API user.

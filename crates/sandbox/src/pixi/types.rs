@@ -355,6 +355,16 @@ pub struct Switches {
     pub restore_columns: bool,
     /// SQL errors the next calls answer with.
     pub sql_errors: Vec<super::model::SqlErrorSpec>,
+    /// Documented refusals (`ReturnCode` ERROR) the next calls answer with.
+    pub refusals: Vec<super::model::RefusalSpec>,
+}
+
+/// An invoice written by hand (no order lines).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ManualInvoice {
+    /// Amount.
+    pub amount_minor: i64,
 }
 
 /// A result column of a call.
@@ -378,4 +388,6 @@ pub struct SwitchesView {
     pub dropped_columns: Vec<ColumnRef>,
     /// SQL errors still to answer with.
     pub sql_errors: Vec<super::model::SqlErrorSpec>,
+    /// Refusals still to answer with.
+    pub refusals: Vec<super::model::RefusalSpec>,
 }

@@ -59,6 +59,8 @@ pub struct Install {
     pub dropped_columns: BTreeSet<(String, String)>,
     /// SQL errors the next calls answer with (deadlocks, `RAISERROR`s), oldest first.
     pub sql_errors: Vec<SqlErrorSpec>,
+    /// Documented refusals the next calls answer with (`ReturnCode` ERROR), oldest first.
+    pub refusals: Vec<RefusalSpec>,
     pub(crate) seq: Seq,
 }
 
@@ -82,6 +84,20 @@ pub struct SqlErrorSpec {
     /// error); otherwise nothing happened, as for a deadlock victim.
     #[serde(default)]
     pub after_acting: bool,
+}
+
+/// A call that refuses the way it documents it (`ReturnCode` ERROR with `ErrorMessage`) and does
+/// nothing, e.g. pixi refusing a shipping lock.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefusalSpec {
+    /// The call (one answering `ReturnCode`).
+    pub call: String,
+    /// `ErrorMessage`.
+    pub message: String,
+    /// How many calls refuse (default 1).
+    #[serde(default = "one")]
+    pub times: u32,
 }
 
 fn one() -> u32 {
@@ -113,6 +129,7 @@ impl Install {
             uninstalled: BTreeSet::new(),
             dropped_columns: BTreeSet::new(),
             sql_errors: Vec::new(),
+            refusals: Vec::new(),
             seq: Seq { order_nr: 100_000, ..Seq::default() },
         }
     }

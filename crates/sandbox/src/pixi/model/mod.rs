@@ -7,7 +7,7 @@ mod install;
 mod order;
 mod records;
 
-pub use install::{Install, NEWEST_REVISION, SqlErrorSpec};
+pub use install::{Install, NEWEST_REVISION, RefusalSpec, SqlErrorSpec};
 pub use order::{Address, Comment, Line, LineStatus, Order, OrderStatus, ShippingLock};
 pub use records::{
     Booking, BookingEvent, BookingSource, Change, Customer, DocKind, Document, Item, PaymentMethod, QuietCall,
