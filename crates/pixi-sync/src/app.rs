@@ -64,7 +64,9 @@ impl App {
                 .build()
                 .map_err(|e| StartError::Setup(format!("HTTP client: {e}")))
         };
-        let pixi_http = http(config.pixi_timeout)?;
+        let pixi_http =
+            kit::outbound::Outbound::new("pixi", &kit::outbound::OutboundConfig::with_timeout(config.pixi_timeout))
+                .map_err(|e| StartError::Setup(format!("HTTP client: {e}")))?;
         let unzer_out =
             kit::outbound::Outbound::new("unzer", &kit::outbound::OutboundConfig::with_timeout(config.unzer_timeout))
                 .map_err(|e| StartError::Setup(format!("HTTP client: {e}")))?;
@@ -78,6 +80,7 @@ impl App {
             settings: Settings::from_config(&config),
             unzer: unzer.clone(),
             pixi_http: pixi_http.clone(),
+            pixi_caps: crate::worker::caps::CapsCache::default(),
             secrets: secrets.clone(),
             mailer: mailer.clone(),
             holder: format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple()),

@@ -76,6 +76,10 @@ pub struct Doc {
     pub paid_minor: i64,
     /// Shipped (invoices); credit notes always count as shipped.
     pub shipped: bool,
+    /// Written by hand in pixi (an invoice without order lines, a credit note without a
+    /// returned line): not processed automatically (seed: "Manuelle Gutschriften/Rechnungen
+    /// — keine automatische Verarbeitung").
+    pub manual: bool,
 }
 
 /// A pixi order as read through the SOAP API.

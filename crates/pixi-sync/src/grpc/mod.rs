@@ -38,7 +38,7 @@ pub struct Api {
     /// unzer client.
     pub unzer: UnzerClient,
     /// HTTP client for pixi.
-    pub pixi_http: reqwest::Client,
+    pub pixi_http: kit::outbound::Outbound,
     /// Mail.
     pub mailer: Mailer,
     /// Quiet window.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{Api, actor, convert, pixi_password_aad, smtp_password_aad, uuid, webhook_secret_aad};
 use crate::domain::settings::{PixiApiInput, SmtpInput, TlsMode, validate_pixi_api, validate_smtp};
 use crate::error::{Error, Result};
-use crate::pixi::{PixiClient, PixiError, PixiTarget};
+use crate::pixi::{Caps, PixiClient, PixiError, PixiTarget};
 use crate::secrets::{token, token_hash};
 use crate::store::{audit, pixi_apis, smtp, tenants};
 
@@ -204,6 +204,7 @@ async fn test_call(a: &Api, endpoint: &str, user: &str, password: SecretString, 
         PixiTarget { endpoint: endpoint.to_owned(), user: user.to_owned(), password, tz },
         a.clock.clone(),
         a.quiet,
+        Caps::default(),
     );
     match client.payment_methods().await {
         Ok(_) => Ok(()),
@@ -214,11 +215,14 @@ async fn test_call(a: &Api, endpoint: &str, user: &str, password: SecretString, 
         Err(PixiError::Unauthorized) => {
             Err(Error::refused("PIXI_CREDENTIALS_REFUSED", "the pixi SOAP API refused the user and password"))
         }
-        Err(PixiError::Fault { message, .. }) => {
+        Err(PixiError::Refused { message, .. }) => {
             Err(Error::refused("PIXI_CREDENTIALS_REFUSED", format!("the test call against pixi failed: {message}")))
         }
-        Err(PixiError::Unavailable(m)) => {
-            Err(Error::Unavailable(format!("pixi cannot be reached for the test call ({m}); nothing saved")))
+        Err(e @ PixiError::Contract(_)) => {
+            Err(Error::refused("PIXI_ANSWER_INCOMPLETE", format!("pixi's answer to the test call is incomplete: {e}")))
+        }
+        Err(e @ (PixiError::Transient(_) | PixiError::Unknown(_))) => {
+            Err(Error::Unavailable(format!("pixi cannot be reached for the test call ({e}); nothing saved")))
         }
     }
 }
@@ -290,8 +294,7 @@ impl TenantService for Tenants {
                     code: m.code,
                     xml_tag: m.xml_tag,
                     text: m.text,
-                    direct_charge: m.direct_charge,
-                    auto_paid: m.auto_paid,
+                    initial_status: m.ini_status,
                 })
                 .collect(),
         }))

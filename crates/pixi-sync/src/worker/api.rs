@@ -13,7 +13,7 @@ use super::{PassReport, Worker, order, reconcile};
 use crate::domain::settings::Mode;
 use crate::error::Error;
 use crate::metrics as m;
-use crate::pixi::{PixiClient, PixiError, PixiTarget};
+use crate::pixi::{PixiClient, PixiError};
 use crate::store::payment_configs::{self, PaymentConfigRow};
 use crate::store::pixi_apis::PixiApiRow;
 use crate::store::{leases, orders, sync_state};
@@ -64,12 +64,7 @@ pub async fn context(w: &Worker, api: PixiApiRow) -> Result<ApiCtx, Error> {
     let i = &w.0;
     let tz: Tz = api.timezone.parse().map_err(|_| Error::Corrupt(format!("time zone {}", api.timezone)))?;
     let password = i.secrets.open(&api.password_enc, &crate::grpc::pixi_password_aad(api.id))?;
-    let pixi = PixiClient::new(
-        i.pixi_http.clone(),
-        PixiTarget { endpoint: api.endpoint.clone(), user: api.username.clone(), password, tz },
-        i.clock.clone(),
-        i.settings.quiet,
-    );
+    let pixi = super::caps::client(i, &api, password, tz).await;
     let mut configs = Vec::new();
     for row in payment_configs::effective(&i.pool, api.id).await? {
         let key = PrivateKey(i.secrets.open(&row.private_key_enc, &payment_configs::key_aad(row.id))?);
@@ -138,6 +133,9 @@ pub(super) async fn pass_api(w: &Worker, api: PixiApiRow, report: &mut PassRepor
             (Some(e.to_string()), Some(after(i.clock.now(), wait)))
         }
     };
+    if let Err(PassError::Pixi(PixiError::Contract(c))) = &result {
+        contract_problem(w, &ctx, c).await;
+    }
     if let Some(e) = &error {
         report.failed += 1;
         metrics::counter!(m::PASSES, "outcome" => "pixi_error").increment(1);
@@ -204,7 +202,7 @@ async fn feed(w: &Worker, ctx: &ApiCtx, now: DateTime<Utc>) -> Result<(), PassEr
         sync_state::get(&i.pool, ctx.api.id).await?.changed_from.unwrap_or_else(|| initial_cursor(now, ctx.tz));
     let changed = ctx.pixi.changed_orders(&cursor).await?;
     let touch: Vec<(i64, String)> =
-        changed.orders.iter().filter(|(_, m, _)| known(m)).map(|(n, m, _)| (*n, m.clone())).collect();
+        changed.orders.iter().filter(|(_, m)| known(m)).map(|(n, m)| (*n, m.clone())).collect();
     orders::touch(&i.pool, ctx.api.id, ctx.api.tenant_id, &touch, now).await?;
     if let Some(next) = changed.next_from {
         sync_state::set_cursor(&i.pool, ctx.api.id, &next).await?;
@@ -241,8 +239,11 @@ async fn full_scan(w: &Worker, ctx: &ApiCtx, now: DateTime<Utc>) -> Result<(), P
     Ok(())
 }
 
-/// PX-26: a configured payment method that behaves like a credit-card method, marks documents
-/// paid by itself, or does not exist in pixi is a configuration error on the dashboard.
+/// PX-26: a configured payment method pixi does not know, or whose orders pixi imports with
+/// another initial status than HAL (HOLD: `IniOrderStatus` of `pixiGetPaymenttypes`), is a
+/// configuration error on the dashboard naming the method. Whether a method behaves like a
+/// credit-card method or marks documents paid by itself is not in pixi's API: the preflight
+/// warns about it, and a document pixi marked paid is flagged per order (`PAID_BY_PIXI`).
 async fn check_methods(w: &Worker, ctx: &ApiCtx, now: DateTime<Utc>) -> Result<(), PassError> {
     let i = &w.0;
     let pixi_methods = ctx.pixi.payment_methods().await?;
@@ -250,20 +251,16 @@ async fn check_methods(w: &Worker, ctx: &ApiCtx, now: DateTime<Utc>) -> Result<(
         let mut codes = Vec::new();
         match pixi_methods.iter().find(|p| p.code.eq_ignore_ascii_case(&method)) {
             None => codes.push(("METHOD_UNKNOWN", format!("payment method {method} does not exist in pixi"))),
-            Some(p) => {
-                if p.direct_charge {
-                    codes.push((
-                        "DIRECT_CHARGE",
-                        format!("payment method {method} behaves like a credit-card method in pixi (direct charge): disable it"),
-                    ));
-                }
-                if p.auto_paid {
-                    codes.push((
-                        "AUTO_PAID",
-                        format!("payment method {method} marks invoices and credit notes paid automatically in pixi: disable it"),
-                    ));
-                }
-            }
+            Some(p) if p.ini_status != "HAL" => codes.push((
+                "INITIAL_STATUS",
+                format!(
+                    "pixi imports orders of payment method {method} with status {} instead of HAL (HOLD): they can be \
+                     shipped before pixi-sync checked the payment; ask pixi support to set the method's initial order \
+                     status (IniOrderStatus) to HAL",
+                    p.ini_status
+                ),
+            )),
+            Some(_) => {}
         }
         for (code, message) in &codes {
             let new =
@@ -278,6 +275,26 @@ async fn check_methods(w: &Worker, ctx: &ApiCtx, now: DateTime<Utc>) -> Result<(
     sync_state::set_next(&i.pool, ctx.api.id, "next_method_check_at", after(now, i.settings.method_check_interval))
         .await?;
     Ok(())
+}
+
+/// CT-05: an answer of pixi that lacks a column the logic needs is a configuration problem of
+/// the installation, raised once per call (it shows on the dashboard until the call answers
+/// completely again), besides the violation metric the adapter counted.
+pub(super) async fn contract_problem(w: &Worker, ctx: &ApiCtx, e: &kit::contract::ContractError) {
+    let code = format!("CONTRACT_{}", e.operation);
+    let message = format!(
+        "pixi's answer to {} breaks its contract: {} {}; pixi-sync cannot work with this installation until it \
+         answers with that column (see the preflight)",
+        e.operation, e.field, e.problem
+    );
+    let now = w.0.clock.now();
+    match sync_state::config_problem(&w.0.pool, ctx.api.tenant_id, ctx.api.id, "", &code, &message, now).await {
+        Ok(true) => {
+            tracing::error!(pixi_api = %ctx.api.id, call = e.operation, field = %e.field, "pixi answer breaks its contract")
+        }
+        Ok(false) => {}
+        Err(db) => tracing::warn!(error = %db, "cannot record the contract problem"),
+    }
 }
 
 /// Syncs due orders in small batches. Between batches it renews the lease, takes webhook

@@ -7,6 +7,7 @@
 //! Tests drive it step by step with [`Worker::pass`]; production runs [`Worker::run_until`].
 
 mod api;
+pub mod caps;
 mod incidents;
 pub mod ops;
 mod order;
@@ -106,8 +107,10 @@ pub struct Inner {
     pub settings: Settings,
     /// unzer client.
     pub unzer: UnzerClient,
-    /// HTTP client for pixi (timeouts set).
-    pub pixi_http: reqwest::Client,
+    /// The outbound client for pixi (timeouts set).
+    pub pixi_http: kit::outbound::Outbound,
+    /// pixi revisions detected per configuration.
+    pub pixi_caps: caps::CapsCache,
     /// Secrets at rest.
     pub secrets: SecretBox,
     /// Mail.

@@ -226,9 +226,11 @@ fn unzer_error(e: UnzerError) -> CallError {
     }
 }
 
+/// A pixi refusal is definitive (nothing happened); everything else — transient errors
+/// included, whose retry the journal decides after probing — is an unknown outcome (CT-04).
 fn pixi_error(e: PixiError) -> CallError {
     match e {
-        PixiError::Fault { message, .. } => CallError::Rejected(message),
+        PixiError::Refused { code, message } => CallError::Rejected(format!("{code}: {message}")),
         other => CallError::Unknown(other.to_string()),
     }
 }

@@ -10,7 +10,6 @@ use kit::journal::{CallError, Entry, Probe, Prober, Resolver};
 
 use super::Worker;
 use super::ops::{OpRequest, PartnerOp};
-use crate::pixi::{PixiClient, PixiTarget};
 use crate::store::{payment_configs, pixi_apis};
 use crate::unzer::PrivateKey;
 
@@ -52,12 +51,7 @@ impl JournalProber {
         let key = i.secrets.open(&cfg.private_key_enc, &payment_configs::key_aad(cfg.id)).map_err(unknown)?;
         let password = i.secrets.open(&api.password_enc, &crate::grpc::pixi_password_aad(api.id)).map_err(unknown)?;
         let tz = api.timezone.parse().map_err(|_| unknown("time zone"))?;
-        let pixi = PixiClient::new(
-            i.pixi_http.clone(),
-            PixiTarget { endpoint: api.endpoint.clone(), user: api.username.clone(), password, tz },
-            i.clock.clone(),
-            i.settings.quiet,
-        );
+        let pixi = super::caps::client(i, &api, password, tz).await;
         let key = PrivateKey(key);
         let op = PartnerOp {
             key: entry.key.clone(),

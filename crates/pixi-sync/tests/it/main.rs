@@ -9,6 +9,7 @@ mod capture;
 mod config;
 mod faults;
 mod helpers;
+mod pixi_contracts;
 mod problems;
 mod quiet;
 mod reconcile;

@@ -47,6 +47,7 @@ pub(super) fn order(status: PixiStatus, lines: &[(i64, &str)], docs: &[(&str, Do
                 total_minor: *total,
                 paid_minor: 0,
                 shipped: *shipped,
+                manual: false,
             })
             .collect(),
     }

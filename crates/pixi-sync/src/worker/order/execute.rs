@@ -54,7 +54,7 @@ impl Run<'_> {
         let pixi_step = |outcome: Outcome<OpOutput>, ok: Event, what: PixiWrite, doc: Option<String>| match outcome {
             Outcome::Succeeded { .. } => Step::Applied(ok, None),
             Outcome::Failed(reason) => Step::Applied(Event::PixiRefused { what, doc, reason }, None),
-            Outcome::Unknown(reason) => Step::Unknown(reason, Some(PixiError::Unavailable("outcome unknown".into()))),
+            Outcome::Unknown(reason) => Step::Unknown(reason, Some(PixiError::Unknown("outcome unknown".into()))),
         };
         Ok(match action {
             Action::Record(e) => Step::Applied(e.clone(), None),
@@ -73,7 +73,7 @@ impl Run<'_> {
                 let spec = OpSpec::Comment { order_nr: self.nr, text: text.clone() };
                 let out = self.perform(cfg, &journal_key, spec, attempted).await?;
                 match out {
-                    Outcome::Unknown(reason) => Step::Unknown(reason, Some(PixiError::Unavailable("comment".into()))),
+                    Outcome::Unknown(reason) => Step::Unknown(reason, Some(PixiError::Unknown("comment".into()))),
                     // A refused comment is dropped: it must not block the order.
                     _ => Step::Applied(Event::Commented { keys: keys.clone() }, None),
                 }

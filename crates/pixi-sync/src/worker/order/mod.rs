@@ -162,7 +162,7 @@ impl Run<'_> {
         };
         let payment_id = match &order.kk_id {
             Some(id) => Some(id.clone()),
-            None => match self.ctx.pixi.import_payment_id(self.nr, &cfg.row.xml_tag).await {
+            None => match self.ctx.pixi.import_payment_id(&order.external_nr, &cfg.row.xml_tag).await {
                 Ok(id) => id,
                 Err(e) => return self.retry(attempts, &e.to_string(), Some(e)).await,
             },
@@ -309,6 +309,9 @@ impl Run<'_> {
 
     async fn retry(&self, attempts: i32, reason: &str, pixi: Option<PixiError>) -> Result<Synced, Error> {
         let i = &self.w.0;
+        if let Some(PixiError::Contract(c)) = &pixi {
+            super::api::contract_problem(self.w, self.ctx, c).await;
+        }
         let next = after(i.clock.now(), retry_delay(attempts));
         orders::schedule(&i.pool, self.ctx.api.id, self.nr, Some(next), attempts + 1, Some(reason)).await?;
         tracing::info!(order_nr = self.nr, attempts = attempts + 1, reason, "order will be retried");
