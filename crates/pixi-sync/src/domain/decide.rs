@@ -262,7 +262,26 @@ fn next(ctx: &Ctx<'_>, order: &PixiOrder, payment: &PaymentFacts, s: &Progress) 
         }
         return Decision::Idle(Wait::Done);
     }
-    for d in &order.docs {
+    for d in order.manual_docs() {
+        if !s.has_problem("MANUAL_DOCUMENT", Some(&d.nr)) {
+            let what = if d.kind == super::facts::DocKind::Invoice { "invoice" } else { "credit note" };
+            let e = problem(
+                Severity::Hint,
+                "MANUAL_DOCUMENT",
+                Some(&d.nr),
+                "manual document: not processed automatically",
+                format!(
+                    "{what} {} was written by hand in pixi (no order lines{}); pixi-sync does not {} it at unzer \
+                     nor book it: do that by hand and balance the customer account",
+                    d.nr,
+                    if what == "invoice" { "" } else { " returned" },
+                    if what == "invoice" { "charge" } else { "refund" }
+                ),
+            );
+            return Decision::Act(Action::Record(e));
+        }
+    }
+    for d in order.docs.iter().filter(|d| !d.manual) {
         let ours = s.balanced(&d.nr)
             || ctx.attempted.contains(&ctx.key("balance", &d.nr))
             || ctx.attempted.contains(&ctx.key("book", &d.nr));
@@ -281,7 +300,26 @@ fn next(ctx: &Ctx<'_>, order: &PixiOrder, payment: &PaymentFacts, s: &Progress) 
         }
     }
     if s.released.is_none() {
-        if order.status != PixiStatus::Hold {
+        // An order we released ourselves (the record of it lost in a crash) goes through the
+        // release step again, whose journal entry answers with what was done.
+        let ours = ctx.attempted.contains(&ctx.key("release", "order"));
+        if order.status != PixiStatus::Hold && !ours {
+            if !s.has_problem("NOT_ON_HOLD", None) {
+                return Decision::Act(Action::Record(problem(
+                    Severity::Error,
+                    "NOT_ON_HOLD",
+                    None,
+                    "configuration error: order not imported on HOLD",
+                    format!(
+                        "order {} of payment method {} arrived in pixi as {}, not HOLD: it could be shipped before \
+                         pixi-sync checked the payment. pixi must import orders of this method with status HAL (the \
+                         method's initial order status); an order released by hand before pixi-sync saw it looks the same",
+                        order.order_nr,
+                        order.payment_method,
+                        order.status.as_str()
+                    ),
+                )));
+            }
             return Decision::Act(Action::Record(Event::ReleasedExternally));
         }
         return release::release(ctx, order, payment, s);

@@ -353,14 +353,13 @@ pub fn apply(mut s: Progress, event: &Event, at: &str) -> Progress {
             );
         }
         Event::PixiRefused { what, doc, reason } => {
-            // Mark the step as settled so it is not attempted again; a person takes over.
+            // Mark the step as settled so it is not attempted again; a person takes over. A
+            // refused shipping lock is never taken as set: without it the order is not
+            // released (fail closed).
             match what {
                 PixiWrite::Release => s.released = Some(Released { by_us: false, locked: s.locked_by_us }),
-                PixiWrite::LockRefused => s.locked_by_us = true,
-                PixiWrite::LockPrepayment => {
-                    s.locked_by_us = true;
-                    s.prepay_locked = true;
-                }
+                PixiWrite::LockRefused => s.lock_refused = true,
+                PixiWrite::LockPrepayment => s.prepay_lock_refused = true,
                 PixiWrite::LockLift => s.prepay_lifted = true,
                 PixiWrite::Bank => s.bank_written = true,
                 PixiWrite::Balance => {

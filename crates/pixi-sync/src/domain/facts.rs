@@ -122,14 +122,19 @@ impl PixiOrder {
         self.kk_id.as_deref().is_none_or(|k| k.trim().is_empty()) && self.external_nr == format!("P{}", self.order_nr)
     }
 
-    /// Invoices, in number order.
+    /// Invoices pixi wrote for the order's lines, in number order (manual ones left out).
     pub fn invoices(&self) -> impl Iterator<Item = &Doc> {
-        self.docs.iter().filter(|d| d.kind == DocKind::Invoice)
+        self.docs.iter().filter(|d| d.kind == DocKind::Invoice && !d.manual)
     }
 
-    /// Credit notes, in number order.
+    /// Credit notes of returns, in number order (manual ones left out).
     pub fn credit_notes(&self) -> impl Iterator<Item = &Doc> {
-        self.docs.iter().filter(|d| d.kind == DocKind::CreditNote)
+        self.docs.iter().filter(|d| d.kind == DocKind::CreditNote && !d.manual)
+    }
+
+    /// Documents written by hand: not processed automatically.
+    pub fn manual_docs(&self) -> impl Iterator<Item = &Doc> {
+        self.docs.iter().filter(|d| d.manual)
     }
 
     /// Sum of all invoices.

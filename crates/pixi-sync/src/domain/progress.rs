@@ -181,6 +181,11 @@ pub struct Progress {
     pub locked_by_us: bool,
     /// The lock was for a prepayment not yet received (PX-12).
     pub prepay_locked: bool,
+    /// pixi refused the shipping lock of a refused payment: the order stays on HOLD (never
+    /// released without the lock) until a person acts or asks to try again.
+    pub lock_refused: bool,
+    /// pixi refused the prepayment lock: the order stays on HOLD until the money arrives.
+    pub prepay_lock_refused: bool,
     /// The prepayment lock was lifted.
     pub prepay_lifted: bool,
     /// Transfer data written to pixi (PX-12).

@@ -66,6 +66,11 @@ pub(super) fn release(ctx: &Ctx<'_>, o: &PixiOrder, payment: &PaymentFacts, s: &
 
 fn refused(ctx: &Ctx<'_>, s: &Progress) -> Option<Decision> {
     let code = s.refusal.clone().unwrap_or_default();
+    if s.lock_refused {
+        // pixi refused the lock: releasing without it would let the goods ship. The order
+        // stays on HOLD, flagged, until a person acts (or asks pixi-sync to try again).
+        return Some(Decision::Idle(Wait::Follow));
+    }
     if !s.locked_by_us {
         return act(Action::SetLock {
             key: ctx.key("lock", "refused"),
@@ -140,6 +145,10 @@ fn accepted(ctx: &Ctx<'_>, o: &PixiOrder, payment: &PaymentFacts, s: &Progress) 
         return act(Action::WriteBank { key: ctx.key("bank", "release"), bank: bank.clone() });
     }
     if kind == PaymentType::Prepayment && !p.funds_received() && !s.prepay_locked {
+        if s.prepay_lock_refused {
+            // Without the lock the order is not released before the money arrives.
+            return Some(Decision::Idle(Wait::Funds));
+        }
         return act(Action::SetLock {
             key: ctx.key("lock", "prepayment"),
             locked: true,

@@ -10,6 +10,7 @@ mod config;
 mod faults;
 mod helpers;
 mod pixi_contracts;
+mod pixi_defects;
 mod problems;
 mod quiet;
 mod reconcile;

@@ -1,0 +1,160 @@
+//! pixi-side money and operations defects (issue 14), each against the simulator answering
+//! as pixi does: a shipping lock pixi refuses, transient SQL errors, orders of a configured
+//! method that arrive released, misconfigured initial statuses, and documents written by hand.
+
+use proto::payops::pixi_sync::v1 as pb;
+use sandbox::pixi::{CreditNoteRequest, OrderStatus, PaymentMethod, RefusalSpec, SqlErrorSpec, Switches};
+use sandbox::unzer::{PayKind, SeedOutcome, TxnType};
+
+use crate::capture::ship;
+use crate::helpers::{METHODS, PIXI_USER, Tenant, World, txns};
+
+async fn switch(w: &World, s: Switches) {
+    w.admin.pixi_switches(PIXI_USER, &s).await.unwrap();
+}
+
+fn refuse(call: &str, message: &str) -> Switches {
+    Switches {
+        refusals: vec![RefusalSpec { call: call.into(), message: message.into(), times: 1 }],
+        ..Switches::default()
+    }
+}
+
+fn sql_error(call: &str, class: u8, number: i32, after_acting: bool) -> Switches {
+    Switches {
+        sql_errors: vec![SqlErrorSpec { call: call.into(), class, number, message: None, times: 1, after_acting }],
+        ..Switches::default()
+    }
+}
+
+async fn codes(t: &Tenant, inst: &crate::helpers::Instance, nr: i64) -> Vec<String> {
+    t.dashboard_order(inst, nr).await.incidents.iter().map(|i| i.code.clone()).collect()
+}
+
+#[tokio::test]
+async fn px_10_a_shipping_lock_pixi_refuses_keeps_the_refused_order_on_hold_and_flags_it() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    switch(&w, refuse("pixiSetOrderShippingLock", "Order is being edited by another user")).await;
+    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
+    inst.settle(3).await;
+    let o = t.pixi(&w, nr).await;
+    assert_eq!(o.status, OrderStatus::Hold, "released without the lock pixi refused: the goods could ship");
+    assert!(codes(&t, &inst, nr).await.contains(&"PIXI_REFUSED_LOCK".to_owned()), "{:?}", codes(&t, &inst, nr).await);
+}
+
+#[tokio::test]
+async fn ct_04_a_deadlock_while_marking_an_invoice_captured_is_tried_again_not_recorded_as_done() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000], SeedOutcome::Authorized).await;
+    inst.settle(3).await;
+    ship(&w, nr, &[]).await;
+    switch(&w, sql_error("pixiPaySetInvoiceCapture", 13, 1205, false)).await;
+    w.advance(5).await;
+    inst.settle(3).await;
+    for _ in 0..3 {
+        w.advance(60).await;
+        inst.settle(3).await;
+    }
+    let o = t.pixi(&w, nr).await;
+    assert!(o.documents[0].captured, "pixi rolled the capture mark back; it must be sent again");
+    assert_eq!(o.customer_balance_minor, 0);
+    assert_eq!(txns(&t.unzer(&w, &pay).await, TxnType::Charge).len(), 1, "charged once");
+    assert!(codes(&t, &inst, nr).await.is_empty(), "a transient error is no incident");
+}
+
+#[tokio::test]
+async fn ct_04_an_error_the_procedure_raised_after_booking_is_probed_not_booked_twice() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[6000], SeedOutcome::Authorized).await;
+    inst.settle(3).await;
+    ship(&w, nr, &[]).await;
+    switch(&w, sql_error("pixiPaySetInvoiceCapture", 16, 50000, true)).await;
+    w.advance(5).await;
+    for _ in 0..3 {
+        inst.settle(3).await;
+        w.advance(60).await;
+    }
+    let o = t.pixi(&w, nr).await;
+    assert!(o.documents[0].captured);
+    assert_eq!(o.bookings.len(), 1, "the probe found the mark; nothing booked twice");
+    assert!(codes(&t, &inst, nr).await.is_empty(), "{:?}", codes(&t, &inst, nr).await);
+}
+
+#[tokio::test]
+async fn px_26_an_order_of_a_configured_method_that_arrives_not_on_hold_is_a_configuration_incident() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let m = PaymentMethod {
+        code: "UNZERCC".into(),
+        text: "unzer Karte".into(),
+        xml_tag: "TAGUNZERCC".into(),
+        direct_charge: false,
+        auto_paid: false,
+        ini_status: "ANG".into(),
+    };
+    w.admin.pixi_add_payment_method(PIXI_USER, &m).await.unwrap();
+    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
+    assert_eq!(t.pixi(&w, nr).await.status, OrderStatus::Open);
+    inst.settle(3).await;
+    let d = t.dashboard_order(&inst, nr).await;
+    let found = d.incidents.iter().find(|i| i.code == "NOT_ON_HOLD");
+    assert!(found.is_some_and(|i| i.problem == pb::Problem::Error as i32), "{:?}", d.incidents);
+    assert!(found.is_some_and(|i| i.description.contains("UNZERCC")), "names the payment method");
+    let problems = inst
+        .dashboard()
+        .await
+        .list_config_problems(pb::ListConfigProblemsRequest { tenant_id: t.tenant_id.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.payment_method == "UNZERCC" && p.code == "INITIAL_STATUS" && p.message.contains("ANG")),
+        "{problems:?}"
+    );
+}
+
+#[tokio::test]
+async fn px_19_manual_credit_notes_and_invoices_are_not_refunded_or_charged_automatically() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
+    inst.settle(3).await;
+    ship(&w, nr, &[0]).await;
+    w.advance(5).await;
+    inst.settle(3).await;
+    // Written by hand in customer service: a goodwill credit and an extra invoice.
+    let credit = CreditNoteRequest { lines: vec![], amount_minor: Some(1500), auto_paid: None };
+    let manual_credit = w.admin.pixi_credit_note(PIXI_USER, nr, &credit).await.unwrap().nr;
+    let manual_invoice = w.admin.pixi_manual_invoice(PIXI_USER, nr, 700).await.unwrap().nr;
+    w.advance(5).await;
+    inst.settle(3).await;
+    let p = t.unzer(&w, &pay).await;
+    assert!(txns(&p, TxnType::CancelCharge).is_empty(), "a manual credit note is not refunded");
+    assert_eq!(txns(&p, TxnType::Charge).len(), 1, "a manual invoice is not charged");
+    let d = t.dashboard_order(&inst, nr).await;
+    let hint_for = |doc: &str| {
+        d.incidents.iter().any(|i| {
+            i.code == "MANUAL_DOCUMENT" && i.problem == pb::Problem::Hint as i32 && i.description.contains(doc)
+        })
+    };
+    assert!(hint_for(&manual_credit) && hint_for(&manual_invoice), "{:?}", d.incidents);
+    // A credit note from a return is still refunded.
+    let o = t.pixi(&w, nr).await;
+    let ret = CreditNoteRequest { lines: vec![o.lines[0].key], ..CreditNoteRequest::default() };
+    w.admin.pixi_credit_note(PIXI_USER, nr, &ret).await.unwrap();
+    w.advance(5).await;
+    inst.settle(3).await;
+    let refunds = txns(&t.unzer(&w, &pay).await, TxnType::CancelCharge).len();
+    assert_eq!(refunds, 1, "the return is refunded");
+}
