@@ -342,6 +342,22 @@ impl Journal {
         Ok(())
     }
 
+    /// Reopens the refused entries of `scope` whose operation starts with `prefix` (status
+    /// `failed` → `not_done`): a refusal means nothing happened at the partner, so calling again
+    /// is safe; the next `perform` under the same key calls the partner again. Returns the keys.
+    /// For an operator's "try again" after the cause of the refusal was fixed.
+    pub async fn reopen_refused(&self, scope: &str, prefix: &str) -> Result<Vec<String>, JournalError> {
+        let keys = sqlx::query_scalar(
+            "UPDATE journal SET status = 'not_done', updated_at = now() WHERE scope = $1 AND status = 'failed' \
+             AND starts_with(operation, $2) RETURNING key",
+        )
+        .bind(scope)
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(keys)
+    }
+
     pub(crate) fn pool(&self) -> &PgPool {
         &self.pool
     }

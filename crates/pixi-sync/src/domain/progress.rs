@@ -227,6 +227,34 @@ impl Progress {
         }
     }
 
+    /// An operator asks to try again (RetryOrder): every pixi write pixi refused is marked not
+    /// done, and its problem note dropped so a new refusal is flagged again. Returns what was
+    /// reopened, for people ("booking DEM0000002"). Refused unzer movements stay refused.
+    pub fn reopen_refused(&mut self) -> Vec<String> {
+        let mut reopened = Vec::new();
+        let refused: Vec<ProblemNote> =
+            self.problems.iter().filter(|p| p.code.starts_with("PIXI_REFUSED_")).cloned().collect();
+        for p in &refused {
+            let what = p.code.trim_start_matches("PIXI_REFUSED_");
+            match (what, p.doc.as_deref()) {
+                ("RELEASE", _) => self.released = None,
+                ("LOCK", _) => {
+                    self.lock_refused = false;
+                    self.prepay_lock_refused = false;
+                }
+                ("UNLOCK", _) => self.prepay_lifted = false,
+                ("BANK_DATA", _) => self.bank_written = false,
+                ("CAPTURE_MARK", Some(d)) => self.invoices.entry(d.to_owned()).or_default().failed = false,
+                ("BOOKING", Some(d)) => self.credits.entry(d.to_owned()).or_default().failed = false,
+                _ => continue,
+            }
+            let label = what.to_ascii_lowercase().replace('_', " ");
+            reopened.push(p.doc.as_ref().map_or(label.clone(), |d| format!("{label} {d}")));
+        }
+        self.problems.retain(|p| !p.code.starts_with("PIXI_REFUSED_"));
+        reopened
+    }
+
     /// Whether pixi-sync booked document `nr` itself.
     pub fn balanced(&self, nr: &str) -> bool {
         self.invoices.get(nr).is_some_and(|i| i.balanced) || self.credits.get(nr).is_some_and(|c| c.booked)

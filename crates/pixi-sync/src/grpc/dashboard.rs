@@ -1,5 +1,6 @@
 //! `payops.pixi_sync.v1.DashboardService` (PX-30, PX-44): processed orders with filters,
-//! "problem solved" (audited, nothing else), configuration problems, reconciliation.
+//! "problem solved" (audited, nothing else), "try again" (`retry`), configuration problems,
+//! reconciliation.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,7 +23,7 @@ use crate::store::{audit, incidents, pixi_apis, sync_state, tenants};
 
 /// The service.
 pub struct Dashboard {
-    api: Api,
+    pub(super) api: Api,
 }
 
 fn money(minor: i64, currency: &str) -> Option<Money> {
@@ -135,18 +136,18 @@ impl Dashboard {
         Dashboard { api }
     }
 
-    async fn tenant(&self, id: &str) -> Result<Uuid> {
+    pub(super) async fn tenant(&self, id: &str) -> Result<Uuid> {
         let id = uuid("tenant_id", id)?;
         tenants::get(&self.api.pool, id).await?.ok_or(Error::NotFound("tenant"))?;
         Ok(id)
     }
 
-    async fn order(&self, tenant_id: Uuid, api: &str, nr: i64) -> Result<OrderRow> {
+    pub(super) async fn order(&self, tenant_id: Uuid, api: &str, nr: i64) -> Result<OrderRow> {
         let api = uuid("pixi_api_config_id", api)?;
         orders::get(&self.api.pool, api, nr).await?.filter(|o| o.tenant_id == tenant_id).ok_or(Error::NotFound("order"))
     }
 
-    async fn with_incidents(&self, rows: &[OrderRow]) -> Result<Vec<pb::OrderSummary>> {
+    pub(super) async fn with_incidents(&self, rows: &[OrderRow]) -> Result<Vec<pb::OrderSummary>> {
         let keys: Vec<(Uuid, i64)> = rows.iter().map(|o| (o.pixi_api_id, o.order_nr)).collect();
         let open = incidents::open_ids(&self.api.pool, &keys).await?;
         Ok(rows
@@ -394,6 +395,14 @@ impl DashboardService for Dashboard {
     ) -> Result<Response<pb::MarkProblemSolvedResponse>, Status> {
         let by = actor(&req, &req.get_ref().solved_by);
         Ok(Response::new(self.solve(req.into_inner(), by).await?))
+    }
+
+    async fn retry_order(
+        &self,
+        req: Request<pb::RetryOrderRequest>,
+    ) -> Result<Response<pb::RetryOrderResponse>, Status> {
+        let by = actor(&req, &req.get_ref().requested_by);
+        Ok(Response::new(self.retry(req.into_inner(), by).await?))
     }
 
     async fn list_config_problems(

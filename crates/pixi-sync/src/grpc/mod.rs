@@ -4,6 +4,7 @@
 mod convert;
 mod dashboard;
 mod payment_configs;
+mod retry;
 mod status;
 mod tenants;
 

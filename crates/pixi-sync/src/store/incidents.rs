@@ -69,13 +69,19 @@ pub struct NewIncident<'a> {
     pub description: &'a str,
 }
 
-/// Records an occurrence; true when the incident is new (publish and mail it then).
+/// Records an occurrence; true when the incident is new, or was solved and occurs again (after
+/// an operator's retry): publish and mail it then.
 pub async fn record(tx: &mut PgConnection, i: &NewIncident<'_>, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     let new: bool = sqlx::query_scalar(
-        "INSERT INTO incidents (id, tenant_id, pixi_api_id, order_nr, severity, code, document, title, description, \
+        "WITH prev AS (SELECT solved_at FROM incidents WHERE id = $1) \
+         INSERT INTO incidents (id, tenant_id, pixi_api_id, order_nr, severity, code, document, title, description, \
          first_seen, last_seen, mail_next_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10) \
-         ON CONFLICT (id) DO UPDATE SET occurrences = incidents.occurrences + 1, last_seen = $10 \
-         RETURNING (xmax = 0)",
+         ON CONFLICT (id) DO UPDATE SET occurrences = incidents.occurrences + 1, last_seen = $10, \
+         solved_at = NULL, solved_by = NULL, \
+         mail_state = CASE WHEN incidents.solved_at IS NULL THEN incidents.mail_state ELSE 'pending' END, \
+         mail_attempts = CASE WHEN incidents.solved_at IS NULL THEN incidents.mail_attempts ELSE 0 END, \
+         mail_next_at = CASE WHEN incidents.solved_at IS NULL THEN incidents.mail_next_at ELSE $10 END \
+         RETURNING (xmax = 0 OR (SELECT solved_at FROM prev) IS NOT NULL)",
     )
     .bind(i.id)
     .bind(i.tenant_id)

@@ -402,6 +402,24 @@ pub async fn clear_problem(
         .map(|_| ())
 }
 
+/// Replaces an order's progress (an operator's retry), in the caller's transaction.
+pub async fn set_progress(
+    tx: &mut PgConnection,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+    progress: &Progress,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET progress = $3, updated_at = $4 WHERE pixi_api_id = $1 AND order_nr = $2")
+        .bind(pixi_api_id)
+        .bind(order_nr)
+        .bind(Json(progress))
+        .bind(now)
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
 /// Orders of a configuration changed since `since` that pixi-sync processed (reconciliation).
 pub async fn processed_since(
     pool: &PgPool,

@@ -158,3 +158,54 @@ async fn px_19_manual_credit_notes_and_invoices_are_not_refunded_or_charged_auto
     let refunds = txns(&t.unzer(&w, &pay).await, TxnType::CancelCharge).len();
     assert_eq!(refunds, 1, "the return is refunded");
 }
+
+#[tokio::test]
+async fn px_30_retry_order_tries_what_pixi_refused_again_once_the_cause_is_fixed_audited() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
+    inst.settle(3).await;
+    ship(&w, nr, &[]).await;
+    w.advance(5).await;
+    inst.settle(3).await;
+    let o = t.pixi(&w, nr).await;
+    let ret = CreditNoteRequest { lines: vec![o.lines[0].key], ..CreditNoteRequest::default() };
+    let credit = w.admin.pixi_credit_note(PIXI_USER, nr, &ret).await.unwrap().nr;
+    // pixi refuses the booking (say, the returns event was deleted); someone fixes it in pixi.
+    switch(&w, refuse("pixiCACreateManualBooking", "EventID UZR does not exist")).await;
+    w.advance(5).await;
+    inst.settle(3).await;
+    let booked = |o: &sandbox::pixi::OrderView| {
+        o.bookings.iter().filter(|b| b.match_invoice_nr.as_deref() == Some(credit.as_str())).count()
+    };
+    assert!(codes(&t, &inst, nr).await.contains(&"PIXI_REFUSED_BOOKING".to_owned()));
+    for _ in 0..3 {
+        w.advance(600).await;
+        inst.settle(3).await;
+    }
+    assert_eq!(booked(&t.pixi(&w, nr).await), 0, "a refusal is final until someone asks to try again");
+
+    let mut d = inst.dashboard().await;
+    let req = |by: &str| pb::RetryOrderRequest {
+        tenant_id: t.tenant_id.clone(),
+        pixi_api_config_id: t.api_id.clone(),
+        order_nr: nr,
+        requested_by: by.into(),
+        note: "event UZR created again".into(),
+    };
+    let bad = d.retry_order(req("")).await.unwrap_err();
+    assert_eq!(bad.code(), tonic::Code::InvalidArgument, "{bad:?}");
+    let r = d.retry_order(req("ops@example.com")).await.unwrap().into_inner();
+    assert_eq!(r.reopened, [format!("booking {credit}")]);
+    inst.settle(3).await;
+    let o = t.pixi(&w, nr).await;
+    assert_eq!(booked(&o), 1, "booked once after the retry");
+    assert_eq!(o.customer_balance_minor, 0);
+    assert_eq!(txns(&t.unzer(&w, &pay).await, TxnType::CancelCharge).len(), 1, "refunded once, not again");
+    let audit = pixi_sync::store::audit::of_tenant(&inst.pool, t.tenant_id.parse().unwrap()).await.unwrap();
+    assert!(
+        audit.iter().any(|(actor, action, _)| actor == "ops@example.com" && action == "order_retried"),
+        "{audit:?}"
+    );
+}
