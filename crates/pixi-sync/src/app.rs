@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use kit::clock::SharedClock;
 use kit::grpc::{GrpcServer, StaticTokens};
@@ -56,14 +55,6 @@ impl App {
         let platform = Platform::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
         let secrets = SecretBox::from_key(&config.secret_key)
             .map_err(|e| StartError::Setup(format!("PIXI_SYNC_SECRET_KEY: {e}")))?;
-        let http = |timeout: Duration| {
-            reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(Duration::from_secs(5).min(timeout))
-                .pool_max_idle_per_host(16)
-                .build()
-                .map_err(|e| StartError::Setup(format!("HTTP client: {e}")))
-        };
         let pixi_http =
             kit::outbound::Outbound::new("pixi", &kit::outbound::OutboundConfig::with_timeout(config.pixi_timeout))
                 .map_err(|e| StartError::Setup(format!("HTTP client: {e}")))?;

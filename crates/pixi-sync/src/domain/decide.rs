@@ -89,7 +89,10 @@ pub enum Action {
         invoice: String,
         /// Amount.
         amount_minor: i64,
-        /// `PayID`.
+        /// The unzer charge that pays the invoice.
+        charge_id: String,
+        /// Its `processing.uniqueId`, pixi's `PayID` ("Unique TransactionID"); empty when
+        /// pixi-sync did not make the charge (the shop did): the executor reads it from unzer.
         pay_id: String,
         /// Booking event.
         event: String,

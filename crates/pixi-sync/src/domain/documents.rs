@@ -7,15 +7,17 @@ use super::payment_type::{Family, PaymentType};
 use super::progress::{Event, Progress, Purpose, Severity};
 use super::settings::Mode;
 
-/// The charge id to give pixi as `PayID` for invoice `nr`.
-fn pay_id(p: &Payment, s: &Progress, nr: &str) -> String {
-    s.invoices
-        .get(nr)
-        .and_then(|i| i.charge.as_ref().map(|m| m.txn_id.clone()))
-        .or_else(|| s.release_charge.as_ref().map(|m| m.txn_id.clone()))
-        .or_else(|| p.paid_charges().next().map(|t| t.id.clone()))
-        .or_else(|| p.txns.first().map(|t| t.id.clone()))
-        .unwrap_or_else(|| p.id.clone())
+/// The charge that pays invoice `nr` and its unique id for pixi's `PayID` (pixi's example is
+/// the payment provider's unique transaction id, `31HA07BC812E3C3FDD691A7818766939`, not a
+/// charge id): the invoice's own charge or the release capture as recorded; else the shop's
+/// charge, whose unique id the executor reads from unzer.
+fn pay_ref(p: &Payment, s: &Progress, nr: &str) -> (String, String) {
+    let ours = s.invoices.get(nr).and_then(|i| i.charge.as_ref()).or(s.release_charge.as_ref());
+    if let Some(m) = ours {
+        return (m.txn_id.clone(), m.unique_id.clone());
+    }
+    let charge = p.paid_charges().next().or_else(|| p.txns.iter().find(|t| t.kind == TxnKind::Charge));
+    (charge.map_or_else(|| p.id.clone(), |t| t.id.clone()), String::new())
 }
 
 fn mark(ctx: &Ctx<'_>, p: &Payment, s: &Progress, nr: &str, amount_minor: i64) -> Option<Decision> {
@@ -23,7 +25,8 @@ fn mark(ctx: &Ctx<'_>, p: &Payment, s: &Progress, nr: &str, amount_minor: i64) -
         key: ctx.key("balance", nr),
         invoice: nr.to_owned(),
         amount_minor,
-        pay_id: pay_id(p, s, nr),
+        charge_id: pay_ref(p, s, nr).0,
+        pay_id: pay_ref(p, s, nr).1,
         event: ctx.invoice_event.to_owned(),
     })
 }

@@ -237,32 +237,6 @@ fn set_number(name: &str) -> Option<u32> {
     name.strip_prefix("SqlRowSet").and_then(|n| n.parse().ok())
 }
 
-/// Minor units as a decimal text (`-12.50`). Kept for the unzer wire module, which still
-/// shares it; pixi parameters go through [`Param::Money`].
-pub fn money_text(minor: i64) -> String {
-    kit::contract::minor_decimal(minor, 2)
-}
-
-/// A decimal text (`46.1800`, `-12.5`) as minor units, rounding half away from zero beyond two
-/// decimals. Kept for the unzer wire module; pixi columns are read fail-closed in `rows`.
-pub fn money(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (neg, t) = t.strip_prefix('-').map_or((false, t), |r| (true, r));
-    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
-    if (int.is_empty() && frac.is_empty())
-        || !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let whole: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let mut digits = frac.bytes().map(|b| i64::from(b - b'0'));
-    let cents = digits.next().unwrap_or(0) * 10 + digits.next().unwrap_or(0);
-    let round = i64::from(digits.next().unwrap_or(0) >= 5);
-    let v = whole.checked_mul(100)?.checked_add(cents + round)?;
-    Some(if neg { -v } else { v })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -209,3 +209,25 @@ async fn px_30_retry_order_tries_what_pixi_refused_again_once_the_cause_is_fixed
         "{audit:?}"
     );
 }
+
+#[tokio::test]
+async fn px_13_pixi_is_given_the_charge_unique_id_as_pay_id_not_the_charge_id() {
+    let w = World::new().await;
+    let inst = w.instance().await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    // pixi-sync charges the invoice (expert), and the shop already charged (a direct charge).
+    let (ours, ours_pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000], SeedOutcome::Authorized).await;
+    let (shop, shop_pay) = t.order(&w, "UNZERPP", PayKind::Paypal, &[2500], SeedOutcome::Charged).await;
+    inst.settle(3).await;
+    ship(&w, ours, &[]).await;
+    ship(&w, shop, &[]).await;
+    w.advance(5).await;
+    inst.settle(3).await;
+    for (nr, pay) in [(ours, ours_pay), (shop, shop_pay)] {
+        let charge = txns(&t.unzer(&w, &pay).await, TxnType::Charge)[0].clone();
+        let doc = t.pixi(&w, nr).await.documents[0].clone();
+        assert!(doc.captured, "order {nr}");
+        assert_eq!(doc.pay_id.as_deref(), Some(charge.unique_id.as_str()), "order {nr}: PayID = processing.uniqueId");
+        assert_ne!(doc.pay_id.as_deref(), Some(charge.id.as_str()));
+    }
+}

@@ -110,6 +110,9 @@ pub struct TxnView {
     pub at: DateTime<Utc>,
     /// Path below the payment, e.g. `charges/s-chg-1/cancels/s-cnl-2`.
     pub path: String,
+    /// `processing.uniqueId` (what pixi's `PayID` names).
+    #[serde(default)]
+    pub unique_id: String,
 }
 
 /// A payment with every transaction (for invariant checks such as "no charge applied twice").
@@ -230,6 +233,7 @@ pub(crate) fn payment_view(st: &UnzerState, p: &Payment, now: DateTime<Utc>) -> 
                 refund: t.refund,
                 at: t.at,
                 path: wire::txn_path(p, t),
+                unique_id: t.unique_id.clone(),
             })
             .collect(),
     }

@@ -110,12 +110,26 @@ impl Run<'_> {
                 let spec = OpSpec::Bank { order_nr: self.nr, bank: bank.clone() };
                 pixi_step(self.perform(cfg, key, spec, attempted).await?, Event::BankWritten, PixiWrite::Bank, None)
             }
-            Action::MarkCaptured { key, invoice, amount_minor, pay_id, event } => {
+            Action::MarkCaptured { key, invoice, amount_minor, charge_id, pay_id, event } => {
+                let pay_id = if !pay_id.is_empty() {
+                    pay_id.clone()
+                } else if charge_id.contains("-chg-") {
+                    // A charge pixi-sync did not make (the shop's): its unique id comes from unzer.
+                    let path = format!("charges/{charge_id}");
+                    match self.w.0.unzer.transaction(&cfg.key, &payment_id, &path).await {
+                        Ok(t) if !t.unique_id.is_empty() => t.unique_id,
+                        Ok(_) => return Ok(Step::Unknown(format!("unzer names no unique id for {charge_id}"), None)),
+                        Err(e) => return Ok(Step::Unknown(format!("reading {charge_id} at unzer: {e}"), None)),
+                    }
+                } else {
+                    // No charge at all (cannot happen for the families that mark invoices): the payment.
+                    charge_id.clone()
+                };
                 let spec = OpSpec::CaptureMark {
                     order_nr: self.nr,
                     invoice: invoice.clone(),
                     amount_minor: *amount_minor,
-                    pay_id: pay_id.clone(),
+                    pay_id,
                     pay_code: o.payment_method.clone(),
                     event: event.clone(),
                     message: format!(
