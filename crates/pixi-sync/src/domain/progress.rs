@@ -255,6 +255,18 @@ impl Progress {
         reopened
     }
 
+    /// Whether document `nr` is known to be manual (flagged so) or not (processed before);
+    /// `None` when it was never looked at.
+    pub fn known_manual(&self, nr: &str) -> Option<bool> {
+        if self.has_problem("MANUAL_DOCUMENT", Some(nr)) {
+            Some(true)
+        } else if self.invoices.contains_key(nr) || self.credits.contains_key(nr) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
     /// Whether pixi-sync booked document `nr` itself.
     pub fn balanced(&self, nr: &str) -> bool {
         self.invoices.get(nr).is_some_and(|i| i.balanced) || self.credits.get(nr).is_some_and(|c| c.booked)

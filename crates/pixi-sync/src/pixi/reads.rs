@@ -181,22 +181,12 @@ impl PixiClient {
             .collect()
     }
 
-    /// The order with lines and documents (each document told manual or not by its lines);
-    /// `None` when pixi does not know it.
+    /// The order with lines and documents (not yet told manual or not: see
+    /// [`PixiClient::classify_manual`]); `None` when pixi does not know it.
     pub async fn order(&self, order_nr: i64) -> Result<Option<PixiOrder>, PixiError> {
         let Some(h) = self.order_header(order_nr).await? else { return Ok(None) };
         let lines = self.order_lines(order_nr).await?;
-        let mut docs = self.documents(order_nr).await?;
-        for d in &mut docs {
-            let statuses = self.invoice_line_statuses(&d.nr).await?;
-            d.manual = match d.kind {
-                // An invoice pixi wrote for shipped order lines lists them; one without any
-                // order line was written by hand.
-                DocKind::Invoice => statuses.is_empty(),
-                // A credit note from a return lists the returned (RET) lines.
-                DocKind::CreditNote => !statuses.iter().any(|s| s == "RET"),
-            };
-        }
+        let docs = self.documents(order_nr).await?;
         Ok(Some(PixiOrder {
             order_nr,
             external_nr: h.external_nr,
@@ -238,6 +228,30 @@ impl PixiClient {
                 })
             })
             .collect()
+    }
+
+    /// Tells each document written by hand from one pixi wrote for the order's lines, by the
+    /// document's lines (`pixiGetInvoiceLines`), unless `known` already says (a document
+    /// processed before is not manual; one flagged manual stays so): an invoice without any
+    /// order line, or a credit note without a returned (RET) line, was written by hand.
+    pub async fn classify_manual(
+        &self,
+        docs: &mut [Doc],
+        known: impl Fn(&Doc) -> Option<bool>,
+    ) -> Result<(), PixiError> {
+        for d in docs {
+            d.manual = match known(d) {
+                Some(m) => m,
+                None => {
+                    let statuses = self.invoice_line_statuses(&d.nr).await?;
+                    match d.kind {
+                        DocKind::Invoice => statuses.is_empty(),
+                        DocKind::CreditNote => !statuses.iter().any(|s| s == "RET"),
+                    }
+                }
+            };
+        }
+        Ok(())
     }
 
     /// `pixiGetInvoiceLines`: the status of each order line on a document (special lines such

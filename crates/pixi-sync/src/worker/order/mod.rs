@@ -149,7 +149,7 @@ impl Run<'_> {
             row.last_error.as_deref(),
         )
         .await?;
-        let order = match self.ctx.pixi.order(self.nr).await {
+        let mut order = match self.ctx.pixi.order(self.nr).await {
             Ok(Some(o)) => o,
             Ok(None) => return self.ignore().await,
             Err(e) => return self.retry(attempts, &e.to_string(), Some(e)).await,
@@ -160,6 +160,10 @@ impl Run<'_> {
         let Some(cfg) = self.ctx.config_for(&order.mandant, &order.payment_method) else {
             return self.ignore().await; // PX-27: left alone, without errors
         };
+        let known = &row.progress.0;
+        if let Err(e) = self.ctx.pixi.classify_manual(&mut order.docs, |d| known.known_manual(&d.nr)).await {
+            return self.retry(attempts, &e.to_string(), Some(e)).await;
+        }
         let payment_id = match &order.kk_id {
             Some(id) => Some(id.clone()),
             None => match self.ctx.pixi.import_payment_id(&order.external_nr, &cfg.row.xml_tag).await {
