@@ -1,4 +1,6 @@
-//! `payops-invoice-checks`: config → clock → telemetry → App::build → run until SIGTERM (`kit::service`).
+//! `payops-invoice-checks`: config → clock → telemetry → App::build → run until SIGTERM
+//! (`kit::service`); `payops-invoice-checks preflight [tenant]` checks the PostFinance accounts
+//! (CT-06).
 
 use std::process::ExitCode;
 
@@ -7,6 +9,10 @@ use invoice_checks::{app::App, config::Config};
 #[tokio::main]
 async fn main() -> ExitCode {
     let env = kit::config::Env::from_process();
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("preflight") {
+        return invoice_checks::postfinance::preflight::command(&env, args.next().as_deref()).await;
+    }
     kit::service::run(
         "invoice-checks",
         &env,

@@ -149,4 +149,13 @@ impl SwissBillingService for SwissBillingApi {
             changed_levels: i32::try_from(changed).unwrap_or(i32::MAX),
         }))
     }
+
+    async fn preflight(
+        &self,
+        request: Request<pb::PreflightRequest>,
+    ) -> Result<Response<pb::PreflightResponse>, Status> {
+        let name = request.into_inner().tenant;
+        let report = self.sb.preflight(&name).await?;
+        Ok(Response::new(pb::PreflightResponse { report: Some(report.to_proto()) }))
+    }
 }

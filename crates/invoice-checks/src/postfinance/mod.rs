@@ -19,6 +19,7 @@
 
 pub mod hosted;
 pub mod operation;
+pub mod preflight;
 pub mod sha;
 mod signed;
 pub mod tenant;

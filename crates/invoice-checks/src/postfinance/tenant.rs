@@ -72,6 +72,11 @@ impl Tenants {
         self.0.get(name).cloned()
     }
 
+    /// Tenant names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
+    }
+
     /// Number of tenants.
     pub fn len(&self) -> usize {
         self.0.len()

@@ -336,6 +336,12 @@ impl SwissBilling {
         Ok(TxView { tx, levels, attempts })
     }
 
+    /// The preflight of `tenant_name`'s PostFinance account (CT-06).
+    pub async fn preflight(&self, tenant_name: &str) -> Result<kit::preflight::Report, Error> {
+        let tenant = self.tenants.get(tenant_name).ok_or_else(|| Error::NotFound(format!("tenant {tenant_name:?}")))?;
+        Ok(crate::postfinance::preflight::run(&self.client, &tenant).await)
+    }
+
     pub(crate) async fn security(&self, kind: &'static str, tenant: &str, order_id: &str, detail: &str) {
         let e = SecurityEvent { kind, tenant, order_id, actor: "", detail };
         security::record(&self.pool, &e, self.clock.now()).await;

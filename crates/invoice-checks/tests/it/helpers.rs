@@ -131,21 +131,10 @@ impl std::ops::Deref for TestApp {
     }
 }
 
-/// The service's environment variables for this test.
-fn service_env(
-    env: &TestEnv,
-    sandbox: &Sandbox,
-    tenants: &[TenantSpec],
-    extra: &[(String, String)],
-) -> kit::config::Env {
-    let mut e = env.service_env("invoice_checks");
-    let pf = sandbox.url(System::Postfinance);
-    e.set("POSTFINANCE_TEST_URL", format!("{pf}/ncol/test/"));
-    e.set("POSTFINANCE_PROD_URL", format!("{pf}/ncol/prod/"));
-    e.set("POSTFINANCE_TIMEOUT", "5s");
-    e.set("SWISSBILLING_RESOLVE_AFTER", "0s");
-    e.set("PUBLIC_ADDR", "127.0.0.1:0");
-    e.set("SWISSBILLING_TENANTS", tenants.iter().map(|t| t.name).collect::<Vec<_>>().join(","));
+/// The PostFinance accounts of `tenants` as the service reads them (`SWISSBILLING_*`).
+fn tenant_vars(tenants: &[TenantSpec]) -> Vec<(String, String)> {
+    let mut out =
+        vec![("SWISSBILLING_TENANTS".to_owned(), tenants.iter().map(|t| t.name).collect::<Vec<_>>().join(","))];
     for t in tenants {
         let p = format!("SWISSBILLING_{}", var(t.name));
         let (dl, ecom_in, ecom_out) = passphrases(t);
@@ -167,8 +156,41 @@ fn service_env(
             ("MULTIPLE_MAINTENANCE", t.multiple.to_string()),
             ("REFUNDS", t.refunds.to_string()),
         ] {
-            e.set(format!("{p}_{k}"), v);
+            out.push((format!("{p}_{k}"), v));
         }
+    }
+    out
+}
+
+/// The variables the `preflight` sub-command needs for `app`'s tenants and sandbox.
+pub fn service_env_for(app: &TestApp) -> Vec<(String, String)> {
+    let pf = app.sandbox.url(System::Postfinance);
+    let mut v: Vec<(String, String)> = ["DATABASE_URL", "NATS_URL"]
+        .into_iter()
+        .filter_map(|k| std::env::var(k).ok().map(|val| (k.to_owned(), val)))
+        .collect();
+    v.push(("POSTFINANCE_TEST_URL".into(), format!("{pf}/ncol/test/")));
+    v.push(("POSTFINANCE_PROD_URL".into(), format!("{pf}/ncol/prod/")));
+    v.extend(tenant_vars(&app.tenants));
+    v
+}
+
+/// The service's environment variables for this test.
+fn service_env(
+    env: &TestEnv,
+    sandbox: &Sandbox,
+    tenants: &[TenantSpec],
+    extra: &[(String, String)],
+) -> kit::config::Env {
+    let mut e = env.service_env("invoice_checks");
+    let pf = sandbox.url(System::Postfinance);
+    e.set("POSTFINANCE_TEST_URL", format!("{pf}/ncol/test/"));
+    e.set("POSTFINANCE_PROD_URL", format!("{pf}/ncol/prod/"));
+    e.set("POSTFINANCE_TIMEOUT", "5s");
+    e.set("SWISSBILLING_RESOLVE_AFTER", "0s");
+    e.set("PUBLIC_ADDR", "127.0.0.1:0");
+    for (k, v) in tenant_vars(tenants) {
+        e.set(k, v);
     }
     e.set("SERVICE_TOKENS", format!("shop:{SERVICE_TOKEN}"));
     e.set("MANAGER_TOKENS", format!("maria:{MANAGER_TOKEN},peter:{OTHER_MANAGER_TOKEN}"));
