@@ -16,10 +16,14 @@
 //! stays unknown goes to a person once. The wire is held to the contract cases in
 //! `crates/sandbox/contracts/postfinance/` (CT-01 … CT-05).
 //!
-//! **Manual payments**: manual-payment merchants with currency rules (MP-01), offers (MP-02),
-//! the customer's payment (MP-03), approval/rejection with adjustments by a manager (MP-04), the
-//! automatic rejection after the deadline by a scheduled job on the Clock (MP-05), refunds
-//! (MP-06), payments recorded by a manager (MP-07), exact fees (MP-08, rounding in
+//! **Manual payments** as seed 003 describes them: manual-payment merchants with currency rules
+//! (MP-01), offers — listed only when paid through such a merchant (MP-02), the customer's
+//! payment, never dated in the future (MP-03), approval/rejection with adjustments by a manager —
+//! a customer's payment becomes approved ("Разрешен"), one the manager recorded completed
+//! ("Завершен") (MP-04), the automatic rejection after the deadline by a scheduled job on the
+//! Clock, each payment on its own so one unreadable row stops none of the others (MP-05),
+//! refunds (MP-06), payments recorded by a manager with the customer's e-mail and phone, readable
+//! by managers only, and listed per customer (MP-07), exact fees (MP-08, rounding in
 //! [`domain::manual::fees`]), an event per change (MP-09), illegal transitions refused (MP-10).
 //!
 //! It owns the schema `invoice_checks` (tables `sb_*`, `mp_*`, `security_events` plus the kit's).
@@ -37,6 +41,7 @@
 //! | `payops_invoice_checks_security_events_total` | `kind` | sha_out_mismatch, return_mismatch, return_for_unknown_order, return_conflict, role_refused |
 //! | `payops_contract_violations_total` | `system="postfinance"`, `operation` (`maintenance`, `query`, `return`, `notification`), `field` | answers or feedback without a field the logic needs (kit) |
 //! | `payops_invoice_checks_manual_payment_transitions_total` | `to`, `automatic` | manual-payment state changes |
+//! | `payops_invoice_checks_manual_expiry_failures_total` | — | payments past their deadline the expiry job could not reject (logged with the order id, retried next pass) |
 
 /// Build, then run.
 pub mod app;

@@ -264,6 +264,7 @@ pub fn payment(p: &Payment, history: &[Change]) -> pb::ManualPayment {
             })
             .collect(),
         created_at: Some(timestamp(p.created_at)),
+        contact: None,
     }
 }
 

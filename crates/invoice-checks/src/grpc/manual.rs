@@ -131,6 +131,23 @@ impl ManualPaymentService for ManualPaymentApi {
         Ok(Response::new(pb::GetOfferResponse { offer: Some(convert::offer(&o)) }))
     }
 
+    async fn list_offers(
+        &self,
+        request: Request<pb::ListOffersRequest>,
+    ) -> Result<Response<pb::ListOffersResponse>, Status> {
+        let page = request.into_inner().page.unwrap_or_default();
+        let size = page_size(page.page_size)?;
+        let offers = self.mp.manual_offers(&page.page_token, size).await?;
+        let next = match offers.last() {
+            Some(o) if i64::try_from(offers.len()).unwrap_or(0) == size => o.id.to_string(),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListOffersResponse {
+            offers: offers.iter().map(convert::offer).collect(),
+            page: Some(PageResponse { next_page_token: next }),
+        }))
+    }
+
     async fn pay_manually(
         &self,
         request: Request<pb::PayManuallyRequest>,
@@ -143,7 +160,7 @@ impl ManualPaymentService for ManualPaymentApi {
             currency: r.currency,
             payment_date: r.payment_date,
             comment: r.comment,
-            created_by: "customer".into(),
+            created_by: crate::domain::manual::payment::CUSTOMER.into(),
             contact: Contact::default(),
         };
         let (p, h) = self.mp.open(&open).await?;
@@ -224,22 +241,31 @@ impl ManualPaymentService for ManualPaymentApi {
         &self,
         request: Request<pb::GetPaymentRequest>,
     ) -> Result<Response<pb::GetPaymentResponse>, Status> {
+        let manager = Access::is_manager(principal(&request).as_ref());
         let id = request.into_inner().order_id;
         kit::grpc::record_order_id(&id);
         let (p, h) = self.mp.get(&id).await?;
-        Ok(Response::new(pb::GetPaymentResponse { payment: payment_response(&p, &h) }))
+        let mut payment = payment_response(&p, &h);
+        if manager {
+            self.with_contacts(payment.iter_mut()).await?;
+        }
+        Ok(Response::new(pb::GetPaymentResponse { payment }))
     }
 
     async fn list_payments(
         &self,
         request: Request<pb::ListPaymentsRequest>,
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
+        let manager = Access::is_manager(principal(&request).as_ref());
         let r = request.into_inner();
         let page = r.page.unwrap_or_default();
-        let size = match page.page_size {
-            0 => 50,
-            n if (1..=500).contains(&n) => i64::from(n),
-            _ => return Err(Error::invalid("page.page_size", "must be between 0 and 500").into()),
+        let size = page_size(page.page_size)?;
+        let customer = match r.customer_id.as_str() {
+            "" => None,
+            c => Some(
+                crate::domain::manual::CustomerId::parse(c.to_owned())
+                    .map_err(|e| Status::from(Error::invalid("customer_id", e.to_string())))?,
+            ),
         };
         let after = match page.page_token.as_str() {
             "" => None,
@@ -252,16 +278,43 @@ impl ManualPaymentService for ManualPaymentApi {
                 })?)
             }
         };
-        let payments = self.mp.list(convert::state_filter(r.state), after, size).await?;
+        let payments = self.mp.list(convert::state_filter(r.state), customer.as_deref(), after, size).await?;
         let next = match payments.last() {
             Some(p) if i64::try_from(payments.len()).unwrap_or(0) == size => {
                 format!("{}.{}", p.created_at.timestamp_micros(), p.order_id)
             }
             _ => String::new(),
         };
+        let mut listed: Vec<pb::ManualPayment> = payments.iter().map(|p| convert::payment(p, &[])).collect();
+        if manager {
+            self.with_contacts(listed.iter_mut()).await?;
+        }
         Ok(Response::new(pb::ListPaymentsResponse {
-            payments: payments.iter().map(|p| convert::payment(p, &[])).collect(),
+            payments: listed,
             page: Some(PageResponse { next_page_token: next }),
         }))
+    }
+}
+
+impl ManualPaymentApi {
+    /// Adds the contact data a manager entered (callers checked the manager role).
+    async fn with_contacts<'a>(&self, payments: impl Iterator<Item = &'a mut pb::ManualPayment>) -> Result<(), Error> {
+        let payments: Vec<&mut pb::ManualPayment> = payments.collect();
+        let ids: Vec<String> = payments.iter().map(|p| p.order_id.clone()).collect();
+        let contacts = self.mp.contacts(&ids).await?;
+        for p in payments {
+            p.contact =
+                contacts.get(&p.order_id).map(|c| pb::Contact { email: c.email.clone(), phone: c.phone.clone() });
+        }
+        Ok(())
+    }
+}
+
+/// Page size 0 means 50; at most 500.
+fn page_size(n: i32) -> Result<i64, Status> {
+    match n {
+        0 => Ok(50),
+        n if (1..=500).contains(&n) => Ok(i64::from(n)),
+        _ => Err(Error::invalid("page.page_size", "must be between 0 and 500").into()),
     }
 }

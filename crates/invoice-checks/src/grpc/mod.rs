@@ -30,6 +30,11 @@ impl Access {
         Access { pool, clock }
     }
 
+    /// Whether the caller has the manager role (for what a read shows; nothing is refused).
+    pub fn is_manager(principal: Option<&Principal>) -> bool {
+        principal.is_some_and(|p| p.has_role(MANAGER))
+    }
+
     /// The manager's name, or PERMISSION_DENIED (recorded as a security event).
     pub async fn manager(&self, principal: Option<&Principal>, action: &str, order_id: &str) -> Result<String, Error> {
         match principal {

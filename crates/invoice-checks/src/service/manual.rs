@@ -23,6 +23,9 @@ use crate::store::mp_payments::{self, Change, Contact};
 
 /// Metric: manual-payment transitions by `to` state and `automatic`.
 pub const TRANSITIONS_TOTAL: &str = "payops_invoice_checks_manual_payment_transitions_total";
+/// Metric: open payments past their deadline the expiry job could not reject (unreadable row,
+/// database error); each is logged with its order id and tried again on the next pass.
+pub const EXPIRY_FAILURES_TOTAL: &str = "payops_invoice_checks_manual_expiry_failures_total";
 
 /// A new manual payment.
 #[derive(Debug, Clone, Default)]
@@ -131,6 +134,10 @@ impl ManualPayments {
             d
         };
         comment(&mut v, "comment", &r.comment);
+        let today = now.with_timezone(&self.zone).date_naive();
+        if date.is_some_and(|d| d > today) {
+            v.add("payment_date", format!("must not be in the future (today is {today})"));
+        }
         let Some(payment_date) = date.filter(|_| v.is_empty()) else { return Err(Error::Invalid(v)) };
 
         let mut db = self.pool.begin().await?;
@@ -209,8 +216,20 @@ impl ManualPayments {
         Ok((p, history))
     }
 
+    /// A payment date a manager sets may not be in the future either.
+    fn adjusted_date(&self, adjust: &Adjust) -> Result<(), Error> {
+        let today = self.today();
+        match adjust.payment_date {
+            Some(d) if d > today => {
+                Err(Error::invalid("adjustments.payment_date", format!("must not be in the future (today is {today})")))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A manager approves (MP-04).
     pub async fn approve(&self, order_id: &str, actor: &str, adjust: Adjust) -> Result<(Payment, Vec<Change>), Error> {
+        self.adjusted_date(&adjust)?;
         self.transition(order_id, |p, m, now| {
             let merchant = m.ok_or_else(|| {
                 DecideError::Refused(crate::domain::Refusal::new(
@@ -225,6 +244,7 @@ impl ManualPayments {
 
     /// A manager rejects (MP-04).
     pub async fn reject(&self, order_id: &str, actor: &str, adjust: Adjust) -> Result<(Payment, Vec<Change>), Error> {
+        self.adjusted_date(&adjust)?;
         self.transition(order_id, |p, _, _| manual::payment::decide(p, Command::Reject { actor, adjust })).await
     }
 
@@ -292,24 +312,54 @@ impl ManualPayments {
     }
 
     /// One pass of the scheduled job (MP-05): rejects open payments whose deadline passed on
-    /// the Clock. Returns how many were rejected.
+    /// the Clock, each in its own transaction, so a payment that cannot be read or written is
+    /// logged, counted and left for the next pass (and a person) without stopping the others.
+    /// Returns how many were rejected.
     pub async fn expire_once(&self) -> Result<usize, Error> {
+        const BATCH: i64 = 100;
+        let now = self.clock.now();
         let mut total = 0;
+        let mut after: Option<(DateTime<Utc>, String)> = None;
         loop {
-            let now = self.clock.now();
-            let mut db = self.pool.begin().await?;
-            let due = mp_payments::due(&mut db, now, 100).await?;
-            let n = due.len();
-            for p in due {
-                let events = manual::payment::decide(&p, Command::Expire { now }).map_err(refusal)?;
-                self.write(&mut db, p, &events, now).await?;
+            let due = mp_payments::due_ids(&self.pool, now, after.as_ref(), BATCH).await?;
+            for (_, order_id) in &due {
+                match self.expire(order_id, now).await {
+                    Ok(true) => total += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        metrics::counter!(EXPIRY_FAILURES_TOTAL).increment(1);
+                        tracing::error!(order_id, error = %e, "manual payment past its deadline could not be rejected");
+                    }
+                }
             }
-            db.commit().await?;
-            total += n;
-            if n < 100 {
+            if i64::try_from(due.len()).unwrap_or(0) < BATCH {
                 return Ok(total);
             }
+            after = due.last().cloned();
         }
+    }
+
+    /// Rejects one payment past its deadline; `false` when another worker holds it or it is no
+    /// longer open and due.
+    async fn expire(&self, order_id: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+        let mut db = self.pool.begin().await?;
+        let Some(p) = mp_payments::get_skip_locked(&mut db, order_id).await? else { return Ok(false) };
+        let Ok(events) = manual::payment::decide(&p, Command::Expire { now }) else { return Ok(false) };
+        self.write(&mut db, p, &events, now).await?;
+        db.commit().await?;
+        Ok(true)
+    }
+
+    /// Offers a manual payment can be recorded for (paid through a manual-payment merchant), by
+    /// id, after `after`.
+    pub async fn manual_offers(&self, after: &str, limit: i64) -> Result<Vec<Offer>, Error> {
+        Ok(mp_config::manual_offers(&mut *self.pool.acquire().await?, after, limit).await?)
+    }
+
+    /// The contact data a manager entered for these payments (personal data: callers check the
+    /// role before asking).
+    pub async fn contacts(&self, order_ids: &[String]) -> Result<std::collections::BTreeMap<String, Contact>, Error> {
+        Ok(mp_payments::contacts(&mut *self.pool.acquire().await?, order_ids).await?)
     }
 
     /// A payment with its history.
@@ -322,14 +372,15 @@ impl ManualPayments {
         Ok((p, h))
     }
 
-    /// One page of payments.
+    /// One page of payments (of one customer, when given).
     pub async fn list(
         &self,
         state: Option<State>,
+        customer: Option<&str>,
         after: Option<(DateTime<Utc>, String)>,
         limit: i64,
     ) -> Result<Vec<Payment>, Error> {
-        Ok(mp_payments::list(&self.pool, state, after, limit).await?)
+        Ok(mp_payments::list(&self.pool, state, customer, after, limit).await?)
     }
 
     /// Today in the configured zone.

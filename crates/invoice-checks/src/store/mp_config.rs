@@ -105,17 +105,37 @@ pub async fn save_offer(conn: &mut PgConnection, o: &Offer, now: DateTime<Utc>) 
 
 /// The offer `id`.
 pub async fn offer(conn: &mut PgConnection, id: &str) -> Result<Option<Offer>, sqlx::Error> {
-    let Some(r) = sqlx::query(
+    sqlx::query(
         "SELECT offer_id, name, payment_system_id, prices, confirmation_days FROM mp_offers WHERE offer_id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
     .await?
-    else {
-        return Ok(None);
-    };
+    .as_ref()
+    .map(read_offer)
+    .transpose()
+}
+
+/// Offers paid through a manual-payment merchant (the only ones a manual payment can be
+/// recorded for), by id, after `after`.
+pub async fn manual_offers(conn: &mut PgConnection, after: &str, limit: i64) -> Result<Vec<Offer>, sqlx::Error> {
+    sqlx::query(
+        "SELECT o.offer_id, o.name, o.payment_system_id, o.prices, o.confirmation_days FROM mp_offers o \
+         JOIN mp_merchants m ON m.merchant_id = o.payment_system_id WHERE o.offer_id > $1 \
+         ORDER BY o.offer_id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(read_offer)
+    .collect()
+}
+
+fn read_offer(r: &sqlx::postgres::PgRow) -> Result<Offer, sqlx::Error> {
     let prices: sqlx::types::Json<Vec<PriceJson>> = r.try_get("prices")?;
-    Ok(Some(Offer {
+    Ok(Offer {
         id: OfferId::parse(r.try_get::<String, _>("offer_id")?).map_err(|_| corrupt("offer id"))?,
         name: r.try_get("name")?,
         payment_system_id: r.try_get("payment_system_id")?,
@@ -125,5 +145,5 @@ pub async fn offer(conn: &mut PgConnection, id: &str) -> Result<Option<Offer>, s
             .map(|p| Currency::parse(&p.currency).map(|c| Money::new(p.minor, c)).map_err(|_| corrupt("price")))
             .collect::<Result<_, _>>()?,
         confirmation_days: u32::try_from(r.try_get::<i32, _>("confirmation_days")?).map_err(|_| corrupt("days"))?,
-    }))
+    })
 }

@@ -203,25 +203,69 @@ pub async fn history(conn: &mut PgConnection, order_id: &str) -> Result<Vec<Chan
         .collect()
 }
 
-/// Open payments whose deadline is at or before `now`, locked for the caller's transaction;
-/// rows locked by another worker are skipped.
-pub async fn due(conn: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> Result<Vec<Payment>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM mp_payments WHERE state = 'open' AND deadline <= $1 ORDER BY deadline \
-         LIMIT $2 FOR UPDATE SKIP LOCKED"
-    );
-    sqlx::query(&sql).bind(now).bind(limit).fetch_all(conn).await?.iter().map(read).collect()
+/// Ids of open payments whose deadline is at or before `now`, after the cursor
+/// `(deadline, order_id)`, oldest deadline first. Only ids: a row the service cannot read must
+/// not hide the others (each is then read and changed on its own).
+pub async fn due_ids(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    after: Option<&(DateTime<Utc>, String)>,
+    limit: i64,
+) -> Result<Vec<(DateTime<Utc>, String)>, sqlx::Error> {
+    let (at, id) = after.map_or((None, ""), |(a, i)| (Some(*a), i.as_str()));
+    sqlx::query(
+        "SELECT deadline, order_id FROM mp_payments WHERE state = 'open' AND deadline <= $1 \
+         AND ($2::timestamptz IS NULL OR (deadline, order_id) > ($2, $3)) ORDER BY deadline, order_id LIMIT $4",
+    )
+    .bind(now)
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| Ok((r.try_get("deadline")?, r.try_get("order_id")?)))
+    .collect()
 }
 
-/// One page of payments, newest first, after the cursor `(created_at, order_id)`.
+/// The payment `order_id` locked for the caller's transaction, `None` when another worker holds
+/// it (or it is gone).
+pub async fn get_skip_locked(conn: &mut PgConnection, order_id: &str) -> Result<Option<Payment>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM mp_payments WHERE order_id = $1 FOR UPDATE SKIP LOCKED");
+    sqlx::query(&sql).bind(order_id).fetch_optional(conn).await?.as_ref().map(read).transpose()
+}
+
+/// The contact data of `order_ids` (only payments a manager recorded have any).
+pub async fn contacts(
+    conn: &mut PgConnection,
+    order_ids: &[String],
+) -> Result<std::collections::BTreeMap<String, Contact>, sqlx::Error> {
+    sqlx::query(
+        "SELECT order_id, contact_email, contact_phone FROM mp_payments WHERE order_id = ANY($1) \
+         AND (contact_email <> '' OR contact_phone <> '')",
+    )
+    .bind(order_ids)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok((r.try_get("order_id")?, Contact { email: r.try_get("contact_email")?, phone: r.try_get("contact_phone")? }))
+    })
+    .collect()
+}
+
+/// One page of payments (of one customer, when given), newest first, after the cursor
+/// `(created_at, order_id)`.
 pub async fn list(
     pool: &PgPool,
     state: Option<State>,
+    customer: Option<&str>,
     after: Option<(DateTime<Utc>, String)>,
     limit: i64,
 ) -> Result<Vec<Payment>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM mp_payments WHERE ($1::text IS NULL OR state = $1) \
+         AND ($5::text IS NULL OR customer_id = $5) \
          AND ($2::timestamptz IS NULL OR (created_at, order_id) < ($2, $3)) \
          ORDER BY created_at DESC, order_id DESC LIMIT $4"
     );
@@ -231,6 +275,7 @@ pub async fn list(
         .bind(at)
         .bind(id)
         .bind(limit)
+        .bind(customer)
         .fetch_all(pool)
         .await?
         .iter()

@@ -8,6 +8,7 @@ mod faults;
 mod flow;
 mod helpers;
 mod manual;
+mod manual_seed;
 mod preflight;
 mod sb_lost;
 mod sb_maintenance;

@@ -9,7 +9,7 @@ use tonic::Code;
 use crate::flow::reason;
 use crate::helpers::{MANAGER_TOKEN, OTHER_MANAGER_TOKEN, SERVICE_TOKEN, TestApp, chf, money};
 
-fn merchant() -> pb::ManualMerchant {
+pub(crate) fn merchant() -> pb::ManualMerchant {
     pb::ManualMerchant {
         merchant_id: "cash-desk".into(),
         name: "Barzahlung am Schalter".into(),
@@ -25,7 +25,7 @@ fn merchant() -> pb::ManualMerchant {
 }
 
 /// A merchant and two offers: one paid manually, one through another payment system.
-async fn configured(app: &TestApp) {
+pub(crate) async fn configured(app: &TestApp) {
     let mut m = app.mp_client(Some(MANAGER_TOKEN)).await;
     m.save_merchant(pb::SaveMerchantRequest { merchant: Some(merchant()) }).await.unwrap();
     let offer = |id: &str, system: &str| pb::Offer {
@@ -39,7 +39,7 @@ async fn configured(app: &TestApp) {
     m.save_offer(pb::SaveOfferRequest { offer: Some(offer("course-43", "unzer-main")) }).await.unwrap();
 }
 
-async fn pay(app: &TestApp, request_id: &str, currency: &str) -> pb::ManualPayment {
+pub(crate) async fn pay(app: &TestApp, request_id: &str, currency: &str) -> pb::ManualPayment {
     app.mp_client(Some(SERVICE_TOKEN))
         .await
         .pay_manually(pb::PayManuallyRequest {
@@ -57,7 +57,7 @@ async fn pay(app: &TestApp, request_id: &str, currency: &str) -> pb::ManualPayme
         .unwrap()
 }
 
-async fn approve(
+pub(crate) async fn approve(
     app: &TestApp,
     order_id: &str,
     adjustments: Option<pb::Adjustments>,
@@ -69,7 +69,7 @@ async fn approve(
         .map(|r| r.into_inner().payment.unwrap())
 }
 
-async fn get(app: &TestApp, order_id: &str) -> pb::ManualPayment {
+pub(crate) async fn get(app: &TestApp, order_id: &str) -> pb::ManualPayment {
     app.mp_client(Some(SERVICE_TOKEN))
         .await
         .get_payment(pb::GetPaymentRequest { order_id: order_id.into() })
@@ -204,7 +204,7 @@ async fn mp_04_a_manager_approves_with_adjustments_or_rejects_and_only_managers_
         rates: vec![pb::ExchangeRate { currency: "EUR".into(), rate: "0.9371".into() }],
     };
     let done = approve(&app, &p.order_id, Some(adjustments)).await.unwrap();
-    assert_eq!(done.state(), S::Completed);
+    assert_eq!(done.state(), S::Approved, "a customer's payment confirmed by a manager: Разрешен");
     assert_eq!((done.price.unwrap(), done.payment_date.as_str()), (money(9_990, "EUR"), "2026-01-04"));
     assert_eq!(done.manager_comment, "Betrag laut Quittung");
     let fees = done.fees.unwrap();
@@ -217,11 +217,7 @@ async fn mp_04_a_manager_approves_with_adjustments_or_rejects_and_only_managers_
         done.history.iter().map(|h| (h.from_state, h.to_state, h.actor.as_str())).collect();
     assert_eq!(
         states,
-        [
-            (S::Unspecified as i32, S::Open as i32, "customer"),
-            (S::Open as i32, S::Approved as i32, "maria"),
-            (S::Approved as i32, S::Completed as i32, "maria"),
-        ]
+        [(S::Unspecified as i32, S::Open as i32, "customer"), (S::Open as i32, S::Approved as i32, "maria"),]
     );
     let q = pay(&app, "pay-2", "CHF").await;
     let rejected = app
@@ -258,7 +254,7 @@ async fn mp_05_an_open_payment_is_rejected_automatically_after_30_days_on_the_cl
     let rejected = get(&app, &p.order_id).await;
     assert_eq!(rejected.state(), S::Rejected);
     assert_eq!(rejected.history.last().unwrap().actor, "system");
-    assert_eq!(get(&app, &q.order_id).await.state(), S::Completed, "confirmed payments stay");
+    assert_eq!(get(&app, &q.order_id).await.state(), S::Approved, "confirmed payments stay");
     let env = app.envelopes(&p.order_id, "manual_payment_rejected").await;
     let change: pb::ManualPaymentChanged = kit::bus::event::unpack(&env[0]).unwrap();
     assert!(change.automatic && change.previous_state == S::Open as i32);
@@ -345,13 +341,13 @@ async fn mp_09_every_status_change_is_an_event_keyed_by_the_order_id() {
         .unwrap();
     assert_eq!(
         app.events(&p.order_id).await,
-        ["manual_payment_opened", "manual_payment_approved", "manual_payment_completed", "manual_payment_refunded"]
+        ["manual_payment_opened", "manual_payment_approved", "manual_payment_refunded"]
     );
     // Through the relay onto JetStream, on subjects keyed by the order id.
-    assert_eq!(app.relay.drain().await.unwrap(), 4);
+    assert_eq!(app.relay.drain().await.unwrap(), 3);
     let bus = app.env.bus().await.unwrap();
     let stream = bus.jetstream().get_stream(&app.env.stream).await.unwrap();
-    for (i, t) in ["opened", "approved", "completed", "refunded"].iter().enumerate() {
+    for (i, t) in ["opened", "approved", "refunded"].iter().enumerate() {
         let m = stream.get_raw_message(u64::try_from(i).unwrap() + 1).await.unwrap();
         assert_eq!(m.subject.as_str(), format!("{}.invoice-checks.{}.manual_payment_{t}", app.env.prefix, p.order_id));
     }
@@ -398,6 +394,7 @@ async fn manual_payments_are_listed_newest_first_in_pages() {
     approve(&app, &ids[0], None).await.unwrap();
     let mut c = app.mp_client(Some(SERVICE_TOKEN)).await;
     let page = |token: String, state: S| pb::ListPaymentsRequest {
+        customer_id: String::new(),
         state: state as i32,
         page: Some(proto::payops::common::v1::PageRequest { page_size: 2, page_token: token }),
     };

@@ -8,8 +8,11 @@
 //!    └──deadline passed (automatic)──▶ rejected     approved/completed ──refund──▶ refunded
 //! ```
 //!
-//! Approval books the net amount at once, so `approve` yields two events (approved, completed).
-//! Everything else is illegal and refused with no change.
+//! Approval books the net amount at once. Seed 003 names the states a manager sees: a customer's
+//! payment the manager confirms becomes "Разрешен" (approved) — a state of its own — while a
+//! payment the manager recorded on the customer's card "получит статус «Завершен»" (completed)
+//! when confirmed, so approving that one yields two events (approved, completed). Everything else
+//! is illegal and refused with no change.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kit::grpc::status::Violations;
@@ -86,6 +89,16 @@ pub struct Payment {
     /// When it was opened.
     pub created_at: DateTime<Utc>,
 }
+
+impl Payment {
+    /// Whether a manager recorded it on the customer's behalf (MP-07), not the customer.
+    pub fn recorded_by_manager(&self) -> bool {
+        self.created_by != CUSTOMER
+    }
+}
+
+/// `created_by` of a payment the customer made.
+pub const CUSTOMER: &str = "customer";
 
 /// A manager's corrections (MP-04).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -259,16 +272,17 @@ pub fn decide(p: &Payment, command: Command<'_>) -> Result<Vec<Event>, DecideErr
                 return Err(DecideError::Invalid(v));
             }
             let fees = settle(price, merchant, &adjust.rates).map_err(DecideError::Invalid)?;
-            Ok(vec![
-                Event::Approved {
-                    actor: actor.to_owned(),
-                    price,
-                    payment_date: adjust.payment_date.unwrap_or(p.payment_date),
-                    comment: adjust.comment,
-                    fees,
-                },
-                Event::Completed { actor: actor.to_owned() },
-            ])
+            let mut events = vec![Event::Approved {
+                actor: actor.to_owned(),
+                price,
+                payment_date: adjust.payment_date.unwrap_or(p.payment_date),
+                comment: adjust.comment,
+                fees,
+            }];
+            if p.recorded_by_manager() {
+                events.push(Event::Completed { actor: actor.to_owned() });
+            }
+            Ok(events)
         }
         Command::Reject { actor, adjust } => {
             if p.state != State::Open {

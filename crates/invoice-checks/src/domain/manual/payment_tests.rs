@@ -44,7 +44,8 @@ fn mp_04_mp_06_mp_10_every_command_in_every_state() {
     let refund = || Command::Refund { actor: "maria", comment: None };
     let expire = || Command::Expire { now: t0() + Duration::days(30) };
     use State::*;
-    let ok_approve = Ok(vec!["manual_payment_approved", "manual_payment_completed"]);
+    // A customer's payment: approved (Разрешен); one a manager recorded is also completed (below).
+    let ok_approve = Ok(vec!["manual_payment_approved"]);
     let ok_reject = Ok(vec!["manual_payment_rejected"]);
     let ok_refund = Ok(vec!["manual_payment_refunded"]);
     let illegal = Err("ILLEGAL_TRANSITION");
@@ -85,9 +86,13 @@ fn mp_04_approval_applies_adjustments_and_books_the_fees() {
         comment: Some("Betrag korrigiert".into()),
         rates: vec![],
     };
-    let events = decide(&p, Command::Approve { actor: "maria", adjust, merchant: &m, now: t0() }).unwrap();
+    let events =
+        decide(&p, Command::Approve { actor: "maria", adjust: adjust.clone(), merchant: &m, now: t0() }).unwrap();
+    let recorded = Payment { created_by: "maria".into(), ..p.clone() };
     let p = events.iter().fold(p, apply);
-    assert_eq!(p.state, State::Completed);
+    assert_eq!(p.state, State::Approved, "a customer's payment confirmed by a manager is approved (Разрешен)");
+    let completed = decide(&recorded, Command::Approve { actor: "maria", adjust, merchant: &m, now: t0() }).unwrap();
+    assert_eq!(completed.iter().fold(recorded, apply).state, State::Completed, "one the manager recorded: Завершен");
     assert_eq!(p.price.minor(), 10_000);
     assert_eq!(p.payment_date.to_string(), "2026-01-03");
     assert_eq!(p.manager_comment, "Betrag korrigiert");
