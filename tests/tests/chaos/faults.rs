@@ -72,6 +72,9 @@ pub fn sandbox_rules(rng: &mut StdRng) -> Vec<FaultSpec> {
             status: 503,
             ..FaultSpec::new(System::Postfinance, "maintenance")
         },
+        // Post-sale requests lost on their way (each attempt; PostFinance retries a few times):
+        // with a lost browser return, some orders are known only through a look-up by ORDERID.
+        FaultSpec { fail_before_per_mille: r(500, 900), ..FaultSpec::new(System::Postfinance, "postsale") },
     ]
 }
 

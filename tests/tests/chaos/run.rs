@@ -118,6 +118,9 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
         mix.swissbilling,
         mix.hotline
     ));
+    for _ in w.sb_orders.iter().filter(|o| o.return_lost) {
+        report.injected("lost browser return", "SwissBilling order (no VerifyReturn)");
+    }
 
     let rules = faults::sandbox_rules(&mut cfg.rng("sandbox-faults"));
     for r in &rules {
@@ -160,6 +163,9 @@ pub async fn run(cfg: &ChaosConfig) -> anyhow::Result<Report> {
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
     report.notes.push(format!("settle phase: {:.0?} (limit {limit:?})", settle.elapsed()));
+    if let Ok(note) = swissbilling::lost_return_note(&w.sb_orders, &admin).await {
+        report.notes.push(note);
+    }
     let bad_pixi: std::collections::BTreeSet<i64> = report
         .invariants
         .iter()

@@ -1,9 +1,11 @@
 //! The SwissBilling channel: invoice-on-account orders through invoice-checks and the sandbox's
 //! PostFinance — the signed payment page, the customer's acceptance, the verified return, then
 //! one DirectLink maintenance per order (a full capture, or a deletion of the authorisation),
-//! retried with its request id through kills and faults. At the end, per order in the
-//! sandbox's PostFinance history: no operation applied twice, and the captured amount is the
-//! ordered amount.
+//! retried with its request id through kills and faults. Some customers' browsers never come
+//! back (the **lost return**): those orders reach invoice-checks only through PostFinance's
+//! post-sale request (itself lost at times by a fault rule) or a look-up by ORDERID. At the end,
+//! per order in the sandbox's PostFinance history: no operation applied twice, and the captured
+//! amount is the ordered amount.
 
 use std::time::{Duration, Instant};
 
@@ -44,8 +46,10 @@ pub struct SbOrder {
     pub capture: bool,
     /// The maintenance answered Accepted or AlreadyApplied.
     pub maintained: bool,
-    /// The customer authorised it (page, acceptance, verified return).
+    /// The customer authorised it (page, acceptance, and the verified return unless lost).
     pub authorised: bool,
+    /// The customer's browser never returns to the shop: no VerifyReturn.
+    pub return_lost: bool,
 }
 
 /// Plans `count` orders.
@@ -57,6 +61,7 @@ pub fn plan(count: usize, rng: &mut StdRng) -> Vec<SbOrder> {
             capture: rng.random_range(0..100) < 80,
             maintained: false,
             authorised: false,
+            return_lost: rng.random_range(0..100) < 25,
         })
         .collect()
 }
@@ -138,10 +143,14 @@ pub async fn run_order(
     let customer =
         PfCustomer { env: t.env, pspid: t.pspid.clone(), orderid: o.order_id.clone(), action: Action::Accept };
     let outcome = sb.postfinance_customer(&customer).await?;
-    let params: Vec<pb::FormParameter> =
-        outcome.params.into_iter().map(|(name, value)| pb::FormParameter { name, value }).collect();
-    let verify = pb::VerifyReturnRequest { tenant: t.name.clone(), parameters: params };
-    retry("VerifyReturn", limit, || async { client(svc)?.verify_return(verify.clone()).await }).await?;
+    if !o.return_lost {
+        let params: Vec<pb::FormParameter> =
+            outcome.params.into_iter().map(|(name, value)| pb::FormParameter { name, value }).collect();
+        let verify = pb::VerifyReturnRequest { tenant: t.name.clone(), parameters: params };
+        retry("VerifyReturn", limit, || async { client(svc)?.verify_return(verify.clone()).await }).await?;
+    }
+    // Authorised at PostFinance either way; without a return invoice-checks learns of it from
+    // the post-sale request or asks by ORDERID when the order is maintained.
     o.authorised = true;
     maintain(o, svc, limit).await
 }
@@ -178,6 +187,25 @@ pub async fn maintain(o: &mut SbOrder, svc: &Services, limit: Duration) -> anyho
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     anyhow::bail!("{}: maintenance not settled within {limit:?}", o.order_id)
+}
+
+/// How the orders whose browser return was lost reached invoice-checks: by a look-up by ORDERID
+/// (a signed `querydirect.asp` naming the order) or else by the post-sale request.
+pub async fn lost_return_note(orders: &[SbOrder], sb: &SandboxClient) -> anyhow::Result<String> {
+    let log = sb.requests(Some(sandbox::System::Postfinance)).await?;
+    let lost: Vec<&SbOrder> = orders.iter().filter(|o| o.return_lost).collect();
+    let asked = lost
+        .iter()
+        .filter(|o| {
+            log.iter()
+                .any(|r| r.path.ends_with("querydirect.asp") && r.body.contains(&format!("ORDERID={}", o.order_id)))
+        })
+        .count();
+    Ok(format!(
+        "SwissBilling lost browser returns: {} orders, {asked} found by ORDERID, {} through the post-sale request",
+        lost.len(),
+        lost.len() - asked
+    ))
 }
 
 /// Checks every order against the sandbox's PostFinance history.
