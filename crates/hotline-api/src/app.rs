@@ -83,6 +83,9 @@ impl App {
             pixi_sync_dashboard_url: config.pixi_sync_dashboard_url.clone(),
             pixi_sync_errors_url: config.pixi_sync_errors_url.clone(),
             lookup_retention: config.lookup_retention,
+            generation_grace: config.pgw.generation_grace,
+            preflight_target: config.preflight_target(),
+            problem_types: crate::domain::b2b::offered(&config.problem_types),
         };
         let hotline = Arc::new(Hotline {
             pool: platform.pool.clone(),
@@ -109,7 +112,7 @@ impl App {
             .add_service(HotlineServiceServer::new(HotlineApi::new(hotline.clone())).max_decoding_message_size(limit))
             .add_service(TimelineServiceServer::new(Timeline::new(hotline.clone())).max_decoding_message_size(limit));
         let web = WebServer::bind(config.web_addr, hotline.clone()).await.map_err(BuildError::Bind)?;
-        let resolver = codes::resolver(platform.journal.clone(), pgw);
+        let resolver = codes::resolver(platform.journal.clone(), pgw, config.pgw.generation_grace);
         Ok(App { platform, hotline, consumer: Some(consumer), run_workers: true, resolver, grpc, web })
     }
 

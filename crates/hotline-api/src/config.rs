@@ -9,7 +9,8 @@
 //! | `PGW_BASE_URL` | required | PGW API root, e.g. `https://pgw.smarpay.example/api/v1` |
 //! | `PGW_ENVIRONMENT` | `prod` | `prod` or `test`; the hotline queries PROD, codes exist only there |
 //! | `PGW_API_KEY` / `_FILE` | required | `X-API-Key` of that environment (secret) |
-//! | `PGW_TIMEOUT` | `4s` | per request; reads are retried once |
+//! | `PGW_TIMEOUT` | `4s` | per request; reads are retried on timeouts and 502–504 |
+//! | `PGW_GENERATION_GRACE` | `60s` | a code generation whose answer was lost is not called "not done" (and may not be sent again) until this long after it was sent: PGW may still be working on it |
 //! | `SMALLINVOICE_BASE_URL` | `https://api.smallinvoice.com/v2` | smallinvoice API v2 root |
 //! | `SMALLINVOICE_CLIENT_ID` | required | OAuth client id |
 //! | `SMALLINVOICE_CLIENT_SECRET` / `_FILE` | required | OAuth client secret (secret) |
@@ -28,6 +29,7 @@
 //! | `PIXI_SYNC_DASHBOARD_URL` | `http://localhost:8051/` | link to the pixi-sync dashboard; `{order_id}` is replaced (HL-41) |
 //! | `PIXI_SYNC_ERRORS_URL` | `http://localhost:8051/errors` | link to the pixi-sync error page (HL-41) |
 //! | `LOOKUP_RETENTION` | `7d` | how long B2C lookups (personal data) are kept for their tickets |
+//! | `B2B_PROBLEM_TYPES` | our list (`domain::b2b::PROBLEM_TYPES`) | `;`-separated problem types the B2B form offers; the seed names none, any non-empty type is accepted, the tenant-side type is always added last (HL-24) |
 //! | `SERVICE_TOKENS` / `_FILE` | unset | `name:token,…` for other services (standard rights) |
 //!
 //! plus the shared `DATABASE_URL`, `DB_SCHEMA`, `NATS_URL`, `EVENTS_PREFIX`, `EVENTS_STREAM`,
@@ -51,6 +53,8 @@ pub struct PgwConfig {
     pub api_key: SecretString,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// See `PGW_GENERATION_GRACE`.
+    pub generation_grace: Duration,
 }
 
 /// smallinvoice settings.
@@ -114,6 +118,8 @@ pub struct Config {
     pub pixi_sync_errors_url: String,
     /// Retention of B2C lookups.
     pub lookup_retention: Duration,
+    /// Problem types the B2B form offers (empty: the default list).
+    pub problem_types: Vec<String>,
     /// Service callers.
     pub service_tokens: Option<SecretString>,
 }
@@ -131,6 +137,7 @@ impl Config {
             environment,
             api_key: env.secret("PGW_API_KEY")?,
             timeout: env.duration_or("PGW_TIMEOUT", Duration::from_secs(4))?,
+            generation_grace: env.duration_or("PGW_GENERATION_GRACE", Duration::from_secs(60))?,
         };
         let smallinvoice = SmallinvoiceConfig {
             base_url: url(env, "SMALLINVOICE_BASE_URL", Some("https://api.smallinvoice.com/v2"))?
@@ -182,8 +189,22 @@ impl Config {
             pixi_sync_dashboard_url: url(env, "PIXI_SYNC_DASHBOARD_URL", Some("http://localhost:8051/"))?,
             pixi_sync_errors_url: url(env, "PIXI_SYNC_ERRORS_URL", Some("http://localhost:8051/errors"))?,
             lookup_retention: env.duration_or("LOOKUP_RETENTION", Duration::from_secs(7 * 86_400))?,
+            problem_types: env
+                .raw("B2B_PROBLEM_TYPES")
+                .map(|v| v.split(';').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect())
+                .unwrap_or_default(),
             service_tokens: env.secret_optional("SERVICE_TOKENS")?,
         })
+    }
+}
+
+impl Config {
+    /// The partner accounts as the preflight names them: addresses, never a key or secret.
+    pub fn preflight_target(&self) -> String {
+        format!(
+            "(pgw {}/{}, smallinvoice {} client {})",
+            self.pgw.base_url, self.pgw.environment, self.smallinvoice.base_url, self.smallinvoice.client_id
+        )
     }
 }
 

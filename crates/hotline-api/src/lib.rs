@@ -7,11 +7,17 @@
 //! the binary) over its own HTTP/JSON API, and the same use cases over gRPC
 //! (`payops.hotline.v1.AgentService`, `HotlineService`, `TimelineService`; port 50053).
 //!
-//! Partners: **PGW** (`crates/sandbox/openapi/pgw.yaml`: `X-API-Key` per environment, PROD
-//! searches, code generation with `Idempotency-Key` through the journal, Zurich day
-//! listings), **smallinvoice v2** (OAuth client credentials, rotating refresh tokens,
-//! contacts, invoices by `contact_id` re-checked here, float totals converted exactly) and
-//! **ticketing-bridge** over gRPC (`payops.ticketing.v1`, idempotent on the request id).
+//! Partners, each held to its contract cases (`crates/sandbox/contracts/<partner>/`, CT-01 …
+//! CT-05): **PGW** (our own contract `crates/sandbox/openapi/pgw.yaml`, unverified — PGW
+//! publishes nothing: `X-API-Key` per environment, PROD searches, code generation through the
+//! journal, settled after a lost answer by reading the transaction, never by sending it again;
+//! Zurich day listings; a status outside the contract is shown as unknown for that payment),
+//! **smallinvoice v2** (OAuth client credentials without refresh token, contacts, invoices by
+//! `contact_id` re-checked here and sorted by the documented `-number`, float totals converted
+//! exactly, application error codes, the hourly rate budget) and **ticketing-bridge** over
+//! gRPC (`payops.ticketing.v1`, idempotent on the request id). `payops-hotline-api preflight`
+//! and `HotlineService.Preflight` check both partners read-only and list what PGW's operator
+//! must confirm ([`preflight`], CT-06).
 //!
 //! Events: publishes `code_generated` (`payops.hotline.v1.CodeGenerated`, keyed by the PGW
 //! transaction number); consumes `<prefix>.>` (durable `hotline-timeline`).
@@ -35,6 +41,7 @@ pub mod error;
 pub mod grpc;
 /// The PGW client.
 pub mod pgw;
+pub mod preflight;
 pub mod service;
 /// The smallinvoice v2 client.
 pub mod smallinvoice;

@@ -1,5 +1,6 @@
 //! `payops-hotline-api`: config → clock → telemetry → App::build → run until SIGTERM
-//! (`kit::service`); or a sub-command (`create-agent`, see `cli`).
+//! (`kit::service`); or a sub-command: `create-agent` (see `cli`) or `preflight` (the read-only
+//! checks of PGW and smallinvoice, CT-06; exit 1 when one fails).
 
 use std::process::ExitCode;
 
@@ -9,6 +10,9 @@ use hotline_api::{app::App, cli, config::Config};
 async fn main() -> ExitCode {
     let env = kit::config::Env::from_process();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("preflight") {
+        return hotline_api::preflight::command(&env).await;
+    }
     if let Some(done) = cli::run(&args, &env).await {
         return match done {
             Ok(msg) => (println!("{msg}"), ExitCode::SUCCESS).1,

@@ -10,7 +10,10 @@ use super::b2c::parse_time;
 use super::contact::{is_email, normalize_mobile, parse_twint_ref};
 use super::ticket::{Requester, TicketDraft, or_dash};
 
-/// Problem types offered in the form; the last one is a tenant-side problem (HL-24).
+/// The problem types the form offers unless `B2B_PROBLEM_TYPES` says otherwise. The seed
+/// names none — its form only requires one (`if (!f.problemtyp) errs.push('Problemtyp')`) and
+/// writes it verbatim into subject and description — so this list is ours, not the seed's, and
+/// any non-empty type is accepted; the last one is the tenant-side problem (HL-24).
 pub const PROBLEM_TYPES: [&str; 7] = [
     "Abrechnung / Rechnung",
     "Auszahlung an Verwaltung",
@@ -23,6 +26,19 @@ pub const PROBLEM_TYPES: [&str; 7] = [
 
 /// The tenant-side problem type: handled by the B2C process, not as a B2B ticket.
 pub const TENANT_PROBLEM: &str = "Mieter-Problem (Code, Zahlung)";
+
+/// The problem types to offer: `configured` (or [`PROBLEM_TYPES`] when empty), with the
+/// tenant-side type last so the page can point to the B2C process (HL-24).
+pub fn offered(configured: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = if configured.is_empty() {
+        PROBLEM_TYPES.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        configured.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+    };
+    out.retain(|t| !is_tenant_side(t));
+    out.push(TENANT_PROBLEM.to_owned());
+    out
+}
 
 /// Whether a problem type belongs to the tenant (B2C) process.
 pub fn is_tenant_side(problem_type: &str) -> bool {
@@ -235,7 +251,8 @@ pub fn ticket(request_id: &str, order_id: &str, r: &B2bRequest, m: &Management, 
         format!("E-Mail Verwaltung: {}", or_dash(management_email.as_deref().unwrap_or(""))),
         String::new(),
         format!("Adresse Gebäude: {}", r.building_address),
-        format!("Datum / Uhrzeit: {} {}", r.payment_date.format("%d.%m.%Y"), time).trim_end().to_owned(),
+        // As the seed writes it: the date field's value as entered (YYYY-MM-DD), then the time.
+        format!("Datum / Uhrzeit: {} {}", r.payment_date.format("%Y-%m-%d"), time).trim_end().to_owned(),
         format!("Betrag: CHF {}", r.amount.amount_str()),
         String::new(),
         "Kontakt Mieter:".to_owned(),

@@ -73,7 +73,7 @@ fn hl_23_b2b_ticket_has_the_exact_subject_description_type_priority_group_and_ta
     assert_eq!(
         t.description,
         "B2B Verwaltungs-Anfrage:\n\nVerwaltung: Wohnbau Zürich AG\nKundennummer: 1002\nE-Mail Verwaltung: verwaltung@wohnbau-zh.ch\n\n\
-         Adresse Gebäude: Hardstrasse 12, 8005 Zürich\nDatum / Uhrzeit: 05.01.2026 14:30\nBetrag: CHF 3.50\n\n\
+         Adresse Gebäude: Hardstrasse 12, 8005 Zürich\nDatum / Uhrzeit: 2026-01-05 14:30\nBetrag: CHF 3.50\n\n\
          Kontakt Mieter:\n E-Mail Mieter: anna@example.ch\n Mobilnummer: –\n TWINT-Ref: 6f9619ff-8b86-d011-b42d-00c04fc964ff\n\n\
          Vermieter / Ansprechpartner: –\nBegünstigter / Liegenschaft: Liegenschaft Hardstrasse\n\n\
          Problemtyp: Abrechnung / Rechnung\nDetails: Doppelt belastet"

@@ -165,6 +165,10 @@ pub enum Outcome {
     NotFound {
         /// Payments that matched but failed or were cancelled.
         failed_payments: u32,
+        /// Payments that matched with a status PGW did not name to us: the agent checks them
+        /// in PGW before telling the tenant nothing was paid.
+        #[serde(default)]
+        unknown_status: Vec<Payment>,
     },
 }
 
@@ -197,10 +201,14 @@ impl Outcome {
 }
 
 /// Picks the outcome from PGW's matches: the completed payment closest to the given time
-/// (the latest when no time was given); found when its code is valid, else expired. Returns
-/// the outcome and the number of completed matches.
+/// (the latest when no time was given); found when its code is valid, else expired. Without a
+/// completed one it is "not found", with the failed ones counted and the ones of an unknown
+/// status listed. Returns the outcome and the number of completed matches.
 pub fn decide(form: &LookupForm, matches: Vec<Payment>) -> (Outcome, u32) {
-    let failed = matches.iter().filter(|p| p.status != PaymentStatus::Completed).count();
+    let failed =
+        matches.iter().filter(|p| matches!(p.status, PaymentStatus::Failed | PaymentStatus::Cancelled)).count();
+    let (unknown_status, matches): (Vec<Payment>, Vec<Payment>) =
+        matches.into_iter().partition(|p| p.status == PaymentStatus::Unknown);
     let mut completed: Vec<Payment> =
         matches.into_iter().filter(|p| p.status == PaymentStatus::Completed && p.code.is_some()).collect();
     let count = u32::try_from(completed.len()).unwrap_or(u32::MAX);
@@ -211,7 +219,7 @@ pub fn decide(form: &LookupForm, matches: Vec<Payment>) -> (Outcome, u32) {
     let outcome = match completed.into_iter().next() {
         Some(p) if p.code.as_ref().is_some_and(|c| c.state == CodeState::Valid) => Outcome::Found { payment: p },
         Some(p) => Outcome::Expired { payment: p },
-        None => Outcome::NotFound { failed_payments: u32::try_from(failed).unwrap_or(u32::MAX) },
+        None => Outcome::NotFound { failed_payments: u32::try_from(failed).unwrap_or(u32::MAX), unknown_status },
     };
     (outcome, count)
 }
@@ -249,6 +257,19 @@ pub fn refund_hint(payment_method: &str) -> RefundHint {
     }
 }
 
+/// A code an admin generated after the lookup (HL-13): the B2C ticket written afterwards
+/// reports it instead of the expired one the lookup saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCode {
+    /// The new code.
+    pub code: String,
+    /// End of its validity.
+    pub valid_until: DateTime<Utc>,
+}
+
+/// The PGW result of an expired code that was replaced, as the ticket says it.
+pub const NEW_CODE_LABEL: &str = "Code abgelaufen – neuer Code generiert";
+
 /// A German local date-time `05.01.2026 14:03`.
 pub fn local_minute(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string()
@@ -264,11 +285,15 @@ pub fn ticket(
     order_id: &str,
     form: &LookupForm,
     outcome: &Outcome,
+    new_code: Option<&NewCode>,
     hotline_email: &str,
     tz: Tz,
 ) -> TicketDraft {
     let situation = outcome.situation();
-    let label = outcome.label();
+    let label = match (outcome, new_code) {
+        (Outcome::Expired { .. }, Some(_)) => NEW_CODE_LABEL,
+        _ => outcome.label(),
+    };
     let time = form.payment_time.map(|t| t.format("%H:%M").to_string()).unwrap_or_default();
     let mut lines = vec![
         "Profioffice Anfrage (B2C) – Waschküche · Code-Problem".to_owned(),
@@ -285,8 +310,16 @@ pub fn ticket(
         format!("PGW-Ergebnis: {label}"),
     ];
     if let Some(p) = outcome.payment() {
-        if let Some(c) = &p.code {
-            lines.push(format!(" Code: {} (gültig bis {})", c.code, local_minute(c.valid_until, tz)));
+        match (&p.code, new_code) {
+            (Some(old), Some(new)) => {
+                lines.push(format!(" Code: {} (gültig bis {})", new.code, local_minute(new.valid_until, tz)));
+                let expired = old.expired_on.unwrap_or(old.valid_until);
+                lines.push(format!(" Abgelaufener Code: {} (abgelaufen am {})", old.code, local_minute(expired, tz)));
+            }
+            (Some(c), None) => {
+                lines.push(format!(" Code: {} (gültig bis {})", c.code, local_minute(c.valid_until, tz)));
+            }
+            (None, _) => {}
         }
         lines.push(format!(
             " Transaktion: #{} vom {} {} | CHF {} | Gerät: {}",

@@ -92,9 +92,22 @@ fn hl_11_lookup_yields_found_expired_or_not_found_from_the_closest_completed_pay
     let no_time = LookupForm { payment_time: None, ..form.clone() };
     assert_eq!(decide(&no_time, vec![expired.clone(), valid.clone()]).0.payment().unwrap().transaction_id, 1);
 
-    assert_eq!(decide(&form, vec![failed]).0, Outcome::NotFound { failed_payments: 1 });
-    assert_eq!(decide(&form, vec![]), (Outcome::NotFound { failed_payments: 0 }, 0));
+    assert_eq!(decide(&form, vec![failed]).0, Outcome::NotFound { failed_payments: 1, unknown_status: vec![] });
+    assert_eq!(decide(&form, vec![]), (Outcome::NotFound { failed_payments: 0, unknown_status: vec![] }, 0));
     assert_eq!(NOT_FOUND_CHECKLIST.len(), 5);
+}
+
+#[test]
+fn hl_11_a_payment_of_unknown_status_neither_fails_the_lookup_nor_counts_as_paid() {
+    let form = LookupForm::parse(&input(), today()).unwrap();
+    let valid = payment(1, "13:50:00", 350, PaymentStatus::Completed, Some(CodeState::Valid));
+    let mut odd = payment(4, "13:55:00", 350, PaymentStatus::Unknown, None);
+    odd.pgw_status = "refunded".into();
+    let (o, n) = decide(&form, vec![odd.clone(), valid]);
+    assert_eq!((o.situation(), n, o.payment().unwrap().transaction_id), ("found", 1, 1), "the completed one wins");
+    let (o, n) = decide(&form, vec![odd.clone()]);
+    assert_eq!(n, 0);
+    assert_eq!(o, Outcome::NotFound { failed_payments: 0, unknown_status: vec![odd] }, "listed for the agent");
 }
 
 #[test]
@@ -114,10 +127,16 @@ fn hl_14_b2c_ticket_rules_for_every_situation() {
     let cases = [
         (Outcome::Found { payment: valid.clone() }, "Waschküche", 2, "found", "Code gefunden"),
         (Outcome::Expired { payment: expired }, "Problem", 3, "expired", "Code abgelaufen"),
-        (Outcome::NotFound { failed_payments: 0 }, "Problem", 2, "notfound", "Keine Transaktion gefunden"),
+        (
+            Outcome::NotFound { failed_payments: 0, unknown_status: vec![] },
+            "Problem",
+            2,
+            "notfound",
+            "Keine Transaktion gefunden",
+        ),
     ];
     for (outcome, ty, prio, situation, label) in cases {
-        let t = ticket("r1", "100005", &form, &outcome, "hotline@smarpay.eu", Zurich);
+        let t = ticket("r1", "100005", &form, &outcome, None, "hotline@smarpay.eu", Zurich);
         assert_eq!(t.ticket_type, ty);
         assert_eq!(t.priority, prio);
         assert_eq!(t.tags, ["profioffice", "b2c", situation]);
@@ -129,7 +148,8 @@ fn hl_14_b2c_ticket_rules_for_every_situation() {
         assert_eq!(t.requester, Requester::Email("anna@example.ch".into()));
         assert_eq!(t.group, "");
     }
-    let t = ticket("r1", "100005", &form, &Outcome::Found { payment: valid.clone() }, "hotline@smarpay.eu", Zurich);
+    let t =
+        ticket("r1", "100005", &form, &Outcome::Found { payment: valid.clone() }, None, "hotline@smarpay.eu", Zurich);
     let code = valid.code.as_ref().unwrap();
     assert!(t.description.contains(&format!(
         " Code: {} (gültig bis {})",
@@ -143,13 +163,29 @@ fn hl_14_b2c_ticket_rules_for_every_situation() {
     );
 
     let phone_only = LookupForm { contact_email: None, contact_mobile: Some("+41764455667".into()), ..form.clone() };
-    let t = ticket("r1", "x", &phone_only, &Outcome::NotFound { failed_payments: 0 }, "hotline@smarpay.eu", Zurich);
+    let t = ticket(
+        "r1",
+        "x",
+        &phone_only,
+        &Outcome::NotFound { failed_payments: 0, unknown_status: vec![] },
+        None,
+        "hotline@smarpay.eu",
+        Zurich,
+    );
     assert_eq!(t.requester, Requester::Phone { phone: "+41764455667".into(), name: "Mieter".into() });
     assert!(t.description.contains(" Mobilfunknummer: +41764455667"));
     assert!(!t.description.contains(" Code:"));
     assert!(!t.description.contains(" Transaktion:"));
 
     let none = LookupForm { contact_email: None, contact_mobile: None, ..form };
-    let t = ticket("r1", "x", &none, &Outcome::NotFound { failed_payments: 0 }, "hotline@smarpay.eu", Zurich);
+    let t = ticket(
+        "r1",
+        "x",
+        &none,
+        &Outcome::NotFound { failed_payments: 0, unknown_status: vec![] },
+        None,
+        "hotline@smarpay.eu",
+        Zurich,
+    );
     assert_eq!(t.requester, Requester::Email("hotline@smarpay.eu".into()));
 }

@@ -15,6 +15,9 @@ pub enum PaymentStatus {
     Failed,
     /// Aborted.
     Cancelled,
+    /// A status our contract does not name (kept in [`Payment::pgw_status`]): neither paid nor
+    /// failed as far as we know, shown as unknown.
+    Unknown,
 }
 
 /// Whether a code is usable, as PGW says at the time of the request.
@@ -71,6 +74,9 @@ pub struct Payment {
     pub payment_method: String,
     /// Status.
     pub status: PaymentStatus,
+    /// The status as PGW wrote it (differs from [`Payment::status`] only when unknown).
+    #[serde(default)]
+    pub pgw_status: String,
     /// Current code (completed payments).
     pub code: Option<Code>,
 }
@@ -78,8 +84,9 @@ pub struct Payment {
 /// A new code generated in PGW PROD.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Generation {
-    /// PGW generation id.
-    pub generation_id: i64,
+    /// PGW generation id; `None` when the generation was found by reading the transaction
+    /// after its answer was lost (the transaction names no generation).
+    pub generation_id: Option<i64>,
     /// Transaction number.
     pub transaction_id: i64,
     /// Device b-code.
@@ -96,32 +103,40 @@ pub struct Generation {
     pub generated_at: DateTime<Utc>,
 }
 
-/// The daily overview: a day's completed payments with count and total (HL-30).
+/// The daily overview: a day's completed payments with count and total (HL-30), and the
+/// payments whose status PGW gave us but our contract does not name, listed as unknown and
+/// left out of count and total (they are not known to be paid).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayOverview {
     /// Local day.
     pub date: NaiveDate,
-    /// Completed payments, oldest first.
+    /// Completed and unknown-status payments, oldest first.
     pub payments: Vec<Payment>,
-    /// Their total.
+    /// Total of the completed ones.
     pub total: Money,
 }
 
 impl DayOverview {
-    /// Keeps the completed payments and adds them up exactly (CHF).
+    /// Keeps the completed and the unknown-status payments and adds up the completed ones
+    /// exactly (CHF).
     pub fn build(date: NaiveDate, mut payments: Vec<Payment>) -> Result<DayOverview, MoneyError> {
-        payments.retain(|p| p.status == PaymentStatus::Completed);
+        payments.retain(|p| matches!(p.status, PaymentStatus::Completed | PaymentStatus::Unknown));
         payments.sort_by_key(|p| (p.paid_at, p.transaction_id));
         let mut total = Money::zero(Currency::CHF);
-        for p in &payments {
+        for p in payments.iter().filter(|p| p.status == PaymentStatus::Completed) {
             total = total.checked_add(p.amount)?;
         }
         Ok(DayOverview { date, payments, total })
     }
 
-    /// Number of payments.
+    /// Number of completed payments.
     pub fn count(&self) -> usize {
-        self.payments.len()
+        self.payments.iter().filter(|p| p.status == PaymentStatus::Completed).count()
+    }
+
+    /// Number of payments with a status PGW did not name to us.
+    pub fn unknown(&self) -> usize {
+        self.payments.iter().filter(|p| p.status == PaymentStatus::Unknown).count()
     }
 }
 
@@ -161,6 +176,7 @@ pub(crate) mod tests {
             sub_merchant: "Wohnbau Zürich AG".into(),
             payment_method: "TWINT".into(),
             status,
+            pgw_status: format!("{status:?}").to_lowercase(),
             code: state.map(|s| Code {
                 code: format!("{:06}", id % 1_000_000),
                 valid_until: paid_at + chrono::Duration::hours(72),
@@ -184,5 +200,16 @@ pub(crate) mod tests {
         assert_eq!(o.count(), 3);
         assert_eq!(o.total, Money::new(555, Currency::CHF));
         assert_eq!(o.payments.iter().map(|p| p.transaction_id).collect::<Vec<_>>(), [1, 3, 4]);
+    }
+
+    #[test]
+    fn hl_30_a_payment_of_unknown_status_is_listed_but_not_counted_or_totalled() {
+        let ps = vec![
+            payment(1, "08:00:00", 200, PaymentStatus::Completed, Some(CodeState::Valid)),
+            payment(2, "09:00:00", 500, PaymentStatus::Unknown, None),
+        ];
+        let o = DayOverview::build(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(), ps).unwrap();
+        assert_eq!((o.count(), o.unknown(), o.total), (1, 1, Money::new(200, Currency::CHF)));
+        assert_eq!(o.payments.len(), 2);
     }
 }

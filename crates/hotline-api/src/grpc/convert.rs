@@ -57,8 +57,10 @@ pub fn payment(p: &Payment) -> pb::Payment {
             PaymentStatus::Completed => pb::PaymentStatus::Completed,
             PaymentStatus::Failed => pb::PaymentStatus::Failed,
             PaymentStatus::Cancelled => pb::PaymentStatus::Cancelled,
+            PaymentStatus::Unknown => pb::PaymentStatus::Unknown,
         } as i32,
         code: p.code.as_ref().map(code),
+        pgw_status: p.pgw_status.clone(),
     }
 }
 
@@ -75,9 +77,10 @@ pub fn lookup(l: &Lookup) -> pb::LookupCodeResponse {
         Outcome::Expired { payment: p } => {
             O::Expired(pb::CodeExpired { payment: Some(payment(p)), refund: Some(refund(p)) })
         }
-        Outcome::NotFound { failed_payments } => O::NotFound(pb::CodeNotFound {
+        Outcome::NotFound { failed_payments, unknown_status } => O::NotFound(pb::CodeNotFound {
             checklist: NOT_FOUND_CHECKLIST.iter().map(|s| (*s).to_owned()).collect(),
             failed_payments: i32::try_from(*failed_payments).unwrap_or(i32::MAX),
+            unknown_status_payments: unknown_status.iter().map(payment).collect(),
         }),
     };
     pb::LookupCodeResponse {
@@ -90,7 +93,7 @@ pub fn lookup(l: &Lookup) -> pb::LookupCodeResponse {
 /// The proto generation.
 pub fn generation(g: &Generation, by: &str) -> pb::Generation {
     pb::Generation {
-        generation_id: g.generation_id,
+        generation_id: g.generation_id.unwrap_or_default(),
         transaction_id: g.transaction_id,
         device_b_code: g.device_b_code.clone(),
         device_internal_id: g.device_internal_id.clone(),

@@ -6,7 +6,8 @@ use proto::payops::hotline::v1::hotline_service_server::HotlineService;
 use proto::payops::hotline::v1::{
     CreateB2bTicketRequest, CreateB2bTicketResponse, CreateB2cTicketRequest, CreateB2cTicketResponse,
     GenerateCodeRequest, GenerateCodeResponse, GetDailyOverviewRequest, GetDailyOverviewResponse, ListInvoicesRequest,
-    ListInvoicesResponse, LookupCodeRequest, LookupCodeResponse, SearchCustomersRequest, SearchCustomersResponse,
+    ListInvoicesResponse, LookupCodeRequest, LookupCodeResponse, PreflightRequest, PreflightResponse,
+    SearchCustomersRequest, SearchCustomersResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -125,6 +126,13 @@ impl HotlineService for HotlineApi {
             count: i32::try_from(o.count()).unwrap_or(i32::MAX),
             total: Some(o.total.into()),
             payments: o.payments.iter().map(convert::payment).collect(),
+            unknown_count: i32::try_from(o.unknown()).unwrap_or(i32::MAX),
         }))
+    }
+
+    async fn preflight(&self, request: Request<PreflightRequest>) -> Result<Response<PreflightResponse>, Status> {
+        let s = session(&self.hotline, &request).await?;
+        let report = self.hotline.preflight(&s.actor).await?;
+        Ok(Response::new(PreflightResponse { report: Some(report.to_proto()) }))
     }
 }

@@ -1,5 +1,6 @@
 //! Writing and reading the audit log (HL-02, HL-43): every read of hotline data (codes,
-//! transactions, customers, invoices, day listings) and every write, refusals included.
+//! transactions, customers, invoices, day listings, the audit log itself) and every write,
+//! refusals included.
 //! Details never hold a full mobile number or e-mail address.
 
 use std::collections::BTreeMap;
@@ -47,7 +48,8 @@ impl Hotline {
         Err(Error::Forbidden { role: actor.role.as_str(), action: permission.as_str() })
     }
 
-    /// Audit entries newest first (admins only).
+    /// Audit entries newest first (admins only). Reading the log is itself recorded (HL-43):
+    /// it holds who looked at whose personal data.
     pub async fn audit_entries(
         &self,
         actor: &Actor,
@@ -57,6 +59,18 @@ impl Hotline {
         limit: i64,
     ) -> Result<Vec<Entry>> {
         self.require(actor, Permission::ReadAudit).await?;
-        Ok(audit::list(&self.pool, before, filter_actor, action, limit.clamp(1, 500)).await?)
+        let entries = audit::list(&self.pool, before, filter_actor, action, limit.clamp(1, 500)).await?;
+        let mut a = entry(actor, "audit_read", "audit_log", "ok");
+        a.details.insert("entries".into(), entries.len().to_string());
+        for (k, v) in [("actor", filter_actor), ("action", action)] {
+            if let Some(v) = v {
+                a.details.insert(k.into(), v.into());
+            }
+        }
+        if let Some(b) = before {
+            a.details.insert("before".into(), b.to_string());
+        }
+        self.audit(a).await?;
+        Ok(entries)
     }
 }

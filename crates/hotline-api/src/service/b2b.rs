@@ -13,10 +13,12 @@ use crate::ticketing::OpenedTicket;
 /// Most managements returned by a search.
 pub const SEARCH_LIMIT: u32 = 20;
 
+/// A smallinvoice failure as the hotline reports it: "not found", or smallinvoice failing in
+/// words an agent can pass on (never a guess, never a default).
 fn si_error(e: SiError, what: &'static str) -> Error {
     match e {
         SiError::NotFound => Error::NotFound(what),
-        SiError::Unavailable(d) => Error::partner("SMALLINVOICE", d),
+        other => Error::partner("SMALLINVOICE", other.to_string()),
     }
 }
 

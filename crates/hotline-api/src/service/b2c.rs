@@ -10,7 +10,7 @@ use crate::domain::agent::{Actor, Permission};
 use crate::domain::b2c::{self, LookupForm, LookupInput, Outcome};
 use crate::error::{Error, Result};
 use crate::pgw::{PgwError, Search};
-use crate::store::lookups;
+use crate::store::{generations, lookups};
 use crate::ticketing::OpenedTicket;
 
 /// A lookup's answer.
@@ -35,7 +35,6 @@ impl Hotline {
             twint_ref: form.twint_ref.clone(),
             device: Some(form.device_b_code.clone()),
             date: Some(form.payment_date),
-            from: None,
         };
         let mobile = form.payment_mobile.as_deref().map(|m| Phone(m).to_string()).unwrap_or_default();
         let matches = match self.pgw.search(&search).await {
@@ -46,10 +45,7 @@ impl Hotline {
                 self.audit(a).await?;
                 metrics::counter!("payops_hotline_lookups_total", "outcome" => "error").increment(1);
                 tracing::warn!(device = %form.device_b_code, mobile = %mobile, error = %e, "PGW lookup failed");
-                return Err(match e {
-                    PgwError::Unavailable(d) => Error::partner("PGW", d),
-                    PgwError::Refused { status, code, .. } => Error::partner("PGW", format!("refused {status} {code}")),
-                });
+                return Err(pgw_error(e));
             }
         };
         let (outcome, count) = b2c::decide(&form, matches);
@@ -91,11 +87,41 @@ impl Hotline {
             Some(p) => p.transaction_id.to_string(),
             None => format!("hl-{request_id}"),
         };
-        let draft =
-            b2c::ticket(request_id, &order_id, &form, &outcome, &self.settings.hotline_email, self.settings.timezone);
+        // An admin may have replaced the expired code since the lookup: the ticket reports the
+        // code the tenant now has, not the one the lookup saw.
+        let new_code = match &outcome {
+            Outcome::Expired { payment: p } => match &p.code {
+                Some(c) => generations::newest_after(&self.pool, p.transaction_id, c.issued_at)
+                    .await?
+                    .map(|(code, valid_until)| b2c::NewCode { code, valid_until }),
+                None => None,
+            },
+            _ => None,
+        };
+        let draft = b2c::ticket(
+            request_id,
+            &order_id,
+            &form,
+            &outcome,
+            new_code.as_ref(),
+            &self.settings.hotline_email,
+            self.settings.timezone,
+        );
         let mut a = entry(actor, "b2c_ticket", format!("order:{order_id}"), "ok");
         a.details.insert("situation".into(), outcome.situation().into());
+        if new_code.is_some() {
+            a.details.insert("new_code".into(), "reported".into());
+        }
         self.open_ticket(actor, "b2c", draft, a).await
+    }
+}
+
+/// A PGW failure as the hotline reports it: PGW failed, said plainly (HL-11).
+pub fn pgw_error(e: PgwError) -> Error {
+    match e {
+        PgwError::Unavailable(d) => Error::partner("PGW", d),
+        PgwError::Refused { status, code, .. } => Error::partner("PGW", format!("refused {status} {code}")),
+        PgwError::Contract(c) => Error::partner("PGW", c.to_string()),
     }
 }
 

@@ -1,16 +1,24 @@
 //! Code generation (HL-02, HL-13) and opening tickets: the two partner calls that change
 //! something, both through the journal.
 //!
-//! A generation's idempotency key is the expired code it replaces
-//! (`code:<transaction>:<issued_at of the expired code>`), sent to PGW as `Idempotency-Key`:
-//! a retry, a double click or a second admin replacing the same expired code gets the same
-//! new code, never a second one. The generation is recorded (row, audit entry and
+//! A generation's journal key is the expired code it replaces
+//! (`code:<transaction>:<issued_at of the expired code>`): a retry, a double click or a second
+//! admin replacing the same expired code works on the same entry. The key is also sent to PGW
+//! as `Idempotency-Key`, but whether PGW honours it is unconfirmed (PGW publishes nothing), so
+//! nothing relies on it: a generation whose answer was lost is settled by **reading the
+//! transaction** — its current code newer than the replaced one means the generation happened
+//! (that code is the result); the replaced code still current means it did not, and only then,
+//! on an admin's next click, is the generation sent again. A generation sent less than
+//! `PGW_GENERATION_GRACE` ago is not called "not done" (PGW may still be working on it). The
+//! resolver never sends one again by itself. The generation is recorded (row, audit entry and
 //! `code_generated` event in one transaction) once, whoever settles it: the call itself, a
-//! retry that probes PGW, or [`Hotline::settle_generations`] after the resolver found out.
+//! retry that reads PGW, or [`Hotline::settle_generations`] after the resolver found out.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use kit::bus::NewEvent;
 use kit::id::OrderId;
@@ -23,7 +31,7 @@ use crate::domain::agent::{Actor, Permission};
 use crate::domain::payment::{CodeState, Generation, PaymentStatus};
 use crate::domain::ticket::TicketDraft;
 use crate::error::{Error, Result};
-use crate::pgw::{PgwClient, PgwError};
+use crate::pgw::PgwClient;
 use crate::store::audit::NewEntry;
 use crate::store::{generations, tickets};
 use crate::ticketing::{CreateTicket, OpenedTicket};
@@ -43,6 +51,10 @@ pub struct GenerateCode<'a> {
     pub key: String,
     /// The admin.
     pub requested_by: String,
+    /// When the generation was last sent (the journal entry's last update), if it was.
+    pub last_sent: Option<DateTime<Utc>>,
+    /// How long after a send "no new code yet" still means "PGW may be working on it".
+    pub grace: Duration,
 }
 
 impl Operation for GenerateCode<'_> {
@@ -65,33 +77,72 @@ impl Operation for GenerateCode<'_> {
     }
 
     async fn execute(&self) -> std::result::Result<Generation, CallError> {
-        self.pgw.generate(self.transaction_id, &self.key, &self.requested_by).await
+        self.pgw.generate(self.transaction_id, &self.key, &self.requested_by).await.map_err(CallError::from)
     }
 
     async fn probe(&self) -> std::result::Result<Probe<Generation>, CallError> {
-        probe_generation(self.pgw, self.transaction_id, &self.key, &self.requested_by).await
+        probe_generation(self.pgw, self.transaction_id, &self.key, self.last_sent, self.grace).await
     }
 }
 
-/// PGW replays a recorded generation for the same `Idempotency-Key` (200) and creates it when
-/// it has none, so asking again with the key is the probe and can never make a second code.
+/// The `issued_at` (Unix seconds) of the code a generation key replaces.
+fn replaced_issued_at(key: &str) -> Option<i64> {
+    key.rsplit(':').next()?.parse().ok()
+}
+
+/// Settles a generation whose answer was lost by reading the transaction, never by sending
+/// it again: PGW may ignore `Idempotency-Key` (unconfirmed), and then every re-send would make
+/// another code. Its current code issued after the replaced one is the generation; the
+/// replaced one still current means it did not happen — unless it was sent within `grace`.
 async fn probe_generation(
     pgw: &PgwClient,
     tx: i64,
     key: &str,
-    requested_by: &str,
+    last_sent: Option<DateTime<Utc>>,
+    grace: Duration,
 ) -> std::result::Result<Probe<Generation>, CallError> {
-    match pgw.generate(tx, key, requested_by).await {
-        Ok(g) => Ok(Probe::Done(g)),
-        Err(CallError::Rejected(r)) => Ok(Probe::Failed(r)),
-        Err(e) => Err(e),
+    let replaced = replaced_issued_at(key).ok_or_else(|| CallError::Rejected(format!("malformed key {key}")))?;
+    let payment = match pgw.transaction(tx).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return Ok(Probe::Failed("404:transaction_not_found:PGW no longer knows the transaction".into())),
+        Err(e) => return Err(CallError::Unknown(e.to_string())),
+    };
+    let Some(code) = payment.code else {
+        return Err(CallError::Unknown(format!("PGW shows transaction {tx} without a code")));
+    };
+    let issued = code.issued_at.timestamp();
+    if issued > replaced {
+        return Ok(Probe::Done(Generation {
+            generation_id: None,
+            transaction_id: tx,
+            device_b_code: payment.device_b_code,
+            device_internal_id: payment.device_internal_id,
+            amount: payment.amount,
+            code: code.code,
+            valid_until: code.valid_until,
+            generated_at: code.issued_at,
+        }));
     }
+    if issued < replaced {
+        return Err(CallError::Unknown(format!("PGW shows an older code than the one replaced for transaction {tx}")));
+    }
+    // Wall time on purpose: the question is whether PGW may still be working on a request
+    // sent moments ago, not what the (possibly simulated) business clock says.
+    let recent = last_sent
+        .is_some_and(|t| Utc::now().signed_duration_since(t) < chrono::Duration::from_std(grace).unwrap_or_default());
+    if recent {
+        return Err(CallError::Unknown("sent moments ago; PGW shows no new code yet".into()));
+    }
+    Ok(Probe::NotDone)
 }
 
-/// The resolver's prober for generations.
+/// The resolver's prober for generations: reads the transaction; it never sends a
+/// generation again by itself ("not done" waits for an admin's next click).
 pub struct GenerationProber {
     /// PGW.
     pub pgw: PgwClient,
+    /// See [`GenerateCode::grace`].
+    pub grace: Duration,
 }
 
 impl Prober for GenerationProber {
@@ -99,8 +150,7 @@ impl Prober for GenerationProber {
         Box::pin(async move {
             let tx =
                 e.request["transaction_id"].as_i64().ok_or_else(|| CallError::Rejected("no transaction_id".into()))?;
-            let by = e.request["requested_by"].as_str().unwrap_or("hotline");
-            Ok(match probe_generation(&self.pgw, tx, &e.key, by).await? {
+            Ok(match probe_generation(&self.pgw, tx, &e.key, Some(e.updated_at), self.grace).await? {
                 Probe::Done(g) => Probe::Done(serde_json::to_value(g).map_err(|x| CallError::Unknown(x.to_string()))?),
                 Probe::NotDone => Probe::NotDone,
                 Probe::Failed(r) => Probe::Failed(r),
@@ -147,15 +197,12 @@ impl Hotline {
             .find(|e| e.operation == GENERATE && matches!(e.status.as_str(), "pending" | "unknown"));
         if let Some(e) = open {
             let by = e.request["requested_by"].as_str().unwrap_or(&actor.name).to_owned();
-            return self.run_generation(transaction_id, e.key, by).await;
+            return self.run_generation(transaction_id, e.key, by, Some(e.updated_at)).await;
         }
         let payment = match self.pgw.transaction(transaction_id).await {
             Ok(Some(p)) => p,
             Ok(None) => return Err(Error::NotFound("transaction")),
-            Err(PgwError::Unavailable(d)) => return Err(Error::partner("PGW", d)),
-            Err(PgwError::Refused { status, code, .. }) => {
-                return Err(Error::partner("PGW", format!("refused {status} {code}")));
-            }
+            Err(e) => return Err(super::b2c::pgw_error(e)),
         };
         let code = match (&payment.status, &payment.code) {
             (PaymentStatus::Completed, Some(c)) => c,
@@ -176,12 +223,25 @@ impl Hotline {
             });
         }
         let key = format!("code:{transaction_id}:{}", code.issued_at.timestamp());
-        self.run_generation(transaction_id, key, actor.name.clone()).await
+        self.run_generation(transaction_id, key, actor.name.clone(), None).await
     }
 
     /// Performs (or probes) one generation and records it once settled.
-    async fn run_generation(&self, tx: i64, key: String, by: String) -> Result<(Generation, bool)> {
-        let op = GenerateCode { pgw: &self.pgw, transaction_id: tx, key: key.clone(), requested_by: by.clone() };
+    async fn run_generation(
+        &self,
+        tx: i64,
+        key: String,
+        by: String,
+        last_sent: Option<DateTime<Utc>>,
+    ) -> Result<(Generation, bool)> {
+        let op = GenerateCode {
+            pgw: &self.pgw,
+            transaction_id: tx,
+            key: key.clone(),
+            requested_by: by.clone(),
+            last_sent,
+            grace: self.settings.generation_grace,
+        };
         match self.journal.perform(&op).await? {
             Outcome::Succeeded { output, replayed } => {
                 let fresh = self.record_generation(Settled { key, generation: output.clone(), by }).await?;
@@ -215,7 +275,7 @@ impl Hotline {
             CODE_GENERATED,
             &CodeGenerated {
                 transaction_id: g.transaction_id,
-                generation_id: g.generation_id,
+                generation_id: g.generation_id.unwrap_or_default(),
                 device_b_code: g.device_b_code.clone(),
                 amount: Some(g.amount.into()),
                 valid_until: Some(kit::bus::event::timestamp(g.valid_until)),
@@ -236,7 +296,7 @@ impl Hotline {
                     ("device".to_owned(), g.device_b_code.clone()),
                     ("device_internal_id".to_owned(), g.device_internal_id.clone()),
                     ("amount".to_owned(), g.amount.to_string()),
-                    ("generation_id".to_owned(), g.generation_id.to_string()),
+                    ("generation_id".to_owned(), g.generation_id.map_or_else(|| "-".to_owned(), |i| i.to_string())),
                     ("valid_until".to_owned(), g.valid_until.to_rfc3339()),
                 ]),
             };
@@ -313,7 +373,7 @@ impl Hotline {
     }
 }
 
-/// The resolver of this service: probes generations whose answer was lost.
-pub fn resolver(journal: kit::journal::Journal, pgw: PgwClient) -> kit::journal::Resolver {
-    kit::journal::Resolver::new(journal, "hotline-api").register(GENERATE, Arc::new(GenerationProber { pgw }))
+/// The resolver of this service: settles generations whose answer was lost by reading PGW.
+pub fn resolver(journal: kit::journal::Journal, pgw: PgwClient, grace: Duration) -> kit::journal::Resolver {
+    kit::journal::Resolver::new(journal, "hotline-api").register(GENERATE, Arc::new(GenerationProber { pgw, grace }))
 }

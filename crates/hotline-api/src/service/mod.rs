@@ -8,6 +8,7 @@ pub mod b2b;
 pub mod b2c;
 pub mod codes;
 pub mod overview;
+pub mod preflight;
 pub mod timeline;
 
 use std::sync::Arc;
@@ -36,6 +37,13 @@ pub struct Settings {
     pub pixi_sync_errors_url: String,
     /// Retention of B2C lookups.
     pub lookup_retention: std::time::Duration,
+    /// How long after sending a code generation "PGW shows no new code" still means "it may be
+    /// working on it" rather than "it did not happen".
+    pub generation_grace: std::time::Duration,
+    /// The partner accounts as the preflight names them.
+    pub preflight_target: String,
+    /// Problem types the B2B form offers, the tenant-side one last.
+    pub problem_types: Vec<String>,
 }
 
 /// Everything the use cases work with.

@@ -1,302 +1,306 @@
-//! The smallinvoice API v2 client (external-apis.md §4): OAuth2 client credentials with 12 h
-//! access tokens and rotating refresh tokens, contact search (HL-20) and a contact's invoices
-//! (HL-21). The token is refreshed shortly before it expires by our clock and at once when
-//! smallinvoice says 401 (its clock is the one that counts); refreshes are single-flight,
-//! because a rotated refresh token revokes the one a concurrent refresh would use. Invoices
-//! are listed with `filter={"contact_id":…}` and the contact id is checked again on our side
-//! (integrators report the filter does not always work). Reads are retried once.
+//! The smallinvoice API v2 client, held to the cases under
+//! `crates/sandbox/contracts/smallinvoice/` (CT-01 … CT-05): OAuth2 client credentials
+//! (`POST /auth/access-tokens`, 12 h tokens; no refresh token for this grant — a new token is
+//! requested the same way), contact search (HL-20), one contact, and a contact's invoices
+//! (HL-21). Sent through `kit::outbound` (reads retried on timeouts and 502–504), answers read
+//! through `kit::contract` (a needed field missing is a counted contract error).
+//!
+//! - The token is renewed shortly before it expires by our clock and at once when smallinvoice
+//!   answers 401 (its clock is the one that counts); renewals are single-flight.
+//! - Invoices are listed with `filter={"contact_id":…}` and `sort=-number`, the documented
+//!   default: which other sort keys invoices take is not public, and an unknown key is a 400
+//!   (2102) that would make every list fail. The contact id is checked again on our side
+//!   (integrators report the filter does not always work) and the list is sorted by date here.
+//! - Errors are told apart by status and smallinvoice's application code: 400/402/403 are
+//!   refusals (waiting does not help), 429 is the spent hourly budget (not retried until
+//!   `X-Rate-Limit-Reset`, see [`gate`]), 5xx and 503/8000 are transient.
 
+pub mod gate;
 pub mod wire;
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use kit::clock::SharedClock;
-use reqwest::StatusCode;
+use kit::contract::{ContractError, Json, Problem};
+use kit::outbound::{Outbound, OutboundConfig, describe, describe_reqwest};
+use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 use crate::config::SmallinvoiceConfig;
-use wire::{ContactWire, ErrorWire, InvoiceWire, ItemWire, ListWire, TokenWire};
-
-pub use wire::Invoice;
+pub use gate::{Budget, RateLimited};
+pub use wire::{Contact, Invoice};
 
 const SYSTEM: &str = "smallinvoice";
-/// Most invoice pages read for one contact.
+/// Most invoice pages read for one contact (200 invoices each).
 const MAX_PAGES: usize = 10;
+/// Invoices per page (the documented maximum).
+const PAGE: usize = 200;
 
 /// Why a smallinvoice call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SiError {
-    /// Timeout, 5xx, 429, auth that cannot be repaired, or an unreadable answer.
+    /// Timeout or connection failure.
     #[error("smallinvoice unavailable: {0}")]
     Unavailable(String),
+    /// smallinvoice failed (5xx; 503 with code 8000 is maintenance): transient.
+    #[error("smallinvoice failed ({status}{}){}", .code.map(|c| format!(", code {c}")).unwrap_or_default(), if .message.is_empty() { String::new() } else { format!(": {}", .message) })]
+    ServerError {
+        /// HTTP status.
+        status: u16,
+        /// smallinvoice's application code, when the body has one.
+        code: Option<i64>,
+        /// Its message.
+        message: String,
+    },
+    /// The hourly budget is spent (429).
+    #[error(transparent)]
+    RateLimited(RateLimited),
+    /// smallinvoice refused the request (400 bad parameter, 402 plan limit, 403 scope): waiting
+    /// does not help.
+    #[error("smallinvoice refused ({status}{}): {message}", .code.map(|c| format!(", code {c}")).unwrap_or_default())]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// smallinvoice's application code.
+        code: Option<i64>,
+        /// Its message.
+        message: String,
+    },
+    /// The credentials or the token were refused (401).
+    #[error("smallinvoice refused the credentials: {0}")]
+    Unauthorized(String),
     /// 404 for a single item.
     #[error("not found")]
     NotFound,
+    /// The answer breaks its contract.
+    #[error(transparent)]
+    Contract(ContractError),
 }
 
-/// A contact as the hotline shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Contact {
-    /// Id.
-    pub id: i64,
-    /// Customer number.
-    pub number: String,
-    /// Name.
-    pub name: String,
-    /// E-mail.
-    pub email: String,
-    /// Phone.
-    pub phone: String,
-    /// Main address on one line.
-    pub address: String,
-}
-
-impl From<ContactWire> for Contact {
-    fn from(c: ContactWire) -> Self {
-        Contact {
-            id: c.id,
-            number: c.number.unwrap_or_default(),
-            name: c.name.unwrap_or_default(),
-            email: c.email.unwrap_or_default(),
-            phone: c.phone.unwrap_or_default(),
-            address: c.main_address.map(|a| a.one_line()).unwrap_or_default(),
-        }
+impl From<ContractError> for SiError {
+    fn from(e: ContractError) -> Self {
+        SiError::Contract(e)
     }
 }
 
-/// The current token pair.
-struct Tokens {
+/// The current access token.
+struct Token {
     access: SecretString,
-    refresh: Option<SecretString>,
-    /// Refresh from this time on (by our clock).
+    /// Renew from this time on (by our clock).
     renew_at: DateTime<Utc>,
-    /// Bumped on every new pair, so a caller that saw a 401 knows whether someone else
+    /// Bumped on every new token, so a caller that saw a 401 knows whether someone else
     /// already renewed it.
     generation: u64,
 }
 
 /// smallinvoice client.
 pub struct SmallinvoiceClient {
-    http: reqwest::Client,
+    http: Outbound,
+    gate: Arc<gate::Gate>,
     base: String,
     client_id: String,
     secret: SecretString,
     clock: SharedClock,
-    /// The token pair; held across the refresh call so refreshes are single-flight.
-    tokens: Mutex<Option<Tokens>>,
+    /// The token; held across the token request so renewals are single-flight.
+    token: Mutex<Option<Token>>,
 }
 
 impl SmallinvoiceClient {
     /// A client for `config`.
     pub fn new(config: &SmallinvoiceConfig, clock: SharedClock) -> Result<Self, reqwest::Error> {
-        let http =
-            reqwest::Client::builder().timeout(config.timeout).connect_timeout(Duration::from_secs(3)).build()?;
+        Self::with_outbound(config, clock, &OutboundConfig::with_timeout(config.timeout))
+    }
+
+    /// A client with its own transport settings (tests: no retries).
+    pub fn with_outbound(
+        config: &SmallinvoiceConfig,
+        clock: SharedClock,
+        out: &OutboundConfig,
+    ) -> Result<Self, reqwest::Error> {
+        let gate = Arc::new(gate::Gate::default());
         Ok(SmallinvoiceClient {
-            http,
+            http: Outbound::with_gate(SYSTEM, out, gate.clone())?,
+            gate,
             base: config.base_url.clone(),
             client_id: config.client_id.clone(),
             secret: config.client_secret.clone(),
             clock,
-            tokens: Mutex::new(None),
+            token: Mutex::new(None),
         })
     }
 
-    /// Contacts whose name (or number, e-mail, phone) contains every word of `q`, by name.
+    /// The rate budget of the last answer that carried the headers.
+    pub fn budget(&self) -> Option<Budget> {
+        self.gate.budget()
+    }
+
+    /// Requests a new access token now (the preflight's credentials check); its lifetime.
+    pub async fn authenticate(&self) -> Result<Duration, SiError> {
+        let mut guard = self.token.lock().await;
+        let generation = guard.as_ref().map_or(1, |t| t.generation + 1);
+        let (token, lifetime) = self.request_token(generation).await?;
+        *guard = Some(token);
+        Ok(lifetime)
+    }
+
+    /// Contacts matching `q` (full-text), by name.
     pub async fn search_contacts(&self, q: &str, limit: u32) -> Result<Vec<Contact>, SiError> {
+        const OP: &str = "list_contacts";
         let params = [
             ("q", q.to_owned()),
             ("limit", limit.to_string()),
-            ("sort", "name".into()),
-            ("with", "main_address".into()),
+            ("sort", "name".to_owned()),
+            ("with", "main_address".to_owned()),
         ];
-        let list: ListWire<ContactWire> = self.get("list_contacts", "/contacts", &params).await?;
-        Ok(list.items.into_iter().map(Contact::from).collect())
+        let v = self.get(OP, "/contacts", &params).await?;
+        Ok(wire::contacts(&Json::new(SYSTEM, OP, &v))?)
     }
 
     /// One contact.
     pub async fn contact(&self, id: i64) -> Result<Contact, SiError> {
-        let item: ItemWire<ContactWire> =
-            self.get("get_contact", &format!("/contacts/{id}"), &[("with", "main_address".into())]).await?;
-        Ok(item.item.into())
+        const OP: &str = "get_contact";
+        let v = self.get(OP, &format!("/contacts/{id}"), &[("with", "main_address".to_owned())]).await?;
+        let j = Json::new(SYSTEM, OP, &v);
+        Ok(wire::contact(&j.obj("item")?)?)
     }
 
     /// The contact's invoices, newest first (contact id re-checked on our side).
     pub async fn invoices(&self, contact_id: i64) -> Result<Vec<Invoice>, SiError> {
-        let mut out = Vec::new();
+        const OP: &str = "list_invoices";
         let filter = serde_json::json!({ "contact_id": contact_id }).to_string();
+        let mut out = Vec::new();
         for page in 0..MAX_PAGES {
             let params = [
                 ("filter", filter.clone()),
-                ("sort", "-date".to_owned()),
-                ("limit", "200".to_owned()),
-                ("offset", (page * 200).to_string()),
+                ("sort", "-number".to_owned()),
+                ("limit", PAGE.to_string()),
+                ("offset", (page * PAGE).to_string()),
             ];
-            let list: ListWire<InvoiceWire> = self.get("list_invoices", "/receivables/invoices", &params).await?;
-            let more = list.pagination.as_ref().is_some_and(|p| p.next.is_some());
-            for i in list.items {
-                if i.contact_id != contact_id {
-                    tracing::warn!(invoice = i.id, "smallinvoice returned an invoice of another contact; dropped");
+            let v = self.get(OP, "/receivables/invoices", &params).await?;
+            let (rows, more) = wire::invoice_page(&Json::new(SYSTEM, OP, &v))?;
+            for r in rows {
+                if r.contact_id != contact_id {
+                    tracing::warn!(
+                        invoice = r.invoice.id,
+                        "smallinvoice returned an invoice of another contact; dropped"
+                    );
                     continue;
                 }
-                out.push(i.into_invoice().map_err(SiError::Unavailable)?);
+                out.push(r.invoice);
             }
             if !more {
                 break;
             }
+            if page + 1 == MAX_PAGES {
+                tracing::warn!(
+                    contact_id,
+                    shown = out.len(),
+                    "more invoices than the hotline lists; the oldest are left out"
+                );
+            }
         }
+        out.sort_by(|a, b| (&b.date, &b.number).cmp(&(&a.date, &a.number)));
         Ok(out)
     }
 
-    async fn get<T: DeserializeOwned>(&self, op: &'static str, path: &str, q: &[(&str, String)]) -> Result<T, SiError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let (token, generation) = self.token(None).await?;
-            match self.get_once(op, path, q, &token).await {
-                Ok(v) => return Ok(v),
-                Err(Failure::Unauthorized) if attempt < 3 => {
-                    // smallinvoice's clock says the token is over: renew it unless another call already did.
-                    self.token(Some(generation)).await?;
-                }
-                Err(Failure::Transient(e)) if attempt < 2 => {
-                    tracing::warn!(operation = op, error = %e, "smallinvoice read failed; retrying once");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                Err(Failure::Transient(e)) => return Err(SiError::Unavailable(e)),
-                Err(Failure::Unauthorized) => return Err(SiError::Unavailable("access token refused".into())),
-                Err(Failure::NotFound) => return Err(SiError::NotFound),
+    /// A GET answered as JSON: renews the token once when smallinvoice says 401.
+    async fn get(&self, op: &'static str, path: &str, q: &[(&str, String)]) -> Result<serde_json::Value, SiError> {
+        let (token, generation) = self.token(None).await?;
+        match self.get_once(op, path, q, &token).await {
+            Err(SiError::Unauthorized(_)) => {
+                // smallinvoice's clock says the token is over: renew it unless another call
+                // already did, and try once more.
+                let (token, _) = self.token(Some(generation)).await?;
+                self.get_once(op, path, q, &token).await
             }
+            other => other,
         }
     }
 
-    async fn get_once<T: DeserializeOwned>(
+    async fn get_once(
         &self,
         op: &'static str,
         path: &str,
         q: &[(&str, String)],
         token: &SecretString,
-    ) -> Result<T, Failure> {
-        let started = Instant::now();
+    ) -> Result<serde_json::Value, SiError> {
         let sent = self
             .http
-            .get(format!("{}{path}", self.base))
+            .read(op, Method::GET, &format!("{}{path}", self.base))
             .bearer_auth(token.expose_secret())
-            .header("Accept", "application/json")
+            .header(reqwest::header::ACCEPT, "application/json")
             .query(q)
             .send()
             .await;
-        let r = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                kit::metrics::external_call(
-                    SYSTEM,
-                    op,
-                    if e.is_timeout() { "timeout" } else { "error" },
-                    started.elapsed(),
-                );
-                return Err(Failure::Transient(if e.is_timeout() {
-                    "timeout".into()
-                } else {
-                    "request failed".into()
-                }));
-            }
-        };
-        let status = r.status();
-        let text = r.text().await.map_err(|_| Failure::Transient("answer cut off".into()))?;
-        let outcome = match status {
-            s if s.is_success() => "ok",
-            StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND => "rejected",
-            _ => "error",
-        };
-        kit::metrics::external_call(SYSTEM, op, outcome, started.elapsed());
-        match status {
-            s if s.is_success() => {
-                serde_json::from_str(&text).map_err(|e| Failure::Transient(format!("unreadable answer: {e}")))
-            }
-            StatusCode::UNAUTHORIZED => Err(Failure::Unauthorized),
-            StatusCode::NOT_FOUND => Err(Failure::NotFound),
-            s => {
-                let message = serde_json::from_str::<ErrorWire>(&text).map(|e| e.message).unwrap_or_default();
-                Err(Failure::Transient(format!("smallinvoice answered {s}: {message}")))
-            }
-        }
+        answer(op, sent).await
     }
 
-    /// A usable access token and its generation. With `stale = Some(g)` the pair of
-    /// generation `g` was refused: renew it (refresh token first, client credentials when the
-    /// refresh token is refused), unless it was renewed meanwhile.
+    /// A usable access token and its generation. With `stale = Some(g)` the token of
+    /// generation `g` was refused: renew it unless it was renewed meanwhile.
     async fn token(&self, stale: Option<u64>) -> Result<(SecretString, u64), SiError> {
-        let mut guard = self.tokens.lock().await;
-        let now = self.clock.now();
+        let mut guard = self.token.lock().await;
         if let Some(t) = guard.as_ref()
             && stale != Some(t.generation)
-            && (stale.is_some() || now < t.renew_at)
+            && (stale.is_some() || self.clock.now() < t.renew_at)
         {
             return Ok((t.access.clone(), t.generation));
         }
         let generation = guard.as_ref().map_or(1, |t| t.generation + 1);
-        let refresh = guard.as_ref().and_then(|t| t.refresh.clone());
-        let mut answer = None;
-        if let Some(rt) = refresh {
-            match self.request_token("refresh_token", Some(&rt)).await {
-                Ok(t) => answer = Some(t),
-                Err(e) => tracing::info!(error = %e, "smallinvoice refresh refused; using client credentials"),
-            }
-        }
-        let t = match answer {
-            Some(t) => t,
-            None => self.request_token("client_credentials", None).await?,
-        };
-        // Renew at 90 % of the lifetime by our clock; a 401 renews earlier.
-        let lifetime = chrono::Duration::seconds(t.expires_in.max(60) * 9 / 10);
-        let tokens = Tokens {
-            access: SecretString::from(t.access_token),
-            refresh: t.refresh_token.map(SecretString::from),
-            renew_at: now + lifetime,
-            generation,
-        };
-        let out = (tokens.access.clone(), generation);
-        *guard = Some(tokens);
+        let (token, _) = self.request_token(generation).await?;
+        let out = (token.access.clone(), generation);
+        *guard = Some(token);
         Ok(out)
     }
 
-    async fn request_token(&self, grant: &str, refresh: Option<&SecretString>) -> Result<TokenWire, SiError> {
-        let started = Instant::now();
-        let mut body = serde_json::json!({
-            "grant_type": grant,
+    async fn request_token(&self, generation: u64) -> Result<(Token, Duration), SiError> {
+        const OP: &str = "access_token";
+        let body = serde_json::json!({
+            "grant_type": "client_credentials",
             "client_id": self.client_id,
             "client_secret": self.secret.expose_secret(),
+            "scope": "contact invoice",
         });
-        if let Some(rt) = refresh {
-            body["refresh_token"] = rt.expose_secret().into();
-        } else {
-            body["scope"] = "contact invoice".into();
-        }
-        let r = self.http.post(format!("{}/auth/access-tokens", self.base)).json(&body).send().await;
-        let r = r.map_err(|e| {
-            kit::metrics::external_call(SYSTEM, "access_token", "error", started.elapsed());
-            SiError::Unavailable(if e.is_timeout() {
-                "token request timed out".into()
-            } else {
-                "token request failed".into()
-            })
-        })?;
-        let status = r.status();
-        let text = r.text().await.map_err(|_| SiError::Unavailable("token answer cut off".into()))?;
-        let ok = status.is_success();
-        kit::metrics::external_call(SYSTEM, "access_token", if ok { "ok" } else { "rejected" }, started.elapsed());
-        if !ok {
-            return Err(SiError::Unavailable(format!("token request answered {status}")));
-        }
-        serde_json::from_str(&text).map_err(|e| SiError::Unavailable(format!("unreadable token answer: {e}")))
+        let url = format!("{}/auth/access-tokens", self.base);
+        // Asking for a token changes nothing at smallinvoice: a read, retried when transient.
+        let sent = self.http.read(OP, Method::POST, &url).json(&body).send().await;
+        let v = answer(OP, sent).await?;
+        let (access, expires_in) = wire::token(&Json::new(SYSTEM, OP, &v))?;
+        // Renew at 90 % of the lifetime by our clock; a 401 renews earlier.
+        let renew_at = self.clock.now() + chrono::Duration::seconds(expires_in * 9 / 10);
+        let lifetime = Duration::from_secs(expires_in.unsigned_abs());
+        Ok((Token { access: SecretString::from(access), renew_at, generation }, lifetime))
     }
 }
 
-enum Failure {
-    Unauthorized,
-    NotFound,
-    Transient(String),
+/// Turns a sent request into its JSON answer or the error smallinvoice's status and
+/// application code say.
+async fn answer(
+    op: &'static str,
+    sent: reqwest_middleware::Result<reqwest::Response>,
+) -> Result<serde_json::Value, SiError> {
+    let r = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(match gate::rate_limited(&e) {
+                Some(limited) => SiError::RateLimited(limited),
+                None => SiError::Unavailable(describe(&e).to_owned()),
+            });
+        }
+    };
+    let status = r.status();
+    let text = r.text().await.map_err(|e| SiError::Unavailable(format!("answer {}", describe_reqwest(&e))))?;
+    if status.is_success() {
+        return serde_json::from_str(&text)
+            .map_err(|_| SiError::Contract(ContractError::new(SYSTEM, op, "body", Problem::WrongType("JSON"))));
+    }
+    let body = wire::error_body(&text);
+    Err(match status {
+        StatusCode::UNAUTHORIZED => SiError::Unauthorized(body.message),
+        StatusCode::NOT_FOUND => SiError::NotFound,
+        s if s.is_server_error() => SiError::ServerError { status: s.as_u16(), code: body.code, message: body.message },
+        s => SiError::Refused { status: s.as_u16(), code: body.code, message: body.message },
+    })
 }

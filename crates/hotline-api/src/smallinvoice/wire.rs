@@ -1,119 +1,31 @@
-//! smallinvoice API v2 wire structs (external-apis.md §4): the token answer, list and item
-//! envelopes, contacts with their main address, invoices with `total`/`total_paid` as JSON
-//! floats (converted exactly into Rappen) and the error bodies.
+//! smallinvoice API v2 answers read fail-closed (`kit::contract`, CT-05), as the cases under
+//! `crates/sandbox/contracts/smallinvoice/` show them: the token answer, the list envelope
+//! (`pagination` and `items`), contacts with their main address, invoices whose `total` and
+//! `total_paid` are JSON floats in francs (converted exactly into Rappen), and the error body
+//! `{code, message, meta?}` whose `code` is smallinvoice's application code (2102 invalid sort
+//! key, 3000 not found, 6000 rate limit, 8000 offline, 4001–4003 plan limits), not the HTTP
+//! status.
 
+use kit::contract::{ContractError, Json, Problem};
 use kit::money::{Currency, Money};
-use serde::Deserialize;
 
 use crate::domain::invoice::{money_from_float_text, status_label};
 
-/// `POST /auth/access-tokens` answer.
-#[derive(Debug, Deserialize)]
-pub struct TokenWire {
-    /// Bearer token.
-    pub access_token: String,
-    /// Seconds until it expires (43 200).
-    pub expires_in: i64,
-    /// Rotating refresh token.
-    #[serde(default)]
-    pub refresh_token: Option<String>,
-}
-
-/// A list envelope.
-#[derive(Debug, Deserialize)]
-pub struct ListWire<T> {
-    /// Paging.
-    pub pagination: Option<PaginationWire>,
-    /// Items.
-    pub items: Vec<T>,
-}
-
-/// Paging links.
-#[derive(Debug, Deserialize)]
-pub struct PaginationWire {
-    /// Total items.
-    #[serde(default)]
-    pub total: u64,
-    /// The next page, while more follow.
-    #[serde(default)]
-    pub next: Option<String>,
-}
-
-/// A single-item envelope.
-#[derive(Debug, Deserialize)]
-pub struct ItemWire<T> {
-    /// The item.
-    pub item: T,
-}
-
-/// A contact.
-#[derive(Debug, Deserialize)]
-pub struct ContactWire {
+/// A contact as the hotline shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
     /// Id.
     pub id: i64,
-    /// Customer number.
-    #[serde(default)]
-    pub number: Option<String>,
-    /// Name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// E-mail.
-    #[serde(default)]
-    pub email: Option<String>,
-    /// Phone.
-    #[serde(default)]
-    pub phone: Option<String>,
-    /// Main address (with `with=main_address`).
-    #[serde(default)]
-    pub main_address: Option<AddressWire>,
-}
-
-/// An address.
-#[derive(Debug, Deserialize)]
-pub struct AddressWire {
-    #[serde(default)]
-    street: Option<String>,
-    #[serde(default)]
-    street_no: Option<String>,
-    #[serde(default)]
-    postcode: Option<String>,
-    #[serde(default)]
-    city: Option<String>,
-}
-
-impl AddressWire {
-    /// `Street 12, 8005 City`.
-    pub fn one_line(&self) -> String {
-        let street =
-            [self.street.as_deref(), self.street_no.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        let city = [self.postcode.as_deref(), self.city.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        [street.trim(), city.trim()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ")
-    }
-}
-
-/// An invoice.
-#[derive(Debug, Deserialize)]
-pub struct InvoiceWire {
-    /// Id.
-    pub id: i64,
-    /// Number.
+    /// Customer number (empty when smallinvoice has none).
     pub number: String,
-    /// Contact it belongs to.
-    pub contact_id: i64,
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    /// `YYYY-MM-DD`.
-    #[serde(default)]
-    pub due: Option<String>,
-    /// ISO currency.
-    pub currency: String,
-    /// Total as a JSON float.
-    pub total: serde_json::Number,
-    /// Paid so far as a JSON float.
-    #[serde(default)]
-    pub total_paid: Option<serde_json::Number>,
-    /// Status code.
-    pub status: String,
+    /// Name.
+    pub name: String,
+    /// E-mail (empty when none).
+    pub email: String,
+    /// Phone (empty when none).
+    pub phone: String,
+    /// Main address on one line (empty when none).
+    pub address: String,
 }
 
 /// An invoice as the hotline shows it.
@@ -123,9 +35,9 @@ pub struct Invoice {
     pub id: i64,
     /// Number.
     pub number: String,
-    /// Invoice date.
+    /// Invoice date, `YYYY-MM-DD`.
     pub date: String,
-    /// Due date.
+    /// Due date (empty when none).
     pub due: String,
     /// Total.
     pub total: Money,
@@ -137,36 +49,146 @@ pub struct Invoice {
     pub status_label: String,
 }
 
-impl InvoiceWire {
-    /// Converts the floats exactly; an amount that is not a whole number of Rappen is an error.
-    pub fn into_invoice(self) -> Result<Invoice, String> {
-        let currency = Currency::parse(&self.currency).map_err(|e| format!("invoice {}: {e}", self.id))?;
-        let money = |n: &serde_json::Number, field: &str| {
-            money_from_float_text(&n.to_string(), currency)
-                .ok_or_else(|| format!("invoice {}: {field} {n} is not an exact amount", self.id))
-        };
-        let total = money(&self.total, "total")?;
-        let paid = match &self.total_paid {
-            Some(p) => money(p, "total_paid")?,
-            None => Money::zero(currency),
-        };
-        Ok(Invoice {
-            id: self.id,
-            number: self.number,
-            date: self.date,
-            due: self.due.unwrap_or_default(),
-            total,
-            paid,
-            status_label: status_label(&self.status),
-            status: self.status,
-        })
-    }
+/// An invoice with the contact smallinvoice says it belongs to.
+#[derive(Debug, Clone)]
+pub struct InvoiceRow {
+    /// The contact id of the answer (checked again by the caller).
+    pub contact_id: i64,
+    /// The invoice.
+    pub invoice: Invoice,
 }
 
-/// An error body `{"code","message","meta"?}`.
-#[derive(Debug, Deserialize)]
-pub struct ErrorWire {
+/// The token answer: the access token and its lifetime in seconds. A `refresh_token`, if one
+/// ever came, is ignored: for the client-credentials grant a new token is requested the same
+/// way (the official auth workflow).
+pub fn token(j: &Json<'_>) -> Result<(String, i64), ContractError> {
+    let access = j.text("access_token")?.to_owned();
+    let expires_in = j.i64("expires_in")?;
+    if expires_in <= 0 {
+        return Err(j.error("expires_in", Problem::Invalid("a positive number of seconds".into())));
+    }
+    Ok((access, expires_in))
+}
+
+fn opt_text(j: &Json<'_>, p: &str) -> Result<String, ContractError> {
+    Ok(j.opt_str(p)?.unwrap_or_default().trim().to_owned())
+}
+
+/// `Street 12, 8005 City` of an address object.
+fn one_line(a: &Json<'_>) -> Result<String, ContractError> {
+    let street = [opt_text(a, "street")?, opt_text(a, "street_no")?].join(" ");
+    let city = [opt_text(a, "postcode")?, opt_text(a, "city")?].join(" ");
+    Ok([street.trim(), city.trim()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", "))
+}
+
+/// One contact (`id` and `name` needed; number, e-mail, phone and the main address may be
+/// absent or null, as the third-party fixture shows for companies).
+pub fn contact(j: &Json<'_>) -> Result<Contact, ContractError> {
+    let address = match j.get("main_address") {
+        None => String::new(),
+        Some(_) => one_line(&j.obj("main_address")?)?,
+    };
+    Ok(Contact {
+        id: j.i64("id")?,
+        name: j.text("name")?.trim().to_owned(),
+        number: opt_text(j, "number")?,
+        email: opt_text(j, "email")?,
+        phone: opt_text(j, "phone")?,
+        address,
+    })
+}
+
+/// The contacts of a list answer.
+pub fn contacts(j: &Json<'_>) -> Result<Vec<Contact>, ContractError> {
+    j.array("items")?.iter().map(contact).collect()
+}
+
+/// The invoices of a list page and whether `pagination.next` says more follow.
+pub fn invoice_page(j: &Json<'_>) -> Result<(Vec<InvoiceRow>, bool), ContractError> {
+    let pagination = j.obj("pagination")?;
+    let more = pagination.opt_str("next")?.is_some_and(|n| !n.trim().is_empty());
+    let rows = j.array("items")?.iter().map(invoice).collect::<Result<_, _>>()?;
+    Ok((rows, more))
+}
+
+fn amount(j: &Json<'_>, p: &str, currency: Currency) -> Result<Money, ContractError> {
+    let text = match j.get(p) {
+        None => return Err(j.error(p, Problem::Missing)),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(_) => return Err(j.error(p, Problem::WrongType("a number"))),
+    };
+    money_from_float_text(&text, currency)
+        .ok_or_else(|| j.error(p, Problem::Invalid(format!("an exact amount in {}", currency.as_str()))))
+}
+
+fn invoice(j: &Json<'_>) -> Result<InvoiceRow, ContractError> {
+    let currency_text = j.text("currency")?;
+    let currency = Currency::parse(currency_text)
+        .map_err(|_| j.error("currency", Problem::Invalid("an ISO currency code".into())))?;
+    let status = j.text("status")?.to_owned();
+    Ok(InvoiceRow {
+        contact_id: j.i64("contact_id")?,
+        invoice: Invoice {
+            id: j.i64("id")?,
+            number: j.text("number")?.to_owned(),
+            date: j.text("date")?.to_owned(),
+            due: opt_text(j, "due")?,
+            total: amount(j, "total", currency)?,
+            paid: amount(j, "total_paid", currency)?,
+            status_label: status_label(&status),
+            status,
+        },
+    })
+}
+
+/// An error body: smallinvoice's application code and message, when the body has them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// Application code (not the HTTP status).
+    pub code: Option<i64>,
     /// Message.
-    #[serde(default)]
     pub message: String,
+}
+
+/// Reads an error body leniently: it only says why a call failed, it decides nothing.
+pub fn error_body(text: &str) -> ErrorBody {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    ErrorBody { code: v["code"].as_i64(), message: v["message"].as_str().unwrap_or_default().to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn hl_21_float_totals_are_exact_and_an_inexact_one_is_a_contract_error() {
+        let ok = json!({"id": 1, "number": "10002", "contact_id": 5, "date": "2021-08-01", "currency": "CHF",
+            "total": 1079.27, "total_paid": 0.0, "status": "R1"});
+        let row = invoice(&Json::new("smallinvoice", "list_invoices", &ok)).unwrap();
+        assert_eq!(row.invoice.total, Money::new(107_927, Currency::CHF));
+        assert_eq!(row.invoice.paid, Money::zero(Currency::CHF));
+        assert_eq!(row.invoice.due, "");
+        let mut bad = ok.clone();
+        bad["total"] = json!(1.005);
+        assert_eq!(invoice(&Json::new("smallinvoice", "list_invoices", &bad)).unwrap_err().field, "total");
+        bad["total"] = json!("1079.27");
+        assert_eq!(invoice(&Json::new("smallinvoice", "list_invoices", &bad)).unwrap_err().field, "total");
+    }
+
+    #[test]
+    fn contacts_without_number_email_phone_or_address_are_read() {
+        let v = json!({"id": 7, "name": "Coiffure Kathrin", "email": null});
+        let c = contact(&Json::new("smallinvoice", "list_contacts", &v)).unwrap();
+        assert_eq!((c.number.as_str(), c.email.as_str(), c.address.as_str()), ("", "", ""));
+        let v = json!({"id": 7, "name": " "});
+        assert_eq!(contact(&Json::new("smallinvoice", "list_contacts", &v)).unwrap_err().field, "name");
+    }
+
+    #[test]
+    fn error_bodies_carry_the_application_code() {
+        assert_eq!(error_body(r#"{"code":2102,"message":"Invalid sorting key value"}"#).code, Some(2102));
+        assert_eq!(error_body("").code, None);
+    }
 }

@@ -1,9 +1,26 @@
-//! The `code_generations` table: one row per journal key of a generation.
+//! The `code_generations` table: one row per journal key of a generation, with the new code
+//! (for the B2C ticket written after it).
 
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 use crate::domain::payment::Generation;
+
+/// The newest code generated for a transaction after `after`: (code, valid until).
+pub async fn newest_after(
+    pool: &PgPool,
+    transaction_id: i64,
+    after: DateTime<Utc>,
+) -> Result<Option<(String, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT code, valid_until FROM code_generations WHERE transaction_id = $1 AND generated_at > $2 \
+         AND code IS NOT NULL ORDER BY generated_at DESC LIMIT 1",
+    )
+    .bind(transaction_id)
+    .bind(after)
+    .fetch_optional(pool)
+    .await
+}
 
 /// Records a generation; true when the row is new (so its event and audit entry are due).
 pub async fn insert(
@@ -15,8 +32,8 @@ pub async fn insert(
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "INSERT INTO code_generations (key, transaction_id, generation_id, device_b_code, device_internal_id, \
-         amount_minor, currency, valid_until, generated_at, generated_by, recorded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING",
+         amount_minor, currency, valid_until, generated_at, generated_by, recorded_at, code) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (key) DO NOTHING",
     )
     .bind(key)
     .bind(g.transaction_id)
@@ -29,6 +46,7 @@ pub async fn insert(
     .bind(g.generated_at)
     .bind(generated_by)
     .bind(now)
+    .bind(&g.code)
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)

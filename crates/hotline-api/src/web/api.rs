@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::json;
 use super::session::{Caller, is_https, set_cookie};
 use crate::domain::agent::{Permission, Role};
-use crate::domain::b2b::{B2bInput, PROBLEM_TYPES, TENANT_PROBLEM};
+use crate::domain::b2b::{B2bInput, TENANT_PROBLEM};
 use crate::domain::b2c::LookupInput;
 use crate::service::Hotline;
 use crate::service::auth::SessionKind;
@@ -88,7 +88,7 @@ pub async fn me(State(h): St, Caller(s): Caller) -> ApiResult {
         "agent": json::agent(&s.actor),
         "csrf_token": s.csrf_token,
         "links": links(&h),
-        "problem_types": PROBLEM_TYPES,
+        "problem_types": h.settings.problem_types,
         "tenant_problem": TENANT_PROBLEM,
         "today": h.today().format("%Y-%m-%d").to_string(),
     }))
@@ -213,6 +213,7 @@ pub async fn overview(State(h): St, Caller(s): Caller, Query(q): Query<DayQuery>
         "date": o.date.format("%Y-%m-%d").to_string(),
         "date_label": o.date.format("%d.%m.%Y").to_string(),
         "count": o.count(),
+        "unknown_count": o.unknown(),
         "total": json::money(o.total),
         "items": o.payments.iter().map(|p| json::payment(p, tz)).collect::<Vec<_>>(),
     }))

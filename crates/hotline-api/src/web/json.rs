@@ -55,7 +55,9 @@ pub fn payment(p: &Payment, tz: Tz) -> Value {
             PaymentStatus::Completed => "completed",
             PaymentStatus::Failed => "failed",
             PaymentStatus::Cancelled => "cancelled",
+            PaymentStatus::Unknown => "unknown",
         },
+        "pgw_status": p.pgw_status,
         "code": code,
     })
 }
@@ -70,10 +72,11 @@ pub fn lookup(l: &Lookup, tz: Tz) -> Value {
             v["payment"] = payment(p, tz);
             v["refund"] = json!({ "possible": h.possible, "instructions": h.instructions });
         }
-        Outcome::NotFound { failed_payments } => {
+        Outcome::NotFound { failed_payments, unknown_status } => {
             v["outcome"] = json!("not_found");
             v["checklist"] = json!(NOT_FOUND_CHECKLIST);
             v["failed_payments"] = json!(failed_payments);
+            v["unknown_status"] = unknown_status.iter().map(|p| payment(p, tz)).collect();
         }
     }
     v

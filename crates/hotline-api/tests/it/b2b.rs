@@ -1,5 +1,5 @@
 //! HL-20 … HL-24 against the sandbox's smallinvoice: search from 2 characters, invoices with
-//! exact amounts (contact re-checked), token refresh on the sandbox clock, the request form
+//! exact amounts (contact re-checked), token renewal on the sandbox clock, the request form
 //! and the B2B ticket exactly as sent.
 
 use chrono::{Duration, NaiveDate};
@@ -11,7 +11,7 @@ use tonic::Code;
 
 use crate::helpers::{AGENT, TestApp, authed, fields, ticket_text};
 
-async fn contact(app: &TestApp, name: &str, email: &str) -> u64 {
+pub async fn contact(app: &TestApp, name: &str, email: &str) -> u64 {
     let v = app
         .sandbox()
         .smallinvoice_add_contact(&SiContact {
@@ -39,7 +39,7 @@ async fn contact(app: &TestApp, name: &str, email: &str) -> u64 {
     v["item"]["id"].as_u64().or_else(|| v["id"].as_u64()).unwrap()
 }
 
-async fn invoice(app: &TestApp, contact_id: u64, day: u32, total: i64, paid: i64, status: &str) {
+pub async fn invoice(app: &TestApp, contact_id: u64, day: u32, total: i64, paid: i64, status: &str) {
     let date = NaiveDate::from_ymd_opt(2025, 11, day).unwrap();
     app.sandbox()
         .smallinvoice_add_invoice(&SiInvoice {
@@ -101,7 +101,8 @@ async fn hl_20_managements_are_searched_from_two_characters_on() {
     app.sandbox()
         .add_fault(&FaultSpec {
             status: 503,
-            ..FaultSpec::fail_times(System::Smallinvoice, "list_contacts", FailMode::Error, 2)
+            // More than the first attempt and its two retries (kit::outbound).
+            ..FaultSpec::fail_times(System::Smallinvoice, "list_contacts", FailMode::Error, 3)
         })
         .await
         .unwrap();
@@ -111,7 +112,7 @@ async fn hl_20_managements_are_searched_from_two_characters_on() {
 }
 
 #[tokio::test]
-async fn hl_21_invoices_of_the_selected_management_with_exact_amounts_and_a_refreshed_token() {
+async fn hl_21_invoices_of_the_selected_management_with_exact_amounts_and_a_renewed_token() {
     let app = TestApp::spawn().await;
     let wohnbau = contact(&app, "Wohnbau Zürich AG", "verwaltung@wohnbau-zh.ch").await;
     let other = contact(&app, "Régie du Lac SA", "gestion@regie-du-lac.ch").await;
@@ -163,7 +164,10 @@ async fn hl_21_invoices_of_the_selected_management_with_exact_amounts_and_a_refr
         .map(|r| r.body)
         .collect();
     assert_eq!(token_calls.len(), 2, "{token_calls:?}");
-    assert!(token_calls[1].contains("\"refresh_token\""), "renewed with the rotating refresh token");
+    assert!(
+        token_calls[1].contains("\"client_credentials\"") && !token_calls[1].contains("refresh_token"),
+        "renewed the same way: client credentials issue no refresh token"
+    );
     let err = c.list_invoices(authed(&token, ListInvoicesRequest { customer_id: 424_242 })).await.unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
     app.stop().await;
@@ -215,7 +219,7 @@ async fn hl_23_b2b_ticket_request_is_billing_priority_2_group_hotline_with_the_e
         "Kundennummer: 1002",
         "E-Mail Verwaltung: verwaltung@wohnbau-zh.ch",
         "Adresse Gebäude: Hardstrasse 12, 8005 Zürich",
-        "Datum / Uhrzeit: 01.12.2025 14:30",
+        "Datum / Uhrzeit: 2025-12-01 14:30",
         "Betrag: CHF 3.50",
         "E-Mail Mieter: mieter@example.ch",
         "TWINT-Ref: 6f9619ff-8b86-d011-b42d-00c04fc964ff",
@@ -241,5 +245,56 @@ async fn hl_24_tenant_side_problems_are_sent_to_the_b2c_process() {
     assert_eq!(kit::grpc::status::error_reason(&err).as_deref(), Some("USE_B2C_PROCESS"));
     assert!(err.message().contains("B2C-Tab"));
     assert!(app.freshdesk_tickets().await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hl_23_the_b2b_ticket_writes_the_payment_date_as_the_seed_does() {
+    // The seed's ticket: `Datum / Uhrzeit: ${f.datum || '–'} ${f.uhrzeit || ''}` — the date
+    // field's value as entered (an HTML date input's value is YYYY-MM-DD), not reformatted.
+    let app = TestApp::spawn().await;
+    let id = contact(&app, "Wohnbau Zürich AG", "verwaltung@wohnbau-zh.ch").await;
+    let token = app.token(AGENT).await;
+    let mut c = app.hotline_client().await;
+    c.create_b2b_ticket(authed(&token, b2b_request(id as i64))).await.unwrap();
+    let no_time = CreateB2bTicketRequest {
+        request_id: "req-b2b-2".into(),
+        payment_time: String::new(),
+        ..b2b_request(id as i64)
+    };
+    c.create_b2b_ticket(authed(&token, no_time)).await.unwrap();
+    let tickets = app.freshdesk_tickets().await;
+    let lines: Vec<String> = tickets
+        .iter()
+        .map(|t| {
+            ticket_text(&t.description)
+                .lines()
+                .find(|l| l.starts_with("Datum / Uhrzeit"))
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(lines, ["Datum / Uhrzeit: 2025-12-01 14:30", "Datum / Uhrzeit: 2025-12-01"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hl_22_the_problem_types_offered_are_configured_the_seed_names_none_and_takes_any_given() {
+    let app = TestApp::spawn_with(&[("B2B_PROBLEM_TYPES", "Gerät defekt; Abrechnung falsch")]).await;
+    let id = contact(&app, "Wohnbau Zürich AG", "verwaltung@wohnbau-zh.ch").await;
+    let web = app.web(AGENT).await;
+    let (_, me) = web.get("/me").await;
+    let offered: Vec<&str> = me["problem_types"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(offered, ["Gerät defekt", "Abrechnung falsch", me["tenant_problem"].as_str().unwrap()], "{me}");
+    // The seed only requires a problem type (`if (!f.problemtyp) errs.push('Problemtyp')`).
+    let token = app.token(AGENT).await;
+    let mut c = app.hotline_client().await;
+    let other = CreateB2bTicketRequest { problem_type: "Schlüssel verloren".into(), ..b2b_request(id as i64) };
+    c.create_b2b_ticket(authed(&token, other)).await.unwrap();
+    assert_eq!(app.freshdesk_tickets().await[0].subject, "B2B – Wohnbau Zürich AG – Schlüssel verloren");
+    let none =
+        CreateB2bTicketRequest { request_id: "req-b2b-3".into(), problem_type: " ".into(), ..b2b_request(id as i64) };
+    let err = c.create_b2b_ticket(authed(&token, none)).await.unwrap_err();
+    assert_eq!(fields(&err), ["problem_type"]);
     app.stop().await;
 }

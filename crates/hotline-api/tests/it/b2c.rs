@@ -99,8 +99,10 @@ async fn hl_11_lookup_answers_found_expired_not_found_and_error_distinctly() {
 
     // PGW failing or timing out is an error, never "not found".
     for mode in [FailMode::Error, FailMode::Hang, FailMode::Reset] {
+        // Enough failures to outlast the first attempt and its two retries (kit::outbound).
+        app.sandbox().clear_faults().await.unwrap();
         app.sandbox()
-            .add_fault(&FaultSpec { hang_ms: 5_000, ..FaultSpec::fail_times(System::Pgw, "search", mode, 2) })
+            .add_fault(&FaultSpec { hang_ms: 5_000, ..FaultSpec::fail_times(System::Pgw, "search", mode, 3) })
             .await
             .unwrap();
         let err = c
@@ -129,8 +131,9 @@ async fn hl_11_lookup_with_a_twint_reference_and_a_retry_after_one_pgw_hiccup() 
     let tx = app.payment("b20007", "+41798887766", at, 400).await;
     let token = app.token(AGENT).await;
     let mut c = app.hotline_client().await;
-    // One 500 is retried by the adapter (reads are idempotent).
-    app.sandbox().add_fault(&FaultSpec::fail_times(System::Pgw, "search", FailMode::Error, 1)).await.unwrap();
+    // One 503 is retried (kit::outbound retries reads on 502-504 and timeouts).
+    let hiccup = FaultSpec { status: 503, ..FaultSpec::fail_times(System::Pgw, "search", FailMode::Error, 1) };
+    app.sandbox().add_fault(&hiccup).await.unwrap();
     let req = LookupCodeRequest {
         device_b_code: "B20007".into(),
         twint_ref: tx.twint_ref.to_uppercase(),

@@ -13,7 +13,7 @@ use sandbox::smallinvoice::{SiAddress, SiContact, SiInvoice};
 use crate::helpers::{ADMIN, AGENT, TestApp};
 use crate::webdriver::{Driver, Session};
 
-fn screen(name: &str) -> PathBuf {
+pub(crate) fn screen(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/hotline-screens").join(format!("{name}.png"))
 }
 
@@ -21,7 +21,7 @@ fn screen(name: &str) -> PathBuf {
 const CONSOLE_SPY: &str = "window.__console = []; ['log','info','warn','error','debug'].forEach(k => { \
     const o = console[k]; console[k] = (...a) => { window.__console.push(k + ': ' + a.map(String).join(' ')); o.apply(console, a); }; });";
 
-async fn login(s: &Session, app: &TestApp, who: (&str, &str)) {
+pub(crate) async fn login(s: &Session, app: &TestApp, who: (&str, &str)) {
     s.goto(&app.web_url).await;
     s.wait_displayed("[data-testid=login-username]").await;
     s.run(CONSOLE_SPY).await;
@@ -31,7 +31,7 @@ async fn login(s: &Session, app: &TestApp, who: (&str, &str)) {
     s.wait_displayed("[data-testid=tab-b2c]").await;
 }
 
-async fn b2c_search(s: &Session, device: &str, mobile: &str, date: &str) {
+pub(crate) async fn b2c_search(s: &Session, device: &str, mobile: &str, date: &str) {
     s.click("[data-testid=tab-b2c]").await;
     s.fill("[data-testid=b2c-device]", device).await;
     s.fill("[data-testid=b2c-mobile]", mobile).await;
@@ -41,7 +41,7 @@ async fn b2c_search(s: &Session, device: &str, mobile: &str, date: &str) {
     s.click("[data-testid=b2c-search]").await;
 }
 
-fn console_calls(v: &serde_json::Value) -> Vec<String> {
+pub(crate) fn console_calls(v: &serde_json::Value) -> Vec<String> {
     v.as_array().map(|a| a.iter().map(|x| x.as_str().unwrap_or("").to_owned()).collect()).unwrap_or_default()
 }
 

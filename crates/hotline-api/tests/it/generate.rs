@@ -144,7 +144,7 @@ async fn hl_13_a_crash_between_pgws_answer_and_our_record_is_finished_exactly_on
     let err = c.generate_code(authed(&token, request_for(tx.id, ADMIN.1))).await.unwrap_err();
     assert_eq!(err.code(), Code::Internal);
     assert_eq!(app.sandbox().pgw_generations(Env::Prod).await.unwrap().len(), 1);
-    // Nobody retries: the resolver asks PGW (same Idempotency-Key) and the settle pass records it.
+    // Nobody retries: the resolver reads the transaction (its new code) and the settle pass records it.
     sqlx::query("UPDATE journal SET updated_at = now() - interval '2 minutes'")
         .execute(&app.hotline.pool)
         .await

@@ -82,6 +82,7 @@ impl TestApp {
             ("PGW_BASE_URL", pgw_url.as_str()),
             ("PGW_API_KEY", PGW_KEY),
             ("PGW_TIMEOUT", "2s"),
+            ("PGW_GENERATION_GRACE", "0s"),
             ("SMALLINVOICE_BASE_URL", si_url.as_str()),
             ("SMALLINVOICE_CLIENT_ID", SI_CLIENT),
             ("SMALLINVOICE_CLIENT_SECRET", SI_SECRET),
@@ -217,7 +218,11 @@ impl TestApp {
 
     /// One maintenance pass (resolver, settling, pruning).
     pub async fn tick(&self) -> usize {
-        let resolver = hotline_api::service::codes::resolver(self.hotline.journal.clone(), self.hotline.pgw.clone());
+        let resolver = hotline_api::service::codes::resolver(
+            self.hotline.journal.clone(),
+            self.hotline.pgw.clone(),
+            self.hotline.settings.generation_grace,
+        );
         resolver.resolve_once().await.unwrap();
         self.hotline.settle_generations().await.unwrap()
     }

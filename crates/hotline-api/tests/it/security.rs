@@ -127,3 +127,25 @@ async fn hl_43_reads_and_writes_are_in_the_audit_log_that_only_admins_can_list()
     assert!(second.entries[0].id < first.entries[1].id);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn hl_43_listing_a_managements_invoices_and_reading_the_audit_log_are_recorded_too() {
+    let app = TestApp::spawn().await;
+    let wohnbau = crate::b2b::contact(&app, "Wohnbau Zürich AG", "verwaltung@wohnbau-zh.ch").await;
+    crate::b2b::invoice(&app, wohnbau, 3, 32_550, 0, "S").await;
+    let web = app.web(AGENT).await;
+    let (status, r) = web.get(&format!("/b2b/customers/{wohnbau}/invoices")).await;
+    assert_eq!((status, r["items"].as_array().map(Vec::len)), (200, Some(1)), "{r}");
+    let admin = app.web(ADMIN).await;
+    assert_eq!(admin.get("/audit?action=invoices_listed").await.0, 200);
+    let token = app.token(ADMIN).await;
+    let mut a = app.agents_client().await;
+    let entries =
+        a.list_audit_entries(authed(&token, ListAuditEntriesRequest::default())).await.unwrap().into_inner().entries;
+    let listed = entries.iter().find(|e| e.action == "invoices_listed").expect("the invoice listing is recorded");
+    assert_eq!((listed.actor.as_str(), listed.target.clone()), ("anna", format!("customer:{wohnbau}")));
+    let read = entries.iter().find(|e| e.action == "audit_read").expect("reading the audit log is recorded");
+    assert_eq!((read.actor.as_str(), read.target.as_str(), read.outcome.as_str()), ("admin", "audit_log", "ok"));
+    assert_eq!(read.details["action"], "invoices_listed", "with what was looked for");
+    app.stop().await;
+}

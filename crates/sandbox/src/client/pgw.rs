@@ -29,4 +29,9 @@ impl SandboxClient {
     pub async fn pgw_generations(&self, env: Env) -> Result<Vec<Generation>, ClientError> {
         self.get(&format!("/admin/pgw/generations?env={}", env.name())).await
     }
+
+    /// Switches PGW's deviations from our contract (ignore `Idempotency-Key`, omit fields).
+    pub async fn pgw_behaviour(&self, behaviour: &crate::pgw::Behaviour) -> Result<(), ClientError> {
+        self.post::<_, serde_json::Value>("/admin/pgw/behaviour", behaviour).await.map(|_| ())
+    }
 }

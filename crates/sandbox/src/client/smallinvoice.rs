@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{ClientError, SandboxClient};
-use crate::smallinvoice::{SiClient, SiContact, SiInvoice, SiPayment};
+use crate::smallinvoice::{SiClient, SiContact, SiInvoice, SiOmitFields, SiPayment, SiRateLimit};
 
 impl SandboxClient {
     /// Creates an OAuth client (credentials and scopes).
@@ -24,5 +24,16 @@ impl SandboxClient {
     /// Records a payment on invoice `id`; answers the updated invoice item.
     pub async fn smallinvoice_pay_invoice(&self, id: u64, payment: &SiPayment) -> Result<Value, ClientError> {
         self.post(&format!("/admin/smallinvoice/invoices/{id}/payments"), payment).await
+    }
+
+    /// Sets the hourly rate budget and what is left of it.
+    pub async fn smallinvoice_rate_limit(&self, limit: &SiRateLimit) -> Result<(), ClientError> {
+        self.post::<_, Value>("/admin/smallinvoice/rate-limit", limit).await.map(|_| ())
+    }
+
+    /// Makes contacts and invoices leave `fields` out of their answers (empty: none).
+    pub async fn smallinvoice_omit_fields(&self, fields: &[&str]) -> Result<(), ClientError> {
+        let o = SiOmitFields { fields: fields.iter().map(|f| (*f).to_owned()).collect() };
+        self.post::<_, Value>("/admin/smallinvoice/omit-fields", &o).await.map(|_| ())
     }
 }

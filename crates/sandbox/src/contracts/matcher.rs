@@ -214,20 +214,14 @@ pub fn path_differences(template: &str, actual: &str) -> Vec<String> {
     out
 }
 
-/// `{name}` placeholders match any non-empty text; everything else literally.
+/// `{name}` placeholders (a name of letters, digits and `_`) match any non-empty text;
+/// everything else, a JSON text such as `{"contact_id":1}` included, literally.
 pub fn glob(template: &str, value: &str) -> bool {
-    let mut parts = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else { break };
-        parts.push(&rest[..start]);
-        rest = &rest[start + len + 1..];
-    }
-    parts.push(rest);
+    let parts = literal_parts(template);
     if parts.len() == 1 {
         return template == value;
     }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    let (first, last) = (parts[0].as_str(), parts[parts.len() - 1].as_str());
     if !value.starts_with(first) || !value[first.len()..].ends_with(last) || value.len() < first.len() + last.len() {
         return false;
     }
@@ -235,12 +229,49 @@ pub fn glob(template: &str, value: &str) -> bool {
     let end = value.len() - last.len();
     for mid in &parts[1..parts.len() - 1] {
         // Each placeholder takes at least one character.
-        match value.get(pos + 1..end).and_then(|s| s.find(mid)) {
+        match value.get(pos + 1..end).and_then(|s| s.find(mid.as_str())) {
             Some(i) => pos = pos + 1 + i + mid.len(),
             None => return false,
         }
     }
     end > pos
+}
+
+/// The literal text between the placeholders of `template` (one part when it has none).
+fn literal_parts(template: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(len) if len > 0 && is_placeholder_name(&after[..len]) => {
+                if let Some(last) = parts.last_mut() {
+                    last.push_str(&rest[..start]);
+                }
+                parts.push(String::new());
+                rest = &after[len + 1..];
+            }
+            _ => {
+                if let Some(last) = parts.last_mut() {
+                    last.push_str(&rest[..=start]);
+                }
+                rest = after;
+            }
+        }
+    }
+    if let Some(last) = parts.last_mut() {
+        last.push_str(rest);
+    }
+    parts
+}
+
+fn is_placeholder_name(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Whether `text` still holds a `{name}` placeholder.
+pub fn has_placeholder(text: &str) -> bool {
+    literal_parts(text).len() > 1
 }
 
 /// Percent-decoding with `+` as space (forms and queries).
@@ -518,6 +549,10 @@ mod tests {
         assert!(glob("/v1/{a}/x/{b}", "/v1/1/x/2"));
         assert!(!glob("/v1/{a}/x", "/v1/1/y"));
         assert!(glob("exact", "exact"));
+        assert!(glob(r#"{"contact_id":1}"#, r#"{"contact_id":1}"#), "JSON is literal");
+        assert!(!glob(r#"{"contact_id":1}"#, r#"{"contact_id":2}"#));
+        assert!(glob(r#"f={"a":{x}}"#, r#"f={"a":7}"#));
+        assert!(has_placeholder("code:{id}:{issued}") && !has_placeholder(r#"{"a":1}"#));
     }
 
     #[test]

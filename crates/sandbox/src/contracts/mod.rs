@@ -196,7 +196,7 @@ where
 async fn send(http: &reqwest::Client, c: &LoadedCase, p: &Prepared) -> Result<Observed, String> {
     let spec = &c.case.request;
     let path = substitute(&spec.path, &p.vars);
-    if path.contains('{') {
+    if matcher::has_placeholder(&path) {
         return Err(format!("path {path} has a placeholder the preparer did not fill"));
     }
     let method = reqwest::Method::from_bytes(spec.method.as_bytes()).map_err(|e| e.to_string())?;
@@ -222,7 +222,7 @@ async fn send(http: &reqwest::Client, c: &LoadedCase, p: &Prepared) -> Result<Ob
         (None, other) => return Err(format!("the preparer must build the request body for {other:?}")),
     };
     for (k, v) in &headers {
-        if v.contains('{') {
+        if matcher::has_placeholder(v) {
             return Err(format!("header {k} has a placeholder the preparer did not fill"));
         }
         req = req.header(k.as_str(), v.as_str());

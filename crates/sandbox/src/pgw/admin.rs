@@ -92,6 +92,7 @@ pub fn routes(shared: Shared) -> Router {
         .route("/devices", post(add_device))
         .route("/transactions", post(add_transaction).get(list_transactions))
         .route("/generations", get(list_generations))
+        .route("/behaviour", post(set_behaviour))
         .with_state(shared)
 }
 
@@ -196,4 +197,10 @@ async fn list_transactions(AxState(s): AxState<Shared>, Query(q): Query<EnvQuery
 
 async fn list_generations(AxState(s): AxState<Shared>, Query(q): Query<EnvQuery>) -> Json<Vec<Generation>> {
     Json(Shared::lock(&s.0.pgw).env(q.env.unwrap_or(Env::Prod)).generations.clone())
+}
+
+async fn set_behaviour(AxState(s): AxState<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
+    let b: super::Behaviour = parse(&body)?;
+    Shared::lock(&s.0.pgw).behaviour = b;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -130,7 +130,8 @@ fn generate_now(
     };
     let tx_id = tx_index.map(|i| state.env(env).transactions[i].id);
     let internal_id = state.env(env).device(&device).map(|d| d.internal_id.clone()).unwrap_or_default();
-    if let Some(k) = &key
+    let honour = !state.behaviour.ignore_idempotency_key;
+    if let Some(k) = key.as_ref().filter(|_| honour)
         && let Some(g) = state.env(env).generations.iter().find(|g| g.idempotency_key.as_ref() == Some(k))
     {
         if g.transaction_id == tx_id && g.device.eq_ignore_ascii_case(&device) {

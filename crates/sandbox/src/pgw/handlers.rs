@@ -131,7 +131,8 @@ pub async fn search(
             let es = state.env(env);
             let now = s.now();
             let items: Vec<_> = es.search(&c).into_iter().map(|t| transaction_view(es, t, now)).collect();
-            Json(serde_json::json!({ "environment": env, "count": items.len(), "items": items })).into_response()
+            let v = serde_json::json!({ "environment": env, "count": items.len(), "items": items });
+            Json(state.behaviour.omit(v)).into_response()
         })
         .await
 }
@@ -158,7 +159,8 @@ pub async fn get_transaction(
                 let id = parse_id(&id)?;
                 let es = state.env(env);
                 let t = es.transaction(id).ok_or_else(|| tx_not_found(id))?;
-                Ok(Json(transaction_view(es, t, s.now())))
+                let v = serde_json::to_value(transaction_view(es, t, s.now())).unwrap_or_default();
+                Ok(Json(state.behaviour.omit(v)))
             });
             result.into_response()
         })
@@ -235,7 +237,7 @@ pub async fn day_transactions(
                 let txs = es.day(day);
                 let total: i64 = txs.iter().map(|t| t.amount_rappen).sum();
                 let items: Vec<_> = txs.into_iter().map(|t| transaction_view(es, t, now)).collect();
-                Ok(Json(serde_json::json!({
+                Ok(Json(state.behaviour.omit(serde_json::json!({
                     "environment": env,
                     "date": day.format("%Y-%m-%d").to_string(),
                     "timezone": "Europe/Zurich",
@@ -243,7 +245,7 @@ pub async fn day_transactions(
                     "total": chf(total),
                     "currency": "CHF",
                     "items": items,
-                })))
+                }))))
             });
             result.into_response()
         })

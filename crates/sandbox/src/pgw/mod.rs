@@ -61,6 +61,7 @@
 //! | POST | `/transactions` | [`PgwTransaction`] → 201 [`TransactionView`] |
 //! | GET | `/transactions?env=prod` | every transaction of the environment |
 //! | GET | `/generations?env=prod` | every recorded code generation ([`Generation`]) |
+//! | POST | `/behaviour` | [`Behaviour`] → 204: ignore `Idempotency-Key`, leave answer fields out |
 //!
 //! Demo data (SB-08): keys `pgw-prod-demo-key` / `pgw-test-demo-key`, four PROD devices and a
 //! week of payments (see [`demo`]).
@@ -93,6 +94,46 @@ pub struct State {
     last_generation: u64,
     /// Counter feeding codes and TWINT references.
     counter: u64,
+    /// What the admin switches changed (`/admin/pgw/behaviour`).
+    behaviour: Behaviour,
+}
+
+/// Deviations from our contract an admin can switch on, to test how the hotline copes with a
+/// gateway that differs from what we assume (PGW publishes nothing, see the hotline's
+/// preflight).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// Code generation ignores `Idempotency-Key`: every request makes a new code.
+    #[serde(default)]
+    pub ignore_idempotency_key: bool,
+    /// Answer fields left out of transactions and listings (a field PGW stopped sending).
+    #[serde(default)]
+    pub omit_fields: Vec<String>,
+    /// Transaction number → a status outside our contract that PGW answers for it (a status
+    /// PGW has and never told us about).
+    #[serde(default)]
+    pub statuses: std::collections::BTreeMap<u64, String>,
+}
+
+impl Behaviour {
+    /// `v` (a transaction, or a listing and its items) with the switched statuses and without
+    /// the omitted fields.
+    pub fn omit(&self, mut v: serde_json::Value) -> serde_json::Value {
+        let strip = |o: &mut serde_json::Value| {
+            if let Some(s) = o["id"].as_u64().and_then(|id| self.statuses.get(&id)) {
+                o["status"] = s.clone().into();
+            }
+            if let serde_json::Value::Object(m) = o {
+                m.retain(|k, _| !self.omit_fields.contains(k));
+            }
+        };
+        if let Some(items) = v.get_mut("items").and_then(serde_json::Value::as_array_mut) {
+            items.iter_mut().for_each(strip);
+        }
+        strip(&mut v);
+        v
+    }
 }
 
 impl State {

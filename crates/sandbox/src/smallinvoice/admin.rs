@@ -160,7 +160,46 @@ pub fn routes(shared: Shared) -> Router {
         .route("/contacts", post(add_contact))
         .route("/invoices", post(add_invoice))
         .route("/invoices/{id}/payments", post(pay))
+        .route("/rate-limit", post(set_rate_limit))
+        .route("/omit-fields", post(set_omitted))
         .with_state(shared)
+}
+
+/// Sets the account's hourly budget: `limit` calls, `remaining` of them left now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiRateLimit {
+    /// Calls per hour.
+    pub limit: u64,
+    /// Calls left in the current hour (default: all).
+    #[serde(default)]
+    pub remaining: Option<u64>,
+}
+
+/// Answer fields contacts and invoices leave out from now on (empty: none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiOmitFields {
+    /// Field names.
+    pub fields: Vec<String>,
+}
+
+async fn set_rate_limit(AxState(s): AxState<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
+    let r: SiRateLimit = parse(&body)?;
+    let remaining = r.remaining.unwrap_or(r.limit);
+    if remaining > r.limit {
+        return Err(AdminError::bad("remaining", "at most limit"));
+    }
+    let now = s.now();
+    let mut d = Shared::lock(&s.0.smallinvoice);
+    d.rate = super::model::RateBudget { limit: r.limit, used: r.limit - remaining, period_start: Some(now) };
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_omitted(AxState(s): AxState<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
+    let o: SiOmitFields = parse(&body)?;
+    Shared::lock(&s.0.smallinvoice).omitted = o.fields.into_iter().collect();
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {

@@ -1,7 +1,10 @@
 //! OAuth2 of smallinvoice (§4.1): `POST /v2/auth/access-tokens` with the client-credentials
-//! or refresh-token grant (JSON or form body), tokens living 43 200 s on the sandbox clock,
-//! refresh tokens rotating (the old pair is revoked), and the Bearer/scope check of every call.
-//! Error texts follow the OAuth server library smallinvoice's PHP stack uses (league/oauth2-server).
+//! grant (JSON or form body), tokens living 43 200 s on the sandbox clock, and the
+//! Bearer/scope check of every call. As the official auth workflow documents, the
+//! client-credentials answer has **no refresh token** (refresh tokens belong to the
+//! authorization-code grant, which the sandbox does not offer): a refresh-token grant finds no
+//! token. Error texts follow the OAuth server library smallinvoice's PHP stack uses
+//! (league/oauth2-server).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,14 +16,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use serde_json::{Value, json};
 
-use super::model::{Data, SCOPES, Token};
+use super::model::{SCOPES, Token};
 use super::wire::{Failure, access_denied, forbidden, guard, oauth};
 use crate::shared::Shared;
 
 /// Access-token lifetime in seconds (12 h).
 pub const ACCESS_TTL_SECS: i64 = 43_200;
-/// Refresh-token lifetime in days [INF].
-pub const REFRESH_TTL_DAYS: i64 = 30;
 
 /// `POST /v2/auth/access-tokens`
 pub async fn access_tokens(AxState(shared): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
@@ -98,75 +99,23 @@ fn issue(s: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
     if let Some(bad) = requested.iter().find(|x| !SCOPES.contains(x)) {
         return invalid_scope(bad);
     }
-    let scopes: BTreeSet<String> = if grant == "client_credentials" {
-        if let Some(bad) = requested.iter().find(|x| !client.scopes.contains(**x)) {
-            return invalid_scope(bad);
-        }
-        if requested.is_empty() { client.scopes.clone() } else { requested.iter().map(|x| (*x).to_owned()).collect() }
-    } else {
-        let Some(rt) = get("refresh_token") else { return invalid_request("refresh_token") };
-        let Some(old) = d.refresh.get(rt).cloned() else { return invalid_grant("Cannot decrypt the refresh token") };
-        if old.client_id != client_id {
-            return invalid_grant("Token is not linked to client");
-        }
-        if old.revoked {
-            return invalid_grant("Token has been revoked");
-        }
-        if now >= old.expires_at {
-            return invalid_grant("Token has expired");
-        }
-        if let Some(bad) = requested.iter().find(|x| !old.scopes.contains(**x)) {
-            return invalid_scope(bad);
-        }
-        // Rotation: the refresh token and the access token issued with it die now.
-        if let Some(t) = d.refresh.get_mut(rt) {
-            t.revoked = true;
-        }
-        if let Some(t) = d.access.get_mut(&old.pair) {
-            t.revoked = true;
-        }
-        if requested.is_empty() { old.scopes } else { requested.iter().map(|x| (*x).to_owned()).collect() }
-    };
-    let (access, refresh) = new_pair(&mut d, s.0.seed, client_id, scopes, now);
-    let body = json!({
-        "token_type": "Bearer",
-        "expires_in": ACCESS_TTL_SECS,
-        "access_token": access,
-        "refresh_token": refresh,
-    });
+    if grant == "refresh_token" {
+        // Only the authorization-code grant issues refresh tokens; none exist here.
+        return match get("refresh_token") {
+            None => invalid_request("refresh_token"),
+            Some(_) => invalid_grant("Cannot decrypt the refresh token"),
+        };
+    }
+    if let Some(bad) = requested.iter().find(|x| !client.scopes.contains(**x)) {
+        return invalid_scope(bad);
+    }
+    let scopes: BTreeSet<String> =
+        if requested.is_empty() { client.scopes.clone() } else { requested.iter().map(|x| (*x).to_owned()).collect() };
+    let access = d.new_token(s.0.seed);
+    let expires_at = now + Duration::seconds(ACCESS_TTL_SECS);
+    d.access.insert(access.clone(), Token { client_id: client_id.to_owned(), scopes, expires_at });
+    let body = json!({ "token_type": "Bearer", "expires_in": ACCESS_TTL_SECS, "access_token": access });
     (StatusCode::CREATED, Json(body)).into_response()
-}
-
-fn new_pair(
-    d: &mut Data,
-    seed: u64,
-    client_id: &str,
-    scopes: BTreeSet<String>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> (String, String) {
-    let access = d.new_token(seed);
-    let refresh = d.new_token(seed);
-    d.access.insert(
-        access.clone(),
-        Token {
-            client_id: client_id.to_owned(),
-            scopes: scopes.clone(),
-            expires_at: now + Duration::seconds(ACCESS_TTL_SECS),
-            revoked: false,
-            pair: refresh.clone(),
-        },
-    );
-    d.refresh.insert(
-        refresh.clone(),
-        Token {
-            client_id: client_id.to_owned(),
-            scopes,
-            expires_at: now + Duration::days(REFRESH_TTL_DAYS),
-            revoked: false,
-            pair: access.clone(),
-        },
-    );
-    (access, refresh)
 }
 
 /// Checks `Authorization: Bearer …` and that the token carries `scope`.
@@ -181,9 +130,6 @@ pub fn authorize(s: &Shared, headers: &HeaderMap, scope: &str) -> Result<(), Fai
     let now = s.now();
     let d = Shared::lock(&s.0.smallinvoice);
     let Some(t) = d.access.get(token) else { return Err(access_denied("Access token could not be verified").into()) };
-    if t.revoked {
-        return Err(access_denied("Access token has been revoked").into());
-    }
     if now >= t.expires_at {
         return Err(access_denied("Access token has expired").into());
     }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::auth::authorize;
 use super::listing::{self, Spec};
 use super::model::Contact;
-use super::render::{address_json, contact_json};
+use super::render::{address_json, contact_json, omit};
 use super::wire::{Failure, error, guard, not_found};
 use crate::shared::Shared;
 
@@ -69,7 +69,9 @@ pub async fn list(AxState(shared): AxState<Shared>, headers: HeaderMap, query: P
             Ok(p) => p,
             Err(r) => return r.into_response(),
         };
-        let items: Vec<Value> = Shared::lock(&s.0.smallinvoice).contacts.values().map(|c| item(c, &p.with)).collect();
+        let d = Shared::lock(&s.0.smallinvoice);
+        let items: Vec<Value> = d.contacts.values().map(|c| omit(item(c, &p.with), &d.omitted)).collect();
+        drop(d);
         Json(listing::page(items, &p, &SPEC, &base(&headers, "/v2/contacts"))).into_response()
     })
     .await
@@ -93,7 +95,7 @@ pub async fn get(
         };
         let d = Shared::lock(&s.0.smallinvoice);
         match id.parse::<u64>().ok().and_then(|id| d.contacts.get(&id)) {
-            Some(c) => Json(json!({ "item": item(c, &p.with) })).into_response(),
+            Some(c) => Json(json!({ "item": omit(item(c, &p.with), &d.omitted) })).into_response(),
             None => not_found("contact"),
         }
     })

@@ -14,7 +14,7 @@ use super::auth::authorize;
 use super::contacts::{Pairs, base, pairs};
 use super::listing::{self, Spec};
 use super::model::{Data, Invoice, Position, isr_reference, parse_decimal};
-use super::render::{address_json, contact_json, invoice_json, position_json};
+use super::render::{address_json, contact_json, invoice_json, omit, position_json};
 use super::wire::{Invalid, error, guard, not_found, validation};
 use crate::shared::Shared;
 
@@ -66,7 +66,7 @@ pub async fn list(AxState(shared): AxState<Shared>, headers: HeaderMap, query: P
             Err(r) => return r.into_response(),
         };
         let d = Shared::lock(&s.0.smallinvoice);
-        let items: Vec<Value> = d.invoices.values().map(|i| item(&d, i, &p.with)).collect();
+        let items: Vec<Value> = d.invoices.values().map(|i| omit(item(&d, i, &p.with), &d.omitted)).collect();
         drop(d);
         Json(listing::page(items, &p, &SPEC, &base(&headers, "/v2/receivables/invoices"))).into_response()
     })
@@ -91,7 +91,7 @@ pub async fn get(
         };
         let d = Shared::lock(&s.0.smallinvoice);
         match id.parse::<u64>().ok().and_then(|id| d.invoices.get(&id)) {
-            Some(i) => Json(json!({ "item": item(&d, i, &p.with) })).into_response(),
+            Some(i) => Json(json!({ "item": omit(item(&d, i, &p.with), &d.omitted) })).into_response(),
             None => not_found("invoice"),
         }
     })

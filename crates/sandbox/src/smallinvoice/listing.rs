@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::wire::{Failure, error};
+use super::wire::{Failure, code, error_code};
 
 /// What one collection allows.
 pub struct Spec {
@@ -47,8 +47,8 @@ pub struct Params {
     keep: Vec<(String, String)>,
 }
 
-fn bad(message: String) -> Failure {
-    error(StatusCode::BAD_REQUEST, message).into()
+fn bad_code(code: u16, message: String) -> Failure {
+    error_code(StatusCode::BAD_REQUEST, code, message).into()
 }
 
 /// Parses the query pairs against `spec`.
@@ -67,25 +67,30 @@ pub fn parse(pairs: &[(String, String)], spec: &Spec) -> Result<Params, Failure>
             "limit" => {
                 p.limit = match v.parse::<usize>() {
                     Ok(n) if (1..=200).contains(&n) => n,
-                    _ => return Err(bad(format!("Invalid limit \"{v}\": must be an integer between 1 and 200"))),
+                    _ => {
+                        return Err(bad_code(
+                            code::LIMIT,
+                            format!("Invalid limit \"{v}\": must be an integer between 1 and 200"),
+                        ));
+                    }
                 }
             }
             "offset" => {
-                p.offset = v
-                    .parse::<usize>()
-                    .map_err(|_| bad(format!("Invalid offset \"{v}\": must be an integer of at least 0")))?
+                p.offset = v.parse::<usize>().map_err(|_| {
+                    bad_code(code::OFFSET, format!("Invalid offset \"{v}\": must be an integer of at least 0"))
+                })?
             }
             "q" => p.q = v.split_whitespace().map(str::to_lowercase).collect(),
             "filter" if !v.trim().is_empty() => {
-                let json: Value =
-                    serde_json::from_str(v).map_err(|_| bad("Invalid filter: not valid JSON".to_owned()))?;
-                p.filter = Some(parse_filter(&json, spec).map_err(bad)?);
+                let json: Value = serde_json::from_str(v)
+                    .map_err(|_| bad_code(code::FILTER_KEY, "Invalid filter: not valid JSON".to_owned()))?;
+                p.filter = Some(parse_filter(&json, spec).map_err(|m| bad_code(code::FILTER_KEY, m))?);
             }
             "sort" => {
                 for key in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     let (name, desc) = key.strip_prefix('-').map_or((key, false), |n| (n, true));
                     if !spec.sort.contains(&name) {
-                        return Err(bad(format!("Invalid sort key \"{name}\"")));
+                        return Err(bad_code(code::SORT_KEY, format!("Invalid sort key \"{name}\"")));
                     }
                     p.sort.push((name.to_owned(), desc));
                 }
@@ -93,7 +98,7 @@ pub fn parse(pairs: &[(String, String)], spec: &Spec) -> Result<Params, Failure>
             "with" => {
                 for key in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     if !spec.with.contains(&key) {
-                        return Err(bad(format!("Invalid with key \"{key}\"")));
+                        return Err(bad_code(code::WITH_KEY, format!("Invalid with key \"{key}\"")));
                     }
                     p.with.push(key.to_owned());
                 }

@@ -16,13 +16,13 @@
 //! # Behaviour
 //!
 //! - Tokens: JSON (or form) body `{"grant_type":"client_credentials","client_id","client_secret","scope":"contact invoice"}`
-//!   → **201** `{"token_type":"Bearer","expires_in":43200,"access_token","refresh_token"}`.
-//!   Access tokens expire after 43 200 s of *sandbox* time; `grant_type=refresh_token` issues a
-//!   new pair and revokes the old refresh **and** access token (rotation). Without `scope` the
-//!   client's scopes are granted. Errors (league/oauth2-server wording): unsupported grant 400
-//!   `unsupported_grant_type`; missing `client_id`/`refresh_token` 400 `invalid_request`; wrong
-//!   client or secret 401 `invalid_client`; unknown or ungranted scope 400 `invalid_scope`;
-//!   unknown/revoked/expired/foreign refresh token 400 `invalid_grant`.
+//!   → **201** `{"token_type":"Bearer","expires_in":43200,"access_token"}` — no refresh token,
+//!   as the official auth workflow documents for this grant (a new token is requested the same
+//!   way). Access tokens expire after 43 200 s of *sandbox* time. Without `scope` the client's
+//!   scopes are granted. Errors (league/oauth2-server wording): unsupported grant 400
+//!   `unsupported_grant_type`; missing `client_id` 400 `invalid_request`; wrong client or secret
+//!   401 `invalid_client`; unknown or ungranted scope 400 `invalid_scope`; any refresh token 400
+//!   `invalid_grant` (only the authorization-code grant, not simulated, issues them).
 //! - Every call needs `Authorization: Bearer …`: missing, unknown, expired or revoked → 401
 //!   `{"code":401,"message":…,"meta":{"error_type":"access_denied","hint":…}}` (hints
 //!   `Missing "Authorization" header`, `Access token could not be verified`, `Access token has
@@ -31,12 +31,12 @@
 //! - Lists: `{"pagination":{"page","pages","total","first","last","next"?},"items":[…]}`; `next`
 //!   only while more items follow; links are absolute and repeat q/filter/sort/with. `limit`
 //!   1–200 (default 100), `offset` ≥ 0, unknown `sort`/`with` keys, invalid or unknown `filter`
-//!   keys → 400 `{"code":400,"message":…}`. `q` matches every word case-insensitively in the
+//!   keys → 400 `{"code":2103|2104|2102|2100|2101,"message":…}` (application codes). `q` matches every word case-insensitively in the
 //!   name, name addition, number, e-mail and phone (contacts) or number, contact name and
 //!   reference (invoices) — any length works, so a 2-character search finds managements.
 //!   `filter` is field equality combined with `and`/`or` (an id matches as number or string;
 //!   `{"contact_id":…}` really filters, unlike the reported quirk of the real API).
-//! - Single items: `{"item":{…}}`; unknown id → 404 `{"code":404,"message":"Entity not found","meta":{"entity_type":…}}`.
+//! - Single items: `{"item":{…}}`; unknown id → 404 `{"code":3000,"message":"Entity not found","meta":{"entity_type":…}}`.
 //! - Invoices carry `total`/`total_paid` as JSON floats produced exactly from integer Rappen,
 //!   `status` ∈ DR S P PP R1 R2 R3 R DC C D, `paid_date` once fully paid, dates `YYYY-MM-DD`,
 //!   `created` `YYYY-MM-DD HH:MM:SS`. `with=positions|contact|contact_address` adds those.
@@ -44,11 +44,14 @@
 //! - Creating an invoice validates all fields at once → 422
 //!   `{"code":422,"message":"Validation failed","meta":{"errors":[{"key","code","message"}]}}`
 //!   (codes: 1 required, 2 invalid, 3 unknown reference [INF]); it is not idempotent.
-//! - Injected 429s (fault `burst_429`) get smallinvoice's JSON body `{"code":429,…}` and keep
-//!   `Retry-After`.
+//! - Rate budget: every API answer carries `X-Rate-Limit-Limit` (1000 by default),
+//!   `X-Rate-Limit-Remaining` and `X-Rate-Limit-Reset` (seconds left in the sandbox hour); a spent
+//!   budget answers 429 `{"code":6000,"message":"Too many requests"}` with the headers. Injected
+//!   429s (fault `burst_429`) get the same body and keep `Retry-After`.
 //!
-//! [INF] choices: the numeric `code` in error bodies is the HTTP status; refresh tokens live 30
-//! days; default sort is by id ascending; `pages` is at least 1.
+//! [INF] choices: OAuth and validation errors carry the HTTP status as `code`; the budget is
+//! per account and the token endpoint does not spend it; default sort is by id ascending;
+//! `pages` is at least 1.
 //!
 //! # Admin routes (`/admin/smallinvoice/…`)
 //!
@@ -58,6 +61,8 @@
 //! | POST | `/contacts` | [`SiContact`] → 201 the contact item (with `main_address`) |
 //! | POST | `/invoices` | [`SiInvoice`] → 201 the invoice item (with `positions`) |
 //! | POST | `/invoices/{id}/payments` | [`SiPayment`] → 200 the invoice (status `PP`/`P`, `paid_date`) |
+//! | POST | `/rate-limit` | [`SiRateLimit`] → 204 (the hourly budget and what is left of it) |
+//! | POST | `/omit-fields` | [`SiOmitFields`] → 204 (contacts and invoices leave these fields out) |
 //!
 //! Demo data (SB-08): client `payops-demo` / `payops-demo-secret` with every scope, six
 //! managements and invoices in every status (see [`demo`]).
@@ -75,7 +80,7 @@ mod wire;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use admin::{SiAddress, SiClient, SiContact, SiInvoice, SiPayment, SiPosition};
+pub use admin::{SiAddress, SiClient, SiContact, SiInvoice, SiOmitFields, SiPayment, SiPosition, SiRateLimit};
 pub use auth::ACCESS_TTL_SECS;
 
 use crate::shared::Shared;

@@ -38,7 +38,7 @@ pub struct ApiClient {
     pub scopes: BTreeSet<String>,
 }
 
-/// An issued access or refresh token.
+/// An issued access token.
 #[derive(Debug, Clone)]
 pub struct Token {
     /// Owner.
@@ -47,10 +47,47 @@ pub struct Token {
     pub scopes: BTreeSet<String>,
     /// End of life (sandbox clock).
     pub expires_at: DateTime<Utc>,
-    /// Revoked by a refresh.
-    pub revoked: bool,
-    /// For a refresh token: the access token issued with it.
-    pub pair: String,
+}
+
+/// The account's hourly call budget (`X-Rate-Limit-*` on every answer, 429 when spent).
+#[derive(Debug, Clone)]
+pub struct RateBudget {
+    /// Calls per period (the documentation's example: 1000).
+    pub limit: u64,
+    /// Calls made in the current period.
+    pub used: u64,
+    /// Start of the current period (sandbox clock).
+    pub period_start: Option<DateTime<Utc>>,
+}
+
+impl Default for RateBudget {
+    fn default() -> Self {
+        RateBudget { limit: 1000, used: 0, period_start: None }
+    }
+}
+
+/// Length of a rate-limit period in seconds (the documentation's example reset: 3600).
+pub const RATE_PERIOD_SECS: i64 = 3600;
+
+impl RateBudget {
+    /// Takes one call at `now`: `Ok(remaining)` or `Err(())` when the budget is spent; and the
+    /// seconds until the period resets.
+    pub fn take(&mut self, now: DateTime<Utc>) -> (Result<u64, ()>, i64) {
+        let start = match self.period_start {
+            Some(s) if (now - s).num_seconds() < RATE_PERIOD_SECS => s,
+            _ => {
+                self.used = 0;
+                self.period_start = Some(now);
+                now
+            }
+        };
+        let reset = (RATE_PERIOD_SECS - (now - start).num_seconds()).max(1);
+        if self.used >= self.limit {
+            return (Err(()), reset);
+        }
+        self.used += 1;
+        (Ok(self.limit - self.used), reset)
+    }
 }
 
 /// A postal address.
@@ -158,8 +195,11 @@ pub struct Data {
     pub clients: BTreeMap<String, ApiClient>,
     /// Access tokens by value.
     pub access: BTreeMap<String, Token>,
-    /// Refresh tokens by value.
-    pub refresh: BTreeMap<String, Token>,
+    /// The hourly call budget.
+    pub rate: RateBudget,
+    /// Answer fields left out of contacts and invoices (admin switch: the preflight's test of
+    /// a field smallinvoice stopped sending).
+    pub omitted: BTreeSet<String>,
     /// Contacts by id.
     pub contacts: BTreeMap<u64, Contact>,
     /// Invoices by id.

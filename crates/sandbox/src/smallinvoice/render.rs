@@ -1,6 +1,8 @@
 //! How contacts, addresses, positions and invoices look on the wire (field names and shapes
 //! of the real API, money as exact floats, smallinvoice's date formats).
 
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
 use super::model::{Address, Contact, Invoice, Position, date, datetime, float, money};
@@ -101,4 +103,12 @@ pub fn invoice_json(i: &Invoice, contact: Option<&Contact>) -> Value {
         "custom_fields": [],
         "permissions": ["view", "edit", "manage"],
     })
+}
+
+/// `item` without the fields the admin switch left out (a field smallinvoice stopped sending).
+pub fn omit(mut item: Value, omitted: &BTreeSet<String>) -> Value {
+    if let Value::Object(m) = &mut item {
+        m.retain(|k, _| !omitted.contains(k));
+    }
+    item
 }

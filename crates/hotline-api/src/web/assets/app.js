@@ -154,6 +154,12 @@ async function searchCode() {
 
 function money(m) { return m ? m.text : '–'; }
 
+// A payment's status in German; one PGW did not name to us is shown as it came.
+function statusLabel(p) {
+  const known = { completed: 'abgeschlossen', failed: 'fehlgeschlagen', cancelled: 'abgebrochen' };
+  return known[p.status] || ('unbekannt (' + p.pgw_status + ')');
+}
+
 function renderLookup(r) {
   const p = r.payment;
   if (r.outcome === 'found') {
@@ -177,6 +183,11 @@ function renderLookup(r) {
     $('notfound-failed').textContent = r.failed_payments > 0
       ? r.failed_payments + ' fehlgeschlagene oder abgebrochene Zahlung(en) gefunden — dafür wurde kein Code ausgegeben.' : '';
     show('notfound-failed', r.failed_payments > 0);
+    const odd = r.unknown_status || [];
+    $('notfound-unknown').textContent = odd.length > 0
+      ? odd.length + ' Zahlung(en) mit unbekanntem PGW-Status (' + odd.map((p) => '#' + p.transaction_id + ' ' + statusLabel(p)).join(', ')
+        + ') — bitte im PGW prüfen, bevor dem Mieter gesagt wird, es sei nichts bezahlt worden.' : '';
+    show('notfound-unknown', odd.length > 0);
   }
   if (r.refund) { $('refund-text').textContent = r.refund.instructions; }
   show('refund-box', !!r.refund);
@@ -357,7 +368,10 @@ async function loadOverview() {
     $('overview-total').textContent = 'CHF ' + money(r.total);
     $('overview-table').querySelector('tbody').replaceChildren(...r.items.map((p) => row([
       p.local_time, p.device_b_code, p.mobile, 'CHF ' + money(p.amount), p.payment_method,
-      p.code ? p.code.code : '–', p.sub_merchant, p.status === 'completed' ? 'abgeschlossen' : p.status])));
+      p.code ? p.code.code : '–', p.sub_merchant, statusLabel(p)])));
+    $('overview-unknown').textContent = r.unknown_count > 0
+      ? r.unknown_count + ' Zahlung(en) mit einem PGW-Status, den die Hotline nicht kennt — nicht im Total; bitte im PGW prüfen.' : '';
+    show('overview-unknown', r.unknown_count > 0);
     show('overview-summary', true);
     show('overview-table', r.items.length > 0); show('overview-empty', r.items.length === 0);
   } catch (e) {

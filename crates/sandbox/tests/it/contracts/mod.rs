@@ -4,8 +4,10 @@
 
 mod freshdesk;
 mod nets;
+mod pgw;
 mod pixi;
 mod postfinance;
+mod smallinvoice;
 mod unzer;
 
 use std::collections::BTreeMap;
