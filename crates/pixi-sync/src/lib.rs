@@ -8,11 +8,13 @@
 //! account bookings) and its money ceilings; incidents with one mail each, the dashboard, the
 //! per-tenant error page and the three-way reconciliation.
 //!
-//! Partners (contracts in `crates/sandbox/src/{pixi,unzer,smtp}/mod.rs`): pixi SOAP 1.1
-//! (rpc/encoded, diffgram answers; calls in [`pixi`]), unzer REST with Basic auth by private
-//! key and unsigned webhooks (triggers only; [`unzer`]), SMTP via lettre ([`mail`]). Every
-//! call that changes something at pixi or unzer goes through `kit::journal` with a key
-//! derived from (configuration, order, document) — see [`worker::ops`].
+//! Partners: pixi SOAP 1.1 (rpc/encoded, SQL Server native web-service answers; the contract
+//! cases in `crates/sandbox/contracts/pixi/`, calls in [`pixi`]), unzer REST with Basic auth
+//! by private key and unsigned webhooks (triggers only; [`unzer`]), SMTP via lettre
+//! ([`mail`]). Every call that changes something at pixi or unzer goes through `kit::journal`
+//! with a key derived from (configuration, order, document) — see [`worker::ops`]. What pixi
+//! and unzer must provide is checked read-only by the [`preflight`]
+//! (`payops-pixi-sync preflight [<tenant id>]`, `TenantService.Preflight`).
 //!
 //! Ports: gRPC 50051 (`TenantService`, `PaymentConfigService`, `DashboardService`), admin 9051
 //! (`/livez`, `/readyz`, `/metrics`), public HTTP 8051 (webhooks, error pages). Configuration:
@@ -35,6 +37,8 @@ pub mod mail;
 pub mod metrics;
 /// The pixi SOAP client.
 pub mod pixi;
+/// Preflight (CT-06): what pixi-sync needs from pixi and unzer, per tenant, read-only.
+pub mod preflight;
 /// Secrets at rest and tokens.
 pub mod secrets;
 /// Postgres access.

@@ -1,4 +1,6 @@
-//! `payops-pixi-sync`: config → clock → telemetry → App::build → run until SIGTERM (`kit::service`).
+//! `payops-pixi-sync`: config → clock → telemetry → App::build → run until SIGTERM
+//! (`kit::service`); `payops-pixi-sync preflight [<tenant id>]` checks every tenant's (or one
+//! tenant's) pixi and unzer setup read-only and prints the table (CT-06; exit 1 on a failure).
 
 use std::process::ExitCode;
 
@@ -7,6 +9,9 @@ use pixi_sync::{app::App, config::Config};
 #[tokio::main]
 async fn main() -> ExitCode {
     let env = kit::config::Env::from_process();
+    if std::env::args().nth(1).as_deref() == Some("preflight") {
+        return pixi_sync::preflight::command(&env, std::env::args().nth(2)).await;
+    }
     kit::service::run(
         "pixi-sync",
         &env,

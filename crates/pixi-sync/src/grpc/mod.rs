@@ -58,8 +58,26 @@ impl Api {
 
     /// The webhook URL of a tenant (only with a public base URL).
     pub fn webhook_url(&self, tenant_id: Uuid, secret: &str) -> Option<String> {
-        self.public_base_url.as_ref().map(|b| format!("{b}/unzer/webhooks/{tenant_id}/{secret}"))
+        webhook_url(self.public_base_url.as_deref(), tenant_id, secret)
     }
+
+    /// What the preflight needs of the service.
+    pub fn preflight(&self) -> crate::preflight::Preflight {
+        crate::preflight::Preflight {
+            pool: self.pool.clone(),
+            secrets: self.secrets.clone(),
+            pixi_http: self.pixi_http.clone(),
+            unzer: self.unzer.clone(),
+            clock: self.clock.clone(),
+            quiet: self.quiet,
+            public_base_url: self.public_base_url.clone(),
+        }
+    }
+}
+
+/// The webhook URL of a tenant under `base` (`None` without a public base URL).
+pub fn webhook_url(base: Option<&str>, tenant_id: Uuid, secret: &str) -> Option<String> {
+    base.map(|b| format!("{b}/unzer/webhooks/{tenant_id}/{secret}"))
 }
 
 /// AAD of a pixi API password.

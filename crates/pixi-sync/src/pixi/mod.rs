@@ -234,19 +234,37 @@ impl PixiClient {
         result
     }
 
-    async fn exchange(
+    /// pixi's clock: the HTTP `Date` of an answer to the credentials call (preflight).
+    pub async fn server_date(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, PixiError> {
+        if self.quiet_now() {
+            return Err(PixiError::QuietWindow);
+        }
+        let response = self.post("pixiGetPaymenttypes", &[], false).await?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(PixiError::Unauthorized);
+        }
+        Ok(response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.with_timezone(&chrono::Utc)))
+    }
+
+    async fn post(
         &self,
         call: &'static str,
         params: &[(&str, Param)],
         write: bool,
-    ) -> Result<Vec<Vec<Row>>, PixiError> {
+    ) -> Result<reqwest::Response, PixiError> {
         let endpoint = self.target.endpoint.as_str();
         let builder = if write {
             self.http.write(call, Method::POST, endpoint)
         } else {
             self.http.read(call, Method::POST, endpoint)
         };
-        let response = builder
+        builder
             .basic_auth(&self.target.user, Some(self.target.password.expose_secret()))
             .header("Content-Type", "text/xml; charset=utf-8")
             .header("SOAPAction", format!("\"{endpoint}{call}\""))
@@ -256,7 +274,16 @@ impl PixiClient {
             .map_err(|e| match kit::outbound::describe(&e) {
                 "connect" => PixiError::Transient("no connection".into()),
                 kind => PixiError::Unknown(format!("{kind} error")),
-            })?;
+            })
+    }
+
+    async fn exchange(
+        &self,
+        call: &'static str,
+        params: &[(&str, Param)],
+        write: bool,
+    ) -> Result<Vec<Vec<Row>>, PixiError> {
+        let response = self.post(call, params, write).await?;
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(PixiError::Unauthorized);

@@ -11,6 +11,7 @@ mod faults;
 mod helpers;
 mod pixi_contracts;
 mod pixi_defects;
+mod pixi_preflight;
 mod problems;
 mod quiet;
 mod reconcile;

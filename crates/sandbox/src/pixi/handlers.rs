@@ -17,7 +17,16 @@ use crate::system::System;
 
 /// `POST /` (the gateway form: the API user comes from Basic auth).
 pub(crate) async fn soap_root(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    handle(shared, None, &headers, &body).await
+    dated(&shared, handle(shared.clone(), None, &headers, &body).await)
+}
+
+/// The HTTP `Date` header in sandbox time (the installation's clock as a client sees it;
+/// pixi-sync's preflight measures the offset from it).
+fn dated(shared: &Shared, mut r: Response) -> Response {
+    if let Ok(v) = shared.now().format("%a, %d %b %Y %H:%M:%S GMT").to_string().parse() {
+        r.headers_mut().insert(header::DATE, v);
+    }
+    r
 }
 
 /// `POST /soap/<ApiUser>/` (the classic installation URL).
@@ -27,7 +36,7 @@ pub(crate) async fn soap_user(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(shared, Some(user), &headers, &body).await
+    dated(&shared, handle(shared.clone(), Some(user), &headers, &body).await)
 }
 
 async fn handle(shared: Shared, path_user: Option<String>, headers: &HeaderMap, body: &[u8]) -> Response {
