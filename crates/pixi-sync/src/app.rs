@@ -1,6 +1,6 @@
 //! Build, then run: `App::build` prepares the database, the stream, the gRPC server (tenant,
-//! payment-configuration and dashboard services), the public HTTP port (webhooks, error
-//! pages) and the worker; `run_until` runs them until the shutdown signal. Tests build the
+//! payment-configuration, dashboard and console-user services), the public HTTP port
+//! (webhooks, error pages), the console's port and the worker; `run_until` runs them until the shutdown signal. Tests build the
 //! very same `App` with `run_workers = false` and drive the worker with [`App::pass`].
 
 use std::future::Future;
@@ -11,13 +11,15 @@ use kit::clock::SharedClock;
 use kit::grpc::{GrpcServer, StaticTokens};
 use kit::http::HttpServer;
 use kit::platform::{Platform, PlatformError};
+use proto::payops::pixi_sync::v1::console_user_service_server::ConsoleUserServiceServer;
 use proto::payops::pixi_sync::v1::dashboard_service_server::DashboardServiceServer;
 use proto::payops::pixi_sync::v1::payment_config_service_server::PaymentConfigServiceServer;
 use proto::payops::pixi_sync::v1::tenant_service_server::TenantServiceServer;
 use tokio::sync::Notify;
 
 use crate::config::Config;
-use crate::grpc::{Api, Dashboard, PaymentConfigs, Tenants};
+use crate::console::{Console, ConsoleServer};
+use crate::grpc::{Api, ConsoleUsers, Dashboard, PaymentConfigs, Tenants};
 use crate::mail::Mailer;
 use crate::secrets::SecretBox;
 use crate::unzer::UnzerClient;
@@ -47,6 +49,7 @@ pub struct App {
     pub run_workers: bool,
     grpc: GrpcServer,
     public: HttpServer,
+    console: ConsoleServer,
 }
 
 impl App {
@@ -82,7 +85,7 @@ impl App {
         let api = Api {
             pool: platform.pool.clone(),
             outbox: platform.outbox.clone(),
-            clock,
+            clock: clock.clone(),
             secrets,
             unzer,
             pixi_http,
@@ -90,6 +93,7 @@ impl App {
             quiet: config.quiet_window,
             public_base_url: config.public_base_url.clone(),
             worker: worker.clone(),
+            console: crate::console::auth::Auth::new(platform.pool.clone(), clock.clone(), config.console.clone()),
         };
         let max = platform.config.max_request_bytes;
         let mut grpc = platform
@@ -99,15 +103,20 @@ impl App {
             .add_service(
                 PaymentConfigServiceServer::new(PaymentConfigs::new(api.clone())).max_decoding_message_size(max),
             )
-            .add_service(DashboardServiceServer::new(Dashboard::new(api.clone())).max_decoding_message_size(max));
+            .add_service(DashboardServiceServer::new(Dashboard::new(api.clone())).max_decoding_message_size(max))
+            .add_service(ConsoleUserServiceServer::new(ConsoleUsers::new(api.clone())).max_decoding_message_size(max));
         if let Some(tokens) = &config.service_tokens {
             let auth = StaticTokens::parse(tokens).map_err(|e| StartError::Setup(e.to_string()))?;
             grpc = grpc.with_auth(Arc::new(auth));
         }
+        api.console.bootstrap().await.map_err(|e| StartError::Setup(format!("CONSOLE_BOOTSTRAP_ADMIN: {e}")))?;
+        let console = ConsoleServer::bind(config.console.addr, Arc::new(Console::new(api.clone())))
+            .await
+            .map_err(|source| PlatformError::Bind { what: "CONSOLE_ADDR", source })?;
         let public = HttpServer::bind(config.public_addr, crate::web::router(api))
             .await
             .map_err(|source| PlatformError::Bind { what: "PUBLIC_ADDR", source })?;
-        Ok(App { platform, worker, run_workers: true, grpc, public })
+        Ok(App { platform, worker, run_workers: true, grpc, public, console })
     }
 
     /// The gRPC address.
@@ -123,6 +132,11 @@ impl App {
     /// The public HTTP address (webhooks, error pages).
     pub fn public_addr(&self) -> SocketAddr {
         self.public.local_addr()
+    }
+
+    /// The console's address.
+    pub fn console_addr(&self) -> SocketAddr {
+        self.console.local_addr()
     }
 
     /// One worker pass (tests).
@@ -144,6 +158,11 @@ impl App {
                     tracing::error!(error = %e, "public HTTP server failed");
                 }
             });
+        }
+        {
+            let t = public_token.clone();
+            let console = self.console;
+            platform.shutdown.spawn(console.serve(t));
         }
         {
             let token = token.clone();

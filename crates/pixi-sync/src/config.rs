@@ -24,6 +24,16 @@
 //! | `RECONCILE_LOOKBACK` | `30d` | orders changed within this period are reconciled |
 //! | `UNKNOWN_ESCALATE_AFTER` | `30m` | an order whose partner calls stay unknown this long is flagged |
 //! | `SERVICE_TOKENS` (or `_FILE`) | unset | `name:token,…` bearer tokens of gRPC callers; unset = no authentication |
+//! | `CONSOLE_ADDR` | `0.0.0.0:8151` | the merchant console (CN-01): German web pages behind a login |
+//! | `CONSOLE_SESSION_IDLE` | `30m` | a console session ends after this long unused |
+//! | `CONSOLE_SESSION_MAX` | `10h` | and this long after the login, whatever happens |
+//! | `CONSOLE_LOGIN_MAX_FAILURES` | `5` | failed logins per user name within the window before throttling (a client address gets four times as many) |
+//! | `CONSOLE_LOGIN_WINDOW` | `15m` | window (and lock time) of the login throttle |
+//! | `CONSOLE_SECURE_COOKIES` | `false` | mark the session cookie `Secure` (behind TLS; `X-Forwarded-Proto: https` sets it anyway) |
+//! | `CONSOLE_BOOTSTRAP_ADMIN` | unset | login name of a payops operator (every tenant, role admin) created at start when the console has no user |
+//! | `CONSOLE_BOOTSTRAP_ADMIN_PASSWORD` / `_FILE` | unset | its password (secret; required with `CONSOLE_BOOTSTRAP_ADMIN`) |
+//! | `PASSWORD_HASH_MEMORY_KIB` | `19456` | argon2id memory cost of new console password hashes |
+//! | `PASSWORD_HASH_ITERATIONS` | `2` | argon2id time cost of new console password hashes |
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -78,6 +88,71 @@ pub struct Config {
     pub escalate_after: Duration,
     /// `SERVICE_TOKENS` (or `_FILE`): bearer tokens of gRPC callers; unset = no authentication.
     pub service_tokens: Option<SecretString>,
+    /// The console.
+    pub console: ConsoleConfig,
+}
+
+/// The console's settings (CN-01).
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    /// Listener.
+    pub addr: SocketAddr,
+    /// Idle end of a session.
+    pub session_idle: Duration,
+    /// Absolute end of a session.
+    pub session_max: Duration,
+    /// Failed logins per user name within the window.
+    pub max_failures: u32,
+    /// Throttle window.
+    pub failure_window: Duration,
+    /// Always mark the cookie `Secure`.
+    pub secure_cookies: bool,
+    /// The operator created at start when there is no console user (name, password).
+    pub bootstrap_admin: Option<(String, SecretString)>,
+    /// argon2id memory cost (KiB).
+    pub hash_memory_kib: u32,
+    /// argon2id time cost.
+    pub hash_iterations: u32,
+}
+
+impl ConsoleConfig {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let positive = |name: &str, default: u32| -> Result<u32, ConfigError> {
+            let v: u32 = env.or(name, default)?;
+            if v == 0 { Err(ConfigError::new(name, "must be positive")) } else { Ok(v) }
+        };
+        let session_idle = env.duration_or("CONSOLE_SESSION_IDLE", Duration::from_secs(30 * 60))?;
+        let session_max = env.duration_or("CONSOLE_SESSION_MAX", Duration::from_secs(10 * 3600))?;
+        if session_idle.is_zero() || session_idle > session_max {
+            return Err(ConfigError::new("CONSOLE_SESSION_IDLE", "must be positive and at most CONSOLE_SESSION_MAX"));
+        }
+        let hash_memory_kib = positive("PASSWORD_HASH_MEMORY_KIB", 19_456)?;
+        if hash_memory_kib < 8 {
+            return Err(ConfigError::new("PASSWORD_HASH_MEMORY_KIB", "must be at least 8"));
+        }
+        let bootstrap_admin = match env.optional::<String>("CONSOLE_BOOTSTRAP_ADMIN")? {
+            None => None,
+            Some(name) => {
+                let name = crate::domain::console::username(&name)
+                    .map_err(|e| ConfigError::new("CONSOLE_BOOTSTRAP_ADMIN", e.to_string()))?;
+                let password = env.secret("CONSOLE_BOOTSTRAP_ADMIN_PASSWORD")?;
+                crate::domain::console::password(secrecy::ExposeSecret::expose_secret(&password))
+                    .map_err(|e| ConfigError::new("CONSOLE_BOOTSTRAP_ADMIN_PASSWORD", e.to_string()))?;
+                Some((name, password))
+            }
+        };
+        Ok(ConsoleConfig {
+            addr: env.or("CONSOLE_ADDR", SocketAddr::from(([0, 0, 0, 0], 8151)))?,
+            session_idle,
+            session_max,
+            max_failures: positive("CONSOLE_LOGIN_MAX_FAILURES", 5)?,
+            failure_window: env.duration_or("CONSOLE_LOGIN_WINDOW", Duration::from_secs(15 * 60))?,
+            secure_cookies: env.bool_or("CONSOLE_SECURE_COOKIES", false)?,
+            bootstrap_admin,
+            hash_memory_kib,
+            hash_iterations: positive("PASSWORD_HASH_ITERATIONS", 2)?,
+        })
+    }
 }
 
 impl Config {
@@ -149,6 +224,7 @@ impl Config {
             reconcile_lookback: env.duration_or("RECONCILE_LOOKBACK", Duration::from_secs(30 * 86_400))?,
             escalate_after: env.duration_or("UNKNOWN_ESCALATE_AFTER", Duration::from_secs(1800))?,
             service_tokens: env.secret_optional("SERVICE_TOKENS")?,
+            console: ConsoleConfig::from_env(env)?,
             common,
         })
     }

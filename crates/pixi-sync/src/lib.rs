@@ -16,8 +16,9 @@
 //! and unzer must provide is checked read-only by the [`preflight`]
 //! (`payops-pixi-sync preflight [<tenant id>]`, `TenantService.Preflight`).
 //!
-//! Ports: gRPC 50051 (`TenantService`, `PaymentConfigService`, `DashboardService`), admin 9051
-//! (`/livez`, `/readyz`, `/metrics`), public HTTP 8051 (webhooks, error pages). Configuration:
+//! Ports: gRPC 50051 (`TenantService`, `PaymentConfigService`, `DashboardService`,
+//! `ConsoleUserService`), admin 9051 (`/livez`, `/readyz`, `/metrics`), public HTTP 8051
+//! (webhooks, error pages), the merchant console 8151 ([`console`]). Configuration:
 //! [`config`]; events: [`bus`]; metrics: [`metrics`].
 
 pub mod app;
@@ -25,6 +26,8 @@ pub mod app;
 pub mod bus;
 /// The typed configuration from the environment.
 pub mod config;
+/// The merchant console: German web pages behind a login (CN-01 … CN-07).
+pub mod console;
 /// Pure rules: payment types, the order state machine, quiet window, validation.
 pub mod domain;
 /// The crate's error type.

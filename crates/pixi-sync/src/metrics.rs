@@ -14,6 +14,8 @@
 //! | `payops_pixi_sync_reconciliation_mismatches` | gauge | – (mismatches of the latest runs) |
 //! | `payops_pixi_sync_reconciliation_mismatches_total` | counter | `code` |
 //! | `payops_pixi_sync_webhooks_total` | counter | `outcome` (accepted, refused) |
+//! | `payops_pixi_sync_console_requests_total` | counter | `route` (API area or `page`), `status` |
+//! | `payops_pixi_sync_console_request_duration_seconds` | histogram | `route` |
 
 /// Orders synced.
 pub const ORDERS_SYNCED: &str = "payops_pixi_sync_orders_synced_total";
@@ -35,3 +37,7 @@ pub const MISMATCHES: &str = "payops_pixi_sync_reconciliation_mismatches";
 pub const MISMATCHES_FOUND: &str = "payops_pixi_sync_reconciliation_mismatches_total";
 /// Webhooks received.
 pub const WEBHOOKS: &str = "payops_pixi_sync_webhooks_total";
+/// Console requests.
+pub const CONSOLE_REQUESTS: &str = "payops_pixi_sync_console_requests_total";
+/// Console request duration.
+pub const CONSOLE_SECONDS: &str = "payops_pixi_sync_console_request_duration_seconds";

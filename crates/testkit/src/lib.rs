@@ -5,10 +5,12 @@
 //! `NATS_URL` when set (CI and this machine: local Postgres and NATS); otherwise, with the
 //! `containers` feature, it starts Postgres and NATS with testcontainers where a Docker engine
 //! exists. [`TcpProxy`] sits between a service and Postgres or NATS so a test can cut the
-//! connection and restore it (outages without stopping the shared servers).
+//! connection and restore it (outages without stopping the shared servers). [`webdriver`]
+//! drives headless Chromium for the browser tests of the web pages.
 
 mod env;
 mod proxy;
+pub mod webdriver;
 
 pub use env::TestEnv;
 pub use proxy::TcpProxy;

@@ -1,7 +1,8 @@
 //! The web port (8053): the German agent portal page — HTML, JavaScript and CSS embedded in
-//! the binary — and its HTTP/JSON API under `/api`. Every answer carries a strict Content
-//! Security Policy (scripts and styles from this origin only, no inline code, no framing);
-//! API answers are never cached.
+//! the binary, the shared look (`/payops.css`, `/payops.js`) from the `webui` crate that
+//! pixi-sync's console uses too — and its HTTP/JSON API under `/api`. Every answer carries a
+//! strict Content Security Policy (scripts and styles from this origin only, no inline code,
+//! no framing); API answers are never cached.
 
 mod api;
 mod error;
@@ -25,9 +26,6 @@ use crate::service::Hotline;
 const INDEX: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const APP_CSS: &str = include_str!("assets/app.css");
-
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /// The page and its API.
 pub fn router(hotline: Arc<Hotline>) -> Router {
@@ -53,6 +51,8 @@ pub fn router(hotline: Arc<Hotline>) -> Router {
         .route("/", get(|| async { asset(INDEX, "text/html; charset=utf-8") }))
         .route("/app.js", get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }))
         .route("/app.css", get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }))
+        .route("/payops.css", get(|| async { asset(webui::CSS, "text/css; charset=utf-8") }))
+        .route("/payops.js", get(|| async { asset(webui::JS, "text/javascript; charset=utf-8") }))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest("/api", api)
         .layer(axum::middleware::from_fn(headers))
@@ -69,10 +69,7 @@ async fn headers(req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let mut r = next.run(req).await;
     let h = r.headers_mut();
-    h.insert("content-security-policy", HeaderValue::from_static(CSP));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    webui::security_headers(h);
     if is_api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -3,6 +3,7 @@
 //! the executor performs it and [`progress::apply`]s the resulting event.
 
 pub mod cancel;
+pub mod console;
 pub mod decide;
 pub mod documents;
 pub mod events;

@@ -99,6 +99,30 @@ fn mismatch_msg(m: &MismatchRow) -> pb::Mismatch {
     }
 }
 
+/// The pixi documents of an order as its progress records them.
+fn documents(o: &OrderRow) -> Vec<pb::OrderDocument> {
+    let p = &o.progress.0;
+    let invoices = p.invoices.iter().map(|(nr, i)| pb::OrderDocument {
+        document_nr: nr.clone(),
+        kind: "invoice".into(),
+        moved: money(i.charge.as_ref().map_or(0, |c| c.amount_minor), &o.currency),
+        shipped: i.shipment.is_some(),
+        sum_checked: i.sum_ok,
+        booked: i.balanced,
+        failed: i.failed,
+    });
+    let credits = p.credits.iter().map(|(nr, c)| pb::OrderDocument {
+        document_nr: nr.clone(),
+        kind: "credit_note".into(),
+        moved: money(c.refunded_minor, &o.currency),
+        shipped: false,
+        sum_checked: false,
+        booked: c.booked,
+        failed: c.failed,
+    });
+    invoices.chain(credits).collect()
+}
+
 fn page_token(o: &OrderRow) -> String {
     URL_SAFE_NO_PAD.encode(format!(
         "{}|{}|{}",
@@ -205,6 +229,9 @@ impl Dashboard {
         {
             v.add("updated_to", "must be after updated_from");
         }
+        if r.order_nr < 0 {
+            v.add("order_nr", "must be a pixi order number");
+        }
         let page = r.page.unwrap_or_default();
         if !(0..=500).contains(&page.page_size) {
             v.add("page.page_size", "must be between 0 and 500");
@@ -230,6 +257,7 @@ impl Dashboard {
             payment_method: Some(r.payment_method.trim().to_owned()).filter(|m| !m.is_empty()),
             from,
             to,
+            order_nr: (r.order_nr > 0).then_some(r.order_nr),
             after,
             limit: size + 1,
         };
@@ -284,6 +312,7 @@ impl Dashboard {
                 .into_iter()
                 .map(|(at, action, detail)| pb::HistoryEntry { at: ts(at), action, detail })
                 .collect(),
+            documents: documents(&o),
         })
     }
 

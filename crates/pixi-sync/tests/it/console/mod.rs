@@ -1,0 +1,88 @@
+//! The console in a real headless Chromium (CN-01 … CN-07) against a running pixi-sync and the
+//! in-process sandbox. Screenshots of every screen go to `target/console-screens/`.
+
+mod setup;
+
+use std::path::PathBuf;
+
+use testkit::webdriver::{Driver, Session};
+
+use crate::helpers::{Instance, World};
+
+/// The operator `CONSOLE_BOOTSTRAP_ADMIN` creates at start.
+pub const OPERATOR: (&str, &str) = ("ops", "operator-passwort-1");
+
+/// Where screenshots go.
+pub fn screen(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/console-screens").join(format!("{name}.png"))
+}
+
+/// A screenshot of the page as it stands, without the toasts of earlier steps.
+pub async fn shot(s: &Session, name: &str) {
+    s.run("document.getElementById('toasts').replaceChildren(); window.scrollTo(0, 0);").await;
+    s.screenshot(&screen(name)).await;
+}
+
+/// A world and one pixi-sync with the console's bootstrap operator.
+pub async fn console_world(extra: &[(&str, &str)]) -> (World, Instance) {
+    let w = World::new().await;
+    let mut vars = vec![("CONSOLE_BOOTSTRAP_ADMIN", OPERATOR.0), ("CONSOLE_BOOTSTRAP_ADMIN_PASSWORD", OPERATOR.1)];
+    vars.extend_from_slice(extra);
+    let inst = w.instance_with(&vars).await;
+    (w, inst)
+}
+
+/// A headless Chromium.
+pub async fn browser() -> (Driver, Session) {
+    let driver = Driver::start().await;
+    let s = driver.session().await;
+    (driver, s)
+}
+
+/// Logs in at `url` (any console address) as `who`; waits for the console.
+pub async fn login(s: &Session, url: &str, who: (&str, &str)) {
+    s.goto(url).await;
+    s.wait_displayed("[data-testid=login-username]").await;
+    s.fill("[data-testid=login-username]", who.0).await;
+    s.fill("[data-testid=login-password]", who.1).await;
+    s.click("[data-testid=login-submit]").await;
+    s.wait_displayed("[data-testid=logout]").await;
+}
+
+/// The text of a table body's rows (one string per row, cells joined by " | ").
+pub async fn rows(s: &Session, css: &str) -> Vec<String> {
+    let v = s
+        .run(&format!(
+            "return [...document.querySelectorAll('{css} tr')].map(r => [...r.cells].map(c => c.textContent.trim()).join(' | '));"
+        ))
+        .await;
+    v.as_array().map(|a| a.iter().map(|x| x.as_str().unwrap_or("").to_owned()).collect()).unwrap_or_default()
+}
+
+/// Selects `value` in the `<select>` matching `css` and tells the page (as a user's choice would).
+pub async fn select(s: &Session, css: &str, value: &str) {
+    s.find(css).await;
+    s.run(&format!(
+        "const e = document.querySelector('{css}'); e.value = '{value}'; e.dispatchEvent(new Event('change', {{ bubbles: true }}));"
+    ))
+    .await;
+}
+
+/// Waits until the `<select>` matching `css` offers `value`.
+pub async fn wait_option(s: &Session, css: &str, value: &str) {
+    for _ in 0..200 {
+        let v = s
+            .run(&format!("return [...document.querySelectorAll('{css} option')].some(o => o.value === '{value}');"))
+            .await;
+        if v.as_bool() == Some(true) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{css} never offered {value}");
+}
+
+/// The path of the page's address.
+pub async fn path(s: &Session) -> String {
+    s.run("return location.pathname + location.search;").await.as_str().unwrap_or("").to_owned()
+}
