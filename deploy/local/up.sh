@@ -39,7 +39,7 @@ export LOG_FORMAT=${LOG_FORMAT:-json} RUST_LOG=${RUST_LOG:-info}
 admin_user=admin admin_password=payops-demo-admin manager_token=local-demo-manager-token
 sb=http://127.0.0.1:7000
 
-for port in 7000 7001 7002 7003 7004 7005 7006 7007 7008 50051 50052 50053 50054 50055 8051 8053 8055 9051 9052 9053 9054 9055; do
+for port in 7000 7001 7002 7003 7004 7005 7006 7007 7008 50051 50052 50053 50054 50055 8051 8053 8055 8151 9051 9052 9053 9054 9055; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "up: port $port is in use (a stack still running? stop it first)" >&2; exit 1
   fi
@@ -109,6 +109,7 @@ launch payops-terminal-gateway 9052 /readyz GRPC_ADDR=127.0.0.1:50052 ADMIN_ADDR
 # The pixi quiet window (PX-22) is 00:00-04:00 in production; the demo keeps one short minute.
 launch payops-pixi-sync 9051 /readyz GRPC_ADDR=127.0.0.1:50051 ADMIN_ADDR=127.0.0.1:9051 \
   PUBLIC_ADDR=127.0.0.1:8051 PUBLIC_BASE_URL=http://127.0.0.1:8051 \
+  CONSOLE_ADDR=127.0.0.1:8151 CONSOLE_BOOTSTRAP_ADMIN=ops CONSOLE_BOOTSTRAP_ADMIN_PASSWORD=payops-demo-konsole \
   UNZER_SANDBOX_BASE_URL=http://127.0.0.1:7002 UNZER_PRODUCTION_BASE_URL=http://127.0.0.1:7002 \
   PIXI_SYNC_SECRET_KEY=5ea1ed0000000000000000000000000000000000000000000000000000c0ffee \
   PIXI_QUIET_WINDOW="${PIXI_QUIET_WINDOW:-03:00-03:01}" POLL_INTERVAL=1s
@@ -121,13 +122,14 @@ launch payops-hotline-api 9053 /readyz GRPC_ADDR=127.0.0.1:50053 ADMIN_ADDR=127.
   SMALLINVOICE_BASE_URL=http://127.0.0.1:7005/v2 SMALLINVOICE_CLIENT_ID=payops-demo \
   SMALLINVOICE_CLIENT_SECRET=payops-demo-secret TICKETING_URL=http://127.0.0.1:50054 \
   BOOTSTRAP_ADMIN=$admin_user BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
-  PIXI_SYNC_DASHBOARD_URL="$PIXI_SYNC_ERRORS_URL" PIXI_SYNC_ERRORS_URL="$PIXI_SYNC_ERRORS_URL"
+  PIXI_SYNC_DASHBOARD_URL='http://127.0.0.1:8151/bestellungen/{order_id}' PIXI_SYNC_ERRORS_URL="$PIXI_SYNC_ERRORS_URL"
 hints=$("$bin/payops-demo" hints 2>/dev/null || true)
 
 cat <<TXT
 
 payops is up (logs in $logs/, profile $PROFILE):
   hotline portal     http://127.0.0.1:8053/   login: $admin_user / $admin_password (local demo admin)
+  pixi-sync console  http://127.0.0.1:8151/   login: ops / payops-demo-konsole (payops operator, every tenant)
   pixi-sync errors   $PIXI_SYNC_ERRORS_URL
   gRPC               pixi-sync 127.0.0.1:50051  terminal-gateway 127.0.0.1:50052  hotline-api 127.0.0.1:50053
                      ticketing-bridge 127.0.0.1:50054  invoice-checks 127.0.0.1:50055

@@ -91,6 +91,7 @@ async fn demo_seed_is_idempotent_and_the_scenario_reaches_the_hotline_timeline_w
             ("UNZER_PRODUCTION_BASE_URL", sb.url(System::Unzer)),
             ("PUBLIC_ADDR", format!("127.0.0.1:{public}")),
             ("PUBLIC_BASE_URL", format!("http://127.0.0.1:{public}")),
+            ("CONSOLE_ADDR", "127.0.0.1:0".into()),
             ("POLL_INTERVAL", "300ms".into()),
             ("PIXI_QUIET_WINDOW", quiet_window_elsewhere()),
         ],

@@ -26,7 +26,7 @@
 //! | `PASSWORD_HASH_ITERATIONS` | `2` | argon2id time cost of new hashes |
 //! | `BOOTSTRAP_ADMIN` | unset | user name of an admin created at start-up when no agent exists |
 //! | `BOOTSTRAP_ADMIN_PASSWORD` / `_FILE` | unset | its password (secret; required with `BOOTSTRAP_ADMIN`) |
-//! | `PIXI_SYNC_DASHBOARD_URL` | `http://localhost:8051/` | link to the pixi-sync dashboard; `{order_id}` is replaced (HL-41) |
+//! | `PIXI_SYNC_DASHBOARD_URL` | `http://localhost:8151/bestellungen/{order_id}` | link to an order in the pixi-sync console; `{order_id}` is replaced by the pixi order number (HL-41); without it the link opens the console's start page |
 //! | `PIXI_SYNC_ERRORS_URL` | `http://localhost:8051/errors` | link to the pixi-sync error page (HL-41) |
 //! | `LOOKUP_RETENTION` | `7d` | how long B2C lookups (personal data) are kept for their tickets |
 //! | `B2B_PROBLEM_TYPES` | our list (`domain::b2b::PROBLEM_TYPES`) | `;`-separated problem types the B2B form offers; the seed names none, any non-empty type is accepted, the tenant-side type is always added last (HL-24) |
@@ -186,7 +186,7 @@ impl Config {
             timezone,
             security,
             bootstrap_admin,
-            pixi_sync_dashboard_url: url(env, "PIXI_SYNC_DASHBOARD_URL", Some("http://localhost:8051/"))?,
+            pixi_sync_dashboard_url: url(env, "PIXI_SYNC_DASHBOARD_URL", Some("http://localhost:8151/bestellungen/{order_id}"))?,
             pixi_sync_errors_url: url(env, "PIXI_SYNC_ERRORS_URL", Some("http://localhost:8051/errors"))?,
             lookup_retention: env.duration_or("LOOKUP_RETENTION", Duration::from_secs(7 * 86_400))?,
             problem_types: env

@@ -47,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
         // would make the sandbox push ~20 000 webhooks at once, which is not what unzer does;
         // the bench measures the reaction to pixi changes.
         ("PUBLIC_ADDR", public.to_string()),
+        ("CONSOLE_ADDR", "127.0.0.1:0".to_owned()),
         ("LOG_FORMAT", "json".to_owned()),
         ("DB_MAX_CONNECTIONS", "16".to_owned()),
     ] {

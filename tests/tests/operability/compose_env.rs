@@ -43,7 +43,7 @@ pub(crate) fn localised(
             "NATS_URL" => v.clone_from(&env.nats_url),
             "EVENTS_PREFIX" => v.clone_from(&env.prefix),
             "EVENTS_STREAM" => v.clone_from(&env.stream),
-            "PUBLIC_ADDR" | "WEB_ADDR" => v = format!("127.0.0.1:{}", free_port().unwrap()),
+            "PUBLIC_ADDR" | "WEB_ADDR" | "CONSOLE_ADDR" => v = format!("127.0.0.1:{}", free_port().unwrap()),
             _ => {}
         }
         for (port, system) in SANDBOX_PORTS {

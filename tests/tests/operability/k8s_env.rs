@@ -47,7 +47,7 @@ fn localised(docs: &[Value], service: &str, env: &TestEnv, secrets: &std::path::
     vars.insert("NATS_URL".into(), env.nats_url.clone());
     vars.insert("EVENTS_PREFIX".into(), env.prefix.clone());
     vars.insert("EVENTS_STREAM".into(), env.stream.clone());
-    for k in ["PUBLIC_ADDR", "WEB_ADDR"] {
+    for k in ["PUBLIC_ADDR", "WEB_ADDR", "CONSOLE_ADDR"] {
         if vars.contains_key(k) {
             vars.insert(k.into(), format!("127.0.0.1:{}", free_port().unwrap()));
         }

@@ -102,6 +102,7 @@ impl Stack {
                 ("UNZER_PRODUCTION_BASE_URL", sandbox.url(System::Unzer)),
                 ("PUBLIC_ADDR", format!("127.0.0.1:{public}")),
                 ("PUBLIC_BASE_URL", public_url),
+                ("CONSOLE_ADDR", "127.0.0.1:0".to_owned()),
                 ("POLL_INTERVAL", "200ms".to_owned()),
                 // A scheduled reconciliation soon after start (its gauge is on a dashboard).
                 ("RECONCILE_INTERVAL", "2s".to_owned()),

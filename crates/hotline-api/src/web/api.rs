@@ -77,9 +77,21 @@ pub async fn logout(State(h): St, headers: HeaderMap, Caller(s): Caller) -> ApiR
 
 fn links(h: &Hotline) -> Value {
     json!({
-        "pixi_sync_dashboard": h.settings.pixi_sync_dashboard_url.replace("{order_id}", ""),
+        "pixi_sync_dashboard": console_home(&h.settings.pixi_sync_dashboard_url),
         "pixi_sync_errors": h.settings.pixi_sync_errors_url,
     })
+}
+
+/// The start page of the pixi-sync console behind an order link template (HL-41): the link's
+/// origin when the template names an order, the link itself otherwise.
+fn console_home(template: &str) -> String {
+    if !template.contains("{order_id}") {
+        return template.to_owned();
+    }
+    match reqwest::Url::parse(&template.replace("{order_id}", "0")) {
+        Ok(u) => format!("{}/", u.origin().ascii_serialization()),
+        Err(_) => template.replace("{order_id}", ""),
+    }
 }
 
 /// `GET /api/me`: the agent, the CSRF token, the links and the form choices.

@@ -90,7 +90,7 @@ impl TestApp {
             ("PASSWORD_HASH_MEMORY_KIB", "256"),
             ("PASSWORD_HASH_ITERATIONS", "1"),
             ("SERVICE_TOKENS", SERVICE_TOKEN),
-            ("PIXI_SYNC_DASHBOARD_URL", "http://pixi-sync.local/orders/{order_id}"),
+            ("PIXI_SYNC_DASHBOARD_URL", "http://pixi-sync.local:8151/bestellungen/{order_id}"),
             ("PIXI_SYNC_ERRORS_URL", "http://pixi-sync.local/errors/t-8f3a"),
         ] {
             vars.set(k, v);

@@ -101,10 +101,12 @@ async fn hl_41_timeline_links_to_the_pixi_sync_dashboard_and_error_page() {
         .unwrap()
         .into_inner();
     let links = r.links.unwrap();
-    assert_eq!(links.pixi_sync_dashboard, "http://pixi-sync.local/orders/4711");
+    // The console's page of the order (pixi-sync serves /bestellungen/{nr}, see its console tests).
+    assert_eq!(links.pixi_sync_dashboard, "http://pixi-sync.local:8151/bestellungen/4711");
     assert_eq!(links.pixi_sync_errors, "http://pixi-sync.local/errors/t-8f3a");
     let web = app.web(AGENT).await;
     let (_, me) = web.get("/me").await;
     assert_eq!(me["links"]["pixi_sync_errors"], "http://pixi-sync.local/errors/t-8f3a");
+    assert_eq!(me["links"]["pixi_sync_dashboard"], "http://pixi-sync.local:8151/", "the console's start page");
     app.stop().await;
 }

@@ -96,8 +96,12 @@ impl Tenants {
         } else {
             SecretString::from(r.password.clone())
         };
-        // PX-01: the credentials must pass a test call before they are stored.
-        test_call(a, &settings.endpoint, &settings.user, password.clone(), settings.timezone).await?;
+        // PX-01: credentials must pass a test call before an active configuration uses them. An
+        // inactive one is not used, so switching a tenant off works while pixi is down; switching
+        // it on again tests the credentials then.
+        if r.active {
+            test_call(a, &settings.endpoint, &settings.user, password.clone(), settings.timezone).await?;
+        }
         let now = a.clock.now();
         let row = pixi_apis::PixiApiRow {
             id,
@@ -124,7 +128,7 @@ impl Tenants {
             });
         }
         let detail = json!({ "name": row.name, "endpoint": row.endpoint, "user": row.username, "active": row.active,
-            "password_changed": !r.password.is_empty() });
+            "password_changed": !r.password.is_empty(), "tested": r.active });
         let action = if existing.is_some() { "update_pixi_api" } else { "create_pixi_api" };
         audit::record(&mut tx, now, by, action, Some(tenant.id), &id.to_string(), detail).await?;
         tx.commit().await?;
@@ -169,7 +173,10 @@ impl Tenants {
         };
         let mut tx = a.pool.begin().await?;
         smtp::upsert(&mut tx, &row).await?;
-        let detail = json!({ "host": row.host, "port": row.port, "tls": row.tls_mode, "password_changed": !r.password.is_empty() });
+        // Errors raised before there was a configuration are mailed now (PX-32).
+        let waiting = crate::store::incidents::arm_waiting_mails(&mut tx, tenant.id, now).await?;
+        let detail = json!({ "host": row.host, "port": row.port, "tls": row.tls_mode, "password_changed": !r.password.is_empty(),
+            "waiting_mails": waiting });
         audit::record(&mut tx, now, by, "save_smtp", Some(tenant.id), &tenant.id.to_string(), detail).await?;
         tx.commit().await?;
         Ok(convert::smtp(&row))

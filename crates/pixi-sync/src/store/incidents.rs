@@ -1,6 +1,8 @@
-//! The `incidents` table (PX-32): one row per incident, one mail per incident. The mail state
-//! is claimed (`sending`) before the mail goes out and settled after; a claim older than the
-//! SMTP timeout is taken over (at worst one duplicate mail after a crash, never none).
+//! The `incidents` table (PX-32): one row per incident, one mail per error (hints are shown,
+//! never mailed). The mail state is claimed (`sending`) before the mail goes out and settled
+//! after; a claim older than the SMTP timeout is taken over (at worst one duplicate mail after a
+//! crash, never none). An error raised while the tenant has no SMTP configuration waits
+//! (`no_config`) until one is saved ([`arm_waiting_mails`]).
 
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection, PgPool};
@@ -35,6 +37,8 @@ pub struct IncidentRow {
     pub occurrences: i32,
     /// Mail state.
     pub mail_state: String,
+    /// Mail attempts so far (the retry backoff grows with them).
+    pub mail_attempts: i32,
     /// Mailed.
     pub mailed_at: Option<DateTime<Utc>>,
     /// Solved.
@@ -44,7 +48,7 @@ pub struct IncidentRow {
 }
 
 const COLS: &str = "id, tenant_id, pixi_api_id, order_nr, severity, code, document, title, description, first_seen, \
-     last_seen, occurrences, mail_state, mailed_at, solved_at, solved_by";
+     last_seen, occurrences, mail_state, mail_attempts, mailed_at, solved_at, solved_by";
 
 /// A new incident to record.
 #[derive(Debug, Clone)]
@@ -75,12 +79,16 @@ pub async fn record(tx: &mut PgConnection, i: &NewIncident<'_>, now: DateTime<Ut
     let new: bool = sqlx::query_scalar(
         "WITH prev AS (SELECT solved_at FROM incidents WHERE id = $1) \
          INSERT INTO incidents (id, tenant_id, pixi_api_id, order_nr, severity, code, document, title, description, \
-         first_seen, last_seen, mail_next_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10) \
+         first_seen, last_seen, mail_state, mail_next_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, \
+         CASE WHEN $5 = 'error' THEN 'pending' ELSE 'not_mailed' END, CASE WHEN $5 = 'error' THEN $10 END) \
          ON CONFLICT (id) DO UPDATE SET occurrences = incidents.occurrences + 1, last_seen = $10, \
          solved_at = NULL, solved_by = NULL, \
-         mail_state = CASE WHEN incidents.solved_at IS NULL THEN incidents.mail_state ELSE 'pending' END, \
-         mail_attempts = CASE WHEN incidents.solved_at IS NULL THEN incidents.mail_attempts ELSE 0 END, \
-         mail_next_at = CASE WHEN incidents.solved_at IS NULL THEN incidents.mail_next_at ELSE $10 END \
+         mail_state = CASE WHEN incidents.solved_at IS NULL OR incidents.severity <> 'error' THEN incidents.mail_state \
+           ELSE 'pending' END, \
+         mail_attempts = CASE WHEN incidents.solved_at IS NULL OR incidents.severity <> 'error' THEN incidents.mail_attempts \
+           ELSE 0 END, \
+         mail_next_at = CASE WHEN incidents.solved_at IS NULL OR incidents.severity <> 'error' THEN incidents.mail_next_at \
+           ELSE $10 END \
          RETURNING (xmax = 0 OR (SELECT solved_at FROM prev) IS NOT NULL)",
     )
     .bind(i.id)
@@ -174,7 +182,22 @@ pub async fn claim_mail(
     .await
 }
 
-/// Settles a mail: sent, no SMTP configuration, or retry at `retry_at`.
+/// Makes the mails of the tenant's open errors that waited for an SMTP configuration due now.
+pub async fn arm_waiting_mails(tx: &mut PgConnection, tenant_id: Uuid, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE incidents SET mail_state = 'pending', mail_next_at = $2, mail_attempts = 0 \
+         WHERE tenant_id = $1 AND mail_state = 'no_config' AND solved_at IS NULL",
+    )
+    .bind(tenant_id)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Settles a mail: sent, no SMTP configuration, or retry at `retry_at`. "No configuration"
+/// turns into a retry at once when a configuration was saved meanwhile (no mail waits for a save
+/// that already happened).
 pub async fn mail_done(
     pool: &PgPool,
     id: &str,
@@ -183,8 +206,12 @@ pub async fn mail_done(
     retry_at: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE incidents SET mail_state = $2, mailed_at = CASE WHEN $2 = 'sent' THEN $3 ELSE mailed_at END, \
-         mail_next_at = $4 WHERE id = $1",
+        "UPDATE incidents SET \
+         mail_state = CASE WHEN $2 = 'no_config' AND EXISTS (SELECT 1 FROM smtp_configs s WHERE s.tenant_id = incidents.tenant_id) \
+           THEN 'pending' ELSE $2 END, \
+         mailed_at = CASE WHEN $2 = 'sent' THEN $3 ELSE mailed_at END, \
+         mail_next_at = CASE WHEN $2 = 'no_config' AND EXISTS (SELECT 1 FROM smtp_configs s WHERE s.tenant_id = incidents.tenant_id) \
+           THEN $3 ELSE $4 END WHERE id = $1",
     )
     .bind(id)
     .bind(state)

@@ -1,6 +1,7 @@
 //! Incidents (PX-32): recorded once per stable id with the attention event (PX-33), then one
-//! mail per incident through the tenant's SMTP configuration. The incident id is in the mail,
-//! on the dashboard and in the logs.
+//! mail per error through the tenant's SMTP configuration (hints are shown, not mailed). A mail
+//! that fails is retried with a growing wait; one raised before the tenant had an SMTP
+//! configuration waits for it. The incident id is in the mail, on the dashboard and in the logs.
 
 use std::time::Duration;
 
@@ -96,8 +97,8 @@ pub(super) async fn mail_pass(w: &Worker) -> usize {
             Ok(true) => ("sent", None, "sent"),
             Ok(false) => ("no_config", None, "no_config"),
             Err(e) => {
-                tracing::warn!(incident_id = %inc.id, error = %e, "incident mail failed; retrying later");
-                let wait = Duration::from_secs(60).min(Duration::from_secs(3600));
+                let wait = mail_retry_delay(inc.mail_attempts);
+                tracing::warn!(incident_id = %inc.id, error = %e, attempts = inc.mail_attempts, wait_secs = wait.as_secs(), "incident mail failed; retrying later");
                 (
                     "pending",
                     Some(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::minutes(1))),
@@ -114,6 +115,12 @@ pub(super) async fn mail_pass(w: &Worker) -> usize {
         }
     }
     sent
+}
+
+/// The wait after the `attempts`-th failed mail: one minute, doubling, at most an hour.
+pub fn mail_retry_delay(attempts: i32) -> Duration {
+    let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 6)).unwrap_or(0);
+    (Duration::from_secs(60) * 2u32.pow(exp)).min(Duration::from_secs(3600))
 }
 
 async fn send_one(w: &Worker, inc: &incidents::IncidentRow) -> Result<bool, Error> {
@@ -141,4 +148,15 @@ pub fn target(w: &Worker, cfg: &smtp::SmtpRow) -> Result<SmtpTarget, Error> {
         sender: cfg.sender.clone(),
         recipient: cfg.recipient.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn px_32_mail_retries_wait_longer_each_time_up_to_an_hour() {
+        let waits: Vec<u64> = (1..=9).map(|a| mail_retry_delay(a).as_secs()).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+    }
 }

@@ -10,6 +10,7 @@ mod config;
 mod console;
 mod faults;
 mod helpers;
+mod operations;
 mod pixi_contracts;
 mod pixi_defects;
 mod pixi_preflight;

@@ -147,8 +147,8 @@ pub enum ClockMode {
 pub enum PortPlan {
     /// Free ports picked at start (tests; several platforms side by side).
     Free,
-    /// The documented defaults: gRPC 50051…50055, admin 9051…9055, pixi-sync public 8051,
-    /// hotline-api web 8053 (`make up`).
+    /// The documented defaults: gRPC 50051…50055, admin 9051…9055, pixi-sync public 8051 and
+    /// console 8151, hotline-api web 8053 (`make up`).
     Standard,
 }
 
@@ -233,6 +233,8 @@ pub(crate) struct Ports {
     pub admin: u16,
     /// pixi-sync's and invoice-checks' public HTTP port or hotline-api's web port.
     pub web: Option<u16>,
+    /// pixi-sync's console.
+    pub console: Option<u16>,
 }
 
 pub(crate) fn ports(plan: PortPlan, service: Service) -> anyhow::Result<Ports> {
@@ -242,10 +244,12 @@ pub(crate) fn ports(plan: PortPlan, service: Service) -> anyhow::Result<Ports> {
             grpc: crate::free_port()?,
             admin: crate::free_port()?,
             web: if has_web { Some(crate::free_port()?) } else { None },
+            console: if service == Service::PixiSync { Some(crate::free_port()?) } else { None },
         },
         PortPlan::Standard => {
             let n = service.number();
-            Ports { grpc: 50050 + n, admin: 9050 + n, web: has_web.then_some(8050 + n) }
+            let console = (service == Service::PixiSync).then_some(8151);
+            Ports { grpc: 50050 + n, admin: 9050 + n, web: has_web.then_some(8050 + n), console }
         }
     })
 }

@@ -48,6 +48,7 @@ pub(crate) fn service_env(
                 ("PIXI_SYNC_SECRET_KEY", PIXI_SYNC_SECRET_KEY.into()),
                 ("PUBLIC_ADDR", format!("127.0.0.1:{public}")),
                 ("PUBLIC_BASE_URL", format!("http://127.0.0.1:{public}")),
+                ("CONSOLE_ADDR", format!("127.0.0.1:{}", ports.get(&service).and_then(|p| p.console).unwrap_or(8151))),
                 ("UNZER_SANDBOX_BASE_URL", sb.url(System::Unzer)),
                 ("UNZER_PRODUCTION_BASE_URL", sb.url(System::Unzer)),
             ]);
@@ -85,6 +86,7 @@ pub(crate) fn service_env(
         Service::HotlineApi => {
             let ticketing = ports.get(&Service::TicketingBridge).map_or(50054, |p| p.grpc);
             let pixi_public = ports.get(&Service::PixiSync).and_then(|p| p.web).unwrap_or(8051);
+            let pixi_console = ports.get(&Service::PixiSync).and_then(|p| p.console).unwrap_or(8151);
             let (si_id, si_secret) = &config.accounts.smallinvoice_client;
             v.extend([
                 ("WEB_ADDR", format!("127.0.0.1:{}", web.unwrap_or(8053))),
@@ -97,7 +99,7 @@ pub(crate) fn service_env(
                 ("TICKETING_TOKEN", t.hotline.clone()),
                 ("BOOTSTRAP_ADMIN", t.admin.0.clone()),
                 ("BOOTSTRAP_ADMIN_PASSWORD", t.admin.1.clone()),
-                ("PIXI_SYNC_DASHBOARD_URL", format!("http://127.0.0.1:{pixi_public}/orders/{{order_id}}")),
+                ("PIXI_SYNC_DASHBOARD_URL", format!("http://127.0.0.1:{pixi_console}/bestellungen/{{order_id}}")),
                 ("PIXI_SYNC_ERRORS_URL", format!("http://127.0.0.1:{pixi_public}/errors")),
             ]);
             if test {

@@ -104,6 +104,8 @@ pub struct ServiceUrls {
     pub admin: String,
     /// pixi-sync's public HTTP (webhooks, error pages) or hotline-api's portal; `None` else.
     pub web: Option<String>,
+    /// pixi-sync's console; `None` else.
+    pub console: Option<String>,
 }
 
 /// A running platform. Dropping it SIGKILLs every process; [`Platform::stop`] stops them
@@ -132,6 +134,7 @@ fn urls_of(p: config::Ports) -> ServiceUrls {
         grpc: format!("http://127.0.0.1:{}", p.grpc),
         admin: format!("http://127.0.0.1:{}", p.admin),
         web: p.web.map(|w| format!("http://127.0.0.1:{w}")),
+        console: p.console.map(|c| format!("http://127.0.0.1:{c}")),
     }
 }
 

@@ -35,5 +35,10 @@ fn port(url: &str) -> anyhow::Result<u16> {
 }
 
 fn ports_of(u: &ServiceUrls) -> anyhow::Result<Ports> {
-    Ok(Ports { grpc: port(&u.grpc)?, admin: port(&u.admin)?, web: u.web.as_deref().map(port).transpose()? })
+    Ok(Ports {
+        grpc: port(&u.grpc)?,
+        admin: port(&u.admin)?,
+        web: u.web.as_deref().map(port).transpose()?,
+        console: u.console.as_deref().map(port).transpose()?,
+    })
 }
