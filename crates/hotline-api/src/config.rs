@@ -186,7 +186,11 @@ impl Config {
             timezone,
             security,
             bootstrap_admin,
-            pixi_sync_dashboard_url: url(env, "PIXI_SYNC_DASHBOARD_URL", Some("http://localhost:8151/bestellungen/{order_id}"))?,
+            pixi_sync_dashboard_url: url(
+                env,
+                "PIXI_SYNC_DASHBOARD_URL",
+                Some("http://localhost:8151/bestellungen/{order_id}"),
+            )?,
             pixi_sync_errors_url: url(env, "PIXI_SYNC_ERRORS_URL", Some("http://localhost:8051/errors"))?,
             lookup_retention: env.duration_or("LOOKUP_RETENTION", Duration::from_secs(7 * 86_400))?,
             problem_types: env

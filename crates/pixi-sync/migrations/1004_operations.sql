@@ -10,3 +10,19 @@ UPDATE incidents SET mail_state = 'not_mailed', mail_next_at = NULL
 UPDATE incidents SET mail_state = 'pending', mail_next_at = now(), mail_attempts = 0
     WHERE severity = 'error' AND mail_state = 'no_config' AND solved_at IS NULL
       AND tenant_id IN (SELECT tenant_id FROM smtp_configs);
+
+-- The scheduled reconciliation (PX-44) is a job of its own: a run row is its state — the orders
+-- changed since `since` are checked in order-number order, `cursor_order_nr` is the last one
+-- done, so it resumes where it stopped (pixi failing, the quiet window, a replica dying). The
+-- replica that works on it holds its lease (`holder` until `lease_until`); a step that failed
+-- waits until `next_try_at`. At most one open scheduled run per pixi API configuration.
+ALTER TABLE reconciliation_runs
+    ADD COLUMN since           timestamptz,
+    ADD COLUMN cursor_order_nr bigint      NOT NULL DEFAULT 0,
+    ADD COLUMN holder          text,
+    ADD COLUMN lease_until     timestamptz,
+    ADD COLUMN failures        integer     NOT NULL DEFAULT 0,
+    ADD COLUMN next_try_at     timestamptz,
+    ADD COLUMN last_error      text;
+CREATE UNIQUE INDEX reconciliation_runs_open ON reconciliation_runs (pixi_api_id)
+    WHERE finished_at IS NULL AND trigger = 'scheduled';

@@ -20,7 +20,8 @@
 //! | `UNZER_TIMEOUT` | `20s` | per unzer request |
 //! | `SMTP_TIMEOUT` | `20s` | per mail |
 //! | `PIXI_QUIET_WINDOW` | `00:00-04:00` | local time without pixi requests (PX-22); the zone is per pixi API configuration |
-//! | `RECONCILE_INTERVAL` | `6h` | scheduled reconciliation (PX-44) |
+//! | `RECONCILE_INTERVAL` | `6h` | scheduled reconciliation (PX-44): a job of its own under its own lease, resumable |
+//! | `RECONCILE_BATCH` | `25` | orders a scheduled reconciliation checks per step (it resumes where it stopped) |
 //! | `RECONCILE_LOOKBACK` | `30d` | orders changed within this period are reconciled |
 //! | `UNKNOWN_ESCALATE_AFTER` | `30m` | an order whose partner calls stay unknown this long is flagged |
 //! | `SERVICE_TOKENS` (or `_FILE`) | unset | `name:token,…` bearer tokens of gRPC callers; unset = no authentication |
@@ -84,6 +85,8 @@ pub struct Config {
     pub reconcile_interval: Duration,
     /// Reconciliation lookback.
     pub reconcile_lookback: Duration,
+    /// Orders per step of a scheduled reconciliation.
+    pub reconcile_batch: usize,
     /// Unknown outcomes are flagged after this long.
     pub escalate_after: Duration,
     /// `SERVICE_TOKENS` (or `_FILE`): bearer tokens of gRPC callers; unset = no authentication.
@@ -222,6 +225,13 @@ impl Config {
             quiet_window,
             reconcile_interval: env.duration_or("RECONCILE_INTERVAL", Duration::from_secs(6 * 3600))?,
             reconcile_lookback: env.duration_or("RECONCILE_LOOKBACK", Duration::from_secs(30 * 86_400))?,
+            reconcile_batch: {
+                let b: usize = env.or("RECONCILE_BATCH", 25)?;
+                if !(1..=1000).contains(&b) {
+                    return Err(ConfigError::new("RECONCILE_BATCH", "must be between 1 and 1000"));
+                }
+                b
+            },
             escalate_after: env.duration_or("UNKNOWN_ESCALATE_AFTER", Duration::from_secs(1800))?,
             service_tokens: env.secret_optional("SERVICE_TOKENS")?,
             console: ConsoleConfig::from_env(env)?,

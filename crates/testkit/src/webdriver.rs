@@ -187,7 +187,8 @@ impl Session {
 
     /// `data-testid` of the element that has the focus (empty when none has one).
     pub async fn focused(&self) -> String {
-        let v = self.run("const e = document.activeElement; return e && e.dataset ? (e.dataset.testid || '') : '';").await;
+        let v =
+            self.run("const e = document.activeElement; return e && e.dataset ? (e.dataset.testid || '') : '';").await;
         v.as_str().unwrap_or("").to_owned()
     }
 

@@ -122,7 +122,8 @@ impl Auth {
             ));
         };
         store::clear_failures(&self.pool, &keys[0]).await?;
-        let role = Role::parse(&row.role).ok_or_else(|| ApiError::from(crate::error::Error::Corrupt("console role".into())))?;
+        let role = Role::parse(&row.role)
+            .ok_or_else(|| ApiError::from(crate::error::Error::Corrupt("console role".into())))?;
         let session_token = token();
         let csrf_token = token();
         let expires_at = after(now, self.config.session_max);
@@ -158,7 +159,8 @@ impl Auth {
                 return Err(ApiError::unauthenticated());
             }
         }
-        let row = store::user(&self.pool, s.user_id).await?.filter(|u| u.active).ok_or_else(ApiError::unauthenticated)?;
+        let row =
+            store::user(&self.pool, s.user_id).await?.filter(|u| u.active).ok_or_else(ApiError::unauthenticated)?;
         let role = Role::parse(&row.role).ok_or_else(ApiError::unauthenticated)?;
         store::touch_session(&self.pool, &hash, now).await?;
         Ok(User {
@@ -203,7 +205,8 @@ impl Auth {
         let (m, t) = (self.config.hash_memory_kib, self.config.hash_iterations);
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
-            let params = Params::new(m, t, 1, None).map_err(|e| crate::error::Error::Corrupt(format!("argon2: {e}")))?;
+            let params =
+                Params::new(m, t, 1, None).map_err(|e| crate::error::Error::Corrupt(format!("argon2: {e}")))?;
             let salt = SaltString::generate(&mut OsRng);
             Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
                 .hash_password(password.as_bytes(), &salt)
@@ -217,8 +220,13 @@ impl Auth {
     /// Deletes ended sessions and old failures.
     pub async fn prune(&self) -> Result<u64, sqlx::Error> {
         let now = self.clock.now();
-        store::prune(&self.pool, now, before(now, self.config.session_idle), before(now, self.config.failure_window * 2))
-            .await
+        store::prune(
+            &self.pool,
+            now,
+            before(now, self.config.session_idle),
+            before(now, self.config.failure_window * 2),
+        )
+        .await
     }
 
     async fn check_throttle(&self, keys: &[String], now: DateTime<Utc>) -> ApiResult<()> {
@@ -272,7 +280,6 @@ fn after(now: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc> {
 fn before(now: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc> {
     now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::minutes(15))
 }
-
 
 /// Verifies `password` against a PHC string off the async threads.
 async fn verify(hash: String, password: String) -> bool {

@@ -57,7 +57,8 @@ impl ApiError {
 
     /// 403: the permission is missing.
     pub fn forbidden(permission: &str) -> Self {
-        let mut e = ApiError::new(StatusCode::FORBIDDEN, "PERMISSION_MISSING", german::refusal("PERMISSION_MISSING", ""));
+        let mut e =
+            ApiError::new(StatusCode::FORBIDDEN, "PERMISSION_MISSING", german::refusal("PERMISSION_MISSING", ""));
         e.fields.clear();
         tracing::info!(permission, "console call refused: permission missing");
         e

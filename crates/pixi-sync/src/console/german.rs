@@ -37,7 +37,10 @@ pub fn field_reason(reason: &str) -> String {
         ),
         ("must not contain ':'", "Darf keinen Doppelpunkt enthalten."),
         ("must be an IANA time zone, e.g. Europe/Berlin", "Bitte eine Zeitzone wie Europe/Berlin eingeben."),
-        ("must be one e-mail address, e.g. alerts@example.com", "Bitte genau eine E-Mail-Adresse eingeben, z. B. fehler@example.com."),
+        (
+            "must be one e-mail address, e.g. alerts@example.com",
+            "Bitte genau eine E-Mail-Adresse eingeben, z. B. fehler@example.com.",
+        ),
         ("must be a host name or IP address", "Bitte einen Hostnamen oder eine IP-Adresse eingeben."),
         (
             "must be SMTP_TLS_MODE_NONE, SMTP_TLS_MODE_STARTTLS or SMTP_TLS_MODE_IMPLICIT",
@@ -99,7 +102,9 @@ fn tail(message: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::settings::{PaymentInput, PixiApiInput, SmtpInput, validate_payment, validate_pixi_api, validate_smtp};
+    use crate::domain::settings::{
+        PaymentInput, PixiApiInput, SmtpInput, validate_payment, validate_pixi_api, validate_smtp,
+    };
 
     /// Every message the configuration validators can produce has a German text.
     #[test]
@@ -120,17 +125,42 @@ mod tests {
         for input in [
             payment.clone(),
             PaymentInput { xml_tag: String::new(), private_key: String::new(), ..payment.clone() },
-            PaymentInput { xml_tag: long.clone(), public_key: "s-pub-abcdefgh".into(), private_key: "p-priv-abcdefgh".into(), ..payment },
+            PaymentInput {
+                xml_tag: long.clone(),
+                public_key: "s-pub-abcdefgh".into(),
+                private_key: "p-priv-abcdefgh".into(),
+                ..payment
+            },
         ] {
             if let Err(v) = validate_payment(&input, true) {
                 reasons.extend(v.items().iter().map(|(_, r)| r.clone()));
             }
         }
-        let pixi = PixiApiInput { name: String::new(), endpoint: "ftp://x".into(), user: "a:b".into(), password: String::new(), timezone: "Mars/Base".into() };
+        let pixi = PixiApiInput {
+            name: String::new(),
+            endpoint: "ftp://x".into(),
+            user: "a:b".into(),
+            password: String::new(),
+            timezone: "Mars/Base".into(),
+        };
         reasons.extend(validate_pixi_api(&pixi, true).unwrap_err().items().iter().map(|(_, r)| r.clone()));
-        let smtp = SmtpInput { host: String::new(), port: 0, tls: None, user: long, sender: "x".into(), recipient: "a@b.ch, c@d.ch".into() };
+        let smtp = SmtpInput {
+            host: String::new(),
+            port: 0,
+            tls: None,
+            user: long,
+            sender: "x".into(),
+            recipient: "a@b.ch, c@d.ch".into(),
+        };
         reasons.extend(validate_smtp(&smtp).unwrap_err().items().iter().map(|(_, r)| r.clone()));
-        let smtp = SmtpInput { host: "h".into(), port: 25, tls: None, user: String::new(), sender: "a@b.ch".into(), recipient: "nope".into() };
+        let smtp = SmtpInput {
+            host: "h".into(),
+            port: 25,
+            tls: None,
+            user: String::new(),
+            sender: "a@b.ch".into(),
+            recipient: "nope".into(),
+        };
         reasons.extend(validate_smtp(&smtp).unwrap_err().items().iter().map(|(_, r)| r.clone()));
         assert!(reasons.len() > 15, "{reasons:?}");
         for r in reasons {

@@ -34,7 +34,6 @@ pub fn set_cookie(token: &str, max_age_secs: u64, secure: bool) -> String {
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
 }
 
-
 /// An authenticated console user (any method); writes are CSRF-checked.
 pub struct Session(pub User);
 
@@ -55,7 +54,11 @@ fn check_csrf(headers: &HeaderMap, user: &User) -> Result<(), ApiError> {
     let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
     if user.csrf_token.is_empty() || !kit::grpc::auth::constant_time_eq(sent.as_bytes(), user.csrf_token.as_bytes()) {
         tracing::warn!(user = %user.username, "console write without its CSRF token refused");
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "CSRF", "Sicherheitsprüfung fehlgeschlagen: bitte die Seite neu laden."));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "CSRF",
+            "Sicherheitsprüfung fehlgeschlagen: bitte die Seite neu laden.",
+        ));
     }
     if let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST)) {
         let origin_host = origin.to_str().unwrap_or("").split("://").nth(1).unwrap_or("");

@@ -55,11 +55,10 @@ pub async fn insert_user(
 
 /// A user by login name with its password hash.
 pub async fn by_username(pool: &PgPool, username: &str) -> Result<Option<(UserRow, String)>, sqlx::Error> {
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM console_users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, password_hash FROM console_users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(pool)
+        .await?;
     let Some((id, hash)) = row else { return Ok(None) };
     Ok(user(pool, id).await?.map(|u| (u, hash)))
 }

@@ -439,3 +439,24 @@ pub async fn processed_since(
     .fetch_all(pool)
     .await
 }
+
+/// Up to `limit` orders of a configuration changed since `since` that pixi-sync processed, with
+/// an order number above `after`, in order (a scheduled reconciliation's next step).
+pub async fn processed_since_after(
+    pool: &PgPool,
+    pixi_api_id: Uuid,
+    since: DateTime<Utc>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM orders WHERE pixi_api_id = $1 AND updated_at >= $2 AND progress <> '{{}}'::jsonb \
+         AND payment_id <> '' AND order_nr > $3 ORDER BY order_nr LIMIT $4"
+    ))
+    .bind(pixi_api_id)
+    .bind(since)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

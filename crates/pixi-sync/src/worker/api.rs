@@ -1,5 +1,5 @@
 //! One pass over one pixi API configuration: lease, quiet window, backoff, discovery (change
-//! feed, full scan, payment-method check), due orders, scheduled reconciliation.
+//! feed, full scan, payment-method check), due orders.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use futures::StreamExt;
 use uuid::Uuid;
 
-use super::{PassReport, Worker, order, reconcile};
+use super::{PassReport, Worker, order};
 use crate::domain::settings::Mode;
 use crate::error::Error;
 use crate::metrics as m;
@@ -158,15 +158,6 @@ async fn run(w: &Worker, ctx: &ApiCtx, state: &sync_state::SyncRow, report: &mut
         check_methods(w, ctx, now).await?;
     }
     process_due(w, ctx, report).await?;
-    if state.next_reconcile_at.is_none_or(|t| t <= now) {
-        let next = after(now, i.settings.reconcile_interval);
-        let _ = sync_state::set_next(&i.pool, ctx.api.id, "next_reconcile_at", next).await;
-        if state.next_reconcile_at.is_some()
-            && let Err(e) = reconcile::run(w, ctx, "scheduled").await
-        {
-            tracing::warn!(error = %e, "scheduled reconciliation failed");
-        }
-    }
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! The worker: per (tenant, pixi API configuration) under a Postgres lease (PX-41), it reads
 //! pixi's change feed every `POLL_INTERVAL`, lists HOLD orders and invoices to capture every
 //! `FULL_SCAN_INTERVAL`, takes webhook triggers, and syncs every due order through the
-//! domain's state machine. Nothing is sent to pixi in the quiet window (PX-22); pixi outages
+//! domain's state machine; the scheduled reconciliation steps on under a lease of its own
+//! ([`reconcile_job`]). Nothing is sent to pixi in the quiet window (PX-22); pixi outages
 //! back off and resume by themselves (PX-42).
 //!
 //! Tests drive it step by step with [`Worker::pass`]; production runs [`Worker::run_until`].
@@ -12,6 +13,7 @@ mod incidents;
 pub mod ops;
 mod order;
 pub mod reconcile;
+pub mod reconcile_job;
 pub mod resolver;
 pub mod triggers;
 
@@ -64,6 +66,8 @@ pub struct Settings {
     pub reconcile_interval: Duration,
     /// Reconciliation lookback.
     pub reconcile_lookback: Duration,
+    /// Orders per step of a scheduled reconciliation.
+    pub reconcile_batch: usize,
     /// Unknown outcomes are flagged after this long.
     pub escalate_after: Duration,
     /// SMTP timeout (stale mail claims).
@@ -86,6 +90,7 @@ impl Settings {
             quiet: c.quiet_window,
             reconcile_interval: c.reconcile_interval,
             reconcile_lookback: c.reconcile_lookback,
+            reconcile_batch: c.reconcile_batch,
             escalate_after: c.escalate_after,
             smtp_timeout: c.smtp_timeout,
             public_base_url: c.public_base_url.clone(),
@@ -165,6 +170,7 @@ impl Worker {
             api::pass_api(self, api, &mut report).await;
         }
         report.mails += incidents::mail_pass(self).await;
+        reconcile_job::step(self).await;
         match resolver::resolver(self).resolve_once().await {
             Ok(r) if r != kit::journal::ResolveReport::default() => {
                 tracing::info!(report = ?r, "journal resolver pass")

@@ -22,7 +22,8 @@ use crate::store::reconciliation::{self, MismatchRow, RunRow};
 use crate::store::{incidents, orders};
 use crate::unzer::wire::TxnAnswer;
 
-/// Runs the check for one configuration; `trigger` is `scheduled` or `on_demand`.
+/// Runs the check for one configuration at once (on demand; the scheduled one is the resumable
+/// job in [`super::reconcile_job`]).
 pub async fn run(w: &Worker, ctx: &ApiCtx, trigger: &str) -> Result<(RunRow, Vec<MismatchRow>), Error> {
     let i = &w.0;
     let started = i.clock.now();
@@ -32,28 +33,13 @@ pub async fn run(w: &Worker, ctx: &ApiCtx, trigger: &str) -> Result<(RunRow, Vec
     let mut found = Vec::new();
     let mut checked = 0;
     for row in &rows {
-        let Some(cfg) = row.payment_config_id.and_then(|id| ctx.configs.iter().find(|c| c.row.id == id)) else {
-            continue;
-        };
         if ctx.pixi.quiet_now() {
             return Err(Error::refused("QUIET_WINDOW", "no request goes to pixi between 00:00 and 04:00 local time"));
         }
-        let docs = ctx.pixi.documents(row.order_nr).await.map_err(|e| Error::Unavailable(e.to_string()))?;
-        let kinds = [TxnKind::Charge, TxnKind::CancelCharge, TxnKind::CancelAuthorize];
-        let txns = i
-            .unzer
-            .transactions(&cfg.key, &row.payment_id, &kinds)
-            .await
-            .map_err(|e| Error::Unavailable(e.to_string()))?;
-        let payment =
-            i.unzer.payment(&cfg.key, &row.payment_id).await.map_err(|e| Error::Unavailable(e.to_string()))?;
-        checked += 1;
-        let scope = format!("{}:{}", ctx.api.id, row.order_nr);
-        let kind = payment.kind.as_ref().ok().copied();
-        found.extend(check(row, &scope, kind, &docs, &txns, &payment, cfg.row.tolerance_minor));
-    }
-    for m in &mut found {
-        m.incident_id = crate::domain::incident::mismatch_id(&ctx.api.id.to_string(), m.order_nr, &m.code, &m.document);
+        if let Some(m) = check_order(w, ctx, row).await? {
+            checked += 1;
+            found.extend(m);
+        }
     }
     let run = RunRow {
         id: Uuid::now_v7(),
@@ -66,19 +52,52 @@ pub async fn run(w: &Worker, ctx: &ApiCtx, trigger: &str) -> Result<(RunRow, Vec
         mismatches: i32::try_from(found.len()).unwrap_or(i32::MAX),
     };
     reconciliation::store(&i.pool, &run, &found).await?;
-    for mm in &found {
+    flag_all(w, ctx, &found).await?;
+    update_gauge(w).await;
+    tracing::info!(pixi_api = %ctx.api.id, checked, mismatches = found.len(), trigger, "reconciliation finished");
+    Ok((run, found))
+}
+
+/// Compares one order (pixi documents, unzer transactions, pixi bookings); `None` when the order
+/// has no effective payment configuration. The caller checks the quiet window first.
+pub(super) async fn check_order(w: &Worker, ctx: &ApiCtx, row: &OrderRow) -> Result<Option<Vec<MismatchRow>>, Error> {
+    let i = &w.0;
+    let Some(cfg) = row.payment_config_id.and_then(|id| ctx.configs.iter().find(|c| c.row.id == id)) else {
+        return Ok(None);
+    };
+    let docs = ctx.pixi.documents(row.order_nr).await.map_err(|e| Error::Unavailable(format!("pixi: {e}")))?;
+    let kinds = [TxnKind::Charge, TxnKind::CancelCharge, TxnKind::CancelAuthorize];
+    let txns = i
+        .unzer
+        .transactions(&cfg.key, &row.payment_id, &kinds)
+        .await
+        .map_err(|e| Error::Unavailable(format!("unzer: {e}")))?;
+    let payment =
+        i.unzer.payment(&cfg.key, &row.payment_id).await.map_err(|e| Error::Unavailable(format!("unzer: {e}")))?;
+    let scope = format!("{}:{}", ctx.api.id, row.order_nr);
+    let kind = payment.kind.as_ref().ok().copied();
+    let mut found = check(row, &scope, kind, &docs, &txns, &payment, cfg.row.tolerance_minor);
+    for m in &mut found {
+        m.incident_id = crate::domain::incident::mismatch_id(&ctx.api.id.to_string(), m.order_nr, &m.code, &m.document);
+    }
+    Ok(Some(found))
+}
+
+/// Counts and flags mismatches (incident, mail, attention event).
+pub(super) async fn flag_all(w: &Worker, ctx: &ApiCtx, found: &[MismatchRow]) -> Result<(), Error> {
+    for mm in found {
         metrics::counter!(m::MISMATCHES_FOUND, "code" => mm.code.clone()).increment(1);
         flag(w, ctx, mm).await?;
     }
-    let total: Option<i64> = sqlx::query_scalar(
-        "SELECT sum(mismatches)::bigint FROM (SELECT DISTINCT ON (pixi_api_id) mismatches FROM reconciliation_runs \
-         ORDER BY pixi_api_id, started_at DESC, id DESC) latest",
-    )
-    .fetch_one(&i.pool)
-    .await?;
-    metrics::gauge!(m::MISMATCHES).set(total.unwrap_or(0) as f64);
-    tracing::info!(pixi_api = %ctx.api.id, checked, mismatches = found.len(), trigger, "reconciliation finished");
-    Ok((run, found))
+    Ok(())
+}
+
+/// The gauge: mismatches of the latest finished run of every configuration.
+pub(super) async fn update_gauge(w: &Worker) {
+    match reconciliation::current_total(&w.0.pool).await {
+        Ok(total) => metrics::gauge!(m::MISMATCHES).set(total as f64),
+        Err(e) => tracing::warn!(error = %e, "cannot read the reconciliation total"),
+    }
 }
 
 fn mismatch(

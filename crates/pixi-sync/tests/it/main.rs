@@ -17,6 +17,7 @@ mod pixi_preflight;
 mod problems;
 mod quiet;
 mod reconcile;
+mod reconcile_job;
 mod release;
 mod service;
 mod unzer_contracts;

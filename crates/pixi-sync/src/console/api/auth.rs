@@ -39,11 +39,8 @@ pub async fn login(
     let client = peer.ip().to_string();
     let login = c.auth.login(&b.username, &b.password, Some(&client)).await?;
     let secure = c.auth.config().secure_cookies || is_https(&headers);
-    let cookie = set_cookie(
-        secrecy::ExposeSecret::expose_secret(&login.token),
-        c.auth.config().session_max.as_secs(),
-        secure,
-    );
+    let cookie =
+        set_cookie(secrecy::ExposeSecret::expose_secret(&login.token), c.auth.config().session_max.as_secs(), secure);
     let me = me_json(&c, &login.user).await?;
     let mut r = Json(me).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {

@@ -21,12 +21,19 @@ use crate::console::session::Session;
 
 /// `GET /api/o/{t}/configs`: every configuration, with the mandants already configured (pixi's
 /// API has no call that lists mandants: they are typed, with these as suggestions).
-pub async fn list(State(c): State<Arc<Console>>, Session(user): Session, Path(t): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(c): State<Arc<Console>>,
+    Session(user): Session,
+    Path(t): Path<String>,
+) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, configs.list_payment_configs, "PaymentConfigService/ListPaymentConfigs", pb::ListPaymentConfigsRequest {
-        tenant_id: t.to_string(),
-        pixi_api_config_id: String::new()
-    })?;
+    let r = call!(
+        c,
+        &user,
+        configs.list_payment_configs,
+        "PaymentConfigService/ListPaymentConfigs",
+        pb::ListPaymentConfigsRequest { tenant_id: t.to_string(), pixi_api_config_id: String::new() }
+    )?;
     let mut mandants: Vec<String> = r.configs.iter().map(|c| c.mandant.clone()).collect();
     mandants.sort();
     mandants.dedup();
@@ -40,10 +47,13 @@ pub async fn get(
     Path((t, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, configs.get_payment_config, "PaymentConfigService/GetPaymentConfig", pb::GetPaymentConfigRequest {
-        tenant_id: t.to_string(),
-        payment_config_id: id
-    })?;
+    let r = call!(
+        c,
+        &user,
+        configs.get_payment_config,
+        "PaymentConfigService/GetPaymentConfig",
+        pb::GetPaymentConfigRequest { tenant_id: t.to_string(), payment_config_id: id }
+    )?;
     Ok(Json(json!({ "config": r.config.as_ref().map(json::payment_config) })))
 }
 
@@ -96,22 +106,28 @@ pub async fn save(
         "expert" => pb::Mode::Expert,
         _ => pb::Mode::Unspecified,
     };
-    let r = call!(c, &user, configs.save_payment_config, "PaymentConfigService/SavePaymentConfig", pb::SavePaymentConfigRequest {
-        payment_config_id: b.id,
-        tenant_id: t.to_string(),
-        pixi_api_config_id: b.pixi_api_id,
-        mandant: b.mandant,
-        payment_method: b.payment_method,
-        active: b.active,
-        invoice_booking_event: b.invoice_booking_event,
-        return_booking_event: b.return_booking_event,
-        xml_tag: b.xml_tag,
-        rounding_tolerance_minor: tolerance,
-        unzer_public_key: b.unzer_public_key,
-        unzer_private_key: b.unzer_private_key,
-        mode: mode as i32,
-        copy_from_payment_config_id: b.copy_from,
-    })?;
+    let r = call!(
+        c,
+        &user,
+        configs.save_payment_config,
+        "PaymentConfigService/SavePaymentConfig",
+        pb::SavePaymentConfigRequest {
+            payment_config_id: b.id,
+            tenant_id: t.to_string(),
+            pixi_api_config_id: b.pixi_api_id,
+            mandant: b.mandant,
+            payment_method: b.payment_method,
+            active: b.active,
+            invoice_booking_event: b.invoice_booking_event,
+            return_booking_event: b.return_booking_event,
+            xml_tag: b.xml_tag,
+            rounding_tolerance_minor: tolerance,
+            unzer_public_key: b.unzer_public_key,
+            unzer_private_key: b.unzer_private_key,
+            mode: mode as i32,
+            copy_from_payment_config_id: b.copy_from,
+        }
+    )?;
     let warnings: Vec<Value> = r
         .warnings
         .iter()
@@ -151,12 +167,18 @@ pub async fn copy(
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
     let b: CopyBody = body(&bytes)?;
-    let r = call!(c, &user, configs.copy_payment_config, "PaymentConfigService/CopyPaymentConfig", pb::CopyPaymentConfigRequest {
-        tenant_id: t.to_string(),
-        source_payment_config_id: b.source,
-        pixi_api_config_id: b.pixi_api_id,
-        mandant: b.mandant,
-        payment_method: b.payment_method,
-    })?;
+    let r = call!(
+        c,
+        &user,
+        configs.copy_payment_config,
+        "PaymentConfigService/CopyPaymentConfig",
+        pb::CopyPaymentConfigRequest {
+            tenant_id: t.to_string(),
+            source_payment_config_id: b.source,
+            pixi_api_config_id: b.pixi_api_id,
+            mandant: b.mandant,
+            payment_method: b.payment_method,
+        }
+    )?;
     Ok(Json(json!({ "draft": r.draft.as_ref().map(json::payment_config) })))
 }

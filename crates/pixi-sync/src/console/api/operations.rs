@@ -26,13 +26,20 @@ pub async fn config_problems(
     Path(t): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, dashboard.list_config_problems, "DashboardService/ListConfigProblems", pb::ListConfigProblemsRequest {
-        tenant_id: t.to_string()
-    })?;
-    let configs = call!(c, &user, configs.list_payment_configs, "PaymentConfigService/ListPaymentConfigs", pb::ListPaymentConfigsRequest {
-        tenant_id: t.to_string(),
-        pixi_api_config_id: String::new()
-    })?;
+    let r = call!(
+        c,
+        &user,
+        dashboard.list_config_problems,
+        "DashboardService/ListConfigProblems",
+        pb::ListConfigProblemsRequest { tenant_id: t.to_string() }
+    )?;
+    let configs = call!(
+        c,
+        &user,
+        configs.list_payment_configs,
+        "PaymentConfigService/ListPaymentConfigs",
+        pb::ListPaymentConfigsRequest { tenant_id: t.to_string(), pixi_api_config_id: String::new() }
+    )?;
     let list: Vec<Value> = r
         .problems
         .iter()
@@ -55,16 +62,26 @@ pub async fn mismatches(
     Path(t): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let apis = call!(c, &user, tenants.list_pixi_api_configs, "TenantService/ListPixiApiConfigs", pb::ListPixiApiConfigsRequest {
-        tenant_id: t.to_string()
-    })?;
+    let apis = call!(
+        c,
+        &user,
+        tenants.list_pixi_api_configs,
+        "TenantService/ListPixiApiConfigs",
+        pb::ListPixiApiConfigsRequest { tenant_id: t.to_string() }
+    )?;
     let mut runs = Vec::new();
     for a in &apis.configs {
-        let r = call!(c, &user, dashboard.list_mismatches, "DashboardService/ListMismatches", pb::ListMismatchesRequest {
-            tenant_id: t.to_string(),
-            pixi_api_config_id: a.pixi_api_config_id.clone(),
-            run_id: String::new(),
-        });
+        let r = call!(
+            c,
+            &user,
+            dashboard.list_mismatches,
+            "DashboardService/ListMismatches",
+            pb::ListMismatchesRequest {
+                tenant_id: t.to_string(),
+                pixi_api_config_id: a.pixi_api_config_id.clone(),
+                run_id: String::new(),
+            }
+        );
         match r {
             Ok(r) => runs.push(json!({
                 "pixi_api": json::pixi_api(a),
@@ -87,10 +104,13 @@ pub async fn reconcile(
     Path(t): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, dashboard.run_reconciliation, "DashboardService/RunReconciliation", pb::RunReconciliationRequest {
-        tenant_id: t.to_string(),
-        pixi_api_config_id: String::new()
-    })?;
+    let r = call!(
+        c,
+        &user,
+        dashboard.run_reconciliation,
+        "DashboardService/RunReconciliation",
+        pb::RunReconciliationRequest { tenant_id: t.to_string(), pixi_api_config_id: String::new() }
+    )?;
     Ok(Json(json!({
         "runs": r.runs.iter().map(json::run).collect::<Vec<_>>(),
         "mismatches": r.mismatches.iter().map(json::mismatch).collect::<Vec<_>>(),
@@ -99,7 +119,11 @@ pub async fn reconcile(
 
 /// `GET /api/o/{t}/status`: how the app works for the tenant — open tenant-level incidents, pixi
 /// calls per minute, the mail queue, whether unzer can reach the app (PUBLIC_BASE_URL).
-pub async fn status(State(c): State<Arc<Console>>, Session(user): Session, Path(t): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn status(
+    State(c): State<Arc<Console>>,
+    Session(user): Session,
+    Path(t): Path<String>,
+) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
     c.gate.allow(&user, "DashboardService/ListConfigProblems")?;
     let s = crate::console::status::of_tenant(&c.api, t).await?;

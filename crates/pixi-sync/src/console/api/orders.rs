@@ -46,7 +46,8 @@ fn day_start(field: &str, raw: &str, plus_days: i64) -> ApiResult<Option<prost_t
     if raw.trim().is_empty() {
         return Ok(None);
     }
-    let day = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| ApiError::field(field, "must be a date (YYYY-MM-DD)"))?;
+    let day = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::field(field, "must be a date (YYYY-MM-DD)"))?;
     let day = day + chrono::Duration::days(plus_days);
     let at = chrono_tz::Europe::Berlin
         .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
@@ -76,7 +77,11 @@ fn request(t: &str, f: &Filters) -> ApiResult<pb::ListOrdersRequest> {
     let nr = if f.nr.trim().is_empty() {
         0
     } else {
-        f.nr.trim().parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::field("nr", "must be a pixi order number"))?
+        f.nr.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ApiError::field("nr", "must be a pixi order number"))?
     };
     let mut errors = Vec::new();
     let from = day_start("from", &f.from, 0).map_err(|e| errors.extend(e.fields)).ok().flatten();
@@ -134,11 +139,13 @@ pub async fn detail(
     Path((t, api, nr)): Path<(String, String, i64)>,
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, dashboard.get_order, "DashboardService/GetOrder", pb::GetOrderRequest {
-        tenant_id: t.to_string(),
-        pixi_api_config_id: api,
-        order_nr: nr,
-    })?;
+    let r = call!(
+        c,
+        &user,
+        dashboard.get_order,
+        "DashboardService/GetOrder",
+        pb::GetOrderRequest { tenant_id: t.to_string(), pixi_api_config_id: api, order_nr: nr }
+    )?;
     Ok(Json(json::order_detail(&r)))
 }
 
@@ -157,20 +164,35 @@ pub async fn solved(
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
     let b: NoteBody = body(&bytes)?;
-    let r = call!(c, &user, dashboard.mark_problem_solved, "DashboardService/MarkProblemSolved", pb::MarkProblemSolvedRequest {
-        tenant_id: t.to_string(),
-        pixi_api_config_id: api,
-        order_nr: nr,
-        solved_by: String::new(),
-        note: b.note,
-    })?;
+    let r = call!(
+        c,
+        &user,
+        dashboard.mark_problem_solved,
+        "DashboardService/MarkProblemSolved",
+        pb::MarkProblemSolvedRequest {
+            tenant_id: t.to_string(),
+            pixi_api_config_id: api,
+            order_nr: nr,
+            solved_by: String::new(),
+            note: b.note,
+        }
+    )?;
     Ok(Json(json!({ "order": r.order.as_ref().map(json::order), "solved_incident_ids": r.solved_incident_ids })))
 }
 
 /// `GET /api/orders/{nr}`: the orders with pixi order number `nr` in every organisation the user
 /// may see (hotline-api links here knowing only the number).
-pub async fn lookup(State(c): State<Arc<Console>>, Session(user): Session, Path(nr): Path<String>) -> ApiResult<Json<Value>> {
-    let nr: i64 = nr.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::field("nr", "must be a pixi order number"))?;
+pub async fn lookup(
+    State(c): State<Arc<Console>>,
+    Session(user): Session,
+    Path(nr): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let nr: i64 = nr
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::field("nr", "must be a pixi order number"))?;
     let all = call!(c, &user, tenants.list_tenants, "TenantService/ListTenants", pb::ListTenantsRequest {})?;
     let mut found = Vec::new();
     for t in all.tenants.iter().filter(|t| uuid::Uuid::parse_str(&t.tenant_id).is_ok_and(|id| user.may_act_for(id))) {

@@ -26,15 +26,10 @@ struct NewOrg {
 }
 
 /// `POST /api/orgs`: a new organisation (tenant); its error-page link is shown once.
-pub async fn create_org(
-    State(c): State<Arc<Console>>,
-    Session(user): Session,
-    bytes: Bytes,
-) -> ApiResult<Json<Value>> {
+pub async fn create_org(State(c): State<Arc<Console>>, Session(user): Session, bytes: Bytes) -> ApiResult<Json<Value>> {
     let b: NewOrg = body(&bytes)?;
-    let r = call!(c, &user, tenants.create_tenant, "TenantService/CreateTenant", pb::CreateTenantRequest {
-        name: b.name
-    })?;
+    let r =
+        call!(c, &user, tenants.create_tenant, "TenantService/CreateTenant", pb::CreateTenantRequest { name: b.name })?;
     Ok(Json(json!({ "org": r.tenant.as_ref().map(json::tenant), "error_page_url": r.error_page_url })))
 }
 
@@ -57,9 +52,13 @@ pub async fn pixi_apis(
     Path(t): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, tenants.list_pixi_api_configs, "TenantService/ListPixiApiConfigs", pb::ListPixiApiConfigsRequest {
-        tenant_id: t.to_string()
-    })?;
+    let r = call!(
+        c,
+        &user,
+        tenants.list_pixi_api_configs,
+        "TenantService/ListPixiApiConfigs",
+        pb::ListPixiApiConfigsRequest { tenant_id: t.to_string() }
+    )?;
     Ok(Json(json!({ "configs": r.configs.iter().map(json::pixi_api).collect::<Vec<_>>(), "max": 2 })))
 }
 
@@ -91,16 +90,22 @@ pub async fn save_pixi_api(
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
     let b: PixiApiBody = body(&bytes)?;
-    let r = call!(c, &user, tenants.save_pixi_api_config, "TenantService/SavePixiApiConfig", pb::SavePixiApiConfigRequest {
-        tenant_id: t.to_string(),
-        pixi_api_config_id: b.id,
-        name: b.name,
-        endpoint: b.endpoint,
-        user: b.user,
-        password: b.password,
-        active: b.active,
-        timezone: b.timezone,
-    })?;
+    let r = call!(
+        c,
+        &user,
+        tenants.save_pixi_api_config,
+        "TenantService/SavePixiApiConfig",
+        pb::SavePixiApiConfigRequest {
+            tenant_id: t.to_string(),
+            pixi_api_config_id: b.id,
+            name: b.name,
+            endpoint: b.endpoint,
+            user: b.user,
+            password: b.password,
+            active: b.active,
+            timezone: b.timezone,
+        }
+    )?;
     Ok(Json(json!({ "config": r.config.as_ref().map(json::pixi_api) })))
 }
 
@@ -111,21 +116,32 @@ pub async fn methods(
     Path((t, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, tenants.list_pixi_payment_methods, "TenantService/ListPixiPaymentMethods", pb::ListPixiPaymentMethodsRequest {
-        tenant_id: t.to_string(),
-        pixi_api_config_id: id
-    })?;
+    let r = call!(
+        c,
+        &user,
+        tenants.list_pixi_payment_methods,
+        "TenantService/ListPixiPaymentMethods",
+        pb::ListPixiPaymentMethodsRequest { tenant_id: t.to_string(), pixi_api_config_id: id }
+    )?;
     let list: Vec<Value> =
         r.methods.iter().map(|m| json!({ "code": m.code, "xml_tag": m.xml_tag, "text": m.text })).collect();
     Ok(Json(json!({ "methods": list })))
 }
 
 /// `GET /api/o/{t}/smtp`: the e-mail configuration (no password), `null` when none.
-pub async fn smtp(State(c): State<Arc<Console>>, Session(user): Session, Path(t): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn smtp(
+    State(c): State<Arc<Console>>,
+    Session(user): Session,
+    Path(t): Path<String>,
+) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, tenants.get_smtp_config, "TenantService/GetSmtpConfig", pb::GetSmtpConfigRequest {
-        tenant_id: t.to_string()
-    });
+    let r = call!(
+        c,
+        &user,
+        tenants.get_smtp_config,
+        "TenantService/GetSmtpConfig",
+        pb::GetSmtpConfigRequest { tenant_id: t.to_string() }
+    );
     match r {
         Ok(r) => Ok(Json(json!({ "config": r.config.as_ref().map(json::smtp) }))),
         Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => Ok(Json(json!({ "config": null }))),
@@ -167,16 +183,22 @@ pub async fn save_smtp(
         "implicit" => pb::SmtpTlsMode::Implicit,
         _ => pb::SmtpTlsMode::Unspecified,
     };
-    let r = call!(c, &user, tenants.save_smtp_config, "TenantService/SaveSmtpConfig", pb::SaveSmtpConfigRequest {
-        tenant_id: t.to_string(),
-        host: b.host,
-        port: i32::try_from(port).unwrap_or(-1),
-        tls_mode: tls as i32,
-        user: b.user,
-        password: b.password,
-        sender: b.sender,
-        recipient: b.recipient,
-    })?;
+    let r = call!(
+        c,
+        &user,
+        tenants.save_smtp_config,
+        "TenantService/SaveSmtpConfig",
+        pb::SaveSmtpConfigRequest {
+            tenant_id: t.to_string(),
+            host: b.host,
+            port: i32::try_from(port).unwrap_or(-1),
+            tls_mode: tls as i32,
+            user: b.user,
+            password: b.password,
+            sender: b.sender,
+            recipient: b.recipient,
+        }
+    )?;
     Ok(Json(json!({ "config": r.config.as_ref().map(json::smtp) })))
 }
 
@@ -187,9 +209,13 @@ pub async fn test_mail(
     Path(t): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, tenants.send_test_mail, "TenantService/SendTestMail", pb::SendTestMailRequest {
-        tenant_id: t.to_string()
-    })?;
+    let r = call!(
+        c,
+        &user,
+        tenants.send_test_mail,
+        "TenantService/SendTestMail",
+        pb::SendTestMailRequest { tenant_id: t.to_string() }
+    )?;
     Ok(Json(json!({ "recipient": r.recipient, "subject": r.subject })))
 }
 
@@ -200,18 +226,30 @@ pub async fn rotate_link(
     Path(t): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, tenants.rotate_error_page_link, "TenantService/RotateErrorPageLink", pb::RotateErrorPageLinkRequest {
-        tenant_id: t.to_string()
-    })?;
+    let r = call!(
+        c,
+        &user,
+        tenants.rotate_error_page_link,
+        "TenantService/RotateErrorPageLink",
+        pb::RotateErrorPageLinkRequest { tenant_id: t.to_string() }
+    )?;
     Ok(Json(json!({ "error_page_url": r.error_page_url })))
 }
 
 /// `GET /api/o/{t}/users`.
-pub async fn users(State(c): State<Arc<Console>>, Session(user): Session, Path(t): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn users(
+    State(c): State<Arc<Console>>,
+    Session(user): Session,
+    Path(t): Path<String>,
+) -> ApiResult<Json<Value>> {
     let t = tenant(&user, &t)?;
-    let r = call!(c, &user, users.list_console_users, "ConsoleUserService/ListConsoleUsers", pb::ListConsoleUsersRequest {
-        tenant_id: t.to_string()
-    })?;
+    let r = call!(
+        c,
+        &user,
+        users.list_console_users,
+        "ConsoleUserService/ListConsoleUsers",
+        pb::ListConsoleUsersRequest { tenant_id: t.to_string() }
+    )?;
     Ok(Json(json!({ "users": r.users.iter().map(json::user).collect::<Vec<_>>() })))
 }
 
@@ -250,25 +288,39 @@ pub async fn save_user(
     let t = tenant(&user, &t)?;
     let b: UserBody = body(&bytes)?;
     let saved = match b.id {
-        None => call!(c, &user, users.create_console_user, "ConsoleUserService/CreateConsoleUser", pb::CreateConsoleUserRequest {
-            tenant_id: t.to_string(),
-            username: b.username,
-            display_name: b.display_name,
-            role: role(&b.role) as i32,
-            password: b.password,
-        })?
-        .user,
+        None => {
+            call!(
+                c,
+                &user,
+                users.create_console_user,
+                "ConsoleUserService/CreateConsoleUser",
+                pb::CreateConsoleUserRequest {
+                    tenant_id: t.to_string(),
+                    username: b.username,
+                    display_name: b.display_name,
+                    role: role(&b.role) as i32,
+                    password: b.password,
+                }
+            )?
+            .user
+        }
         Some(id) => {
             if id == user.id && b.active == Some(false) {
                 return Err(ApiError::field("active", "Sie können sich nicht selbst deaktivieren."));
             }
-            call!(c, &user, users.update_console_user, "ConsoleUserService/UpdateConsoleUser", pb::UpdateConsoleUserRequest {
-                tenant_id: t.to_string(),
-                user_id: id,
-                role: role(&b.role) as i32,
-                active: b.active.unwrap_or(true),
-                new_password: b.password,
-            })?
+            call!(
+                c,
+                &user,
+                users.update_console_user,
+                "ConsoleUserService/UpdateConsoleUser",
+                pb::UpdateConsoleUserRequest {
+                    tenant_id: t.to_string(),
+                    user_id: id,
+                    role: role(&b.role) as i32,
+                    active: b.active.unwrap_or(true),
+                    new_password: b.password,
+                }
+            )?
             .user
         }
     };
