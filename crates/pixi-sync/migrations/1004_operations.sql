@@ -26,3 +26,30 @@ ALTER TABLE reconciliation_runs
     ADD COLUMN last_error      text;
 CREATE UNIQUE INDEX reconciliation_runs_open ON reconciliation_runs (pixi_api_id)
     WHERE finished_at IS NULL AND trigger = 'scheduled';
+
+-- Incidents of a tenant's pixi API configuration, not of an order: a discovery call that fails
+-- for good (not installed, answers without a needed column), credentials pixi refuses, a
+-- payment configuration whose Mandant never matches. One row per (configuration, code, subject)
+-- with a stable id (PXT-…); open while the cause lasts (resolved when the call works again),
+-- mailed once like an order's error (same mail states), shown on the error page and the console.
+CREATE TABLE api_incidents (
+    id            text        PRIMARY KEY,
+    tenant_id     uuid        NOT NULL REFERENCES tenants (id),
+    pixi_api_id   uuid        NOT NULL REFERENCES pixi_apis (id),
+    code          text        NOT NULL,
+    subject       text        NOT NULL DEFAULT '',
+    title         text        NOT NULL,
+    description   text        NOT NULL,
+    first_seen    timestamptz NOT NULL,
+    last_seen     timestamptz NOT NULL,
+    occurrences   integer     NOT NULL DEFAULT 1,
+    resolved_at   timestamptz,
+    mail_state    text        NOT NULL DEFAULT 'pending'
+                  CHECK (mail_state IN ('pending', 'sending', 'sent', 'no_config')),
+    mail_attempts integer     NOT NULL DEFAULT 0,
+    mail_next_at  timestamptz,
+    mailed_at     timestamptz,
+    CONSTRAINT api_incidents_key UNIQUE (pixi_api_id, code, subject)
+);
+CREATE INDEX api_incidents_open ON api_incidents (tenant_id) WHERE resolved_at IS NULL;
+CREATE INDEX api_incidents_mail ON api_incidents (mail_next_at) WHERE mail_state IN ('pending', 'sending');

@@ -14,6 +14,8 @@
 //! | `payops_pixi_sync_reconciliation_mismatches` | gauge | – (mismatches of the latest runs) |
 //! | `payops_pixi_sync_reconciliation_mismatches_total` | counter | `code` |
 //! | `payops_pixi_sync_webhooks_total` | counter | `outcome` (accepted, refused) |
+//! | `payops_pixi_sync_tenant_incidents_total` | counter | `code` (DISCOVERY_CALL_FAILED, CREDENTIALS_REFUSED, MANDANT_MISMATCH) |
+//! | `payops_pixi_sync_tenant_incidents_open` | gauge | `code` (open incidents of tenants' pixi API configurations; alert `PayopsPixiSyncTenantIncident`) |
 //! | `payops_pixi_sync_console_requests_total` | counter | `route` (API area or `page`), `status` |
 //! | `payops_pixi_sync_console_request_duration_seconds` | histogram | `route` |
 
@@ -41,3 +43,7 @@ pub const WEBHOOKS: &str = "payops_pixi_sync_webhooks_total";
 pub const CONSOLE_REQUESTS: &str = "payops_pixi_sync_console_requests_total";
 /// Console request duration.
 pub const CONSOLE_SECONDS: &str = "payops_pixi_sync_console_request_duration_seconds";
+/// Tenant incidents raised.
+pub const TENANT_INCIDENTS: &str = "payops_pixi_sync_tenant_incidents_total";
+/// Open tenant incidents.
+pub const TENANT_INCIDENTS_OPEN: &str = "payops_pixi_sync_tenant_incidents_open";

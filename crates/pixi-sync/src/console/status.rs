@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::json::at_json;
 use crate::error::Error;
 use crate::grpc::Api;
 
@@ -18,8 +19,17 @@ pub async fn of_tenant(api: &Api, t: Uuid) -> Result<Value, Error> {
     .fetch_one(&api.pool)
     .await?;
     let configured = crate::store::smtp::get(&api.pool, t).await?.is_some();
+    let open: Vec<Value> = crate::store::api_incidents::open_of_tenant(&api.pool, t)
+        .await?
+        .iter()
+        .map(|i| {
+            json!({ "id": i.id, "code": i.code, "title": i.title, "description": i.description,
+                "first_seen": at_json(i.first_seen), "last_seen": at_json(i.last_seen), "occurrences": i.occurrences,
+                "mailed": i.mailed_at.map(at_json) })
+        })
+        .collect();
     Ok(json!({
-        "tenant_incidents": [],
+        "tenant_incidents": open,
         "public_base_url_missing": api.public_base_url.is_none(),
         "follow_minutes": api.worker.0.settings.follow_interval.as_secs() / 60,
         "pixi_calls": { "last_minute": 0, "per_minute_15m": 0, "last_hour": 0 },

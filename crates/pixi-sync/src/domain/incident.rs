@@ -22,6 +22,12 @@ pub fn mismatch_id(pixi_api: &str, order_nr: i64, code: &str, doc: &str) -> Stri
     incident_id(pixi_api, order_nr, &format!("reconcile:{code}"), Some(doc)).replacen("PXI-", "RCN-", 1)
 }
 
+/// The id of an incident of a pixi API configuration (`PXT-…`): stable per (configuration,
+/// code, subject), so every pass and replica names the same one.
+pub fn api_incident_id(pixi_api: &str, code: &str, subject: &str) -> String {
+    incident_id(pixi_api, 0, &format!("api:{code}"), Some(subject)).replacen("PXI-", "PXT-", 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +48,8 @@ mod tests {
             assert_ne!(a, o);
         }
         assert!(mismatch_id("api", 1, "NOT_BOOKED", "G1").starts_with("RCN-"));
+        let t = api_incident_id("api", "DISCOVERY_CALL_FAILED", "pixiGetChangedOrders");
+        assert!(t.starts_with("PXT-") && t.len() == 12, "{t}");
+        assert_ne!(t, api_incident_id("api", "DISCOVERY_CALL_FAILED", "pixiGetPaymenttypes"));
     }
 }

@@ -174,7 +174,8 @@ impl Tenants {
         let mut tx = a.pool.begin().await?;
         smtp::upsert(&mut tx, &row).await?;
         // Errors raised before there was a configuration are mailed now (PX-32).
-        let waiting = crate::store::incidents::arm_waiting_mails(&mut tx, tenant.id, now).await?;
+        let waiting = crate::store::incidents::arm_waiting_mails(&mut tx, tenant.id, now).await?
+            + crate::store::api_incidents::arm_waiting_mails(&mut tx, tenant.id, now).await?;
         let detail = json!({ "host": row.host, "port": row.port, "tls": row.tls_mode, "password_changed": !r.password.is_empty(),
             "waiting_mails": waiting });
         audit::record(&mut tx, now, by, "save_smtp", Some(tenant.id), &tenant.id.to_string(), detail).await?;

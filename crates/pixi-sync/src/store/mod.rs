@@ -1,5 +1,6 @@
 //! Postgres access, one file per table or aggregate. All times come from the service clock.
 
+pub mod api_incidents;
 pub mod audit;
 pub mod console;
 pub mod incidents;

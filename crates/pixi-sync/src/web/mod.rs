@@ -30,6 +30,8 @@ pub fn router(api: Api) -> Router {
         .with_state((api.clone(), cache));
     Router::new()
         .route("/errors/{token}", get(errors::page))
+        .route("/payops.css", get(|| async { (webui::asset_headers("text/css; charset=utf-8"), webui::CSS) }))
+        .route("/errors.css", get(|| async { (webui::asset_headers("text/css; charset=utf-8"), errors::CSS) }))
         .with_state(api)
         .merge(hooks)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use futures::StreamExt;
 use uuid::Uuid;
 
-use super::{PassReport, Worker, order};
+use super::{PassReport, Worker, order, tenant};
 use crate::domain::settings::Mode;
 use crate::error::Error;
 use crate::metrics as m;
@@ -136,6 +136,10 @@ pub(super) async fn pass_api(w: &Worker, api: PixiApiRow, report: &mut PassRepor
     if let Err(PassError::Pixi(PixiError::Contract(c))) = &result {
         contract_problem(w, &ctx, c).await;
     }
+    if let Err(PassError::Pixi(PixiError::Unauthorized)) = &result {
+        // An order's own call found the credentials refused.
+        tenant::call_failed(w, &ctx, "", &PixiError::Unauthorized).await;
+    }
     if let Some(e) = &error {
         report.failed += 1;
         metrics::counter!(m::PASSES, "outcome" => "pixi_error").increment(1);
@@ -146,19 +150,67 @@ pub(super) async fn pass_api(w: &Worker, api: PixiApiRow, report: &mut PassRepor
     let _ = sync_state::passed(&i.pool, api_id, i.clock.now(), error.as_deref(), backoff).await;
 }
 
-/// Discovery then due orders; a pixi failure ends the pass (backoff).
+/// Discovery then due orders. Each discovery step stands on its own: pixi being down ends the
+/// pass (backoff, PX-42), credentials pixi refuses end it with a tenant incident, and a call
+/// pixi refuses for good (not installed, an answer without a needed column) is a tenant incident
+/// while the other steps and the due orders go on; such a call is asked again only every
+/// `FULL_SCAN_INTERVAL`.
 async fn run(w: &Worker, ctx: &ApiCtx, state: &sync_state::SyncRow, report: &mut PassReport) -> Result<(), PassError> {
     let i = &w.0;
     let now = i.clock.now();
-    feed(w, ctx, now).await?;
-    if state.next_full_scan_at.is_none_or(|t| t <= now) {
-        full_scan(w, ctx, now).await?;
+    let retry = i.settings.full_scan_interval;
+    if tenant::call_due(w, ctx, FEED, now, retry).await {
+        discovered(w, ctx, &[FEED], FEED, feed(w, ctx, now).await).await?;
     }
-    if state.next_method_check_at.is_none_or(|t| t <= now) {
-        check_methods(w, ctx, now).await?;
+    if state.next_full_scan_at.is_none_or(|t| t <= now) {
+        discovered(w, ctx, &[TO_AUTHORIZE, TO_CAPTURE], TO_AUTHORIZE, full_scan(w, ctx, now).await).await?;
+    }
+    if state.next_method_check_at.is_none_or(|t| t <= now) && tenant::call_due(w, ctx, METHODS, now, retry).await {
+        discovered(w, ctx, &[METHODS], METHODS, check_methods(w, ctx, now).await).await?;
     }
     process_due(w, ctx, report).await?;
     Ok(())
+}
+
+/// pixi's calls behind the discovery steps.
+const FEED: &str = "pixiGetChangedOrders";
+const TO_AUTHORIZE: &str = "pixiPayGetOrdersToAuthorize";
+const TO_CAPTURE: &str = "pixiPayGetInvoicesToCapture";
+const METHODS: &str = "pixiGetPaymenttypes";
+
+/// Sorts a discovery step's outcome: fine (its incidents resolve), failed for good (an incident,
+/// the pass goes on), or a reason to end the pass.
+async fn discovered(
+    w: &Worker,
+    ctx: &ApiCtx,
+    calls: &[&'static str],
+    default_call: &'static str,
+    r: Result<(), PassError>,
+) -> Result<(), PassError> {
+    let (call, e) = match r {
+        Ok(()) => {
+            tenant::call_ok(w, ctx, calls).await;
+            return Ok(());
+        }
+        Err(PassError::Call { call, error }) => (call, error),
+        Err(PassError::Pixi(error)) => (default_call, error),
+        Err(other) => return Err(other),
+    };
+    match &e {
+        PixiError::Transient(_) | PixiError::Unknown(_) | PixiError::QuietWindow => Err(PassError::Call { call, error: e }),
+        PixiError::Unauthorized => {
+            tenant::call_failed(w, ctx, call, &e).await;
+            Err(PassError::Call { call, error: e })
+        }
+        PixiError::Refused { .. } | PixiError::Contract(_) => {
+            if let PixiError::Contract(c) = &e {
+                contract_problem(w, ctx, c).await;
+            }
+            tenant::call_failed(w, ctx, call, &e).await;
+            tracing::warn!(pixi_api = %ctx.api.id, call, error = %e, "discovery call failed; the other work goes on");
+            Ok(())
+        }
+    }
 }
 
 /// Why a pass stopped early.
@@ -167,6 +219,14 @@ pub(super) enum PassError {
     /// pixi failed.
     #[error("pixi: {0}")]
     Pixi(#[from] PixiError),
+    /// A named pixi call failed.
+    #[error("pixi {call}: {error}")]
+    Call {
+        /// The call.
+        call: &'static str,
+        /// What failed.
+        error: PixiError,
+    },
     /// Our side failed.
     #[error(transparent)]
     Ours(#[from] Error),
@@ -207,12 +267,17 @@ async fn full_scan(w: &Worker, ctx: &ApiCtx, now: DateTime<Utc>) -> Result<(), P
     let i = &w.0;
     let mut found: Vec<(i64, String)> = Vec::new();
     for method in &ctx.methods() {
-        for nr in ctx.pixi.orders_to_authorize(method, 5000).await? {
+        let call = |error| PassError::Call { call: TO_AUTHORIZE, error };
+        for nr in ctx.pixi.orders_to_authorize(method, 5000).await.map_err(call)? {
             found.push((nr, method.clone()));
         }
         let mut from = 0;
         loop {
-            let page = ctx.pixi.invoices_to_capture(method, from, 1000).await?;
+            let page = ctx
+                .pixi
+                .invoices_to_capture(method, from, 1000)
+                .await
+                .map_err(|error| PassError::Call { call: TO_CAPTURE, error })?;
             let full = page.len() >= 1000;
             for (id, nr) in &page {
                 from = from.max(*id);

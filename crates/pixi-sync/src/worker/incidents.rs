@@ -114,7 +114,64 @@ pub(super) async fn mail_pass(w: &Worker) -> usize {
             tracing::warn!(incident_id = %inc.id, error = %e, "cannot record the mail outcome");
         }
     }
+    sent + api_mail_pass(w, now, stale).await
+}
+
+/// The mail of a tenant incident (a pixi API configuration's, not an order's).
+pub fn api_mail_text(inc: &crate::store::api_incidents::ApiIncidentRow) -> (String, String) {
+    let subject = format!("[payops unzer] Fehler / error {}: {}", inc.id, inc.title);
+    let body = format!(
+        "payops pixi-sync hat eine Störung festgestellt / found a problem.\n\n\
+         Vorfall / incident: {}\n\
+         Art / kind: Fehler der pixi API Konfiguration / configuration error ({})\n\n\
+         {}\n\n\
+         {}\n\n\
+         Die Störung bleibt offen, bis die Ursache behoben ist; sie steht auf der Fehler-Seite und in der Konsole.\n\
+         Bitte nennen Sie die Vorfall-Nummer {} bei Rückfragen. / Please quote incident {} when asking for support.\n",
+        inc.id, inc.code, inc.title, inc.description, inc.id, inc.id
+    );
+    (subject, body)
+}
+
+async fn api_mail_pass(w: &Worker, now: chrono::DateTime<chrono::Utc>, stale: chrono::DateTime<chrono::Utc>) -> usize {
+    let i = &w.0;
+    let claimed = match crate::store::api_incidents::claim_mail(&i.pool, now, stale, 50).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot claim tenant incident mails");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for inc in claimed {
+        let (subject, body) = api_mail_text(&inc);
+        let outcome = send_text(w, inc.tenant_id, &subject, &body).await;
+        let (state, retry, label) = match outcome {
+            Ok(true) => ("sent", None, "sent"),
+            Ok(false) => ("no_config", None, "no_config"),
+            Err(e) => {
+                let wait = mail_retry_delay(inc.mail_attempts);
+                tracing::warn!(incident_id = %inc.id, error = %e, wait_secs = wait.as_secs(), "tenant incident mail failed; retrying later");
+                ("pending", Some(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::minutes(1))), "failed")
+            }
+        };
+        metrics::counter!(m::MAILS, "outcome" => label).increment(1);
+        if state == "sent" {
+            sent += 1;
+        }
+        if let Err(e) = crate::store::api_incidents::mail_done(&i.pool, &inc.id, state, i.clock.now(), retry).await {
+            tracing::warn!(incident_id = %inc.id, error = %e, "cannot record the mail outcome");
+        }
+    }
     sent
+}
+
+/// Sends one mail through the tenant's SMTP configuration; false when it has none.
+async fn send_text(w: &Worker, tenant_id: uuid::Uuid, subject: &str, body: &str) -> Result<bool, Error> {
+    let Some(cfg) = smtp::get(&w.0.pool, tenant_id).await? else { return Ok(false) };
+    let target = target(w, &cfg)?;
+    w.0.mailer.send(&target, subject, body).await.map_err(|e| Error::Unavailable(e.to_string()))?;
+    Ok(true)
 }
 
 /// The wait after the `attempts`-th failed mail: one minute, doubling, at most an hour.

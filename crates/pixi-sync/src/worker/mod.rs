@@ -15,6 +15,7 @@ mod order;
 pub mod reconcile;
 pub mod reconcile_job;
 pub mod resolver;
+pub mod tenant;
 pub mod triggers;
 
 use std::sync::Arc;
@@ -185,6 +186,8 @@ impl Worker {
     /// Runs passes every `POLL_INTERVAL` (sooner when woken) until `token` is cancelled, then
     /// gives the leases up.
     pub async fn run_until(self, token: CancellationToken) {
+        // The gauge exists from the start (each code at 0), so its alert has a baseline.
+        tenant::gauge(&self).await;
         while !token.is_cancelled() {
             let report = self.pass().await;
             if report.orders > 0 || report.failed > 0 {

@@ -20,6 +20,7 @@ mod reconcile;
 mod reconcile_job;
 mod release;
 mod service;
+mod tenant_incidents;
 mod unzer_contracts;
 mod unzer_payments;
 mod unzer_preflight;

@@ -158,8 +158,14 @@ impl Run<'_> {
             return self.ignore().await; // PX-20
         }
         let Some(cfg) = self.ctx.config_for(&order.mandant, &order.payment_method) else {
-            return self.ignore().await; // PX-27: left alone, without errors
+            // PX-27: left alone, without errors on the order; a configuration of the method with
+            // another Mandant that never matched is most likely a typo: a tenant incident.
+            super::tenant::mandant_mismatch(self.w, self.ctx, &order.payment_method, &order.mandant).await;
+            return self.ignore().await;
         };
+        if cfg.row.processed == 0 {
+            super::tenant::mandant_ok(self.w, self.ctx, &order.payment_method).await;
+        }
         let known = &row.progress.0;
         if let Err(e) = self.ctx.pixi.classify_manual(&mut order.docs, |d| known.known_manual(&d.nr)).await {
             return self.retry(attempts, &e.to_string(), Some(e)).await;
