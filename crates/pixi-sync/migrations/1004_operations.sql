@@ -53,3 +53,18 @@ CREATE TABLE api_incidents (
 );
 CREATE INDEX api_incidents_open ON api_incidents (tenant_id) WHERE resolved_at IS NULL;
 CREATE INDEX api_incidents_mail ON api_incidents (mail_next_at) WHERE mail_state IN ('pending', 'sending');
+
+-- pixi load (the seed asks for care): a released order nothing happens to is re-read less and
+-- less often (`quiet_follows` looks without a change so far, reset by any change), and one that
+-- waits for a person is not re-read at all until pixi, unzer or an operator moves it.
+ALTER TABLE orders ADD COLUMN quiet_follows integer NOT NULL DEFAULT 0;
+
+-- pixi calls per tenant and minute, as each replica counted them (the console shows the sums;
+-- rows older than a day are pruned).
+CREATE TABLE pixi_call_minutes (
+    tenant_id uuid        NOT NULL REFERENCES tenants (id),
+    minute    timestamptz NOT NULL,
+    holder    text        NOT NULL,
+    calls     bigint      NOT NULL,
+    PRIMARY KEY (tenant_id, minute, holder)
+);

@@ -81,6 +81,7 @@ impl App {
             wake: Notify::new(),
             triggers: crate::worker::triggers::Triggers::default(),
             faults: platform.faults.clone(),
+            pixi_calls: Arc::default(),
         }));
         let api = Api {
             pool: platform.pool.clone(),

@@ -12,7 +12,8 @@
 //! | `POLL_INTERVAL` | `2s` | how often each tenant's pixi change feed is read |
 //! | `FULL_SCAN_INTERVAL` | `5m` | how often HOLD orders and invoices to capture are listed in full |
 //! | `METHOD_CHECK_INTERVAL` | `1h` | how often pixi's payment methods are checked for misconfiguration (PX-26) |
-//! | `FOLLOW_INTERVAL` | `15m` | released orders are re-read at least this often without a pixi change |
+//! | `FOLLOW_INTERVAL` | `15m` | a released order is re-read this long after its last change without a pixi change, each further quiet look waiting twice as long … |
+//! | `FOLLOW_MAX_INTERVAL` | `24h` | … up to this; an order that waits for a person (an open error) is not re-read until something changes |
 //! | `LEASE_TTL` | `30s` | a replica's lease on a pixi API configuration (PX-41) |
 //! | `ORDER_CONCURRENCY` | `8` | orders processed at once per pixi API configuration (each holds a pooled connection for its lock: keep it at least 2 below `DB_MAX_CONNECTIONS`) |
 //! | `SYNC_BATCH` | `500` | orders taken per pass |
@@ -67,6 +68,8 @@ pub struct Config {
     pub method_check_interval: Duration,
     /// Re-read interval of released orders.
     pub follow_interval: Duration,
+    /// Longest wait between quiet looks at an order.
+    pub follow_max_interval: Duration,
     /// Lease lifetime.
     pub lease_ttl: Duration,
     /// Orders at once per configuration.
@@ -216,6 +219,7 @@ impl Config {
             full_scan_interval: env.duration_or("FULL_SCAN_INTERVAL", Duration::from_secs(300))?,
             method_check_interval: env.duration_or("METHOD_CHECK_INTERVAL", Duration::from_secs(3600))?,
             follow_interval: env.duration_or("FOLLOW_INTERVAL", Duration::from_secs(900))?,
+            follow_max_interval: env.duration_or("FOLLOW_MAX_INTERVAL", Duration::from_secs(86_400))?,
             lease_ttl: positive("LEASE_TTL", env.duration_or("LEASE_TTL", Duration::from_secs(30))?)?,
             order_concurrency,
             batch,

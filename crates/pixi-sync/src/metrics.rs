@@ -16,6 +16,7 @@
 //! | `payops_pixi_sync_webhooks_total` | counter | `outcome` (accepted, refused) |
 //! | `payops_pixi_sync_tenant_incidents_total` | counter | `code` (DISCOVERY_CALL_FAILED, CREDENTIALS_REFUSED, MANDANT_MISMATCH) |
 //! | `payops_pixi_sync_tenant_incidents_open` | gauge | `code` (open incidents of tenants' pixi API configurations; alert `PayopsPixiSyncTenantIncident`) |
+//! | `payops_pixi_sync_pixi_calls_total` | counter | `tenant` (tenant id: the per-tenant pixi load the issue asks for; tenants are few) |
 //! | `payops_pixi_sync_console_requests_total` | counter | `route` (API area or `page`), `status` |
 //! | `payops_pixi_sync_console_request_duration_seconds` | histogram | `route` |
 
@@ -47,3 +48,5 @@ pub const CONSOLE_SECONDS: &str = "payops_pixi_sync_console_request_duration_sec
 pub const TENANT_INCIDENTS: &str = "payops_pixi_sync_tenant_incidents_total";
 /// Open tenant incidents.
 pub const TENANT_INCIDENTS_OPEN: &str = "payops_pixi_sync_tenant_incidents_open";
+/// pixi calls per tenant.
+pub const PIXI_CALLS: &str = "payops_pixi_sync_pixi_calls_total";

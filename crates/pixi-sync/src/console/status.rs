@@ -2,6 +2,7 @@
 //! incidents, pixi calls per minute, the mail queue and whether unzer can reach pixi-sync
 //! (`PUBLIC_BASE_URL`). Read from the database, so every replica shows the same.
 
+use chrono::DurationRound;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -19,6 +20,19 @@ pub async fn of_tenant(api: &Api, t: Uuid) -> Result<Value, Error> {
     .fetch_one(&api.pool)
     .await?;
     let configured = crate::store::smtp::get(&api.pool, t).await?.is_some();
+    // This replica's counts not yet written go in first, so the figures are current.
+    api.worker.flush_calls().await;
+    let now = api.clock.now();
+    let minute = now.duration_trunc(chrono::Duration::minutes(1)).unwrap_or(now);
+    let (last_minute, last_15, last_hour): (Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT sum(calls) FILTER (WHERE minute >= $2 - interval '1 minute')::bigint, \
+         sum(calls) FILTER (WHERE minute >= $2 - interval '15 minutes')::bigint, sum(calls)::bigint \
+         FROM pixi_call_minutes WHERE tenant_id = $1 AND minute >= $2 - interval '60 minutes'",
+    )
+    .bind(t)
+    .bind(minute)
+    .fetch_one(&api.pool)
+    .await?;
     let open: Vec<Value> = crate::store::api_incidents::open_of_tenant(&api.pool, t)
         .await?
         .iter()
@@ -32,7 +46,11 @@ pub async fn of_tenant(api: &Api, t: Uuid) -> Result<Value, Error> {
         "tenant_incidents": open,
         "public_base_url_missing": api.public_base_url.is_none(),
         "follow_minutes": api.worker.0.settings.follow_interval.as_secs() / 60,
-        "pixi_calls": { "last_minute": 0, "per_minute_15m": 0, "last_hour": 0 },
+        "pixi_calls": {
+            "last_minute": last_minute.unwrap_or(0),
+            "per_minute_15m": (last_15.unwrap_or(0) + 14) / 15,
+            "last_hour": last_hour.unwrap_or(0),
+        },
         "mail": { "configured": configured, "pending": pending, "last_error": last_error },
     }))
 }

@@ -100,7 +100,7 @@ impl Tenants {
         // inactive one is not used, so switching a tenant off works while pixi is down; switching
         // it on again tests the credentials then.
         if r.active {
-            test_call(a, &settings.endpoint, &settings.user, password.clone(), settings.timezone).await?;
+            test_call(a, tenant.id, &settings.endpoint, &settings.user, password.clone(), settings.timezone).await?;
         }
         let now = a.clock.now();
         let row = pixi_apis::PixiApiRow {
@@ -206,14 +206,15 @@ fn limit() -> Error {
 }
 
 /// PX-01 test call (`pixiGetPaymenttypes`); refused credentials are not stored.
-async fn test_call(a: &Api, endpoint: &str, user: &str, password: SecretString, tz: Tz) -> Result<()> {
+async fn test_call(a: &Api, tenant: Uuid, endpoint: &str, user: &str, password: SecretString, tz: Tz) -> Result<()> {
     let client = PixiClient::new(
         a.pixi_http.clone(),
         PixiTarget { endpoint: endpoint.to_owned(), user: user.to_owned(), password, tz },
         a.clock.clone(),
         a.quiet,
         Caps::default(),
-    );
+    )
+    .with_meter(tenant, a.worker.0.pixi_calls.clone());
     match client.payment_methods().await {
         Ok(_) => Ok(()),
         Err(PixiError::QuietWindow) => Err(Error::refused(

@@ -19,6 +19,7 @@
 //! - [`PixiError::Contract`]: the answer lacks a column the logic needs (CT-05).
 //! - Informational `SqlMessage`s (class ≤ 10) arrive with rows and are no error.
 
+pub mod meter;
 mod reads;
 mod rows;
 pub mod wire;
@@ -179,12 +180,19 @@ pub struct PixiClient {
     clock: SharedClock,
     quiet: QuietWindow,
     caps: Caps,
+    meter: Option<meter::Meter>,
 }
 
 impl PixiClient {
     /// A client for `target` with the capabilities of its revision.
     pub fn new(http: Outbound, target: PixiTarget, clock: SharedClock, quiet: QuietWindow, caps: Caps) -> Self {
-        PixiClient { http, target, clock, quiet, caps }
+        PixiClient { http, target, clock, quiet, caps, meter: None }
+    }
+
+    /// The same client counting its calls for `tenant` into `stats`.
+    pub fn with_meter(mut self, tenant: uuid::Uuid, stats: std::sync::Arc<meter::CallStats>) -> Self {
+        self.meter = Some(meter::Meter { tenant, stats });
+        self
     }
 
     /// The installation's zone.
@@ -226,6 +234,9 @@ impl PixiClient {
     ) -> Result<Vec<Vec<Row>>, PixiError> {
         if self.quiet_now() {
             return Err(PixiError::QuietWindow);
+        }
+        if let Some(m) = &self.meter {
+            m.stats.count(m.tenant, self.clock.now());
         }
         let result = self.exchange(call, params, write).await;
         if let Err(e) = &result {

@@ -117,7 +117,9 @@ pub async fn open_of_tenant(pool: &PgPool, tenant_id: Uuid) -> Result<Vec<ApiInc
 
 /// Open incidents per code, every tenant (the gauge).
 pub async fn open_counts(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT code, count(*) FROM api_incidents WHERE resolved_at IS NULL GROUP BY code").fetch_all(pool).await
+    sqlx::query_as("SELECT code, count(*) FROM api_incidents WHERE resolved_at IS NULL GROUP BY code")
+        .fetch_all(pool)
+        .await
 }
 
 /// Claims incidents whose mail is due (pending, or a stale claim), open ones only.

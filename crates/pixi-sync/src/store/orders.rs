@@ -53,6 +53,8 @@ pub struct OrderRow {
     pub next_check_at: Option<DateTime<Utc>>,
     /// Consecutive failed attempts.
     pub attempts: i32,
+    /// Quiet looks (no change) since the last change.
+    pub quiet_follows: i32,
     /// Last error.
     pub last_error: Option<String>,
     /// Last action.
@@ -65,7 +67,7 @@ pub struct OrderRow {
 
 const COLS: &str = "pixi_api_id, order_nr, tenant_id, payment_config_id, payment_method, order_nr_external, payment_id, \
      payment_type, mode, currency, order_total_minor, pixi_status, state, problem, progress, limit_minor, charged_minor, \
-     refunded_minor, reversed_minor, next_check_at, attempts, last_error, last_action, created_at, updated_at";
+     refunded_minor, reversed_minor, next_check_at, attempts, quiet_follows, last_error, last_action, created_at, updated_at";
 
 /// Makes orders due now, creating rows for new ones.
 pub async fn touch(
@@ -459,4 +461,25 @@ pub async fn processed_since_after(
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// After a quiet look: when to look again and how many quiet looks there were.
+pub async fn follow(
+    pool: &PgPool,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+    next: Option<DateTime<Utc>>,
+    quiet_follows: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET next_check_at = $3, attempts = 0, last_error = NULL, quiet_follows = $4 \
+         WHERE pixi_api_id = $1 AND order_nr = $2",
+    )
+    .bind(pixi_api_id)
+    .bind(order_nr)
+    .bind(next)
+    .bind(quiet_follows)
+    .execute(pool)
+    .await
+    .map(|_| ())
 }

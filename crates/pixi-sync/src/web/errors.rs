@@ -79,7 +79,11 @@ pub(super) async fn page(State(api): State<Api>, Path(token): Path<String>) -> R
              <th>Problem</th><th>Vorfall</th><th>seit</th><th>Anzahl</th></tr>",
         );
         for i in &open {
-            let kind = if i.severity == "error" { "⛔ Fehler" } else { "ℹ️ Hinweis – Eingreifen (noch) nicht notwendig" };
+            let kind = if i.severity == "error" {
+                "⛔ Fehler"
+            } else {
+                "ℹ️ Hinweis – Eingreifen (noch) nicht notwendig"
+            };
             let _ = write!(
                 html,
                 "<tr class=\"{}\"><td>{kind}</td><td>{}</td><td>{}</td><td><b>{}</b><br><small>{}</small></td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -99,7 +103,8 @@ pub(super) async fn page(State(api): State<Api>, Path(token): Path<String>) -> R
     if !config.is_empty() {
         html.push_str("<section class=\"card\"><h2>Konfigurationsfehler in pixi</h2><ul>");
         for c in &config {
-            let _ = write!(html, "<li><b>{}</b>: {}</li>", escape(c.payment_method.as_str()), escape(c.message.as_str()));
+            let _ =
+                write!(html, "<li><b>{}</b>: {}</li>", escape(c.payment_method.as_str()), escape(c.message.as_str()));
         }
         html.push_str("</ul></section>");
     }

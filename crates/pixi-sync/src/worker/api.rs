@@ -197,7 +197,9 @@ async fn discovered(
         Err(other) => return Err(other),
     };
     match &e {
-        PixiError::Transient(_) | PixiError::Unknown(_) | PixiError::QuietWindow => Err(PassError::Call { call, error: e }),
+        PixiError::Transient(_) | PixiError::Unknown(_) | PixiError::QuietWindow => {
+            Err(PassError::Call { call, error: e })
+        }
         PixiError::Unauthorized => {
             tenant::call_failed(w, ctx, call, &e).await;
             Err(PassError::Call { call, error: e })

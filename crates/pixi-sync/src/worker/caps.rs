@@ -37,7 +37,8 @@ impl CapsCache {
 /// A client for `api` (its password opened by the caller) with the installation's capabilities.
 pub async fn client(i: &Inner, api: &PixiApiRow, password: SecretString, tz: Tz) -> PixiClient {
     let target = PixiTarget { endpoint: api.endpoint.clone(), user: api.username.clone(), password, tz };
-    let base = PixiClient::new(i.pixi_http.clone(), target, i.clock.clone(), i.settings.quiet, Caps::default());
+    let base = PixiClient::new(i.pixi_http.clone(), target, i.clock.clone(), i.settings.quiet, Caps::default())
+        .with_meter(api.tenant_id, i.pixi_calls.clone());
     let now = i.clock.now();
     if let Some(caps) = i.pixi_caps.get(api.id, now) {
         return base.with_caps(caps);

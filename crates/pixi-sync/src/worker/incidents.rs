@@ -152,7 +152,11 @@ async fn api_mail_pass(w: &Worker, now: chrono::DateTime<chrono::Utc>, stale: ch
             Err(e) => {
                 let wait = mail_retry_delay(inc.mail_attempts);
                 tracing::warn!(incident_id = %inc.id, error = %e, wait_secs = wait.as_secs(), "tenant incident mail failed; retrying later");
-                ("pending", Some(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::minutes(1))), "failed")
+                (
+                    "pending",
+                    Some(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::minutes(1))),
+                    "failed",
+                )
             }
         };
         metrics::counter!(m::MAILS, "outcome" => label).increment(1);

@@ -55,6 +55,8 @@ pub struct Settings {
     pub method_check_interval: Duration,
     /// Re-read of released orders.
     pub follow_interval: Duration,
+    /// Longest wait between quiet looks at an order.
+    pub follow_max_interval: Duration,
     /// Lease lifetime.
     pub lease_ttl: Duration,
     /// Orders at once.
@@ -85,6 +87,7 @@ impl Settings {
             full_scan_interval: c.full_scan_interval,
             method_check_interval: c.method_check_interval,
             follow_interval: c.follow_interval,
+            follow_max_interval: c.follow_max_interval,
             lease_ttl: c.lease_ttl,
             order_concurrency: c.order_concurrency,
             batch: c.batch,
@@ -129,6 +132,8 @@ pub struct Inner {
     pub triggers: triggers::Triggers,
     /// Fault points (tests).
     pub faults: FaultPoints,
+    /// pixi calls per tenant and minute, not yet written to the database.
+    pub pixi_calls: Arc<crate::pixi::meter::CallStats>,
 }
 
 /// The worker (cheap to clone).
@@ -172,6 +177,7 @@ impl Worker {
         }
         report.mails += incidents::mail_pass(self).await;
         reconcile_job::step(self).await;
+        self.flush_calls().await;
         match resolver::resolver(self).resolve_once().await {
             Ok(r) if r != kit::journal::ResolveReport::default() => {
                 tracing::info!(report = ?r, "journal resolver pass")
@@ -204,6 +210,37 @@ impl Worker {
                 let _ = store::leases::release(&self.0.pool, api.id, &self.0.holder).await;
             }
         }
+    }
+
+    /// Writes the pixi call counts to the database (the console sums every replica's) and
+    /// forgets counts older than a day.
+    pub async fn flush_calls(&self) {
+        let buckets = self.0.pixi_calls.take();
+        if buckets.is_empty() {
+            return;
+        }
+        let tenants: Vec<uuid::Uuid> = buckets.iter().map(|b| b.0).collect();
+        let minutes: Vec<chrono::DateTime<chrono::Utc>> = buckets.iter().map(|b| b.1).collect();
+        let calls: Vec<i64> = buckets.iter().map(|b| b.2).collect();
+        let write = sqlx::query(
+            "INSERT INTO pixi_call_minutes (tenant_id, minute, holder, calls) \
+             SELECT t, m, $4, c FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[]) AS u(t, m, c) \
+             WHERE EXISTS (SELECT 1 FROM tenants WHERE id = t) \
+             ON CONFLICT (tenant_id, minute, holder) DO UPDATE SET calls = pixi_call_minutes.calls + EXCLUDED.calls",
+        )
+        .bind(&tenants)
+        .bind(&minutes)
+        .bind(&calls)
+        .bind(&self.0.holder)
+        .execute(&self.0.pool)
+        .await;
+        if let Err(e) = write {
+            tracing::warn!(error = %e, "cannot write the pixi call counts; keeping them");
+            self.0.pixi_calls.restore(buckets);
+            return;
+        }
+        let old = self.0.clock.now() - chrono::Duration::days(1);
+        let _ = sqlx::query("DELETE FROM pixi_call_minutes WHERE minute < $1").bind(old).execute(&self.0.pool).await;
     }
 
     /// Wakes the loop now (webhook received).

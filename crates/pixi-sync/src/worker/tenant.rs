@@ -28,15 +28,7 @@ pub const CODES: [&str; 3] = [CALL_FAILED, CREDENTIALS, MANDANT];
 
 async fn raise(w: &Worker, ctx: &ApiCtx, code: &str, subject: &str, title: &str, description: &str) {
     let id = api_incident_id(&ctx.api.id.to_string(), code, subject);
-    let r = Raise {
-        id: &id,
-        tenant_id: ctx.api.tenant_id,
-        pixi_api_id: ctx.api.id,
-        code,
-        subject,
-        title,
-        description,
-    };
+    let r = Raise { id: &id, tenant_id: ctx.api.tenant_id, pixi_api_id: ctx.api.id, code, subject, title, description };
     match api_incidents::raise(&w.0.pool, &r, w.0.clock.now()).await {
         Ok(true) => {
             metrics::counter!(m::TENANT_INCIDENTS, "code" => code.to_owned()).increment(1);
@@ -77,7 +69,9 @@ pub async fn gauge(w: &Worker) {
 pub async fn call_due(w: &Worker, ctx: &ApiCtx, call: &str, now: DateTime<Utc>, wait: Duration) -> bool {
     let open = api_incidents::open_of_tenant(&w.0.pool, ctx.api.tenant_id).await.unwrap_or_default();
     let since = now - chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::minutes(5));
-    !open.iter().any(|i| i.pixi_api_id == ctx.api.id && i.code == CALL_FAILED && i.subject == call && i.last_seen > since)
+    !open
+        .iter()
+        .any(|i| i.pixi_api_id == ctx.api.id && i.code == CALL_FAILED && i.subject == call && i.last_seen > since)
 }
 
 /// A discovery call answered: its incident (and refused credentials) are resolved.

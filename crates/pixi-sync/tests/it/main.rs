@@ -13,6 +13,7 @@ mod helpers;
 mod operations;
 mod pixi_contracts;
 mod pixi_defects;
+mod pixi_load;
 mod pixi_preflight;
 mod problems;
 mod quiet;

@@ -5,6 +5,7 @@
 //! retry, PX-40) or an uncommitted step that the next sync decides again under the same key.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -62,6 +63,16 @@ pub fn escalation_attempts(after: Duration) -> i32 {
     1000
 }
 
+/// The wait before quiet look number `quiet + 1` at a followed order: `FOLLOW_INTERVAL`
+/// doubling with each quiet look, at most `FOLLOW_MAX_INTERVAL`.
+pub fn follow_delay(settings: &super::Settings, quiet: i32) -> Duration {
+    let exp = u32::try_from(quiet.clamp(0, 16)).unwrap_or(0);
+    settings
+        .follow_interval
+        .saturating_mul(2u32.pow(exp))
+        .min(settings.follow_max_interval.max(settings.follow_interval))
+}
+
 /// Backoff after `attempts` failed tries: 10 s doubling, at most 10 minutes.
 pub fn retry_delay(attempts: i32) -> Duration {
     let exp = u32::try_from(attempts.clamp(0, 6)).unwrap_or(0);
@@ -93,7 +104,7 @@ async fn sync_order(w: &Worker, ctx: &ApiCtx, nr: i64) -> Result<Synced, Error> 
         metrics::counter!(m::ORDERS_SYNCED, "outcome" => "busy").increment(1);
         return Ok(Synced::Busy);
     };
-    let result = Run { w, ctx, nr, scope: &scope, lock: &lock }.run().await;
+    let result = Run { w, ctx, nr, scope: &scope, lock: &lock, changed: AtomicBool::new(false) }.run().await;
     lock.release().await;
     let outcome = match &result {
         Ok(Synced::Idle) => "idle",
@@ -112,6 +123,8 @@ struct Run<'a> {
     nr: i64,
     scope: &'a str,
     lock: &'a ScopeLock,
+    /// Something was committed in this sync (a quiet look starts over).
+    changed: AtomicBool,
 }
 
 /// What executing one action produced.
@@ -223,7 +236,7 @@ impl Run<'_> {
                 attempted: &attempted,
             };
             let action = match decide(&dctx, &order, &facts, &s) {
-                Decision::Idle(wait) => return self.idle(&identity, &s, wait).await,
+                Decision::Idle(wait) => return self.idle(&identity, &s, wait, row.quiet_follows).await,
                 Decision::Act(a) => a,
             };
             let step = self.execute(cfg, &order, &facts, &s, &action, &mut attempted).await?;
@@ -331,19 +344,31 @@ impl Run<'_> {
         })
     }
 
-    async fn idle(&self, identity: &Identity, s: &Progress, wait: Wait) -> Result<Synced, Error> {
+    /// Nothing to do now: when to look again. A released order is followed (in case pixi's
+    /// change feed missed something) after `FOLLOW_INTERVAL`, each further quiet look waiting
+    /// twice as long up to `FOLLOW_MAX_INTERVAL`; one with an open error waits for a person and is
+    /// not read again until something makes it due (a pixi change, an unzer webhook, "Erneut
+    /// versuchen").
+    async fn idle(&self, identity: &Identity, s: &Progress, wait: Wait, quiet_follows: i32) -> Result<Synced, Error> {
         let i = &self.w.0;
         let now = i.clock.now();
-        let next = match wait {
-            Wait::Payment => Some(after(now, Duration::from_secs(30))),
-            Wait::Funds => Some(after(now, Duration::from_secs(600).min(i.settings.follow_interval))),
-            Wait::Follow => Some(after(now, i.settings.follow_interval)),
-            Wait::Done => None,
-        };
         let mut tx = i.pool.begin().await?;
         orders::save(&mut tx, self.ctx.api.id, self.nr, identity, s, state(s, wait), "none", now).await?;
+        let problem: String = sqlx::query_scalar("SELECT problem FROM orders WHERE pixi_api_id = $1 AND order_nr = $2")
+            .bind(self.ctx.api.id)
+            .bind(self.nr)
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
-        orders::schedule(&i.pool, self.ctx.api.id, self.nr, next, 0, None).await?;
+        let quiet = if self.changed.load(Ordering::Relaxed) { 0 } else { quiet_follows.max(0) };
+        let (next, follows) = match wait {
+            Wait::Payment => (Some(after(now, Duration::from_secs(30))), 0),
+            Wait::Funds => (Some(after(now, Duration::from_secs(600).min(i.settings.follow_interval))), 0),
+            Wait::Follow if problem == "error" => (None, quiet),
+            Wait::Follow => (Some(after(now, follow_delay(&i.settings, quiet))), quiet.saturating_add(1)),
+            Wait::Done => (None, 0),
+        };
+        orders::follow(&i.pool, self.ctx.api.id, self.nr, next, follows).await?;
         Ok(Synced::Idle)
     }
 
@@ -377,6 +402,12 @@ impl Run<'_> {
         let wait = if s.completed { Wait::Done } else { Wait::Follow };
         orders::save(&mut tx, self.ctx.api.id, self.nr, identity, s, state(s, wait), problem, now).await?;
         orders::history(&mut tx, self.ctx.api.id, self.nr, now, &history_action(event), &s.last_action).await?;
+        sqlx::query("UPDATE orders SET quiet_follows = 0 WHERE pixi_api_id = $1 AND order_nr = $2")
+            .bind(self.ctx.api.id)
+            .bind(self.nr)
+            .execute(&mut *tx)
+            .await?;
+        self.changed.store(true, Ordering::Relaxed);
         tx.commit().await?;
         let _ = settle.map(|st| st.kind);
         Ok(())
