@@ -185,6 +185,15 @@ impl Session {
         self.call(reqwest::Method::DELETE, "/actions", None).await;
     }
 
+    /// The current value of the form field matching `css` (what the user sees, not the HTML
+    /// attribute).
+    pub async fn value(&self, css: &str) -> String {
+        let script = "const e = document.querySelector(arguments[0]); return e ? String(e.value) : '';";
+        let v =
+            self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [css] }))).await;
+        v.as_str().unwrap_or("").to_owned()
+    }
+
     /// `data-testid` of the element that has the focus (empty when none has one).
     pub async fn focused(&self) -> String {
         let v =

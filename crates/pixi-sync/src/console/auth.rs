@@ -98,7 +98,7 @@ impl Auth {
         let now = self.clock.now();
         self.check_throttle(&keys, now).await?;
         // The attempt counts before the password is checked; a success takes it back.
-        store::add_failures(&self.pool, &keys, now).await?;
+        let attempt = store::add_failures(&self.pool, &keys, now).await?;
         let found = match crate::domain::console::username(&name) {
             Ok(n) => store::by_username(&self.pool, &n).await?,
             Err(_) => None,
@@ -121,6 +121,7 @@ impl Auth {
                 "Anmeldung fehlgeschlagen: Benutzername oder Passwort falsch.",
             ));
         };
+        store::delete_failures(&self.pool, &attempt).await?;
         store::clear_failures(&self.pool, &keys[0]).await?;
         let role = Role::parse(&row.role)
             .ok_or_else(|| ApiError::from(crate::error::Error::Corrupt("console role".into())))?;

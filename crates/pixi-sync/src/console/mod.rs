@@ -76,6 +76,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/orders/{nr}", get(o::lookup))
         .route("/o/{t}/pixi-apis", get(s::pixi_apis).post(s::save_pixi_api))
         .route("/o/{t}/pixi-apis/{id}/methods", get(s::methods))
+        .route("/o/{t}/preflight", post(s::preflight))
         .route("/o/{t}/smtp", get(s::smtp).post(s::save_smtp))
         .route("/o/{t}/smtp/test", post(s::test_mail))
         .route("/o/{t}/error-page-link", post(s::rotate_link))
@@ -86,6 +87,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/o/{t}/orders", get(o::list))
         .route("/o/{t}/orders/{api}/{nr}", get(o::detail))
         .route("/o/{t}/orders/{api}/{nr}/solved", post(o::solved))
+        .route("/o/{t}/orders/{api}/{nr}/retry", post(o::retry))
         .route("/o/{t}/config-problems", get(ops::config_problems))
         .route("/o/{t}/mismatches", get(ops::mismatches))
         .route("/o/{t}/reconcile", post(ops::reconcile))
@@ -96,6 +98,7 @@ pub fn router(console: Arc<Console>) -> Router {
     Router::new()
         .route("/", get(page))
         .route("/organisationen", get(page))
+        .route("/bestellungen", get(page))
         .route("/bestellungen/{nr}", get(page))
         .route("/o/{t}", get(page))
         .route("/o/{t}/{*screen}", get(page))
@@ -147,7 +150,7 @@ fn route_label(path: &str) -> &'static str {
         "smtp" => "api/smtp",
         "configs" => "api/configs",
         "users" => "api/users",
-        "config-problems" | "mismatches" | "reconcile" | "status" => "api/operations",
+        "config-problems" | "mismatches" | "reconcile" | "status" | "preflight" => "api/operations",
         _ => "api/other",
     }
 }

@@ -57,6 +57,16 @@ impl Preflight {
             report.fail("pixi API configuration", "none active", "save and activate a pixi API configuration");
             return Ok(report);
         }
+        // Whatever the payment configurations: without it unzer cannot tell pixi-sync that money
+        // arrived, and a prepayment waits for the next look at its order.
+        match &self.public_base_url {
+            Some(url) => report.ok("unzer reaches pixi-sync (PUBLIC_BASE_URL)", format!("webhooks go to {url}/unzer/webhooks/…")),
+            None => report.warn(
+                "unzer reaches pixi-sync (PUBLIC_BASE_URL)",
+                "PUBLIC_BASE_URL is unset: no unzer webhooks are registered, so a prepayment's money is seen only at the next look at its order — up to 10 minutes later",
+                "set PUBLIC_BASE_URL to how the internet reaches pixi-sync's public port, then save each payment configuration again (that registers the webhooks)",
+            ),
+        }
         let secret = self.secrets.open(&tenant.webhook_secret_enc, &crate::grpc::webhook_secret_aad(tenant.id))?;
         let webhook_url = crate::grpc::webhook_url(self.public_base_url.as_deref(), tenant.id, secret.expose_secret());
         for api in apis {

@@ -174,14 +174,21 @@ pub async fn delete_session(pool: &PgPool, token_hash: &[u8]) -> Result<(), sqlx
     sqlx::query("DELETE FROM console_sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await.map(|_| ())
 }
 
-/// Records a failed login for each key.
-pub async fn add_failures(pool: &PgPool, keys: &[String], at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO console_login_failures (key, at) SELECT k, $2 FROM unnest($1::text[]) AS k")
-        .bind(keys)
-        .bind(at)
-        .execute(pool)
-        .await
-        .map(|_| ())
+/// Records an attempt as a failure for each key (before the password is checked); returns
+/// the rows, which a successful login deletes again.
+pub async fn add_failures(pool: &PgPool, keys: &[String], at: DateTime<Utc>) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO console_login_failures (key, at) SELECT k, $2 FROM unnest($1::text[]) AS k RETURNING id",
+    )
+    .bind(keys)
+    .bind(at)
+    .fetch_all(pool)
+    .await
+}
+
+/// Takes back the attempt rows of a successful login.
+pub async fn delete_failures(pool: &PgPool, ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM console_login_failures WHERE id = ANY($1)").bind(ids).execute(pool).await.map(|_| ())
 }
 
 /// Failed logins of `key` since `since`.

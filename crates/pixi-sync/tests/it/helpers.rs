@@ -14,6 +14,7 @@ use pixi_sync::config::Config;
 use pixi_sync::worker::{PassReport, Worker};
 use proto::payops::events::v1::Envelope;
 use proto::payops::pixi_sync::v1 as pb;
+use proto::payops::pixi_sync::v1::console_user_service_client::ConsoleUserServiceClient;
 use proto::payops::pixi_sync::v1::dashboard_service_client::DashboardServiceClient;
 use proto::payops::pixi_sync::v1::payment_config_service_client::PaymentConfigServiceClient;
 use proto::payops::pixi_sync::v1::tenant_service_client::TenantServiceClient;
@@ -191,6 +192,10 @@ impl Instance {
 
     pub async fn configs(&self) -> PaymentConfigServiceClient<Channel> {
         PaymentConfigServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    }
+
+    pub async fn console_users(&self) -> ConsoleUserServiceClient<Channel> {
+        ConsoleUserServiceClient::connect(self.grpc_url.clone()).await.unwrap()
     }
 
     pub async fn dashboard(&self) -> DashboardServiceClient<Channel> {

@@ -142,3 +142,22 @@ async fn px_32_a_failing_mail_is_retried_with_growing_waits() {
     inst.pass().await;
     assert_eq!(w.admin.smtp_messages().await.unwrap().len(), 1, "sent once SMTP answers");
 }
+
+#[tokio::test]
+async fn ct_06_without_public_base_url_the_preflight_says_unzer_cannot_reach_pixi_sync_before_any_payment_configuration()
+ {
+    let w = World::new().await;
+    let inst = w.instance_with(&[("PUBLIC_BASE_URL", "")]).await;
+    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &[]).await;
+    let report = inst
+        .tenants()
+        .await
+        .preflight(pb::PreflightRequest { tenant_id: t.tenant_id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    let check = report.checks.iter().find(|c| c.check.contains("PUBLIC_BASE_URL"));
+    let check = check.unwrap_or_else(|| panic!("no PUBLIC_BASE_URL check: {:?}", report.checks));
+    assert_eq!(check.verdict, proto::payops::common::v1::PreflightVerdict::Warn as i32);
+    assert!(check.detail.contains("10 Minuten") || check.detail.contains("10 minutes"), "{}", check.detail);
+}

@@ -180,6 +180,32 @@ pub async fn solved(
     Ok(Json(json!({ "order": r.order.as_ref().map(json::order), "solved_incident_ids": r.solved_incident_ids })))
 }
 
+/// `POST /api/o/{t}/orders/{api}/{nr}/retry`: "Erneut versuchen" — pixi-sync tries the order
+/// again at once (what pixi refused is sent again), audited.
+pub async fn retry(
+    State(c): State<Arc<Console>>,
+    Session(user): Session,
+    Path((t, api, nr)): Path<(String, String, i64)>,
+    bytes: Bytes,
+) -> ApiResult<Json<Value>> {
+    let t = tenant(&user, &t)?;
+    let b: NoteBody = body(&bytes)?;
+    let r = call!(
+        c,
+        &user,
+        dashboard.retry_order,
+        "DashboardService/RetryOrder",
+        pb::RetryOrderRequest {
+            tenant_id: t.to_string(),
+            pixi_api_config_id: api,
+            order_nr: nr,
+            requested_by: String::new(),
+            note: b.note,
+        }
+    )?;
+    Ok(Json(json!({ "order": r.order.as_ref().map(json::order), "reopened": r.reopened })))
+}
+
 /// `GET /api/orders/{nr}`: the orders with pixi order number `nr` in every organisation the user
 /// may see (hotline-api links here knowing only the number).
 pub async fn lookup(

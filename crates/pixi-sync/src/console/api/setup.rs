@@ -109,6 +109,24 @@ pub async fn save_pixi_api(
     Ok(Json(json!({ "config": r.config.as_ref().map(json::pixi_api) })))
 }
 
+/// `POST /api/o/{t}/preflight`: "Verbindung testen" — the preflight (CT-06) of every active
+/// pixi API configuration of the tenant and the unzer side of its payment configurations.
+pub async fn preflight(
+    State(c): State<Arc<Console>>,
+    Session(user): Session,
+    Path(t): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let t = tenant(&user, &t)?;
+    let r = call!(
+        c,
+        &user,
+        tenants.preflight,
+        "TenantService/Preflight",
+        pb::PreflightRequest { tenant_id: t.to_string() }
+    )?;
+    Ok(Json(json::preflight(&r)))
+}
+
 /// `GET /api/o/{t}/pixi-apis/{id}/methods`: pixi's payment methods (for the Zahlart list).
 pub async fn methods(
     State(c): State<Arc<Console>>,

@@ -22,6 +22,7 @@ function parseRoute(path) {
   const p = path.replace(/\/+$/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (p.length === 0) return { screen: 'home' };
   if (p[0] === 'organisationen' && p.length === 1) return { screen: 'organisationen' };
+  if (p[0] === 'bestellungen' && p.length === 1) return { screen: 'home' };
   if (p[0] === 'bestellungen' && p.length === 2) return { screen: 'suche', nr: p[1] };
   if (p[0] === 'o' && p.length >= 2) {
     const org = p[1];
@@ -312,15 +313,15 @@ async function toggleActive(a) {
 
 async function testPixi(a) {
   show('preflight', true);
-  $('preflight-target').textContent = a.name;
+  $('preflight-target').textContent = 'alle aktiven pixi API Konfigurationen (zuletzt: „' + a.name + '“) und ihre unzer Schlüssel';
   $('preflight-summary').textContent = 'Prüfe …';
   $('preflight-rows').replaceChildren();
   try {
-    const r = await api('POST', '/o/' + app.org + '/pixi-apis/' + a.id + '/test', {});
+    const r = await api('POST', '/o/' + app.org + '/preflight', {});
     const fails = r.checks.filter((c) => c.verdict === 'FAIL').length;
     const warns = r.checks.filter((c) => c.verdict === 'WARN').length;
     $('preflight-summary').textContent = fails ? '❌ ' + fails + ' Prüfung(en) fehlgeschlagen' + (warns ? ', ' + warns + ' Warnung(en)' : '')
-      : (warns ? '⚠️ Verbindung in Ordnung, ' + warns + ' Warnung(en)' : '✅ Alle Prüfungen bestanden');
+      : (warns ? '⚠️ Verbindung in Ordnung, ' + warns + ' Warnung(en): bitte ansehen' : '✅ Verbindung in Ordnung: alle Prüfungen bestanden');
     $('preflight-rows').replaceChildren(...r.checks.map((c) => {
       const v = el('span', { OK: 'OK', WARN: 'Warnung', FAIL: 'Fehler' }[c.verdict], 'verdict ' + c.verdict);
       const tr = row([c.check, v, c.detail, c.fix]);

@@ -1,16 +1,82 @@
 //! The console in a real headless Chromium (CN-01 … CN-07) against a running pixi-sync and the
 //! in-process sandbox. Screenshots of every screen go to `target/console-screens/`.
 
+mod access;
+mod configuration;
+mod dashboard;
+mod lists;
+mod operations;
+mod settings;
 mod setup;
 
 use std::path::PathBuf;
 
 use testkit::webdriver::{Driver, Session};
 
-use crate::helpers::{Instance, World};
+use proto::payops::pixi_sync::v1 as pb;
+
+use crate::helpers::{Instance, METHODS, Tenant, World};
 
 /// The operator `CONSOLE_BOOTSTRAP_ADMIN` creates at start.
 pub const OPERATOR: (&str, &str) = ("ops", "operator-passwort-1");
+
+/// The merchant's staff: bound to the tenant, one per role.
+pub const ADMIN: (&str, &str) = ("anna@muster.example", "anna-passwort-123");
+pub const WORKER: (&str, &str) = ("otto@muster.example", "otto-passwort-123");
+pub const VIEWER: (&str, &str) = ("vera@muster.example", "vera-passwort-123");
+
+/// A tenant set up through the gRPC API (pixi, unzer, SMTP to the sandbox) with a console user
+/// per role.
+pub async fn shop(w: &World, inst: &Instance) -> Tenant {
+    let t = Tenant::setup(w, inst, pb::Mode::Expert, &METHODS).await;
+    let addr = w.sb.addr(sandbox::System::Smtp);
+    inst.tenants()
+        .await
+        .save_smtp_config(pb::SaveSmtpConfigRequest {
+            tenant_id: t.tenant_id.clone(),
+            host: addr.ip().to_string(),
+            port: i32::from(addr.port()),
+            tls_mode: pb::SmtpTlsMode::None as i32,
+            user: String::new(),
+            password: String::new(),
+            sender: "app@muster.example".into(),
+            recipient: "buchhaltung@muster.example".into(),
+        })
+        .await
+        .unwrap();
+    let mut users = inst.console_users().await;
+    for ((name, password), role) in
+        [(ADMIN, pb::ConsoleRole::Admin), (WORKER, pb::ConsoleRole::Operator), (VIEWER, pb::ConsoleRole::Viewer)]
+    {
+        users
+            .create_console_user(pb::CreateConsoleUserRequest {
+                tenant_id: t.tenant_id.clone(),
+                username: name.into(),
+                display_name: name.split('@').next().unwrap().to_owned(),
+                role: role as i32,
+                password: password.into(),
+            })
+            .await
+            .unwrap();
+    }
+    t
+}
+
+/// The console address of a tenant's screen.
+pub fn at(inst: &Instance, t: &Tenant, screen: &str) -> String {
+    format!("{}/o/{}/{screen}", inst.console_url, t.tenant_id)
+}
+
+/// A JSON call of the console's API from the page (the session's cookie; `csrf` adds its token).
+pub async fn fetch(s: &Session, method: &str, path: &str, body: &str, csrf: bool) -> u16 {
+    let script = format!(
+        "const done = arguments[arguments.length - 1]; \
+         fetch('/api/me').then(r => r.ok ? r.json() : {{}}).then(me => fetch('/api{path}', {{ method: '{method}', \
+         headers: Object.assign({{ 'Content-Type': 'application/json' }}, {csrf} ? {{ 'X-CSRF-Token': me.csrf_token }} : {{}}), \
+         body: '{method}' === 'GET' ? undefined : JSON.stringify({body}) }})).then(r => done(r.status));"
+    );
+    s.run_async(&script).await.as_u64().unwrap_or(0) as u16
+}
 
 /// Where screenshots go.
 pub fn screen(name: &str) -> PathBuf {
@@ -85,4 +151,15 @@ pub async fn wait_option(s: &Session, css: &str, value: &str) {
 /// The path of the page's address.
 pub async fn path(s: &Session) -> String {
     s.run("return location.pathname + location.search;").await.as_str().unwrap_or("").to_owned()
+}
+
+/// Waits until the form field matching `css` holds `want` (forms fill after their data loads).
+pub async fn wait_value(s: &Session, css: &str, want: &str) {
+    for _ in 0..200 {
+        if s.value(css).await == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{css} never held {want:?} (holds {:?})", s.value(css).await);
 }
