@@ -46,6 +46,8 @@ pub async fn of_tenant(api: &Api, t: Uuid) -> Result<Value, Error> {
         "tenant_incidents": open,
         "public_base_url_missing": api.public_base_url.is_none(),
         "follow_minutes": api.worker.0.settings.follow_interval.as_secs() / 60,
+        // A prepayment waiting for its money is looked at every 10 minutes at most.
+        "funds_minutes": api.worker.0.settings.follow_interval.min(std::time::Duration::from_secs(600)).as_secs() / 60,
         "pixi_calls": {
             "last_minute": last_minute.unwrap_or(0),
             "per_minute_15m": (last_15.unwrap_or(0) + 14) / 15,

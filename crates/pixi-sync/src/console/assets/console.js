@@ -215,7 +215,7 @@ async function banners() {
       items.push(b);
     });
     if (s.public_base_url_missing) {
-      const b = el('div', '⚠️ PUBLIC_BASE_URL ist nicht gesetzt: unzer kann die App nicht benachrichtigen (keine Webhooks). Zahlungseingänge bei Vorkasse werden erst beim nächsten Nachlesen gesehen – bis zu ' + s.follow_minutes + ' Minuten später. Bitte den Betrieb (payops) informieren.', 'banner warn');
+      const b = el('div', '⚠️ PUBLIC_BASE_URL ist nicht gesetzt: unzer kann die App nicht benachrichtigen (keine Webhooks). Zahlungseingänge bei Vorkasse werden erst beim nächsten Nachlesen gesehen – bis zu ' + s.funds_minutes + ' Minuten später. Bitte den Betrieb (payops) informieren.', 'banner warn');
       b.dataset.testid = 'banner-public-url';
       items.push(b);
     }

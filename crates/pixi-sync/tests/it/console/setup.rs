@@ -20,12 +20,12 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
 
     login(&s, &inst.console_url, OPERATOR).await;
     s.wait_displayed("[data-testid=screen-organisationen]").await;
-    shot(&s, "01-organisationen-leer").await;
+    shot(&s, "cn07-setup-01-organisationen-leer").await;
     s.fill("[data-testid=org-new-name]", "Muster Shop GmbH").await;
     s.click("[data-testid=org-create]").await;
     let link = s.wait_text("[data-testid=org-created-link]", "/errors/").await;
     assert!(link.contains("/errors/"), "{link}");
-    shot(&s, "02-organisation-angelegt").await;
+    shot(&s, "cn07-setup-02-organisation-angelegt").await;
     s.click("[data-testid=org-created-open]").await;
 
     // pixi API: the credentials are tested when saved.
@@ -38,7 +38,7 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
     s.click("[data-testid=pixi-save]").await;
     s.wait_text("[data-testid=pixi-rows]", "Live").await;
     assert!(rows(&s, "[data-testid=pixi-rows]").await[0].contains("Aktiv"));
-    shot(&s, "03-pixi-api").await;
+    shot(&s, "cn07-setup-03-pixi-api").await;
 
     // E-Mail, and the test mail arrives.
     s.click("[data-testid=menu-e-mail]").await;
@@ -52,7 +52,7 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
     s.wait_text("[data-testid=toasts]", "E-Mail Konfiguration gespeichert").await;
     s.click("[data-testid=smtp-test]").await;
     s.wait_text("[data-testid=smtp-test-result]", "Test-E-Mail an buchhaltung@muster.example gesendet").await;
-    shot(&s, "04-e-mail-test").await;
+    shot(&s, "cn07-setup-04-e-mail-test").await;
     let mails = w.admin.smtp_messages().await.unwrap();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].recipients, ["buchhaltung@muster.example"]);
@@ -66,7 +66,7 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
     s.fill("[data-testid=cfg-new-mandant]", "DEM").await;
     wait_option(&s, "[data-testid=cfg-new-method]", "UNZERCC").await;
     select(&s, "[data-testid=cfg-new-method]", "UNZERCC").await;
-    shot(&s, "05-konfiguration-neu").await;
+    shot(&s, "cn07-setup-05-konfiguration-neu").await;
     s.click("[data-testid=cfg-new-next]").await;
     s.wait_displayed("[data-testid=cfg-form]").await;
     s.fill("[data-testid=cfg-invoice-event]", "UZE").await;
@@ -76,7 +76,7 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
     s.fill("[data-testid=cfg-public-key]", &merchant.public_key).await;
     s.fill("[data-testid=cfg-private-key]", &merchant.private_key).await;
     select(&s, "[data-testid=cfg-mode]", "expert").await;
-    shot(&s, "06-konfiguration-felder").await;
+    shot(&s, "cn07-setup-06-konfiguration-felder").await;
     s.click("[data-testid=cfg-save]").await;
     let saved = s.wait_text("[data-testid=cfg-saved]", "Gespeichert").await;
     assert!(saved.contains("aktiv"), "{saved}");
@@ -107,11 +107,11 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
     s.click("[data-testid=menu-dashboard]").await;
     let first = s.wait_text("[data-testid=order-rows]", &order.order_nr.to_string()).await;
     assert!(first.contains("Freigegeben"), "{first}");
-    shot(&s, "07-dashboard-erste-bestellung").await;
+    shot(&s, "cn07-setup-07-dashboard-erste-bestellung").await;
     s.click("[data-testid=order-link]").await;
     s.wait_text("[data-testid=order-title]", &order.order_nr.to_string()).await;
     let history = s.text("[data-testid=order-history]").await;
     assert!(!history.is_empty());
-    shot(&s, "08-bestellung").await;
+    shot(&s, "cn07-setup-08-bestellung").await;
     s.quit().await;
 }
