@@ -287,7 +287,7 @@ async fn browser_hl_20_b2b_search_invoices_ticket_then_daily_overview_and_order_
     let timeline = s.wait_text("[data-testid=timeline]", "terminal-gateway").await;
     assert!(timeline.contains("pixi-sync") && timeline.contains("Auftrag 4711 freigegeben"), "{timeline}");
     assert_eq!(s.find_all("[data-testid=timeline] li").await.len(), 2);
-    assert_eq!(s.attr("[data-testid=order-dashboard]", "href").await, "http://pixi-sync.local/orders/4711");
+    assert_eq!(s.attr("[data-testid=order-dashboard]", "href").await, "http://pixi-sync.local:8151/bestellungen/4711");
     s.screenshot(&screen("14-order-timeline")).await;
     let calls = console_calls(&s.run("return window.__console").await);
     assert!(calls.is_empty(), "{calls:?}");
