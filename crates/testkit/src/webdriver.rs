@@ -19,6 +19,10 @@ use tokio::process::{Child, Command};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// How long a wait for the page lasts before the test fails (generous: browser tests share two
+/// cores with builds and other tests).
+const WAIT: Duration = Duration::from_secs(45);
+
 /// The Tab key for [`Session::keys`].
 pub const TAB: &str = "\u{E004}";
 /// The Enter key.
@@ -61,7 +65,7 @@ impl Driver {
             {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            assert!(started.elapsed() < WAIT, "chromedriver did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Driver { _child: child, base, http }
@@ -147,7 +151,7 @@ impl Session {
             if let Some(id) = v.as_ref().and_then(|v| v[ELEMENT].as_str()) {
                 return El(id.to_owned());
             }
-            assert!(started.elapsed() < Duration::from_secs(20), "no element {css}");
+            assert!(started.elapsed() < WAIT, "no element {css}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -201,13 +205,14 @@ impl Session {
         v.as_str().unwrap_or("").to_owned()
     }
 
+    /// The rendered text of the first element matching `css`, waiting up to 20 s for it to exist.
+    /// Read by a script, so a page that re-renders the element meanwhile cannot make the read fail.
     pub async fn text(&self, css: &str) -> String {
-        let el = self.find(css).await;
-        self.call(reqwest::Method::GET, &format!("/element/{}/text", el.0), None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        self.find(css).await;
+        let script = "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';";
+        let v =
+            self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [css] }))).await;
+        v.as_str().unwrap_or("").to_owned()
     }
 
     /// Whether an element matching `css` exists and is rendered (the page hides with `hidden`).
@@ -240,7 +245,7 @@ impl Session {
                     return last;
                 }
             }
-            assert!(started.elapsed() < Duration::from_secs(20), "{css} never contained {needle:?}; last {last:?}");
+            assert!(started.elapsed() < WAIT, "{css} never contained {needle:?}; last {last:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -261,7 +266,7 @@ impl Session {
     {
         let started = Instant::now();
         while !check().await {
-            assert!(started.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+            assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

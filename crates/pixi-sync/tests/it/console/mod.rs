@@ -163,3 +163,14 @@ pub async fn wait_value(s: &Session, css: &str, want: &str) {
     }
     panic!("{css} never held {want:?} (holds {:?})", s.value(css).await);
 }
+
+/// Waits until the table body matching `css` has `n` rows.
+pub async fn wait_rows(s: &Session, css: &str, n: usize) {
+    for _ in 0..300 {
+        if rows(s, css).await.len() == n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{css} never had {n} rows: {:?}", rows(s, css).await);
+}
