@@ -6,6 +6,7 @@ pub mod console;
 pub mod incidents;
 pub mod leases;
 pub mod movements;
+pub mod order_lists;
 pub mod orders;
 pub mod payment_configs;
 pub mod pixi_apis;

@@ -10,6 +10,7 @@
 mod api;
 pub mod caps;
 mod incidents;
+mod methods;
 pub mod ops;
 mod order;
 pub mod reconcile;

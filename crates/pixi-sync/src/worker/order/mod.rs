@@ -13,6 +13,9 @@ use kit::OrderId;
 use kit::journal::ScopeLock;
 
 mod execute;
+mod schedule;
+
+pub use schedule::{escalation_attempts, follow_delay, retry_delay, state};
 
 use super::api::{ApiCtx, PaymentCfg};
 use super::{AFTER_OUTCOME, Worker, incidents};
@@ -49,34 +52,6 @@ const MAX_STEPS: usize = 60;
 
 fn after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
-
-/// The number of consecutive failed tries after which the retries have lasted `after`.
-pub fn escalation_attempts(after: Duration) -> i32 {
-    let mut total = Duration::ZERO;
-    for k in 0..1000 {
-        total += retry_delay(k);
-        if total >= after {
-            return k + 1;
-        }
-    }
-    1000
-}
-
-/// The wait before quiet look number `quiet + 1` at a followed order: `FOLLOW_INTERVAL`
-/// doubling with each quiet look, at most `FOLLOW_MAX_INTERVAL`.
-pub fn follow_delay(settings: &super::Settings, quiet: i32) -> Duration {
-    let exp = u32::try_from(quiet.clamp(0, 16)).unwrap_or(0);
-    settings
-        .follow_interval
-        .saturating_mul(2u32.pow(exp))
-        .min(settings.follow_max_interval.max(settings.follow_interval))
-}
-
-/// Backoff after `attempts` failed tries: 10 s doubling, at most 10 minutes.
-pub fn retry_delay(attempts: i32) -> Duration {
-    let exp = u32::try_from(attempts.clamp(0, 6)).unwrap_or(0);
-    (Duration::from_secs(10) * 2u32.pow(exp)).min(Duration::from_secs(600))
 }
 
 /// Syncs order `nr` of `ctx`, in a span of its own: the events it writes carry that span's trace
@@ -333,7 +308,7 @@ impl Run<'_> {
     async fn retry(&self, attempts: i32, reason: &str, pixi: Option<PixiError>) -> Result<Synced, Error> {
         let i = &self.w.0;
         if let Some(PixiError::Contract(c)) = &pixi {
-            super::api::contract_problem(self.w, self.ctx, c).await;
+            super::methods::contract_problem(self.w, self.ctx, c).await;
         }
         let next = after(i.clock.now(), retry_delay(attempts));
         orders::schedule(&i.pool, self.ctx.api.id, self.nr, Some(next), attempts + 1, Some(reason)).await?;
@@ -430,20 +405,5 @@ fn identity(o: &PixiOrder, cfg: &PaymentCfg, payment_id: Option<&str>, facts: &P
         currency: o.currency.clone(),
         order_total_minor: o.total_minor,
         pixi_status: o.status.as_str().to_owned(),
-    }
-}
-
-/// The dashboard state of an order.
-pub fn state(s: &Progress, wait: Wait) -> &'static str {
-    if s.has_problem("MERGED", None) {
-        "not_processed"
-    } else if s.released.is_none() {
-        "waiting"
-    } else if s.completed && wait == Wait::Done {
-        "completed"
-    } else if s.released.as_ref().is_some_and(|r| r.locked) && !s.prepay_lifted {
-        "locked"
-    } else {
-        "released"
     }
 }
