@@ -277,13 +277,10 @@ impl TenantService for Tenants {
         Ok(Response::new(pb::ListPixiApiConfigsResponse { configs: rows.iter().map(convert::pixi_api).collect() }))
     }
 
-    async fn preflight(
-        &self,
-        req: Request<pb::PreflightRequest>,
-    ) -> Result<Response<proto::payops::common::v1::PreflightReport>, Status> {
+    async fn preflight(&self, req: Request<pb::PreflightRequest>) -> Result<Response<pb::PreflightResponse>, Status> {
         let t = self.tenant(&req.into_inner().tenant_id).await?;
         let report = self.api.preflight().tenant(t.id).await?;
-        Ok(Response::new(report.to_proto()))
+        Ok(Response::new(pb::PreflightResponse { report: Some(report.to_proto()) }))
     }
 
     async fn list_pixi_payment_methods(

@@ -155,7 +155,9 @@ async fn ct_06_without_public_base_url_the_preflight_says_unzer_cannot_reach_pix
         .preflight(pb::PreflightRequest { tenant_id: t.tenant_id.clone() })
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .report
+        .unwrap();
     let check = report.checks.iter().find(|c| c.check.contains("PUBLIC_BASE_URL"));
     let check = check.unwrap_or_else(|| panic!("no PUBLIC_BASE_URL check: {:?}", report.checks));
     assert_eq!(check.verdict, proto::payops::common::v1::PreflightVerdict::Warn as i32);

@@ -13,7 +13,7 @@ use crate::helpers::{Instance, METHODS, PIXI_USER, SECRET_KEY, Tenant, World};
 
 async fn preflight(inst: &Instance, t: &Tenant) -> PreflightReport {
     let mut c = inst.tenants().await;
-    c.preflight(pb::PreflightRequest { tenant_id: t.tenant_id.clone() }).await.unwrap().into_inner()
+    c.preflight(pb::PreflightRequest { tenant_id: t.tenant_id.clone() }).await.unwrap().into_inner().report.unwrap()
 }
 
 fn table(r: &PreflightReport) -> String {

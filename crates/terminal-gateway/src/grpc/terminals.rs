@@ -197,10 +197,10 @@ impl TerminalService for Terminals {
     async fn preflight(
         &self,
         request: Request<pb::PreflightRequest>,
-    ) -> Result<Response<proto::payops::common::v1::PreflightReport>, Status> {
+    ) -> Result<Response<pb::PreflightResponse>, Status> {
         let t = tenant(&request.into_inner().tenant_id)?;
         let report = crate::preflight::run(&self.engine, &t).await?;
-        Ok(Response::new(report.to_proto()))
+        Ok(Response::new(pb::PreflightResponse { report: Some(report.to_proto()) }))
     }
 
     async fn update_terminal(

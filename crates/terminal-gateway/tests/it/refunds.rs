@@ -205,7 +205,14 @@ async fn ct_06_nets_preflight_passes_against_the_sandbox_and_names_a_field_the_l
     let app = h.spawn("gw-1").await;
     h.terminal(&app, "T-1").await;
     let ask = || async {
-        app.terminals().await.preflight(pb::PreflightRequest { tenant_id: TENANT.into() }).await.unwrap().into_inner()
+        app.terminals()
+            .await
+            .preflight(pb::PreflightRequest { tenant_id: TENANT.into() })
+            .await
+            .unwrap()
+            .into_inner()
+            .report
+            .unwrap()
     };
     let ok = ask().await;
     let lines: Vec<(String, i32)> = ok.checks.iter().map(|c| (c.check.clone(), c.verdict)).collect();

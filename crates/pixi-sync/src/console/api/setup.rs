@@ -124,7 +124,10 @@ pub async fn preflight(
         "TenantService/Preflight",
         pb::PreflightRequest { tenant_id: t.to_string() }
     )?;
-    Ok(Json(json::preflight(&r)))
+    let report = r
+        .report
+        .ok_or_else(|| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "Interner Fehler."))?;
+    Ok(Json(json::preflight(&report)))
 }
 
 /// `GET /api/o/{t}/pixi-apis/{id}/methods`: pixi's payment methods (for the Zahlart list).
