@@ -29,10 +29,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         .include_file("payops_includes.rs")
         .compile_fds_with_config(fds, config)?;
 
-    println!("cargo:rerun-if-changed={}", root.display());
+    // Paths relative to this crate: cargo resolves them against the package being built, so two
+    // checkouts sharing one target directory never take each other's generated code as current.
+    println!("cargo:rerun-if-changed=../../proto");
     for f in &files {
-        println!("cargo:rerun-if-changed={}", f.display());
+        let rel = f.strip_prefix(&root)?;
+        println!("cargo:rerun-if-changed=../../proto/{}", rel.display());
     }
+
     Ok(())
 }
 
