@@ -41,7 +41,7 @@ pub enum PlatformError {
     },
     /// The gRPC server failed.
     #[error("gRPC server: {0}")]
-    Grpc(#[from] tonic::transport::Error),
+    Grpc(#[from] crate::grpc::ServeError),
 }
 
 /// The shared parts of one running service instance.

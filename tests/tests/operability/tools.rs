@@ -42,6 +42,11 @@ pub fn python() -> PathBuf {
     installed(tools_dir().join("ops-venv/bin/python"), "the ops venv (kubernetes-validate, check-jsonschema)")
 }
 
+/// Python of the gRPC venv (grpcio and its reflection client), for the generic gRPC client.
+pub fn grpc_python() -> PathBuf {
+    installed(tools_dir().join("grpc-venv/bin/python"), "the gRPC venv (grpcio, grpcio-reflection)")
+}
+
 /// `check-jsonschema` from the ops venv.
 pub fn check_jsonschema() -> PathBuf {
     installed(tools_dir().join("ops-venv/bin/check-jsonschema"), "check-jsonschema")

@@ -26,6 +26,17 @@ use crate::readiness::Readiness;
 pub use auth::{Authenticator, Principal, StaticTokens};
 pub use layer::{KitLayer, current_deadline, record_order_id};
 
+/// Why a gRPC server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The reflection services could not be built from the compiled-in descriptors.
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The transport failed.
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
 /// A bound gRPC server, ready to have services added and to run.
 pub struct GrpcServer {
     listener: TcpListener,
@@ -43,12 +54,7 @@ impl GrpcServer {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let (health, health_service) = tonic_health::server::health_reporter();
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .map_err(std::io::Error::other)?;
-        let routes = Routes::new(health_service).add_service(reflection);
+        let routes = Routes::new(health_service);
         Ok(GrpcServer { listener, local_addr, routes, health, names: Vec::new(), max_request_bytes, auth: None })
     }
 
@@ -92,14 +98,48 @@ impl GrpcServer {
 
     /// Serves until `token` is cancelled, then stops accepting and drains in-flight calls.
     /// Health follows `readiness`, which this registers with.
-    pub async fn serve(self, readiness: &Readiness, token: CancellationToken) -> Result<(), tonic::transport::Error> {
+    pub async fn serve(self, readiness: &Readiness, token: CancellationToken) -> Result<(), ServeError> {
         readiness.attach_health(self.health.clone(), self.names.clone()).await;
         let layer = KitLayer::new(self.max_request_bytes, self.auth.clone());
+        let (v1, v1alpha) = reflection(&self.names)?;
         tracing::info!(addr = %self.local_addr, services = ?self.names, "gRPC server listening");
         tonic::transport::Server::builder()
             .layer(layer)
-            .add_routes(self.routes)
+            .add_routes(self.routes.add_service(v1).add_service(v1alpha))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), token.cancelled_owned())
-            .await
+            .await?;
+        Ok(())
     }
+}
+
+/// The reflection services of one server, v1 and v1alpha (many tools speak only v1alpha): they
+/// describe every payops message but list only what this server answers — its own services,
+/// health and reflection — so a generic client never sees a service that says UNIMPLEMENTED.
+type Reflection<T> = tonic_reflection::server::v1::ServerReflectionServer<T>;
+type ReflectionAlpha<T> = tonic_reflection::server::v1alpha::ServerReflectionServer<T>;
+
+fn reflection(
+    served: &[&'static str],
+) -> Result<
+    (
+        Reflection<impl tonic_reflection::server::v1::ServerReflection>,
+        ReflectionAlpha<impl tonic_reflection::server::v1alpha::ServerReflection>,
+    ),
+    tonic_reflection::server::Error,
+> {
+    let builder = || {
+        let mut b = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+            .with_service_name("grpc.health.v1.Health")
+            .with_service_name("grpc.reflection.v1.ServerReflection")
+            .with_service_name("grpc.reflection.v1alpha.ServerReflection");
+        for name in served {
+            b = b.with_service_name(*name);
+        }
+        b
+    };
+    Ok((builder().build_v1()?, builder().build_v1alpha()?))
 }

@@ -108,7 +108,7 @@ async fn health_is_not_serving_while_the_database_is_unreachable_and_serving_whe
 }
 
 #[tokio::test]
-async fn op_02_reflection_lists_every_service_and_resolves_payops_types() {
+async fn op_02_reflection_lists_exactly_the_services_this_server_serves_and_resolves_payops_types() {
     let s = start(Readiness::new(None, None), None).await;
     let mut client = ServerReflectionClient::new(channel(&s.url).await);
     let list = ServerReflectionRequest {
@@ -123,13 +123,49 @@ async fn op_02_reflection_lists_every_service_and_resolves_payops_types() {
         client.server_reflection_info(futures::stream::iter([list, symbol])).await.unwrap().into_inner();
     let first = responses.message().await.unwrap().unwrap();
     let Some(MessageResponse::ListServicesResponse(services)) = first.message_response else { panic!("{first:?}") };
-    let names: Vec<String> = services.service.into_iter().map(|s| s.name).collect();
-    for want in ["payops.echo.v1.EchoService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"] {
-        assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
-    }
+    let mut names: Vec<String> = services.service.into_iter().map(|s| s.name).collect();
+    names.sort();
+    // Exactly what this server serves: not the services of the other payops servers.
+    assert_eq!(names, SERVED, "services listed over reflection v1");
     let second = responses.message().await.unwrap().unwrap();
     assert!(
         matches!(second.message_response, Some(MessageResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty())
+    );
+    s.token.cancel();
+}
+
+const SERVED: [&str; 4] = [
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+    "payops.echo.v1.EchoService",
+];
+
+#[tokio::test]
+async fn op_02_reflection_v1alpha_lists_the_same_services_for_tools_that_speak_only_v1alpha() {
+    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient as AlphaClient;
+    use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest as AlphaRequest;
+    use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse as AlphaResponse;
+    let s = start(Readiness::new(None, None), None).await;
+    let mut client = AlphaClient::new(channel(&s.url).await);
+    let list = tonic_reflection::pb::v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(AlphaRequest::ListServices(String::new())),
+    };
+    let symbol = tonic_reflection::pb::v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(AlphaRequest::FileContainingSymbol("payops.echo.v1.EchoService".into())),
+    };
+    let mut responses =
+        client.server_reflection_info(futures::stream::iter([list, symbol])).await.unwrap().into_inner();
+    let first = responses.message().await.unwrap().unwrap();
+    let Some(AlphaResponse::ListServicesResponse(services)) = first.message_response else { panic!("{first:?}") };
+    let mut names: Vec<String> = services.service.into_iter().map(|s| s.name).collect();
+    names.sort();
+    assert_eq!(names, SERVED, "services listed over reflection v1alpha");
+    let second = responses.message().await.unwrap().unwrap();
+    assert!(
+        matches!(second.message_response, Some(AlphaResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty())
     );
     s.token.cancel();
 }
