@@ -11,6 +11,7 @@ use kit::OrderId;
 use kit::bus::event::NewEvent;
 use prost::Message;
 use proto::payops::events::v1::Attention;
+use sandbox::freshdesk::FreshdeskConfigPatch;
 use sandbox::{Sandbox, SandboxConfig, System};
 use stack::ServiceProcess;
 use testkit::TestEnv;
@@ -35,6 +36,9 @@ async fn replica(env: &TestEnv, sandbox: &Sandbox) -> ServiceProcess {
         ("FRESHDESK_CREATE_PER_MINUTE", "60000".to_owned()),
         ("FRESHDESK_BURST", "1000".to_owned()),
         ("TICKETING_POLL", "100ms".to_owned()),
+        // A creation the victim sent but never recorded is searched for before it is sent again;
+        // "not found" is trusted this long after the attempt (the sandbox indexes within 1 s).
+        ("FRESHDESK_INDEX_DELAY", "5s".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -89,7 +93,7 @@ async fn handled(p: &ServiceProcess) -> u64 {
 }
 
 async fn all_ticketed(sandbox: &Sandbox, n: usize) -> BTreeMap<String, usize> {
-    until(&format!("{n} orders have their ticket"), Duration::from_secs(120), || async {
+    until(&format!("{n} orders have their ticket"), Duration::from_secs(180), || async {
         let t = tickets(sandbox).await;
         (t.len() >= n).then_some(t)
     })
@@ -101,6 +105,8 @@ async fn op_20_two_replicas_share_one_durable_consumer_each_event_handled_once_a
     let env = TestEnv::new().await.unwrap();
     let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await.unwrap();
     sandbox.client().freshdesk_add_api_key(KEY).await.unwrap();
+    let index = FreshdeskConfigPatch { index_delay_secs: Some(1), ..Default::default() };
+    sandbox.client().freshdesk_configure(&index).await.unwrap();
     let a = replica(&env, &sandbox).await;
     let b = replica(&env, &sandbox).await;
 
