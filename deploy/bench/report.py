@@ -2,7 +2,7 @@
 """Turns the JSON lines of one `make bench` run into target/bench-report.{md,json}.
 
 Every target is a ratio against a ceiling measured in the same run on the same box
-(../shared/BENCHMARKS.md)."""
+(docs/benchmarks.md)."""
 import json
 import platform
 import subprocess

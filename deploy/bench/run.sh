@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: measures the ceilings of ../shared/BENCHMARKS.md on this box, then the
+# `make bench`: measures the ceilings of docs/benchmarks.md on this box, then the
 # platform's benchmarks, all in one run, and writes target/bench-report.{md,json}.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hotline-api bench (BENCHMARKS.md target 2, "read RPC"): TimelineService.GetOrderTimeline on
+# hotline-api bench (docs/benchmarks.md target 2, "read RPC"): TimelineService.GetOrderTimeline on
 # 10 000 orders × 10 events, 100 concurrent streams (closed loop) and 70 % of that rate (open
 # loop, p99), with the gRPC echo ceiling measured in the same run. Appends one JSON line to $1.
 set -euo pipefail

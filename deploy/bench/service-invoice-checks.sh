@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# invoice-checks bench (BENCHMARKS.md target 3, "write RPC"): ApprovePayment — one Postgres
+# invoice-checks bench (docs/benchmarks.md target 3, "write RPC"): ApprovePayment — one Postgres
 # transaction per request — at 8 concurrent callers against pgbench running the same SQL at the
 # same concurrency, then at a fixed 70 % of that rate for the p99. Appends one JSON line to $1.
 set -euo pipefail

@@ -1,5 +1,5 @@
 //! End-to-end journeys: all five services as real processes (`stack::platform`), the
-//! in-process sandbox as the outside world, the flows of `shared/spec/00-architecture.md`.
+//! in-process sandbox as the outside world, the flows of `ARCHITECTURE.md`.
 //! Each journey starts its own platform on its own database and stream; the services follow
 //! the sandbox clock, so moving it moves their time. Assertions read the sandbox's records
 //! (tickets, charges) and the services' read APIs, polling with a deadline.

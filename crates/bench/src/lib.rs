@@ -1,5 +1,5 @@
 //! Benchmarks measured on this box, each printing one JSON object: the physical ceilings of
-//! `../shared/BENCHMARKS.md` that need our own programs (JetStream publish rate and round trip,
+//! `docs/benchmarks.md` that need our own programs (JetStream publish rate and round trip,
 //! pull-consumer rate, tonic echo on one core) and the platform's event pipeline (a state change
 //! plus its outbox row, then relay, JetStream, idempotent consumer and effect). Ratios are
 //! computed by `deploy/bench/report.py` against ceilings from the same run.

@@ -1,4 +1,4 @@
-//! Order-timeline read benchmark (BENCHMARKS.md target 2, "read RPC"): the real hotline-api
+//! Order-timeline read benchmark (`docs/benchmarks.md` target 2, "read RPC"): the real hotline-api
 //! App on this box's Postgres and NATS, 10 000 orders × 10 events in the read model, and
 //! `TimelineService.GetOrderTimeline` called with a service token from 100 concurrent streams
 //! (closed loop), then at a fixed 70 % of that rate (open loop) for the p99. The gRPC echo

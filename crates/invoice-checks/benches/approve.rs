@@ -1,4 +1,4 @@
-//! BENCHMARKS.md target 3 ("write RPC"): `ApprovePayment` — one Postgres transaction per request
+//! `docs/benchmarks.md` target 3 ("write RPC"): `ApprovePayment` — one Postgres transaction per request
 //! (row lock on the payment, merchant read, two history rows, two outbox events, the update,
 //! the history read) — against `pgbench` running the same SQL at the same concurrency on the
 //! same box, then at a fixed rate of 70 % of the measured maximum for the p99.

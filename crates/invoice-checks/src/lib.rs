@@ -1,5 +1,5 @@
 //! invoice-checks: payments that are not settled at checkout and must be checked and confirmed
-//! later (spec `50-invoice-checks.md`, seeds 004 and 003).
+//! later (`docs/rules/IC.md` and `docs/rules/MP.md`).
 //!
 //! **SwissBilling** (invoice on account through PostFinance e-payment): the pre-check of an order
 //! returning every violation with field, reason and rule (IC-01 … IC-07); the signed form for the
@@ -16,7 +16,7 @@
 //! stays unknown goes to a person once. The wire is held to the contract cases in
 //! `crates/sandbox/contracts/postfinance/` (CT-01 … CT-05).
 //!
-//! **Manual payments** as seed 003 describes them: manual-payment merchants with currency rules
+//! **Manual payments** as the merchant's requirements describe them (`docs/rules/MP.md`): manual-payment merchants with currency rules
 //! (MP-01), offers — listed only when paid through such a merchant (MP-02), the customer's
 //! payment, never dated in the future (MP-03), approval/rejection with adjustments by a manager —
 //! a customer's payment becomes approved ("Разрешен"), one the manager recorded completed

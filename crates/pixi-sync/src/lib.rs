@@ -1,5 +1,5 @@
-//! pixi-sync: keeps each tenant's pixi ERP orders and their unzer payments in step (spec
-//! `10-pixi-sync.md`, PX-01 … PX-44) — the "unzer app for pixi" of seed 001, as a service.
+//! pixi-sync: keeps each tenant's pixi ERP orders and their unzer payments in step (rules
+//! `docs/rules/PX.md`, PX-01 … PX-44) — the merchant's "unzer app for pixi", as a service.
 //!
 //! It owns: tenants with their pixi API configurations (at most two), SMTP configuration and
 //! payment configurations (per pixi API configuration, mandant and payment method; unzer

@@ -1,6 +1,6 @@
 //! `payops-sandbox`: stateful, wire-faithful simulators of every external system payops talks
 //! to, with faults on demand — what stripe-mock is to Stripe users, but stateful and able to
-//! misbehave on purpose (spec `60-sandbox.md`, rules SB-01 … SB-08).
+//! misbehave on purpose (`docs/rules/SB.md`, rules SB-01 … SB-08).
 //!
 //! One program, one port per system plus an admin port (SB-01). Start it in-process on random
 //! ports with [`Sandbox::start`] (SB-07) or standalone with `cargo run -p sandbox`, which

@@ -33,7 +33,7 @@ async fn isolated_nats_restarts_after_a_kill_with_its_jetstream_store() {
     .unwrap();
     js.publish("s.1", "one".into()).await.unwrap().await.unwrap();
     // A SIGKILL may lose acknowledged messages (JetStream fsyncs every two minutes by default,
-    // see BENCHMARKS.md); the stream itself and the server's identity must survive.
+    // see docs/benchmarks.md); the stream itself and the server's identity must survive.
     drop(js);
     nats.crash_restart().await.unwrap();
     let js = jetstream::new(async_nats::connect(nats.url()).await.unwrap());

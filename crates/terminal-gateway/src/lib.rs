@@ -1,5 +1,5 @@
 //! **terminal-gateway** owns the terminal registry and card-present payments on Nets
-//! Connect@Cloud terminals (spec `20-terminal-gateway.md`, TG-01 … TG-33; seed 002).
+//! Connect@Cloud terminals (`docs/rules/TG.md`, TG-01 … TG-33).
 //!
 //! - Per tenant: Nets credentials (password sealed at rest, write-only), terminals with a
 //!   point of sale and an active flag, live status and troubleshooting data, and each

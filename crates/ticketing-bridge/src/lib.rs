@@ -1,4 +1,4 @@
-//! The ticketing bridge owns the payops side of Freshdesk tickets (spec `40-ticketing-bridge.md`,
+//! The ticketing bridge owns the payops side of Freshdesk tickets (`docs/rules/TK.md`,
 //! TK-01 … TK-08): tickets opened on request over gRPC (hotline-api's B2C and B2B tickets,
 //! HL-14/HL-23) and from attention events of every service, **exactly one per request id and
 //! one per open incident of an order** — also when Freshdesk rate-limits, fails, or the bridge

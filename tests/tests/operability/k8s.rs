@@ -1,5 +1,5 @@
 //! OP-11: the Kustomize overlays render, validate against the Kubernetes schemas, and follow the
-//! conventions of spec 70-operations.md (probes, shutdown, resources, security, scaling,
+//! conventions of `docs/rules/OP.md` (probes, shutdown, resources, security, scaling,
 //! network policy, monitoring).
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,6 @@
 //! The hosted payment page (e-Commerce, IC-08): the signed form the shop's page posts to
 //! `orderstandard_utf8.asp` for a checked order (PM/BRAND SwissBilling, AMOUNT ×100, every
-//! SwissBilling parameter of seed 004, authorisation only), and the verification of the
+//! SwissBilling parameter of the merchant's parameter table, authorisation only), and the verification of the
 //! feedback PostFinance signs with SHA-OUT — the customer's browser return and the
 //! server-to-server post-sale request carry the same parameters.
 //!

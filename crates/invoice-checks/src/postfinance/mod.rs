@@ -1,4 +1,5 @@
-//! The PostFinance e-payment adapter (legacy Ogone platform, `external-apis.md` §5, §8.5):
+//! The PostFinance e-payment adapter (legacy Ogone platform; contract cases in
+//! `crates/sandbox/contracts/postfinance/`):
 //! DirectLink maintenance (`maintenancedirect.asp`) and query (`querydirect.asp`) over
 //! form-encoded HTTPS POSTs answered with XML, plus the hosted payment page's signed form and
 //! return ([`hosted`]).

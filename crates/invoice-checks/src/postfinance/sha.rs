@@ -1,5 +1,5 @@
-//! PostFinance SHA-IN / SHA-OUT signatures, exactly as documented (`external-apis.md` §5.4,
-//! §5.7): take the parameters on the platform's list ([`super::signed`]), drop those with an
+//! PostFinance SHA-IN / SHA-OUT signatures, exactly as documented (contract cases in
+//! `crates/sandbox/contracts/postfinance/`): take the parameters on the platform's list ([`super::signed`]), drop those with an
 //! empty value, upper-case the **names** (values stay verbatim), sort by name — line items in
 //! natural order, `ITEMID9` before `ITEMID10` (PostFinance's e-Commerce security page: "parameters
 //! with an ID *XX* … should be in natural sort order") — append `NAME=value` followed by the

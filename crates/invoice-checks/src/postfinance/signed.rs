@@ -14,7 +14,7 @@
 //! documentation is on the same platform (`e-payment-postfinance.ecom-psp.com`), whose current
 //! list has them.
 //!
-//! Sent but **not signed**: `GENERIC_BL_DATA` (seed 004's blacklist field; on no published
+//! Sent but **not signed**: `GENERIC_BL_DATA` (the merchant's blacklist field; on no published
 //! SHA-IN list — only `GENERIC_BL` is, L262), `PAYIDSUB` (not on the SHA-IN list; DirectLink
 //! guide §5.1 sends it beside the signed parameters) and `SHASIGN` itself.
 

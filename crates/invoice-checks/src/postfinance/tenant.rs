@@ -130,7 +130,7 @@ fn tenant(env: &Env, name: &str) -> Result<Tenant, ConfigError> {
     let pf_env = PfEnv::parse(&env_name).ok_or_else(|| ConfigError::new(v("ENV"), "expected test or prod"))?;
     let pspid: String = env.required(&v("PSPID"))?;
     if pspid.chars().count() > 50 || pspid.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ConfigError::new(v("PSPID"), "at most 50 characters, no spaces (seed 004: PSPID length 50)"));
+        return Err(ConfigError::new(v("PSPID"), "at most 50 characters, no spaces (PostFinance: PSPID length 50)"));
     }
     Ok(Tenant {
         name: name.to_owned(),

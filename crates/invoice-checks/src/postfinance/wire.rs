@@ -1,4 +1,4 @@
-//! DirectLink answers and their meaning (`external-apis.md` §5.3, §5.5; contract cases
+//! DirectLink answers and their meaning (contract cases
 //! `crates/sandbox/contracts/postfinance/{maintenance,query}.json`): the typed [`Reply`] read
 //! from an `ncresponse` **fail-closed** through `kit::contract::Fields` — a field the logic needs
 //! that is missing or unreadable is a counted contract error, never a default — and the

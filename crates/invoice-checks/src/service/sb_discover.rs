@@ -1,5 +1,5 @@
 //! Orders PostFinance knows and we do not: the customer was authorised at SwissBilling, but
-//! neither the browser return nor the post-sale request reached us (seed 004: "Der Händler
+//! neither the browser return nor the post-sale request reached us (the merchant's SwissBilling requirements: "Der Händler
 //! erhält dann gleichzeitig einen Transaktionsstatus über PostFinance"; e-Commerce Advanced
 //! §9.2.3.4: the post-sale request is the fall-back for an interrupted redirect). Such an order
 //! is asked for by ORDERID (DirectLink guide §5.1: "PAYID or ORDERID") — when the shop asks to

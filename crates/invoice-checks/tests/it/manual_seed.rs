@@ -1,4 +1,4 @@
-//! Manual payments as seed 003 describes them: a customer's payment a manager confirms is
+//! Manual payments as the merchant's requirements describe them: a customer's payment a manager confirms is
 //! "Разрешен" (approved) while one the manager recorded becomes "Завершен" (completed); only
 //! offers paid through a manual-payment merchant are offered; the customer card lists the
 //! customer's orders; the e-mail and phone a manager entered are readable by managers; a payment

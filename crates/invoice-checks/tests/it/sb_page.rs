@@ -88,7 +88,7 @@ async fn ic_08_the_signed_form_opens_the_payment_page_and_the_signed_return_reco
             .into_inner();
         assert!(!again.first_time);
         assert_eq!(app.events("SB-10").await, ["swissbilling_page_prepared", "swissbilling_authorised"]);
-        // The form carried the SwissBilling parameters of seed 004.
+        // The form carried the SwissBilling parameters of the merchant's parameter table.
         let sessions = app.sandbox.client().postfinance_transactions(tenant.env).await.unwrap();
         assert_eq!(sessions.len(), 1);
         assert_eq!((sessions[0].pm.as_str(), sessions[0].amount), ("SwissBilling", 14_900));

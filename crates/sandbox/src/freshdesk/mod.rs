@@ -1,7 +1,7 @@
 //! **Freshdesk API v2** simulator: tickets, notes, conversations and ticket search of one
 //! Freshdesk account (`https://{subdomain}.freshdesk.com/api/v2/…` — here the same paths on the
 //! system's own port), with API-key auth, Freshdesk's validation errors and its per-minute
-//! rate limit (external-apis.md §3 and §8.3).
+//! rate limit (`crates/sandbox/contracts/freshdesk/`).
 //!
 //! | endpoint | what it does | documentation |
 //! |---|---|---|

@@ -128,7 +128,7 @@ impl Default for FreshdeskConfig {
 }
 
 /// Plan presets: (name, calls per minute, creations per minute), from Freshdesk's rate-limit
-/// article (external-apis.md §3.5).
+/// article (`crates/sandbox/contracts/freshdesk/`).
 pub const PLANS: [(&str, u32, u32); 4] =
     [("trial", 50, 50), ("growth", 200, 80), ("pro", 400, 160), ("enterprise", 700, 280)];
 

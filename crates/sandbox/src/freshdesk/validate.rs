@@ -1,6 +1,6 @@
 //! Validation of ticket and note bodies the way Freshdesk does it: every problem is collected
 //! and answered at once as `{"description":"Validation failed","errors":[{field,message,code}]}`
-//! (external-apis.md §3.2, §3.4, §8.3). Pure functions over the parsed JSON.
+//! (`crates/sandbox/contracts/freshdesk/`). Pure functions over the parsed JSON.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

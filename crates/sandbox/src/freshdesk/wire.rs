@@ -1,5 +1,5 @@
-//! Freshdesk v2 wire shapes: the ticket and conversation objects (external-apis.md §3.2, §3.3),
-//! the validation-error body (§3.4), and the plain-text rendering of HTML (`description_text`,
+//! Freshdesk v2 wire shapes: the ticket and conversation objects, the
+//! validation-error body (`crates/sandbox/contracts/freshdesk/`), and the plain-text rendering of HTML (`description_text`,
 //! `body_text`).
 
 use axum::Json;

@@ -1,6 +1,6 @@
 //! PGW — smarpay's own payment gateway for TWINT-paid laundry-room codes. Tenants pay with
 //! TWINT at a device labelled with a b-code; PGW records the payment and issues a
-//! "Canastra" code valid until a given time. The hotline (spec `30-hotline-api.md`, HL-10 …
+//! "Canastra" code valid until a given time. The hotline (`docs/rules/HL.md`, HL-10 …
 //! HL-30) looks payments and codes up in PROD, generates new codes, and lists a day's payments.
 //!
 //! PGW is **ours**: there is no external documentation. This simulator *is* the contract; it
@@ -50,7 +50,7 @@
 //! | GET | `/api/v1/{env}/days/{date}/transactions` | `day_transactions` | `openapi/pgw.yaml` `dayTransactions` |
 //!
 //! Background on TWINT itself (order UUID = "transaction number" in the payer's app):
-//! `external-apis.md` §7 and https://github.com/Twint-AG/sdk.
+//! `crates/sandbox/contracts/pgw/` and https://github.com/Twint-AG/sdk.
 //!
 //! # Admin routes (`/admin/pgw/…`)
 //!

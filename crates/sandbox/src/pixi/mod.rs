@@ -1,5 +1,5 @@
-//! pixi* ERP SOAP API simulator (external-apis.md §6, §8.6) for pixi-sync (spec
-//! `10-pixi-sync.md`, PX-10 … PX-27): a stateful pixi installation per API user with orders
+//! pixi* ERP SOAP API simulator (contract cases in `crates/sandbox/contracts/pixi/`) for
+//! pixi-sync (`docs/rules/PX.md`, PX-10 … PX-27): a stateful pixi installation per API user with orders
 //! moving HOLD → OPEN → CLOSED, lines HAL → ANG → EIN → AUS / STO / NLB / RET, invoices,
 //! credit notes, the customer account, shipping locks, comments, the customer-service bank
 //! fields and a change feed.

@@ -86,7 +86,7 @@ fn error_page(code: &str, text: &str) -> Response {
     (StatusCode::OK, Html(body)).into_response()
 }
 
-/// Mandatory SwissBilling fields (seed 004 §3.3), besides the item lines.
+/// Mandatory SwissBilling fields (the merchant's SwissBilling parameter table, `docs/rules/IC.md`), besides the item lines.
 const SWISSBILLING_FIELDS: [&str; 17] = [
     "EMAIL",
     "ECOM_BILLTO_POSTAL_NAME_LAST",

@@ -1,8 +1,8 @@
 //! PostFinance e-payment simulator (the legacy Ogone platform): the hosted payment page
 //! (e-Commerce) and DirectLink (server-to-server new order, maintenance, query), with merchant
 //! accounts per environment, SHA-IN/SHA-OUT signatures, asynchronous maintenance with PAYIDSUB
-//! history levels, and SwissBilling's rules (`external-apis.md` §5, §8.5; seed 004; spec
-//! `50-invoice-checks.md` IC-08 … IC-17).
+//! history levels, and SwissBilling's rules (`crates/sandbox/contracts/postfinance/`;
+//! `docs/rules/IC.md` IC-08 … IC-17).
 //!
 //! # Endpoints (base `/ncol/{test|prod}/`)
 //!

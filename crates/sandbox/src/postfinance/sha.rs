@@ -1,4 +1,4 @@
-//! PostFinance SHA signatures (`external-apis.md` §5.4, §5.7): take the parameters on the
+//! PostFinance SHA signatures (`crates/sandbox/contracts/postfinance/`): take the parameters on the
 //! platform's SHA-IN (or SHA-OUT) list, drop empty values, upper-case the names, keep the values
 //! verbatim, sort by name, append `NAME=value` **followed by the passphrase** for each, hash
 //! with the account's algorithm and write the digest in upper-case hex.

@@ -1,6 +1,6 @@
 //! smallinvoice API v2 simulator: OAuth2 client-credentials tokens, contacts (the property
 //! managements the hotline searches, HL-20) and receivable invoices (HL-21), with the real
-//! envelopes, list parameters, status codes and error bodies (`external-apis.md` §4, §8.4).
+//! envelopes, list parameters, status codes and error bodies (`crates/sandbox/contracts/smallinvoice/`).
 //!
 //! # Endpoints
 //!

@@ -1,4 +1,4 @@
-//! unzer payment API simulator (REST/JSON, `external-apis.md` §1 and §8.1) and its webhook
+//! unzer payment API simulator (REST/JSON, `crates/sandbox/contracts/unzer/`) and its webhook
 //! sender. Stateful (SB-02): a charge reduces what can still be charged, a refund what can be
 //! refunded; the payment state moves pending → partly/completed/canceled (payment review,
 //! chargeback) as the payment-states page describes.

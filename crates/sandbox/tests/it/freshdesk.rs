@@ -1,5 +1,5 @@
 //! Freshdesk v2 simulator, checked with a plain HTTP client against the documented API
-//! (external-apis.md §3, §8.3).
+//! (`crates/sandbox/contracts/freshdesk/`).
 
 use base64::Engine;
 use sandbox::freshdesk::FreshdeskConfigPatch;

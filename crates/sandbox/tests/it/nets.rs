@@ -1,5 +1,5 @@
 //! Nets Connect@Cloud simulator, checked with a plain HTTP client against the protocol observed
-//! in integrator code (external-apis.md §2, §8.2).
+//! in integrator code (`crates/sandbox/contracts/nets/`).
 
 use sandbox::nets::{AutoMode, CustomerAction, NetsConfig, NetsTerminalSeed, TxOutcome};
 use sandbox::{FailMode, FaultSpec, Sandbox, SandboxClient, System};

@@ -1,5 +1,6 @@
 //! PostFinance e-payment / DirectLink simulator, checked with plain form POSTs and SHA
-//! signatures computed here (sha1/sha2), against `external-apis.md` §5 and seed 004.
+//! signatures computed here (sha1/sha2), against the PostFinance
+//! contract cases (`crates/sandbox/contracts/postfinance/`).
 
 use std::collections::HashMap;
 

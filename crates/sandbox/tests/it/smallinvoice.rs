@@ -1,4 +1,5 @@
-//! smallinvoice API v2 simulator, checked with plain HTTP against `external-apis.md` §4.
+//! smallinvoice API v2 simulator, checked with plain HTTP against its contract cases
+//! (`crates/sandbox/contracts/smallinvoice/`).
 
 use sandbox::smallinvoice::{SiAddress, SiClient, SiContact, SiInvoice, SiPayment};
 use sandbox::{FaultSpec, Sandbox, System};

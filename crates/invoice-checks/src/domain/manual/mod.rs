@@ -1,4 +1,4 @@
-//! Manual payments (seed 003): payments made outside the platform that a manager confirms —
+//! Manual payments (`docs/rules/MP.md`): payments made outside the platform that a manager confirms —
 //! merchants (MP-01), offers (MP-02, MP-05), the payment state machine (MP-03 … MP-06, MP-10)
 //! and the exact fee arithmetic (MP-08).
 

@@ -1,4 +1,4 @@
-//! The parameter table of seed 004 (§3.3 "Eingabeparameter"): every SwissBilling parameter with
+//! The merchant's SwissBilling parameter table ("Eingabeparameter"): every SwissBilling parameter with
 //! its maximum length and whether it is mandatory (IC-05). Numbered families (`ITEMIDX`) are
 //! listed without the `X`.
 

@@ -1,4 +1,5 @@
-//! PostFinance transaction STATUS codes mapped to named states (IC-13, `external-apis.md` §5.6).
+//! PostFinance transaction STATUS codes mapped to named states (IC-13; the cases in
+//! `crates/sandbox/contracts/postfinance/query.json`).
 //! An unknown code is kept as received and flagged — never guessed into a known state — and
 //! counts as "uncertain": money may have moved, so nothing is released or retried on it.
 //!

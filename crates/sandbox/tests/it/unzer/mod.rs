@@ -1,5 +1,5 @@
 //! unzer simulator, checked with plain reqwest against the documented REST protocol
-//! (`external-apis.md` §1): auth, error bodies, the payment state machine, prepayment,
+//! (`crates/sandbox/contracts/unzer/`): auth, error bodies, the payment state machine, prepayment,
 //! expiry on the sandbox clock, shipments, paylater cancels, faults and webhook delivery.
 
 mod state;
