@@ -14,7 +14,8 @@ use proto::payops::pixi_sync::v1 as px;
 use proto::payops::pixi_sync::v1::payment_config_service_client::PaymentConfigServiceClient;
 use sandbox::unzer::{TxnStatus, TxnType};
 use sandbox::{Sandbox, SandboxConfig, System};
-use stack::process::{ServiceProcess, free_port};
+use stack::free_port;
+use stack::process::ServiceProcess;
 use testkit::TestEnv;
 
 const MANAGER_TOKEN: &str = "demo-test-manager-token";

@@ -12,9 +12,10 @@ pub mod process;
 pub use nats::IsolatedNats;
 pub use platform::{Platform, PlatformConfig, Service};
 pub use postgres::IsolatedPostgres;
-pub use process::{ServiceProcess, binary, free_port};
+pub use process::{ServiceProcess, binary};
 /// The sandbox crate, so users of [`platform`] name the same types (endpoints, admin client).
 pub use sandbox;
+pub use testkit::free_port;
 
 /// A fresh directory under the system temp dir.
 pub fn temp_dir(prefix: &str) -> anyhow::Result<std::path::PathBuf> {

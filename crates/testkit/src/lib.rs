@@ -9,11 +9,15 @@
 //! drives headless Chromium for the browser tests of the web pages.
 
 mod env;
+mod ports;
 mod proxy;
+mod wait;
 pub mod webdriver;
 
 pub use env::TestEnv;
+pub use ports::free_port;
 pub use proxy::TcpProxy;
+pub use wait::{Ready, eventually};
 
 /// Installs a test log subscriber once (honours `RUST_LOG`; silent by default).
 pub fn init_logs() {

@@ -2,8 +2,8 @@
 //! (`TestEnv`), an in-process sandbox, and all five services as real processes following the
 //! sandbox clock, seeded through their gRPC APIs. Plus polling with a deadline.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+pub use testkit::eventually;
 
 use stack::platform::{DemoSeed, Platform, PlatformConfig, SandboxEndpoints, Service, seed_demo};
 use stack::sandbox::freshdesk::FreshdeskTicketView;
@@ -61,23 +61,6 @@ impl World {
     /// Moves the sandbox clock, which every service follows.
     pub async fn advance(&self, seconds: i64) {
         self.admin.advance_clock(seconds).await.expect("advance the sandbox clock");
-    }
-}
-
-/// Polls `probe` until it returns `Some`, or panics after `limit` naming `what` and the last
-/// value seen.
-pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, String>>,
-{
-    let started = Instant::now();
-    loop {
-        match probe().await {
-            Ok(v) => return v,
-            Err(last) if started.elapsed() > limit => panic!("{what}: not within {limit:?}; last: {last}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! sandbox, so that its metric families exist: gRPC calls that succeed and fail, calls to its
 //! partner, events through outbox, relay and consumers, and its domain counters.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use testkit::eventually;
 
 use chrono::{Days, Utc};
 use kit::OrderId;
@@ -20,22 +21,6 @@ use sandbox::postfinance::{Action, Env as PfEnv, PfCustomer};
 use tonic::transport::Channel;
 
 use crate::stack::{self, Stack};
-
-/// Polls `check` every 100 ms until it returns `Some`, failing with `what` after `limit`.
-pub async fn until<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let started = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn channel(url: &str) -> Channel {
     Channel::from_shared(url.to_owned()).unwrap().connect().await.unwrap()
@@ -166,12 +151,12 @@ pub async fn terminal(s: &Stack) {
     let p = payments.start_payment(start).await.unwrap().into_inner().payment.unwrap();
     // The gateway sends the purchase to Nets in the background: the customer pays once the
     // terminal shows it.
-    until("the terminal shows the purchase", Duration::from_secs(30), || async {
+    eventually("the terminal shows the purchase", Duration::from_secs(30), || async {
         s.admin.nets_customer("T-1", CustomerAction::Approve).await.ok()
     })
     .await;
     let get = tg::GetPaymentRequest { tenant_id: "hotel".into(), payment_id: p.payment_id };
-    let state = until("the terminal payment is approved", Duration::from_secs(30), || {
+    let state = eventually("the terminal payment is approved", Duration::from_secs(30), || {
         let mut payments = payments.clone();
         let get = get.clone();
         async move {

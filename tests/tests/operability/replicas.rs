@@ -16,7 +16,7 @@ use sandbox::{Sandbox, SandboxConfig, System};
 use stack::ServiceProcess;
 use testkit::TestEnv;
 
-use crate::exercise::until;
+use testkit::eventually;
 
 const KEY: &str = "fd-replicas-key-51f0";
 const CONSUMER: &str = "ticketing-attention";
@@ -93,7 +93,7 @@ async fn handled(p: &ServiceProcess) -> u64 {
 }
 
 async fn all_ticketed(sandbox: &Sandbox, n: usize) -> BTreeMap<String, usize> {
-    until(&format!("{n} orders have their ticket"), Duration::from_secs(180), || async {
+    eventually(&format!("{n} orders have their ticket"), Duration::from_secs(180), || async {
         let t = tickets(sandbox).await;
         (t.len() >= n).then_some(t)
     })

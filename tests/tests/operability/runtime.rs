@@ -13,7 +13,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::exercise::until;
+use testkit::eventually;
 
 const KEY: &str = "fd-runtime-secret-key-8c1e";
 
@@ -121,12 +121,12 @@ async fn op_02_health_follows_the_database_and_the_bus_requests_are_size_limited
     assert_eq!(health(&b.p).await, ServingStatus::Serving as i32);
     for (what, proxy) in [("database", &b.db), ("bus", &b.bus)] {
         proxy.cut();
-        until(&format!("NOT_SERVING while the {what} is cut"), Duration::from_secs(60), || async {
+        eventually(&format!("NOT_SERVING while the {what} is cut"), Duration::from_secs(60), || async {
             (health(&b.p).await == ServingStatus::NotServing as i32).then_some(())
         })
         .await;
         proxy.restore();
-        until(&format!("SERVING once the {what} is back"), Duration::from_secs(60), || async {
+        eventually(&format!("SERVING once the {what} is back"), Duration::from_secs(60), || async {
             (health(&b.p).await == ServingStatus::Serving as i32).then_some(())
         })
         .await;
@@ -159,13 +159,13 @@ async fn op_03_admin_port_serves_livez_readyz_and_metrics_and_liveness_ignores_t
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     assert!(metrics.text().await.unwrap().contains("# TYPE payops_dependency_up gauge"));
     b.db.cut();
-    until("/readyz fails while the database is cut", Duration::from_secs(60), || async {
+    eventually("/readyz fails while the database is cut", Duration::from_secs(60), || async {
         (get(format!("{admin}/readyz")).await == 503).then_some(())
     })
     .await;
     assert_eq!(get(format!("{admin}/livez")).await, 200, "liveness never depends on Postgres");
     b.db.restore();
-    until("/readyz is back", Duration::from_secs(60), || async {
+    eventually("/readyz is back", Duration::from_secs(60), || async {
         (get(format!("{admin}/readyz")).await == 200).then_some(())
     })
     .await;

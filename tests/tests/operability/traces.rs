@@ -17,7 +17,9 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use sandbox::unzer::SeedOutcome;
 
-use crate::exercise::{self, until};
+use testkit::eventually;
+
+use crate::exercise;
 use crate::exercise_pixi;
 use crate::stack::Stack;
 
@@ -103,7 +105,7 @@ impl Receiver {
 /// The span `child` and its parent `parent` in one trace, the child from `to`, the parent from
 /// `from`: polls the received spans until `pick` finds the child.
 async fn linked(rx: &Receiver, what: &str, pick: impl Fn(&Got) -> bool) -> (Got, Got, Vec<Got>) {
-    until(what, Duration::from_secs(60), || {
+    eventually(what, Duration::from_secs(60), || {
         let spans = rx.spans();
         let found = spans.iter().filter(|s| pick(s)).find_map(|child| {
             let parent = spans.iter().find(|p| p.span_id == child.parent_span_id && p.trace_id == child.trace_id)?;
@@ -165,7 +167,7 @@ async fn op_05_a_ticket_from_hotline_and_one_from_a_pixi_sync_attention_are_each
         .unwrap_or_else(|| panic!("the publish span hangs under the pixi-sync work that wrote the event: {trace:#?}"));
     assert_eq!(origin.name, "pixi-sync sync order", "{origin:?}");
     assert_eq!(origin.attributes.get("order_id"), Some(&order.to_string()), "{origin:?}");
-    until("the attention's ticket at Freshdesk", Duration::from_secs(30), || async {
+    eventually("the attention's ticket at Freshdesk", Duration::from_secs(30), || async {
         let tickets = s.admin.freshdesk_tickets().await.unwrap().tickets;
         (tickets.len() == 2).then_some(())
     })

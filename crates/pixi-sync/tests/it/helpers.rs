@@ -2,7 +2,6 @@
 //! several can share a world, as replicas or as a "restarted" process), plus a tenant set up
 //! through the gRPC API with a pixi installation and an unzer merchant in the sandbox.
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,7 +10,7 @@ use kit::clock::ManualClock;
 use kit::fault::FaultPoints;
 use pixi_sync::app::App;
 use pixi_sync::config::Config;
-use pixi_sync::worker::{PassReport, Worker};
+use pixi_sync::service::{PassReport, Worker};
 use proto::payops::events::v1::Envelope;
 use proto::payops::pixi_sync::v1 as pb;
 use proto::payops::pixi_sync::v1::console_user_service_client::ConsoleUserServiceClient;
@@ -50,10 +49,6 @@ pub struct Instance {
     pub console_url: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), kit::platform::PlatformError>>>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl World {
@@ -112,7 +107,7 @@ impl World {
         // one and retry when another test took it meanwhile.
         let mut attempt = 0;
         let mut app = loop {
-            let port = free_port();
+            let port = testkit::free_port().unwrap();
             let public = format!("127.0.0.1:{port}");
             let base = format!("http://{public}");
             let mut vars: Vec<(&str, &str)> =

@@ -3,8 +3,8 @@
 //! takes the payment over once the dead one's lease runs out and records the approval once.
 //! Real time passes here (a 3 s lease), bounded by polling with a limit.
 
-use std::future::Future;
 use std::time::{Duration, Instant};
+use testkit::eventually;
 
 use proto::payops::common::v1::Money;
 use proto::payops::terminal_gateway::v1 as pb;
@@ -116,22 +116,6 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
     assert_eq!(approved, 1, "recorded exactly once");
     second.terminate().unwrap();
     assert_eq!(second.wait().await.unwrap().0, Some(0), "clean exit on SIGTERM");
-}
-
-/// Polls `probe` every 100 ms until it returns `Some`, or fails after `limit`.
-async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let end = Instant::now() + limit;
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(Instant::now() < end, "{what}: not within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

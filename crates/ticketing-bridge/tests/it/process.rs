@@ -4,8 +4,8 @@
 //! sharing one rate budget under a burst. Real time passes, bounded by polling with limits.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::time::{Duration, Instant};
+use testkit::eventually;
 
 use chrono::{DateTime, Timelike, Utc};
 use sandbox::freshdesk::FreshdeskConfigPatch;
@@ -47,19 +47,6 @@ async fn start(h: &Harness, instance: &str, extra: &[(&str, &str)]) -> ServicePr
         ServiceProcess::start("ticketing-bridge", "payops-ticketing-bridge", &vars(h, instance, extra)).await.unwrap();
     p.wait_ready(Duration::from_secs(60)).await.unwrap();
     p
-}
-
-/// Polls `f` until it holds or `limit` passes.
-async fn eventually<F, Fut>(what: &str, limit: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let until = Instant::now() + limit;
-    while !f().await {
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]
