@@ -12,27 +12,15 @@ use crate::grpc::Api;
 
 /// The status of tenant `t`.
 pub async fn of_tenant(api: &Api, t: Uuid) -> Result<Value, Error> {
-    let (pending, last_error): (i64, Option<String>) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE mail_state IN ('pending', 'sending') AND severity = 'error'), NULL::text \
-         FROM incidents WHERE tenant_id = $1",
-    )
-    .bind(t)
-    .fetch_one(&api.pool)
-    .await?;
+    let pending = crate::store::incidents::pending_error_mails(&api.pool, t).await?;
+    // The last mail failure is not kept per tenant; the incidents' rows say which mails wait.
+    let last_error: Option<String> = None;
     let configured = crate::store::smtp::get(&api.pool, t).await?.is_some();
     // This replica's counts not yet written go in first, so the figures are current.
     api.worker.flush_calls().await;
     let now = api.clock.now();
     let minute = now.duration_trunc(chrono::Duration::minutes(1)).unwrap_or(now);
-    let (last_minute, last_15, last_hour): (Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
-        "SELECT sum(calls) FILTER (WHERE minute >= $2 - interval '1 minute')::bigint, \
-         sum(calls) FILTER (WHERE minute >= $2 - interval '15 minutes')::bigint, sum(calls)::bigint \
-         FROM pixi_call_minutes WHERE tenant_id = $1 AND minute >= $2 - interval '60 minutes'",
-    )
-    .bind(t)
-    .bind(minute)
-    .fetch_one(&api.pool)
-    .await?;
+    let (last_minute, last_15, last_hour) = crate::store::pixi_calls::sums(&api.pool, t, minute).await?;
     let open: Vec<Value> = crate::store::api_incidents::open_of_tenant(&api.pool, t)
         .await?
         .iter()
@@ -49,9 +37,9 @@ pub async fn of_tenant(api: &Api, t: Uuid) -> Result<Value, Error> {
         // A prepayment waiting for its money is looked at every 10 minutes at most.
         "funds_minutes": api.worker.0.settings.follow_interval.min(std::time::Duration::from_secs(600)).as_secs() / 60,
         "pixi_calls": {
-            "last_minute": last_minute.unwrap_or(0),
-            "per_minute_15m": (last_15.unwrap_or(0) + 14) / 15,
-            "last_hour": last_hour.unwrap_or(0),
+            "last_minute": last_minute,
+            "per_minute_15m": (last_15 + 14) / 15,
+            "last_hour": last_hour,
         },
         "mail": { "configured": configured, "pending": pending, "last_error": last_error },
     }))

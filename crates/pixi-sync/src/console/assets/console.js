@@ -336,6 +336,7 @@ async function testPixi(a) {
 // ── E-Mail ────────────────────────────────────────────────────────────────────
 async function loadSmtp() {
   const f = $('smtp-form');
+  f.dataset.state = 'loading';
   f.reset(); clearFieldErrors(f); show('smtp-test-result', false);
   const r = await api('GET', '/o/' + app.org + '/smtp');
   const c = r.config;
@@ -348,6 +349,8 @@ async function loadSmtp() {
   f.elements.password.placeholder = c && c.has_password ? 'gespeichert – leer lassen, um es zu behalten' : '';
   show('smtp-password-stored', !!(c && c.has_password));
   f.querySelectorAll('input, select').forEach((i) => { i.disabled = !can('pixi.config.write'); });
+  // Loaded: what is typed from now on is not overwritten (tests wait for this).
+  f.dataset.state = 'ready';
 }
 
 $('smtp-form').addEventListener('submit', async (ev) => {

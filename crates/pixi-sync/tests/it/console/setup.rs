@@ -43,6 +43,7 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
     // E-Mail, and the test mail arrives.
     s.click("[data-testid=menu-e-mail]").await;
     s.wait_displayed("[data-testid=smtp-form]").await;
+    s.wait_state("[data-testid=smtp-form]", "ready").await;
     s.fill("[data-testid=smtp-host]", &smtp.ip().to_string()).await;
     s.fill("[data-testid=smtp-port]", &smtp.port().to_string()).await;
     select(&s, "[data-testid=smtp-tls]", "none").await;
