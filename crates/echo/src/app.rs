@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use kit::bus::Consumer;
 use kit::clock::SharedClock;
 use kit::grpc::GrpcServer;
-use kit::platform::{Platform, PlatformError};
+use kit::platform::{PlatformError, Runtime};
 use proto::payops::echo::v1::echo_service_server::EchoServiceServer;
 
 use crate::bus::{NoteCounter, counter};
@@ -21,7 +21,7 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// A built echo instance.
 pub struct App {
     /// The shared platform parts (pool, bus, outbox, …).
-    pub platform: Platform,
+    pub platform: Runtime,
     /// The note counter (tests take it out to drive it with `drain`).
     pub consumer: Option<Consumer<NoteCounter>>,
     grpc: GrpcServer,
@@ -32,7 +32,7 @@ pub struct App {
 impl App {
     /// Prepares everything; nothing runs yet.
     pub async fn build(config: Config, clock: SharedClock) -> Result<App, PlatformError> {
-        let platform = Platform::build(config.common, &MIGRATIONS, clock).await?;
+        let platform = Runtime::build(config.common, &MIGRATIONS, clock).await?;
         let consumer = counter(&platform.bus, platform.pool.clone()).await?;
         let service = EchoServiceServer::new(Echo::new(platform.pool.clone(), platform.outbox.clone()))
             .max_decoding_message_size(platform.config.max_request_bytes);

@@ -6,13 +6,12 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use kit::bus::Consumer;
 use kit::clock::SharedClock;
 use kit::grpc::GrpcServer;
 use kit::journal::Resolver;
-use kit::platform::{Platform, PlatformError};
+use kit::platform::{PlatformError, Runtime};
 use proto::payops::hotline::v1::agent_service_server::AgentServiceServer;
 use proto::payops::hotline::v1::hotline_service_server::HotlineServiceServer;
 use proto::payops::hotline::v1::timeline_service_server::TimelineServiceServer;
@@ -35,7 +34,7 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub enum BuildError {
     /// The platform could not be prepared.
     #[error(transparent)]
-    Platform(#[from] PlatformError),
+    Runtime(#[from] PlatformError),
     /// A setting is unusable.
     #[error(transparent)]
     Config(#[from] kit::config::ConfigError),
@@ -56,7 +55,7 @@ pub enum BuildError {
 /// A built hotline-api instance.
 pub struct App {
     /// The shared platform parts (pool, bus, outbox, …).
-    pub platform: Platform,
+    pub platform: Runtime,
     /// The use cases (tests call them directly too).
     pub hotline: Arc<Hotline>,
     /// The timeline consumer (tests take it out to drive it with `drain`).
@@ -71,7 +70,7 @@ pub struct App {
 impl App {
     /// Prepares everything; nothing runs yet.
     pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError> {
-        let platform = Platform::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
+        let platform = Runtime::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
         let pgw = PgwClient::new(&config.pgw)?;
         let smallinvoice = Arc::new(SmallinvoiceClient::new(&config.smallinvoice, clock.clone())?);
         let ticketing = TicketingClient::new(&config.ticketing_url, config.ticketing_token.as_ref())?;
@@ -134,7 +133,7 @@ impl App {
     /// One maintenance pass: resolve unknown generations, record settled ones, prune old
     /// sessions, failures and lookups (tests call it instead of waiting).
     pub async fn tick(&self) -> Result<usize, crate::error::Error> {
-        tick(&self.resolver, &self.hotline).await
+        crate::jobs::maintenance_once(&self.resolver, &self.hotline).await
     }
 
     /// Runs until `signal`, then shuts down gracefully.
@@ -147,26 +146,8 @@ impl App {
             if let Some(consumer) = self.consumer {
                 platform.shutdown.spawn(consumer.run_until(token.clone()));
             }
-            let (resolver, hotline) = (self.resolver, self.hotline.clone());
-            platform.shutdown.spawn(async move {
-                loop {
-                    if let Err(e) = tick(&resolver, &hotline).await {
-                        tracing::warn!(error = %e, "maintenance pass failed");
-                    }
-                    tokio::select! {
-                        _ = token.cancelled() => break,
-                        _ = tokio::time::sleep(Duration::from_secs(30)) => {}
-                    }
-                }
-            });
+            platform.shutdown.spawn(crate::jobs::maintenance(self.resolver, self.hotline.clone(), token));
         }
         platform.run_until(self.grpc, signal).await
     }
-}
-
-async fn tick(resolver: &Resolver, hotline: &Hotline) -> Result<usize, crate::error::Error> {
-    let report = resolver.resolve_once().await?;
-    let settled = hotline.settle_generations().await?;
-    hotline.prune().await?;
-    Ok(report.succeeded + report.failed + settled)
 }

@@ -1,4 +1,4 @@
-//! **hotline-api** — the smarpay hotline agent portal (spec `30-hotline-api.md`, HL-01 … HL-43).
+//! **hotline-api** — the smarpay hotline agent portal (`docs/rules/HL.md`, HL-01 … HL-43).
 //!
 //! It owns the hotline's agents (Standard/Admin, argon2id passwords, sessions, service
 //! tokens, login throttle), the audit log of every read and write, the B2C code lookups and
@@ -39,6 +39,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+/// Background loops: the maintenance pass.
+pub mod jobs;
 /// The PGW client.
 pub mod pgw;
 pub mod preflight;

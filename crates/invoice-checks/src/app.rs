@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use kit::clock::SharedClock;
 use kit::grpc::GrpcServer;
 use kit::http::HttpServer;
-use kit::platform::{Platform, PlatformError};
+use kit::platform::{PlatformError, Runtime};
 use proto::payops::invoice_checks::v1::manual_payment_service_server::ManualPaymentServiceServer;
 use proto::payops::invoice_checks::v1::swiss_billing_service_server::SwissBillingServiceServer;
 
@@ -19,10 +19,10 @@ use crate::config::Config;
 use crate::grpc::Access;
 use crate::grpc::manual::ManualPaymentApi;
 use crate::grpc::swissbilling::SwissBillingApi;
+use crate::jobs;
 use crate::postfinance::PostFinance;
 use crate::service::manual::ManualPayments;
 use crate::service::swissbilling::{SwissBilling, Timing};
-use crate::service::workers;
 
 /// Database migrations of this service.
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -32,7 +32,7 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub enum StartError {
     /// The platform could not be prepared.
     #[error(transparent)]
-    Platform(#[from] PlatformError),
+    Runtime(#[from] PlatformError),
     /// The HTTP client could not be built.
     #[error("PostFinance client: {0}")]
     Client(#[from] reqwest::Error),
@@ -41,7 +41,7 @@ pub enum StartError {
 /// A built invoice-checks instance.
 pub struct App {
     /// Shared platform parts (pool, bus, outbox, journal, faults …).
-    pub platform: Platform,
+    pub platform: Runtime,
     /// SwissBilling use cases (tests drive its passes).
     pub swissbilling: SwissBilling,
     /// Manual-payment use cases (tests drive the deadline job).
@@ -56,7 +56,7 @@ pub struct App {
 impl App {
     /// Prepares everything; nothing runs yet.
     pub async fn build(config: Config, clock: SharedClock) -> Result<App, StartError> {
-        let platform = Platform::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
+        let platform = Runtime::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
         let client = PostFinance::new(config.postfinance.clone())?;
         let swissbilling = SwissBilling::new(
             platform.pool.clone(),
@@ -133,7 +133,7 @@ impl App {
             let token = platform.shutdown.token();
             let clock = platform.clock.clone();
             let (mp, sb, c) = (self.manual.clone(), self.swissbilling.clone(), &self.config);
-            platform.shutdown.spawn(workers::every(
+            platform.shutdown.spawn(jobs::every(
                 "manual-expiry",
                 c.expiry_every,
                 clock.clone(),
@@ -144,7 +144,7 @@ impl App {
                 },
             ));
             let resolver = sb.clone();
-            platform.shutdown.spawn(workers::every(
+            platform.shutdown.spawn(jobs::every(
                 "swissbilling-resolver",
                 c.resolve_every,
                 clock.clone(),
@@ -155,7 +155,7 @@ impl App {
                 },
             ));
             let discovery = sb.clone();
-            platform.shutdown.spawn(workers::every(
+            platform.shutdown.spawn(jobs::every(
                 "swissbilling-discovery",
                 c.resolve_every,
                 clock.clone(),
@@ -165,7 +165,7 @@ impl App {
                     async move { sb.discover_once().await }
                 },
             ));
-            platform.shutdown.spawn(workers::every("swissbilling-refresh", c.refresh_every, clock, token, move || {
+            platform.shutdown.spawn(jobs::every("swissbilling-refresh", c.refresh_every, clock, token, move || {
                 let sb = sb.clone();
                 async move { sb.refresh_once().await }
             }));

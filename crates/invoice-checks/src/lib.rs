@@ -57,9 +57,11 @@ pub mod domain;
 pub mod error;
 /// gRPC adapters.
 pub mod grpc;
+/// Background loops: each a loop around a use case's `*_once` pass.
+pub mod jobs;
 /// The PostFinance e-payment / DirectLink adapter.
 pub mod postfinance;
-/// Use cases and workers.
+/// Use cases.
 pub mod service;
 /// Postgres access.
 pub mod store;

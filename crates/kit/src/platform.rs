@@ -1,6 +1,6 @@
 //! What every service is built on, so the five start, run and stop alike:
-//! [`Platform::build`] opens the pool, migrates, connects the bus, ensures the event stream and
-//! binds the admin port; [`Platform::run_until`] runs the gRPC server, the outbox relay, the
+//! [`Runtime::build`] opens the pool, migrates, connects the bus, ensures the event stream and
+//! binds the admin port; [`Runtime::run_until`] runs the gRPC server, the outbox relay, the
 //! readiness watcher and the service's own tasks until the shutdown signal, then stops in the
 //! order Kubernetes expects: NOT_SERVING → drain delay → stop accepting and finish in-flight
 //! calls and batches → drain NATS → close the pool.
@@ -45,7 +45,7 @@ pub enum PlatformError {
 }
 
 /// The shared parts of one running service instance.
-pub struct Platform {
+pub struct Runtime {
     /// The service's settings.
     pub config: CommonConfig,
     /// Pool on the service's schema.
@@ -69,7 +69,7 @@ pub struct Platform {
     admin: HttpServer,
 }
 
-impl Platform {
+impl Runtime {
     /// Prepares the database (migrations), the bus (stream) and the admin port. Waits up to
     /// 120 s for Postgres and NATS, retrying with backoff (a startupProbe covers this).
     pub async fn build(
@@ -91,7 +91,7 @@ impl Platform {
             .map_err(|source| PlatformError::Bind { what: "ADMIN_ADDR", source })?;
         let outbox = Outbox::new(&config.service, &config.bus, clock.clone());
         let journal = Journal::new(pool.clone()).with_faults(faults.clone());
-        Ok(Platform {
+        Ok(Runtime {
             config,
             pool,
             bus,
@@ -126,7 +126,7 @@ impl Platform {
     }
 
     /// Runs everything until `signal` resolves, then shuts down within the grace period.
-    /// Service tasks spawned on [`Platform::shutdown`] before this call are part of the drain.
+    /// Service tasks spawned on [`Runtime::shutdown`] before this call are part of the drain.
     pub async fn run_until(self, grpc: GrpcServer, signal: impl Future<Output = ()>) -> Result<(), PlatformError> {
         let token = self.shutdown.token();
         let grpc_token = tokio_util::sync::CancellationToken::new();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kit::clock::SharedClock;
 use kit::grpc::{GrpcServer, StaticTokens};
 use kit::http::HttpServer;
-use kit::platform::{Platform, PlatformError};
+use kit::platform::{PlatformError, Runtime};
 use proto::payops::pixi_sync::v1::console_user_service_server::ConsoleUserServiceServer;
 use proto::payops::pixi_sync::v1::dashboard_service_server::DashboardServiceServer;
 use proto::payops::pixi_sync::v1::payment_config_service_server::PaymentConfigServiceServer;
@@ -22,8 +22,8 @@ use crate::console::{Console, ConsoleServer};
 use crate::grpc::{Api, ConsoleUsers, Dashboard, PaymentConfigs, Tenants};
 use crate::mail::Mailer;
 use crate::secrets::SecretBox;
+use crate::service::{Inner, PassReport, Settings, Worker};
 use crate::unzer::UnzerClient;
-use crate::worker::{Inner, PassReport, Settings, Worker};
 
 /// Database migrations of this service.
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -33,7 +33,7 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub enum StartError {
     /// The platform could not be prepared.
     #[error(transparent)]
-    Platform(#[from] PlatformError),
+    Runtime(#[from] PlatformError),
     /// A setting could not be used.
     #[error("{0}")]
     Setup(String),
@@ -42,7 +42,7 @@ pub enum StartError {
 /// A built pixi-sync instance.
 pub struct App {
     /// The shared platform parts.
-    pub platform: Platform,
+    pub platform: Runtime,
     /// The worker.
     pub worker: Worker,
     /// Whether `run_until` runs the worker and the relay (tests drive them step by step).
@@ -55,7 +55,7 @@ pub struct App {
 impl App {
     /// Prepares everything; nothing runs yet.
     pub async fn build(config: Config, clock: SharedClock) -> Result<App, StartError> {
-        let platform = Platform::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
+        let platform = Runtime::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
         let secrets = SecretBox::from_key(&config.secret_key)
             .map_err(|e| StartError::Setup(format!("PIXI_SYNC_SECRET_KEY: {e}")))?;
         let pixi_http =
@@ -74,12 +74,12 @@ impl App {
             settings: Settings::from_config(&config),
             unzer: unzer.clone(),
             pixi_http: pixi_http.clone(),
-            pixi_caps: crate::worker::caps::CapsCache::default(),
+            pixi_caps: crate::service::caps::CapsCache::default(),
             secrets: secrets.clone(),
             mailer: mailer.clone(),
             holder: format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple()),
             wake: Notify::new(),
-            triggers: crate::worker::triggers::Triggers::default(),
+            triggers: crate::service::triggers::Triggers::default(),
             faults: platform.faults.clone(),
             pixi_calls: Arc::default(),
         }));
@@ -173,7 +173,7 @@ impl App {
             });
         }
         if self.run_workers {
-            platform.shutdown.spawn(self.worker.clone().run_until(token));
+            platform.shutdown.spawn(crate::jobs::worker::run(self.worker.clone(), token));
         }
         platform.run_until(self.grpc, signal).await
     }

@@ -12,7 +12,7 @@
 //! cases in `crates/sandbox/contracts/pixi/`, calls in [`pixi`]), unzer REST with Basic auth
 //! by private key and unsigned webhooks (triggers only; [`unzer`]), SMTP via lettre
 //! ([`mail`]). Every call that changes something at pixi or unzer goes through `kit::journal`
-//! with a key derived from (configuration, order, document) — see [`worker::ops`]. What pixi
+//! with a key derived from (configuration, order, document) — see [`service::ops`]. What pixi
 //! and unzer must provide is checked read-only by the [`preflight`]
 //! (`payops-pixi-sync preflight [<tenant id>]`, `TenantService.Preflight`).
 //!
@@ -34,6 +34,8 @@ pub mod domain;
 pub mod error;
 /// gRPC adapters.
 pub mod grpc;
+/// Background loops: the worker loop.
+pub mod jobs;
 /// E-mail through the tenant's SMTP server.
 pub mod mail;
 /// Domain metric names.
@@ -44,11 +46,11 @@ pub mod pixi;
 pub mod preflight;
 /// Secrets at rest and tokens.
 pub mod secrets;
+/// Use cases — the worker's pass: discovery, order sync, incidents, reconciliation.
+pub mod service;
 /// Postgres access.
 pub mod store;
 /// The unzer REST client.
 pub mod unzer;
 /// The public HTTP port: webhooks and error pages.
 pub mod web;
-/// The worker: discovery, order sync, incidents, reconciliation.
-pub mod worker;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use kit::clock::SharedClock;
 use kit::grpc::{GrpcServer, StaticTokens};
-use kit::platform::{Platform, PlatformError};
+use kit::platform::{PlatformError, Runtime};
 use proto::payops::terminal_gateway::v1::terminal_payment_service_server::TerminalPaymentServiceServer;
 use proto::payops::terminal_gateway::v1::terminal_service_server::TerminalServiceServer;
 use tokio_util::sync::CancellationToken;
@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::grpc::{Payments, Terminals};
 use crate::nets::NetsClient;
-use crate::tracking::{Engine, EngineConfig};
+use crate::service::{Engine, EngineConfig};
 
 /// Database migrations of this service.
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -28,7 +28,7 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub enum BuildError {
     /// The platform could not be prepared.
     #[error(transparent)]
-    Platform(#[from] PlatformError),
+    Runtime(#[from] PlatformError),
     /// The HTTP client for Nets could not be built.
     #[error("Nets HTTP client: {0}")]
     Http(#[from] reqwest::Error),
@@ -40,7 +40,7 @@ pub enum BuildError {
 /// A built terminal-gateway instance.
 pub struct App {
     /// The shared platform parts (pool, bus, outbox, …).
-    pub platform: Platform,
+    pub platform: Runtime,
     /// The payment engine (tests drive `supervise_once` on it).
     pub engine: Engine,
     grpc: GrpcServer,
@@ -55,7 +55,7 @@ pub struct App {
 impl App {
     /// Prepares everything; nothing runs yet.
     pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError> {
-        let platform = Platform::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
+        let platform = Runtime::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
         let nets = NetsClient::new(&config.nets_base_url, config.nets_timeouts, clock.clone())?;
         let engine = Engine::new(
             platform.pool.clone(),
@@ -108,7 +108,11 @@ impl App {
         platform.run_relay = self.run_workers;
         let token = platform.shutdown.token();
         if self.run_workers {
-            platform.shutdown.spawn(self.engine.clone().run_supervisor(self.supervisor_interval, token.clone()));
+            platform.shutdown.spawn(crate::jobs::supervisor::run(
+                self.engine.clone(),
+                self.supervisor_interval,
+                token.clone(),
+            ));
         }
         let subject = format!("{}.{}.>", platform.bus.config().prefix, crate::bus::SOURCE);
         platform.shutdown.spawn(self.engine.hub().clone().listen(

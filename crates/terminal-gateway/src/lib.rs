@@ -33,7 +33,7 @@
 //! Watching (TG-11): the replica that commits a change hands the payment to its in-process hub
 //! right after the commit; other replicas learn it from the change's bus event (one core NATS
 //! subscription per replica on `<prefix>.terminal-gateway.>`), and every watcher re-reads the
-//! row every 5 s as a safety net (see [`tracking::hub`]). Benchmark: `benches/payments.rs`
+//! row every 5 s as a safety net (see [`service::hub`]). Benchmark: `benches/payments.rs`
 //! (`deploy/bench/service-terminal-gateway.sh`).
 //!
 //! Configuration: see [`config`]. Metrics (besides the kit's gRPC, outbox and external-call
@@ -58,11 +58,14 @@ pub mod domain;
 pub mod error;
 /// Thin tonic adapters and Error → Status.
 pub mod grpc;
+/// Background loops: the supervisor.
+pub mod jobs;
 /// The Nets Connect@Cloud client and its wire mapping.
 pub mod nets;
 /// Preflight (CT-06): the read-only check of a tenant's Nets setup.
 pub mod preflight;
+/// Use cases — the payment engine: start, purchase calls, refresh, cancel, the supervisor's
+/// pass, terminal registry, watch hub.
+pub mod service;
 /// Postgres access.
 pub mod store;
-/// The payment engine: start, purchase calls, refresh, cancel, supervisor, watch hub.
-pub mod tracking;

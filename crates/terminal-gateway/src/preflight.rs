@@ -16,9 +16,9 @@ use crate::config::Config;
 use crate::domain::TenantId;
 use crate::error::Error;
 use crate::nets::{NetsClient, NetsError};
+use crate::service::Engine;
 use crate::store::credentials::{self, Sealer};
 use crate::store::terminals;
-use crate::tracking::Engine;
 
 /// What the check needs.
 pub struct Parts<'a> {

@@ -12,7 +12,7 @@ use kit::bus::Consumer;
 use kit::clock::SharedClock;
 use kit::grpc::GrpcServer;
 use kit::journal::Resolver;
-use kit::platform::{Platform, PlatformError};
+use kit::platform::{PlatformError, Runtime};
 use proto::payops::ticketing::v1::ticketing_service_server::TicketingServiceServer;
 
 use crate::bus::{AttentionHandler, consumer};
@@ -20,8 +20,9 @@ use crate::config::Config;
 use crate::domain::reference::{CREATE_OPERATION, NOTE_OPERATION};
 use crate::freshdesk::{Freshdesk, Limiter};
 use crate::grpc::{PreflightTarget, Ticketing};
-use crate::work::ops::{CreateProber, NoteProber};
-use crate::work::{Dispatcher, Executor, Settings};
+use crate::jobs::Dispatcher;
+use crate::service::ops::{CreateProber, NoteProber};
+use crate::service::{Executor, Settings};
 
 /// Database migrations of this service.
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -32,7 +33,7 @@ const RESOLVE_EVERY: Duration = Duration::from_secs(60);
 /// A built ticketing-bridge instance.
 pub struct App {
     /// The shared platform parts (pool, bus, outbox, journal, fault points, …).
-    pub platform: Platform,
+    pub platform: Runtime,
     /// The attention consumer (tests take it out to drive it with `drain`).
     pub consumer: Option<Consumer<AttentionHandler>>,
     /// The ticket worker (tests take it out to drive it with `tick`).
@@ -51,7 +52,7 @@ impl App {
     /// Prepares everything; nothing runs yet.
     pub async fn build(config: Config, clock: SharedClock) -> Result<App, PlatformError> {
         let (target, expected) = (config.preflight_target(), config.preflight_expected());
-        let platform = Platform::build(config.common, &MIGRATIONS, clock.clone()).await?;
+        let platform = Runtime::build(config.common, &MIGRATIONS, clock.clone()).await?;
         // Freshdesk's limit is per account: every replica takes its slots from the database.
         let limiter = Arc::new(Limiter::shared(clock.clone(), config.rates, platform.pool.clone()));
         let fd = Freshdesk::new(&config.freshdesk, limiter)

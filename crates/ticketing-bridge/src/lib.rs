@@ -26,7 +26,7 @@
 //! - Partner: Freshdesk API v2 (`POST /tickets`, `GET /tickets/{id}`, `POST /tickets/{id}/notes`,
 //!   `GET /tickets/{id}/conversations`, `GET /search/tickets`, `GET /ticket_fields`), see
 //!   [`freshdesk`].
-//! - Configuration: [`config`]; metrics: [`work`]; the synchronous CreateTicket under rate
+//! - Configuration: [`config`]; metrics: [`service`]; the synchronous CreateTicket under rate
 //!   limits: `grpc/tickets.rs`.
 
 pub mod app;
@@ -41,7 +41,9 @@ pub mod error;
 pub mod freshdesk;
 /// The gRPC adapter.
 pub mod grpc;
+/// Background loops: the dispatcher that runs due ticket work.
+pub mod jobs;
+/// Use cases: the ticket work executor, the journal operations and outcome records.
+pub mod service;
 /// Postgres: tickets and the work queue.
 pub mod store;
-/// The ticket work executor, the worker and the journal operations.
-pub mod work;

@@ -27,13 +27,34 @@ fn no_file_points_outside_the_repository() {
     let root = xtask::repo_root();
     let mut all = Vec::new();
     files(&root, &mut all);
-    // Spelled in two halves so this file does not find itself.
-    let outside = ["../", "shared"].concat();
+    // Spelled in halves so this file does not find itself: the folder beside the checkout, and
+    // the names of the documents kept there (requirements per service, wire facts, the team's
+    // guides, the user's original documents).
+    let mut outside = vec![["../", "shared"].concat(), ["seeds", "/"].concat()];
+    for name in [
+        "00-architecture",
+        "10-pixi-sync",
+        "20-terminal-gateway",
+        "30-hotline-api",
+        "40-ticketing-bridge",
+        "50-invoice-checks",
+        "60-sandbox",
+        "70-operations",
+        "80-partner-contracts",
+        "85-security",
+        "90-pixi-console",
+        "external-apis",
+        "BENCHMARKS",
+        "RELIABILITY",
+        "STYLE",
+    ] {
+        outside.push(format!("{name}.{}", "md"));
+    }
     let mut hits = Vec::new();
     for f in all {
         let Ok(text) = std::fs::read_to_string(&f) else { continue };
         for (n, line) in text.lines().enumerate() {
-            if line.contains(&outside) {
+            if outside.iter().any(|o| line.contains(o.as_str())) {
                 hits.push(format!("{}:{}: {}", f.strip_prefix(&root).unwrap_or(&f).display(), n + 1, line.trim()));
             }
         }

@@ -313,13 +313,7 @@ impl Hotline {
 
     /// Records generations the resolver settled after their caller gave up; returns how many.
     pub async fn settle_generations(&self) -> Result<usize> {
-        let rows: Vec<(String, serde_json::Value, Option<serde_json::Value>)> = sqlx::query_as(
-            "SELECT j.key, j.request, j.outcome FROM journal j WHERE j.operation = $1 AND j.status = 'succeeded' \
-             AND NOT EXISTS (SELECT 1 FROM code_generations c WHERE c.key = j.key) LIMIT 100",
-        )
-        .bind(GENERATE)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = generations::settled_unrecorded(&self.pool, GENERATE).await?;
         let mut n = 0;
         for (key, request, outcome) in rows {
             let Some(generation) = outcome.and_then(|o| serde_json::from_value::<Generation>(o).ok()) else { continue };

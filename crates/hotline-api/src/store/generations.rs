@@ -56,3 +56,18 @@ pub async fn insert(
 pub async fn generated_by(conn: &mut PgConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT generated_by FROM code_generations WHERE key = $1").bind(key).fetch_optional(conn).await
 }
+
+/// Journal entries of `operation` that succeeded but have no generation row yet (the resolver
+/// settled them after their caller gave up): (key, request, outcome), at most 100.
+pub async fn settled_unrecorded(
+    pool: &PgPool,
+    operation: &str,
+) -> Result<Vec<(String, serde_json::Value, Option<serde_json::Value>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT j.key, j.request, j.outcome FROM journal j WHERE j.operation = $1 AND j.status = 'succeeded' \
+         AND NOT EXISTS (SELECT 1 FROM code_generations c WHERE c.key = j.key) LIMIT 100",
+    )
+    .bind(operation)
+    .fetch_all(pool)
+    .await
+}

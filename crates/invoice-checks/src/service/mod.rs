@@ -6,4 +6,3 @@ pub mod sb_discover;
 pub mod sb_maintenance;
 pub mod sb_refresh;
 pub mod swissbilling;
-pub mod workers;

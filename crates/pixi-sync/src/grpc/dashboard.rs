@@ -281,8 +281,8 @@ impl Dashboard {
         }
         let mut out = pb::RunReconciliationResponse::default();
         for api in apis {
-            let ctx = crate::worker::api_context(&self.api.worker, api).await?;
-            let (run, found) = crate::worker::reconcile::run(&self.api.worker, &ctx, "on_demand").await?;
+            let ctx = crate::service::api_context(&self.api.worker, api).await?;
+            let (run, found) = crate::service::reconcile::run(&self.api.worker, &ctx, "on_demand").await?;
             out.runs.push(run_msg(&run));
             out.mismatches.extend(found.iter().map(mismatch_msg));
         }

@@ -19,8 +19,8 @@ use crate::domain::quiet::QuietWindow;
 use crate::error::Error;
 use crate::mail::Mailer;
 use crate::secrets::SecretBox;
+use crate::service::Worker;
 use crate::unzer::UnzerClient;
-use crate::worker::Worker;
 
 pub use console_users::ConsoleUsers;
 pub use dashboard::Dashboard;

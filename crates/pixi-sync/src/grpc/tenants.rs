@@ -189,7 +189,7 @@ impl Tenants {
         let cfg = smtp::get(&a.pool, tenant.id)
             .await?
             .ok_or_else(|| Error::refused("SMTP_NOT_CONFIGURED", "the tenant has no SMTP configuration"))?;
-        let target = crate::worker::mail_target(&a.worker, &cfg)?;
+        let target = crate::service::mail_target(&a.worker, &cfg)?;
         let subject = format!("[payops unzer] Test-E-Mail / test mail ({})", tenant.name);
         let body = "Diese Test-E-Mail bestätigt die E-Mail-Konfiguration von payops pixi-sync.\n\
                     This test mail confirms the e-mail configuration of payops pixi-sync.\n";
@@ -295,7 +295,7 @@ impl TenantService for Tenants {
             .map_err(Error::from)?
             .filter(|a| a.tenant_id == t.id)
             .ok_or(Error::NotFound("pixi API configuration"))?;
-        let ctx = crate::worker::api_context(&self.api.worker, api).await?;
+        let ctx = crate::service::api_context(&self.api.worker, api).await?;
         let methods = ctx.pixi.payment_methods().await.map_err(|e| match e {
             PixiError::QuietWindow => {
                 Error::refused("QUIET_WINDOW", "no request goes to pixi between 00:00 and 04:00 local time")

@@ -5,7 +5,8 @@
 //! ([`reconcile_job`]). Nothing is sent to pixi in the quiet window (PX-22); pixi outages
 //! back off and resume by themselves (PX-42).
 //!
-//! Tests drive it step by step with [`Worker::pass`]; production runs [`Worker::run_until`].
+//! Tests drive it step by step with [`Worker::pass`]; production runs the loop in
+//! `crate::jobs::worker`.
 
 mod api;
 pub mod caps;
@@ -28,7 +29,6 @@ use kit::fault::FaultPoints;
 use kit::journal::Journal;
 use sqlx::PgPool;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::domain::quiet::QuietWindow;
@@ -190,29 +190,6 @@ impl Worker {
         report
     }
 
-    /// Runs passes every `POLL_INTERVAL` (sooner when woken) until `token` is cancelled, then
-    /// gives the leases up.
-    pub async fn run_until(self, token: CancellationToken) {
-        // The gauge exists from the start (each code at 0), so its alert has a baseline.
-        tenant::gauge(&self).await;
-        while !token.is_cancelled() {
-            let report = self.pass().await;
-            if report.orders > 0 || report.failed > 0 {
-                tracing::debug!(?report, "pass");
-            }
-            tokio::select! {
-                () = token.cancelled() => break,
-                () = self.0.wake.notified() => {}
-                () = tokio::time::sleep(self.0.settings.poll_interval) => {}
-            }
-        }
-        if let Ok(apis) = store::pixi_apis::active(&self.0.pool).await {
-            for api in apis {
-                let _ = store::leases::release(&self.0.pool, api.id, &self.0.holder).await;
-            }
-        }
-    }
-
     /// Writes the pixi call counts to the database (the console sums every replica's) and
     /// forgets counts older than a day.
     pub async fn flush_calls(&self) {
@@ -220,28 +197,13 @@ impl Worker {
         if buckets.is_empty() {
             return;
         }
-        let tenants: Vec<uuid::Uuid> = buckets.iter().map(|b| b.0).collect();
-        let minutes: Vec<chrono::DateTime<chrono::Utc>> = buckets.iter().map(|b| b.1).collect();
-        let calls: Vec<i64> = buckets.iter().map(|b| b.2).collect();
-        let write = sqlx::query(
-            "INSERT INTO pixi_call_minutes (tenant_id, minute, holder, calls) \
-             SELECT t, m, $4, c FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[]) AS u(t, m, c) \
-             WHERE EXISTS (SELECT 1 FROM tenants WHERE id = t) \
-             ON CONFLICT (tenant_id, minute, holder) DO UPDATE SET calls = pixi_call_minutes.calls + EXCLUDED.calls",
-        )
-        .bind(&tenants)
-        .bind(&minutes)
-        .bind(&calls)
-        .bind(&self.0.holder)
-        .execute(&self.0.pool)
-        .await;
-        if let Err(e) = write {
+        if let Err(e) = store::pixi_calls::add(&self.0.pool, &self.0.holder, &buckets).await {
             tracing::warn!(error = %e, "cannot write the pixi call counts; keeping them");
             self.0.pixi_calls.restore(buckets);
             return;
         }
         let old = self.0.clock.now() - chrono::Duration::days(1);
-        let _ = sqlx::query("DELETE FROM pixi_call_minutes WHERE minute < $1").bind(old).execute(&self.0.pool).await;
+        let _ = store::pixi_calls::forget_before(&self.0.pool, old).await;
     }
 
     /// Wakes the loop now (webhook received).

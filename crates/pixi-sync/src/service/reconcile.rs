@@ -337,12 +337,7 @@ async fn flag(w: &Worker, ctx: &ApiCtx, mm: &MismatchRow) -> Result<(), Error> {
     if new {
         let url = i.settings.public_base_url.clone().unwrap_or_default();
         i.outbox.add(&mut tx, bus::attention(&subject, &mm.incident_id, &p, &url)?).await?;
-        sqlx::query("UPDATE orders SET problem = 'error', updated_at = $3 WHERE pixi_api_id = $1 AND order_nr = $2")
-            .bind(ctx.api.id)
-            .bind(mm.order_nr)
-            .bind(i.clock.now())
-            .execute(&mut *tx)
-            .await?;
+        orders::mark_error(&mut tx, ctx.api.id, mm.order_nr, i.clock.now()).await?;
     }
     tx.commit().await?;
     Ok(())

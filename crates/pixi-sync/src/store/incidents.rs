@@ -221,3 +221,14 @@ pub async fn mail_done(
     .await
     .map(|_| ())
 }
+
+/// Error mails of a tenant still waiting to be sent (pending or being sent).
+pub async fn pending_error_mails(pool: &PgPool, tenant_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FILTER (WHERE mail_state IN ('pending', 'sending') AND severity = 'error') \
+         FROM incidents WHERE tenant_id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_one(pool)
+    .await
+}

@@ -10,6 +10,7 @@ pub mod order_lists;
 pub mod orders;
 pub mod payment_configs;
 pub mod pixi_apis;
+pub mod pixi_calls;
 pub mod reconciliation;
 pub mod smtp;
 pub mod sync_state;

@@ -104,7 +104,7 @@ pub async fn touch(
 /// are kept for diagnostics.
 pub async fn touch_payments(
     pool: &PgPool,
-    triggers: &[crate::worker::triggers::Trigger],
+    triggers: &[crate::service::triggers::Trigger],
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
     let tenants: Vec<Uuid> = triggers.iter().map(|t| t.tenant_id).collect();
@@ -394,4 +394,60 @@ pub async fn follow(
     .execute(pool)
     .await
     .map(|_| ())
+}
+
+/// Moves a due order's next check to `next` (another worker holds it now); an order not due at
+/// `now` keeps its schedule.
+pub async fn postpone_due(
+    pool: &PgPool,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+    next: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET next_check_at = $3 WHERE pixi_api_id = $1 AND order_nr = $2 AND next_check_at <= $4",
+    )
+    .bind(pixi_api_id)
+    .bind(order_nr)
+    .bind(next)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The order's problem (`none`, `hint`, `error`).
+pub async fn problem(tx: &mut PgConnection, pixi_api_id: Uuid, order_nr: i64) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT problem FROM orders WHERE pixi_api_id = $1 AND order_nr = $2")
+        .bind(pixi_api_id)
+        .bind(order_nr)
+        .fetch_one(&mut *tx)
+        .await
+}
+
+/// Starts the order's count of quiet looks again (something changed).
+pub async fn reset_quiet_follows(tx: &mut PgConnection, pixi_api_id: Uuid, order_nr: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET quiet_follows = 0 WHERE pixi_api_id = $1 AND order_nr = $2")
+        .bind(pixi_api_id)
+        .bind(order_nr)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Marks the order as having an error (a reconciliation mismatch was raised for it).
+pub async fn mark_error(
+    tx: &mut PgConnection,
+    pixi_api_id: Uuid,
+    order_nr: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET problem = 'error', updated_at = $3 WHERE pixi_api_id = $1 AND order_nr = $2")
+        .bind(pixi_api_id)
+        .bind(order_nr)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }

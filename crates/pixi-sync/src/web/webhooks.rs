@@ -17,9 +17,9 @@ use uuid::Uuid;
 use super::json_error;
 use crate::grpc::{Api, webhook_secret_aad};
 use crate::metrics as m;
+use crate::service::triggers::Trigger;
 use crate::store::{payment_configs, tenants};
 use crate::unzer::wire::WebhookBody;
-use crate::worker::triggers::Trigger;
 
 /// How long cached secrets and keys are trusted.
 const TTL: Duration = Duration::from_secs(60);

@@ -117,7 +117,7 @@ async fn px_40_act_then_fail_on_a_refund_that_empties_the_charge_is_booked_once_
 
 #[tokio::test]
 async fn px_40_a_worker_killed_between_the_unzer_call_and_recording_it_is_finished_exactly_once_by_a_fresh_app() {
-    for point in [kit::journal::AFTER_CALL, pixi_sync::worker::AFTER_OUTCOME] {
+    for point in [kit::journal::AFTER_CALL, pixi_sync::service::AFTER_OUTCOME] {
         let w = World::new().await;
         let first = w.instance().await;
         let t = Tenant::setup(&w, &first, pb::Mode::Expert, &METHODS).await;
@@ -148,7 +148,7 @@ async fn px_40_a_worker_killed_between_the_unzer_call_and_recording_it_is_finish
                 .fetch_one(&fresh.pool)
                 .await
                 .unwrap();
-        assert!(replayed >= 1 || point == pixi_sync::worker::AFTER_OUTCOME, "{point}: settled by a probe");
+        assert!(replayed >= 1 || point == pixi_sync::service::AFTER_OUTCOME, "{point}: settled by a probe");
     }
 }
 

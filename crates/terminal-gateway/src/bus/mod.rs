@@ -6,7 +6,7 @@
 //! order), and for repeated failures on one terminal — keyed by the **terminal**
 //! ([`terminal_key`]), so a terminal that stays offline is one incident (one ticket), not one
 //! per order that crossed the threshold. Each replica also listens to these subjects on core
-//! NATS to feed its watchers (see `tracking::hub`).
+//! NATS to feed its watchers (see `service::hub`).
 
 use kit::OrderId;
 use kit::bus::{EventError, NewEvent};

@@ -22,8 +22,8 @@ use crate::domain::payment::Card;
 use crate::domain::{TenantId, TerminalId, WorkstationId};
 use crate::error::Error;
 use crate::nets::wire::mask;
+use crate::service::{Engine, ManualPayment, RefreshResult, StartPayment, StartRefund};
 use crate::store::payments;
-use crate::tracking::{Engine, ManualPayment, RefreshResult, StartPayment, StartRefund};
 
 /// The permission StartRefund needs (issue 17's permission table): giving money back is its
 /// own right, apart from taking payments.

@@ -16,8 +16,8 @@ use crate::domain::terminal::{self, NetsView, Problem, Readiness, TerminalSpec};
 use crate::domain::{TenantId, TerminalId, WorkstationId};
 use crate::error::Error;
 use crate::nets::{NetsError, NetsLogin};
+use crate::service::Engine;
 use crate::store::{credentials, payments, terminals};
-use crate::tracking::Engine;
 
 /// The terminal registry service.
 pub struct Terminals {

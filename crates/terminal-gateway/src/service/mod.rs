@@ -18,7 +18,7 @@ mod refresh;
 mod refund;
 mod registry;
 mod start;
-mod supervisor;
+mod supervise;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -36,7 +36,7 @@ use uuid::Uuid;
 pub use refresh::RefreshResult;
 pub use refund::StartRefund;
 pub use start::{ManualPayment, StartPayment};
-pub use supervisor::SweepReport;
+pub use supervise::SweepReport;
 
 use crate::bus;
 use crate::domain::payment::{self, Command, Event, Refusal, State, TerminalOutcome};

@@ -1,4 +1,4 @@
-//! The supervisor: one pass over the payments that need it every `SUPERVISOR_INTERVAL`, on
+//! The supervisor's pass (its loop is `crate::jobs::supervisor`): one pass over the payments that need it every `SUPERVISOR_INTERVAL`, on
 //! every replica. It renews this replica's leases, takes over waiting payments whose tracker
 //! died (expired lease: a killed replica) and follows them by lookup (TG-32), polls payments
 //! whose answer was lost, cancels on the terminal at the deadline (TG-22), closes a payment as
@@ -13,7 +13,6 @@ use std::sync::Mutex;
 
 use chrono::Duration as ChronoDuration;
 use futures::StreamExt;
-use tokio_util::sync::CancellationToken;
 
 use super::{Engine, RefreshResult, WAITING};
 use crate::domain::payment::{CancelBy, Command, State, TerminalOutcome};
@@ -137,18 +136,5 @@ impl Engine {
         }
         *last = Some(now);
         true
-    }
-
-    /// Runs supervisor passes every `every` (real time) until `token` is cancelled.
-    pub async fn run_supervisor(self, every: std::time::Duration, token: CancellationToken) {
-        while !token.is_cancelled() {
-            if let Err(e) = self.supervise_once().await {
-                tracing::warn!(error = %e, "supervisor pass failed");
-            }
-            tokio::select! {
-                () = token.cancelled() => break,
-                () = tokio::time::sleep(every) => {}
-            }
-        }
     }
 }

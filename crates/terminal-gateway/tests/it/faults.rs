@@ -6,7 +6,7 @@ use std::time::Duration;
 use proto::payops::terminal_gateway::v1 as pb;
 use sandbox::nets::{CustomerAction, NetsConfig, TxOutcome};
 use sandbox::{FailMode, FaultSpec, System};
-use terminal_gateway::tracking::AFTER_PURCHASE;
+use terminal_gateway::service::AFTER_PURCHASE;
 
 use crate::helpers::{Harness, next, reason, state};
 

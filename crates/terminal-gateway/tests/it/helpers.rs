@@ -16,7 +16,7 @@ use sandbox::{Sandbox, SandboxClient, SandboxConfig, System};
 use sqlx::Row;
 use terminal_gateway::app::App;
 use terminal_gateway::config::Config;
-use terminal_gateway::tracking::{Engine, SweepReport};
+use terminal_gateway::service::{Engine, SweepReport};
 use testkit::TestEnv;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;

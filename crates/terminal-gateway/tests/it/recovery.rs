@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use proto::payops::terminal_gateway::v1 as pb;
 use sandbox::nets::{CustomerAction, TxOutcome};
-use terminal_gateway::tracking::AFTER_PURCHASE;
+use terminal_gateway::service::AFTER_PURCHASE;
 
 use crate::helpers::{Harness, next, reason, state};
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use proto::payops::common::v1::Money;
 use proto::payops::terminal_gateway::v1 as pb;
 use sandbox::nets::{CustomerAction, NetsConfig, NetsTerminalSeed, TxOutcome};
-use terminal_gateway::tracking::AFTER_PURCHASE;
+use terminal_gateway::service::AFTER_PURCHASE;
 use tonic::Code;
 
 use crate::helpers::{Harness, TENANT, TestApp, USER, reason, state};

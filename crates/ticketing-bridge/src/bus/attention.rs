@@ -21,8 +21,8 @@ use tokio::sync::Notify;
 
 use super::events;
 use crate::domain::attention::{self, AttentionFields};
+use crate::service::DEAD_LETTERED;
 use crate::store::work;
-use crate::work::DEAD_LETTERED;
 
 /// Durable consumer name.
 pub const CONSUMER: &str = "ticketing-attention";

@@ -23,6 +23,7 @@ use sqlx::PgPool;
 
 use crate::config::Rates;
 use crate::domain::retry::to_chrono;
+use crate::store::rate_budget;
 
 /// Payops metric: seconds a call waited for the limiter, by `kind` (call, create).
 pub const LIMITER_WAIT: &str = "payops_freshdesk_limiter_wait_seconds";
@@ -202,44 +203,23 @@ impl Limiter {
     }
 }
 
-/// One atomic reservation in `rate_budget`: unless paused, the schedule's theoretical arrival
-/// time moves one interval past `max(tat, now)`. Returns the new tat and the pause.
+/// One atomic reservation in the shared budget (see [`rate_budget::reserve`]); a database
+/// failure refuses the call.
 async fn shared_reserve(
     pool: &PgPool,
     schedule: &str,
     now: DateTime<Utc>,
     interval: chrono::Duration,
 ) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), Refusal> {
-    let step = interval.num_microseconds().unwrap_or(i64::MAX);
-    sqlx::query_as(
-        "INSERT INTO rate_budget AS b (schedule, tat) VALUES ($1, $2 + $3 * interval '1 microsecond') \
-         ON CONFLICT (schedule) DO UPDATE SET tat = CASE WHEN b.paused_until > $2 THEN b.tat \
-             ELSE GREATEST(COALESCE(b.tat, $2), $2) + $3 * interval '1 microsecond' END \
-         RETURNING tat, paused_until",
-    )
-    .bind(schedule)
-    .bind(now)
-    .bind(step)
-    .fetch_one(pool)
-    .await
-    .map_err(|e| {
+    rate_budget::reserve(pool, schedule, now, interval).await.map_err(|e| {
         tracing::warn!(error = %e, "reading the shared Freshdesk rate budget failed");
         Refusal::Budget
     })
 }
 
-/// Records a pause until `until` on both schedules (and moves them past it).
+/// Records a pause until `until` on both schedules.
 async fn shared_pause(pool: &PgPool, until: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO rate_budget AS b (schedule, tat, paused_until) \
-         SELECT s, $1, $1 FROM unnest(ARRAY['calls', 'creates']) AS s \
-         ON CONFLICT (schedule) DO UPDATE SET paused_until = GREATEST(COALESCE(b.paused_until, $1), $1), \
-             tat = GREATEST(COALESCE(b.tat, $1), $1)",
-    )
-    .bind(until)
-    .execute(pool)
-    .await
-    .map(|_| ())
+    rate_budget::pause(pool, until).await
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::domain::draft::Catalog;
-use crate::work::Executor;
+use crate::service::Executor;
 
 /// What the preflight checks, against which account.
 pub struct PreflightTarget {

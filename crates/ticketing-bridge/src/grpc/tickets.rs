@@ -27,9 +27,9 @@ use crate::domain::draft;
 use crate::domain::retry::should_wait;
 use crate::error::Error;
 use crate::freshdesk::FieldError;
+use crate::service::OrderRun;
 use crate::store::tickets::{self, TicketRow};
 use crate::store::work::{self, WorkRow};
-use crate::work::OrderRun;
 
 impl Ticketing {
     pub(super) async fn create_ticket(&self, r: CreateTicketRequest) -> Result<CreateTicketResponse, Error> {

@@ -11,8 +11,8 @@ use futures::StreamExt;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{Executor, OrderRun, WORK_OLDEST, WORK_QUEUED};
 use crate::error::Error;
+use crate::service::{Executor, OrderRun, WORK_OLDEST, WORK_QUEUED};
 use crate::store::work;
 
 /// How long the worker waits for in-flight orders at shutdown before abandoning them (their

@@ -1,6 +1,7 @@
-//! The ticket work queue's worker side: the [`Executor`] works on one order's due items under
-//! its lock, the [`Dispatcher`] finds due orders and runs them with bounded concurrency, and the
-//! journal [`ops`] are the Freshdesk calls with their probes.
+//! The ticket work queue's use cases: the [`Executor`] works on one order's due items under its
+//! lock (the background loop that finds due orders is `crate::jobs::Dispatcher`), the journal
+//! [`ops`] are the Freshdesk calls with their probes, and outcomes are recorded with their
+//! events in one transaction.
 //!
 //! Metrics (besides the kit's `payops_external_requests_total{system="freshdesk"}` and
 //! `payops_journal_*`):
@@ -18,14 +19,12 @@
 //! | `payops_freshdesk_ratelimit_remaining` | | `X-RateLimit-Remaining` of the last answer |
 //! | `payops_freshdesk_limiter_wait_seconds` | `kind` (call, create) | time calls waited for the client-side limiter |
 
-mod dispatcher;
 mod executor;
 pub mod ops;
 mod record;
 
 use chrono::{DateTime, Utc};
 
-pub use dispatcher::Dispatcher;
 pub use executor::Executor;
 
 use crate::domain::attention::AttentionDefaults;

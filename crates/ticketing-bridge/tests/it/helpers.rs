@@ -27,7 +27,8 @@ use tonic::transport::Channel;
 use ticketing_bridge::app::App;
 use ticketing_bridge::bus::AttentionHandler;
 use ticketing_bridge::config::Config;
-use ticketing_bridge::work::{Dispatcher, Executor};
+use ticketing_bridge::jobs::Dispatcher;
+use ticketing_bridge::service::Executor;
 
 /// The API key the sandbox accepts.
 pub const KEY: &str = "fd-test-key";

@@ -67,15 +67,7 @@ async fn sync_order(w: &Worker, ctx: &ApiCtx, nr: i64) -> Result<Synced, Error> 
     let scope = format!("{}:{nr}", ctx.api.id);
     let Some(lock) = i.journal.try_lock(&scope).await? else {
         let now = i.clock.now();
-        sqlx::query(
-            "UPDATE orders SET next_check_at = $3 WHERE pixi_api_id = $1 AND order_nr = $2 AND next_check_at <= $4",
-        )
-        .bind(ctx.api.id)
-        .bind(nr)
-        .bind(after(now, Duration::from_secs(1)))
-        .bind(now)
-        .execute(&i.pool)
-        .await?;
+        orders::postpone_due(&i.pool, ctx.api.id, nr, after(now, Duration::from_secs(1)), now).await?;
         metrics::counter!(m::ORDERS_SYNCED, "outcome" => "busy").increment(1);
         return Ok(Synced::Busy);
     };
@@ -329,11 +321,7 @@ impl Run<'_> {
         let now = i.clock.now();
         let mut tx = i.pool.begin().await?;
         orders::save(&mut tx, self.ctx.api.id, self.nr, identity, s, state(s, wait), "none", now).await?;
-        let problem: String = sqlx::query_scalar("SELECT problem FROM orders WHERE pixi_api_id = $1 AND order_nr = $2")
-            .bind(self.ctx.api.id)
-            .bind(self.nr)
-            .fetch_one(&mut *tx)
-            .await?;
+        let problem = orders::problem(&mut tx, self.ctx.api.id, self.nr).await?;
         tx.commit().await?;
         let quiet = if self.changed.load(Ordering::Relaxed) { 0 } else { quiet_follows.max(0) };
         let (next, follows) = match wait {
@@ -377,11 +365,7 @@ impl Run<'_> {
         let wait = if s.completed { Wait::Done } else { Wait::Follow };
         orders::save(&mut tx, self.ctx.api.id, self.nr, identity, s, state(s, wait), problem, now).await?;
         orders::history(&mut tx, self.ctx.api.id, self.nr, now, &history_action(event), &s.last_action).await?;
-        sqlx::query("UPDATE orders SET quiet_follows = 0 WHERE pixi_api_id = $1 AND order_nr = $2")
-            .bind(self.ctx.api.id)
-            .bind(self.nr)
-            .execute(&mut *tx)
-            .await?;
+        orders::reset_quiet_follows(&mut tx, self.ctx.api.id, self.nr).await?;
         self.changed.store(true, Ordering::Relaxed);
         tx.commit().await?;
         let _ = settle.map(|st| st.kind);
