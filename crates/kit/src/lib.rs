@@ -12,6 +12,7 @@
 //! - [`platform`]: build-then-run for a whole service instance; [`service`]: the binary's `main`.
 //! - [`outbound`]: the one HTTP client for partner calls (spans, metrics, read retries).
 //! - [`money`], [`id`], [`clock`], [`redact`]: exact money, validated ids, time, PII masking.
+//! - [`seal`]: secrets at rest (XChaCha20-Poly1305, bound to their place).
 //! - [`fault`], [`shutdown`]: fault points for crash tests; the one shutdown story.
 
 pub mod bus;
@@ -31,6 +32,7 @@ pub mod platform;
 pub mod preflight;
 pub mod readiness;
 pub mod redact;
+pub mod seal;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;

@@ -1,5 +1,5 @@
 //! Secrets at rest: unzer private keys, pixi and SMTP passwords and webhook secrets are stored
-//! encrypted with XChaCha20-Poly1305 under the service key (`PIXI_SYNC_SECRET_KEY`, 32 bytes
+//! encrypted with XChaCha20-Poly1305 (`kit::seal`) under the service key (`PIXI_SYNC_SECRET_KEY`, 32 bytes
 //! as 64 hex digits or base64). Each ciphertext is bound to its place by associated data
 //! (e.g. `payment_config:<id>:private_key`), so a ciphertext copied into another row does not
 //! decrypt. The stored form is `v1:<base64(nonce ‖ ciphertext)>`; the random 192-bit nonce
@@ -8,10 +8,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use kit::seal::Sealer;
 use rand::RngCore;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
 /// Why a secret could not be sealed or opened.
@@ -25,10 +24,10 @@ pub enum SecretError {
     Undecryptable,
 }
 
-/// The service key.
+/// The service key ([`kit::seal::Sealer`]) with pixi-sync's stored form.
 #[derive(Clone)]
 pub struct SecretBox {
-    cipher: XChaCha20Poly1305,
+    sealer: Sealer,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -40,45 +39,20 @@ impl std::fmt::Debug for SecretBox {
 impl SecretBox {
     /// Parses the service key.
     pub fn from_key(key: &SecretString) -> Result<Self, SecretError> {
-        let text = key.expose_secret().trim();
-        let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            hex::decode(text).map_err(|_| SecretError::BadKey)?
-        } else {
-            STANDARD.decode(text).or_else(|_| URL_SAFE_NO_PAD.decode(text)).map_err(|_| SecretError::BadKey)?
-        };
-        if bytes.len() != 32 {
-            return Err(SecretError::BadKey);
-        }
-        let cipher = XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| SecretError::BadKey)?;
-        Ok(SecretBox { cipher })
+        Ok(SecretBox { sealer: Sealer::from_key(key).map_err(|_| SecretError::BadKey)? })
     }
 
     /// Encrypts `plain` for the place named `aad`.
     pub fn seal(&self, plain: &str, aad: &str) -> String {
-        let mut nonce = [0u8; 24];
-        rand::rng().fill_bytes(&mut nonce);
-        let sealed = self
-            .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain.as_bytes(), aad: aad.as_bytes() })
-            .unwrap_or_default();
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        format!("v1:{}", STANDARD.encode(out))
+        let sealed = self.sealer.seal(plain.as_bytes(), aad.as_bytes()).unwrap_or_default();
+        format!("v1:{}", STANDARD.encode(sealed))
     }
 
     /// Decrypts a value sealed for `aad`.
     pub fn open(&self, stored: &str, aad: &str) -> Result<SecretString, SecretError> {
         let raw = stored.strip_prefix("v1:").ok_or(SecretError::Undecryptable)?;
         let bytes = STANDARD.decode(raw).map_err(|_| SecretError::Undecryptable)?;
-        if bytes.len() < 24 + 16 {
-            return Err(SecretError::Undecryptable);
-        }
-        let (nonce, sealed) = bytes.split_at(24);
-        let plain = self
-            .cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: aad.as_bytes() })
-            .map_err(|_| SecretError::Undecryptable)?;
-        String::from_utf8(plain).map(SecretString::from).map_err(|_| SecretError::Undecryptable)
+        self.sealer.open(&bytes, aad.as_bytes()).map_err(|_| SecretError::Undecryptable)
     }
 }
 
@@ -96,6 +70,8 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     fn key() -> SecretBox {

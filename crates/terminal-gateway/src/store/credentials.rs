@@ -2,8 +2,6 @@
 //! service's `CREDENTIALS_KEY`, bound to the tenant id (associated data), so a row copied to
 //! another tenant does not open. Nothing here ever logs or returns the password to a caller.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgPool, Row};
@@ -11,19 +9,11 @@ use sqlx::{PgPool, Row};
 use crate::domain::TenantId;
 use crate::nets::NetsLogin;
 
-/// Length of the random nonce stored in front of the ciphertext.
-const NONCE_LEN: usize = 24;
-
-/// Seals and opens passwords. `Debug` shows nothing of the key.
-#[derive(Clone)]
+/// Seals and opens passwords ([`kit::seal::Sealer`], the tenant id as associated data). `Debug`
+/// shows nothing of the key.
+#[derive(Clone, Debug)]
 pub struct Sealer {
-    cipher: XChaCha20Poly1305,
-}
-
-impl std::fmt::Debug for Sealer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Sealer([redacted])")
-    }
+    inner: kit::seal::Sealer,
 }
 
 /// Sealing failures.
@@ -40,37 +30,17 @@ pub enum SealError {
 impl Sealer {
     /// A sealer from a 32-byte key given as 64 hex digits or base64.
     pub fn from_key(key: &SecretString) -> Result<Sealer, SealError> {
-        use base64::Engine;
-        let text = key.expose_secret().trim();
-        let bytes = hex::decode(text)
-            .ok()
-            .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())
-            .filter(|b| b.len() == 32)
-            .ok_or(SealError::BadKey)?;
-        let cipher = XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| SealError::BadKey)?;
-        Ok(Sealer { cipher })
+        Ok(Sealer { inner: kit::seal::Sealer::from_key(key).map_err(|_| SealError::BadKey)? })
     }
 
     /// Nonce followed by ciphertext.
     pub fn seal(&self, tenant: &TenantId, secret: &SecretString) -> Result<Vec<u8>, SealError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::fill(&mut nonce);
-        let payload = Payload { msg: secret.expose_secret().as_bytes(), aad: tenant.as_bytes() };
-        let ct = self.cipher.encrypt(XNonce::from_slice(&nonce), payload).map_err(|_| SealError::Open)?;
-        Ok([nonce.as_slice(), ct.as_slice()].concat())
+        self.inner.seal(secret.expose_secret().as_bytes(), tenant.as_bytes()).map_err(|_| SealError::Open)
     }
 
     /// Opens what [`Sealer::seal`] produced for the same tenant.
     pub fn open(&self, tenant: &TenantId, sealed: &[u8]) -> Result<SecretString, SealError> {
-        if sealed.len() <= NONCE_LEN {
-            return Err(SealError::Open);
-        }
-        let (nonce, ct) = sealed.split_at(NONCE_LEN);
-        let plain = self
-            .cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: tenant.as_bytes() })
-            .map_err(|_| SealError::Open)?;
-        String::from_utf8(plain).map(SecretString::from).map_err(|_| SealError::Open)
+        self.inner.open(sealed, tenant.as_bytes()).map_err(|_| SealError::Open)
     }
 }
 
