@@ -1,36 +1,22 @@
-//! `payops-echo`: config → telemetry → App::build → run until SIGTERM.
+//! `payops-echo`: config → clock → telemetry → App::build → run until SIGTERM, through
+//! `kit::service::run` like every service.
 
 use std::process::ExitCode;
 
-use kit::clock::SystemClock;
+use echo::app::App;
+use echo::config::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match echo::config::Config::from_env(&kit::config::Env::from_process()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let telemetry = match kit::telemetry::init(&config.common.telemetry) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = match echo::app::App::build(config, SystemClock::shared()).await {
-        Ok(app) => app.run_until(kit::shutdown::signal()).await,
-        Err(e) => Err(e),
-    };
-    telemetry.shutdown();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "echo failed");
-            eprintln!("echo failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    kit::service::run(
+        "echo",
+        &kit::config::Env::from_process(),
+        Config::from_env,
+        |c| &c.common.telemetry,
+        |config, clock| async move {
+            let app = App::build(config, clock).await.map_err(|e| e.to_string())?;
+            app.run_until(kit::shutdown::signal()).await.map_err(|e| e.to_string())
+        },
+    )
+    .await
 }

@@ -13,7 +13,7 @@ use proto::payops::terminal_gateway::v1::terminal_service_client::TerminalServic
 use sandbox::System;
 use sandbox::nets::{CustomerAction, NetsTerminalSeed, TxOutcome};
 use sqlx::Row;
-use tests::process::ServiceProcess;
+use stack::process::ServiceProcess;
 
 use crate::helpers::{Harness, KEY, PASSWORD, TENANT, USER};
 

@@ -247,7 +247,7 @@ async fn ct_06_the_preflight_command_prints_the_table_and_fails_on_a_missing_fie
     let h = Harness::new().await;
     let app = h.spawn("gw-1").await;
     h.terminal(&app, "T-1").await;
-    let bin = tests::process::binary("terminal-gateway", "payops-terminal-gateway").unwrap();
+    let bin = stack::process::binary("terminal-gateway", "payops-terminal-gateway").unwrap();
     // The sandbox runs on this test's runtime: the command runs off it.
     let run = || {
         let mut cmd = std::process::Command::new(&bin);
