@@ -180,7 +180,7 @@ async fn px_43_a_pixi_change_is_acted_on_at_the_next_poll_and_an_unzer_webhook_a
     let w = World::new().await;
     let inst = w.instance().await;
     let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    inst.settle(2).await; // the first full scan is done; the next one is minutes away
+    inst.settle_clean(&w, &t.api_id, 2).await; // the first full scan is done; the next one is minutes away
     let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000], SeedOutcome::Authorized).await;
     w.advance(2).await; // one POLL_INTERVAL
     let r = inst.pass().await;
