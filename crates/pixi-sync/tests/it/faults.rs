@@ -20,7 +20,7 @@ async fn px_40_act_then_fail_on_charge_ends_with_exactly_one_charge() {
         let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
         inst.settle(3).await;
         let inv = ship(&w, nr, &[]).await;
-        let spec = FaultSpec { hang_ms: 5000, ..FaultSpec::act_then_fail_once(System::Unzer, "charge", mode) };
+        let spec = FaultSpec { hang_ms: 12_000, ..FaultSpec::act_then_fail_once(System::Unzer, "charge", mode) };
         w.admin.add_fault(&spec).await.unwrap();
         inst.pass().await;
         let p = t.unzer(&w, &pay).await;
@@ -123,7 +123,7 @@ async fn px_40_a_worker_killed_between_the_unzer_call_and_recording_it_is_finish
         let t = Tenant::setup(&w, &first, pb::Mode::Expert, &METHODS).await;
         let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
         let (piv, piv_pay) = t.order(&w, "UNZERINV", PayKind::PaylaterInvoice, &[3000], SeedOutcome::Authorized).await;
-        first.settle(3).await;
+        first.settle_clean(&w, &t.api_id, 3).await;
         ship(&w, nr, &[]).await;
         ship(&w, piv, &[]).await;
         first.faults.arm_times(point, 2);
@@ -134,7 +134,7 @@ async fn px_40_a_worker_killed_between_the_unzer_call_and_recording_it_is_finish
 
         let fresh = w.instance().await;
         w.advance(120).await;
-        fresh.settle(3).await;
+        fresh.settle_clean(&w, &t.api_id, 3).await;
         for (order, payment) in [(nr, &pay), (piv, &piv_pay)] {
             let p = t.unzer(&w, payment).await;
             assert_eq!(txns(&p, TxnType::Charge).len(), 1, "{point}: exactly one charge");
