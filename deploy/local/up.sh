@@ -37,6 +37,10 @@ export EVENTS_PREFIX=payops.local EVENTS_STREAM=PAYOPS_LOCAL
 export LOG_FORMAT=${LOG_FORMAT:-json} RUST_LOG=${RUST_LOG:-info}
 # Local demo credentials (not secrets of any real system).
 admin_user=admin admin_password=payops-demo-admin manager_token=local-demo-manager-token
+# gRPC credentials (SE-01): the demo tool may do everything, hotline-api may only create
+# tickets at ticketing-bridge, the demo manager works on manual payments. Laptop values only.
+demo_token=local-demo-caller-token hotline_token=local-hotline-token
+export CALLERS="demo:$demo_token:*:*"
 sb=http://127.0.0.1:7000
 
 for port in 7000 7001 7002 7003 7004 7005 7006 7007 7008 50051 50052 50053 50054 50055 8051 8053 8055 8151 9051 9052 9053 9054 9055; do
@@ -94,10 +98,11 @@ launch() { # name, port, path, env assignments: start, wait until ready; again w
 launch payops-sandbox 7000 /admin/urls SANDBOX_BASE_PORT=7000
 launch payops-ticketing-bridge 9054 /readyz GRPC_ADDR=127.0.0.1:50054 ADMIN_ADDR=127.0.0.1:9054 \
   FRESHDESK_URL=http://127.0.0.1:7006 FRESHDESK_API_KEY=demo-api-key \
-  FRESHDESK_GROUPS=hotline:43000000001,payments:43000000002,billing:43000000003 ATTENTION_GROUP=payments
+  FRESHDESK_GROUPS=hotline:43000000001,payments:43000000002,billing:43000000003 ATTENTION_GROUP=payments \
+  CALLERS="$CALLERS;hotline-api:$hotline_token:ticketing.tickets.create:*"
 launch payops-invoice-checks 9055 /readyz GRPC_ADDR=127.0.0.1:50055 ADMIN_ADDR=127.0.0.1:9055 PUBLIC_ADDR=127.0.0.1:8055 \
   POSTFINANCE_TEST_URL=http://127.0.0.1:7007/ncol/test/ POSTFINANCE_PROD_URL=http://127.0.0.1:7007/ncol/prod/ \
-  MANAGER_TOKENS="demo:$manager_token" SWISSBILLING_TENANTS=smarpay-test \
+  CALLERS="$CALLERS;demo-manager:$manager_token:manual.*,swissbilling.transactions.*:*" SWISSBILLING_TENANTS=smarpay-test \
   SWISSBILLING_SMARPAY_TEST_ENV=test SWISSBILLING_SMARPAY_TEST_PSPID=smarpayTEST \
   SWISSBILLING_SMARPAY_TEST_USERID=payops-api SWISSBILLING_SMARPAY_TEST_PSWD=Api-Test-Pass1 \
   'SWISSBILLING_SMARPAY_TEST_SHA_IN_DIRECTLINK=DL-Test-Phrase!2025' \
@@ -120,7 +125,7 @@ launch payops-pixi-sync 9051 /readyz GRPC_ADDR=127.0.0.1:50051 ADMIN_ADDR=127.0.
 launch payops-hotline-api 9053 /readyz GRPC_ADDR=127.0.0.1:50053 ADMIN_ADDR=127.0.0.1:9053 WEB_ADDR=127.0.0.1:8053 \
   PGW_BASE_URL=http://127.0.0.1:7004/api/v1 PGW_API_KEY=pgw-prod-demo-key \
   SMALLINVOICE_BASE_URL=http://127.0.0.1:7005/v2 SMALLINVOICE_CLIENT_ID=payops-demo \
-  SMALLINVOICE_CLIENT_SECRET=payops-demo-secret TICKETING_URL=http://127.0.0.1:50054 \
+  SMALLINVOICE_CLIENT_SECRET=payops-demo-secret TICKETING_URL=http://127.0.0.1:50054 TICKETING_TOKEN=$hotline_token \
   BOOTSTRAP_ADMIN=$admin_user BOOTSTRAP_ADMIN_PASSWORD=$admin_password \
   PIXI_SYNC_DASHBOARD_URL='http://127.0.0.1:8151/bestellungen/{order_id}' PIXI_SYNC_ERRORS_URL="$PIXI_SYNC_ERRORS_URL"
 hints=$("$bin/payops-demo" hints 2>/dev/null || true)

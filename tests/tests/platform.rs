@@ -20,6 +20,7 @@ fn vars(env: &TestEnv) -> Vec<(String, String)> {
         ("EVENTS_PREFIX".into(), env.prefix.clone()),
         ("EVENTS_STREAM".into(), env.stream.clone()),
         ("SHUTDOWN_GRACE".into(), "10s".into()),
+        ("CALLERS".into(), testkit::CALLERS.into()),
     ]
 }
 
@@ -29,7 +30,7 @@ async fn op_02_service_process_serves_and_stops_gracefully_on_sigterm() {
     let mut p = ServiceProcess::start("echo", "payops-echo", &vars(&env)).await.unwrap();
     p.wait_ready(Duration::from_secs(60)).await.unwrap();
 
-    let channel = tonic::transport::Endpoint::from_shared(p.grpc_url.clone()).unwrap().connect().await.unwrap();
+    let channel = testkit::grpc_channel(&p.grpc_url);
     let health = HealthClient::new(channel.clone()).check(HealthCheckRequest { service: String::new() }).await.unwrap();
     assert_eq!(health.into_inner().status, 1, "SERVING");
     let echoed = EchoServiceClient::new(channel).echo(EchoRequest { message: "hi".into() }).await.unwrap();
@@ -63,7 +64,7 @@ async fn a_chatty_process_never_blocks_on_its_output_and_restarts_on_the_same_po
     chatty.push(("RUST_LOG".into(), "trace".into()));
     let mut p = ServiceProcess::start("echo", "payops-echo", &chatty).await.unwrap();
     p.wait_ready(Duration::from_secs(60)).await.unwrap();
-    let channel = tonic::transport::Endpoint::from_shared(p.grpc_url.clone()).unwrap().connect().await.unwrap();
+    let channel = testkit::grpc_channel(&p.grpc_url);
     let mut echo = EchoServiceClient::new(channel);
     // Far more output than a pipe holds (64 KiB): a piped, unread stdout would block the server.
     let mut calls = 0;
@@ -79,7 +80,7 @@ async fn a_chatty_process_never_blocks_on_its_output_and_restarts_on_the_same_po
     p.wait_ready(Duration::from_secs(60)).await.unwrap();
     assert_ne!(p.pid(), first_pid, "a new process");
     assert_eq!(p.grpc_url, grpc, "on the same port");
-    let channel = tonic::transport::Endpoint::from_shared(grpc).unwrap().connect().await.unwrap();
+    let channel = testkit::grpc_channel(&grpc);
     let echoed = EchoServiceClient::new(channel).echo(EchoRequest { message: "again".into() }).await.unwrap();
     assert_eq!(echoed.into_inner().message, "again");
     let (out, _) = p.output();

@@ -15,6 +15,14 @@ use tonic::{Request, Response, Status};
 
 use crate::load::closed_loop;
 
+/// The echo service's permissions behind the kit's layer (no authenticator: the layer's
+/// local-only principal, so the figure is the layer without a token comparison).
+const ECHO_PERMISSIONS: kit::grpc::PermissionTable = &[
+    ("payops.echo.v1.EchoService/Echo", kit::grpc::Access::Needs("echo.echo")),
+    ("payops.echo.v1.EchoService/RecordNote", kit::grpc::Access::Needs("echo.notes.write")),
+    ("payops.echo.v1.EchoService/GetNoteCount", kit::grpc::Access::Needs("echo.notes.read")),
+];
+
 struct Echo;
 
 #[tonic::async_trait]
@@ -44,7 +52,7 @@ fn serve_on_one_core(kit_layer: bool) -> anyhow::Result<SocketAddr> {
             let routes = tonic::service::Routes::new(health).add_service(EchoServiceServer::new(Echo));
             let result = if kit_layer {
                 tonic::transport::Server::builder()
-                    .layer(kit::grpc::KitLayer::new(4 * 1024 * 1024, None))
+                    .layer(kit::grpc::KitLayer::new(4 * 1024 * 1024, None, ECHO_PERMISSIONS))
                     .add_routes(routes)
                     .serve_with_incoming(incoming)
                     .await

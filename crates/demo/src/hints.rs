@@ -13,7 +13,7 @@ use crate::{Targets, bearer, channel, scenario};
 /// Lines for people, one screen each; screens without suitable data are left out.
 pub async fn hints(t: &Targets) -> anyhow::Result<Vec<String>> {
     let token = scenario::login(t).await?;
-    let mut hotline = HotlineServiceClient::new(channel(&t.hotline)?);
+    let mut hotline = HotlineServiceClient::new(channel(&t.hotline, &t.token)?);
     let today = t.sandbox().now().await.context("sandbox clock")?.date_naive();
     let (mut valid, mut expired) = (None, None);
     for back in 0..7 {

@@ -12,10 +12,6 @@ pub mod reset;
 pub mod scenario;
 pub mod seed;
 
-use std::time::Duration;
-
-use tonic::transport::{Channel, Endpoint};
-
 /// Where the services and the sandbox answer, and the demo's credentials.
 #[derive(Debug, Clone)]
 pub struct Targets {
@@ -33,8 +29,10 @@ pub struct Targets {
     pub hotline_user: String,
     /// Its password.
     pub hotline_password: String,
-    /// A MANAGER_TOKENS token of invoice-checks (manual-payment merchants need a manager).
+    /// A manager's token at invoice-checks (manual-payment merchants need a manager).
     pub manager_token: String,
+    /// The demo's own credential (caller `demo` in every service's `CALLERS`).
+    pub token: String,
 }
 
 impl Targets {
@@ -52,6 +50,7 @@ impl Targets {
             hotline_user: var("HOTLINE_ADMIN", "admin"),
             hotline_password: var("HOTLINE_ADMIN_PASSWORD", "payops-demo-admin"),
             manager_token: var("INVOICE_CHECKS_MANAGER_TOKEN", "local-demo-manager-token"),
+            token: var("PAYOPS_DEMO_TOKEN", "local-demo-caller-token"),
         }
     }
 
@@ -61,12 +60,10 @@ impl Targets {
     }
 }
 
-/// A gRPC channel to `url` (connected lazily, bounded per call).
-pub fn channel(url: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_owned())?
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(30))
-        .connect_lazy())
+/// A gRPC channel to `url` (connected lazily) that authenticates with `token`; a request
+/// carrying its own `authorization` (an agent session, a manager) keeps it.
+pub fn channel(url: &str, token: &str) -> anyhow::Result<kit::grpc::client::TracedChannel> {
+    Ok(kit::grpc::client::connect_lazy(url, Some(&secrecy::SecretString::from(token.to_owned())))?)
 }
 
 /// A request carrying `authorization: Bearer <token>`.

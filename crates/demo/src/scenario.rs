@@ -73,7 +73,7 @@ pub async fn run(t: &Targets, limit: Duration) -> anyhow::Result<Outcome> {
         .await
         .context("unzer checkout")?;
     let token = login(t).await?;
-    let mut timeline = TimelineServiceClient::new(channel(&t.hotline)?);
+    let mut timeline = TimelineServiceClient::new(channel(&t.hotline, &t.token)?);
     let order_nr = fresh_order_nr(t, &mut timeline, &token, now.timestamp()).await?;
     let order = SeedOrder {
         order_nr: Some(order_nr),
@@ -127,7 +127,7 @@ pub async fn run(t: &Targets, limit: Duration) -> anyhow::Result<Outcome> {
 /// demo gets an order of its own, also after `make up` restarted the sandbox with fresh data.
 async fn fresh_order_nr(
     t: &Targets,
-    timeline: &mut TimelineServiceClient<tonic::transport::Channel>,
+    timeline: &mut TimelineServiceClient<kit::grpc::client::TracedChannel>,
     token: &str,
     seed: i64,
 ) -> anyhow::Result<i64> {
@@ -145,7 +145,7 @@ async fn fresh_order_nr(
 
 /// Logs the demo agent in at hotline-api and returns the session token.
 pub async fn login(t: &Targets) -> anyhow::Result<String> {
-    let mut agents = AgentServiceClient::new(channel(&t.hotline)?);
+    let mut agents = AgentServiceClient::new(channel(&t.hotline, &t.token)?);
     let req = hl::LoginRequest { username: t.hotline_user.clone(), password: t.hotline_password.clone() };
     Ok(agents.login(req).await.context("hotline-api login")?.into_inner().token)
 }

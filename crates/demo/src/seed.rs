@@ -76,7 +76,7 @@ async fn pixi_sync(t: &Targets) -> anyhow::Result<(String, String, String, Vec<S
     let urls = t.sandbox().urls().await.context("sandbox admin")?;
     let pixi = urls.get(&System::Pixi).context("the sandbox has no pixi")?;
     let smtp = urls.get(&System::Smtp).context("the sandbox has no SMTP sink")?;
-    let mut tenants = TenantServiceClient::new(channel(&t.pixi_sync)?);
+    let mut tenants = TenantServiceClient::new(channel(&t.pixi_sync, &t.token)?);
     let listed = tenants.list_tenants(px::ListTenantsRequest {}).await?.into_inner().tenants;
     let (tenant_id, error_page_url) = match listed.into_iter().find(|x| x.name == TENANT) {
         Some(existing) => {
@@ -123,7 +123,7 @@ async fn pixi_sync(t: &Targets) -> anyhow::Result<(String, String, String, Vec<S
         .await?
         .into_inner()
         .methods;
-    let mut payment = PaymentConfigServiceClient::new(channel(&t.pixi_sync)?);
+    let mut payment = PaymentConfigServiceClient::new(channel(&t.pixi_sync, &t.token)?);
     let existing: BTreeSet<String> = payment
         .list_payment_configs(px::ListPaymentConfigsRequest {
             tenant_id: tenant_id.clone(),
@@ -187,7 +187,7 @@ fn host_port(url: &str) -> anyhow::Result<(String, u16)> {
 }
 
 async fn terminal_gateway(t: &Targets) -> anyhow::Result<Vec<String>> {
-    let mut c = TerminalServiceClient::new(channel(&t.terminal_gateway)?);
+    let mut c = TerminalServiceClient::new(channel(&t.terminal_gateway, &t.token)?);
     c.set_nets_credentials(tg::SetNetsCredentialsRequest {
         tenant_id: NETS_TENANT.into(),
         username: NETS_USER.into(),
@@ -220,7 +220,7 @@ fn chf(amount_minor: i64) -> Option<Money> {
 }
 
 async fn invoice_checks(t: &Targets) -> anyhow::Result<Vec<String>> {
-    let mut c = ManualPaymentServiceClient::new(channel(&t.invoice_checks)?);
+    let mut c = ManualPaymentServiceClient::new(channel(&t.invoice_checks, &t.token)?);
     let merchant = ic::ManualMerchant {
         merchant_id: MERCHANT.into(),
         name: "Barzahlung am Schalter".into(),

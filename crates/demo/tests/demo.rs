@@ -48,6 +48,7 @@ async fn demo_seed_is_idempotent_and_the_scenario_reaches_the_hotline_timeline_w
         ("EVENTS_PREFIX", env.prefix.clone()),
         ("EVENTS_STREAM", env.stream.clone()),
         ("SHUTDOWN_GRACE", "5s".into()),
+        ("CALLERS", testkit::CALLERS.into()),
     ]);
     let ticketing = start(
         "ticketing-bridge",
@@ -72,7 +73,7 @@ async fn demo_seed_is_idempotent_and_the_scenario_reaches_the_hotline_timeline_w
             ("POSTFINANCE_TEST_URL", format!("{pf}/ncol/test/")),
             ("POSTFINANCE_PROD_URL", format!("{pf}/ncol/prod/")),
             ("PUBLIC_ADDR", "127.0.0.1:0".into()),
-            ("MANAGER_TOKENS", format!("demo:{MANAGER_TOKEN}")),
+            ("CALLERS", format!("{}\nmanager:{MANAGER_TOKEN}:manual.*:*", testkit::CALLERS)),
         ],
     )
     .await;
@@ -110,6 +111,7 @@ async fn demo_seed_is_idempotent_and_the_scenario_reaches_the_hotline_timeline_w
             ("SMALLINVOICE_CLIENT_ID", "payops-demo".into()),
             ("SMALLINVOICE_CLIENT_SECRET", "payops-demo-secret".into()),
             ("TICKETING_URL", ticketing.grpc_url.clone()),
+            ("TICKETING_TOKEN", testkit::CALLER_TOKEN.into()),
             ("BOOTSTRAP_ADMIN", "admin".into()),
             ("BOOTSTRAP_ADMIN_PASSWORD", "demo-test-password".into()),
             ("PASSWORD_HASH_MEMORY_KIB", "256".into()),
@@ -126,6 +128,7 @@ async fn demo_seed_is_idempotent_and_the_scenario_reaches_the_hotline_timeline_w
         hotline_user: "admin".into(),
         hotline_password: "demo-test-password".into(),
         manager_token: MANAGER_TOKEN.into(),
+        token: testkit::CALLER_TOKEN.into(),
     };
 
     let first = seed::seed(&targets).await.unwrap();
@@ -133,7 +136,7 @@ async fn demo_seed_is_idempotent_and_the_scenario_reaches_the_hotline_timeline_w
     assert_eq!(first.tenant_id, second.tenant_id, "the second run finds the tenant");
     assert_eq!(first.pixi_api_config_id, second.pixi_api_config_id);
     assert_ne!(first.error_page_url, second.error_page_url, "a fresh error-page link per run");
-    let mut configs = PaymentConfigServiceClient::connect(pixi.grpc_url.clone()).await.unwrap();
+    let mut configs = PaymentConfigServiceClient::new(testkit::grpc_channel(&pixi.grpc_url));
     let listed = configs
         .list_payment_configs(px::ListPaymentConfigsRequest {
             tenant_id: first.tenant_id.clone(),

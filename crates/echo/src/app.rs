@@ -36,7 +36,7 @@ impl App {
         let consumer = counter(&platform.bus, platform.pool.clone()).await?;
         let service = EchoServiceServer::new(Echo::new(platform.pool.clone(), platform.outbox.clone()))
             .max_decoding_message_size(platform.config.max_request_bytes);
-        let grpc = platform.grpc().await?.add_service(service);
+        let grpc = platform.grpc(crate::grpc::permissions::TABLE).await?.add_service(service);
         Ok(App { platform, consumer: Some(consumer), grpc, run_workers: true })
     }
 

@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
         ("SMALLINVOICE_CLIENT_ID", "unused"),
         ("SMALLINVOICE_CLIENT_SECRET", "unused"),
         ("TICKETING_URL", "http://127.0.0.1:9"),
-        ("SERVICE_TOKENS", &format!("bench:{TOKEN}")),
+        ("CALLERS", &format!("bench:{TOKEN}:hotline.timeline.read:*")),
         ("DB_MAX_CONNECTIONS", "16"),
         ("LOG_FORMAT", "json"),
     ] {

@@ -75,7 +75,7 @@ impl App {
         let smallinvoice = Arc::new(SmallinvoiceClient::new(&config.smallinvoice, clock.clone())?);
         let ticketing = TicketingClient::new(&config.ticketing_url, config.ticketing_token.as_ref())?;
         let auth =
-            Auth::new(platform.pool.clone(), clock.clone(), config.security.clone(), config.service_tokens.as_ref())?;
+            Auth::new(platform.pool.clone(), clock.clone(), config.security.clone(), config.common.callers.clone());
         let settings = Settings {
             hotline_email: config.hotline_email.clone(),
             timezone: config.timezone,
@@ -104,12 +104,19 @@ impl App {
         }
         let consumer = timeline_consumer(&platform.bus, platform.pool.clone()).await.map_err(PlatformError::from)?;
         let limit = platform.config.max_request_bytes;
-        let grpc = platform
-            .grpc()
+        let mut grpc = platform
+            .grpc(crate::grpc::permissions::TABLE)
             .await?
             .add_service(AgentServiceServer::new(Agents::new(hotline.clone())).max_decoding_message_size(limit))
             .add_service(HotlineServiceServer::new(HotlineApi::new(hotline.clone())).max_decoding_message_size(limit))
             .add_service(TimelineServiceServer::new(Timeline::new(hotline.clone())).max_decoding_message_size(limit));
+        if config.common.callers.is_some() {
+            // Agents' sessions as well as service credentials.
+            let auth = Arc::new(crate::service::auth::GrpcAuthenticator(hotline.clone()));
+            grpc = grpc
+                .with_access(Some(auth), crate::grpc::permissions::TABLE)
+                .with_denials(Arc::new(crate::service::auth::GrpcDenials(hotline.clone())));
+        }
         let web = WebServer::bind(config.web_addr, hotline.clone()).await.map_err(BuildError::Bind)?;
         let resolver = codes::resolver(platform.journal.clone(), pgw, config.pgw.generation_grace);
         Ok(App { platform, hotline, consumer: Some(consumer), run_workers: true, resolver, grpc, web })

@@ -40,8 +40,7 @@ async fn create_agent(args: &[String], env: &kit::config::Env) -> Result<String,
     let config = Config::from_env(env).map_err(|e| e.to_string())?;
     let pool = kit::db::connect_lazy(&config.common.db).map_err(|e| e.to_string())?;
     kit::db::migrate(&pool, &config.common.db.schema, &crate::app::MIGRATIONS).await.map_err(|e| e.to_string())?;
-    let auth =
-        Auth::new(pool.clone(), kit::clock::SystemClock::shared(), config.security, None).map_err(|e| e.to_string())?;
+    let auth = Auth::new(pool.clone(), kit::clock::SystemClock::shared(), config.security, None);
     let agent = auth.create_agent(username, &display, role, &password).await.map_err(|e| match e {
         crate::error::Error::Invalid(v) => {
             v.items().iter().map(|(f, r)| format!("{f}: {r}")).collect::<Vec<_>>().join("; ")

@@ -30,7 +30,7 @@
 //! | `PIXI_SYNC_ERRORS_URL` | `http://localhost:8051/errors` | link to the pixi-sync error page (HL-41) |
 //! | `LOOKUP_RETENTION` | `7d` | how long B2C lookups (personal data) are kept for their tickets |
 //! | `B2B_PROBLEM_TYPES` | our list (`domain::b2b::PROBLEM_TYPES`) | `;`-separated problem types the B2B form offers; the seed names none, any non-empty type is accepted, the tenant-side type is always added last (HL-24) |
-//! | `SERVICE_TOKENS` / `_FILE` | unset | `name:token,…` for other services (standard rights) |
+//! | `CALLERS` / `_FILE` | required | gRPC callers (services, tools) with their permissions (`kit::grpc::auth`); agents log in |
 //!
 //! plus the shared `DATABASE_URL`, `DB_SCHEMA`, `NATS_URL`, `EVENTS_PREFIX`, `EVENTS_STREAM`,
 //! `GRPC_ADDR`, `ADMIN_ADDR`, `LOG_FORMAT`, `RUST_LOG`, `OTEL_*`, `SHUTDOWN_GRACE`.
@@ -120,8 +120,6 @@ pub struct Config {
     pub lookup_retention: Duration,
     /// Problem types the B2B form offers (empty: the default list).
     pub problem_types: Vec<String>,
-    /// Service callers.
-    pub service_tokens: Option<SecretString>,
 }
 
 impl Config {
@@ -197,7 +195,6 @@ impl Config {
                 .raw("B2B_PROBLEM_TYPES")
                 .map(|v| v.split(';').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect())
                 .unwrap_or_default(),
-            service_tokens: env.secret_optional("SERVICE_TOKENS")?,
         })
     }
 }
@@ -239,6 +236,7 @@ mod tests {
         Env::from_pairs([
             ("DATABASE_URL", "postgres://localhost/x"),
             ("NATS_URL", "nats://localhost:4222"),
+            ("CALLERS", "tests:0123456789abcdef0123:*:*"),
             ("PGW_BASE_URL", "http://pgw/api/v1"),
             ("PGW_API_KEY", "k"),
             ("SMALLINVOICE_CLIENT_ID", "c"),

@@ -34,7 +34,7 @@ async fn main() -> anyhow::Result<()> {
 
     let env = TestEnv::new().await?;
     let mut vars = env.service_env("invoice_checks");
-    vars.set("MANAGER_TOKENS", format!("bench:{TOKEN}"));
+    vars.set("CALLERS", format!("bench:{TOKEN}:manual.*:*"));
     vars.set("RUST_LOG", "error");
     vars.set("DB_MAX_CONNECTIONS", (concurrency + 4).to_string());
     let mut app = App::build(Config::from_env(&vars)?, ManualClock::at_default().shared()).await?;

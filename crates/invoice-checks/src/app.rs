@@ -75,20 +75,18 @@ impl App {
         let manual = ManualPayments::new(platform.pool.clone(), platform.outbox.clone(), clock.clone(), config.zone);
         let access = Access::new(platform.pool.clone(), clock);
         let limit = platform.config.max_request_bytes;
-        let mut grpc = platform
-            .grpc()
+        let grpc = platform
+            .grpc(crate::grpc::permissions::TABLE)
             .await?
             .add_service(
                 SwissBillingServiceServer::new(SwissBillingApi::new(swissbilling.clone()))
                     .max_decoding_message_size(limit),
             )
             .add_service(
-                ManualPaymentServiceServer::new(ManualPaymentApi::new(manual.clone(), access))
+                ManualPaymentServiceServer::new(ManualPaymentApi::new(manual.clone(), access.clone()))
                     .max_decoding_message_size(limit),
-            );
-        if let Some(auth) = &config.auth {
-            grpc = grpc.with_auth(auth.clone());
-        }
+            )
+            .with_denials(std::sync::Arc::new(access));
         let public = HttpServer::bind(config.public_addr, crate::web::router(swissbilling.clone()))
             .await
             .map_err(|source| PlatformError::Bind { what: "PUBLIC_ADDR", source })?;

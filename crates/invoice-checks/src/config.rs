@@ -19,15 +19,13 @@
 //! | `PUBLIC_ADDR` | `0.0.0.0:8055` | public HTTP port: PostFinance's post-sale requests (`POST /postfinance/{tenant}/feedback`) |
 //! | `MANUAL_EXPIRY_EVERY` | 60s | deadline job for open manual payments (MP-05) |
 //! | `MANUAL_PAYMENTS_ZONE` | `Europe/Zurich` | zone of "today" for payment dates |
-//! | `SERVICE_TOKENS`, `MANAGER_TOKENS` (`_FILE`) | none | callers and roles, see `auth` |
+//! | `CALLERS` (`_FILE`) | required | gRPC callers with their permissions and tenants (`kit::grpc::auth`); managers hold `manual.payments.approve` … |
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono_tz::Tz;
 use kit::config::{CommonConfig, ConfigError, Env};
 
-use crate::auth::RoleTokens;
 use crate::postfinance::PostFinanceConfig;
 use crate::postfinance::tenant::Tenants;
 
@@ -40,8 +38,6 @@ pub struct Config {
     pub postfinance: PostFinanceConfig,
     /// PostFinance accounts.
     pub tenants: Tenants,
-    /// Callers and roles (`None`: authentication off).
-    pub auth: Option<Arc<RoleTokens>>,
     /// Refresh pass interval.
     pub refresh_every: Duration,
     /// Resolver pass interval.
@@ -72,11 +68,16 @@ impl Config {
         let positive = |var: &str, d: Duration| {
             if d.is_zero() { Err(ConfigError::new(var, "must be more than zero")) } else { Ok(d) }
         };
+        if env.raw("MANAGER_TOKENS").is_some() || env.raw("MANAGER_TOKENS_FILE").is_some() {
+            return Err(ConfigError::new(
+                "MANAGER_TOKENS",
+                "is replaced by CALLERS: a manager is a caller holding manual.* permissions",
+            ));
+        }
         Ok(Config {
             common: CommonConfig::from_env(env, "invoice-checks", 50055, 9055)?,
             postfinance: PostFinanceConfig::from_env(env)?,
             tenants: Tenants::from_env(env)?,
-            auth: RoleTokens::from_env(env)?.map(Arc::new),
             refresh_every: positive(
                 "SWISSBILLING_REFRESH_EVERY",
                 env.duration_or("SWISSBILLING_REFRESH_EVERY", Duration::from_secs(60))?,
@@ -108,12 +109,16 @@ mod tests {
 
     #[test]
     fn defaults_and_bad_values_name_the_variable() {
-        let base = [("DATABASE_URL", "postgres://localhost/x"), ("NATS_URL", "nats://localhost:4222")];
+        let base = [
+            ("DATABASE_URL", "postgres://localhost/x"),
+            ("NATS_URL", "nats://localhost:4222"),
+            ("ALLOW_UNAUTHENTICATED", "local-only"),
+        ];
         let c = Config::from_env(&Env::from_pairs(base)).unwrap();
         assert_eq!((c.common.grpc_addr.port(), c.common.admin_addr.port()), (50055, 9055));
         assert_eq!(c.common.db.schema, "invoice_checks");
         assert_eq!(c.zone, chrono_tz::Europe::Zurich);
-        assert!(c.auth.is_none() && c.tenants.is_empty());
+        assert!(c.common.callers.is_none() && c.tenants.is_empty());
         for (var, value) in [
             ("MANUAL_PAYMENTS_ZONE", "Mars/Olympus"),
             ("MANUAL_EXPIRY_EVERY", "0s"),

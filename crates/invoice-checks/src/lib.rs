@@ -45,8 +45,6 @@
 
 /// Build, then run.
 pub mod app;
-/// Callers and roles (service and manager tokens).
-pub mod auth;
 /// Events published through the outbox.
 pub mod bus;
 /// Typed configuration from the environment.

@@ -270,6 +270,16 @@ pub struct CommonConfig {
     /// `SHUTDOWN_GRACE`: how long in-flight work may take after SIGTERM, default 25s (the
     /// pod's `terminationGracePeriodSeconds` is 30s).
     pub shutdown_grace: Duration,
+    /// `CALLERS` / `CALLERS_FILE`: who may call the gRPC API (SE-01); `None` only with
+    /// `ALLOW_UNAUTHENTICATED=local-only`.
+    pub callers: Option<std::sync::Arc<crate::grpc::auth::Credentials>>,
+}
+
+impl CommonConfig {
+    /// The authenticator for [`crate::grpc::GrpcServer::with_access`].
+    pub fn authenticator(&self) -> Option<std::sync::Arc<dyn crate::grpc::Authenticator>> {
+        self.callers.clone().map(|c| c as std::sync::Arc<dyn crate::grpc::Authenticator>)
+    }
 }
 
 impl CommonConfig {
@@ -290,6 +300,7 @@ impl CommonConfig {
             telemetry: TelemetryConfig::from_env(env, service)?,
             max_request_bytes,
             shutdown_grace: env.duration_or("SHUTDOWN_GRACE", Duration::from_secs(25))?,
+            callers: crate::grpc::auth::Credentials::from_env(env)?.map(std::sync::Arc::new),
         })
     }
 }
@@ -301,7 +312,11 @@ mod tests {
     use super::*;
 
     fn base() -> Env {
-        Env::from_pairs([("DATABASE_URL", "postgres://localhost/x"), ("NATS_URL", "nats://localhost:4222")])
+        Env::from_pairs([
+            ("DATABASE_URL", "postgres://localhost/x"),
+            ("NATS_URL", "nats://localhost:4222"),
+            ("CALLERS", "tests:0123456789abcdef0123:*:*"),
+        ])
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub const EXTERNAL_REQUESTS: &str = "payops_external_requests_total";
 pub const EXTERNAL_SECONDS: &str = "payops_external_request_duration_seconds";
 /// Partner answers that broke their contract (CT-05), by `system`, `operation`, `field`.
 pub const CONTRACT_VIOLATIONS: &str = "payops_contract_violations_total";
+/// Counter: a credentials file (`CALLERS_FILE`) that could not be read or parsed on reload.
+pub const CREDENTIAL_RELOAD_FAILURES: &str = "payops_credential_reload_failures_total";
+/// Counter: gRPC calls refused for a missing permission, by `grpc_service`, `permission`.
+pub const GRPC_DENIED: &str = "payops_grpc_denied_total";
 /// Events handled by a consumer, by `consumer`, `outcome` (done, duplicate, retry, dead_letter).
 pub const CONSUMER_PROCESSED: &str = "payops_consumer_processed_total";
 /// Redeliveries seen by a consumer, by `consumer`.
@@ -80,6 +84,8 @@ pub fn describe() {
         describe_counter!(EXTERNAL_REQUESTS, "Calls to external systems, by outcome.");
         describe_histogram!(EXTERNAL_SECONDS, Unit::Seconds, "Latency of calls to external systems.");
         describe_counter!(CONTRACT_VIOLATIONS, "Partner answers missing a needed field or carrying a wrong type.");
+        describe_counter!(GRPC_DENIED, "gRPC calls refused because the caller lacks the method's permission.");
+        describe_counter!(CREDENTIAL_RELOAD_FAILURES, "Credential files that could not be read or parsed on reload.");
         describe_counter!(CONSUMER_PROCESSED, "Events handled by a consumer, by outcome.");
         describe_counter!(CONSUMER_REDELIVERED, "Redeliveries seen by a consumer.");
         describe_counter!(CONSUMER_DEAD_LETTERED, "Events a consumer moved to its dead-letter list.");

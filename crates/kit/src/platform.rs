@@ -106,11 +106,18 @@ impl Runtime {
         })
     }
 
-    /// Binds the gRPC listener at the configured address.
-    pub async fn grpc(&self) -> Result<GrpcServer, PlatformError> {
-        GrpcServer::bind(self.config.grpc_addr, self.config.max_request_bytes)
+    /// Binds the gRPC listener at the configured address, with the configured callers
+    /// (`CALLERS`) checked against the service's permission `table` (SE-01, SE-02).
+    pub async fn grpc(&self, table: crate::grpc::PermissionTable) -> Result<GrpcServer, PlatformError> {
+        let server = GrpcServer::bind(self.config.grpc_addr, self.config.max_request_bytes)
             .await
-            .map_err(|source| PlatformError::Bind { what: "GRPC_ADDR", source })
+            .map_err(|source| PlatformError::Bind { what: "GRPC_ADDR", source })?;
+        Ok(server.with_access(self.config.authenticator(), table))
+    }
+
+    /// The shared settings this runtime was built from.
+    pub fn common(&self) -> &CommonConfig {
+        &self.config
     }
 
     /// The admin port's address.

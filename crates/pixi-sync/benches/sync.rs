@@ -69,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
     }));
 
     // Tenant, pixi API configuration and an expert-mode card configuration, through the API.
-    let mut tenants = TenantServiceClient::connect(grpc.clone()).await?;
+    let mut tenants = TenantServiceClient::new(testkit::grpc_channel(&grpc));
     let tenant =
         tenants.create_tenant(pb::CreateTenantRequest { name: "Bench AG".into() }).await?.into_inner().tenant.unwrap();
     let api = tenants
@@ -87,8 +87,7 @@ async fn main() -> anyhow::Result<()> {
         .into_inner()
         .config
         .unwrap();
-    PaymentConfigServiceClient::connect(grpc)
-        .await?
+    PaymentConfigServiceClient::new(testkit::grpc_channel(&grpc))
         .save_payment_config(pb::SavePaymentConfigRequest {
             payment_config_id: String::new(),
             tenant_id: tenant.tenant_id.clone(),

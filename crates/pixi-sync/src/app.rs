@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use kit::clock::SharedClock;
-use kit::grpc::{GrpcServer, StaticTokens};
+use kit::grpc::GrpcServer;
 use kit::http::HttpServer;
 use kit::platform::{PlatformError, Runtime};
 use proto::payops::pixi_sync::v1::console_user_service_server::ConsoleUserServiceServer;
@@ -97,8 +97,8 @@ impl App {
             console: crate::console::auth::Auth::new(platform.pool.clone(), clock.clone(), config.console.clone()),
         };
         let max = platform.config.max_request_bytes;
-        let mut grpc = platform
-            .grpc()
+        let grpc = platform
+            .grpc(crate::grpc::permissions::TABLE)
             .await?
             .add_service(TenantServiceServer::new(Tenants::new(api.clone())).max_decoding_message_size(max))
             .add_service(
@@ -106,10 +106,6 @@ impl App {
             )
             .add_service(DashboardServiceServer::new(Dashboard::new(api.clone())).max_decoding_message_size(max))
             .add_service(ConsoleUserServiceServer::new(ConsoleUsers::new(api.clone())).max_decoding_message_size(max));
-        if let Some(tokens) = &config.service_tokens {
-            let auth = StaticTokens::parse(tokens).map_err(|e| StartError::Setup(e.to_string()))?;
-            grpc = grpc.with_auth(Arc::new(auth));
-        }
         api.console.bootstrap().await.map_err(|e| StartError::Setup(format!("CONSOLE_BOOTSTRAP_ADMIN: {e}")))?;
         let console = ConsoleServer::bind(config.console.addr, Arc::new(Console::new(api.clone())))
             .await

@@ -25,7 +25,7 @@
 //! | `RECONCILE_BATCH` | `25` | orders a scheduled reconciliation checks per step (it resumes where it stopped) |
 //! | `RECONCILE_LOOKBACK` | `30d` | orders changed within this period are reconciled |
 //! | `UNKNOWN_ESCALATE_AFTER` | `30m` | an order whose partner calls stay unknown this long is flagged |
-//! | `SERVICE_TOKENS` (or `_FILE`) | unset | `name:token,…` bearer tokens of gRPC callers; unset = no authentication |
+//! | `CALLERS` (or `_FILE`) | required | gRPC callers: `name:token:permissions:tenants` per line (`kit::grpc::auth`) |
 //! | `CONSOLE_ADDR` | `0.0.0.0:8151` | the merchant console (CN-01): German web pages behind a login |
 //! | `CONSOLE_SESSION_IDLE` | `30m` | a console session ends after this long unused |
 //! | `CONSOLE_SESSION_MAX` | `10h` | and this long after the login, whatever happens |
@@ -92,8 +92,6 @@ pub struct Config {
     pub reconcile_batch: usize,
     /// Unknown outcomes are flagged after this long.
     pub escalate_after: Duration,
-    /// `SERVICE_TOKENS` (or `_FILE`): bearer tokens of gRPC callers; unset = no authentication.
-    pub service_tokens: Option<SecretString>,
     /// The console.
     pub console: ConsoleConfig,
 }
@@ -237,7 +235,6 @@ impl Config {
                 b
             },
             escalate_after: env.duration_or("UNKNOWN_ESCALATE_AFTER", Duration::from_secs(1800))?,
-            service_tokens: env.secret_optional("SERVICE_TOKENS")?,
             console: ConsoleConfig::from_env(env)?,
             common,
         })
@@ -252,6 +249,7 @@ mod tests {
         Env::from_pairs([
             ("DATABASE_URL", "postgres://localhost/x"),
             ("NATS_URL", "nats://localhost:4222"),
+            ("CALLERS", "tests:0123456789abcdef0123:*:*"),
             ("PIXI_SYNC_SECRET_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
         ])
     }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
+use kit::grpc::client::TracedChannel;
 use proto::payops::common::v1::Money;
 use proto::payops::terminal_gateway::v1 as pb;
 use proto::payops::terminal_gateway::v1::terminal_payment_service_client::TerminalPaymentServiceClient;
@@ -23,7 +24,6 @@ use sandbox::nets::{AutoMode, NetsTerminalSeed};
 use sandbox::{Sandbox, SandboxConfig, System};
 use serde_json::json;
 use testkit::TestEnv;
-use tonic::transport::{Channel, Endpoint};
 
 /// Terminals approve 300–800 ms after the start (customers differ; approvals do not arrive in
 /// lockstep), so the watcher is attached before.
@@ -174,7 +174,7 @@ async fn main() -> anyhow::Result<()> {
 /// recorded the approval and when the watcher saw it (`None` when the approval came before the
 /// watcher was attached).
 async fn pay(
-    mut client: TerminalPaymentServiceClient<Channel>,
+    mut client: TerminalPaymentServiceClient<TracedChannel>,
     terminal: usize,
     n: usize,
 ) -> anyhow::Result<Option<(String, DateTime<Utc>, DateTime<Utc>)>> {
@@ -214,6 +214,7 @@ async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::proc
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_payops-terminal-gateway"))
         .env("DATABASE_URL", &env.database_url)
         .env("NATS_URL", &env.nats_url)
+        .env("CALLERS", testkit::CALLERS)
         .env("EVENTS_PREFIX", &env.prefix)
         .env("EVENTS_STREAM", &env.stream)
         .env("GRPC_ADDR", format!("127.0.0.1:{grpc}"))
@@ -238,8 +239,8 @@ async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::proc
     anyhow::bail!("gateway not ready within 60 s")
 }
 
-async fn connect(url: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_owned())?.tcp_nodelay(true).connect().await?)
+async fn connect(url: &str) -> anyhow::Result<TracedChannel> {
+    Ok(testkit::grpc_channel(url))
 }
 
 /// User + system CPU seconds of `pid` so far (fields 14 and 15 of /proc/<pid>/stat, in clock

@@ -5,11 +5,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use kit::clock::SharedClock;
-use kit::grpc::{GrpcServer, StaticTokens};
+use kit::grpc::GrpcServer;
 use kit::platform::{PlatformError, Runtime};
 use proto::payops::terminal_gateway::v1::terminal_payment_service_server::TerminalPaymentServiceServer;
 use proto::payops::terminal_gateway::v1::terminal_service_server::TerminalServiceServer;
@@ -83,10 +82,7 @@ impl App {
             .max_decoding_message_size(max);
         let payments = TerminalPaymentServiceServer::new(Payments::new(engine.clone(), streams.clone()))
             .max_decoding_message_size(max);
-        let mut grpc = platform.grpc().await?.add_service(terminals).add_service(payments);
-        if let Some(secret) = &config.service_tokens {
-            grpc = grpc.with_auth(Arc::new(StaticTokens::parse(secret)?));
-        }
+        let grpc = platform.grpc(crate::grpc::permissions::TABLE).await?.add_service(terminals).add_service(payments);
         Ok(App { platform, engine, grpc, streams, supervisor_interval: config.supervisor_interval, run_workers: true })
     }
 

@@ -20,7 +20,7 @@
 //! | `STATUS_TIMEOUT` | `3s` | bound on reading live terminal status for ListTerminals |
 //! | `ATTENTION_AFTER_FAILURES` | `3` | failures in a row on one terminal that raise an attention event |
 //! | `INSTANCE_ID` | host name + random | name of this replica in payment leases |
-//! | `SERVICE_TOKENS` / `_FILE` | unset (no auth) | `name:token,…` bearer tokens of the callers |
+//! | `CALLERS` / `_FILE` | required | gRPC callers: `name:token:permissions:tenants` per line (`kit::grpc::auth`) |
 
 use std::time::Duration;
 
@@ -61,8 +61,6 @@ pub struct Config {
     pub supervisor_concurrency: usize,
     /// This replica's name.
     pub instance_id: String,
-    /// `SERVICE_TOKENS`: callers' bearer tokens; `None` turns authentication off.
-    pub service_tokens: Option<SecretString>,
 }
 
 impl Config {
@@ -117,10 +115,6 @@ impl Config {
         let lookup_delay = env.duration_or("NETS_LOOKUP_DELAY", Duration::from_secs(5))?;
         let hold_limit =
             positive("TERMINAL_HOLD_LIMIT", env.duration_or("TERMINAL_HOLD_LIMIT", Duration::from_secs(900))?)?;
-        let service_tokens = env.secret_optional("SERVICE_TOKENS")?;
-        if let Some(t) = &service_tokens {
-            kit::grpc::StaticTokens::parse(t)?;
-        }
         let instance_id = env.raw("INSTANCE_ID").map_or_else(default_instance, str::to_owned);
         Ok(Config {
             common,
@@ -137,7 +131,6 @@ impl Config {
             hold_limit,
             supervisor_concurrency,
             instance_id,
-            service_tokens,
         })
     }
 }
@@ -155,6 +148,7 @@ mod tests {
         Env::from_pairs([
             ("DATABASE_URL", "postgres://localhost/x"),
             ("NATS_URL", "nats://localhost:4222"),
+            ("CALLERS", "tests:0123456789abcdef0123:*:*"),
             ("CREDENTIALS_KEY", "0000000000000000000000000000000000000000000000000000000000000000"),
         ])
     }

@@ -15,6 +15,30 @@ use sqlx::{ConnectOptions, Connection};
 /// Name prefix of every database a test creates.
 const DB_PREFIX: &str = "payops_t_";
 
+/// The bearer token of the caller `testkit` that [`TestEnv::service_env`] configures: every
+/// permission, every tenant (tests of a service's own behaviour).
+pub const CALLER_TOKEN: &str = "testkit-caller-0123456789abcdef";
+/// A caller every test service knows that holds no permission at all (`outsider`).
+pub const OUTSIDER_TOKEN: &str = "testkit-outsider-0123456789abcdef";
+/// A caller with every permission for the tenant `no-such-tenant` only (`elsewhere`).
+pub const ELSEWHERE_TOKEN: &str = "testkit-elsewhere-0123456789abcdef";
+/// `CALLERS` of every service a test starts (SE-01: tests run authenticated).
+pub const CALLERS: &str = "testkit:testkit-caller-0123456789abcdef:*:*\n\
+    outsider:testkit-outsider-0123456789abcdef:nothing:*\n\
+    elsewhere:testkit-elsewhere-0123456789abcdef:*:no-such-tenant";
+
+/// A channel to a test service's gRPC `url` that authenticates as `testkit`.
+pub fn grpc_channel(url: &str) -> kit::grpc::client::TracedChannel {
+    grpc_channel_as(url, CALLER_TOKEN)
+}
+
+/// A channel to `url` that authenticates with `token`. Panics on a malformed URL: a test's own
+/// mistake, reported where it is made.
+#[allow(clippy::expect_used)]
+pub fn grpc_channel_as(url: &str, token: &str) -> kit::grpc::client::TracedChannel {
+    kit::grpc::client::connect_lazy(url, Some(&SecretString::from(token.to_owned()))).expect("a valid test URL")
+}
+
 /// One test's isolated environment.
 pub struct TestEnv {
     /// URL of this test's own database.
@@ -120,6 +144,7 @@ impl TestEnv {
             ("ADMIN_ADDR", "127.0.0.1:0"),
             ("LOG_FORMAT", "pretty"),
             ("SHUTDOWN_GRACE", "5s"),
+            ("CALLERS", CALLERS),
         ])
     }
 }

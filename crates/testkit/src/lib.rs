@@ -14,7 +14,7 @@ mod proxy;
 mod wait;
 pub mod webdriver;
 
-pub use env::TestEnv;
+pub use env::{CALLER_TOKEN, CALLERS, ELSEWHERE_TOKEN, OUTSIDER_TOKEN, TestEnv, grpc_channel, grpc_channel_as};
 pub use ports::free_port;
 pub use proxy::TcpProxy;
 pub use wait::{Ready, eventually};

@@ -99,13 +99,7 @@ impl App {
             preflight,
         );
         let service = TicketingServiceServer::new(service).max_decoding_message_size(platform.config.max_request_bytes);
-        let mut grpc = platform.grpc().await?.add_service(service);
-        if let Some(tokens) = &config.service_tokens {
-            // Validated by Config::from_env.
-            if let Ok(tokens) = kit::grpc::StaticTokens::parse(tokens) {
-                grpc = grpc.with_auth(Arc::new(tokens));
-            }
-        }
+        let grpc = platform.grpc(crate::grpc::permissions::TABLE).await?.add_service(service);
         Ok(App {
             platform,
             consumer: Some(consumer),

@@ -73,8 +73,6 @@ pub struct Config {
     pub poll: Duration,
     /// How long after a creation Freshdesk's search may still miss the ticket.
     pub index_delay: Duration,
-    /// `SERVICE_TOKENS`: bearer tokens of callers; unset means no authentication.
-    pub service_tokens: Option<SecretString>,
 }
 
 /// The Freshdesk account.
@@ -145,10 +143,6 @@ impl Config {
                 ),
             ));
         }
-        let service_tokens = env.secret_optional("SERVICE_TOKENS")?;
-        if let Some(t) = &service_tokens {
-            kit::grpc::StaticTokens::parse(t)?;
-        }
         Ok(Config {
             common,
             freshdesk,
@@ -162,7 +156,6 @@ impl Config {
             create_retry_wait: env.duration_or("CREATE_TICKET_RETRY_WAIT", Duration::from_secs(10))?,
             poll: env.duration_or("TICKETING_POLL", Duration::from_millis(250))?,
             index_delay: env.duration_or("FRESHDESK_INDEX_DELAY", Duration::from_secs(600))?,
-            service_tokens,
         })
     }
 

@@ -8,6 +8,7 @@ fn base() -> Env {
     Env::from_pairs([
         ("DATABASE_URL", "postgres://localhost/x"),
         ("NATS_URL", "nats://localhost:4222"),
+        ("CALLERS", "tests:0123456789abcdef0123:*:*"),
         ("FRESHDESK_DOMAIN", "acme.freshdesk.com"),
         ("FRESHDESK_API_KEY", "k3y-value"),
     ])
@@ -51,7 +52,7 @@ fn tk_08_bad_values_name_their_variable() {
         ("ATTENTION_GROUP", "unknown", "ATTENTION_GROUP"),
         ("ATTENTION_REQUESTER_EMAIL", "nobody", "ATTENTION_REQUESTER_EMAIL"),
         ("FRESHDESK_CONCURRENCY", "9", "DB_MAX_CONNECTIONS"),
-        ("SERVICE_TOKENS", "short:abc", "SERVICE_TOKENS"),
+        ("CALLERS", "short:abc", "CALLERS"),
     ];
     for (var, value, named) in cases {
         let mut env = base();

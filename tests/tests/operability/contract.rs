@@ -39,16 +39,18 @@ pub const REQUIRED_ENV: &[(&str, &[(&str, bool)])] = &[
     (
         "pixi-sync",
         &[
+            ("CALLERS", true),
             ("PIXI_SYNC_SECRET_KEY", true),
             ("PUBLIC_BASE_URL", false),
             ("UNZER_SANDBOX_BASE_URL", false),
             ("UNZER_PRODUCTION_BASE_URL", false),
         ],
     ),
-    ("terminal-gateway", &[("CREDENTIALS_KEY", true), ("NETS_BASE_URL", false)]),
+    ("terminal-gateway", &[("CALLERS", true), ("CREDENTIALS_KEY", true), ("NETS_BASE_URL", false)]),
     (
         "hotline-api",
         &[
+            ("CALLERS", true),
             ("PGW_BASE_URL", false),
             ("PGW_API_KEY", true),
             ("SMALLINVOICE_BASE_URL", false),
@@ -61,13 +63,14 @@ pub const REQUIRED_ENV: &[(&str, &[(&str, bool)])] = &[
     (
         "ticketing-bridge",
         &[
+            ("CALLERS", true),
             ("FRESHDESK_DOMAIN|FRESHDESK_URL", false),
             ("FRESHDESK_API_KEY", true),
             ("FRESHDESK_GROUPS", false),
             ("ATTENTION_GROUP", false),
         ],
     ),
-    ("invoice-checks", &[("SWISSBILLING_TENANTS", false), ("MANAGER_TOKENS", true)]),
+    ("invoice-checks", &[("CALLERS", true), ("SWISSBILLING_TENANTS", false)]),
 ];
 
 /// Panics unless `have` (variable names) sets every required variable of `service`; on

@@ -18,12 +18,11 @@ use proto::payops::ticketing::v1 as tk;
 use sandbox::nets::{CustomerAction, NetsTerminalSeed};
 use sandbox::pgw::{Env as PgwEnv, PgwDevice, PgwTransaction};
 use sandbox::postfinance::{Action, Env as PfEnv, PfCustomer};
-use tonic::transport::Channel;
 
 use crate::stack::{self, Stack};
 
-async fn channel(url: &str) -> Channel {
-    Channel::from_shared(url.to_owned()).unwrap().connect().await.unwrap()
+async fn channel(url: &str) -> kit::grpc::client::TracedChannel {
+    testkit::grpc_channel(url)
 }
 
 fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {

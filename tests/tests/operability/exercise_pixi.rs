@@ -5,12 +5,11 @@
 use proto::payops::pixi_sync::v1 as px;
 use sandbox::pixi::{Address, SeedLine, SeedOrder};
 use sandbox::unzer::{NewMerchant, PayKind, SeedOutcome, SeedPayment};
-use tonic::transport::Channel;
 
 use crate::stack::Stack;
 
-async fn channel(url: &str) -> Channel {
-    Channel::from_shared(url.to_owned()).unwrap().connect().await.unwrap()
+async fn channel(url: &str) -> kit::grpc::client::TracedChannel {
+    testkit::grpc_channel(url)
 }
 
 /// A pixi-sync tenant in standard mode (captures before release) with its pixi installation and

@@ -19,8 +19,7 @@ use crate::tools::{self, s};
 fn secret_value(key: &str, env: &TestEnv) -> String {
     match key {
         "database-url" => env.database_url.clone(),
-        "service-tokens" => "hotline-api:k8s-env-service-token-01".into(),
-        "manager-tokens" => "maria:k8s-env-manager-token-01".into(),
+        "callers" => "hotline-api:k8s-env-service-token-01:*:*\nmaria:k8s-env-manager-token-01:manual.*:*\n".into(),
         "pixi-sync-secret-key" | "credentials-key" => "ab".repeat(32),
         _ => format!("k8s-env-{key}-value-01"),
     }

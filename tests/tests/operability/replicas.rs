@@ -28,6 +28,7 @@ async fn replica(env: &TestEnv, sandbox: &Sandbox) -> ServiceProcess {
         ("EVENTS_PREFIX", env.prefix.clone()),
         ("EVENTS_STREAM", env.stream.clone()),
         ("SHUTDOWN_GRACE", "10s".to_owned()),
+        ("CALLERS", testkit::CALLERS.to_owned()),
         ("FRESHDESK_URL", sandbox.url(System::Freshdesk)),
         ("FRESHDESK_API_KEY", KEY.to_owned()),
         ("FRESHDESK_GROUPS", "payments:43000000002".to_owned()),

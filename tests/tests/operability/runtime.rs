@@ -46,6 +46,7 @@ async fn bridge(extra: &[(&str, &str)]) -> Bridge {
         ("EVENTS_PREFIX", env.prefix.clone()),
         ("EVENTS_STREAM", env.stream.clone()),
         ("SHUTDOWN_GRACE", "10s".to_owned()),
+        ("CALLERS", testkit::CALLERS.to_owned()),
         ("FRESHDESK_URL", sandbox.url(System::Freshdesk)),
         ("FRESHDESK_GROUPS", "hotline:43000000001".to_owned()),
     ]
@@ -77,12 +78,14 @@ fn ticket(request_id: &str, order_id: &str, email: &str, description: String) ->
     }
 }
 
-async fn client(p: &ServiceProcess) -> tk::ticketing_service_client::TicketingServiceClient<tonic::transport::Channel> {
-    tk::ticketing_service_client::TicketingServiceClient::connect(p.grpc_url.clone()).await.unwrap()
+async fn client(
+    p: &ServiceProcess,
+) -> tk::ticketing_service_client::TicketingServiceClient<kit::grpc::client::TracedChannel> {
+    tk::ticketing_service_client::TicketingServiceClient::new(testkit::grpc_channel(&p.grpc_url))
 }
 
 async fn health(p: &ServiceProcess) -> i32 {
-    let channel = tonic::transport::Endpoint::from_shared(p.grpc_url.clone()).unwrap().connect().await.unwrap();
+    let channel = testkit::grpc_channel(&p.grpc_url);
     let mut h = HealthClient::new(channel);
     h.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner().status
 }

@@ -67,6 +67,7 @@ impl Stack {
             ("EVENTS_PREFIX", env.prefix.clone()),
             ("EVENTS_STREAM", env.stream.clone()),
             ("SHUTDOWN_GRACE", "10s".to_owned()),
+            ("CALLERS", testkit::CALLERS.to_owned()),
         ];
         common.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
         let with = |own: Vec<(&'static str, String)>| {
@@ -136,6 +137,7 @@ impl Stack {
                 ("SMALLINVOICE_CLIENT_ID", SI_CLIENT.to_owned()),
                 ("SMALLINVOICE_CLIENT_SECRET", SI_SECRET.to_owned()),
                 ("TICKETING_URL", bridge.grpc_url.clone()),
+                ("TICKETING_TOKEN", testkit::CALLER_TOKEN.to_owned()),
                 ("BOOTSTRAP_ADMIN", ADMIN.0.to_owned()),
                 ("BOOTSTRAP_ADMIN_PASSWORD", ADMIN.1.to_owned()),
                 ("PASSWORD_HASH_MEMORY_KIB", "256".to_owned()),
@@ -165,8 +167,13 @@ impl Stack {
                 (leak(format!("{sb}_PARTIAL_MAINTENANCE")), "true".to_owned()),
                 (leak(format!("{sb}_MULTIPLE_MAINTENANCE")), "true".to_owned()),
                 (leak(format!("{sb}_REFUNDS")), "true".to_owned()),
-                ("SERVICE_TOKENS", format!("shop:{IC_SERVICE_TOKEN}")),
-                ("MANAGER_TOKENS", format!("maria:{IC_MANAGER_TOKEN}")),
+                (
+                    "CALLERS",
+                    format!(
+                        "{}\nshop:{IC_SERVICE_TOKEN}:swissbilling.*,manual.payments.pay,manual.payments.read:*\nmaria:{IC_MANAGER_TOKEN}:manual.*:*",
+                        testkit::CALLERS
+                    ),
+                ),
             ]),
         )
         .await

@@ -1,6 +1,7 @@
 //! The `payops.echo.v1.EchoService` adapter: parses requests into domain types, calls the
 //! store, maps errors with `status.rs`.
 
+pub mod permissions;
 mod status;
 
 use kit::bus::{NewEvent, Outbox};

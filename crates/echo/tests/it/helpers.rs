@@ -3,10 +3,10 @@
 
 use kit::bus::{Consumer, Relay};
 use kit::clock::ManualClock;
+use kit::grpc::client::TracedChannel;
 use proto::payops::echo::v1::echo_service_client::EchoServiceClient;
 use testkit::TestEnv;
 use tokio::sync::oneshot;
-use tonic::transport::Channel;
 
 use echo::app::App;
 use echo::bus::NoteCounter;
@@ -40,8 +40,8 @@ impl TestApp {
         TestApp { _env: env, grpc_url, admin_url, relay, consumer, stop: Some(tx), task: Some(task) }
     }
 
-    pub async fn client(&self) -> EchoServiceClient<Channel> {
-        EchoServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    pub async fn client(&self) -> EchoServiceClient<TracedChannel> {
+        EchoServiceClient::new(testkit::grpc_channel(&self.grpc_url))
     }
 
     /// Publishes the outbox and runs the consumer until idle.

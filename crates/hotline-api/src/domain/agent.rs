@@ -73,6 +73,45 @@ impl Permission {
     }
 }
 
+impl Permission {
+    /// The name of the permission in the gRPC permission table (`grpc/permissions.rs`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Permission::LookupCode => "hotline.codes.lookup",
+            Permission::GenerateCode => "hotline.codes.generate",
+            Permission::CreateTicket => "hotline.tickets.create",
+            Permission::ReadCustomers => "hotline.customers.read",
+            Permission::ReadOverview => "hotline.overview.read",
+            Permission::ReadTimeline => "hotline.timeline.read",
+            Permission::ReadAudit => "hotline.audit.read",
+            Permission::ManageAgents => "hotline.agents.write",
+        }
+    }
+}
+
+/// Every agent permission.
+pub const PERMISSIONS: [Permission; 8] = [
+    Permission::LookupCode,
+    Permission::GenerateCode,
+    Permission::CreateTicket,
+    Permission::ReadCustomers,
+    Permission::ReadOverview,
+    Permission::ReadTimeline,
+    Permission::ReadAudit,
+    Permission::ManageAgents,
+];
+
+/// What an agent of `role` holds, in the gRPC permission table's names: its own session,
+/// what [`allows`] grants, and the preflight for admins.
+pub fn permission_names(role: Role) -> Vec<&'static str> {
+    let mut names = vec!["hotline.session"];
+    names.extend(PERMISSIONS.iter().filter(|p| allows(role, **p)).map(|p| p.name()));
+    if role == Role::Admin {
+        names.push("hotline.preflight.run");
+    }
+    names
+}
+
 /// Whether `role` may do `permission`. The server asks this on every call.
 pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {

@@ -3,7 +3,6 @@
 //! the login throttle per user name and per client, the step-up check before a code is
 //! generated, and the fixed service tokens of other payops services.
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -14,7 +13,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use kit::clock::SharedClock;
-use kit::grpc::auth::constant_time_eq;
+use kit::grpc::Authenticator;
+use kit::grpc::auth::Credentials;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -63,41 +63,59 @@ pub struct Login {
     pub actor: Actor,
 }
 
+/// The kit's authenticator for the gRPC server: agents' sessions (their role's permissions)
+/// and service credentials, with the [`Session`] attached for the handlers.
+pub struct GrpcAuthenticator(pub Arc<super::Hotline>);
+
+impl Authenticator for GrpcAuthenticator {
+    fn authenticate<'a>(&'a self, token: &'a str) -> futures::future::BoxFuture<'a, Option<kit::grpc::Principal>> {
+        Box::pin(async move {
+            let (session, permissions) = self.0.auth.authenticate_with_permissions(token).await.ok()?;
+            Some(kit::grpc::Principal {
+                subject: session.actor.name.clone(),
+                permissions,
+                tenants: kit::grpc::Tenants::All,
+                context: Some(Arc::new(session)),
+            })
+        })
+    }
+}
+
+/// Refused gRPC calls go to the audit log like refusals of the page (HL-01): action
+/// `refused`, target the agent permission's name.
+pub struct GrpcDenials(pub Arc<super::Hotline>);
+
+impl kit::grpc::auth::DenialSink for GrpcDenials {
+    fn record<'a>(&'a self, d: &'a kit::grpc::auth::Denial) -> futures::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Some(session) = d.principal.context::<Session>() else { return };
+            let target = crate::domain::agent::PERMISSIONS
+                .iter()
+                .find(|p| p.name() == d.permission)
+                .map_or(d.permission, |p| p.as_str());
+            let entry = super::audit::entry(&session.actor, "refused", target, "refused");
+            if let Err(e) = self.0.audit(entry).await {
+                tracing::error!(error = %e, "refused call could not be audited");
+            }
+        })
+    }
+}
+
 /// Logins, sessions and tokens.
 pub struct Auth {
     pool: PgPool,
     clock: SharedClock,
     config: SecurityConfig,
-    /// Service token → service name.
-    service_tokens: HashMap<String, String>,
+    /// Other services and tools (`CALLERS`); `None` only with `ALLOW_UNAUTHENTICATED=local-only`.
+    callers: Option<Arc<Credentials>>,
     /// A hash of a random password, verified for unknown user names so their timing matches.
     dummy_hash: Arc<OnceLock<String>>,
 }
 
 impl Auth {
-    /// Auth on `pool`; `service_tokens` as `name:token,…`.
-    pub fn new(
-        pool: PgPool,
-        clock: SharedClock,
-        config: SecurityConfig,
-        service_tokens: Option<&SecretString>,
-    ) -> std::result::Result<Self, kit::config::ConfigError> {
-        let mut tokens = HashMap::new();
-        if let Some(s) = service_tokens {
-            for pair in s.expose_secret().split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let (name, token) = pair.split_once(':').ok_or_else(|| {
-                    kit::config::ConfigError::new("SERVICE_TOKENS", "expected name:token pairs separated by commas")
-                })?;
-                if name.is_empty() || token.len() < 16 {
-                    return Err(kit::config::ConfigError::new(
-                        "SERVICE_TOKENS",
-                        "every token needs a name and at least 16 characters",
-                    ));
-                }
-                tokens.insert(token.to_owned(), name.to_owned());
-            }
-        }
-        Ok(Auth { pool, clock, config, service_tokens: tokens, dummy_hash: Arc::new(OnceLock::new()) })
+    /// Auth on `pool`; `callers` are the service credentials of `CALLERS`.
+    pub fn new(pool: PgPool, clock: SharedClock, config: SecurityConfig, callers: Option<Arc<Credentials>>) -> Self {
+        Auth { pool, clock, config, callers, dummy_hash: Arc::new(OnceLock::new()) }
     }
 
     /// The throttle window.
@@ -165,16 +183,25 @@ impl Auth {
         Ok(Login { token: SecretString::from(token), csrf_token, expires_at, actor })
     }
 
-    /// The caller behind `token`: a service token or a live session.
+    /// The caller behind `token`: a service credential or a live session.
     pub async fn authenticate(&self, token: &str) -> Result<Session> {
+        self.authenticate_with_permissions(token).await.map(|(s, _)| s)
+    }
+
+    /// The caller behind `token` with its permissions (the kit's names): a service credential's
+    /// own, or those of the agent's role.
+    pub async fn authenticate_with_permissions(&self, token: &str) -> Result<(Session, Vec<String>)> {
         if token.is_empty() {
             return Err(Error::Unauthenticated);
         }
-        if let Some(name) =
-            self.service_tokens.iter().find(|(t, _)| constant_time_eq(t.as_bytes(), token.as_bytes())).map(|(_, n)| n)
-        {
-            let actor = Actor { name: name.clone(), display_name: name.clone(), role: Role::Service, agent_id: None };
-            return Ok(Session { actor, kind: SessionKind::Service, csrf_token: None, token_hash: None });
+        if let Some(p) = match &self.callers {
+            Some(c) => c.authenticate(token).await,
+            None => None,
+        } {
+            let actor =
+                Actor { name: p.subject.clone(), display_name: p.subject.clone(), role: Role::Service, agent_id: None };
+            let session = Session { actor, kind: SessionKind::Service, csrf_token: None, token_hash: None };
+            return Ok((session, p.permissions));
         }
         let hash = hash_token(token);
         let row = sessions::find(&self.pool, &hash, self.clock.now()).await?.ok_or(Error::Unauthenticated)?;
@@ -185,7 +212,8 @@ impl Auth {
             agent_id: Some(row.agent_id),
         };
         let kind = if row.kind == "web" { SessionKind::Web } else { SessionKind::Api };
-        Ok(Session { actor, kind, csrf_token: Some(row.csrf_token), token_hash: Some(hash) })
+        let permissions = crate::domain::agent::permission_names(actor.role).iter().map(|p| (*p).to_owned()).collect();
+        Ok((Session { actor, kind, csrf_token: Some(row.csrf_token), token_hash: Some(hash) }, permissions))
     }
 
     /// Ends the session.

@@ -21,9 +21,9 @@ async fn hl_01_a_standard_agents_token_cannot_generate_codes_over_grpc_or_http_a
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
-    assert_eq!(kit::grpc::status::error_reason(&err).as_deref(), Some("ROLE_REQUIRED"));
+    assert_eq!(kit::grpc::status::error_reason(&err).as_deref(), Some("PERMISSION_REQUIRED"));
     // A service token has standard rights only.
-    let service = SERVICE_TOKEN.split_once(':').unwrap().1;
+    let service = SERVICE_TOKEN;
     let err = c
         .generate_code(authed(service, GenerateCodeRequest { transaction_id: tx.id as i64, password: "x".into() }))
         .await

@@ -32,7 +32,10 @@ pub const SI_SECRET: &str = "hotline-tests-secret";
 pub const ADMIN: (&str, &str) = ("admin", "admin-password-1234");
 pub const AGENT: (&str, &str) = ("anna", "anna-password-1234");
 pub const FRESHDESK_KEY: &str = "fd-hotline-tests";
-pub const SERVICE_TOKEN: &str = "pixi-sync:service-token-0123456789";
+/// pixi-sync's token at hotline-api.
+pub const SERVICE_TOKEN: &str = "service-token-0123456789";
+/// The service callers: pixi-sync with an agent's standard permissions.
+pub const CALLERS: &str = "pixi-sync:service-token-0123456789:hotline.session,hotline.codes.lookup,hotline.tickets.create,hotline.customers.read,hotline.overview.read,hotline.timeline.read:*";
 
 pub struct TestApp {
     pub env: TestEnv,
@@ -77,6 +80,7 @@ impl TestApp {
         let pgw_url = format!("{}/api/v1", sandbox.url(System::Pgw));
         let si_url = format!("{}/v2", sandbox.url(System::Smallinvoice));
         let mut vars = env.service_env("hotline_api");
+        let callers = format!("{}\n{CALLERS}", testkit::CALLERS);
         for (k, v) in [
             ("WEB_ADDR", "127.0.0.1:0"),
             ("PGW_BASE_URL", pgw_url.as_str()),
@@ -89,7 +93,8 @@ impl TestApp {
             ("TICKETING_URL", ticketing_url.as_str()),
             ("PASSWORD_HASH_MEMORY_KIB", "256"),
             ("PASSWORD_HASH_ITERATIONS", "1"),
-            ("SERVICE_TOKENS", SERVICE_TOKEN),
+            ("CALLERS", &callers),
+            ("TICKETING_TOKEN", testkit::CALLER_TOKEN),
             ("PIXI_SYNC_DASHBOARD_URL", "http://pixi-sync.local:8151/bestellungen/{order_id}"),
             ("PIXI_SYNC_ERRORS_URL", "http://pixi-sync.local/errors/t-8f3a"),
         ] {

@@ -88,6 +88,7 @@ async fn subcommand(app: &TestApp, pgw_key: &str) -> (Option<i32>, String) {
     let vars = [
         ("DATABASE_URL", app.env.database_url.clone()),
         ("NATS_URL", app.env.nats_url.clone()),
+        ("CALLERS", testkit::CALLERS.to_owned()),
         ("PGW_BASE_URL", format!("{}/api/v1", app.sandbox.url(System::Pgw))),
         ("PGW_API_KEY", pgw_key.to_owned()),
         ("SMALLINVOICE_BASE_URL", format!("{}/v2", app.sandbox.url(System::Smallinvoice))),

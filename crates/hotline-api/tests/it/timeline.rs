@@ -77,7 +77,7 @@ async fn hl_40_the_timeline_shows_every_event_of_every_service_for_the_order_in_
     assert_eq!(status, 200);
     assert_eq!(body["events"].as_array().unwrap().len(), 3);
     // Service callers read timelines too.
-    let service = SERVICE_TOKEN.split_once(':').unwrap().1;
+    let service = SERVICE_TOKEN;
     let r = t
         .get_order_timeline(authed(service, GetOrderTimelineRequest { order_id: "4712".into() }))
         .await

@@ -1,9 +1,11 @@
 //! gRPC adapters: `payops.invoice_checks.v1.SwissBillingService` and `ManualPaymentService`.
-//! They parse requests into domain input, check the caller's role, call the use cases and map
-//! errors with `status.rs`.
+//! They parse requests into domain input, name the authenticated caller (the kit's layer has
+//! checked its permission against `permissions::TABLE`), call the use cases and map errors with
+//! `status.rs`.
 
 pub mod convert;
 pub mod manual;
+pub mod permissions;
 mod status;
 pub mod swissbilling;
 
@@ -11,13 +13,31 @@ use kit::clock::SharedClock;
 use kit::grpc::Principal;
 use sqlx::PgPool;
 
-use crate::auth::MANAGER;
 use crate::error::Error;
 use crate::store::security::{self, SecurityEvent};
 
 pub use status::DOMAIN;
 
-/// Role checks with an audit trail of refusals.
+impl kit::grpc::auth::DenialSink for Access {
+    fn record<'a>(&'a self, d: &'a kit::grpc::auth::Denial) -> futures::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let detail = format!("{} needs the permission {}", d.method, d.permission);
+            let e = SecurityEvent {
+                kind: "role_refused",
+                tenant: "",
+                order_id: "",
+                actor: &d.principal.subject,
+                detail: &detail,
+            };
+            security::record(&self.pool, &e, self.clock.now()).await;
+        })
+    }
+}
+
+/// The permission that shows customer contacts on reads: managers'.
+pub const SEES_CONTACTS: &str = "manual.payments.approve";
+
+/// Permission checks with an audit trail of refusals.
 #[derive(Clone)]
 pub struct Access {
     pool: PgPool,
@@ -30,21 +50,28 @@ impl Access {
         Access { pool, clock }
     }
 
-    /// Whether the caller has the manager role (for what a read shows; nothing is refused).
+    /// Whether the caller is a manager (for what a read shows; nothing is refused).
     pub fn is_manager(principal: Option<&Principal>) -> bool {
-        principal.is_some_and(|p| p.has_role(MANAGER))
+        principal.is_some_and(|p| p.has(SEES_CONTACTS))
     }
 
-    /// The manager's name, or PERMISSION_DENIED (recorded as a security event).
+    /// The authenticated manager's name (SE-04: what the journal and history record, never a
+    /// name from the request), or PERMISSION_DENIED recorded as a security event. `action` is
+    /// the ManualPaymentService method; its permission comes from the permission table.
     pub async fn manager(&self, principal: Option<&Principal>, action: &str, order_id: &str) -> Result<String, Error> {
+        let method = format!("payops.invoice_checks.v1.ManualPaymentService/{action}");
+        let need = match kit::grpc::auth::access(permissions::TABLE, &method) {
+            Some(kit::grpc::Access::Needs(p)) => p,
+            _ => "manual.payments.approve",
+        };
         match principal {
-            Some(p) if p.has_role(MANAGER) => Ok(p.subject.clone()),
+            Some(p) if p.has(need) => Ok(p.subject.clone()),
             other => {
                 let actor = other.map_or("anonymous", |p| p.subject.as_str());
-                let detail = format!("{action} needs the manager role");
+                let detail = format!("{action} needs the permission {need}");
                 let e = SecurityEvent { kind: "role_refused", tenant: "", order_id, actor, detail: &detail };
                 security::record(&self.pool, &e, self.clock.now()).await;
-                Err(Error::Forbidden(format!("{action} needs the manager role")))
+                Err(Error::Forbidden(detail))
             }
         }
     }

@@ -169,6 +169,7 @@ pub fn service_env_for(app: &TestApp) -> Vec<(String, String)> {
         .into_iter()
         .filter_map(|k| std::env::var(k).ok().map(|val| (k.to_owned(), val)))
         .collect();
+    v.push(("CALLERS".into(), testkit::CALLERS.into()));
     v.push(("POSTFINANCE_TEST_URL".into(), format!("{pf}/ncol/test/")));
     v.push(("POSTFINANCE_PROD_URL".into(), format!("{pf}/ncol/prod/")));
     v.extend(tenant_vars(&app.tenants));
@@ -192,8 +193,16 @@ fn service_env(
     for (k, v) in tenant_vars(tenants) {
         e.set(k, v);
     }
-    e.set("SERVICE_TOKENS", format!("shop:{SERVICE_TOKEN}"));
-    e.set("MANAGER_TOKENS", format!("maria:{MANAGER_TOKEN},peter:{OTHER_MANAGER_TOKEN}"));
+    // The shop checks, pays and maintains SwissBilling orders and offers manual payment; the
+    // managers maria and peter work on manual payments.
+    let shop = "swissbilling.*,manual.merchants.read,manual.offers.read,manual.payments.pay,manual.payments.read";
+    e.set(
+        "CALLERS",
+        format!(
+            "{}\nshop:{SERVICE_TOKEN}:{shop}:*\nmaria:{MANAGER_TOKEN}:manual.*:*\npeter:{OTHER_MANAGER_TOKEN}:manual.*:*",
+            testkit::CALLERS
+        ),
+    );
     for (k, v) in extra {
         e.set(k.clone(), v.clone());
     }

@@ -89,7 +89,8 @@ impl Service<http::Request<tonic::body::Body>> for TracedChannel {
                 headers.insert("grpc-timeout", v);
             }
         }
-        if let Some(token) = &self.token {
+        // A request that carries its own credential keeps it.
+        if let (Some(token), false) = (&self.token, headers.contains_key(http::header::AUTHORIZATION)) {
             headers.insert(http::header::AUTHORIZATION, token.clone());
         }
         Box::pin(async move { inner.call(req).await }.instrument(span))

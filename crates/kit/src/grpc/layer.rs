@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use super::auth::Authenticator;
+use super::auth::{Access, Authenticator, Denial, DenialSink, PermissionTable, Principal, access};
 use super::body::{CallRecord, LimitedBody, ObservedBody, code_from};
 use crate::telemetry;
 
@@ -39,12 +39,21 @@ fn is_infrastructure(service: &str) -> bool {
 pub struct KitLayer {
     max_request_bytes: usize,
     auth: Option<Arc<dyn Authenticator>>,
+    table: PermissionTable,
+    denials: Option<Arc<dyn DenialSink>>,
 }
 
 impl KitLayer {
-    /// A layer with the given request limit and optional authentication.
-    pub fn new(max_request_bytes: usize, auth: Option<Arc<dyn Authenticator>>) -> Self {
-        KitLayer { max_request_bytes, auth }
+    /// A layer with the given request limit, authenticator (`None`: every caller is
+    /// [`Principal::local`], see `ALLOW_UNAUTHENTICATED`) and permission table.
+    pub fn new(max_request_bytes: usize, auth: Option<Arc<dyn Authenticator>>, table: PermissionTable) -> Self {
+        KitLayer { max_request_bytes, auth, table, denials: None }
+    }
+
+    /// Records refused calls in `sink` as well.
+    pub fn with_denials(mut self, sink: Option<Arc<dyn DenialSink>>) -> Self {
+        self.denials = sink;
+        self
     }
 }
 
@@ -125,24 +134,15 @@ where
             let mut record = CallRecord { service, method, started: Instant::now(), span: span.clone(), done: false };
             let (mut parts, body) = req.into_parts();
 
-            if let (Some(auth), false) = (&layer.auth, infrastructure) {
-                let token = parts
-                    .headers
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.strip_prefix("Bearer "))
-                    .map(str::to_owned);
-                let principal = match token {
-                    Some(t) => auth.authenticate(&t).await,
-                    None => None,
-                };
-                match principal {
-                    Some(p) => {
-                        parts.extensions.insert(p);
+            if !infrastructure {
+                match check_access(&layer, &record.service, &record.method, &parts.headers).await {
+                    Ok(Some(principal)) => {
+                        parts.extensions.insert(principal);
                     }
-                    None => {
-                        record.finish(tonic::Code::Unauthenticated);
-                        return Ok(tonic::Status::unauthenticated("missing or invalid bearer token").into_http());
+                    Ok(None) => {}
+                    Err(status) => {
+                        record.finish(status.code());
+                        return Ok(status.into_http());
                     }
                 }
             }
@@ -156,6 +156,48 @@ where
             Ok(response.map(|b| tonic::body::Body::new(ObservedBody { inner: b, record })))
         })
     }
+}
+
+/// SE-01/SE-02: the caller of a call to `service/method`, checked against the permission
+/// table. `Ok(None)` for a public method.
+async fn check_access(
+    layer: &KitLayer,
+    service: &str,
+    method: &str,
+    headers: &http::HeaderMap,
+) -> Result<Option<Principal>, tonic::Status> {
+    let need = match access(layer.table, &format!("{service}/{method}")) {
+        None => return Err(tonic::Status::permission_denied("this method has no entry in the permission table")),
+        Some(Access::Public) => return Ok(None),
+        Some(Access::Needs(p)) => p,
+    };
+    let principal = match &layer.auth {
+        None => Principal::local(),
+        Some(auth) => {
+            let token = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                .map(str::trim)
+                .filter(|t| !t.is_empty());
+            let found = match token {
+                Some(t) => auth.authenticate(t).await,
+                None => None,
+            };
+            found.ok_or_else(|| tonic::Status::unauthenticated("missing or invalid bearer token"))?
+        }
+    };
+    if let Err(status) = principal.require(need) {
+        let method = format!("{service}/{method}");
+        tracing::warn!(caller = %principal.subject, %method, permission = need, "call refused: permission missing");
+        metrics::counter!(crate::metrics::GRPC_DENIED, "grpc_service" => service.to_owned(), "permission" => need)
+            .increment(1);
+        if let Some(sink) = &layer.denials {
+            sink.record(&Denial { principal, method, permission: need }).await;
+        }
+        return Err(status);
+    }
+    Ok(Some(principal))
 }
 
 /// Parses a `grpc-timeout` value: up to 8 digits and a unit of H, M, S, m, u or n.

@@ -1,7 +1,8 @@
 //! gRPC server plumbing (OP-02): every payops server gets `grpc.health.v1` tied to database and
 //! bus readiness, reflection over all payops protos, a request size limit, deadline
 //! propagation (`grpc-timeout` honoured and passed on to outgoing calls), an OpenTelemetry
-//! server span plus grpc-ecosystem metrics per call, optional bearer authentication, and
+//! server span plus grpc-ecosystem metrics per call, authentication and a permission per method
+//! (see [`auth`]), and
 //! graceful shutdown (NOT_SERVING first, then drain in-flight calls).
 
 pub mod auth;
@@ -23,7 +24,7 @@ use tonic_health::server::HealthReporter;
 
 use crate::readiness::Readiness;
 
-pub use auth::{Authenticator, Principal, StaticTokens};
+pub use auth::{Access, Authenticator, Credentials, PermissionTable, Principal, Tenants, caller};
 pub use layer::{KitLayer, current_deadline, record_order_id};
 
 /// Why a gRPC server stopped with an error.
@@ -32,6 +33,9 @@ pub enum ServeError {
     /// The reflection services could not be built from the compiled-in descriptors.
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    /// The permission table does not cover exactly the served methods.
+    #[error("permission table: {0}")]
+    PermissionTable(String),
     /// The transport failed.
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -46,6 +50,8 @@ pub struct GrpcServer {
     names: Vec<&'static str>,
     max_request_bytes: usize,
     auth: Option<Arc<dyn Authenticator>>,
+    table: PermissionTable,
+    denials: Option<Arc<dyn auth::DenialSink>>,
 }
 
 impl GrpcServer {
@@ -55,7 +61,17 @@ impl GrpcServer {
         let local_addr = listener.local_addr()?;
         let (health, health_service) = tonic_health::server::health_reporter();
         let routes = Routes::new(health_service);
-        Ok(GrpcServer { listener, local_addr, routes, health, names: Vec::new(), max_request_bytes, auth: None })
+        Ok(GrpcServer {
+            listener,
+            local_addr,
+            routes,
+            health,
+            names: Vec::new(),
+            max_request_bytes,
+            auth: None,
+            table: &[],
+            denials: None,
+        })
     }
 
     /// Adds a service; its health status follows readiness.
@@ -75,9 +91,19 @@ impl GrpcServer {
         self
     }
 
-    /// Requires a bearer token on every call except health and reflection.
-    pub fn with_auth(mut self, auth: Arc<dyn Authenticator>) -> Self {
-        self.auth = Some(auth);
+    /// Who may call what (SE-01, SE-02): `auth` checks bearer tokens (`None` only with
+    /// `ALLOW_UNAUTHENTICATED=local-only`: every caller is then [`Principal::local`]), `table`
+    /// names the permission of every served method. Without it every call but health and
+    /// reflection is refused.
+    pub fn with_access(mut self, auth: Option<Arc<dyn Authenticator>>, table: PermissionTable) -> Self {
+        self.auth = auth;
+        self.table = table;
+        self
+    }
+
+    /// Records calls refused for a missing permission in `sink` (the service's audit trail).
+    pub fn with_denials(mut self, sink: Arc<dyn auth::DenialSink>) -> Self {
+        self.denials = Some(sink);
         self
     }
 
@@ -100,7 +126,17 @@ impl GrpcServer {
     /// Health follows `readiness`, which this registers with.
     pub async fn serve(self, readiness: &Readiness, token: CancellationToken) -> Result<(), ServeError> {
         readiness.attach_health(self.health.clone(), self.names.clone()).await;
-        let layer = KitLayer::new(self.max_request_bytes, self.auth.clone());
+        let problems = auth::table_problems(self.table, &self.names);
+        if !problems.is_empty() {
+            return Err(ServeError::PermissionTable(problems.join("; ")));
+        }
+        if self.auth.is_none() {
+            tracing::warn!(
+                "ALLOW_UNAUTHENTICATED=local-only: every gRPC caller may do everything; never run this way outside a developer machine"
+            );
+        }
+        let layer =
+            KitLayer::new(self.max_request_bytes, self.auth.clone(), self.table).with_denials(self.denials.clone());
         let (v1, v1alpha) = reflection(&self.names)?;
         tracing::info!(addr = %self.local_addr, services = ?self.names, "gRPC server listening");
         tonic::transport::Server::builder()

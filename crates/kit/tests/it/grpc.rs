@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use kit::bus::Bus;
-use kit::grpc::{GrpcServer, Principal, StaticTokens};
+use kit::grpc::{Access, Credentials, GrpcServer, PermissionTable, Principal};
 use kit::readiness::Readiness;
 use proto::payops::echo::v1::echo_service_client::EchoServiceClient;
 use proto::payops::echo::v1::echo_service_server::{EchoService, EchoServiceServer};
@@ -31,7 +31,11 @@ impl EchoService for Echo {
         let caller = request.extensions().get::<Principal>().map(|p| p.subject.clone()).unwrap_or_default();
         let message = request.into_inner().message;
         Ok(Response::new(EchoResponse {
-            message: if caller.is_empty() { message } else { format!("{caller}:{message}") },
+            message: if caller.is_empty() || caller == "local-unauthenticated" {
+                message
+            } else {
+                format!("{caller}:{message}")
+            },
         }))
     }
     async fn record_note(&self, _: Request<RecordNoteRequest>) -> Result<Response<RecordNoteResponse>, Status> {
@@ -48,14 +52,22 @@ struct Running {
     token: CancellationToken,
 }
 
-async fn start(readiness: Readiness, tokens: Option<&str>) -> Running {
-    let mut server = GrpcServer::bind("127.0.0.1:0".parse().unwrap(), 64 * 1024)
+/// The echo service's permissions in these tests.
+const TABLE: PermissionTable = &[
+    ("payops.echo.v1.EchoService/Echo", Access::Needs("echo.echo")),
+    ("payops.echo.v1.EchoService/RecordNote", Access::Needs("echo.notes.write")),
+    ("payops.echo.v1.EchoService/GetNoteCount", Access::Public),
+];
+
+async fn start(readiness: Readiness, callers: Option<&str>) -> Running {
+    let auth = callers.map(|c| {
+        Arc::new(Credentials::parse(&SecretString::from(c.to_owned())).unwrap()) as Arc<dyn kit::grpc::Authenticator>
+    });
+    let server = GrpcServer::bind("127.0.0.1:0".parse().unwrap(), 64 * 1024)
         .await
         .unwrap()
-        .add_service(EchoServiceServer::new(Echo));
-    if let Some(t) = tokens {
-        server = server.with_auth(Arc::new(StaticTokens::parse(&SecretString::from(t.to_owned())).unwrap()));
-    }
+        .add_service(EchoServiceServer::new(Echo))
+        .with_access(auth, TABLE);
     let url = format!("http://{}", server.local_addr());
     let token = CancellationToken::new();
     let r = readiness.clone();
@@ -182,20 +194,51 @@ async fn oversized_requests_are_refused_with_resource_exhausted() {
 }
 
 #[tokio::test]
-async fn bearer_tokens_are_required_except_for_health() {
-    let s = start(Readiness::new(None, None), Some("hotline:0123456789abcdef0123")).await;
+async fn se_01_bearer_tokens_are_required_except_for_health_reflection_and_public_methods() {
+    let s = start(Readiness::new(None, None), Some("hotline:0123456789abcdef0123:echo.echo:*")).await;
     let channel = tonic::transport::Endpoint::from_shared(s.url.clone()).unwrap().connect().await.unwrap();
     let mut anonymous = EchoServiceClient::new(channel.clone());
     let err = anonymous.echo(EchoRequest { message: "hi".into() }).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
+    let wrong = SecretString::from("0123456789abcdef0124".to_owned());
+    let mut wrong = EchoServiceClient::new(kit::grpc::client::connect_lazy(&s.url, Some(&wrong)).unwrap());
+    assert_eq!(
+        wrong.echo(EchoRequest { message: "hi".into() }).await.unwrap_err().code(),
+        tonic::Code::Unauthenticated
+    );
 
     let token = SecretString::from("0123456789abcdef0123".to_owned());
     let mut authed = EchoServiceClient::new(kit::grpc::client::connect_lazy(&s.url, Some(&token)).unwrap());
     let ok = authed.echo(EchoRequest { message: "hi".into() }).await.unwrap();
     assert_eq!(ok.into_inner().message, "hotline:hi", "the principal reached the handler");
 
+    // A public method reaches the handler without a credential (here it answers UNIMPLEMENTED).
+    let err = anonymous.get_note_count(GetNoteCountRequest::default()).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unimplemented, "{err:?}");
     assert_eq!(health(&s.url, "").await, ServingStatus::NotServing, "health needs no token");
     s.token.cancel();
+}
+
+#[tokio::test]
+async fn se_02_a_caller_without_the_methods_permission_is_denied_before_the_handler_runs() {
+    let s = start(Readiness::new(None, None), Some("hotline:0123456789abcdef0123:echo.echo:*")).await;
+    let token = SecretString::from("0123456789abcdef0123".to_owned());
+    let mut authed = EchoServiceClient::new(kit::grpc::client::connect_lazy(&s.url, Some(&token)).unwrap());
+    let err = authed.record_note(RecordNoteRequest::default()).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::PermissionDenied, "the handler (UNIMPLEMENTED) must not run: {err:?}");
+    assert!(err.message().contains("echo.notes.write"), "{err:?}");
+    s.token.cancel();
+}
+
+#[tokio::test]
+async fn se_02_a_server_whose_permission_table_misses_a_served_method_does_not_start() {
+    let server = GrpcServer::bind("127.0.0.1:0".parse().unwrap(), 64 * 1024)
+        .await
+        .unwrap()
+        .add_service(EchoServiceServer::new(Echo))
+        .with_access(None, &TABLE[..2]);
+    let err = server.serve(&Readiness::new(None, None), CancellationToken::new()).await.unwrap_err();
+    assert!(err.to_string().contains("GetNoteCount has no entry"), "{err}");
 }
 
 #[tokio::test]

@@ -5,40 +5,11 @@
 //! (so the method's own tenant checks and audit records apply as for any gRPC caller).
 
 use kit::grpc::Principal;
+use kit::grpc::auth::Tenants as Scope;
 
 use super::auth::User;
 use super::error::{ApiError, ApiResult};
 use crate::grpc::{ConsoleUsers, Dashboard, PaymentConfigs, Tenants};
-
-/// The permission each gRPC method the console calls needs (the names of the service's gRPC
-/// permission table).
-pub const PERMISSIONS: &[(&str, &str)] = &[
-    ("TenantService/CreateTenant", "pixi.tenants.create"),
-    ("TenantService/GetTenant", "pixi.tenants.read"),
-    ("TenantService/ListTenants", "pixi.tenants.read"),
-    ("TenantService/Preflight", "pixi.preflight.run"),
-    ("TenantService/SavePixiApiConfig", "pixi.config.write"),
-    ("TenantService/ListPixiApiConfigs", "pixi.config.read"),
-    ("TenantService/ListPixiPaymentMethods", "pixi.config.read"),
-    ("TenantService/SaveSmtpConfig", "pixi.config.write"),
-    ("TenantService/GetSmtpConfig", "pixi.config.read"),
-    ("TenantService/SendTestMail", "pixi.config.write"),
-    ("TenantService/RotateErrorPageLink", "pixi.config.write"),
-    ("PaymentConfigService/SavePaymentConfig", "pixi.config.write"),
-    ("PaymentConfigService/CopyPaymentConfig", "pixi.config.read"),
-    ("PaymentConfigService/GetPaymentConfig", "pixi.config.read"),
-    ("PaymentConfigService/ListPaymentConfigs", "pixi.config.read"),
-    ("DashboardService/ListOrders", "pixi.orders.read"),
-    ("DashboardService/GetOrder", "pixi.orders.read"),
-    ("DashboardService/MarkProblemSolved", "pixi.orders.resolve"),
-    ("DashboardService/RetryOrder", "pixi.orders.retry"),
-    ("DashboardService/ListConfigProblems", "pixi.config.read"),
-    ("DashboardService/RunReconciliation", "pixi.orders.reconcile"),
-    ("DashboardService/ListMismatches", "pixi.orders.read"),
-    ("ConsoleUserService/CreateConsoleUser", "pixi.console_users.write"),
-    ("ConsoleUserService/ListConsoleUsers", "pixi.console_users.read"),
-    ("ConsoleUserService/UpdateConsoleUser", "pixi.console_users.write"),
-];
 
 /// The service objects the gRPC server runs.
 pub struct Gate {
@@ -52,9 +23,12 @@ pub struct Gate {
     pub users: ConsoleUsers,
 }
 
-/// The permission `method` (`Service/Method`) needs.
+/// The permission `method` (`Service/Method`) needs: the entry of the gRPC permission table.
 pub fn permission(method: &str) -> Option<&'static str> {
-    PERMISSIONS.iter().find(|(m, _)| *m == method).map(|(_, p)| *p)
+    match kit::grpc::auth::access(crate::grpc::permissions::TABLE, &format!("payops.pixi_sync.v1.{method}")) {
+        Some(kit::grpc::Access::Needs(p)) => Some(p),
+        _ => None,
+    }
 }
 
 impl Gate {
@@ -70,8 +44,11 @@ impl Gate {
     /// A request carrying `user` as the caller.
     pub fn request<T>(&self, user: &User, message: T) -> tonic::Request<T> {
         let mut r = tonic::Request::new(message);
-        let roles = user.permissions().into_iter().map(str::to_owned).collect();
-        r.extensions_mut().insert(Principal { subject: user.username.clone(), roles });
+        let tenants = match user.tenant_id {
+            None => Scope::All,
+            Some(t) => Scope::only([t.to_string()]),
+        };
+        r.extensions_mut().insert(Principal::new(user.username.clone(), &user.permissions(), tenants));
         r
     }
 }

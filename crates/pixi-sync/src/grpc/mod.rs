@@ -5,6 +5,7 @@ mod console_users;
 mod convert;
 mod dashboard;
 mod payment_configs;
+pub mod permissions;
 mod retry;
 mod status;
 mod tenants;

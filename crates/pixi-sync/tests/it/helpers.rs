@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use kit::bus::{Relay, event::decode_envelope};
 use kit::clock::ManualClock;
 use kit::fault::FaultPoints;
+use kit::grpc::client::TracedChannel;
 use pixi_sync::app::App;
 use pixi_sync::config::Config;
 use pixi_sync::service::{PassReport, Worker};
@@ -23,7 +24,6 @@ use sandbox::{Sandbox, SandboxClient, SandboxConfig, System};
 use sqlx::PgPool;
 use testkit::TestEnv;
 use tokio::sync::oneshot;
-use tonic::transport::Channel;
 
 pub const SECRET_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 pub const PIXI_USER: &str = "shop-api";
@@ -201,20 +201,20 @@ impl Instance {
         last
     }
 
-    pub async fn tenants(&self) -> TenantServiceClient<Channel> {
-        TenantServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    pub async fn tenants(&self) -> TenantServiceClient<TracedChannel> {
+        TenantServiceClient::new(testkit::grpc_channel(&self.grpc_url))
     }
 
-    pub async fn configs(&self) -> PaymentConfigServiceClient<Channel> {
-        PaymentConfigServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    pub async fn configs(&self) -> PaymentConfigServiceClient<TracedChannel> {
+        PaymentConfigServiceClient::new(testkit::grpc_channel(&self.grpc_url))
     }
 
-    pub async fn console_users(&self) -> ConsoleUserServiceClient<Channel> {
-        ConsoleUserServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    pub async fn console_users(&self) -> ConsoleUserServiceClient<TracedChannel> {
+        ConsoleUserServiceClient::new(testkit::grpc_channel(&self.grpc_url))
     }
 
-    pub async fn dashboard(&self) -> DashboardServiceClient<Channel> {
-        DashboardServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    pub async fn dashboard(&self) -> DashboardServiceClient<TracedChannel> {
+        DashboardServiceClient::new(testkit::grpc_channel(&self.grpc_url))
     }
 
     /// Stops gracefully.

@@ -114,6 +114,7 @@ async fn subcommand(w: &World, inst: &Instance, t: &Tenant) -> (Option<i32>, Str
         ("DATABASE_URL", w.env.database_url.clone()),
         ("DB_SCHEMA", "pixi_sync".to_owned()),
         ("NATS_URL", w.env.nats_url.clone()),
+        ("CALLERS", testkit::CALLERS.to_owned()),
         ("PIXI_SYNC_SECRET_KEY", SECRET_KEY.to_owned()),
         ("UNZER_SANDBOX_BASE_URL", w.sb.url(System::Unzer)),
         ("UNZER_PRODUCTION_BASE_URL", w.sb.url(System::Unzer)),

@@ -110,6 +110,10 @@ pub struct Tokens {
     pub hotline: String,
     /// invoice-checks manager token (manager name `manager`).
     pub manager: String,
+    /// A credential every service knows that holds no permission (caller `outsider`).
+    pub outsider: String,
+    /// A credential with every permission for a tenant that does not exist (caller `elsewhere`).
+    pub elsewhere: String,
     /// hotline-api bootstrap admin (user name, password).
     pub admin: (String, String),
 }
@@ -121,6 +125,8 @@ impl Tokens {
             platform: random_token("platform"),
             hotline: random_token("hotline"),
             manager: random_token("manager"),
+            outsider: random_token("outsider"),
+            elsewhere: random_token("elsewhere"),
             admin: ("admin".to_owned(), random_token("admin")),
         }
     }

@@ -30,7 +30,7 @@ pub(crate) fn service_env(
         ("EVENTS_STREAM", config.events_stream.clone()),
         ("RUST_LOG", "info".into()),
         ("SHUTDOWN_GRACE", if test { "5s" } else { "20s" }.into()),
-        ("SERVICE_TOKENS", format!("platform:{}", t.platform)),
+        ("CALLERS", callers(service, t)),
     ];
     if test {
         // Two cores shared by several platforms and builds: a pool waits longer than in production.
@@ -112,9 +112,7 @@ pub(crate) fn service_env(
             }
         }
         Service::TicketingBridge => {
-            v.retain(|(k, _)| *k != "SERVICE_TOKENS");
             v.extend([
-                ("SERVICE_TOKENS", format!("platform:{},hotline-api:{}", t.platform, t.hotline)),
                 ("FRESHDESK_URL", sb.url(System::Freshdesk)),
                 ("FRESHDESK_API_KEY", config.accounts.freshdesk_api_key.clone()),
                 ("FRESHDESK_GROUPS", "hotline:43000000001,payments:43000000002,billing:43000000003".into()),
@@ -144,7 +142,6 @@ pub(crate) fn service_env(
                 ("PUBLIC_ADDR", format!("127.0.0.1:{}", web.unwrap_or(8055))),
                 ("POSTFINANCE_TEST_URL", format!("{pf}/ncol/test/")),
                 ("POSTFINANCE_PROD_URL", format!("{pf}/ncol/prod/")),
-                ("MANAGER_TOKENS", format!("manager:{}", t.manager)),
             ]);
             let names: Vec<&str> = config.accounts.postfinance.iter().map(|a| a.tenant.as_str()).collect();
             v.push(("SWISSBILLING_TENANTS", names.join(",")));
@@ -172,6 +169,27 @@ pub(crate) fn service_env(
         }
     }
     out
+}
+
+/// The credentials `service` accepts (SE-01 … SE-03): `platform` (tests, seeding, tools) may do
+/// everything; `outsider` holds no permission of any service and `elsewhere` every permission
+/// for a tenant that does not exist (the security tests call with them); hotline-api may only
+/// create tickets at ticketing-bridge; the `manager` works on manual payments and SwissBilling
+/// transactions at invoice-checks.
+fn callers(service: Service, t: &super::config::Tokens) -> String {
+    let mut lines = vec![
+        format!("platform:{}:*:*", t.platform),
+        format!("outsider:{}:nothing:*", t.outsider),
+        format!("elsewhere:{}:*:no-such-tenant", t.elsewhere),
+    ];
+    match service {
+        Service::TicketingBridge => lines.push(format!("hotline-api:{}:ticketing.tickets.create:*", t.hotline)),
+        Service::InvoiceChecks => {
+            lines.push(format!("manager:{}:manual.*,swissbilling.transactions.*:*", t.manager));
+        }
+        _ => {}
+    }
+    lines.join("\n")
 }
 
 fn swissbilling_vars(config: &PlatformConfig) -> Vec<(String, String)> {

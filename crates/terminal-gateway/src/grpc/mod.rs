@@ -3,6 +3,7 @@
 
 pub mod convert;
 mod payments;
+pub mod permissions;
 pub mod status;
 mod terminals;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use kit::bus::Relay;
 use kit::clock::ManualClock;
 use kit::fault::FaultPoints;
+use kit::grpc::client::TracedChannel;
 use proto::payops::common::v1::Money;
 use proto::payops::terminal_gateway::v1 as pb;
 use proto::payops::terminal_gateway::v1::terminal_payment_service_client::TerminalPaymentServiceClient;
@@ -19,7 +20,6 @@ use terminal_gateway::config::Config;
 use terminal_gateway::service::{Engine, SweepReport};
 use testkit::TestEnv;
 use tokio::sync::oneshot;
-use tonic::transport::Channel;
 
 pub const TENANT: &str = "hotel";
 pub const USER: &str = "hotel-user";
@@ -118,12 +118,12 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn payments(&self) -> TerminalPaymentServiceClient<Channel> {
-        TerminalPaymentServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    pub async fn payments(&self) -> TerminalPaymentServiceClient<TracedChannel> {
+        TerminalPaymentServiceClient::new(testkit::grpc_channel(&self.grpc_url))
     }
 
-    pub async fn terminals(&self) -> TerminalServiceClient<Channel> {
-        TerminalServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    pub async fn terminals(&self) -> TerminalServiceClient<TracedChannel> {
+        TerminalServiceClient::new(testkit::grpc_channel(&self.grpc_url))
     }
 
     /// Registers an active terminal with its currency and time zone.

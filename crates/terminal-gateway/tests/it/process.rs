@@ -21,6 +21,7 @@ fn vars(h: &Harness, instance: &str) -> Vec<(String, String)> {
     [
         ("DATABASE_URL", h.env.database_url.as_str()),
         ("NATS_URL", h.env.nats_url.as_str()),
+        ("CALLERS", testkit::CALLERS),
         ("EVENTS_PREFIX", h.env.prefix.as_str()),
         ("EVENTS_STREAM", h.env.stream.as_str()),
         ("NETS_BASE_URL", &h.sandbox.url(System::Nets)),
@@ -42,7 +43,7 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
     let mut first =
         ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&h, "proc-1")).await.unwrap();
     first.wait_ready(Duration::from_secs(60)).await.unwrap();
-    let mut terminals = TerminalServiceClient::connect(first.grpc_url.clone()).await.unwrap();
+    let mut terminals = TerminalServiceClient::new(testkit::grpc_channel(&first.grpc_url));
     let creds = pb::SetNetsCredentialsRequest {
         tenant_id: TENANT.into(),
         username: USER.into(),
@@ -68,9 +69,7 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
         terminal_id: "T-1".into(),
         workstation_id: String::new(),
     };
-    let p = TerminalPaymentServiceClient::connect(first.grpc_url.clone())
-        .await
-        .unwrap()
+    let p = TerminalPaymentServiceClient::new(testkit::grpc_channel(&first.grpc_url))
         .start_payment(start)
         .await
         .unwrap()
@@ -93,7 +92,7 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
     let mut second =
         ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&h, "proc-2")).await.unwrap();
     second.wait_ready(Duration::from_secs(60)).await.unwrap();
-    let mut payments = TerminalPaymentServiceClient::connect(second.grpc_url.clone()).await.unwrap();
+    let mut payments = TerminalPaymentServiceClient::new(testkit::grpc_channel(&second.grpc_url));
     let get = pb::GetPaymentRequest { tenant_id: TENANT.into(), payment_id: p.payment_id.clone() };
     let limit = Instant::now() + Duration::from_secs(30);
     let done = loop {
@@ -132,7 +131,7 @@ async fn tg_32_a_late_approval_is_revisited_after_a_restart_and_voided_automatic
     env.extend([("PAYMENT_TIMEOUT".to_owned(), "2s".to_owned()), ("PAYMENT_GRACE".to_owned(), "1s".to_owned())]);
     let mut first = ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &env).await.unwrap();
     first.wait_ready(Duration::from_secs(60)).await.unwrap();
-    let mut terminals = TerminalServiceClient::connect(first.grpc_url.clone()).await.unwrap();
+    let mut terminals = TerminalServiceClient::new(testkit::grpc_channel(&first.grpc_url));
     terminals
         .set_nets_credentials(pb::SetNetsCredentialsRequest {
             tenant_id: TENANT.into(),
@@ -154,7 +153,7 @@ async fn tg_32_a_late_approval_is_revisited_after_a_restart_and_voided_automatic
         })
         .await
         .unwrap();
-    let mut payments = TerminalPaymentServiceClient::connect(first.grpc_url.clone()).await.unwrap();
+    let mut payments = TerminalPaymentServiceClient::new(testkit::grpc_channel(&first.grpc_url));
     let p = payments
         .start_payment(pb::StartPaymentRequest {
             tenant_id: TENANT.into(),
@@ -194,7 +193,7 @@ async fn tg_32_a_late_approval_is_revisited_after_a_restart_and_voided_automatic
     .await;
     assert_eq!(history.len(), 2, "one purchase, one reversal: {history:?}");
     assert!(history[0].voided && history[0].outcome == TxOutcome::Approved);
-    let mut payments = TerminalPaymentServiceClient::connect(second.grpc_url.clone()).await.unwrap();
+    let mut payments = TerminalPaymentServiceClient::new(testkit::grpc_channel(&second.grpc_url));
     let done = payments.get_payment(get).await.unwrap().into_inner().payment.unwrap();
     assert_eq!(done.state, pb::PaymentState::TimedOut as i32, "states only move forward");
     assert!(done.late_approval.is_some());

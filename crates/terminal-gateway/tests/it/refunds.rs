@@ -256,6 +256,7 @@ async fn ct_06_the_preflight_command_prints_the_table_and_fails_on_a_missing_fie
             ("DATABASE_URL", h.env.database_url.as_str()),
             ("DB_SCHEMA", "terminal_gateway"),
             ("NATS_URL", h.env.nats_url.as_str()),
+            ("CALLERS", testkit::CALLERS),
             ("NETS_BASE_URL", &h.sandbox.url(sandbox::System::Nets)),
             ("CREDENTIALS_KEY", crate::helpers::KEY),
         ] {

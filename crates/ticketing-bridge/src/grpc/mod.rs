@@ -3,6 +3,7 @@
 
 mod convert;
 mod dead_letters;
+pub mod permissions;
 mod preflight;
 mod status;
 mod tickets;

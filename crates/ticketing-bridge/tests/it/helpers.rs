@@ -11,6 +11,7 @@ use futures::StreamExt;
 use kit::bus::{Bus, Consumer, NewEvent, Relay};
 use kit::clock::{Clock, ManualClock};
 use kit::fault::FaultPoints;
+use kit::grpc::client::TracedChannel;
 use kit::id::OrderId;
 use kit::journal::Resolver;
 use prost::Message;
@@ -22,7 +23,6 @@ use sandbox::{Sandbox, SandboxClient, SandboxConfig, System};
 use sqlx::PgPool;
 use testkit::TestEnv;
 use tokio::sync::oneshot;
-use tonic::transport::Channel;
 
 use ticketing_bridge::app::App;
 use ticketing_bridge::bus::AttentionHandler;
@@ -203,8 +203,8 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn client(&self) -> TicketingServiceClient<Channel> {
-        TicketingServiceClient::connect(self.grpc_url.clone()).await.unwrap()
+    pub async fn client(&self) -> TicketingServiceClient<TracedChannel> {
+        TicketingServiceClient::new(testkit::grpc_channel(&self.grpc_url))
     }
 
     /// Takes in every event, works on every due item, publishes every event; returns the

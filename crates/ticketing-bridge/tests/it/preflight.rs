@@ -82,6 +82,7 @@ async fn subcommand(h: &Harness) -> (Option<i32>, String) {
     let vars = [
         ("DATABASE_URL", h.env.database_url.clone()),
         ("NATS_URL", h.env.nats_url.clone()),
+        ("CALLERS", testkit::CALLERS.to_owned()),
         ("FRESHDESK_URL", h.sandbox.url(System::Freshdesk)),
         ("FRESHDESK_API_KEY", KEY.to_owned()),
         ("FRESHDESK_GROUPS", "hotline:43000000001,payments:43000000002,billing:43000000003".to_owned()),

@@ -19,6 +19,7 @@ fn vars(h: &Harness, instance: &str, extra: &[(&str, &str)]) -> Vec<(String, Str
     let mut v: Vec<(String, String)> = [
         ("DATABASE_URL", h.env.database_url.as_str()),
         ("NATS_URL", h.env.nats_url.as_str()),
+        ("CALLERS", testkit::CALLERS),
         ("EVENTS_PREFIX", h.env.prefix.as_str()),
         ("EVENTS_STREAM", h.env.stream.as_str()),
         ("FRESHDESK_URL", &h.sandbox.url(System::Freshdesk)),

@@ -70,9 +70,9 @@ async fn tk_03_the_same_request_id_gives_the_same_ticket_sequentially_and_concur
     let calls = (0..6).map(|_| {
         let url = app.grpc_url.clone();
         tokio::spawn(async move {
-            let mut c = proto::payops::ticketing::v1::ticketing_service_client::TicketingServiceClient::connect(url)
-                .await
-                .unwrap();
+            let mut c = proto::payops::ticketing::v1::ticketing_service_client::TicketingServiceClient::new(
+                testkit::grpc_channel(&url),
+            );
             c.create_ticket(b2c("req-same", "4711")).await.unwrap().into_inner()
         })
     });

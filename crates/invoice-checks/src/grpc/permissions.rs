@@ -1,0 +1,54 @@
+//! Who may call what on invoice-checks's gRPC API (SE-02): one entry per method, the permission
+//! it needs. A method missing here is refused and the server does not start (`kit::grpc::auth`).
+//! Callers get permissions in `CALLERS` (`name:token:permissions:tenants`, see the README).
+
+use kit::grpc::{Access, PermissionTable};
+
+/// The permission of every method this server serves.
+pub const TABLE: PermissionTable = &[
+    ("payops.invoice_checks.v1.ManualPaymentService/SaveMerchant", Access::Needs("manual.merchants.write")),
+    ("payops.invoice_checks.v1.ManualPaymentService/GetMerchant", Access::Needs("manual.merchants.read")),
+    ("payops.invoice_checks.v1.ManualPaymentService/SaveOffer", Access::Needs("manual.offers.write")),
+    ("payops.invoice_checks.v1.ManualPaymentService/GetOffer", Access::Needs("manual.offers.read")),
+    ("payops.invoice_checks.v1.ManualPaymentService/ListOffers", Access::Needs("manual.offers.read")),
+    ("payops.invoice_checks.v1.ManualPaymentService/PayManually", Access::Needs("manual.payments.pay")), // the shop, for its customer
+    ("payops.invoice_checks.v1.ManualPaymentService/RecordManualPayment", Access::Needs("manual.payments.record")), // managers; moves money
+    ("payops.invoice_checks.v1.ManualPaymentService/ApprovePayment", Access::Needs("manual.payments.approve")), // managers; moves money
+    ("payops.invoice_checks.v1.ManualPaymentService/RejectPayment", Access::Needs("manual.payments.reject")), // managers; moves money
+    ("payops.invoice_checks.v1.ManualPaymentService/RefundPayment", Access::Needs("manual.payments.refund")), // managers; moves money
+    ("payops.invoice_checks.v1.ManualPaymentService/GetPayment", Access::Needs("manual.payments.read")),
+    ("payops.invoice_checks.v1.ManualPaymentService/ListPayments", Access::Needs("manual.payments.read")),
+    ("payops.invoice_checks.v1.SwissBillingService/CheckOrder", Access::Needs("swissbilling.orders.check")),
+    ("payops.invoice_checks.v1.SwissBillingService/PreparePaymentPage", Access::Needs("swissbilling.orders.pay")),
+    ("payops.invoice_checks.v1.SwissBillingService/VerifyReturn", Access::Needs("swissbilling.returns.verify")),
+    ("payops.invoice_checks.v1.SwissBillingService/Maintain", Access::Needs("swissbilling.transactions.maintain")), // capture, refund, cancel; moves money
+    ("payops.invoice_checks.v1.SwissBillingService/GetTransaction", Access::Needs("swissbilling.transactions.read")),
+    (
+        "payops.invoice_checks.v1.SwissBillingService/RefreshTransaction",
+        Access::Needs("swissbilling.transactions.refresh"),
+    ), // asks PostFinance, records the outcome
+    ("payops.invoice_checks.v1.SwissBillingService/Preflight", Access::Needs("swissbilling.preflight.run")),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn se_02_every_served_method_of_invoice_checks_has_exactly_one_permission_entry() {
+        let services = kit::grpc::auth::services_of_package("payops.invoice_checks.v1");
+        let services: Vec<&str> = services.iter().map(String::as_str).collect();
+        assert_eq!(kit::grpc::auth::table_problems(TABLE, &services), Vec::<String>::new());
+        let mut methods: Vec<&str> = TABLE.iter().map(|(m, _)| *m).collect();
+        methods.sort();
+        methods.dedup();
+        assert_eq!(methods.len(), TABLE.len(), "a method is listed twice");
+    }
+
+    #[test]
+    fn se_02_docs_permissions_md_shows_exactly_this_table() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/permissions.md")).unwrap();
+        let want = format!("## {}\n\n{}", env!("CARGO_PKG_NAME"), kit::grpc::auth::table_markdown(TABLE));
+        assert!(doc.contains(&want), "docs/permissions.md must show, under its service heading:\n{want}");
+    }
+}
