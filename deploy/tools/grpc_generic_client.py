@@ -4,13 +4,15 @@ Given a server address (host:port) and optionally a bearer token, it asks the se
 reflection — once over grpc.reflection.v1 and once over grpc.reflection.v1alpha — which
 services it serves, fetches their file descriptors, and calls every method of every listed
 service with an empty request message (server-streaming methods are read for at most a moment).
-It prints one JSON object:
+With `--tenant NAME`, every request message that has a `tenant_id` field carries NAME in it
+(tenant isolation, SE-03). It prints one JSON object:
 
     {"v1": [services], "v1alpha": [services],
-     "calls": {"/pkg.Service/Method": "STATUS_NAME", ...}}
+     "calls": {"/pkg.Service/Method": "STATUS_NAME", ...},
+     "tenant_scoped": ["/pkg.Service/Method", ...]}
 
 Used by tests/tests/operability/generic_grpc.rs (make test); also handy by hand:
-    deploy/tools/grpc_generic_client.py 127.0.0.1:50051 "$TOKEN"
+    deploy/tools/grpc_generic_client.py 127.0.0.1:50051 "$TOKEN" [--tenant NAME]
 """
 import json
 import sys
@@ -76,8 +78,9 @@ def pool_of(files):
     return pool
 
 
-def call_all(channel, services, pool, metadata):
+def call_all(channel, services, pool, metadata, tenant=None):
     calls = {}
+    scoped = []
     for service in services:
         if service in REFLECTION:
             continue  # exercised above, over both versions
@@ -85,6 +88,10 @@ def call_all(channel, services, pool, metadata):
         for m in desc.methods:
             path = f"/{service}/{m.name}"
             request = message_factory.GetMessageClass(m.input_type)()
+            if "tenant_id" in m.input_type.fields_by_name:
+                scoped.append(path)
+                if tenant is not None:
+                    request.tenant_id = tenant
             kw = dict(request_serializer=lambda r: r.SerializeToString(), response_deserializer=lambda b: b)
             try:
                 if m.client_streaming:
@@ -100,14 +107,22 @@ def call_all(channel, services, pool, metadata):
                     calls[path] = "OK"
             except grpc.RpcError as e:
                 calls[path] = e.code().name
-    return calls
+    return calls, scoped
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
-        raise SystemExit("usage: grpc_generic_client.py HOST:PORT [BEARER_TOKEN]")
-    address = sys.argv[1]
-    metadata = [("authorization", f"Bearer {sys.argv[2]}")] if len(sys.argv) == 3 else []
+    args = sys.argv[1:]
+    tenant = None
+    if "--tenant" in args:
+        i = args.index("--tenant")
+        if i + 1 >= len(args):
+            raise SystemExit("--tenant needs a name")
+        tenant = args[i + 1]
+        del args[i : i + 2]
+    if len(args) not in (1, 2):
+        raise SystemExit("usage: grpc_generic_client.py HOST:PORT [BEARER_TOKEN] [--tenant NAME]")
+    address = args[0]
+    metadata = [("authorization", f"Bearer {args[1]}")] if len(args) == 2 else []
     with grpc.insecure_channel(address) as channel:
         out = {}
         files = {}
@@ -115,7 +130,7 @@ def main():
             services, fds = reflect(channel, version, metadata)
             out[version] = services
             files.update(fds)
-        out["calls"] = call_all(channel, out["v1"], pool_of(files), metadata)
+        out["calls"], out["tenant_scoped"] = call_all(channel, out["v1"], pool_of(files), metadata, tenant)
     print(json.dumps(out, indent=1, sort_keys=True))
 
 

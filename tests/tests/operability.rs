@@ -41,6 +41,8 @@ mod runtime;
 mod scrape;
 #[path = "operability/stack.rs"]
 mod stack;
+#[path = "operability/tenants.rs"]
+mod tenants;
 #[path = "operability/tools.rs"]
 mod tools;
 #[path = "operability/traces.rs"]

@@ -29,6 +29,30 @@ fn violation(v: Violation) -> pb::Violation {
     pb::Violation { field: v.field, reason: v.reason, rule: v.rule.to_owned(), postfinance_parameter: v.parameter }
 }
 
+/// SE-03: a caller bound to some tenants acts only for them. An empty tenant is left to the
+/// method's own validation (it names the field).
+fn require_tenant<T>(request: &Request<T>, tenant: &str) -> Result<(), Status> {
+    if tenant.is_empty() { Ok(()) } else { kit::grpc::caller(request)?.require_tenant(tenant) }
+}
+
+impl SwissBillingApi {
+    /// SE-03 for methods that name only an order: the stored transaction's tenant must be one the
+    /// caller may act for. Callers for every tenant skip the read. An order of another tenant
+    /// answers exactly like an unknown one, so its existence is not told either.
+    async fn require_order_tenant<T>(&self, request: &Request<T>, order_id: &str) -> Result<(), Status> {
+        let principal = kit::grpc::caller(request)?;
+        if principal.tenants == kit::grpc::Tenants::All || kit::OrderId::parse(order_id.to_owned()).is_err() {
+            // Every tenant, or an id the method refuses for its form (naming the field).
+            return Ok(());
+        }
+        match self.sb.view(order_id).await {
+            Ok(view) if principal.may_act_for(&view.tx.tenant) => Ok(()),
+            Ok(_) | Err(Error::NotFound(_)) => Err(Error::NotFound(format!("transaction {order_id}")).into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
 fn order_id(field: &str, id: &str) -> Result<kit::OrderId, Status> {
     kit::grpc::record_order_id(id);
     kit::OrderId::parse(id).map_err(|e| Error::invalid(field, e.to_string()).into())
@@ -40,6 +64,7 @@ impl SwissBillingService for SwissBillingApi {
         &self,
         request: Request<pb::CheckOrderRequest>,
     ) -> Result<Response<pb::CheckOrderResponse>, Status> {
+        require_tenant(&request, request.get_ref().order.as_ref().map_or("", |o| o.tenant.as_str()))?;
         let r = request.into_inner();
         let order = r.order.ok_or_else(|| Status::from(Error::invalid("order", "is mandatory")))?;
         kit::grpc::record_order_id(&order.order_id);
@@ -54,6 +79,7 @@ impl SwissBillingService for SwissBillingApi {
         &self,
         request: Request<pb::PreparePaymentPageRequest>,
     ) -> Result<Response<pb::PreparePaymentPageResponse>, Status> {
+        require_tenant(&request, request.get_ref().order.as_ref().map_or("", |o| o.tenant.as_str()))?;
         let r = request.into_inner();
         let order = r.order.ok_or_else(|| Status::from(Error::invalid("order", "is mandatory")))?;
         kit::grpc::record_order_id(&order.order_id);
@@ -75,6 +101,7 @@ impl SwissBillingService for SwissBillingApi {
         &self,
         request: Request<pb::VerifyReturnRequest>,
     ) -> Result<Response<pb::VerifyReturnResponse>, Status> {
+        require_tenant(&request, &request.get_ref().tenant)?;
         let r = request.into_inner();
         let mut v = Violations::new();
         if r.tenant.is_empty() {
@@ -93,6 +120,7 @@ impl SwissBillingService for SwissBillingApi {
     }
 
     async fn maintain(&self, request: Request<pb::MaintainRequest>) -> Result<Response<pb::MaintainResponse>, Status> {
+        self.require_order_tenant(&request, &request.get_ref().order_id).await?;
         let r = request.into_inner();
         let mut v = Violations::new();
         kit::grpc::record_order_id(&r.order_id);
@@ -133,7 +161,8 @@ impl SwissBillingService for SwissBillingApi {
         &self,
         request: Request<pb::GetTransactionRequest>,
     ) -> Result<Response<pb::GetTransactionResponse>, Status> {
-        let id = order_id("order_id", &request.into_inner().order_id)?;
+        let id = order_id("order_id", &request.get_ref().order_id)?;
+        self.require_order_tenant(&request, &id).await?;
         let view = self.sb.view(&id).await?;
         Ok(Response::new(pb::GetTransactionResponse { transaction: Some(convert::transaction(&view)) }))
     }
@@ -142,7 +171,8 @@ impl SwissBillingService for SwissBillingApi {
         &self,
         request: Request<pb::RefreshTransactionRequest>,
     ) -> Result<Response<pb::RefreshTransactionResponse>, Status> {
-        let id = order_id("order_id", &request.into_inner().order_id)?;
+        let id = order_id("order_id", &request.get_ref().order_id)?;
+        self.require_order_tenant(&request, &id).await?;
         let (view, changed) = self.sb.refresh(&id).await?;
         Ok(Response::new(pb::RefreshTransactionResponse {
             transaction: Some(convert::transaction(&view)),
@@ -154,6 +184,7 @@ impl SwissBillingService for SwissBillingApi {
         &self,
         request: Request<pb::PreflightRequest>,
     ) -> Result<Response<pb::PreflightResponse>, Status> {
+        require_tenant(&request, &request.get_ref().tenant)?;
         let name = request.into_inner().tenant;
         let report = self.sb.preflight(&name).await?;
         Ok(Response::new(pb::PreflightResponse { report: Some(report.to_proto()) }))

@@ -43,7 +43,8 @@ pub const ALLOW_UNAUTHENTICATED: &str = "ALLOW_UNAUTHENTICATED";
 pub enum Tenants {
     /// Every tenant (operators, the platform's own services).
     All,
-    /// Only these (compared without regard to ASCII case).
+    /// Only these, compared exactly: tenant ids are case-sensitive in some services, so
+    /// `Hotel-A` is not `hotel-a` (a mismatch fails closed).
     Only(BTreeSet<String>),
 }
 
@@ -52,13 +53,13 @@ impl Tenants {
     pub fn allows(&self, tenant: &str) -> bool {
         match self {
             Tenants::All => true,
-            Tenants::Only(set) => set.contains(&tenant.trim().to_ascii_lowercase()),
+            Tenants::Only(set) => set.contains(tenant),
         }
     }
 
     /// `Only` of the given names.
     pub fn only<I: IntoIterator<Item = S>, S: AsRef<str>>(names: I) -> Self {
-        Tenants::Only(names.into_iter().map(|s| s.as_ref().trim().to_ascii_lowercase()).collect())
+        Tenants::Only(names.into_iter().map(|s| s.as_ref().trim().to_owned()).collect())
     }
 }
 
@@ -190,7 +191,7 @@ pub fn access(table: PermissionTable, method: &str) -> Option<Access> {
 
 /// The compiled-in descriptors. Should they not decode, the set is empty: every table entry then
 /// names a method "not served", so `table_problems` fails the server closed instead of open.
-fn descriptors() -> prost_types::FileDescriptorSet {
+pub(crate) fn descriptors() -> prost_types::FileDescriptorSet {
     use prost::Message;
     prost_types::FileDescriptorSet::decode(proto::FILE_DESCRIPTOR_SET).unwrap_or_default()
 }
@@ -502,7 +503,9 @@ mod tests {
         let s = c.authenticate(T2).await.unwrap();
         assert!(s.has("pixi.orders.read") && s.has("pixi.orders.retry") && s.has("pixi.tenants.read"));
         assert!(!s.has("pixi.ordersx.read") && !s.has("pixi.tenants.create"));
-        assert!(s.may_act_for("tenant-a") && s.may_act_for("TENANT-B") && !s.may_act_for("tenant-c"));
+        assert!(s.may_act_for("Tenant-A") && s.may_act_for("tenant-b") && !s.may_act_for("tenant-c"));
+        // Tenant ids are case-sensitive in some services: another spelling is another tenant.
+        assert!(!s.may_act_for("tenant-a") && !s.may_act_for("TENANT-B") && !s.may_act_for(" tenant-b"));
         assert_eq!(s.require_tenant("tenant-c").unwrap_err().code(), tonic::Code::PermissionDenied);
         assert!(c.authenticate("0123456789abcdef0124").await.is_none());
         assert!(c.authenticate("").await.is_none());

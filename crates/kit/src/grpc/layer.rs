@@ -10,8 +10,9 @@ use futures::future::BoxFuture;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use super::auth::{Access, Authenticator, Denial, DenialSink, PermissionTable, Principal, access};
+use super::auth::{Access, Authenticator, Denial, DenialSink, PermissionTable, Principal, Tenants, access};
 use super::body::{CallRecord, LimitedBody, ObservedBody, code_from};
+use super::tenant::{Buffered, Unreadable, tenant_field, tenant_of};
 use crate::telemetry;
 
 tokio::task_local! {
@@ -134,9 +135,20 @@ where
             let mut record = CallRecord { service, method, started: Instant::now(), span: span.clone(), done: false };
             let (mut parts, body) = req.into_parts();
 
+            let limit = layer.max_request_bytes;
+            let mut body = tonic::body::Body::new(LimitedBody { inner: body, remaining: limit, limit });
             if !infrastructure {
                 match check_access(&layer, &record.service, &record.method, &parts.headers).await {
                     Ok(Some(principal)) => {
+                        if let Tenants::Only(_) = principal.tenants {
+                            match check_tenant(&layer, &record.service, &record.method, &principal, body).await {
+                                Ok(checked) => body = checked,
+                                Err(status) => {
+                                    record.finish(status.code());
+                                    return Ok(status.into_http());
+                                }
+                            }
+                        }
                         parts.extensions.insert(principal);
                     }
                     Ok(None) => {}
@@ -146,8 +158,6 @@ where
                     }
                 }
             }
-            let limit = layer.max_request_bytes;
-            let body = tonic::body::Body::new(LimitedBody { inner: body, remaining: limit, limit });
             let req = http::Request::from_parts(parts, body);
             let response = DEADLINE.scope(deadline, inner.call(req)).instrument(span).await?;
             if let Some(code) = code_from(response.headers()) {
@@ -198,6 +208,63 @@ async fn check_access(
         return Err(status);
     }
     Ok(Some(principal))
+}
+
+/// SE-03: for a caller bound to some tenants, the request's `tenant_id` (read from the body of a
+/// tenant-scoped method) must be one of them. Returns the body to hand on (read whole when it was
+/// checked, untouched otherwise).
+async fn check_tenant(
+    layer: &KitLayer,
+    service: &str,
+    method: &str,
+    principal: &Principal,
+    body: tonic::body::Body,
+) -> Result<tonic::body::Body, tonic::Status> {
+    let path = format!("{service}/{method}");
+    let Some(field) = tenant_field(&path) else { return Ok(body) };
+    let bytes = read_whole(body).await?;
+    let tenant = match tenant_of(&bytes, field) {
+        Ok(t) => t,
+        Err(Unreadable::Compressed) => {
+            return Err(tonic::Status::unimplemented("compressed requests are not accepted"));
+        }
+        Err(Unreadable::Malformed) => {
+            return Err(tonic::Status::invalid_argument("the request is not one well-formed message"));
+        }
+    };
+    match tenant {
+        // No tenant named: the handler refuses it for the missing field (INVALID_ARGUMENT).
+        None => {}
+        Some(t) if t.is_empty() || principal.may_act_for(&t) => {}
+        Some(_) => {
+            tracing::warn!(caller = %principal.subject, method = %path, "call refused: tenant not allowed");
+            metrics::counter!(crate::metrics::GRPC_DENIED, "grpc_service" => service.to_owned(), "permission" => "tenant")
+                .increment(1);
+            if let Some(sink) = &layer.denials {
+                sink.record(&Denial { principal: principal.clone(), method: path, permission: "tenant" }).await;
+            }
+            return Err(super::status::refused(
+                tonic::Code::PermissionDenied,
+                "TENANT_NOT_ALLOWED",
+                "payops",
+                format!("caller {:?} may not act for this tenant", principal.subject),
+            ));
+        }
+    }
+    Ok(tonic::body::Body::new(Buffered(Some(bytes))))
+}
+
+/// The whole request body (already bounded by the size limit).
+async fn read_whole(mut body: tonic::body::Body) -> Result<bytes::Bytes, tonic::Status> {
+    use http_body::Body as _;
+    let mut out = bytes::BytesMut::new();
+    while let Some(frame) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame?;
+        if let Some(data) = frame.data_ref() {
+            out.extend_from_slice(data);
+        }
+    }
+    Ok(out.freeze())
 }
 
 /// Parses a `grpc-timeout` value: up to 8 digits and a unit of H, M, S, m, u or n.

@@ -10,6 +10,7 @@ mod body;
 pub mod client;
 mod layer;
 pub mod status;
+pub mod tenant;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

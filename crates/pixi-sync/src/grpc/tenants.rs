@@ -242,6 +242,17 @@ impl TenantService for Tenants {
         &self,
         req: Request<pb::CreateTenantRequest>,
     ) -> Result<Response<pb::CreateTenantResponse>, Status> {
+        // SE-03: a caller bound to some tenants cannot make itself a new one.
+        if let Ok(p) = kit::grpc::caller(&req)
+            && p.tenants != kit::grpc::Tenants::All
+        {
+            return Err(kit::grpc::status::refused(
+                tonic::Code::PermissionDenied,
+                "TENANT_NOT_ALLOWED",
+                "payops",
+                format!("caller {:?} acts for named tenants only and cannot create one", p.subject),
+            ));
+        }
         let by = actor(&req, "");
         Ok(Response::new(self.create(&req.into_inner().name, &by).await?))
     }
@@ -253,10 +264,13 @@ impl TenantService for Tenants {
 
     async fn list_tenants(
         &self,
-        _req: Request<pb::ListTenantsRequest>,
+        req: Request<pb::ListTenantsRequest>,
     ) -> Result<Response<pb::ListTenantsResponse>, Status> {
         let all = tenants::list(&self.api.pool).await.map_err(Error::from)?;
-        Ok(Response::new(pb::ListTenantsResponse { tenants: all.iter().map(convert::tenant).collect() }))
+        // SE-03: a caller sees the tenants it may act for.
+        let caller = kit::grpc::caller(&req).ok();
+        let visible = all.iter().filter(|t| caller.is_none_or(|p| p.may_act_for(&t.id.to_string())));
+        Ok(Response::new(pb::ListTenantsResponse { tenants: visible.map(convert::tenant).collect() }))
     }
 
     async fn save_pixi_api_config(

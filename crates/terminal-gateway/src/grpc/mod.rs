@@ -7,5 +7,5 @@ pub mod permissions;
 pub mod status;
 mod terminals;
 
-pub use payments::{Payments, REFUND_PERMISSION};
+pub use payments::Payments;
 pub use terminals::Terminals;

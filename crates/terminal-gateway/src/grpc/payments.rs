@@ -1,6 +1,6 @@
 //! `payops.terminal_gateway.v1.TerminalPaymentService`: start (TG-10, TG-31), get, list,
 //! cancel (TG-12), refresh (TG-13), watch (TG-11), manual card payments (TG-05), terminal
-//! refunds (return of goods; permission [`REFUND_PERMISSION`]).
+//! refunds (return of goods; permission `terminal.refunds.start`, see `permissions.rs`).
 
 use std::pin::Pin;
 use std::time::Duration;
@@ -24,10 +24,6 @@ use crate::error::Error;
 use crate::nets::wire::mask;
 use crate::service::{Engine, ManualPayment, RefreshResult, StartPayment, StartRefund};
 use crate::store::payments;
-
-/// The permission StartRefund needs (issue 17's permission table): giving money back is its
-/// own right, apart from taking payments.
-pub const REFUND_PERMISSION: &str = "terminal-gateway.refund";
 
 /// How often a watcher re-reads the row in case a change notification was lost.
 const WATCH_RECHECK: Duration = Duration::from_secs(5);
