@@ -39,6 +39,8 @@ mod replicas;
 mod runtime;
 #[path = "operability/scrape.rs"]
 mod scrape;
+#[path = "operability/secrets.rs"]
+mod secrets;
 #[path = "operability/stack.rs"]
 mod stack;
 #[path = "operability/tenants.rs"]
