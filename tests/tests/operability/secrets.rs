@@ -99,7 +99,7 @@ async fn se_08_secret_values_and_personal_data_appear_in_no_log_span_metric_erro
     // Read API: the stored Nets credentials come back without the password.
     let read =
         c.get_nets_credentials(tg::GetNetsCredentialsRequest { tenant_id: "hotel".into() }).await.unwrap().into_inner();
-    let reads = vec![format!("{read:?}")];
+    let reads = [format!("{read:?}")];
 
     // Let the exporters flush their batches.
     tokio::time::sleep(Duration::from_secs(6)).await;
