@@ -5,7 +5,7 @@ SHELL := bash
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export NATS_URL ?= nats://127.0.0.1:4222
 
-.PHONY: help up demo deps test lint fmt bench chaos contracts docs
+.PHONY: help up demo deps test lint fmt bench chaos contracts docs deny
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,8 +22,11 @@ deps: ## Make Postgres and NATS available (start or install them)
 test: deps ## Run every test (unit, integration, end-to-end) against real Postgres and NATS
 	@cargo build --workspace --bins --quiet && if cargo nextest --version >/dev/null 2>&1; then cargo nextest run --workspace --no-fail-fast; else cargo test --workspace --no-fail-fast; fi
 
-lint: ## cargo fmt --check, clippy -D warnings, buf lint
-	@cargo fmt --all -- --check && cargo clippy --workspace --all-targets --quiet -- -D warnings && deploy/tools/buf.sh lint
+lint: ## cargo fmt --check, clippy -D warnings, buf lint, cargo deny (licences, bans, sources)
+	@cargo fmt --all -- --check && cargo clippy --workspace --all-targets --quiet -- -D warnings && deploy/tools/buf.sh lint && cargo deny --log-level error check licenses bans sources
+
+deny: ## cargo deny with the advisory database too (needs github.com; CI cannot reach it)
+	@cargo deny check
 
 fmt: ## Format the code
 	@cargo fmt --all

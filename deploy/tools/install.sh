@@ -10,6 +10,11 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   log "installing cargo-nextest"
   cargo install --locked cargo-nextest >/dev/null 2>&1 || log "cargo-nextest unavailable; make test falls back to cargo test"
 fi
+# cargo-deny for the supply-chain check of `make lint` (SE-09; deny.toml).
+if ! cargo deny --version >/dev/null 2>&1; then
+  log "installing cargo-deny (a few minutes, once per machine)"
+  cargo install --locked cargo-deny >/dev/null 2>&1
+fi
 "$(dirname "$0")/buf.sh" --version >/dev/null
 bash "$(dirname "$0")/ops-tools.sh"
 

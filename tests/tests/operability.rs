@@ -43,6 +43,8 @@ mod scrape;
 mod secrets;
 #[path = "operability/stack.rs"]
 mod stack;
+#[path = "operability/supply_chain.rs"]
+mod supply_chain;
 #[path = "operability/tenants.rs"]
 mod tenants;
 #[path = "operability/tools.rs"]
