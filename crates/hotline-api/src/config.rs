@@ -4,7 +4,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `WEB_ADDR` | `0.0.0.0:8053` | the portal page and its HTTP/JSON API |
-//! | `WEB_TRUST_FORWARDED_FOR` | `false` | take the login throttle's client address from the first `X-Forwarded-For` hop (only behind a proxy that sets it) |
+//! | `TRUSTED_PROXIES` | unset | comma-separated CIDR ranges of the proxies in front of the portal and the gRPC port; only when the peer is one of them is the client address read from `X-Forwarded-For` (the rightmost address not in these ranges). Replaces `WEB_TRUST_FORWARDED_FOR`, which is refused at start |
 //! | `WEB_SECURE_COOKIES` | `false` | mark the session cookie `Secure` (set when served behind TLS; a request with `X-Forwarded-Proto: https` gets it anyway) |
 //! | `PGW_BASE_URL` | required | PGW API root, e.g. `https://pgw.smarpay.example/api/v1` |
 //! | `PGW_ENVIRONMENT` | `prod` | `prod` or `test`; the hotline queries PROD, codes exist only there |
@@ -19,8 +19,9 @@
 //! | `TICKETING_TOKEN` / `_FILE` | unset | bearer token for ticketing-bridge (secret) |
 //! | `HOTLINE_EMAIL` | `hotline@smarpay.eu` | requester of tickets without a tenant contact |
 //! | `LOCAL_TIMEZONE` | `Europe/Zurich` | the zone of "a day" (daily overview, default dates) |
-//! | `SESSION_TTL` | `10h` | how long a login lasts |
-//! | `LOGIN_MAX_FAILURES` | `5` | failures per user name within the window before throttling (a client address gets four times as many) |
+//! | `SESSION_TTL` | `10h` | how long a login lasts at most |
+//! | `SESSION_IDLE` | `30m` | a session unused this long ends (SE-06), whatever `SESSION_TTL` says |
+//! | `LOGIN_MAX_FAILURES` | `5` | failures per user name and client address within the window before that address is throttled for that name (a client address gets four times as many across all names); other addresses can still log in (SE-05) |
 //! | `LOGIN_FAILURE_WINDOW` | `15m` | window (and lock time) of the login throttle |
 //! | `PASSWORD_HASH_MEMORY_KIB` | `19456` | argon2id memory cost of new hashes |
 //! | `PASSWORD_HASH_ITERATIONS` | `2` | argon2id time cost of new hashes |
@@ -75,6 +76,8 @@ pub struct SmallinvoiceConfig {
 pub struct SecurityConfig {
     /// Session lifetime.
     pub session_ttl: Duration,
+    /// A session unused this long ends.
+    pub session_idle: Duration,
     /// Failures allowed within the window.
     pub max_failures: u32,
     /// Throttle window.
@@ -85,8 +88,8 @@ pub struct SecurityConfig {
     pub hash_iterations: u32,
     /// `Secure` session cookies.
     pub secure_cookies: bool,
-    /// Client address from `X-Forwarded-For`.
-    pub trust_forwarded_for: bool,
+    /// The proxies whose `X-Forwarded-For` is believed (SE-05).
+    pub trusted_proxies: Vec<crate::domain::client_addr::Cidr>,
 }
 
 /// hotline-api settings.
@@ -160,8 +163,19 @@ impl Config {
             hash_memory_kib: positive(env, "PASSWORD_HASH_MEMORY_KIB", 19_456)?,
             hash_iterations: positive(env, "PASSWORD_HASH_ITERATIONS", 2)?,
             secure_cookies: env.bool_or("WEB_SECURE_COOKIES", false)?,
-            trust_forwarded_for: env.bool_or("WEB_TRUST_FORWARDED_FOR", false)?,
+            session_idle: env.duration_or("SESSION_IDLE", Duration::from_secs(30 * 60))?,
+            trusted_proxies: crate::domain::client_addr::parse_list(env.raw("TRUSTED_PROXIES").unwrap_or(""))
+                .map_err(|e| ConfigError::new("TRUSTED_PROXIES", e))?,
         };
+        if env.raw("WEB_TRUST_FORWARDED_FOR").is_some() {
+            return Err(ConfigError::new(
+                "WEB_TRUST_FORWARDED_FOR",
+                "replaced by TRUSTED_PROXIES (the CIDR ranges of the proxies in front of the portal)",
+            ));
+        }
+        if security.session_idle.is_zero() {
+            return Err(ConfigError::new("SESSION_IDLE", "must be longer than 0s"));
+        }
         if security.hash_memory_kib < 8 {
             return Err(ConfigError::new("PASSWORD_HASH_MEMORY_KIB", "must be at least 8"));
         }
@@ -252,6 +266,8 @@ mod tests {
         assert_eq!(c.common.grpc_addr.port(), 50053);
         assert_eq!(c.timezone, chrono_tz::Europe::Zurich);
         assert_eq!(c.pgw.environment, "prod");
+        assert_eq!(c.security.session_idle, Duration::from_secs(30 * 60));
+        assert!(c.security.trusted_proxies.is_empty());
         for (var, value) in [
             ("PGW_ENVIRONMENT", "staging"),
             ("PGW_BASE_URL", "ftp://x"),
@@ -260,6 +276,9 @@ mod tests {
             ("LOGIN_MAX_FAILURES", "0"),
             ("BOOTSTRAP_ADMIN", "A B"),
             ("WEB_ADDR", "x"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, proxy"),
+            ("SESSION_IDLE", "0s"),
+            ("WEB_TRUST_FORWARDED_FOR", "true"),
         ] {
             let mut env = base();
             env.set(var, value);

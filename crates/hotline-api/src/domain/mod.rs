@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod b2b;
 pub mod b2c;
+pub mod client_addr;
 pub mod contact;
 pub mod invoice;
 pub mod payment;

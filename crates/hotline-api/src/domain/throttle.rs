@@ -1,7 +1,9 @@
-//! The login throttle (HL-03): after `max_failures` wrong passwords for one user name, or from
-//! one client, within the window, further attempts are refused until the oldest failure in
-//! the window has aged out. Unknown user names count like known ones, so the throttle tells an
-//! attacker nothing about which accounts exist.
+//! The login throttle (HL-03, SE-05): after `max_failures` failures on one key within the
+//! window — a user name from one client address, or one client address across all names (with
+//! a higher limit) — further attempts on that key are refused until enough failures have aged
+//! out. The same name from another address is not affected, so nobody can lock an agent out
+//! from afar. Unknown user names count like known ones, so the throttle tells an attacker
+//! nothing about which accounts exist.
 
 use std::time::Duration;
 

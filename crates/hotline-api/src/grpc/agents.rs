@@ -5,8 +5,10 @@ use std::sync::Arc;
 use proto::payops::common::v1::PageResponse;
 use proto::payops::hotline::v1::agent_service_server::AgentService;
 use proto::payops::hotline::v1::{
-    AgentRole, CreateAgentRequest, CreateAgentResponse, GetMeRequest, GetMeResponse, ListAuditEntriesRequest,
-    ListAuditEntriesResponse, LoginRequest, LoginResponse, LogoutRequest, LogoutResponse,
+    AgentAccount, AgentRole, CreateAgentRequest, CreateAgentResponse, GetMeRequest, GetMeResponse, ListAgentsRequest,
+    ListAgentsResponse, ListAuditEntriesRequest, ListAuditEntriesResponse, LoginRequest, LoginResponse, LogoutRequest,
+    LogoutResponse, ResetAgentPasswordRequest, ResetAgentPasswordResponse, SetAgentActiveRequest,
+    SetAgentActiveResponse, SetAgentRoleRequest, SetAgentRoleResponse, UnlockAgentRequest, UnlockAgentResponse,
 };
 use secrecy::ExposeSecret;
 use tonic::{Request, Response, Status};
@@ -33,7 +35,9 @@ impl Agents {
 #[tonic::async_trait]
 impl AgentService for Agents {
     async fn login(&self, request: Request<LoginRequest>) -> Result<Response<LoginResponse>, Status> {
-        let client = request.remote_addr().map(|a| a.ip().to_string());
+        let forwarded: Vec<&str> =
+            request.metadata().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        let client = self.hotline.auth.client_address(request.remote_addr().map(|a| a.ip()), &forwarded);
         let r = request.into_inner();
         let login = self.hotline.auth.login(&r.username, &r.password, client.as_deref(), SessionKind::Api).await?;
         Ok(Response::new(LoginResponse {
@@ -61,12 +65,8 @@ impl AgentService for Agents {
         let s = session(&self.hotline, &request).await?;
         self.hotline.require(&s.actor, Permission::ManageAgents).await?;
         let r = request.into_inner();
-        let role = match AgentRole::try_from(r.role) {
-            Ok(AgentRole::Admin) => Role::Admin,
-            Ok(AgentRole::Standard) => Role::Standard,
-            // Refused by create_agent together with every other bad field.
-            _ => Role::Service,
-        };
+        // Anything else is refused by create_agent together with every other bad field.
+        let role = role_of(r.role);
         let agent = self.hotline.auth.create_agent(&r.username, &r.display_name, role, &r.password).await?;
         let mut a = crate::service::audit::entry(&s.actor, "agent_created", format!("agent:{}", agent.name), "ok");
         a.details.insert("role".into(), role.as_str().into());
@@ -95,5 +95,73 @@ impl AgentService for Agents {
             entries: entries.iter().map(convert::audit).collect(),
             page: Some(PageResponse { next_page_token: next.unwrap_or_default() }),
         }))
+    }
+
+    async fn list_agents(&self, request: Request<ListAgentsRequest>) -> Result<Response<ListAgentsResponse>, Status> {
+        let s = session(&self.hotline, &request).await?;
+        let rows = self.hotline.list_agents(&s.actor).await?;
+        let agents = rows
+            .iter()
+            .map(|r| AgentAccount {
+                agent: Some(convert::agent(&crate::domain::agent::Actor {
+                    name: r.username.clone(),
+                    display_name: r.display_name.clone(),
+                    role: r.role(),
+                    agent_id: Some(r.id),
+                })),
+                active: r.active,
+            })
+            .collect();
+        Ok(Response::new(ListAgentsResponse { agents }))
+    }
+
+    async fn set_agent_active(
+        &self,
+        request: Request<SetAgentActiveRequest>,
+    ) -> Result<Response<SetAgentActiveResponse>, Status> {
+        let s = session(&self.hotline, &request).await?;
+        let r = request.into_inner();
+        self.hotline.set_agent_active(&s.actor, &r.username, r.active).await?;
+        Ok(Response::new(SetAgentActiveResponse {}))
+    }
+
+    async fn set_agent_role(
+        &self,
+        request: Request<SetAgentRoleRequest>,
+    ) -> Result<Response<SetAgentRoleResponse>, Status> {
+        let s = session(&self.hotline, &request).await?;
+        let r = request.into_inner();
+        self.hotline.set_agent_role(&s.actor, &r.username, role_of(r.role)).await?;
+        Ok(Response::new(SetAgentRoleResponse {}))
+    }
+
+    async fn reset_agent_password(
+        &self,
+        request: Request<ResetAgentPasswordRequest>,
+    ) -> Result<Response<ResetAgentPasswordResponse>, Status> {
+        let s = session(&self.hotline, &request).await?;
+        let r = request.into_inner();
+        self.hotline.reset_agent_password(&s.actor, &r.username, &r.password).await?;
+        Ok(Response::new(ResetAgentPasswordResponse {}))
+    }
+
+    async fn unlock_agent(
+        &self,
+        request: Request<UnlockAgentRequest>,
+    ) -> Result<Response<UnlockAgentResponse>, Status> {
+        let s = session(&self.hotline, &request).await?;
+        let r = request.into_inner();
+        self.hotline.unlock_agent(&s.actor, &r.username).await?;
+        Ok(Response::new(UnlockAgentResponse {}))
+    }
+}
+
+/// The role of a request; anything but standard or admin becomes `Service`, which every
+/// use case refuses as a field violation.
+fn role_of(raw: i32) -> Role {
+    match AgentRole::try_from(raw) {
+        Ok(AgentRole::Admin) => Role::Admin,
+        Ok(AgentRole::Standard) => Role::Standard,
+        _ => Role::Service,
     }
 }

@@ -11,6 +11,11 @@ pub const TABLE: PermissionTable = &[
     ("payops.hotline.v1.AgentService/GetMe", Access::Needs("hotline.session")),
     ("payops.hotline.v1.AgentService/CreateAgent", Access::Needs("hotline.agents.write")), // admins
     ("payops.hotline.v1.AgentService/ListAuditEntries", Access::Needs("hotline.audit.read")), // admins
+    ("payops.hotline.v1.AgentService/ListAgents", Access::Needs("hotline.agents.write")),  // admins
+    ("payops.hotline.v1.AgentService/SetAgentActive", Access::Needs("hotline.agents.write")), // admins
+    ("payops.hotline.v1.AgentService/SetAgentRole", Access::Needs("hotline.agents.write")), // admins
+    ("payops.hotline.v1.AgentService/ResetAgentPassword", Access::Needs("hotline.agents.write")), // admins
+    ("payops.hotline.v1.AgentService/UnlockAgent", Access::Needs("hotline.agents.write")), // admins
     ("payops.hotline.v1.HotlineService/LookupCode", Access::Needs("hotline.codes.lookup")),
     ("payops.hotline.v1.HotlineService/GenerateCode", Access::Needs("hotline.codes.generate")), // hands out access codes
     ("payops.hotline.v1.HotlineService/CreateB2cTicket", Access::Needs("hotline.tickets.create")),

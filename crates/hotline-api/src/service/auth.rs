@@ -1,7 +1,8 @@
-//! Agents, logins and tokens (HL-01 … HL-03): argon2id password hashes (slow, salted, run off
-//! the async threads), sessions that expire, one generic error for every wrong credential,
-//! the login throttle per user name and per client, the step-up check before a code is
-//! generated, and the fixed service tokens of other payops services.
+//! Agents, logins and tokens (HL-01 … HL-03, SE-05, SE-06): argon2id password hashes (slow,
+//! salted, run off the async threads), sessions that end after an absolute and an idle time,
+//! one generic error for every wrong credential, the login throttle per user name and client
+//! address and per client address (an attempt is counted before its password is checked), the
+//! step-up check before a code is generated, and the fixed service tokens of other services.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -123,9 +124,18 @@ impl Auth {
         self.config.failure_window
     }
 
-    /// Whether the client address comes from `X-Forwarded-For`.
-    pub fn trust_forwarded_for(&self) -> bool {
-        self.config.trust_forwarded_for
+    /// The client address of a request (SE-05): the socket `peer`, or, when the peer is a
+    /// trusted proxy, the rightmost `X-Forwarded-For` entry outside the trusted ranges; as the
+    /// throttle keys it (an IPv6 client by its /64).
+    pub fn client_address(&self, peer: Option<std::net::IpAddr>, forwarded_for: &[&str]) -> Option<String> {
+        let peer = peer?;
+        let ip = crate::domain::client_addr::client_address(peer, forwarded_for, &self.config.trusted_proxies);
+        Some(crate::domain::client_addr::throttle_key(ip))
+    }
+
+    /// A session unused this long ends (SE-06).
+    pub fn session_idle(&self) -> Duration {
+        self.config.session_idle
     }
 
     /// Whether session cookies are always `Secure`.
@@ -133,8 +143,12 @@ impl Auth {
         self.config.secure_cookies
     }
 
-    /// Checks the credentials (HL-03): throttled keys are refused before any check; a wrong
-    /// user name and a wrong password get the same error and take the same time.
+    /// Checks the credentials (HL-03, SE-05). The attempt is counted as a failure for the
+    /// (user name, client) pair and for the client before the password is checked — atomically,
+    /// so parallel guesses cannot pass the limit — and forgotten again when the password was
+    /// right. A throttled pair is refused before any check; the same name from another address
+    /// is not affected. A wrong user name and a wrong password get the same error and take the
+    /// same time; what was typed as the user name is never logged.
     pub async fn login(
         &self,
         username: &str,
@@ -142,12 +156,12 @@ impl Auth {
         client: Option<&str>,
         kind: SessionKind,
     ) -> Result<Login> {
-        let name = username.trim().to_ascii_lowercase();
-        let mut keys = vec![format!("user:{name}")];
-        if let Some(c) = client {
-            keys.push(format!("client:{c}"));
-        }
-        self.check_throttle(&keys).await?;
+        // Longer input is no valid name anyway; the cap keeps throttle keys small.
+        let name: String = username.trim().to_ascii_lowercase().chars().take(70).collect();
+        let client = client.unwrap_or("unknown");
+        let max = self.config.max_failures;
+        let keys = vec![(format!("pair:{name}|{client}"), max), (format!("client:{client}"), max.saturating_mul(4))];
+        let attempt = self.count_attempt(&keys).await?;
         let row = match Username::parse(&name) {
             Ok(u) => agents::by_username(&self.pool, u.as_str()).await?,
             Err(_) => None,
@@ -161,11 +175,11 @@ impl Auth {
             }
         };
         let Some(row) = row.filter(|_| ok) else {
-            sessions::add_failures(&self.pool, &keys, self.clock.now()).await?;
-            tracing::info!(user = %name, "login refused");
+            tracing::info!("login refused");
             return Err(Error::BadCredentials);
         };
-        sessions::clear_failures(&self.pool, &keys[0]).await?;
+        sessions::forget_attempts(&self.pool, &attempt).await?;
+        sessions::clear_failures(&self.pool, &keys[0].0).await?;
         let actor = Actor {
             name: row.username.clone(),
             display_name: row.display_name.clone(),
@@ -204,7 +218,9 @@ impl Auth {
             return Ok((session, p.permissions));
         }
         let hash = hash_token(token);
-        let row = sessions::find(&self.pool, &hash, self.clock.now()).await?.ok_or(Error::Unauthenticated)?;
+        let now = self.clock.now();
+        let idle = chrono::Duration::from_std(self.config.session_idle).unwrap_or(chrono::Duration::minutes(30));
+        let row = sessions::find(&self.pool, &hash, now, now - idle).await?.ok_or(Error::Unauthenticated)?;
         let actor = Actor {
             name: row.username,
             display_name: row.display_name,
@@ -225,15 +241,17 @@ impl Auth {
     }
 
     /// The step-up check (HL-02): the agent's own password again, throttled like a login.
+    /// Counted before the check like a login, on a key of its own: only the logged-in agent
+    /// can reach it, so it cannot be used to lock anybody else out.
     pub async fn step_up(&self, actor: &Actor, password: &str) -> Result<()> {
-        let keys = vec![format!("user:{}", actor.name)];
-        self.check_throttle(&keys).await?;
+        let keys = vec![(format!("stepup:{}", actor.name), self.config.max_failures)];
+        let attempt = self.count_attempt(&keys).await?;
         let Some(id) = actor.agent_id else { return Err(Error::StepUpFailed) };
         let row = agents::by_id(&self.pool, id).await?.filter(|r| r.active).ok_or(Error::StepUpFailed)?;
         if verify(row.password_hash, password.to_owned()).await {
+            sessions::forget_attempts(&self.pool, &attempt).await?;
             return Ok(());
         }
-        sessions::add_failures(&self.pool, &keys, self.clock.now()).await?;
         Err(Error::StepUpFailed)
     }
 
@@ -270,19 +288,21 @@ impl Auth {
         }
     }
 
-    async fn check_throttle(&self, keys: &[String]) -> Result<()> {
+    /// Counts an attempt on every key, refusing when one of them is throttled (SE-05).
+    async fn count_attempt(&self, keys: &[(String, u32)]) -> Result<Vec<i64>> {
         let now = self.clock.now();
         let window = chrono::Duration::from_std(self.config.failure_window).unwrap_or(chrono::Duration::minutes(15));
-        for key in keys {
-            let failures = sessions::failures(&self.pool, key, now - window).await?;
-            if let Verdict::Locked { retry_after_secs } =
-                decide(&failures, now, limit(key, self.config.max_failures), self.config.failure_window)
-            {
-                tracing::warn!(key = %key.split(':').next().unwrap_or(""), retry_after_secs, "login throttled");
-                return Err(Error::Throttled { retry_after_secs });
+        match sessions::count_attempt(&self.pool, keys, now, now - window).await? {
+            Ok(ids) => Ok(ids),
+            Err((limit, failures)) => {
+                let retry_after_secs = match decide(&failures, now, limit, self.config.failure_window) {
+                    Verdict::Locked { retry_after_secs } => retry_after_secs,
+                    Verdict::Allowed => 1,
+                };
+                tracing::warn!(retry_after_secs, "login throttled");
+                Err(Error::Throttled { retry_after_secs })
             }
         }
-        Ok(())
     }
 
     /// A new argon2id hash with the configured cost.
@@ -308,12 +328,6 @@ impl Auth {
         let h = self.hash(&random_token()).await.unwrap_or_default();
         self.dummy_hash.get_or_init(|| h).clone()
     }
-}
-
-/// Failures allowed for a throttle key: a user name gets `max`; a client address gets four
-/// times as many, because several agents may share one address (an office, a proxy).
-fn limit(key: &str, max: u32) -> u32 {
-    if key.starts_with("client:") { max.saturating_mul(4) } else { max }
 }
 
 /// Verifies `password` against a PHC string off the async threads.

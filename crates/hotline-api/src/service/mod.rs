@@ -2,6 +2,7 @@
 //! call names its [`Actor`](crate::domain::agent::Actor), is checked against the role
 //! (HL-01), runs the partner calls and writes the audit log (HL-43).
 
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod b2b;
@@ -79,7 +80,8 @@ impl Hotline {
         let now = self.clock.now();
         let window = chrono::Duration::from_std(self.auth.failure_window()).unwrap_or(chrono::Duration::hours(1));
         let retention = chrono::Duration::from_std(self.settings.lookup_retention).unwrap_or(chrono::Duration::days(7));
-        let a = crate::store::sessions::prune(&self.pool, now, now - window).await?;
+        let idle = chrono::Duration::from_std(self.auth.session_idle()).unwrap_or(chrono::Duration::minutes(30));
+        let a = crate::store::sessions::prune(&self.pool, now, now - idle, now - window).await?;
         let b = crate::store::lookups::prune(&self.pool, now - retention).await?;
         Ok(a + b)
     }

@@ -71,3 +71,37 @@ pub async fn insert(
 pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM agents").fetch_one(pool).await
 }
+
+/// Every agent, by user name.
+pub async fn list(pool: &PgPool) -> Result<Vec<AgentRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, username, display_name, role, password_hash, active FROM agents ORDER BY username")
+        .fetch_all(pool)
+        .await
+}
+
+/// Sets whether an agent may log in; the agent's id, `None` when there is no such agent.
+pub async fn set_active(pool: &PgPool, username: &str, active: bool) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("UPDATE agents SET active = $2 WHERE username = $1 RETURNING id")
+        .bind(username)
+        .bind(active)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Sets an agent's role; the agent's id, `None` when there is no such agent.
+pub async fn set_role(pool: &PgPool, username: &str, role: Role) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("UPDATE agents SET role = $2 WHERE username = $1 RETURNING id")
+        .bind(username)
+        .bind(role.as_str())
+        .fetch_optional(pool)
+        .await
+}
+
+/// Replaces an agent's password hash; the agent's id, `None` when there is no such agent.
+pub async fn set_password_hash(pool: &PgPool, username: &str, hash: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("UPDATE agents SET password_hash = $2 WHERE username = $1 RETURNING id")
+        .bind(username)
+        .bind(hash)
+        .fetch_optional(pool)
+        .await
+}

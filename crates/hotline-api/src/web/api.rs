@@ -54,14 +54,9 @@ pub async fn login(
     headers: HeaderMap,
     Body(b): Body<LoginBody>,
 ) -> ApiResult {
-    let forwarded = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| h.auth.trust_forwarded_for() && !v.is_empty());
-    let client = forwarded.unwrap_or_else(|| peer.ip().to_string());
-    let login = h.auth.login(&b.username, &b.password, Some(&client), SessionKind::Web).await?;
+    let forwarded: Vec<&str> = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    let client = h.auth.client_address(Some(peer.ip()), &forwarded);
+    let login = h.auth.login(&b.username, &b.password, client.as_deref(), SessionKind::Web).await?;
     let max_age = (login.expires_at - h.clock.now()).num_seconds().max(0);
     let cookie = set_cookie(login.token.expose_secret(), max_age, h.auth.secure_cookies() || is_https(&headers));
     let body = json!({ "agent": json::agent(&login.actor), "csrf_token": login.csrf_token, "links": links(&h) });

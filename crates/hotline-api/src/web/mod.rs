@@ -4,6 +4,7 @@
 //! strict Content Security Policy (scripts and styles from this origin only, no inline code,
 //! no framing); API answers are never cached.
 
+mod agents;
 mod api;
 mod error;
 mod json;
@@ -42,7 +43,11 @@ pub fn router(hotline: Arc<Hotline>) -> Router {
         .route("/overview", get(api::overview))
         .route("/orders/{id}/timeline", get(api::timeline))
         .route("/audit", get(api::audit))
-        .route("/agents", post(api::create_agent))
+        .route("/agents", post(api::create_agent).get(agents::list))
+        .route("/agents/{username}/active", post(agents::set_active))
+        .route("/agents/{username}/role", post(agents::set_role))
+        .route("/agents/{username}/password", post(agents::reset_password))
+        .route("/agents/{username}/unlock", post(agents::unlock))
         .fallback(|| async {
             (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"error": "Nicht gefunden", "reason": "NOT_FOUND"})))
         })

@@ -64,6 +64,7 @@ function switchTab(name) {
   document.querySelectorAll('main.tab').forEach((m) => { m.hidden = m.id !== 'tab-' + name; });
   if (name === 'overview' && !$('overview-summary').dataset.loaded) loadOverview();
   if (name === 'audit') loadAudit();
+  if (name === 'agents') loadAgents();
 }
 
 // ── B2C ───────────────────────────────────────────────────────────────────────
@@ -368,6 +369,96 @@ async function loadAudit() {
   }
 }
 $('audit-load').addEventListener('click', loadAudit);
+
+// ── Agenten (Admin) ───────────────────────────────────────────────────────────
+function agentButton(label, testid, cls, action) {
+  const b = document.createElement('button');
+  b.type = 'button'; b.className = cls; b.textContent = label; b.dataset.testid = testid;
+  b.addEventListener('click', action);
+  return b;
+}
+
+async function agentAction(path, body, done) {
+  try {
+    await api('POST', path, body);
+    toast('✅ ' + done, 'success');
+  } catch (e) {
+    toast('Agenten: ' + agentError(e), 'error');
+  }
+  loadAgents();
+}
+
+async function loadAgents() {
+  try {
+    const r = await api('GET', '/agents');
+    $('agents-table').querySelector('tbody').replaceChildren(...r.items.map((a) => {
+      const tr = row([a.username, a.display_name, a.role === 'admin' ? '🔴 Admin' : '🔵 Standard',
+        a.active ? 'aktiv' : 'deaktiviert', null]);
+      tr.dataset.testid = 'agent-row-' + a.username;
+      tr.dataset.active = String(a.active);
+      tr.dataset.role = a.role;
+      const cell = tr.lastChild; cell.textContent = '';
+      const path = '/agents/' + encodeURIComponent(a.username);
+      if (a.username !== state.agent.username) {
+        cell.appendChild(a.active
+          ? agentButton('Deaktivieren', 'agent-deactivate-' + a.username, 'danger',
+            () => agentAction(path + '/active', { active: false }, a.username + ' deaktiviert'))
+          : agentButton('Aktivieren', 'agent-activate-' + a.username, 'secondary',
+            () => agentAction(path + '/active', { active: true }, a.username + ' aktiviert')));
+        const role = a.role === 'admin' ? 'standard' : 'admin';
+        cell.appendChild(agentButton(role === 'admin' ? 'Zum Admin machen' : 'Zu Standard machen',
+          'agent-role-' + a.username, 'secondary',
+          () => agentAction(path + '/role', { role }, 'Rolle von ' + a.username + ' geändert')));
+      }
+      cell.appendChild(agentButton('Entsperren', 'agent-unlock-' + a.username, 'secondary',
+        () => agentAction(path + '/unlock', {}, a.username + ' entsperrt')));
+      return tr;
+    }));
+  } catch (e) {
+    toast('Agenten: ' + e.message, 'error');
+  }
+}
+
+function formBody(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+// The server's field rules in German (its reasons are shared with the gRPC API).
+const AGENT_FIELDS = {
+  username: 'Benutzername: 3 bis 64 Zeichen (a–z, 0–9, «.», «_», «-»)',
+  display_name: 'Anzeigename: 1 bis 100 Zeichen',
+  role: 'Rolle: Standard oder Admin',
+  password: 'Passwort: mindestens 12 Zeichen',
+};
+function agentError(e) {
+  return e.fields ? e.fields.map((f) => AGENT_FIELDS[f.field] || f.reason).join(' · ') : e.message;
+}
+
+$('agent-create-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = ev.target;
+  try {
+    const a = await api('POST', '/agents', formBody(form));
+    form.reset();
+    toast('✅ Agent ' + a.username + ' angelegt', 'success');
+    loadAgents();
+  } catch (e) {
+    toast('Agent anlegen: ' + agentError(e), 'error');
+  }
+});
+
+$('agent-password-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = ev.target;
+  const b = formBody(form);
+  try {
+    await api('POST', '/agents/' + encodeURIComponent(b.username.trim()) + '/password', { password: b.password });
+    form.reset();
+    toast('✅ Passwort von ' + b.username.trim() + ' zurückgesetzt, alle Sitzungen beendet', 'success');
+  } catch (e) {
+    toast('Passwort zurücksetzen: ' + agentError(e), 'error');
+  }
+});
 
 // ── Start ─────────────────────────────────────────────────────────────────────
 (async () => {
