@@ -23,7 +23,7 @@ use crate::domain::{TenantId, TerminalId, WorkstationId};
 use crate::error::Error;
 use crate::nets::wire::mask;
 use crate::service::{Engine, ManualPayment, RefreshResult, StartPayment, StartRefund};
-use crate::store::payments;
+use crate::store::{journal, payments};
 
 /// How often a watcher re-reads the row in case a change notification was lost.
 const WATCH_RECHECK: Duration = Duration::from_secs(5);
@@ -78,6 +78,31 @@ fn payment_ids(tenant: &str, id: &str) -> Result<(TenantId, Uuid), Status> {
     }
 }
 
+/// SE-04: records the authenticated caller of a money-moving call before the gateway acts; no
+/// record, no action (UNAVAILABLE, the caller retries with the same request id).
+async fn journal(
+    engine: &Engine,
+    caller: &str,
+    method: &str,
+    tenant: &TenantId,
+    request_id: &str,
+    payment_id: &str,
+) -> Result<(), Status> {
+    let entry = journal::Entry {
+        caller: caller.to_owned(),
+        method: method.to_owned(),
+        tenant_id: tenant.to_string(),
+        request_id: request_id.to_owned(),
+        payment_id: payment_id.to_owned(),
+    };
+    journal::record(engine.pool(), &entry, engine.now()).await.map_err(|e| Status::from(Error::from(e)))
+}
+
+/// The authenticated caller's name (the kit's layer put it there).
+fn caller_of<T>(request: &Request<T>) -> Result<String, Status> {
+    Ok(kit::grpc::caller(request)?.subject.clone())
+}
+
 fn refresh_result(r: RefreshResult) -> pb::RefreshResult {
     match r {
         RefreshResult::AlreadyFinal => pb::RefreshResult::AlreadyFinal,
@@ -96,6 +121,7 @@ impl TerminalPaymentService for Payments {
         &self,
         request: Request<pb::StartPaymentRequest>,
     ) -> Result<Response<pb::StartPaymentResponse>, Status> {
+        let caller = caller_of(&request)?;
         let r = request.into_inner();
         kit::grpc::record_order_id(&r.order_id);
         let mut v = Violations::new();
@@ -113,6 +139,7 @@ impl TerminalPaymentService for Payments {
         if !v.is_empty() {
             return Err(v.into_status());
         }
+        journal(&self.engine, &caller, "StartPayment", &tenant_id, request_id.as_str(), "").await?;
         let req = StartPayment {
             tenant_id,
             request_id: request_id.to_string(),
@@ -156,8 +183,10 @@ impl TerminalPaymentService for Payments {
         &self,
         request: Request<pb::CancelPaymentRequest>,
     ) -> Result<Response<pb::CancelPaymentResponse>, Status> {
+        let caller = caller_of(&request)?;
         let r = request.into_inner();
         let (t, id) = payment_ids(&r.tenant_id, &r.payment_id)?;
+        journal(&self.engine, &caller, "CancelPayment", &t, "", &id.to_string()).await?;
         let p = self.engine.cancel(&t, id).await?;
         Ok(Response::new(pb::CancelPaymentResponse { payment: Some(convert::payment(&p)) }))
     }
@@ -233,6 +262,7 @@ impl TerminalPaymentService for Payments {
         &self,
         request: Request<pb::RecordManualPaymentRequest>,
     ) -> Result<Response<pb::RecordManualPaymentResponse>, Status> {
+        let caller = caller_of(&request)?;
         let r = request.into_inner();
         kit::grpc::record_order_id(&r.order_id);
         let mut v = Violations::new();
@@ -266,6 +296,7 @@ impl TerminalPaymentService for Payments {
             acquirer_reference: r.reference,
             verification: String::new(),
         };
+        journal(&self.engine, &caller, "RecordManualPayment", &tenant_id, request_id.as_str(), "").await?;
         let req =
             ManualPayment { tenant_id, request_id: request_id.to_string(), order_id, amount, card, workstation_id };
         let (p, created) = self.engine.record_manual(req).await?;
@@ -276,7 +307,9 @@ impl TerminalPaymentService for Payments {
         &self,
         request: Request<pb::StartRefundRequest>,
     ) -> Result<Response<pb::StartRefundResponse>, Status> {
+        let caller = caller_of(&request)?;
         let r = parse_refund(request.into_inner())?;
+        journal(&self.engine, &caller, "StartRefund", &r.tenant_id, &r.request_id, &r.payment_id.to_string()).await?;
         let (p, created) = self.engine.start_refund(r).await?;
         kit::grpc::record_order_id(&p.order_id);
         Ok(Response::new(pb::StartRefundResponse { payment: Some(convert::payment(&p)), created }))

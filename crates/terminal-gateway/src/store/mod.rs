@@ -3,5 +3,6 @@
 
 pub mod credentials;
 pub mod holds;
+pub mod journal;
 pub mod payments;
 pub mod terminals;

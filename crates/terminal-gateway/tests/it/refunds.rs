@@ -277,3 +277,52 @@ async fn ct_06_the_preflight_command_prints_the_table_and_fails_on_a_missing_fie
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("FAIL") && text.contains("username"), "{text}");
 }
+
+#[tokio::test]
+async fn se_04_money_moving_calls_need_their_own_permission_and_the_journal_names_the_authenticated_caller() {
+    use terminal_gateway::grpc::permissions::TABLE;
+    use terminal_gateway::store::journal;
+
+    // Their own permission: none of them shares one with another method.
+    let moving = ["StartPayment", "CancelPayment", "StartRefund", "RecordManualPayment"];
+    for m in moving {
+        let path = format!("payops.terminal_gateway.v1.TerminalPaymentService/{m}");
+        let need = kit::grpc::auth::access(TABLE, &path).unwrap_or_else(|| panic!("{m} has an entry"));
+        let shared: Vec<&str> = TABLE.iter().filter(|(p, a)| *a == need && *p != path).map(|(p, _)| *p).collect();
+        assert!(shared.is_empty(), "{m} shares its permission with {shared:?}");
+    }
+
+    let h = Harness::new().await;
+    let app = h.spawn("gw-1").await;
+    h.terminal(&app, "T-1").await;
+    h.terminal(&app, "T-2").await;
+    let purchase = approved(&h, &app, "req-1", "R-1", "T-1", 80_00).await;
+    let mut c = app.payments().await;
+    c.start_refund(refund("ref-1", &purchase.payment_id, 30_00)).await.unwrap();
+    let waiting = app.start("req-2", "R-2", "T-2", 10_00).await.unwrap();
+    // A caller without the permission is refused and leaves no entry.
+    let mut outsider = pb::terminal_payment_service_client::TerminalPaymentServiceClient::new(
+        testkit::grpc_channel_as(&app.grpc_url, testkit::OUTSIDER_TOKEN),
+    );
+    let refused = outsider.start_refund(refund("ref-2", &purchase.payment_id, 10_00)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    c.cancel_payment(pb::CancelPaymentRequest { tenant_id: TENANT.into(), payment_id: waiting.payment_id.clone() })
+        .await
+        .unwrap();
+
+    let entries = journal::of_tenant(&app.pool, TENANT).await.unwrap();
+    let got: Vec<(&str, &str, &str)> =
+        entries.iter().map(|e| (e.caller.as_str(), e.method.as_str(), e.request_id.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("testkit", "StartPayment", "req-1"),
+            ("testkit", "StartRefund", "ref-1"),
+            ("testkit", "StartPayment", "req-2"),
+            ("testkit", "CancelPayment", ""),
+        ],
+        "every money-moving call, by its authenticated caller, before it acted; the refused one not at all"
+    );
+    assert_eq!(entries[1].payment_id, purchase.payment_id);
+    assert_eq!(entries[3].payment_id, waiting.payment_id);
+}
