@@ -21,6 +21,8 @@ mod deploy;
 mod exercise;
 #[path = "operability/exercise_pixi.rs"]
 mod exercise_pixi;
+#[path = "operability/fuzz.rs"]
+mod fuzz;
 #[path = "operability/generic_grpc.rs"]
 mod generic_grpc;
 #[path = "operability/image.rs"]

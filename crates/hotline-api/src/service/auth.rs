@@ -160,7 +160,11 @@ impl Auth {
         let name: String = username.trim().to_ascii_lowercase().chars().take(70).collect();
         let client = client.unwrap_or("unknown");
         let max = self.config.max_failures;
-        let keys = vec![(format!("pair:{name}|{client}"), max), (format!("client:{client}"), max.saturating_mul(4))];
+        // SE-07: the throttle key is stored; control characters (a NUL is refused by Postgres)
+        // become '?', while the name itself still fails its own parse below.
+        let key_name: String = name.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+        let keys =
+            vec![(format!("pair:{key_name}|{client}"), max), (format!("client:{client}"), max.saturating_mul(4))];
         let attempt = self.count_attempt(&keys).await?;
         let row = match Username::parse(&name) {
             Ok(u) => agents::by_username(&self.pool, u.as_str()).await?,

@@ -14,7 +14,8 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::bus;
 use crate::domain::manual::{
-    self, Adjust, Command, CustomerId, DecideError, Merchant, MerchantInput, Offer, OfferInput, Payment, State,
+    self, Adjust, Command, CustomerId, DecideError, Merchant, MerchantId, MerchantInput, Offer, OfferId, OfferInput,
+    Payment, State,
 };
 use crate::error::Error;
 use crate::grpc::convert;
@@ -88,6 +89,7 @@ impl ManualPayments {
 
     /// The merchant `id`.
     pub async fn merchant(&self, id: &str) -> Result<Merchant, Error> {
+        well_formed("merchant_id", id, |s| MerchantId::parse(s).map(|_| ()))?;
         mp_config::merchant(&mut *self.pool.acquire().await?, id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("merchant {id}")))
@@ -102,6 +104,7 @@ impl ManualPayments {
 
     /// The offer `id`.
     pub async fn offer(&self, id: &str) -> Result<Offer, Error> {
+        well_formed("offer_id", id, |s| OfferId::parse(s).map(|_| ()))?;
         mp_config::offer(&mut *self.pool.acquire().await?, id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("offer {id}")))
@@ -262,6 +265,7 @@ impl ManualPayments {
     where
         F: FnOnce(&Payment, Option<&Merchant>, DateTime<Utc>) -> Result<Vec<manual::Event>, DecideError>,
     {
+        well_formed("order_id", order_id, |s| kit::OrderId::parse(s).map(|_| ()))?;
         let now = self.clock.now();
         let mut db = self.pool.begin().await?;
         let p = mp_payments::get(&mut db, order_id, true)
@@ -353,6 +357,9 @@ impl ManualPayments {
     /// Offers a manual payment can be recorded for (paid through a manual-payment merchant), by
     /// id, after `after`.
     pub async fn manual_offers(&self, after: &str, limit: i64) -> Result<Vec<Offer>, Error> {
+        if !after.is_empty() {
+            well_formed("page.page_token", after, |s| OfferId::parse(s).map(|_| ()))?;
+        }
         Ok(mp_config::manual_offers(&mut *self.pool.acquire().await?, after, limit).await?)
     }
 
@@ -364,6 +371,7 @@ impl ManualPayments {
 
     /// A payment with its history.
     pub async fn get(&self, order_id: &str) -> Result<(Payment, Vec<Change>), Error> {
+        well_formed("order_id", order_id, |s| kit::OrderId::parse(s).map(|_| ()))?;
         let mut conn = self.pool.acquire().await?;
         let p = mp_payments::get(&mut conn, order_id, false)
             .await?
@@ -412,4 +420,10 @@ fn event(
         if automatic { ", automatically after the deadline" } else { "" }
     );
     NewEvent::new(p.order_id.clone(), event_type, &msg, summary)
+}
+
+/// SE-07: an id is checked for its form before it reaches the database (a NUL or an oversized
+/// value would otherwise come back as a database error, INTERNAL), and refused naming `field`.
+fn well_formed(field: &str, value: &str, parse: impl Fn(&str) -> Result<(), kit::IdError>) -> Result<(), Error> {
+    parse(value).map_err(|e| Error::invalid(field, e.to_string()))
 }
