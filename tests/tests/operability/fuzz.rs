@@ -8,12 +8,8 @@
 //! and replay a run.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
-use ::stack::platform::{Platform, PlatformConfig, SandboxEndpoints, Service, seed_demo};
-use sandbox::{Sandbox, SandboxConfig};
-use serde_json::Value;
-use testkit::TestEnv;
+use ::stack::platform::{Service, seed_demo};
 
 use crate::tools;
 
@@ -39,11 +35,7 @@ async fn se_07_every_grpc_method_answers_generated_bad_input_with_a_client_error
         Err(_) => 4,
     };
     println!("SE-07 run: SE07_CASES={cases} SE07_SEED={seed}");
-    let env = TestEnv::new().await.expect("test environment");
-    let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await.expect("sandbox");
-    let config =
-        PlatformConfig::new(SandboxEndpoints::of(&sandbox), &env.database_url, &env.nats_url, &env.prefix, &env.stream);
-    let mut platform = Platform::start(config).await.expect("platform starts");
+    let (_env, _sandbox, mut platform) = tools::platform().await;
     seed_demo(&platform).await.expect("seed");
     let token = platform.tokens().platform.clone();
 
@@ -52,17 +44,8 @@ async fn se_07_every_grpc_method_answers_generated_bad_input_with_a_client_error
     let mut total = 0;
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     for service in Service::ALL {
-        let addr = platform.grpc_url(service).trim_start_matches("http://").to_owned();
-        let out = tools::run(
-            Command::new(tools::grpc_python())
-                .arg(tools::path("deploy/tools/grpc_generic_client.py"))
-                .arg(&addr)
-                .arg(&token)
-                .arg("--fuzz")
-                .arg(cases.to_string())
-                .arg(seed.to_string()),
-        );
-        let answer: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{service:?}: ({e}) {out}"));
+        let answer =
+            tools::generic_client(&platform, service, Some(&token), &["--fuzz", &cases.to_string(), &seed.to_string()]);
         let fuzz: BTreeMap<String, BTreeMap<String, u64>> =
             serde_json::from_value(answer["fuzz"].clone()).expect("fuzz");
         for (method, counts) in fuzz {

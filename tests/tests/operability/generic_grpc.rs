@@ -11,12 +11,9 @@
 //! permission (`docs/permissions.md`) and what each kind of caller got.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
-use ::stack::platform::{Platform, PlatformConfig, SandboxEndpoints, Service};
-use sandbox::{Sandbox, SandboxConfig};
+use ::stack::platform::Service;
 use serde_json::Value;
-use testkit::TestEnv;
 
 use crate::tools;
 
@@ -67,21 +64,13 @@ fn strings(v: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn op_02_se_01_se_02_a_generic_grpc_client_lists_each_servers_own_services_and_every_method_answers_each_caller_by_its_credential()
  {
-    let env = TestEnv::new().await.expect("test environment");
-    let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await.expect("sandbox");
-    let config =
-        PlatformConfig::new(SandboxEndpoints::of(&sandbox), &env.database_url, &env.nats_url, &env.prefix, &env.stream);
-    let mut platform = Platform::start(config).await.expect("platform starts");
+    let (_env, _sandbox, mut platform) = tools::platform().await;
     let token = platform.tokens().platform.clone();
-    let python = tools::grpc_python();
-    let script = tools::path("deploy/tools/grpc_generic_client.py");
 
     let mut table = Vec::new();
     let mut wrong = Vec::new();
     for service in Service::ALL {
-        let addr = platform.grpc_url(service).trim_start_matches("http://").to_owned();
-        let out = tools::run(Command::new(&python).arg(&script).arg(&addr).arg(&token));
-        let answer: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{service:?}: not JSON ({e}): {out}"));
+        let answer = tools::generic_client(&platform, service, Some(&token), &[]);
         let mut want: Vec<String> = expected(service).iter().chain(ALWAYS.iter()).map(|s| (*s).to_owned()).collect();
         want.sort();
         assert_eq!(strings(&answer["v1"]), want, "{service:?}: services listed over reflection v1");
@@ -111,16 +100,8 @@ async fn op_02_se_01_se_02_a_generic_grpc_client_lists_each_servers_own_services
     let mut results: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut leaks = Vec::new();
     for service in Service::ALL {
-        let addr = platform.grpc_url(service).trim_start_matches("http://").to_owned();
         for (label, token, want) in callers {
-            let mut cmd = Command::new(&python);
-            cmd.arg(&script).arg(&addr);
-            if let Some(t) = token {
-                cmd.arg(t);
-            }
-            let out = tools::run(&mut cmd);
-            let answer: Value =
-                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{service:?} {label}: ({e}) {out}"));
+            let answer = tools::generic_client(&platform, service, token, &[]);
             let calls: BTreeMap<String, String> = serde_json::from_value(answer["calls"].clone()).expect("calls");
             for (method, status) in calls {
                 if method.starts_with("/grpc.") {

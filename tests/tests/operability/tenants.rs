@@ -8,48 +8,18 @@
 //! listing pixi tenants, SwissBilling transactions by order id) are checked one by one.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
-use ::stack::platform::{Platform, PlatformConfig, SandboxEndpoints, Service, seed_demo};
+use ::stack::platform::{Platform, Service, seed_demo};
 use proto::payops::invoice_checks::v1 as ic;
 use proto::payops::pixi_sync::v1 as px;
 use proto::payops::terminal_gateway::v1 as tg;
-use sandbox::{Sandbox, SandboxConfig};
-use serde_json::Value;
-use sqlx::{Connection, Row};
-use testkit::TestEnv;
 
 use crate::tools;
 
 /// Tables left out of the comparison: those that record the refusals themselves (security
 /// events, audit), which a refusal is supposed to write, and the pixi poller's own bookkeeping
 /// (leader lease, poll cursor, calls per minute), which it updates every poll on its own.
-const NOT_COMPARED: [&str; 5] = ["security_events", "audit_log", "leases", "pixi_call_minutes", "sync_state"];
-
-/// One checksum per table of every schema of `url`.
-async fn snapshot(url: &str) -> BTreeMap<String, String> {
-    let mut conn = sqlx::PgConnection::connect(url).await.expect("database");
-    let tables = sqlx::query(
-        "SELECT table_schema, table_name FROM information_schema.tables
-         WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .expect("tables");
-    let mut out = BTreeMap::new();
-    for t in tables {
-        let (schema, name): (String, String) = (t.get(0), t.get(1));
-        if NOT_COMPARED.iter().any(|r| name.contains(r)) {
-            continue;
-        }
-        let sql = format!(
-            "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \"{schema}\".\"{name}\" t"
-        );
-        let sum: String = sqlx::query_scalar(&sql).fetch_one(&mut conn).await.expect("checksum");
-        out.insert(format!("{schema}.{name}"), sum);
-    }
-    out
-}
+const NOT_COMPARED: &[&str] = &["security_events", "audit_log", "leases", "pixi_call_minutes", "sync_state"];
 
 /// The generic client's calls of every method of `service` as `token`, naming `tenant`:
 /// (method → status, tenant-scoped methods).
@@ -59,16 +29,7 @@ fn call_all(
     token: &str,
     tenant: &str,
 ) -> (BTreeMap<String, String>, Vec<String>) {
-    let addr = platform.grpc_url(service).trim_start_matches("http://").to_owned();
-    let out = tools::run(
-        Command::new(tools::grpc_python())
-            .arg(tools::path("deploy/tools/grpc_generic_client.py"))
-            .arg(&addr)
-            .arg(token)
-            .arg("--tenant")
-            .arg(tenant),
-    );
-    let answer: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{service:?}: ({e}) {out}"));
+    let answer = tools::generic_client(platform, service, Some(token), &["--tenant", tenant]);
     let calls = serde_json::from_value(answer["calls"].clone()).expect("calls");
     let scoped = serde_json::from_value(answer["tenant_scoped"].clone()).expect("tenant_scoped");
     (calls, scoped)
@@ -77,14 +38,10 @@ fn call_all(
 #[tokio::test(flavor = "multi_thread")]
 async fn se_03_a_caller_bound_to_one_tenant_neither_reads_nor_changes_another_tenants_data_in_any_tenant_scoped_method()
 {
-    let env = TestEnv::new().await.expect("test environment");
-    let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await.expect("sandbox");
-    let config =
-        PlatformConfig::new(SandboxEndpoints::of(&sandbox), &env.database_url, &env.nats_url, &env.prefix, &env.stream);
-    let mut platform = Platform::start(config).await.expect("platform starts");
+    let (env, _sandbox, mut platform) = tools::platform().await;
     let seed = seed_demo(&platform).await.expect("seed");
     let tokens = platform.tokens().clone();
-    let before = snapshot(&env.database_url).await;
+    let before = tools::db_snapshot(&env.database_url, NOT_COMPARED).await;
 
     // Every tenant-scoped method, naming another tenant than the caller's.
     let mut table = Vec::new();
@@ -153,7 +110,7 @@ async fn se_03_a_caller_bound_to_one_tenant_neither_reads_nor_changes_another_te
     let unknown = sb.get_transaction(ic::GetTransactionRequest { order_id: "o-unknown".into() }).await.unwrap_err();
     assert_eq!(unknown.code(), tonic::Code::NotFound, "an order the caller may not see answers as an unknown one");
 
-    let after = snapshot(&env.database_url).await;
+    let after = tools::db_snapshot(&env.database_url, NOT_COMPARED).await;
     let changed: Vec<&String> = before.keys().filter(|t| before.get(*t) != after.get(*t)).collect();
 
     println!("| method | another tenant | the caller's own tenant |\n|---|---|---|\n{}", table.join("\n"));

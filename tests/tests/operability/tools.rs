@@ -137,3 +137,72 @@ pub fn workspace_bins() -> std::collections::BTreeSet<String> {
     }
     bins
 }
+
+/// All five services as processes on a test database, stream and sandbox of their own, for the
+/// tests that drive every server with the generic gRPC client. The environment and the sandbox
+/// live as long as the returned values.
+pub async fn platform() -> (testkit::TestEnv, sandbox::Sandbox, ::stack::platform::Platform) {
+    use ::stack::platform::{Platform, PlatformConfig, SandboxEndpoints};
+    let env = testkit::TestEnv::new().await.expect("test environment");
+    let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::ephemeral()).await.expect("sandbox");
+    let config =
+        PlatformConfig::new(SandboxEndpoints::of(&sandbox), &env.database_url, &env.nats_url, &env.prefix, &env.stream);
+    let platform = Platform::start(config).await.expect("platform starts");
+    (env, sandbox, platform)
+}
+
+/// `deploy/tools/grpc_generic_client.py` against `service` of `platform`, as `token` (none: no
+/// credential), with the script's further arguments (`--tenant T`, `--fuzz N SEED`); its JSON
+/// answer.
+pub fn generic_client(
+    platform: &::stack::platform::Platform,
+    service: ::stack::platform::Service,
+    token: Option<&str>,
+    args: &[&str],
+) -> Value {
+    let addr = platform.grpc_url(service).trim_start_matches("http://").to_owned();
+    let mut cmd = Command::new(grpc_python());
+    cmd.arg(path("deploy/tools/grpc_generic_client.py")).arg(&addr);
+    if let Some(t) = token {
+        cmd.arg(t);
+    }
+    let out = run(cmd.args(args));
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{service:?} {args:?}: not JSON ({e}): {out}"))
+}
+
+/// One checksum per table of every schema of `url`, leaving out tables whose name contains one
+/// of `not_compared` (tables a refusal is supposed to write, or that background loops update on
+/// their own): two snapshots that agree mean nothing else was written in between.
+pub async fn db_snapshot(url: &str, not_compared: &[&str]) -> std::collections::BTreeMap<String, String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("database");
+    db_snapshot_on(&mut conn, not_compared).await
+}
+
+/// [`db_snapshot`] on an open connection (for a snapshot per request).
+pub async fn db_snapshot_on(
+    conn: &mut sqlx::PgConnection,
+    not_compared: &[&str],
+) -> std::collections::BTreeMap<String, String> {
+    use sqlx::Row;
+    let tables = sqlx::query(
+        "SELECT table_schema, table_name FROM information_schema.tables
+         WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("tables");
+    let mut out = std::collections::BTreeMap::new();
+    for t in tables {
+        let (schema, name): (String, String) = (t.get(0), t.get(1));
+        if not_compared.iter().any(|r| name.contains(r)) {
+            continue;
+        }
+        let sql = format!(
+            "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \"{schema}\".\"{name}\" t"
+        );
+        let sum: String = sqlx::query_scalar(&sql).fetch_one(&mut *conn).await.expect("checksum");
+        out.insert(format!("{schema}.{name}"), sum);
+    }
+    out
+}

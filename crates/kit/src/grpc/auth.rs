@@ -249,6 +249,28 @@ pub fn table_markdown(table: PermissionTable) -> String {
     s
 }
 
+/// Problems of the permission table of the package `package` (SE-02): methods of the package
+/// without an entry, entries for methods it does not have, and methods listed twice. Each
+/// service's `se_02_*` test asserts this is empty.
+pub fn package_table_problems(table: PermissionTable, package: &str) -> Vec<String> {
+    let services = services_of_package(package);
+    let services: Vec<&str> = services.iter().map(String::as_str).collect();
+    let mut problems = table_problems(table, &services);
+    let mut seen = BTreeSet::new();
+    problems.extend(table.iter().filter(|(m, _)| !seen.insert(*m)).map(|(m, _)| format!("{m} is listed twice")));
+    problems
+}
+
+/// Whether `docs/permissions.md` (at the workspace root, two levels above `manifest_dir`) shows
+/// `table` under the heading `## {crate_name}`: `None` when it does, else the section it must
+/// show (SE-02: the documented table is the enforced one).
+pub fn documented_table_problem(table: PermissionTable, manifest_dir: &str, crate_name: &str) -> Option<String> {
+    let path = std::path::Path::new(manifest_dir).join("../../docs/permissions.md");
+    let doc = std::fs::read_to_string(&path).unwrap_or_default();
+    let want = format!("## {crate_name}\n\n{}", table_markdown(table));
+    (!doc.contains(&want)).then(|| format!("{} must show, under its service heading:\n{want}", path.display()))
+}
+
 /// A call refused for a missing permission (SE-02), for the service's audit trail.
 #[derive(Debug, Clone)]
 pub struct Denial {
