@@ -356,11 +356,16 @@ impl ManualPayments {
 
     /// Offers a manual payment can be recorded for (paid through a manual-payment merchant), by
     /// id, after `after`.
-    pub async fn manual_offers(&self, after: &str, limit: i64) -> Result<Vec<Offer>, Error> {
+    pub async fn manual_offers(
+        &self,
+        after: &str,
+        limit: i64,
+        merchants: Option<&[String]>,
+    ) -> Result<Vec<Offer>, Error> {
         if !after.is_empty() {
             well_formed("page.page_token", after, |s| OfferId::parse(s).map(|_| ()))?;
         }
-        Ok(mp_config::manual_offers(&mut *self.pool.acquire().await?, after, limit).await?)
+        Ok(mp_config::manual_offers(&mut *self.pool.acquire().await?, after, limit, merchants).await?)
     }
 
     /// The contact data a manager entered for these payments (personal data: callers check the
@@ -380,15 +385,16 @@ impl ManualPayments {
         Ok((p, h))
     }
 
-    /// One page of payments (of one customer, when given).
+    /// One page of payments (of one customer, when given; of these merchants, when given).
     pub async fn list(
         &self,
         state: Option<State>,
         customer: Option<&str>,
         after: Option<(DateTime<Utc>, String)>,
         limit: i64,
+        merchants: Option<&[String]>,
     ) -> Result<Vec<Payment>, Error> {
-        Ok(mp_payments::list(&self.pool, state, customer, after, limit).await?)
+        Ok(mp_payments::list(&self.pool, state, customer, after, limit, merchants).await?)
     }
 
     /// Today in the configured zone.

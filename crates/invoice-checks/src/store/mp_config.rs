@@ -118,14 +118,22 @@ pub async fn offer(conn: &mut PgConnection, id: &str) -> Result<Option<Offer>, s
 
 /// Offers paid through a manual-payment merchant (the only ones a manual payment can be
 /// recorded for), by id, after `after`.
-pub async fn manual_offers(conn: &mut PgConnection, after: &str, limit: i64) -> Result<Vec<Offer>, sqlx::Error> {
+/// `merchants`: only offers of these merchants (a caller bound to tenants, SE-03); `None`: all.
+pub async fn manual_offers(
+    conn: &mut PgConnection,
+    after: &str,
+    limit: i64,
+    merchants: Option<&[String]>,
+) -> Result<Vec<Offer>, sqlx::Error> {
     sqlx::query(
         "SELECT o.offer_id, o.name, o.payment_system_id, o.prices, o.confirmation_days FROM mp_offers o \
          JOIN mp_merchants m ON m.merchant_id = o.payment_system_id WHERE o.offer_id > $1 \
+         AND ($3::text[] IS NULL OR m.merchant_id = ANY($3)) \
          ORDER BY o.offer_id LIMIT $2",
     )
     .bind(after)
     .bind(limit)
+    .bind(merchants)
     .fetch_all(conn)
     .await?
     .iter()

@@ -262,10 +262,12 @@ pub async fn list(
     customer: Option<&str>,
     after: Option<(DateTime<Utc>, String)>,
     limit: i64,
+    merchants: Option<&[String]>,
 ) -> Result<Vec<Payment>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM mp_payments WHERE ($1::text IS NULL OR state = $1) \
          AND ($5::text IS NULL OR customer_id = $5) \
+         AND ($6::text[] IS NULL OR merchant_id = ANY($6)) \
          AND ($2::timestamptz IS NULL OR (created_at, order_id) < ($2, $3)) \
          ORDER BY created_at DESC, order_id DESC LIMIT $4"
     );
@@ -276,6 +278,7 @@ pub async fn list(
         .bind(id)
         .bind(limit)
         .bind(customer)
+        .bind(merchants)
         .fetch_all(pool)
         .await?
         .iter()

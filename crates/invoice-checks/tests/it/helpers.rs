@@ -29,6 +29,10 @@ use invoice_checks::service::swissbilling::SwissBilling;
 pub const SERVICE_TOKEN: &str = "service-token-0123456789";
 pub const MANAGER_TOKEN: &str = "manager-token-0123456789";
 pub const OTHER_MANAGER_TOKEN: &str = "manager-token-9876543210";
+/// A manager bound to the manual-payment merchant `cash-desk` only (SE-03).
+pub const DESK_TOKEN: &str = "desk-token-0123456789abcdef";
+/// A manager bound to the manual-payment merchant `other-desk` only (SE-03).
+pub const RIVAL_TOKEN: &str = "rival-token-0123456789abcdef";
 
 /// A tenant as configured in the service and seeded in the sandbox.
 #[derive(Clone, Copy)]
@@ -194,12 +198,14 @@ fn service_env(
         e.set(k, v);
     }
     // The shop checks, pays and maintains SwissBilling orders and offers manual payment; the
-    // managers maria and peter work on manual payments.
+    // managers maria and peter work on manual payments; desk and rival are managers bound to
+    // one manual-payment merchant each.
     let shop = "swissbilling.*,manual.merchants.read,manual.offers.read,manual.payments.pay,manual.payments.read";
     e.set(
         "CALLERS",
         format!(
-            "{}\nshop:{SERVICE_TOKEN}:{shop}:*\nmaria:{MANAGER_TOKEN}:manual.*:*\npeter:{OTHER_MANAGER_TOKEN}:manual.*:*",
+            "{}\nshop:{SERVICE_TOKEN}:{shop}:*\nmaria:{MANAGER_TOKEN}:manual.*:*\npeter:{OTHER_MANAGER_TOKEN}:manual.*:*\n\
+             desk:{DESK_TOKEN}:manual.*:cash-desk\nrival:{RIVAL_TOKEN}:manual.*:other-desk",
             testkit::CALLERS
         ),
     );

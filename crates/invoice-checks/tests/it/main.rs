@@ -9,6 +9,7 @@ mod flow;
 mod helpers;
 mod manual;
 mod manual_seed;
+mod manual_tenants;
 mod preflight;
 mod sb_lost;
 mod sb_maintenance;
