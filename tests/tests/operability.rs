@@ -25,6 +25,8 @@ mod exercise_pixi;
 mod fuzz;
 #[path = "operability/generic_grpc.rs"]
 mod generic_grpc;
+#[path = "operability/http_fuzz.rs"]
+mod http_fuzz;
 #[path = "operability/image.rs"]
 mod image;
 #[path = "operability/k8s.rs"]

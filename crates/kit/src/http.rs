@@ -13,6 +13,31 @@ use tokio_util::sync::CancellationToken;
 
 use crate::readiness::Readiness;
 
+/// The largest request body any payops HTTP endpoint reads (axum's default for its extractors).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Reads the request body (up to [`BODY_LIMIT`]) before the router sees the request, so every
+/// answer — a 404 or 405 for a route that never reads a body included — comes after the body
+/// was taken off the connection: a client sending a large body to the wrong place gets its
+/// answer instead of a reset connection (SE-07). A larger body answers 413 with a JSON error.
+pub async fn read_body_first(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(serde_json::json!({
+                "error": format!("request body larger than {BODY_LIMIT} bytes"),
+                "reason": "BODY_TOO_LARGE",
+            })),
+        )
+            .into_response(),
+    }
+}
+
 /// A bound HTTP listener with its router.
 pub struct HttpServer {
     listener: TcpListener,
@@ -25,6 +50,7 @@ impl HttpServer {
     pub async fn bind(addr: SocketAddr, router: Router) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
+        let router = router.layer(axum::middleware::from_fn(read_body_first));
         Ok(HttpServer { listener, local_addr, router })
     }
 

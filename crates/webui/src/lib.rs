@@ -34,6 +34,50 @@ pub fn asset_headers(content_type: &'static str) -> [(header::HeaderName, &'stat
     [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")]
 }
 
+/// Every error answer of a JSON API is JSON (SE-07): the answers axum gives on its own — a path
+/// segment that does not parse (400), a method the route does not take (405), a body too large
+/// (413), a wrong content type (415), JSON that does not fit (422) — come as text or empty;
+/// this layer turns them into `{"error": "...", "reason": "..."}` in German like the handlers'
+/// own errors. Answers that are JSON already pass unchanged.
+pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let (message, reason) = match status.as_u16() {
+        400 => ("Ungültige Adresse oder Anfrage.", "BAD_REQUEST"),
+        401 => ("Bitte anmelden.", "UNAUTHENTICATED"),
+        403 => ("Keine Berechtigung.", "PERMISSION_DENIED"),
+        404 => ("Nicht gefunden", "NOT_FOUND"),
+        405 => ("Diese Methode ist hier nicht erlaubt.", "METHOD_NOT_ALLOWED"),
+        413 => ("Die Anfrage ist zu groß.", "BODY_TOO_LARGE"),
+        415 => ("Falscher Inhaltstyp: erwartet wird application/json.", "UNSUPPORTED_MEDIA_TYPE"),
+        422 => ("Die Eingabe passt nicht zum erwarteten Aufbau.", "INVALID_ARGUMENT"),
+        429 => ("Zu viele Anfragen: bitte später erneut versuchen.", "RESOURCE_EXHAUSTED"),
+        s if s >= 500 => ("Interner Fehler.", "INTERNAL"),
+        _ => ("Anfrage abgelehnt.", "REJECTED"),
+    };
+    let mut out = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        format!("{{\"error\":\"{message}\",\"reason\":\"{reason}\"}}"),
+    )
+        .into_response();
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

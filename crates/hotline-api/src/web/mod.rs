@@ -51,7 +51,8 @@ pub fn router(hotline: Arc<Hotline>) -> Router {
         .fallback(|| async {
             (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"error": "Nicht gefunden", "reason": "NOT_FOUND"})))
         })
-        .with_state(hotline);
+        .with_state(hotline)
+        .layer(axum::middleware::from_fn(webui::json_errors));
     Router::new()
         .route("/", get(|| async { asset(INDEX, "text/html; charset=utf-8") }))
         .route("/app.js", get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }))
@@ -61,6 +62,7 @@ pub fn router(hotline: Arc<Hotline>) -> Router {
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest("/api", api)
         .layer(axum::middleware::from_fn(headers))
+        .layer(axum::middleware::from_fn(kit::http::read_body_first))
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

@@ -93,7 +93,8 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/o/{t}/reconcile", post(ops::reconcile))
         .route("/o/{t}/status", get(ops::status))
         .fallback(|| async { error::ApiError::not_found("Seite") })
-        .with_state(console);
+        .with_state(console)
+        .layer(axum::middleware::from_fn(webui::json_errors));
     let page = || async { asset(INDEX, "text/html; charset=utf-8") };
     Router::new()
         .route("/", get(page))
@@ -110,6 +111,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .nest("/api", api)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(headers))
+        .layer(axum::middleware::from_fn(kit::http::read_body_first))
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
