@@ -294,6 +294,7 @@ async fn check(
         Invariant::new("terminal: no payment left waiting"),
         Invariant::new("terminal: no card charged twice per order"),
         Invariant::new("terminal: gateway state = Nets record (amount, approval)"),
+        Invariant::new("terminal: an outcome Nets can no longer tell is flagged for a person"),
     ];
     w.terminals.check(admin, svc, &mut tg).await?;
     let mut sbi = [
