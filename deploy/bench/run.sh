@@ -35,7 +35,7 @@ emit "{\"name\":\"B_pgN\",\"per_sec\":$(awk "BEGIN {print $(tps "$out/bench/inse
 psql $PG -qc "DROP DATABASE payops_bench" postgres
 
 # JetStream, consumer and gRPC ceilings, then the platform.
-for b in "js 5" "js-rtt 3" "cons" "echo 8" "pipeline"; do
+for b in "js 5" "js-rtt 3" "cons" "echo 8" "pipeline" "backlog"; do
   emit "$($bench $b)"
 done
 

@@ -15,7 +15,8 @@ async fn main() -> anyhow::Result<()> {
         Some("cons") => bench::js::consume(200_000).await?,
         Some("echo") => bench::echo::run(d).await?,
         Some("pipeline") => bench::pipeline::run(20_000, 8).await?,
-        other => bail!("usage: payops-bench js|js-rtt|cons|echo|pipeline [seconds] (got {other:?})"),
+        Some("backlog") => bench::backlog::run(100_000, 5_000).await?,
+        other => bail!("usage: payops-bench js|js-rtt|cons|echo|pipeline|backlog [seconds] (got {other:?})"),
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(())

@@ -41,6 +41,27 @@ pub async fn insert(
     .map(|_| ())
 }
 
+/// Adds events `(order_id, row, subject)` in one statement (redeliveries change nothing).
+pub async fn insert_many(conn: &mut PgConnection, rows: &[(String, TimelineRow, String)]) -> Result<(), sqlx::Error> {
+    let column = |f: fn(&(String, TimelineRow, String)) -> String| rows.iter().map(f).collect::<Vec<String>>();
+    let occurred: Vec<DateTime<Utc>> = rows.iter().map(|r| r.1.occurred_at).collect();
+    sqlx::query(
+        "INSERT INTO timeline_events (event_id, order_id, source, event_type, occurred_at, summary, subject) \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[]) \
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(column(|r| r.1.event_id.clone()))
+    .bind(column(|r| r.0.clone()))
+    .bind(column(|r| r.1.source.clone()))
+    .bind(column(|r| r.1.event_type.clone()))
+    .bind(occurred)
+    .bind(column(|r| r.1.summary.clone()))
+    .bind(column(|r| r.2.clone()))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// Every event of `order_id`, oldest first (at most `limit`).
 pub async fn of_order(pool: &PgPool, order_id: &str, limit: i64) -> Result<Vec<TimelineRow>, sqlx::Error> {
     sqlx::query_as(

@@ -6,6 +6,11 @@
 //! inbox row, in one transaction) and is acked: nothing is lost, nothing blocks the stream.
 //!
 //! Events of one order are handled one after another; different orders run concurrently.
+//!
+//! With [`ConsumerConfig::transaction_batch`] above 1, a pulled chunk is split into lanes (each
+//! order wholly in one lane) and each lane commits up to that many events, with their inbox
+//! rows, in one transaction ([`lanes`]): one commit instead of one per event, the same
+//! exactly-once and per-order order, and any failure falls back to one event per transaction.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,6 +30,8 @@ use super::{Bus, BusError};
 use crate::fault::FaultPoints;
 use crate::metrics as m;
 use crate::telemetry;
+
+mod lanes;
 
 /// Fault point: after the handler's transaction committed, before the message is acked.
 pub const AFTER_COMMIT: &str = "consumer.after_commit";
@@ -75,6 +82,24 @@ pub trait Handler: Send + Sync + 'static {
     /// Applies `event` using `tx`; must not commit it.
     fn handle(&self, tx: &mut PgConnection, event: &Delivered)
     -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// Applies `events` (in order, none seen before) using `tx`, for a consumer that commits
+    /// several events per transaction ([`ConsumerConfig::transaction_batch`]). On failure it
+    /// names the index of the event that failed; the consumer rolls the transaction back and
+    /// handles that event on its own. The default calls [`Handler::handle`] for each; a
+    /// projection can write them all in one statement instead (one round trip, not one each).
+    fn handle_all(
+        &self,
+        tx: &mut PgConnection,
+        events: &[Delivered],
+    ) -> impl Future<Output = Result<(), (usize, HandlerError)>> + Send {
+        async move {
+            for (i, event) in events.iter().enumerate() {
+                self.handle(tx, event).await.map_err(|e| (i, e))?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Consumer settings.
@@ -87,7 +112,9 @@ pub struct ConsumerConfig {
     pub filter_subjects: Vec<String>,
     /// Deliveries before an event is dead-lettered.
     pub max_deliver: i64,
-    /// How long JetStream waits for an ack before redelivering.
+    /// How long JetStream waits for an ack before redelivering. A pulled message may wait
+    /// behind up to two chunks (`batch` each) before its own is handled, so this must stay well
+    /// above two chunks' handling time: a message redelivered while it waits counts a delivery.
     pub ack_wait: Duration,
     /// Delay before redelivery after the n-th failure (last entry repeats).
     pub backoff: Vec<Duration>,
@@ -99,6 +126,12 @@ pub struct ConsumerConfig {
     /// horizon (`EVENTS_MAX_AGE`): one horizon for the stream's own redeliveries and one for an
     /// outbox replay of rows that old. Dead-letter rows are kept until replayed or removed.
     pub inbox_retention: Option<Duration>,
+    /// Events committed in one transaction (with their inbox rows) when a pulled chunk holds
+    /// more than one; 1 (the default) commits each event on its own. Only for handlers whose
+    /// whole effect is their transaction (projections): a group is rolled back and handled
+    /// again one event per transaction when any of its handlers fails, so a handler with an
+    /// effect outside the transaction would repeat it.
+    pub transaction_batch: usize,
 }
 
 impl ConsumerConfig {
@@ -118,6 +151,7 @@ impl ConsumerConfig {
             batch: 64,
             concurrency: 8,
             inbox_retention: None,
+            transaction_batch: 1,
         }
     }
 }
@@ -236,20 +270,18 @@ impl<H: Handler> Consumer<H> {
         let mut last_lag = Instant::now() - Duration::from_secs(60);
         // The first prune a minute after start (not in the start-up rush), then every 10 min.
         let mut last_prune = Instant::now() - Duration::from_secs(540);
+        let batch = self.config.batch.max(1);
         'outer: while !token.is_cancelled() {
-            let messages = match self.consumer.stream().max_messages_per_batch(self.config.batch).messages().await {
-                Ok(m) => m,
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    tracing::warn!(consumer = %self.config.name, error = %e, "consumer pull failed; backing off");
-                    tokio::select! {
-                        _ = token.cancelled() => break,
-                        _ = tokio::time::sleep(Duration::from_millis(100u64 << failures.min(6))) => {}
-                    }
-                    continue;
-                }
-            };
-            let mut chunks = messages.ready_chunks(self.config.batch);
+            // A task pulls the next messages while a chunk is being handled (a pull stream
+            // polled only between chunks left the consumer waiting ~20 ms for each). It pulls
+            // in one-shot batches, so a stop knows exactly what it was given: it stops pulling,
+            // takes what arrived, and gives it back (nak) for immediate redelivery instead of
+            // leaving it to the ack wait.
+            let (sender, mut buffer) = tokio::sync::mpsc::channel(batch);
+            let stop_pulling = CancellationToken::new();
+            let pull = tokio::spawn(pull_into(self.consumer.clone(), batch, sender, stop_pulling.clone()));
+            let _abort_pull = AbortOnDrop(pull);
+            let mut chunk = Vec::with_capacity(batch);
             loop {
                 if last_lag.elapsed() > Duration::from_secs(5) {
                     last_lag = Instant::now();
@@ -263,29 +295,77 @@ impl<H: Handler> Consumer<H> {
                         Err(e) => tracing::warn!(consumer = %self.config.name, error = %e, "inbox prune failed"),
                     }
                 }
-                let chunk = tokio::select! {
-                    _ = token.cancelled() => break 'outer,
+                chunk.clear();
+                let received = tokio::select! {
+                    _ = token.cancelled() => {
+                        stop_pulling.cancel();
+                        self.give_back(&mut buffer).await;
+                        break 'outer;
+                    }
                     _ = tokio::time::sleep(Duration::from_secs(5)) => continue,
-                    c = chunks.next() => c,
+                    n = buffer.recv_many(&mut chunk, batch) => n,
                 };
-                let Some(chunk) = chunk else { continue 'outer };
-                let batch: Vec<_> = chunk.into_iter().filter_map(Result::ok).collect();
-                match self.handle_batch(batch).await {
+                if received == 0 {
+                    // The pull failed (the task logged why); back off, then pull again.
+                    failures = failures.saturating_add(1);
+                    tokio::select! {
+                        _ = token.cancelled() => break 'outer,
+                        _ = tokio::time::sleep(Duration::from_millis(100u64 << failures.min(6))) => {}
+                    }
+                    continue 'outer;
+                }
+                match self.handle_batch(std::mem::take(&mut chunk)).await {
                     Ok(()) => failures = 0,
                     Err(e) => {
                         failures = failures.saturating_add(1);
                         tracing::warn!(consumer = %self.config.name, error = %e, "consumer batch failed; backing off");
+                        stop_pulling.cancel();
+                        self.give_back(&mut buffer).await;
                         tokio::select! {
                             _ = token.cancelled() => break 'outer,
                             _ = tokio::time::sleep(Duration::from_millis(100u64 << failures.min(6))) => {}
                         }
-                        // Unacked messages come back after ack_wait; start a fresh pull.
+                        // Unacked messages of the failed chunk come back after ack_wait.
                         continue 'outer;
                     }
                 }
             }
         }
         tracing::info!(consumer = %self.config.name, "consumer stopped");
+    }
+
+    /// Gives back every message the stopping pull task delivered: first waits for its pull to
+    /// end (the batch is full, or JetStream expires the request within [`PULL_EXPIRES`]), then
+    /// naks them all, so they are redelivered at once to whoever pulls next. Naking while the
+    /// pull was still open would hand each message straight back into it, burning a delivery
+    /// per round until JetStream's delivery limit dropped the message.
+    async fn give_back(&self, buffer: &mut tokio::sync::mpsc::Receiver<async_nats::jetstream::Message>) {
+        let mut held = Vec::new();
+        let deadline = tokio::time::sleep(PULL_EXPIRES + Duration::from_secs(1));
+        tokio::pin!(deadline);
+        loop {
+            let msg = tokio::select! {
+                _ = &mut deadline => break,
+                m = buffer.recv() => m,
+            };
+            match msg {
+                Some(msg) => held.push(msg),
+                None => break,
+            }
+        }
+        buffer.close();
+        while let Ok(msg) = buffer.try_recv() {
+            held.push(msg);
+        }
+        let mut given = 0usize;
+        for msg in held {
+            if msg.ack_with(AckKind::Nak(None)).await.is_ok() {
+                given += 1;
+            }
+        }
+        if given > 0 {
+            tracing::info!(consumer = %self.config.name, messages = given, "unhandled messages given back for redelivery");
+        }
     }
 
     /// Messages waiting for this consumer.
@@ -302,35 +382,27 @@ impl<H: Handler> Consumer<H> {
     }
 
     async fn handle_batch(&self, batch: Vec<async_nats::jetstream::Message>) -> Result<(), BusError> {
-        // Group by order id (the subject's second-to-last token) to keep each order in order.
-        let mut groups: HashMap<String, Vec<async_nats::jetstream::Message>> = HashMap::new();
-        let mut order = Vec::new();
-        for msg in batch {
-            let key = order_key(msg.subject.as_str());
-            if !groups.contains_key(&key) {
-                order.push(key.clone());
-            }
-            groups.entry(key).or_default().push(msg);
+        if self.config.transaction_batch > 1 && batch.len() > 1 {
+            return self.handle_in_lanes(batch).await;
         }
-        let results: Vec<Result<(), BusError>> =
-            futures::stream::iter(order.into_iter().filter_map(|k| groups.remove(&k)))
-                .map(|msgs| async move {
-                    for msg in msgs {
-                        self.handle_one(msg).await?;
-                    }
-                    Ok(())
-                })
-                .buffer_unordered(self.config.concurrency.max(1))
-                .collect()
-                .await;
+        let results: Vec<Result<(), BusError>> = futures::stream::iter(by_order(batch))
+            .map(|msgs| async move {
+                for msg in msgs {
+                    self.handle_one(msg).await?;
+                }
+                Ok(())
+            })
+            .buffer_unordered(self.config.concurrency.max(1))
+            .collect()
+            .await;
         results.into_iter().collect()
     }
 
-    async fn handle_one(&self, msg: async_nats::jetstream::Message) -> Result<(), BusError> {
-        let delivery = msg.info().map(|i| i.delivered).unwrap_or(1);
-        let subject = msg.subject.to_string();
-        let name = self.config.name.clone();
-        let template = super::subject_template(&subject);
+    /// The span of processing one message, continuing the trace its headers carry.
+    fn process_span(&self, msg: &async_nats::jetstream::Message, delivery: i64) -> tracing::Span {
+        let subject = msg.subject.as_str();
+        let name = self.config.name.as_str();
+        let template = super::subject_template(subject);
         let span = tracing::info_span!(
             "process",
             otel.name = %format!("process {template}"),
@@ -348,11 +420,15 @@ impl<H: Handler> Consumer<H> {
         if let Some(h) = msg.headers.as_ref() {
             telemetry::set_parent_from(&span, &telemetry::NatsHeadersRef(h));
         }
+        span
+    }
+
+    /// Counts one processed message (and whether it was a redelivery) and how long it took.
+    fn processed(&self, outcome: Outcome, started: Instant, delivery: i64) {
+        let name = self.config.name.clone();
         if delivery > 1 {
             metrics::counter!(m::CONSUMER_REDELIVERED, "consumer" => name.clone()).increment(1);
         }
-        let started = Instant::now();
-        let outcome = self.apply(&msg, &subject, delivery).instrument(span).await?;
         metrics::histogram!(m::CONSUMER_SECONDS, "consumer" => name.clone()).record(started.elapsed().as_secs_f64());
         let label = match outcome {
             Outcome::Done => "done",
@@ -360,18 +436,30 @@ impl<H: Handler> Consumer<H> {
             Outcome::Retry => "retry",
             Outcome::DeadLetter => "dead_letter",
         };
-        metrics::counter!(m::CONSUMER_PROCESSED, "consumer" => name.clone(), "outcome" => label).increment(1);
+        metrics::counter!(m::CONSUMER_PROCESSED, "consumer" => name, "outcome" => label).increment(1);
+    }
+
+    async fn handle_one(&self, msg: async_nats::jetstream::Message) -> Result<(), BusError> {
+        let delivery = msg.info().map(|i| i.delivered).unwrap_or(1);
+        let subject = msg.subject.to_string();
+        let span = self.process_span(&msg, delivery);
+        let started = Instant::now();
+        let outcome = self.apply(&msg, &subject, delivery).instrument(span).await?;
+        self.processed(outcome, started, delivery);
         match outcome {
-            Outcome::Retry => {
-                let idx = usize::try_from(delivery - 1).unwrap_or(0).min(self.config.backoff.len().saturating_sub(1));
-                let delay = self.config.backoff.get(idx).copied();
-                msg.ack_with(AckKind::Nak(delay)).await.map_err(|e| BusError::Ack(e.to_string()))
-            }
+            Outcome::Retry => self.retry_later(&msg, delivery).await,
             _ => {
                 self.faults.check(AFTER_COMMIT).map_err(|c| BusError::Crashed(c.0))?;
                 msg.ack().await.map_err(|e| BusError::Ack(e.to_string()))
             }
         }
+    }
+
+    /// Naks `msg` for redelivery after the backoff of its `delivery`.
+    async fn retry_later(&self, msg: &async_nats::jetstream::Message, delivery: i64) -> Result<(), BusError> {
+        let idx = usize::try_from(delivery - 1).unwrap_or(0).min(self.config.backoff.len().saturating_sub(1));
+        let delay = self.config.backoff.get(idx).copied();
+        msg.ack_with(AckKind::Nak(delay)).await.map_err(|e| BusError::Ack(e.to_string()))
     }
 
     async fn apply(
@@ -474,6 +562,66 @@ impl<H: Handler> Consumer<H> {
         tx.commit().await?;
         Ok(if fresh { Outcome::DeadLetter } else { Outcome::Duplicate })
     }
+}
+
+/// How long one pull waits for messages when the stream is idle.
+const PULL_EXPIRES: Duration = Duration::from_secs(2);
+
+/// Pulls `batch` messages at a time into `sender` until `stop` (finishing the pull in hand) or
+/// a failed pull (logged; dropping `sender` tells the consumer).
+async fn pull_into(
+    consumer: PullConsumer,
+    batch: usize,
+    sender: tokio::sync::mpsc::Sender<async_nats::jetstream::Message>,
+    stop: CancellationToken,
+) {
+    while !stop.is_cancelled() {
+        let messages = match consumer.batch().max_messages(batch).expires(PULL_EXPIRES).messages().await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "consumer pull failed; backing off");
+                return;
+            }
+        };
+        let mut messages = std::pin::pin!(messages);
+        while let Some(m) = messages.next().await {
+            match m {
+                Ok(m) => {
+                    if sender.send(m).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "consumer pull failed; backing off");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Aborts the pull task when the consumer leaves its pull (stop, error, a fresh pull).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Splits a chunk by order id, each order's messages in arrival order, orders in the order
+/// first seen.
+fn by_order(batch: Vec<async_nats::jetstream::Message>) -> Vec<Vec<async_nats::jetstream::Message>> {
+    let mut groups: HashMap<String, Vec<async_nats::jetstream::Message>> = HashMap::new();
+    let mut order = Vec::new();
+    for msg in batch {
+        let key = order_key(msg.subject.as_str());
+        if !groups.contains_key(&key) {
+            order.push(key.clone());
+        }
+        groups.entry(key).or_default().push(msg);
+    }
+    order.into_iter().filter_map(|k| groups.remove(&k)).collect()
 }
 
 /// The order id token of `<prefix>.<source>.<order_id>.<type>`.
