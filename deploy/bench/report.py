@@ -56,6 +56,7 @@ def main(raw_path, md_path, json_path):
     targets = [
         ("1 pipeline events/s ÷ B_pg", pipe.get("events_per_sec"), g("B_pg"), 0.5, "ratio"),
         ("1 relay alone events/s ÷ B_js", pipe.get("relay_alone_per_sec"), g("B_js"), 0.5, "ratio"),
+        ("1 relay alone, 100k backlog (target 5's) ÷ B_js (info)", bl.get("relay_per_sec"), g("B_js"), None, "ratio"),
         ("1 pipeline loss (rows − events applied)", pipe.get("loss"), None, 0, "max"),
         ("1 consumer lag back to 0 after load, ms", pipe.get("lag_to_zero_ms"), None, 10_000, "max"),
         ("2 order timeline req/s ÷ B_echo (its run)", hl.get("per_sec"),

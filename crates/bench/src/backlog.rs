@@ -84,7 +84,9 @@ pub async fn run(events: usize, orders: usize) -> anyhow::Result<Value> {
         }
         tx.commit().await?;
     }
+    let relayed = Instant::now();
     Relay::new(pool.clone(), bus.clone(), "bench").with_batch(1000).drain().await?;
+    let relay_per_sec = events as f64 / relayed.elapsed().as_secs_f64();
 
     let mut config = ConsumerConfig::new("bench-backlog", vec![bus.filter_all()]);
     config.batch = 512;
@@ -141,5 +143,6 @@ pub async fn run(events: usize, orders: usize) -> anyhow::Result<Value> {
         "stop_ms": stop_ms,
         "transaction_batch": TRANSACTION_BATCH,
         "rows_per_event": 2,
+        "relay_per_sec": relay_per_sec,
     }))
 }
