@@ -21,7 +21,7 @@ def main(raw_path, md_path, json_path):
     with open(raw_path) as f:
         for line in f:
             line = line.strip()
-            if line:
+            if line.startswith("{"):
                 r = json.loads(line)
                 results[r["name"]] = r
     g = lambda name, key="per_sec": (results.get(name) or {}).get(key)

@@ -36,7 +36,8 @@ psql $PG -qc "DROP DATABASE payops_bench" postgres
 
 # JetStream, consumer and gRPC ceilings, then the platform.
 for b in "js 5" "js-rtt 3" "cons" "echo 8" "pipeline" "backlog"; do
-  emit "$($bench $b)"
+  # The JSON result is the last line; logs stay out of it (a refused delivery logs a warning).
+  emit "$(RUST_LOG=${RUST_LOG:-error} $bench $b | tail -n1)"
 done
 
 # Service benches append their own JSON lines to the same file when they exist.
