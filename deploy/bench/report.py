@@ -34,6 +34,7 @@ def main(raw_path, md_path, json_path):
         ("B_fsync", "fdatasync/s (pg_test_fsync)", g("B_fsync")),
         ("B_pg", "single-row INSERT commits/s, 8 clients (pgbench)", g("B_pg")),
         ("B_pgN", "rows/s, 100 rows per transaction, 8 clients", g("B_pgN")),
+        ("B_pg_tx", "the pipeline's write transaction (change + outbox row)/s, 8 clients", g("B_pg_tx")),
         ("B_js", "JetStream acked publishes/s, 128 B, 256 in flight", g("B_js")),
         ("B_js_rtt", "one publish waiting for its ack (µs)", g("B_js_rtt", "rtt_us")),
         ("B_cons", "durable pull consumer, explicit ack, msgs/s", g("B_cons")),
@@ -55,6 +56,8 @@ def main(raw_path, md_path, json_path):
     # floor; "max"/"min" compare the value itself; "band" is a ratio that must lie in goal.
     targets = [
         ("1 pipeline events/s ÷ B_pg", pipe.get("events_per_sec"), g("B_pg"), 0.5, "ratio"),
+        ("1 pipeline events/s ÷ B_pg_tx, Postgres alone on its write (info)", pipe.get("events_per_sec"), g("B_pg_tx"), None, "ratio"),
+        ("1 B_pg_tx ÷ B_pg: the most target 1 can reach here (info)", g("B_pg_tx"), g("B_pg"), None, "ratio"),
         ("1 relay alone events/s ÷ B_js", pipe.get("relay_alone_per_sec"), g("B_js"), 0.5, "ratio"),
         ("1 relay alone, 100k backlog (target 5's) ÷ B_js (info)", bl.get("relay_per_sec"), g("B_js"), None, "ratio"),
         ("1 pipeline loss (rows − events applied)", pipe.get("loss"), None, 0, "max"),

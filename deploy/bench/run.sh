@@ -32,6 +32,19 @@ echo "INSERT INTO t (v, note) VALUES (1, 'x');" >"$out/bench/insert1.sql"
 tps() { pgbench $PG -n -c 8 -j 2 -T "$2" -f "$1" payops_bench 2>/dev/null | awk '/^tps/ && !done {print $3; done=1}'; }
 emit "{\"name\":\"B_pg\",\"per_sec\":$(tps "$out/bench/insert1.sql" 10),\"clients\":8}"
 emit "{\"name\":\"B_pgN\",\"per_sec\":$(awk "BEGIN {print $(tps "$out/bench/insert100.sql" 10) * 100}"),\"clients\":8}"
+
+# B_pg_tx: the pipeline's write transaction (a state change and its outbox row, in the kit's
+# outbox table with its one partial index) at the same 8 clients: what Postgres alone allows
+# target 1's writers on this box.
+psql $PG -qc "CREATE TABLE changes (id bigserial PRIMARY KEY, order_id text NOT NULL)" payops_bench
+sed -n '/^CREATE TABLE outbox/,/^CREATE INDEX outbox_unsent/p' crates/kit/migrations/0001_kit_outbox.sql | psql $PG -q payops_bench
+cat >"$out/bench/write_tx.sql" <<'SQL'
+BEGIN;
+INSERT INTO changes (order_id) VALUES ('w1o1');
+INSERT INTO outbox (id, subject, order_id, event_type, envelope, headers) VALUES (gen_random_uuid(), 'payops.events.bench.w1o1.attention', 'w1o1', 'attention', '\x0a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}');
+COMMIT;
+SQL
+emit "{\"name\":\"B_pg_tx\",\"per_sec\":$(tps "$out/bench/write_tx.sql" 10),\"clients\":8}"
 psql $PG -qc "DROP DATABASE payops_bench" postgres
 
 # JetStream, consumer and gRPC ceilings, then the platform.
