@@ -30,8 +30,23 @@ async fn seeded() -> TestApp {
     let m = crate::b2b::contact(&app, "Wohnbau Zürich AG", "verwaltung@wohnbau-zh.ch").await;
     crate::b2b::invoice(&app, m, 3, 32_550, 0, "S").await;
     app.device("b10234", "DEV-0017", 72).await;
-    app.payment("b10234", "+41791234567", app.now() - Duration::minutes(5), 350).await;
+    app.payment("b10234", "+41791234567", earlier_today(app.now()), 350).await;
     app
+}
+
+/// Five minutes before `now`, or the start of the Zurich day when that would be yesterday (the
+/// preflight reads today's PGW payments: in the first minutes after local midnight the payment
+/// fell on the day before and the test failed).
+fn earlier_today(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    let zurich = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&chrono_tz::Europe::Zurich).date_naive();
+    let at = now - Duration::minutes(5);
+    if zurich(at) == zurich(now) {
+        return at;
+    }
+    zurich(now)
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| midnight.and_local_timezone(chrono_tz::Europe::Zurich).earliest())
+        .map_or(now, |start| start.with_timezone(&chrono::Utc))
 }
 
 #[tokio::test]
