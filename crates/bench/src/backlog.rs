@@ -36,13 +36,7 @@ impl Handler for Apply {
         {
             return Err((i, HandlerError::Retry("refused on first delivery".into())));
         }
-        let ids: Vec<&str> = events.iter().map(|e| e.envelope.event_id.as_str()).collect();
-        sqlx::query("INSERT INTO applied (event_id) SELECT unnest($1::text[])")
-            .bind(&ids)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| (0, e.into()))?;
-        Ok(())
+        crate::pipeline::insert_applied(tx, events).await
     }
 }
 

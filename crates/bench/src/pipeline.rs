@@ -27,14 +27,19 @@ impl Handler for Apply {
 
     /// A projection writes a group in one statement.
     async fn handle_all(&self, tx: &mut PgConnection, events: &[Delivered]) -> Result<(), (usize, HandlerError)> {
-        let ids: Vec<&str> = events.iter().map(|e| e.envelope.event_id.as_str()).collect();
-        sqlx::query("INSERT INTO applied (event_id) SELECT unnest($1::text[])")
-            .bind(&ids)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| (0, e.into()))?;
-        Ok(())
+        insert_applied(tx, events).await
     }
+}
+
+/// Writes one `applied` row per event in one statement (the benches' projection effect).
+pub(crate) async fn insert_applied(tx: &mut PgConnection, events: &[Delivered]) -> Result<(), (usize, HandlerError)> {
+    let ids: Vec<&str> = events.iter().map(|e| e.envelope.event_id.as_str()).collect();
+    sqlx::query("INSERT INTO applied (event_id) SELECT unnest($1::text[])")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| (0, e.into()))?;
+    Ok(())
 }
 
 async fn count(pool: &PgPool, table: &str) -> anyhow::Result<i64> {
