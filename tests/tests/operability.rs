@@ -45,8 +45,6 @@ mod runtime;
 mod scrape;
 #[path = "operability/secrets.rs"]
 mod secrets;
-#[path = "operability/stack.rs"]
-mod stack;
 #[path = "operability/supply_chain.rs"]
 mod supply_chain;
 #[path = "operability/tenants.rs"]

@@ -1,6 +1,8 @@
-//! Exercising each service of a [`Stack`] a little, through its public gRPC API and the
+//! Exercising each service of a [`Platform`] a little, through its public gRPC API and the
 //! sandbox, so that its metric families exist: gRPC calls that succeed and fail, calls to its
-//! partner, events through outbox, relay and consumers, and its domain counters.
+//! partner, events through outbox, relay and consumers, and its domain counters. Accounts,
+//! tokens and logins are the platform's own (`p.config.accounts`, `p.tokens()`, the Nets
+//! account of `SeedOptions`).
 
 use std::time::Duration;
 use testkit::eventually;
@@ -18,11 +20,22 @@ use proto::payops::ticketing::v1 as tk;
 use sandbox::nets::{CustomerAction, NetsTerminalSeed};
 use sandbox::pgw::{Env as PgwEnv, PgwDevice, PgwTransaction};
 use sandbox::postfinance::{Action, Env as PfEnv, PfCustomer};
+use stack::platform::{Platform, PostFinanceAccount, SeedOptions, Service};
 
-use crate::stack::{self, Stack};
+/// A channel to `service` that authenticates with the platform's service token; a request that
+/// carries its own `authorization` (an agent session, the manager) keeps it.
+pub fn channel(p: &Platform, service: Service) -> kit::grpc::client::TracedChannel {
+    testkit::grpc_channel_as(p.grpc_url(service), &p.tokens().platform)
+}
 
-async fn channel(url: &str) -> kit::grpc::client::TracedChannel {
-    testkit::grpc_channel(url)
+/// The platform's Nets account (user name, password): the one its demo seed uses.
+pub fn nets_account() -> (String, String) {
+    SeedOptions::default().nets_account
+}
+
+/// The platform's SwissBilling tenant on PostFinance's TEST environment.
+pub fn swissbilling_test(p: &Platform) -> &PostFinanceAccount {
+    p.config.accounts.postfinance.iter().find(|a| a.env == PfEnv::Test).expect("a PostFinance TEST account")
 }
 
 fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
@@ -36,9 +49,8 @@ fn chf(minor: i64) -> Money {
 }
 
 /// ticketing-bridge: a CreateTicket that opens a Freshdesk ticket, and one refused as invalid.
-pub async fn ticketing(s: &Stack) {
-    let mut c =
-        tk::ticketing_service_client::TicketingServiceClient::new(channel(&s.svc("ticketing-bridge").grpc_url).await);
+pub async fn ticketing(p: &Platform) {
+    let mut c = tk::ticketing_service_client::TicketingServiceClient::new(channel(p, Service::TicketingBridge));
     let req = tk::CreateTicketRequest {
         request_id: "ops-req-1".into(),
         order_id: "OPS-1".into(),
@@ -60,10 +72,11 @@ pub async fn ticketing(s: &Stack) {
 
 /// hotline-api: a login, a code lookup at PGW (an expired code) and its B2C ticket, which
 /// hotline-api opens through ticketing-bridge. Returns the ticket id.
-pub async fn hotline(s: &Stack) -> i64 {
+pub async fn hotline(p: &Platform) -> i64 {
     let day = Utc::now().date_naive().checked_sub_days(Days::new(4)).unwrap();
     let at = day.and_hms_opt(12, 0, 0).unwrap().and_utc();
-    s.admin
+    let admin = p.config.sandbox.client();
+    admin
         .pgw_add_device(&PgwDevice {
             env: PgwEnv::Prod,
             b_code: "b10234".into(),
@@ -74,8 +87,7 @@ pub async fn hotline(s: &Stack) -> i64 {
         })
         .await
         .unwrap();
-    let tx = s
-        .admin
+    let tx = admin
         .pgw_add_transaction(&PgwTransaction {
             env: PgwEnv::Prod,
             id: None,
@@ -91,8 +103,9 @@ pub async fn hotline(s: &Stack) -> i64 {
         })
         .await
         .unwrap();
-    let ch = channel(&s.svc("hotline-api").grpc_url).await;
-    let login = hl::LoginRequest { username: stack::ADMIN.0.into(), password: stack::ADMIN.1.into() };
+    let ch = channel(p, Service::HotlineApi);
+    let (username, password) = p.tokens().admin.clone();
+    let login = hl::LoginRequest { username, password: password.clone() };
     let token =
         hl::agent_service_client::AgentServiceClient::new(ch.clone()).login(login).await.unwrap().into_inner().token;
     let mut c = hl::hotline_service_client::HotlineServiceClient::new(ch);
@@ -109,24 +122,21 @@ pub async fn hotline(s: &Stack) -> i64 {
     let t = c.create_b2c_ticket(bearer(&token, ticket)).await.unwrap().into_inner().ticket.unwrap();
     assert!(t.ticket_id > 0 && t.created, "{t:?}");
     // An admin generates a new code for the expired one (step-up with the password).
-    let generate =
-        hl::GenerateCodeRequest { transaction_id: i64::try_from(tx.id).unwrap(), password: stack::ADMIN.1.into() };
+    let generate = hl::GenerateCodeRequest { transaction_id: i64::try_from(tx.id).unwrap(), password };
     c.generate_code(bearer(&token, generate)).await.unwrap();
     t.ticket_id
 }
 
-/// terminal-gateway: credentials checked at Nets, a terminal registered, a payment the
-/// customer approves.
-pub async fn terminal(s: &Stack) {
-    s.admin.nets_add_terminal(&NetsTerminalSeed::new("T-1", stack::NETS_USER)).await.unwrap();
-    let ch = channel(&s.svc("terminal-gateway").grpc_url).await;
+/// terminal-gateway: the platform's Nets account opened at Nets, its credentials checked
+/// there, a terminal registered, a payment the customer approves.
+pub async fn terminal(p: &Platform) {
+    let admin = p.config.sandbox.client();
+    let (username, password) = nets_account();
+    admin.nets_add_account(&username, &password).await.unwrap();
+    admin.nets_add_terminal(&NetsTerminalSeed::new("T-1", &username)).await.unwrap();
+    let ch = channel(p, Service::TerminalGateway);
     let mut terminals = tg::terminal_service_client::TerminalServiceClient::new(ch.clone());
-    let creds = tg::SetNetsCredentialsRequest {
-        tenant_id: "hotel".into(),
-        username: stack::NETS_USER.into(),
-        password: stack::NETS_PASSWORD.into(),
-        verify: true,
-    };
+    let creds = tg::SetNetsCredentialsRequest { tenant_id: "hotel".into(), username, password, verify: true };
     terminals.set_nets_credentials(creds).await.unwrap();
     let reg = tg::RegisterTerminalRequest {
         tenant_id: "hotel".into(),
@@ -147,14 +157,14 @@ pub async fn terminal(s: &Stack) {
         terminal_id: "T-1".into(),
         workstation_id: String::new(),
     };
-    let p = payments.start_payment(start).await.unwrap().into_inner().payment.unwrap();
+    let payment = payments.start_payment(start).await.unwrap().into_inner().payment.unwrap();
     // The gateway sends the purchase to Nets in the background: the customer pays once the
     // terminal shows it.
     eventually("the terminal shows the purchase", Duration::from_secs(30), || async {
-        s.admin.nets_customer("T-1", CustomerAction::Approve).await.ok()
+        admin.nets_customer("T-1", CustomerAction::Approve).await.ok()
     })
     .await;
-    let get = tg::GetPaymentRequest { tenant_id: "hotel".into(), payment_id: p.payment_id };
+    let get = tg::GetPaymentRequest { tenant_id: "hotel".into(), payment_id: payment.payment_id };
     let state = eventually("the terminal payment is approved", Duration::from_secs(30), || {
         let mut payments = payments.clone();
         let get = get.clone();
@@ -167,10 +177,13 @@ pub async fn terminal(s: &Stack) {
     assert_eq!(state, tg::PaymentState::Approved as i32);
 }
 
-/// invoice-checks: a manual payment approved by a manager, and a SwissBilling order paid on
-/// the PostFinance page, verified and captured through DirectLink.
-pub async fn invoice(s: &Stack) {
-    let ch = channel(&s.svc("invoice-checks").grpc_url).await;
+/// invoice-checks: a manual payment (paid as the platform's service caller) approved by the
+/// platform's manager, and an order of the platform's SwissBilling TEST tenant paid on the
+/// PostFinance page, verified and captured through DirectLink.
+pub async fn invoice(p: &Platform) {
+    let manager = p.tokens().manager.as_str();
+    let account = swissbilling_test(p);
+    let ch = channel(p, Service::InvoiceChecks);
     let mut mp = ic::manual_payment_service_client::ManualPaymentServiceClient::new(ch.clone());
     let merchant = ic::ManualMerchant {
         merchant_id: "cash-desk".into(),
@@ -185,7 +198,7 @@ pub async fn invoice(s: &Stack) {
         comment_hint: String::new(),
     };
     let m = ic::SaveMerchantRequest { merchant: Some(merchant) };
-    mp.save_merchant(bearer(stack::IC_MANAGER_TOKEN, m)).await.unwrap();
+    mp.save_merchant(bearer(manager, m)).await.unwrap();
     let offer = ic::Offer {
         offer_id: "course-42".into(),
         name: "Kurs".into(),
@@ -193,7 +206,7 @@ pub async fn invoice(s: &Stack) {
         prices: vec![chf(10_000)],
         confirmation_days: 0,
     };
-    mp.save_offer(bearer(stack::IC_MANAGER_TOKEN, ic::SaveOfferRequest { offer: Some(offer) })).await.unwrap();
+    mp.save_offer(bearer(manager, ic::SaveOfferRequest { offer: Some(offer) })).await.unwrap();
     let pay = ic::PayManuallyRequest {
         request_id: "ops-mp-1".into(),
         offer_id: "course-42".into(),
@@ -202,16 +215,16 @@ pub async fn invoice(s: &Stack) {
         payment_date: String::new(),
         comment: "bar bezahlt".into(),
     };
-    let p = mp.pay_manually(bearer(stack::IC_SERVICE_TOKEN, pay)).await.unwrap().into_inner().payment.unwrap();
-    let approve = ic::ApprovePaymentRequest { order_id: p.order_id, adjustments: None };
-    mp.approve_payment(bearer(stack::IC_MANAGER_TOKEN, approve)).await.unwrap();
+    let payment = mp.pay_manually(pay).await.unwrap().into_inner().payment.unwrap();
+    let approve = ic::ApprovePaymentRequest { order_id: payment.order_id, adjustments: None };
+    mp.approve_payment(bearer(manager, approve)).await.unwrap();
 
     let mut sb = ic::swiss_billing_service_client::SwissBillingServiceClient::new(ch);
     let form = sb
-        .prepare_payment_page(bearer(
-            stack::IC_SERVICE_TOKEN,
-            ic::PreparePaymentPageRequest { order: Some(sb_order("SB-OPS-1")), urls: Some(sb_urls()) },
-        ))
+        .prepare_payment_page(ic::PreparePaymentPageRequest {
+            order: Some(sb_order(&account.tenant, "SB-OPS-1")),
+            urls: Some(sb_urls()),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -219,12 +232,12 @@ pub async fn invoice(s: &Stack) {
     let page = reqwest::Client::new().post(&form.action_url).form(&fields).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("NCERROR"), "the payment page accepted the form: {page}");
     let customer = PfCustomer {
-        env: PfEnv::Test,
-        pspid: stack::SB_PSPID.into(),
+        env: account.env,
+        pspid: account.pspid.clone(),
         orderid: "SB-OPS-1".into(),
         action: Action::Accept,
     };
-    let outcome = s.admin.postfinance_customer(&customer).await.unwrap();
+    let outcome = p.config.sandbox.client().postfinance_customer(&customer).await.unwrap();
     let parameters: Vec<ic::FormParameter> =
         outcome.params.into_iter().map(|(name, value)| ic::FormParameter { name, value }).collect();
     // A forged return (amount changed after signing) is refused and counted as a security event.
@@ -232,17 +245,17 @@ pub async fn invoice(s: &Stack) {
     for p in forged.iter_mut().filter(|p| p.name.eq_ignore_ascii_case("amount")) {
         p.value = "1".into();
     }
-    let verify = ic::VerifyReturnRequest { tenant: stack::SB_TENANT.into(), parameters: forged };
-    sb.verify_return(bearer(stack::IC_SERVICE_TOKEN, verify)).await.unwrap_err();
-    let verify = ic::VerifyReturnRequest { tenant: stack::SB_TENANT.into(), parameters };
-    sb.verify_return(bearer(stack::IC_SERVICE_TOKEN, verify)).await.unwrap();
+    let verify = ic::VerifyReturnRequest { tenant: account.tenant.clone(), parameters: forged };
+    sb.verify_return(verify).await.unwrap_err();
+    let verify = ic::VerifyReturnRequest { tenant: account.tenant.clone(), parameters };
+    sb.verify_return(verify).await.unwrap();
     let maintain = ic::MaintainRequest {
         order_id: "SB-OPS-1".into(),
         request_id: "ops-capture-1".into(),
         operation: ic::MaintenanceOperation::CaptureLast as i32,
         amount: None,
     };
-    sb.maintain(bearer(stack::IC_SERVICE_TOKEN, maintain)).await.unwrap();
+    sb.maintain(maintain).await.unwrap();
 }
 
 fn sb_address() -> ic::Address {
@@ -259,9 +272,9 @@ fn sb_address() -> ic::Address {
     }
 }
 
-fn sb_order(order_id: &str) -> ic::InvoiceOrder {
+fn sb_order(tenant: &str, order_id: &str) -> ic::InvoiceOrder {
     ic::InvoiceOrder {
-        tenant: stack::SB_TENANT.into(),
+        tenant: tenant.into(),
         order_id: order_id.into(),
         amount: Some(chf(9_900)),
         email: "anna.muster@example.ch".into(),
@@ -293,8 +306,8 @@ fn sb_urls() -> ic::ReturnUrls {
 
 /// ticketing-bridge: two attention events of one incident, as pixi-sync publishes them: one
 /// ticket, then a note on it.
-pub async fn attention_twice(s: &Stack) {
-    let js = async_nats::jetstream::new(async_nats::connect(s.env.nats_url.as_str()).await.unwrap());
+pub async fn attention_twice(p: &Platform) {
+    let js = async_nats::jetstream::new(async_nats::connect(p.config.nats_url.as_str()).await.unwrap());
     for n in 1..=2 {
         let msg = Attention {
             incident_id: "PXI-OPS-1".into(),
@@ -309,7 +322,7 @@ pub async fn attention_twice(s: &Stack) {
             .into_envelope(&event_id, "pixi-sync", Utc::now());
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(async_nats::header::NATS_MESSAGE_ID, event_id.as_str());
-        let subject = format!("{}.pixi-sync.OPS-N1.attention", s.env.prefix);
+        let subject = format!("{}.pixi-sync.OPS-N1.attention", p.config.events_prefix);
         js.publish_with_headers(subject, headers, envelope.encode_to_vec().into()).await.unwrap().await.unwrap();
     }
 }

@@ -6,20 +6,22 @@ use proto::payops::pixi_sync::v1 as px;
 use sandbox::pixi::{Address, SeedLine, SeedOrder};
 use sandbox::unzer::{NewMerchant, PayKind, SeedOutcome, SeedPayment};
 
-use crate::stack::Stack;
+use stack::platform::{Platform, Service};
 
-async fn channel(url: &str) -> kit::grpc::client::TracedChannel {
-    testkit::grpc_channel(url)
-}
+use crate::exercise::channel;
+
+/// The pixi API user of the tenant [`pixi_tenant`] creates.
+const USER: &str = "shop-api";
+/// Its password (SE-08 searches for it).
+pub const PIXI_PASSWORD: &str = "s3cret-pass";
 
 /// A pixi-sync tenant in standard mode (captures before release) with its pixi installation and
 /// unzer merchant. Returns the unzer private key.
-pub async fn pixi_tenant(s: &Stack) -> String {
-    const USER: &str = "shop-api";
-    const PASS: &str = "s3cret-pass";
-    s.admin.pixi_user(USER, PASS).await.unwrap();
-    let merchant = s.admin.unzer_create_merchant(&NewMerchant::default()).await.unwrap();
-    let ch = channel(&s.svc("pixi-sync").grpc_url).await;
+pub async fn pixi_tenant(p: &Platform) -> String {
+    let admin = p.config.sandbox.client();
+    admin.pixi_user(USER, PIXI_PASSWORD).await.unwrap();
+    let merchant = admin.unzer_create_merchant(&NewMerchant::default()).await.unwrap();
+    let ch = channel(p, Service::PixiSync);
     let mut tenants = px::tenant_service_client::TenantServiceClient::new(ch.clone());
     let created = tenants.create_tenant(px::CreateTenantRequest { name: "Muster AG".into() }).await.unwrap();
     let tenant_id = created.into_inner().tenant.unwrap().tenant_id;
@@ -27,9 +29,9 @@ pub async fn pixi_tenant(s: &Stack) -> String {
         tenant_id: tenant_id.clone(),
         pixi_api_config_id: String::new(),
         name: "live".into(),
-        endpoint: format!("{}/soap/{USER}/", s.sandbox.url(sandbox::System::Pixi)),
+        endpoint: format!("{}/soap/{USER}/", p.config.sandbox.url(sandbox::System::Pixi)),
         user: USER.into(),
-        password: PASS.into(),
+        password: PIXI_PASSWORD.into(),
         active: true,
         timezone: String::new(),
     };
@@ -56,7 +58,8 @@ pub async fn pixi_tenant(s: &Stack) -> String {
 
 /// A card checkout at unzer with `outcome` and its order imported into pixi; returns the
 /// order number.
-pub async fn pixi_order(s: &Stack, private_key: &str, outcome: SeedOutcome) -> i64 {
+pub async fn pixi_order(p: &Platform, private_key: &str, outcome: SeedOutcome) -> i64 {
+    let admin = p.config.sandbox.client();
     let pay = SeedPayment {
         private_key: private_key.into(),
         kind: PayKind::Card,
@@ -69,7 +72,7 @@ pub async fn pixi_order(s: &Stack, private_key: &str, outcome: SeedOutcome) -> i
         charged_minor: None,
         at: None,
     };
-    let pay = s.admin.unzer_seed_payment(&pay).await.unwrap();
+    let pay = admin.unzer_seed_payment(&pay).await.unwrap();
     let order = SeedOrder {
         payment_code: "UNZERCC".into(),
         kk_id: Some(pay.id),
@@ -92,5 +95,5 @@ pub async fn pixi_order(s: &Stack, private_key: &str, outcome: SeedOutcome) -> i
         },
         ..SeedOrder::default()
     };
-    s.admin.pixi_seed_order("shop-api", &order).await.unwrap().order_nr
+    admin.pixi_seed_order(USER, &order).await.unwrap().order_nr
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use ::stack::platform::{Service, seed_demo};
+use stack::platform::{Service, seed_demo};
 
 use crate::tools;
 

@@ -12,8 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use ::stack::platform::Service;
 use serde_json::Value;
+use stack::platform::Service;
 
 use crate::tools;
 

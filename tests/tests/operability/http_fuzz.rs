@@ -15,11 +15,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ::stack::platform::{Service, seed_demo};
 use proto::payops::pixi_sync::v1 as px;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
+use stack::platform::{Service, seed_demo};
 
 use crate::tools;
 

@@ -1,5 +1,5 @@
 //! OP-04 / OP-12 against the running services: the five services run as real processes wired
-//! together (crate::stack), are exercised until their families exist (gRPC calls that succeed
+//! together (`stack::platform`), are exercised until their families exist (gRPC calls that succeed
 //! and fail, calls to every partner, events through outbox, relay, JetStream and consumers, the
 //! domain counters), and each one's /metrics is scraped. Every metric a dashboard panel, a
 //! dashboard variable or a Prometheus rule queries must be exported by one of them — or be
@@ -11,11 +11,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sandbox::unzer::SeedOutcome;
+use stack::platform::Service;
 
 use crate::contract::{NOT_EXERCISED, OTHER_EXPORTERS, TARGET_LABELS, Vouched};
 use crate::monitoring::{dashboards, panels, rules};
 use crate::promql::{self, Query};
-use crate::stack::Stack;
 use crate::tools::{self, s};
 use crate::{exercise, exercise_pixi};
 
@@ -113,25 +113,29 @@ const DOMAIN: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Starts the five services, exercises each, and returns each one's /metrics text once every
-/// OP-04 family is there (or fails naming the missing ones).
+/// OP-04 family is there (or fails naming the missing ones). Every service must then exit 0 on
+/// SIGTERM.
 async fn exercised_metrics() -> BTreeMap<&'static str, String> {
-    let s = Stack::start(&[]).await;
-    exercise::ticketing(&s).await;
-    exercise::attention_twice(&s).await;
-    exercise::hotline(&s).await;
-    exercise::terminal(&s).await;
-    exercise::invoice(&s).await;
-    let key = exercise_pixi::pixi_tenant(&s).await;
-    exercise_pixi::pixi_order(&s, &key, SeedOutcome::Authorized).await;
+    // A scheduled reconciliation soon after start (its gauge is on a dashboard).
+    let (_env, _sandbox, mut p) =
+        tools::platform_with(|c| c.with_env(Service::PixiSync, "RECONCILE_INTERVAL", "2s")).await;
+    exercise::ticketing(&p).await;
+    exercise::attention_twice(&p).await;
+    exercise::hotline(&p).await;
+    exercise::terminal(&p).await;
+    exercise::invoice(&p).await;
+    let key = exercise_pixi::pixi_tenant(&p).await;
+    exercise_pixi::pixi_order(&p, &key, SeedOutcome::Authorized).await;
     // A refused payment: pixi-sync raises an attention event, ticketing-bridge opens its ticket.
-    exercise_pixi::pixi_order(&s, &key, SeedOutcome::Failed).await;
+    exercise_pixi::pixi_order(&p, &key, SeedOutcome::Failed).await;
 
     let mut out = BTreeMap::new();
-    for (name, p) in &s.services {
+    for service in Service::ALL {
+        let name = service.package();
         let wanted = op_04_families(name);
         let started = Instant::now();
         let text = loop {
-            let text = scrape(&p.admin_url).await;
+            let text = scrape(&p.urls(service).admin).await;
             let exp = parse_exposition(&text);
             let missing: Vec<&str> = wanted
                 .iter()
@@ -147,9 +151,9 @@ async fn exercised_metrics() -> BTreeMap<&'static str, String> {
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
-        out.insert(*name, text);
+        out.insert(name, text);
     }
-    s.stop().await;
+    tools::stop_cleanly(&mut p).await;
     out
 }
 

@@ -10,34 +10,42 @@ use std::time::Duration;
 
 use proto::payops::terminal_gateway::v1 as tg;
 use sandbox::unzer::SeedOutcome;
+use stack::platform::{CREDENTIALS_KEY, PIXI_SYNC_SECRET_KEY, Platform, Service};
 
-use crate::exercise;
-use crate::exercise_pixi;
-use crate::stack::{self, Stack};
 use crate::traces::Receiver;
+use crate::{exercise, exercise_pixi, tools};
 
-/// What must never be seen: (what it is, value).
-fn secrets(unzer_private_key: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("pixi-sync secret key", stack::PIXI_SECRET_KEY.into()),
-        ("terminal-gateway credentials key", stack::CREDENTIALS_KEY.into()),
-        ("PGW API key", stack::PGW_KEY.into()),
-        ("smallinvoice client secret", stack::SI_SECRET.into()),
-        ("Freshdesk API key", stack::FRESHDESK_KEY.into()),
-        ("hotline admin password", stack::ADMIN.1.into()),
-        ("Nets password", stack::NETS_PASSWORD.into()),
-        ("invoice-checks shop token", stack::IC_SERVICE_TOKEN.into()),
-        ("invoice-checks manager token", stack::IC_MANAGER_TOKEN.into()),
-        ("PostFinance API password", stack::SB_PSWD.into()),
-        ("PostFinance DirectLink SHA secret", stack::SB_SHA.0.into()),
-        ("PostFinance SHA-IN secret", stack::SB_SHA.1.into()),
-        ("PostFinance SHA-OUT secret", stack::SB_SHA.2.into()),
-        ("testkit caller token", testkit::CALLER_TOKEN.into()),
-        ("outsider token", testkit::OUTSIDER_TOKEN.into()),
-        ("a wrong token sent", WRONG_TOKEN.into()),
-        ("pixi API password", "s3cret-pass".into()),
-        ("unzer private key", unzer_private_key.into()),
-    ]
+/// What must never be seen: (what it is, value) — the platform's keys, partner accounts, tokens
+/// and logins, and what the test itself sends.
+fn secrets(p: &Platform, unzer_private_key: &str) -> Vec<(String, String)> {
+    let a = &p.config.accounts;
+    let t = p.tokens();
+    let mut out: Vec<(String, String)> = vec![
+        ("pixi-sync secret key".into(), PIXI_SYNC_SECRET_KEY.into()),
+        ("terminal-gateway credentials key".into(), CREDENTIALS_KEY.into()),
+        ("PGW API key".into(), a.pgw_api_key.clone()),
+        ("smallinvoice client secret".into(), a.smallinvoice_client.1.clone()),
+        ("Freshdesk API key".into(), a.freshdesk_api_key.clone()),
+        ("hotline admin password".into(), t.admin.1.clone()),
+        ("Nets password".into(), exercise::nets_account().1),
+        ("platform service token".into(), t.platform.clone()),
+        ("hotline-api's token at ticketing-bridge".into(), t.hotline.clone()),
+        ("invoice-checks manager token".into(), t.manager.clone()),
+        ("outsider token".into(), t.outsider.clone()),
+        ("elsewhere token".into(), t.elsewhere.clone()),
+        ("a wrong token sent".into(), WRONG_TOKEN.into()),
+        ("pixi API password".into(), exercise_pixi::PIXI_PASSWORD.into()),
+        ("unzer private key".into(), unzer_private_key.into()),
+    ];
+    for pf in &a.postfinance {
+        out.extend([
+            (format!("PostFinance API password ({})", pf.tenant), pf.user.1.clone()),
+            (format!("PostFinance DirectLink SHA secret ({})", pf.tenant), pf.sha.0.clone()),
+            (format!("PostFinance SHA-IN secret ({})", pf.tenant), pf.sha.1.clone()),
+            (format!("PostFinance SHA-OUT secret ({})", pf.tenant), pf.sha.2.clone()),
+        ]);
+    }
+    out
 }
 
 /// Personal data the exercises send (customers' mobile numbers and e-mail addresses).
@@ -56,26 +64,30 @@ const WRONG_TOKEN: &str = "wrong-but-secret-token-0123456789";
 async fn se_08_secret_values_and_personal_data_appear_in_no_log_span_metric_error_or_read_api() {
     let rx = Receiver::default();
     let endpoint = rx.start().await;
-    let s = Stack::start(&[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("RUST_LOG", "trace")]).await;
+    let (_env, _sandbox, mut p) = tools::platform_with(|c| {
+        c.with_env_all("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint).with_env_all("RUST_LOG", "trace")
+    })
+    .await;
 
-    exercise::ticketing(&s).await;
-    exercise::hotline(&s).await;
-    exercise::terminal(&s).await;
-    exercise::invoice(&s).await;
-    let key = exercise_pixi::pixi_tenant(&s).await;
-    exercise_pixi::pixi_order(&s, &key, SeedOutcome::Authorized).await;
-    exercise_pixi::pixi_order(&s, &key, SeedOutcome::Failed).await;
+    exercise::ticketing(&p).await;
+    exercise::hotline(&p).await;
+    exercise::terminal(&p).await;
+    exercise::invoice(&p).await;
+    let key = exercise_pixi::pixi_tenant(&p).await;
+    exercise_pixi::pixi_order(&p, &key, SeedOutcome::Authorized).await;
+    exercise_pixi::pixi_order(&p, &key, SeedOutcome::Failed).await;
 
     // Refused calls: a wrong token and an outsider; their errors are read as well.
+    let (nets_user, nets_password) = exercise::nets_account();
     let mut errors = Vec::new();
-    for token in [WRONG_TOKEN, testkit::OUTSIDER_TOKEN] {
-        let channel = testkit::grpc_channel_as(&s.svc("terminal-gateway").grpc_url, token);
+    for token in [WRONG_TOKEN, p.tokens().outsider.as_str()] {
+        let channel = testkit::grpc_channel_as(p.grpc_url(Service::TerminalGateway), token);
         let mut c = tg::terminal_service_client::TerminalServiceClient::new(channel);
         let e = c
             .set_nets_credentials(tg::SetNetsCredentialsRequest {
                 tenant_id: "hotel".into(),
-                username: stack::NETS_USER.into(),
-                password: stack::NETS_PASSWORD.into(),
+                username: nets_user.clone(),
+                password: nets_password.clone(),
                 verify: false,
             })
             .await
@@ -83,14 +95,13 @@ async fn se_08_secret_values_and_personal_data_appear_in_no_log_span_metric_erro
         errors.push(format!("{e:?}"));
     }
     // A bad input that carries a secret: the error names the field, not the value.
-    let mut c = tg::terminal_service_client::TerminalServiceClient::new(testkit::grpc_channel(
-        &s.svc("terminal-gateway").grpc_url,
-    ));
+    let mut c =
+        tg::terminal_service_client::TerminalServiceClient::new(exercise::channel(&p, Service::TerminalGateway));
     let e = c
         .set_nets_credentials(tg::SetNetsCredentialsRequest {
             tenant_id: "no such tenant!".into(),
             username: String::new(),
-            password: stack::NETS_PASSWORD.into(),
+            password: nets_password,
             verify: false,
         })
         .await
@@ -104,19 +115,22 @@ async fn se_08_secret_values_and_personal_data_appear_in_no_log_span_metric_erro
     // Let the exporters flush their batches.
     tokio::time::sleep(Duration::from_secs(6)).await;
     let mut metrics = Vec::new();
-    for (name, p) in &s.services {
-        let text = reqwest::get(format!("{}/metrics", p.admin_url)).await.unwrap().text().await.unwrap();
-        metrics.push((*name, text));
+    for service in Service::ALL {
+        let url = format!("{}/metrics", p.urls(service).admin);
+        let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+        metrics.push((service.package(), text));
     }
     let spans: Vec<String> =
         rx.spans().iter().map(|g| format!("{} {} {:?}", g.service, g.name, g.attributes)).collect();
-    let logs = s.stop().await;
+    tools::stop_cleanly(&mut p).await;
 
     let mut places: Vec<(String, String)> = Vec::new();
     let mut lines = 0;
-    for (name, text) in &logs {
-        lines += text.lines().count();
-        places.push((format!("{name} log"), text.clone()));
+    for service in Service::ALL {
+        let (out, err) = p.process(service).output();
+        lines += out.lines().count();
+        places.push((format!("{} log", service.package()), out));
+        places.push((format!("{} stderr", service.package()), err));
     }
     for (name, text) in metrics {
         places.push((format!("{name} metrics"), text));
@@ -128,8 +142,8 @@ async fn se_08_secret_values_and_personal_data_appear_in_no_log_span_metric_erro
     assert!(rx.spans().len() > 50, "the OTLP receiver got only {} spans", rx.spans().len());
 
     let mut found = Vec::new();
-    let searched: Vec<(&str, String)> =
-        secrets(&key).into_iter().chain(PERSONAL.iter().map(|(w, v)| (*w, (*v).to_owned()))).collect();
+    let searched: Vec<(String, String)> =
+        secrets(&p, &key).into_iter().chain(PERSONAL.iter().map(|(w, v)| ((*w).to_owned(), (*v).to_owned()))).collect();
     for (what, value) in &searched {
         assert!(value.len() >= 8, "{what}: too short to search for");
         for (place, text) in &places {

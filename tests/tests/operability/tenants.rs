@@ -9,10 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use ::stack::platform::{Platform, Service, seed_demo};
 use proto::payops::invoice_checks::v1 as ic;
 use proto::payops::pixi_sync::v1 as px;
 use proto::payops::terminal_gateway::v1 as tg;
+use stack::platform::{Platform, Service, seed_demo};
 
 use crate::tools;
 

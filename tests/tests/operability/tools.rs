@@ -138,25 +138,41 @@ pub fn workspace_bins() -> std::collections::BTreeSet<String> {
     bins
 }
 
-/// All five services as processes on a test database, stream and sandbox of their own, for the
-/// tests that drive every server with the generic gRPC client. The environment and the sandbox
-/// live as long as the returned values.
-pub async fn platform() -> (testkit::TestEnv, sandbox::Sandbox, ::stack::platform::Platform) {
-    use ::stack::platform::{Platform, PlatformConfig, SandboxEndpoints};
+/// All five services as processes (`stack::platform`) on a test database, stream and sandbox of
+/// their own, on the machine's clock. The environment and the sandbox live as long as the
+/// returned values.
+pub async fn platform() -> (testkit::TestEnv, sandbox::Sandbox, stack::platform::Platform) {
+    platform_with(|c| c).await
+}
+
+/// [`platform`] with a configuration `tune` may change (extra variables, e.g.
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` for every service).
+pub async fn platform_with(
+    tune: impl FnOnce(stack::platform::PlatformConfig) -> stack::platform::PlatformConfig,
+) -> (testkit::TestEnv, sandbox::Sandbox, stack::platform::Platform) {
+    use stack::platform::{Platform, PlatformConfig, SandboxEndpoints};
     let env = testkit::TestEnv::new().await.expect("test environment");
     let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::ephemeral()).await.expect("sandbox");
     let config =
         PlatformConfig::new(SandboxEndpoints::of(&sandbox), &env.database_url, &env.nats_url, &env.prefix, &env.stream);
-    let platform = Platform::start(config).await.expect("platform starts");
+    let platform = Platform::start(tune(config)).await.expect("platform starts");
     (env, sandbox, platform)
+}
+
+/// Stops every service of `platform` with SIGTERM; each must exit 0. Their logs stay readable
+/// (`platform.process(service).output()`).
+pub async fn stop_cleanly(platform: &mut stack::platform::Platform) {
+    let unclean = platform.stop_all().await;
+    let logs = platform.log_dir().display();
+    assert!(unclean.is_empty(), "every service exits 0 on SIGTERM: {unclean:?} (logs: {logs})");
 }
 
 /// `deploy/tools/grpc_generic_client.py` against `service` of `platform`, as `token` (none: no
 /// credential), with the script's further arguments (`--tenant T`, `--fuzz N SEED`); its JSON
 /// answer.
 pub fn generic_client(
-    platform: &::stack::platform::Platform,
-    service: ::stack::platform::Service,
+    platform: &stack::platform::Platform,
+    service: stack::platform::Service,
     token: Option<&str>,
     args: &[&str],
 ) -> Value {

@@ -16,12 +16,9 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use sandbox::unzer::SeedOutcome;
-
 use testkit::eventually;
 
-use crate::exercise;
-use crate::exercise_pixi;
-use crate::stack::Stack;
+use crate::{exercise, exercise_pixi, tools};
 
 /// One received span.
 #[derive(Debug, Clone)]
@@ -121,10 +118,13 @@ async fn linked(rx: &Receiver, what: &str, pick: impl Fn(&Got) -> bool) -> (Got,
 async fn op_05_a_ticket_from_hotline_and_one_from_a_pixi_sync_attention_are_each_one_trace_across_grpc_and_nats() {
     let rx = Receiver::default();
     let endpoint = rx.start().await;
-    let s = Stack::start(&[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("RUST_LOG", "info")]).await;
+    let (_env, _sandbox, mut p) = tools::platform_with(|c| {
+        c.with_env_all("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint).with_env_all("RUST_LOG", "info")
+    })
+    .await;
 
     // hotline-api → ticketing-bridge over gRPC.
-    exercise::hotline(&s).await;
+    exercise::hotline(&p).await;
     let (server, client, trace) = linked(&rx, "ticketing-bridge's CreateTicket with its parent", |g| {
         g.service == "ticketing-bridge" && g.name == "payops.ticketing.v1.TicketingService/CreateTicket"
     })
@@ -146,8 +146,8 @@ async fn op_05_a_ticket_from_hotline_and_one_from_a_pixi_sync_attention_are_each
     );
 
     // pixi-sync → NATS → ticketing-bridge.
-    let key = exercise_pixi::pixi_tenant(&s).await;
-    let order = exercise_pixi::pixi_order(&s, &key, SeedOutcome::Failed).await;
+    let key = exercise_pixi::pixi_tenant(&p).await;
+    let order = exercise_pixi::pixi_order(&p, &key, SeedOutcome::Failed).await;
     let (process, publish, trace) = linked(&rx, "ticketing-bridge processing pixi-sync's attention", |g| {
         g.service == "ticketing-bridge"
             && g.name.starts_with("process ")
@@ -168,9 +168,9 @@ async fn op_05_a_ticket_from_hotline_and_one_from_a_pixi_sync_attention_are_each
     assert_eq!(origin.name, "pixi-sync sync order", "{origin:?}");
     assert_eq!(origin.attributes.get("order_id"), Some(&order.to_string()), "{origin:?}");
     eventually("the attention's ticket at Freshdesk", Duration::from_secs(30), || async {
-        let tickets = s.admin.freshdesk_tickets().await.unwrap().tickets;
+        let tickets = p.config.sandbox.client().freshdesk_tickets().await.unwrap().tickets;
         (tickets.len() == 2).then_some(())
     })
     .await;
-    s.stop().await;
+    tools::stop_cleanly(&mut p).await;
 }

@@ -225,6 +225,12 @@ impl PlatformConfig {
         self
     }
 
+    /// Sets an extra variable of every service (e.g. `OTEL_EXPORTER_OTLP_ENDPOINT`, `RUST_LOG`);
+    /// like [`PlatformConfig::with_env`] for each of [`Service::ALL`].
+    pub fn with_env_all(self, name: &str, value: &str) -> Self {
+        Service::ALL.into_iter().fold(self, |config, service| config.with_env(service, name, value))
+    }
+
     /// The services follow the sandbox clock.
     pub fn follow_sandbox_clock(mut self) -> Self {
         self.clock = ClockMode::FollowSandbox;
