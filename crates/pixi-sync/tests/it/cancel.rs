@@ -5,36 +5,36 @@ use sandbox::pixi::{Cancel, CreditNoteRequest};
 use sandbox::unzer::{PayKind, SeedOutcome, TxnType};
 
 use crate::capture::ship;
-use crate::helpers::{METHODS, PIXI_USER, Tenant, World, txns};
+use crate::helpers::{METHODS, PIXI_USER, Tenant, TestApp, txns};
 
-async fn cancel(w: &World, nr: i64, lines: &[usize]) {
-    let o = w.admin.pixi_order(PIXI_USER, nr).await.unwrap();
+async fn cancel(app: &TestApp, nr: i64, lines: &[usize]) {
+    let o = app.admin.pixi_order(PIXI_USER, nr).await.unwrap();
     let keys = if lines.is_empty() { None } else { Some(lines.iter().map(|i| o.lines[*i].key).collect()) };
-    w.admin.pixi_cancel(PIXI_USER, nr, &Cancel { lines: keys, ..Cancel::default() }).await.unwrap();
+    app.admin.pixi_cancel(PIXI_USER, nr, &Cancel { lines: keys, ..Cancel::default() }).await.unwrap();
 }
 
 #[tokio::test]
 async fn px_17_whole_order_cancel_per_mode_and_payment_type() {
     for mode in [pb::Mode::Standard, pb::Mode::Expert] {
-        let w = World::new().await;
-        let inst = w.instance().await;
-        let t = Tenant::setup(&w, &inst, mode, &METHODS).await;
-        let (card, card_pay) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
-        let (pre, pre_pay) = t.order(&w, "VORKASSE", PayKind::Prepayment, &[3000], SeedOutcome::Pending).await;
+        let app = TestApp::spawn().await;
+        let t = Tenant::setup(&app, mode, &METHODS).await;
+        let (card, card_pay) = t.order(&app, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
+        let (pre, pre_pay) = t.order(&app, "VORKASSE", PayKind::Prepayment, &[3000], SeedOutcome::Pending).await;
         let (paid_pre, paid_pre_pay) =
-            t.order(&w, "VORKASSE", PayKind::Prepayment, &[2000], SeedOutcome::Pending).await;
-        let (piv, piv_pay) = t.order(&w, "UNZERINV", PayKind::PaylaterInvoice, &[5000], SeedOutcome::Authorized).await;
+            t.order(&app, "VORKASSE", PayKind::Prepayment, &[2000], SeedOutcome::Pending).await;
+        let (piv, piv_pay) =
+            t.order(&app, "UNZERINV", PayKind::PaylaterInvoice, &[5000], SeedOutcome::Authorized).await;
         let (sdd, sdd_pay) =
-            t.order(&w, "UNZERDD", PayKind::SepaDirectDebitSecured, &[4000], SeedOutcome::Charged).await;
-        inst.settle(5).await;
-        w.admin.unzer_receive_transfer(&paid_pre_pay, None).await.unwrap();
+            t.order(&app, "UNZERDD", PayKind::SepaDirectDebitSecured, &[4000], SeedOutcome::Charged).await;
+        app.settle(5).await;
+        app.admin.unzer_receive_transfer(&paid_pre_pay, None).await.unwrap();
         for nr in [card, pre, paid_pre, piv, sdd] {
-            cancel(&w, nr, &[]).await;
+            cancel(&app, nr, &[]).await;
         }
-        w.advance(700).await;
-        inst.settle(6).await;
+        app.advance(700).await;
+        app.settle(6).await;
 
-        let c = t.unzer(&w, &card_pay).await;
+        let c = t.unzer(&app, &card_pay).await;
         match mode {
             pb::Mode::Standard => {
                 let refunds = txns(&c, TxnType::CancelCharge);
@@ -47,7 +47,7 @@ async fn px_17_whole_order_cancel_per_mode_and_payment_type() {
                 assert!(txns(&c, TxnType::Charge).is_empty());
             }
         }
-        let p = t.unzer(&w, &pre_pay).await;
+        let p = t.unzer(&app, &pre_pay).await;
         let cancels = txns(&p, TxnType::CancelAuthorize);
         assert_eq!(
             (cancels.len(), cancels[0].path.as_str()),
@@ -55,20 +55,20 @@ async fn px_17_whole_order_cancel_per_mode_and_payment_type() {
             "{mode:?}: prepayment before the money: the initial charge is reversed"
         );
         assert!(txns(&p, TxnType::CancelCharge).is_empty(), "{mode:?}: nothing was paid, nothing refunded");
-        let p = t.unzer(&w, &paid_pre_pay).await;
+        let p = t.unzer(&app, &paid_pre_pay).await;
         let refunds = txns(&p, TxnType::CancelCharge);
         assert_eq!(
             (refunds.len(), refunds[0].path.as_str(), refunds[0].amount_minor),
             (1, "charges/s-chg-2/cancels/s-cnl-1", 2000),
             "{mode:?}: after the transfer: refunded on the receipt"
         );
-        let p = t.unzer(&w, &piv_pay).await;
+        let p = t.unzer(&app, &piv_pay).await;
         let rev = txns(&p, TxnType::CancelAuthorize);
         assert_eq!((rev.len(), rev[0].amount_minor), (1, 5000), "{mode:?}: paylater before the period: cancel");
         assert!(p.term_started_at.is_none());
-        let s = t.unzer(&w, &sdd_pay).await;
+        let s = t.unzer(&app, &sdd_pay).await;
         assert_eq!(txns(&s, TxnType::CancelCharge)[0].amount_minor, 4000, "{mode:?}: SEPA secured before shipment");
-        let d = t.dashboard_order(&inst, card).await;
+        let d = t.dashboard_order(&app, card).await;
         assert_eq!(d.order.unwrap().state, pb::SyncState::Completed as i32, "{mode:?}");
     }
 }
@@ -76,27 +76,27 @@ async fn px_17_whole_order_cancel_per_mode_and_payment_type() {
 #[tokio::test]
 async fn px_18_partial_cancellations_are_refunded_in_standard_and_aggregated_in_expert_mode() {
     for mode in [pb::Mode::Standard, pb::Mode::Expert] {
-        let w = World::new().await;
-        let inst = w.instance().await;
-        let t = Tenant::setup(&w, &inst, mode, &METHODS).await;
-        let (nr, pay) = t.order(&w, "UNZERCC", PayKind::Card, &[5000, 2000, 1500, 1000], SeedOutcome::Authorized).await;
+        let app = TestApp::spawn().await;
+        let t = Tenant::setup(&app, mode, &METHODS).await;
+        let (nr, pay) =
+            t.order(&app, "UNZERCC", PayKind::Card, &[5000, 2000, 1500, 1000], SeedOutcome::Authorized).await;
         let (piv, piv_pay) =
-            t.order(&w, "UNZERINV", PayKind::PaylaterInvoice, &[5000, 2000, 1000], SeedOutcome::Authorized).await;
-        inst.settle(5).await;
-        ship(&w, nr, &[0]).await;
-        cancel(&w, nr, &[1]).await;
-        w.advance(5).await;
-        inst.settle(5).await;
-        let p = t.unzer(&w, &pay).await;
+            t.order(&app, "UNZERINV", PayKind::PaylaterInvoice, &[5000, 2000, 1000], SeedOutcome::Authorized).await;
+        app.settle(5).await;
+        ship(&app, nr, &[0]).await;
+        cancel(&app, nr, &[1]).await;
+        app.advance(5).await;
+        app.settle(5).await;
+        let p = t.unzer(&app, &pay).await;
         assert!(
             txns(&p, TxnType::CancelCharge).is_empty() && txns(&p, TxnType::CancelAuthorize).is_empty(),
             "{mode:?}: not CLOSED yet"
         );
-        cancel(&w, nr, &[2]).await;
-        ship(&w, nr, &[3]).await; // last shipment: CLOSED
-        w.advance(5).await;
-        inst.settle(5).await;
-        let p = t.unzer(&w, &pay).await;
+        cancel(&app, nr, &[2]).await;
+        ship(&app, nr, &[3]).await; // last shipment: CLOSED
+        app.advance(5).await;
+        app.settle(5).await;
+        let p = t.unzer(&app, &pay).await;
         match mode {
             pb::Mode::Standard => {
                 let r = txns(&p, TxnType::CancelCharge);
@@ -118,14 +118,14 @@ async fn px_18_partial_cancellations_are_refunded_in_standard_and_aggregated_in_
             }
         }
         // Paylater invoice: once the payment period started, cancelled lines go aggregated.
-        ship(&w, piv, &[0]).await;
-        cancel(&w, piv, &[1]).await;
-        w.advance(5).await;
-        inst.settle(5).await;
-        let p = t.unzer(&w, &piv_pay).await;
+        ship(&app, piv, &[0]).await;
+        cancel(&app, piv, &[1]).await;
+        app.advance(5).await;
+        app.settle(5).await;
+        let p = t.unzer(&app, &piv_pay).await;
         let rev = txns(&p, TxnType::CancelAuthorize);
         assert_eq!(rev.iter().map(|x| x.amount_minor).collect::<Vec<_>>(), [2000], "{mode:?}");
-        assert!(t.dashboard_order(&inst, nr).await.incidents.is_empty(), "{mode:?}");
+        assert!(t.dashboard_order(&app, nr).await.incidents.is_empty(), "{mode:?}");
     }
 }
 
@@ -138,35 +138,34 @@ async fn px_19_returns_are_refunded_per_credit_note_and_booked_with_the_returns_
         ("UNZERINV", PayKind::PaylaterInvoice, pb::Mode::Expert),
         ("UNZERDD", PayKind::SepaDirectDebitSecured, pb::Mode::Standard),
     ] {
-        let w = World::new().await;
-        let inst = w.instance().await;
-        let t = Tenant::setup(&w, &inst, mode, &METHODS).await;
+        let app = TestApp::spawn().await;
+        let t = Tenant::setup(&app, mode, &METHODS).await;
         let outcome =
             if kind == PayKind::SepaDirectDebitSecured { SeedOutcome::Charged } else { SeedOutcome::Authorized };
-        let (nr, pay) = t.order(&w, method, kind, &[6000, 4000], outcome).await;
-        inst.settle(5).await;
-        ship(&w, nr, &[]).await;
-        w.advance(5).await;
-        inst.settle(5).await;
-        let o = t.pixi(&w, nr).await;
-        let first = w
+        let (nr, pay) = t.order(&app, method, kind, &[6000, 4000], outcome).await;
+        app.settle(5).await;
+        ship(&app, nr, &[]).await;
+        app.advance(5).await;
+        app.settle(5).await;
+        let o = t.pixi(&app, nr).await;
+        let first = app
             .admin
             .pixi_credit_note(PIXI_USER, nr, &CreditNoteRequest { lines: vec![o.lines[0].key], ..Default::default() })
             .await
             .unwrap();
-        w.advance(5).await;
-        inst.settle(5).await;
-        let second = w
+        app.advance(5).await;
+        app.settle(5).await;
+        let second = app
             .admin
             .pixi_credit_note(PIXI_USER, nr, &CreditNoteRequest { lines: vec![o.lines[1].key], ..Default::default() })
             .await
             .unwrap();
-        w.advance(5).await;
-        inst.settle(5).await;
-        let p = t.unzer(&w, &pay).await;
+        app.advance(5).await;
+        app.settle(5).await;
+        let p = t.unzer(&app, &pay).await;
         let refunds: Vec<i64> = txns(&p, TxnType::CancelCharge).iter().map(|r| r.amount_minor).collect();
         assert_eq!(refunds, [6000, 4000], "{kind:?} {mode:?}: one refund per credit note");
-        let o = t.pixi(&w, nr).await;
+        let o = t.pixi(&app, nr).await;
         for cn in [&first, &second] {
             let b: Vec<_> =
                 o.bookings.iter().filter(|b| b.match_invoice_nr.as_deref() == Some(cn.nr.as_str())).collect();
@@ -174,6 +173,6 @@ async fn px_19_returns_are_refunded_per_credit_note_and_booked_with_the_returns_
             assert_eq!((b[0].event_id.as_str(), b[0].amount_minor), ("UZR", cn.total_minor));
         }
         assert_eq!(o.customer_balance_minor, 0, "{kind:?} {mode:?}");
-        assert!(t.dashboard_order(&inst, nr).await.incidents.is_empty(), "{kind:?} {mode:?}");
+        assert!(t.dashboard_order(&app, nr).await.incidents.is_empty(), "{kind:?} {mode:?}");
     }
 }

@@ -8,14 +8,14 @@ use sandbox::pixi::OrderStatus;
 use sandbox::unzer::{PayKind, SeedOutcome};
 use tonic::Code;
 
-use crate::helpers::{METHODS, PIXI_PASS, PIXI_USER, Tenant, World, payment_request};
+use crate::helpers::{METHODS, PIXI_PASS, PIXI_USER, Tenant, TestApp, payment_request};
 
-fn api_req(w: &World, tenant: &str, name: &str, password: &str) -> pb::SavePixiApiConfigRequest {
+fn api_req(app: &TestApp, tenant: &str, name: &str, password: &str) -> pb::SavePixiApiConfigRequest {
     pb::SavePixiApiConfigRequest {
         tenant_id: tenant.into(),
         pixi_api_config_id: String::new(),
         name: name.into(),
-        endpoint: format!("{}/soap/{PIXI_USER}/", w.sb.url(System::Pixi)),
+        endpoint: format!("{}/soap/{PIXI_USER}/", app.sandbox.url(System::Pixi)),
         user: PIXI_USER.into(),
         password: password.into(),
         active: true,
@@ -25,15 +25,14 @@ fn api_req(w: &World, tenant: &str, name: &str, password: &str) -> pb::SavePixiA
 
 #[tokio::test]
 async fn px_01_at_most_two_pixi_api_configurations_each_validated_by_a_test_call() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    w.admin.pixi_user(PIXI_USER, PIXI_PASS).await.unwrap();
-    let mut c = inst.tenants().await;
+    let app = TestApp::spawn().await;
+    app.admin.pixi_user(PIXI_USER, PIXI_PASS).await.unwrap();
+    let mut c = app.tenants().await;
     let tenant =
         c.create_tenant(pb::CreateTenantRequest { name: "Acme".into() }).await.unwrap().into_inner().tenant.unwrap();
     let t = tenant.tenant_id;
 
-    let err = c.save_pixi_api_config(api_req(&w, &t, "live", "wrong")).await.unwrap_err();
+    let err = c.save_pixi_api_config(api_req(&app, &t, "live", "wrong")).await.unwrap_err();
     assert_eq!(
         (err.code(), error_reason(&err).as_deref()),
         (Code::FailedPrecondition, Some("PIXI_CREDENTIALS_REFUSED"))
@@ -47,37 +46,37 @@ async fn px_01_at_most_two_pixi_api_configurations_each_validated_by_a_test_call
         endpoint: "not a url".into(),
         timezone: "Mars/Olympus".into(),
         password: String::new(),
-        ..api_req(&w, &t, "x", "")
+        ..api_req(&app, &t, "x", "")
     };
     let err = c.save_pixi_api_config(bad).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     let fields: Vec<String> = field_violations(&err).into_iter().map(|(f, _)| f).collect();
     assert_eq!(fields, ["name", "endpoint", "password", "timezone"]);
 
-    let first = c.save_pixi_api_config(api_req(&w, &t, "live", PIXI_PASS)).await.unwrap().into_inner().config.unwrap();
+    let first =
+        c.save_pixi_api_config(api_req(&app, &t, "live", PIXI_PASS)).await.unwrap().into_inner().config.unwrap();
     assert!(first.has_password);
-    c.save_pixi_api_config(api_req(&w, &t, "test", PIXI_PASS)).await.unwrap();
-    let err = c.save_pixi_api_config(api_req(&w, &t, "third", PIXI_PASS)).await.unwrap_err();
+    c.save_pixi_api_config(api_req(&app, &t, "test", PIXI_PASS)).await.unwrap();
+    let err = c.save_pixi_api_config(api_req(&app, &t, "third", PIXI_PASS)).await.unwrap_err();
     assert_eq!(error_reason(&err).as_deref(), Some("PIXI_API_CONFIG_LIMIT"));
     // Updating one of the two is fine; an empty password keeps the stored one.
     let update = pb::SavePixiApiConfigRequest {
         pixi_api_config_id: first.pixi_api_config_id.clone(),
         active: false,
-        ..api_req(&w, &t, "live", "")
+        ..api_req(&app, &t, "live", "")
     };
     let updated = c.save_pixi_api_config(update).await.unwrap().into_inner().config.unwrap();
     assert!(!updated.active && updated.has_password);
     // Only the test calls reached pixi; the password is stored encrypted.
     let row: String =
-        sqlx::query_scalar("SELECT password_enc FROM pixi_apis LIMIT 1").fetch_one(&inst.pool).await.unwrap();
+        sqlx::query_scalar("SELECT password_enc FROM pixi_apis LIMIT 1").fetch_one(&app.pool).await.unwrap();
     assert!(row.starts_with("v1:") && !row.contains(PIXI_PASS));
 }
 
 #[tokio::test]
 async fn px_02_smtp_configuration_with_one_recipient_and_a_test_mail() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let mut c = inst.tenants().await;
+    let app = TestApp::spawn().await;
+    let mut c = app.tenants().await;
     let t = c
         .create_tenant(pb::CreateTenantRequest { name: "Acme".into() })
         .await
@@ -88,7 +87,7 @@ async fn px_02_smtp_configuration_with_one_recipient_and_a_test_mail() {
         .tenant_id;
     let err = c.send_test_mail(pb::SendTestMailRequest { tenant_id: t.clone() }).await.unwrap_err();
     assert_eq!(error_reason(&err).as_deref(), Some("SMTP_NOT_CONFIGURED"));
-    let addr = w.sb.addr(System::Smtp);
+    let addr = app.sandbox.addr(System::Smtp);
     let req = pb::SaveSmtpConfigRequest {
         tenant_id: t.clone(),
         host: addr.ip().to_string(),
@@ -114,25 +113,24 @@ async fn px_02_smtp_configuration_with_one_recipient_and_a_test_mail() {
         .unwrap();
     assert_eq!(got.recipient, "ops@muster.example");
 
-    w.admin.smtp_require_auth("mailer", "mail-secret").await.unwrap();
+    app.admin.smtp_require_auth("mailer", "mail-secret").await.unwrap();
     let sent = c.send_test_mail(pb::SendTestMailRequest { tenant_id: t.clone() }).await.unwrap().into_inner();
-    let mails = w.admin.smtp_messages().await.unwrap();
+    let mails = app.admin.smtp_messages().await.unwrap();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].recipients, ["ops@muster.example"]);
     assert_eq!(mails[0].auth_user.as_deref(), Some("mailer"));
     assert_eq!(mails[0].subject.as_deref(), Some(sent.subject.as_str()));
 
-    w.admin.smtp_require_auth("mailer", "other").await.unwrap();
+    app.admin.smtp_require_auth("mailer", "other").await.unwrap();
     let err = c.send_test_mail(pb::SendTestMailRequest { tenant_id: t }).await.unwrap_err();
     assert_eq!(error_reason(&err).as_deref(), Some("SMTP_SEND_FAILED"));
 }
 
 #[tokio::test]
 async fn px_03_payment_configurations_validate_and_keep_the_private_key_write_only_and_encrypted() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &["UNZERCC"]).await;
-    let mut c = inst.configs().await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &["UNZERCC"]).await;
+    let mut c = app.configs().await;
     let mut bad = payment_request(&t.tenant_id, &t.api_id, "UNZERPP", pb::Mode::Unspecified, &t.public_key, "nope");
     bad.xml_tag = "UNZER-PAYPAL".into();
     bad.invoice_booking_event = "TOOLONG".into();
@@ -172,10 +170,10 @@ async fn px_03_payment_configurations_validate_and_keep_the_private_key_write_on
     let debug = format!("{got:?}");
     assert!(!debug.contains(&t.private_key), "never returned");
     let stored: String =
-        sqlx::query_scalar("SELECT private_key_enc FROM payment_configs").fetch_one(&inst.pool).await.unwrap();
+        sqlx::query_scalar("SELECT private_key_enc FROM payment_configs").fetch_one(&app.pool).await.unwrap();
     assert!(stored.starts_with("v1:") && !stored.contains("priv"), "stored encrypted");
     let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'create_payment_config'")
-        .fetch_one(&inst.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(audit, 1);
@@ -183,18 +181,17 @@ async fn px_03_payment_configurations_validate_and_keep_the_private_key_write_on
 
 #[tokio::test]
 async fn px_04_an_inactive_pixi_api_configuration_deactivates_its_payment_configurations() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &["UNZERCC"]).await;
-    let mut tc = inst.tenants().await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &["UNZERCC"]).await;
+    let mut tc = app.tenants().await;
     tc.save_pixi_api_config(pb::SavePixiApiConfigRequest {
         pixi_api_config_id: t.api_id.clone(),
         active: false,
-        ..api_req(&w, &t.tenant_id, "live", "")
+        ..api_req(&app, &t.tenant_id, "live", "")
     })
     .await
     .unwrap();
-    let cfg = inst
+    let cfg = app
         .configs()
         .await
         .list_payment_configs(pb::ListPaymentConfigsRequest {
@@ -206,17 +203,16 @@ async fn px_04_an_inactive_pixi_api_configuration_deactivates_its_payment_config
         .into_inner()
         .configs;
     assert!(cfg[0].active && !cfg[0].effectively_active);
-    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
-    inst.settle(3).await;
-    assert_eq!(t.pixi(&w, nr).await.status, OrderStatus::Hold, "not processed");
+    let (nr, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
+    app.settle(3).await;
+    assert_eq!(t.pixi(&app, nr).await.status, OrderStatus::Hold, "not processed");
 }
 
 #[tokio::test]
 async fn px_05_copies_are_drafts_until_saved_and_editing_a_used_configuration_warns() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &["UNZERCC"]).await;
-    let mut c = inst.configs().await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &["UNZERCC"]).await;
+    let mut c = app.configs().await;
     let source = t.configs[0].clone();
     let draft = c
         .copy_payment_config(pb::CopyPaymentConfigRequest {
@@ -247,9 +243,9 @@ async fn px_05_copies_are_drafts_until_saved_and_editing_a_used_configuration_wa
     assert!(saved.warnings.is_empty());
     assert_eq!(saved.config.as_ref().unwrap().copied_from_payment_config_id, source.payment_config_id);
     assert_eq!(all(&mut c).await.len(), 2);
-    let (pp, _) = t.order(&w, "UNZERPP", PayKind::Paypal, &[1000], SeedOutcome::Authorized).await;
-    inst.settle(3).await;
-    assert_eq!(t.pixi(&w, pp).await.status, OrderStatus::Open, "the copied key works");
+    let (pp, _) = t.order(&app, "UNZERPP", PayKind::Paypal, &[1000], SeedOutcome::Authorized).await;
+    app.settle(3).await;
+    assert_eq!(t.pixi(&app, pp).await.status, OrderStatus::Open, "the copied key works");
 
     // Editing a configuration that already processed an order warns.
     let mut edit = payment_request(&t.tenant_id, &t.api_id, "UNZERPP", pb::Mode::Standard, &t.public_key, "");
@@ -262,9 +258,8 @@ async fn px_05_copies_are_drafts_until_saved_and_editing_a_used_configuration_wa
 
 #[tokio::test]
 async fn px_06_every_supported_payment_type_is_processed() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
     let mut orders = Vec::new();
     for kind in [
         PayKind::SepaDirectDebitSecured,
@@ -286,12 +281,12 @@ async fn px_06_every_supported_payment_type_is_processed() {
     ] {
         let outcome = if kind.can_authorize() { SeedOutcome::Authorized } else { SeedOutcome::Charged };
         let outcome = if kind == PayKind::Prepayment { SeedOutcome::Pending } else { outcome };
-        orders.push((kind, t.order(&w, "UNZERCC", kind, &[1000], outcome).await.0));
+        orders.push((kind, t.order(&app, "UNZERCC", kind, &[1000], outcome).await.0));
     }
-    inst.settle(5).await;
+    app.settle(5).await;
     for (kind, nr) in orders {
-        assert_eq!(t.pixi(&w, nr).await.status, OrderStatus::Open, "{kind:?}");
-        let d = t.dashboard_order(&inst, nr).await;
+        assert_eq!(t.pixi(&app, nr).await.status, OrderStatus::Open, "{kind:?}");
+        let d = t.dashboard_order(&app, nr).await;
         assert!(d.incidents.is_empty(), "{kind:?}: {:?}", d.incidents);
         assert_eq!(d.order.unwrap().payment_type, kind.name(), "{kind:?}");
     }

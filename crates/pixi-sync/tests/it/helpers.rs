@@ -1,6 +1,9 @@
-//! `World` (sandbox, database, bus, clock) and `Instance` (one running pixi-sync App on it;
-//! several can share a world, as replicas or as a "restarted" process), plus a tenant set up
-//! through the gRPC API with a pixi installation and an unzer merchant in the sandbox.
+//! `TestApp::spawn()`: the real pixi-sync `App` on random ports with its own database and
+//! stream, the in-process sandbox (pixi SOAP, unzer, SMTP sink) and a manual Clock that moves
+//! the sandbox clock with it; the worker is driven pass by pass. More processes on the same
+//! database, stream, sandbox and clock — replicas, or the process after a crash — come from the
+//! app: `app.replica()` and `app.restart()`. Plus a tenant set up through the gRPC API with a
+//! pixi installation and an unzer merchant in the sandbox.
 
 use std::time::Duration;
 
@@ -29,15 +32,27 @@ pub const SECRET_KEY: &str = "00112233445566778899aabbccddeeff001122334455667788
 pub const PIXI_USER: &str = "shop-api";
 pub const PIXI_PASS: &str = "s3cret-pass";
 
-/// The world one test runs in.
-pub struct World {
+/// One test's pixi-sync with its outside world. It dereferences to its running process
+/// ([`Instance`]).
+pub struct TestApp {
     pub env: TestEnv,
-    pub sb: Sandbox,
+    pub sandbox: Sandbox,
     pub admin: SandboxClient,
     pub clock: ManualClock,
+    /// The variables [`TestApp::spawn_with`] added; [`TestApp::restart`] starts with them again.
+    extra: Vec<(String, String)>,
+    pub run: Instance,
 }
 
-/// One running pixi-sync.
+impl std::ops::Deref for TestApp {
+    type Target = Instance;
+    fn deref(&self) -> &Instance {
+        &self.run
+    }
+}
+
+/// One running pixi-sync process (the real `App`, `run_workers = false`: passes are driven by
+/// the test).
 pub struct Instance {
     pub worker: Worker,
     pub pool: PgPool,
@@ -51,21 +66,37 @@ pub struct Instance {
     task: Option<tokio::task::JoinHandle<Result<(), kit::platform::PlatformError>>>,
 }
 
-impl World {
-    /// A fresh sandbox, database and stream; both clocks at 2026-01-05 10:00 UTC (11:00 Berlin).
-    pub async fn new() -> World {
-        let env = TestEnv::new().await.unwrap();
-        let sb = Sandbox::start(SandboxConfig::ephemeral()).await.unwrap();
-        let admin = sb.client();
-        let clock = ManualClock::at_default();
-        let w = World { env, sb, admin, clock };
-        w.sync_sandbox_clock().await;
-        w
+impl TestApp {
+    /// A fresh sandbox, database and stream, both clocks at 2026-01-05 10:00 UTC (11:00
+    /// Berlin), and pixi-sync running on them.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
     }
 
-    pub async fn sync_sandbox_clock(&self) {
-        let at = serde_json::json!({ "at": kit::Clock::now(&self.clock) });
-        self.admin.post::<_, serde_json::Value>("/admin/clock/set", &at).await.unwrap();
+    /// Like [`TestApp::spawn`] with `extra` added to pixi-sync's environment.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        let env = TestEnv::new().await.unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await.unwrap();
+        let admin = sandbox.client();
+        let clock = ManualClock::at_default();
+        sync_sandbox_clock(&admin, &clock).await;
+        let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let run = start(&env, &sandbox, &clock, &extra).await;
+        TestApp { env, sandbox, admin, clock, extra, run }
+    }
+
+    /// Another pixi-sync process on this app's database, stream, sandbox and clock, with the
+    /// app's environment (a replica).
+    pub async fn replica(&self) -> Instance {
+        start(&self.env, &self.sandbox, &self.clock, &self.extra).await
+    }
+
+    /// The app's process dies — its work abandoned wherever it is, its database connections
+    /// closed and with them its locks — and a fresh one starts on the same database, stream,
+    /// sandbox and clock.
+    pub async fn restart(&mut self) {
+        self.run.die().await;
+        self.run = start(&self.env, &self.sandbox, &self.clock, &self.extra).await;
     }
 
     /// Moves both clocks.
@@ -80,78 +111,32 @@ impl World {
         self.sync_sandbox_clock().await;
     }
 
-    pub fn env_for(&self, extra: &[(&str, &str)]) -> kit::config::Env {
-        let mut env = self.env.service_env("pixi_sync");
-        env.set("PIXI_SYNC_SECRET_KEY", SECRET_KEY);
-        env.set("UNZER_SANDBOX_BASE_URL", self.sb.url(System::Unzer));
-        env.set("UNZER_PRODUCTION_BASE_URL", self.sb.url(System::Unzer));
-        // Generous: on a loaded 2-core CI machine a sandbox answer can take seconds, and a
-        // timed-out discovery call backs the configuration off (tests then see skipped passes).
-        env.set("UNZER_TIMEOUT", "10s");
-        env.set("PIXI_TIMEOUT", "10s");
-        env.set("SMTP_TIMEOUT", "3s");
-        env.set("CONSOLE_ADDR", "127.0.0.1:0");
-        env.set("PASSWORD_HASH_MEMORY_KIB", "256");
-        env.set("PASSWORD_HASH_ITERATIONS", "1");
-        for (k, v) in extra {
-            env.set(*k, *v);
+    /// Sets the sandbox clock to the app's clock.
+    pub async fn sync_sandbox_clock(&self) {
+        sync_sandbox_clock(&self.admin, &self.clock).await;
+    }
+
+    /// Like [`Instance::settle`], then out of any outage backoff: on a loaded machine a pixi call
+    /// of these passes may time out (the tests' `PIXI_TIMEOUT` is 3 s) and back the configuration
+    /// off, and a test that counts on "the next poll" would then find the pass skipped. The clock
+    /// moves only past the backoff (seconds), never near the next full scan.
+    pub async fn settle_clean(&self, api_id: &str, n: usize) -> PassReport {
+        use kit::clock::Clock;
+        let api = uuid::Uuid::parse_str(api_id).unwrap();
+        let mut last = self.settle(n).await;
+        for _ in 0..10 {
+            let state = pixi_sync::store::sync_state::get(&self.pool, api).await.unwrap();
+            let Some(until) = state.backoff_until.filter(|b| *b > self.clock.now()) else { break };
+            let wait = (until - self.clock.now()).num_seconds().max(0) as u64 + 1;
+            self.advance(wait).await;
+            last = self.settle(n).await;
         }
-        env
+        last
     }
 
-    /// Starts an instance (`run_workers = false`: passes are driven by the test).
-    pub async fn instance(&self) -> Instance {
-        self.instance_with(&[]).await
-    }
-
-    pub async fn instance_with(&self, extra: &[(&str, &str)]) -> Instance {
-        // The public port must be known before the app is built (webhook URLs): pick a free
-        // one and retry when another test took it meanwhile.
-        let mut attempt = 0;
-        let mut app = loop {
-            let port = testkit::free_port().unwrap();
-            let public = format!("127.0.0.1:{port}");
-            let base = format!("http://{public}");
-            let mut vars: Vec<(&str, &str)> =
-                vec![("PUBLIC_ADDR", public.as_str()), ("PUBLIC_BASE_URL", base.as_str())];
-            vars.extend_from_slice(extra);
-            let config = Config::from_env(&self.env_for(&vars)).unwrap();
-            match App::build(config, self.clock.shared()).await {
-                Ok(app) => break app,
-                Err(e) if attempt < 5 && e.to_string().contains("PUBLIC_ADDR") => attempt += 1,
-                Err(e) => panic!("{e}"),
-            }
-        };
-        app.run_workers = false;
-        let worker = app.worker.clone();
-        let pool = app.platform.pool.clone();
-        let faults = app.platform.faults.clone();
-        let relay = app.platform.relay();
-        let grpc_url = format!("http://{}", app.grpc_addr());
-        let public_url = format!("http://{}", app.public_addr());
-        let admin_url = format!("http://{}", app.admin_addr());
-        let console_url = format!("http://{}", app.console_addr());
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(app.run_until(async move {
-            let _ = rx.await;
-        }));
-        Instance {
-            worker,
-            pool,
-            faults,
-            relay,
-            grpc_url,
-            public_url,
-            admin_url,
-            console_url,
-            stop: Some(tx),
-            task: Some(task),
-        }
-    }
-
-    /// Every event published on this world's stream, oldest first.
-    pub async fn events(&self, inst: &Instance) -> Vec<(String, Envelope)> {
-        inst.relay.drain().await.unwrap();
+    /// Every event published on this app's stream, oldest first.
+    pub async fn events(&self) -> Vec<(String, Envelope)> {
+        self.relay.drain().await.unwrap();
         let client = async_nats::connect(self.env.nats_url.as_str()).await.unwrap();
         let js = async_nats::jetstream::new(client);
         let mut stream = js.get_stream(&self.env.stream).await.unwrap();
@@ -163,6 +148,84 @@ impl World {
             }
         }
         out
+    }
+
+    /// Stops the app's process gracefully.
+    pub async fn stop(mut self) {
+        self.run.shutdown().await;
+    }
+}
+
+async fn sync_sandbox_clock(admin: &SandboxClient, clock: &ManualClock) {
+    let at = serde_json::json!({ "at": kit::Clock::now(clock) });
+    admin.post::<_, serde_json::Value>("/admin/clock/set", &at).await.unwrap();
+}
+
+/// pixi-sync's environment for this test: the database and stream, unzer at the sandbox, and
+/// `extra`.
+fn service_env(env: &TestEnv, sandbox: &Sandbox, extra: &[(String, String)]) -> kit::config::Env {
+    let mut e = env.service_env("pixi_sync");
+    e.set("PIXI_SYNC_SECRET_KEY", SECRET_KEY);
+    e.set("UNZER_SANDBOX_BASE_URL", sandbox.url(System::Unzer));
+    e.set("UNZER_PRODUCTION_BASE_URL", sandbox.url(System::Unzer));
+    // Generous: on a loaded 2-core CI machine a sandbox answer can take seconds, and a
+    // timed-out discovery call backs the configuration off (tests then see skipped passes).
+    e.set("UNZER_TIMEOUT", "10s");
+    e.set("PIXI_TIMEOUT", "10s");
+    e.set("SMTP_TIMEOUT", "3s");
+    e.set("CONSOLE_ADDR", "127.0.0.1:0");
+    e.set("PASSWORD_HASH_MEMORY_KIB", "256");
+    e.set("PASSWORD_HASH_ITERATIONS", "1");
+    for (k, v) in extra {
+        e.set(k.clone(), v.clone());
+    }
+    e
+}
+
+/// Builds and starts one pixi-sync `App` (`run_workers = false`).
+async fn start(env: &TestEnv, sandbox: &Sandbox, clock: &ManualClock, extra: &[(String, String)]) -> Instance {
+    // The public port must be known before the app is built (webhook URLs): pick a free
+    // one and retry when another test took it meanwhile.
+    let mut attempt = 0;
+    let mut app = loop {
+        let port = testkit::free_port().unwrap();
+        let public = format!("127.0.0.1:{port}");
+        let mut vars = vec![
+            ("PUBLIC_ADDR".to_owned(), public.clone()),
+            ("PUBLIC_BASE_URL".to_owned(), format!("http://{public}")),
+        ];
+        vars.extend_from_slice(extra);
+        let config = Config::from_env(&service_env(env, sandbox, &vars)).unwrap();
+        match App::build(config, clock.shared()).await {
+            Ok(app) => break app,
+            Err(e) if attempt < 5 && e.to_string().contains("PUBLIC_ADDR") => attempt += 1,
+            Err(e) => panic!("{e}"),
+        }
+    };
+    app.run_workers = false;
+    let worker = app.worker.clone();
+    let pool = app.platform.pool.clone();
+    let faults = app.platform.faults.clone();
+    let relay = app.platform.relay();
+    let grpc_url = format!("http://{}", app.grpc_addr());
+    let public_url = format!("http://{}", app.public_addr());
+    let admin_url = format!("http://{}", app.admin_addr());
+    let console_url = format!("http://{}", app.console_addr());
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    Instance {
+        worker,
+        pool,
+        faults,
+        relay,
+        grpc_url,
+        public_url,
+        admin_url,
+        console_url,
+        stop: Some(tx),
+        task: Some(task),
     }
 }
 
@@ -179,24 +242,6 @@ impl Instance {
             if last.orders == 0 {
                 break;
             }
-        }
-        last
-    }
-
-    /// Like [`Instance::settle`], then out of any outage backoff: on a loaded machine a pixi call
-    /// of these passes may time out (the tests' `PIXI_TIMEOUT` is 3 s) and back the configuration
-    /// off, and a test that counts on "the next poll" would then find the pass skipped. The clock
-    /// moves only past the backoff (seconds), never near the next full scan.
-    pub async fn settle_clean(&self, w: &World, api_id: &str, n: usize) -> PassReport {
-        use kit::clock::Clock;
-        let api = uuid::Uuid::parse_str(api_id).unwrap();
-        let mut last = self.settle(n).await;
-        for _ in 0..10 {
-            let state = pixi_sync::store::sync_state::get(&self.pool, api).await.unwrap();
-            let Some(until) = state.backoff_until.filter(|b| *b > w.clock.now()) else { break };
-            let wait = (until - w.clock.now()).num_seconds().max(0) as u64 + 1;
-            w.advance(wait).await;
-            last = self.settle(n).await;
         }
         last
     }
@@ -218,13 +263,23 @@ impl Instance {
     }
 
     /// Stops gracefully.
-    pub async fn stop(mut self) {
+    async fn shutdown(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
         if let Some(t) = self.task.take() {
             t.await.unwrap().unwrap();
         }
+    }
+
+    /// Dies as a killed process would: the task is aborted where it stands and the database
+    /// connections are closed.
+    async fn die(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let _ = t.await;
+        }
+        self.pool.close().await;
     }
 }
 
@@ -278,21 +333,14 @@ pub fn payment_request(
 impl Tenant {
     /// Creates the tenant, the pixi installation (user), the pixi API configuration, the unzer
     /// merchant and a payment configuration per method in `mode`.
-    pub async fn setup(w: &World, inst: &Instance, mode: pb::Mode, methods: &[&str]) -> Tenant {
-        Self::setup_named(w, inst, "Muster AG", PIXI_USER, mode, methods).await
+    pub async fn setup(app: &TestApp, mode: pb::Mode, methods: &[&str]) -> Tenant {
+        Self::setup_named(app, "Muster AG", PIXI_USER, mode, methods).await
     }
 
-    pub async fn setup_named(
-        w: &World,
-        inst: &Instance,
-        name: &str,
-        user: &str,
-        mode: pb::Mode,
-        methods: &[&str],
-    ) -> Tenant {
-        w.admin.pixi_user(user, PIXI_PASS).await.unwrap();
-        let merchant = w.admin.unzer_create_merchant(&NewMerchant::default()).await.unwrap();
-        let mut tenants = inst.tenants().await;
+    pub async fn setup_named(app: &TestApp, name: &str, user: &str, mode: pb::Mode, methods: &[&str]) -> Tenant {
+        app.admin.pixi_user(user, PIXI_PASS).await.unwrap();
+        let merchant = app.admin.unzer_create_merchant(&NewMerchant::default()).await.unwrap();
+        let mut tenants = app.tenants().await;
         let created = tenants.create_tenant(pb::CreateTenantRequest { name: name.into() }).await.unwrap().into_inner();
         let tenant_id = created.tenant.unwrap().tenant_id;
         let api = tenants
@@ -300,7 +348,7 @@ impl Tenant {
                 tenant_id: tenant_id.clone(),
                 pixi_api_config_id: String::new(),
                 name: "live".into(),
-                endpoint: format!("{}/soap/{user}/", w.sb.url(System::Pixi)),
+                endpoint: format!("{}/soap/{user}/", app.sandbox.url(System::Pixi)),
                 user: user.into(),
                 password: PIXI_PASS.into(),
                 active: true,
@@ -312,7 +360,7 @@ impl Tenant {
             .config
             .unwrap();
         let mut configs = Vec::new();
-        let mut cfg = inst.configs().await;
+        let mut cfg = app.configs().await;
         for m in methods {
             let req = payment_request(
                 &tenant_id,
@@ -337,13 +385,13 @@ impl Tenant {
     /// A checkout at unzer only.
     pub async fn payment(
         &self,
-        w: &World,
+        app: &TestApp,
         kind: PayKind,
         amount: i64,
         outcome: SeedOutcome,
         charged: Option<i64>,
     ) -> String {
-        w.admin
+        app.admin
             .unzer_seed_payment(&SeedPayment {
                 private_key: self.private_key.clone(),
                 kind,
@@ -364,19 +412,19 @@ impl Tenant {
     /// A checkout at unzer and the order import into pixi (HOLD, KK-ID set).
     pub async fn order(
         &self,
-        w: &World,
+        app: &TestApp,
         method: &str,
         kind: PayKind,
         lines: &[i64],
         outcome: SeedOutcome,
     ) -> (i64, String) {
-        self.order_with(w, method, kind, lines, 0, outcome, None).await
+        self.order_with(app, method, kind, lines, 0, outcome, None).await
     }
 
     #[allow(clippy::too_many_arguments)]
     pub async fn order_with(
         &self,
-        w: &World,
+        app: &TestApp,
         method: &str,
         kind: PayKind,
         lines: &[i64],
@@ -385,7 +433,7 @@ impl Tenant {
         charged: Option<i64>,
     ) -> (i64, String) {
         let total: i64 = lines.iter().sum::<i64>() + ship_cost;
-        let pay = w
+        let pay = app
             .admin
             .unzer_seed_payment(&SeedPayment {
                 private_key: self.private_key.clone(),
@@ -402,20 +450,20 @@ impl Tenant {
             .await
             .unwrap();
         let order =
-            w.admin.pixi_seed_order(PIXI_USER, &seed(method, Some(pay.id.clone()), lines, ship_cost)).await.unwrap();
+            app.admin.pixi_seed_order(PIXI_USER, &seed(method, Some(pay.id.clone()), lines, ship_cost)).await.unwrap();
         (order.order_nr, pay.id)
     }
 
-    pub async fn pixi(&self, w: &World, nr: i64) -> OrderView {
-        w.admin.pixi_order(PIXI_USER, nr).await.unwrap()
+    pub async fn pixi(&self, app: &TestApp, nr: i64) -> OrderView {
+        app.admin.pixi_order(PIXI_USER, nr).await.unwrap()
     }
 
-    pub async fn unzer(&self, w: &World, id: &str) -> PaymentView {
-        w.admin.unzer_payment(id).await.unwrap()
+    pub async fn unzer(&self, app: &TestApp, id: &str) -> PaymentView {
+        app.admin.unzer_payment(id).await.unwrap()
     }
 
-    pub async fn dashboard_order(&self, inst: &Instance, nr: i64) -> pb::GetOrderResponse {
-        let mut d = inst.dashboard().await;
+    pub async fn dashboard_order(&self, app: &Instance, nr: i64) -> pb::GetOrderResponse {
+        let mut d = app.dashboard().await;
         d.get_order(pb::GetOrderRequest {
             tenant_id: self.tenant_id.clone(),
             pixi_api_config_id: self.api_id.clone(),

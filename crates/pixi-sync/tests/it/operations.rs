@@ -8,11 +8,11 @@ use sandbox::pixi::Merge;
 use sandbox::unzer::{PayKind, SeedOutcome};
 use sandbox::{FailMode, FaultSpec, System};
 
-use crate::helpers::{Instance, METHODS, PIXI_USER, Tenant, World};
+use crate::helpers::{Instance, METHODS, PIXI_USER, Tenant, TestApp};
 
-async fn smtp(w: &World, inst: &Instance, t: &Tenant) {
-    let addr = w.sb.addr(System::Smtp);
-    inst.tenants()
+async fn smtp(app: &TestApp, t: &Tenant) {
+    let addr = app.sandbox.addr(System::Smtp);
+    app.tenants()
         .await
         .save_smtp_config(pb::SaveSmtpConfigRequest {
             tenant_id: t.tenant_id.clone(),
@@ -28,12 +28,12 @@ async fn smtp(w: &World, inst: &Instance, t: &Tenant) {
         .unwrap();
 }
 
-fn save(t: &Tenant, w: &World, active: bool) -> pb::SavePixiApiConfigRequest {
+fn save(t: &Tenant, app: &TestApp, active: bool) -> pb::SavePixiApiConfigRequest {
     pb::SavePixiApiConfigRequest {
         tenant_id: t.tenant_id.clone(),
         pixi_api_config_id: t.api_id.clone(),
         name: "live".into(),
-        endpoint: format!("{}/soap/{PIXI_USER}/", w.sb.url(System::Pixi)),
+        endpoint: format!("{}/soap/{PIXI_USER}/", app.sandbox.url(System::Pixi)),
         user: PIXI_USER.into(),
         password: String::new(),
         active,
@@ -43,14 +43,13 @@ fn save(t: &Tenant, w: &World, active: bool) -> pb::SavePixiApiConfigRequest {
 
 #[tokio::test]
 async fn px_01_a_pixi_api_configuration_is_deactivated_while_pixi_is_down_and_reactivated_only_after_a_test_call() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    w.admin.add_fault(&FaultSpec::fail_times(System::Pixi, "*", FailMode::Error, 0)).await.unwrap();
-    let mut tenants = inst.tenants().await;
-    let off = tenants.save_pixi_api_config(save(&t, &w, false)).await.expect("deactivating needs no pixi");
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    app.admin.add_fault(&FaultSpec::fail_times(System::Pixi, "*", FailMode::Error, 0)).await.unwrap();
+    let mut tenants = app.tenants().await;
+    let off = tenants.save_pixi_api_config(save(&t, &app, false)).await.expect("deactivating needs no pixi");
     assert!(!off.into_inner().config.unwrap().active);
-    let cfg = inst
+    let cfg = app
         .configs()
         .await
         .get_payment_config(pb::GetPaymentConfigRequest {
@@ -62,94 +61,90 @@ async fn px_01_a_pixi_api_configuration_is_deactivated_while_pixi_is_down_and_re
         .into_inner();
     assert!(!cfg.config.unwrap().effectively_active, "PX-04");
     // Switching it on again proves the credentials first: not while pixi is down.
-    let on = tenants.save_pixi_api_config(save(&t, &w, true)).await.unwrap_err();
+    let on = tenants.save_pixi_api_config(save(&t, &app, true)).await.unwrap_err();
     assert_eq!(on.code(), tonic::Code::Unavailable, "{on:?}");
-    w.admin.clear_faults().await.unwrap();
-    assert!(tenants.save_pixi_api_config(save(&t, &w, true)).await.unwrap().into_inner().config.unwrap().active);
+    app.admin.clear_faults().await.unwrap();
+    assert!(tenants.save_pixi_api_config(save(&t, &app, true)).await.unwrap().into_inner().config.unwrap().active);
 }
 
 #[tokio::test]
 async fn px_32_errors_are_mailed_and_hints_only_shown() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    smtp(&w, &inst, &t).await;
-    let (refused, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
-    let (merged, _) = t.order(&w, "UNZERCC", PayKind::Card, &[2000], SeedOutcome::Authorized).await;
-    w.admin.pixi_merge(PIXI_USER, merged, &Merge { with: None }).await.unwrap();
-    inst.settle(3).await;
-    w.advance(120).await;
-    inst.settle(3).await;
-    let hint = t.dashboard_order(&inst, merged).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    smtp(&app, &t).await;
+    let (refused, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
+    let (merged, _) = t.order(&app, "UNZERCC", PayKind::Card, &[2000], SeedOutcome::Authorized).await;
+    app.admin.pixi_merge(PIXI_USER, merged, &Merge { with: None }).await.unwrap();
+    app.settle(3).await;
+    app.advance(120).await;
+    app.settle(3).await;
+    let hint = t.dashboard_order(&app, merged).await;
     assert_eq!(hint.order.unwrap().problem, pb::Problem::Hint as i32, "the hint is shown");
     assert!(hint.incidents[0].mailed_at.is_none());
-    let error = t.dashboard_order(&inst, refused).await;
-    let mails = w.admin.smtp_messages().await.unwrap();
+    let error = t.dashboard_order(&app, refused).await;
+    let mails = app.admin.smtp_messages().await.unwrap();
     assert_eq!(mails.len(), 1, "only the error is mailed: {:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>());
     assert!(mails[0].subject.as_deref().unwrap_or_default().contains(&error.incidents[0].incident_id));
 }
 
 #[tokio::test]
 async fn px_32_incidents_raised_before_smtp_is_configured_are_mailed_once_it_is() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
-    inst.settle(3).await;
-    assert!(w.admin.smtp_messages().await.unwrap().is_empty());
-    smtp(&w, &inst, &t).await;
-    inst.settle(2).await;
-    w.advance(600).await;
-    inst.settle(2).await;
-    let mails = w.admin.smtp_messages().await.unwrap();
-    let d = t.dashboard_order(&inst, nr).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    let (nr, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
+    app.settle(3).await;
+    assert!(app.admin.smtp_messages().await.unwrap().is_empty());
+    smtp(&app, &t).await;
+    app.settle(2).await;
+    app.advance(600).await;
+    app.settle(2).await;
+    let mails = app.admin.smtp_messages().await.unwrap();
+    let d = t.dashboard_order(&app, nr).await;
     assert_eq!(mails.len(), 1, "mailed once the configuration exists, once");
     assert!(mails[0].subject.as_deref().unwrap_or_default().contains(&d.incidents[0].incident_id));
     assert!(d.incidents[0].mailed_at.is_some());
 }
 
-async fn next_mail(inst: &Instance, nr: i64) -> (i32, DateTime<Utc>) {
+async fn next_mail(app: &Instance, nr: i64) -> (i32, DateTime<Utc>) {
     sqlx::query_as("SELECT mail_attempts, mail_next_at FROM incidents WHERE order_nr = $1")
         .bind(nr)
-        .fetch_one(&inst.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
 }
 
 #[tokio::test]
 async fn px_32_a_failing_mail_is_retried_with_growing_waits() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    smtp(&w, &inst, &t).await;
-    w.admin.add_fault(&FaultSpec::fail_times(System::Smtp, "send", FailMode::Error, 0)).await.unwrap();
-    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
-    inst.settle(3).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    smtp(&app, &t).await;
+    app.admin.add_fault(&FaultSpec::fail_times(System::Smtp, "send", FailMode::Error, 0)).await.unwrap();
+    let (nr, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
+    app.settle(3).await;
     let mut waits = Vec::new();
     for _ in 0..4 {
-        let (_, at) = next_mail(&inst, nr).await;
-        let now = kit::Clock::now(&w.clock);
+        let (_, at) = next_mail(&app, nr).await;
+        let now = kit::Clock::now(&app.clock);
         waits.push((at - now).num_seconds());
-        w.set_time(at).await;
-        inst.pass().await;
+        app.set_time(at).await;
+        app.pass().await;
     }
     assert!(waits.windows(2).all(|p| p[1] > p[0]), "each wait longer than the last: {waits:?}");
-    let (attempts, _) = next_mail(&inst, nr).await;
+    let (attempts, _) = next_mail(&app, nr).await;
     assert!(attempts >= 4);
-    w.admin.clear_faults().await.unwrap();
-    let (_, at) = next_mail(&inst, nr).await;
-    w.set_time(at + chrono::Duration::seconds(1)).await;
-    inst.pass().await;
-    assert_eq!(w.admin.smtp_messages().await.unwrap().len(), 1, "sent once SMTP answers");
+    app.admin.clear_faults().await.unwrap();
+    let (_, at) = next_mail(&app, nr).await;
+    app.set_time(at + chrono::Duration::seconds(1)).await;
+    app.pass().await;
+    assert_eq!(app.admin.smtp_messages().await.unwrap().len(), 1, "sent once SMTP answers");
 }
 
 #[tokio::test]
 async fn ct_06_without_public_base_url_the_preflight_says_unzer_cannot_reach_pixi_sync_before_any_payment_configuration()
  {
-    let w = World::new().await;
-    let inst = w.instance_with(&[("PUBLIC_BASE_URL", "")]).await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &[]).await;
-    let report = inst
+    let app = TestApp::spawn_with(&[("PUBLIC_BASE_URL", "")]).await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &[]).await;
+    let report = app
         .tenants()
         .await
         .preflight(pb::PreflightRequest { tenant_id: t.tenant_id.clone() })

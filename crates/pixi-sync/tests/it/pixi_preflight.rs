@@ -9,10 +9,10 @@ use sandbox::System;
 use sandbox::pixi::{ColumnRef, Switches};
 use sandbox::unzer::{PayKind, SeedOutcome};
 
-use crate::helpers::{Instance, METHODS, PIXI_USER, SECRET_KEY, Tenant, World};
+use crate::helpers::{Instance, METHODS, PIXI_USER, SECRET_KEY, Tenant, TestApp};
 
-async fn preflight(inst: &Instance, t: &Tenant) -> PreflightReport {
-    let mut c = inst.tenants().await;
+async fn preflight(app: &Instance, t: &Tenant) -> PreflightReport {
+    let mut c = app.tenants().await;
     c.preflight(pb::PreflightRequest { tenant_id: t.tenant_id.clone() }).await.unwrap().into_inner().report.unwrap()
 }
 
@@ -45,18 +45,17 @@ fn failed(r: &PreflightReport) -> Vec<String> {
         .collect()
 }
 
-async fn setup() -> (World, Instance, Tenant) {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    t.order(&w, "UNZERCC", PayKind::Card, &[6000], SeedOutcome::Authorized).await;
-    (w, inst, t)
+async fn setup() -> (TestApp, Tenant) {
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    t.order(&app, "UNZERCC", PayKind::Card, &[6000], SeedOutcome::Authorized).await;
+    (app, t)
 }
 
 #[tokio::test]
 async fn ct_06_pixi_preflight_passes_against_the_sandbox_and_fails_naming_a_removed_column() {
-    let (w, inst, t) = setup().await;
-    let r = preflight(&inst, &t).await;
+    let (app, t) = setup().await;
+    let r = preflight(&app, &t).await;
     println!("{}", table(&r));
     assert!(r.ok, "{}", table(&r));
     for check in
@@ -78,8 +77,8 @@ async fn ct_06_pixi_preflight_passes_against_the_sandbox_and_fails_naming_a_remo
         uninstall: vec!["pixiCreateOrderComment".into()],
         ..Switches::default()
     };
-    w.admin.pixi_switches(PIXI_USER, &drop).await.unwrap();
-    let r = preflight(&inst, &t).await;
+    app.admin.pixi_switches(PIXI_USER, &drop).await.unwrap();
+    let r = preflight(&app, &t).await;
     println!("{}", table(&r));
     assert!(!r.ok);
     let f = failed(&r);
@@ -89,7 +88,7 @@ async fn ct_06_pixi_preflight_passes_against_the_sandbox_and_fails_naming_a_remo
 
 #[tokio::test]
 async fn ct_06_pixi_preflight_names_refused_credentials_and_a_method_not_imported_on_hold() {
-    let (w, inst, t) = setup().await;
+    let (app, t) = setup().await;
     let m = sandbox::pixi::PaymentMethod {
         code: "UNZERPP".into(),
         text: "unzer PayPal".into(),
@@ -98,28 +97,28 @@ async fn ct_06_pixi_preflight_names_refused_credentials_and_a_method_not_importe
         auto_paid: false,
         ini_status: "ANG".into(),
     };
-    w.admin.pixi_add_payment_method(PIXI_USER, &m).await.unwrap();
-    let f = failed(&preflight(&inst, &t).await);
+    app.admin.pixi_add_payment_method(PIXI_USER, &m).await.unwrap();
+    let f = failed(&preflight(&app, &t).await);
     assert!(f.iter().any(|l| l.contains("payment method UNZERPP") && l.contains("ANG")), "{f:#?}");
     let pw = sandbox::pixi::UserOptions { password: Some("changed".into()), ..Default::default() };
-    w.admin.pixi_update_user(PIXI_USER, &pw).await.unwrap();
-    let f = failed(&preflight(&inst, &t).await);
+    app.admin.pixi_update_user(PIXI_USER, &pw).await.unwrap();
+    let f = failed(&preflight(&app, &t).await);
     assert!(f.iter().any(|l| l.contains("credentials") && l.contains("refused")), "{f:#?}");
 }
 
 /// Runs `payops-pixi-sync preflight <tenant>` with the instance's environment, on the
 /// sandbox's clock.
-async fn subcommand(w: &World, inst: &Instance, t: &Tenant) -> (Option<i32>, String) {
+async fn subcommand(app: &TestApp, t: &Tenant) -> (Option<i32>, String) {
     let vars = [
-        ("DATABASE_URL", w.env.database_url.clone()),
+        ("DATABASE_URL", app.env.database_url.clone()),
         ("DB_SCHEMA", "pixi_sync".to_owned()),
-        ("NATS_URL", w.env.nats_url.clone()),
+        ("NATS_URL", app.env.nats_url.clone()),
         ("CALLERS", testkit::CALLERS.to_owned()),
         ("PIXI_SYNC_SECRET_KEY", SECRET_KEY.to_owned()),
-        ("UNZER_SANDBOX_BASE_URL", w.sb.url(System::Unzer)),
-        ("UNZER_PRODUCTION_BASE_URL", w.sb.url(System::Unzer)),
-        ("PUBLIC_BASE_URL", inst.public_url.clone()),
-        ("CLOCK_SOURCE", format!("sandbox:{}", w.sb.admin_url())),
+        ("UNZER_SANDBOX_BASE_URL", app.sandbox.url(System::Unzer)),
+        ("UNZER_PRODUCTION_BASE_URL", app.sandbox.url(System::Unzer)),
+        ("PUBLIC_BASE_URL", app.public_url.clone()),
+        ("CLOCK_SOURCE", format!("sandbox:{}", app.sandbox.admin_url())),
         ("CLOCK_SOURCE_ALLOW_TEST", "true".to_owned()),
     ];
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_payops-pixi-sync"))
@@ -135,8 +134,8 @@ async fn subcommand(w: &World, inst: &Instance, t: &Tenant) -> (Option<i32>, Str
 
 #[tokio::test]
 async fn ct_06_pixi_preflight_subcommand_prints_the_table_and_exits_1_when_a_check_fails() {
-    let (w, inst, t) = setup().await;
-    let (code, out) = subcommand(&w, &inst, &t).await;
+    let (app, t) = setup().await;
+    let (code, out) = subcommand(&app, &t).await;
     println!("{out}");
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("preflight passed") && out.contains("pixi live: calls installed"), "{out}");
@@ -144,8 +143,8 @@ async fn ct_06_pixi_preflight_subcommand_prints_the_table_and_exits_1_when_a_che
         drop_columns: vec![ColumnRef { call: "pixiGetOrderHeader".into(), column: "OrderTotal".into() }],
         ..Switches::default()
     };
-    w.admin.pixi_switches(PIXI_USER, &drop).await.unwrap();
-    let (code, out) = subcommand(&w, &inst, &t).await;
+    app.admin.pixi_switches(PIXI_USER, &drop).await.unwrap();
+    let (code, out) = subcommand(&app, &t).await;
     println!("{out}");
     assert_eq!(code, Some(1), "{out}");
     let line = out.lines().find(|l| l.starts_with("pixi live: pixiGetOrderHeader columns")).unwrap_or_default();

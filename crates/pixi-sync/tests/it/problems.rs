@@ -10,11 +10,11 @@ use sandbox::pixi::{Merge, OrderStatus, PaymentMethod};
 use sandbox::unzer::{PayKind, SeedOutcome};
 
 use crate::capture::ship;
-use crate::helpers::{METHODS, PIXI_USER, Tenant, World, types_of};
+use crate::helpers::{METHODS, PIXI_USER, Tenant, TestApp, types_of};
 
-async fn smtp(w: &World, inst: &crate::helpers::Instance, t: &Tenant) {
-    let addr = w.sb.addr(System::Smtp);
-    inst.tenants()
+async fn smtp(app: &TestApp, t: &Tenant) {
+    let addr = app.sandbox.addr(System::Smtp);
+    app.tenants()
         .await
         .save_smtp_config(pb::SaveSmtpConfigRequest {
             tenant_id: t.tenant_id.clone(),
@@ -32,14 +32,13 @@ async fn smtp(w: &World, inst: &crate::helpers::Instance, t: &Tenant) {
 
 #[tokio::test]
 async fn px_24_merged_orders_are_flagged_as_a_hint_and_not_processed() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
-    w.admin.pixi_merge(PIXI_USER, nr, &Merge { with: None }).await.unwrap();
-    inst.settle(3).await;
-    assert_eq!(t.pixi(&w, nr).await.status, OrderStatus::Hold, "not processed");
-    let d = t.dashboard_order(&inst, nr).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    let (nr, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
+    app.admin.pixi_merge(PIXI_USER, nr, &Merge { with: None }).await.unwrap();
+    app.settle(3).await;
+    assert_eq!(t.pixi(&app, nr).await.status, OrderStatus::Hold, "not processed");
+    let d = t.dashboard_order(&app, nr).await;
     let o = d.order.unwrap();
     assert_eq!((o.problem, o.state), (pb::Problem::Hint as i32, pb::SyncState::NotProcessed as i32));
     assert_eq!(d.incidents[0].code, "MERGED");
@@ -47,9 +46,8 @@ async fn px_24_merged_orders_are_flagged_as_a_hint_and_not_processed() {
 
 #[tokio::test]
 async fn px_26_misconfigured_payment_methods_are_configuration_errors_naming_the_method() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
     // pixi's API shows only a method's initial order status: one imports orders released
     // (ANG), one marks documents paid by itself (not readable from the method: seen on the
     // document), one is configured here but missing in pixi.
@@ -62,9 +60,9 @@ async fn px_26_misconfigured_payment_methods_are_configuration_errors_naming_the
             auto_paid: auto,
             ini_status: ini.into(),
         };
-        w.admin.pixi_add_payment_method(PIXI_USER, &m).await.unwrap();
+        app.admin.pixi_add_payment_method(PIXI_USER, &m).await.unwrap();
     }
-    let mut cfg = inst.configs().await;
+    let mut cfg = app.configs().await;
     let req = crate::helpers::payment_request(
         &t.tenant_id,
         &t.api_id,
@@ -74,9 +72,9 @@ async fn px_26_misconfigured_payment_methods_are_configuration_errors_naming_the
         &t.private_key,
     );
     cfg.save_payment_config(req).await.unwrap();
-    let (nr, _) = t.order(&w, "UNZERINV", PayKind::PaylaterInvoice, &[1000], SeedOutcome::Authorized).await;
-    inst.settle(3).await;
-    let problems = inst
+    let (nr, _) = t.order(&app, "UNZERINV", PayKind::PaylaterInvoice, &[1000], SeedOutcome::Authorized).await;
+    app.settle(3).await;
+    let problems = app
         .dashboard()
         .await
         .list_config_problems(pb::ListConfigProblemsRequest { tenant_id: t.tenant_id.clone() })
@@ -92,10 +90,10 @@ async fn px_26_misconfigured_payment_methods_are_configuration_errors_naming_the
     assert!(problems.iter().all(|p| p.message.contains(&p.payment_method)));
 
     // The auto-paid invoice of an order is an order-level configuration error naming the method.
-    ship(&w, nr, &[]).await;
-    w.advance(5).await;
-    inst.settle(3).await;
-    let d = t.dashboard_order(&inst, nr).await;
+    ship(&app, nr, &[]).await;
+    app.advance(5).await;
+    app.settle(3).await;
+    let d = t.dashboard_order(&app, nr).await;
     let inc = d.incidents.iter().find(|i| i.code == "PAID_BY_PIXI").expect("flagged");
     assert!(inc.description.contains("UNZERINV"), "{}", inc.description);
     assert_eq!(d.order.unwrap().problem, pb::Problem::Error as i32);
@@ -103,15 +101,14 @@ async fn px_26_misconfigured_payment_methods_are_configuration_errors_naming_the
 
 #[tokio::test]
 async fn px_30_the_dashboard_filters_orders_and_problem_solved_only_clears_the_mark_audited() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    let (ok, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
-    let (bad, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
-    let (hint, _) = t.order(&w, "UNZERPP", PayKind::Paypal, &[1000], SeedOutcome::Authorized).await;
-    w.admin.pixi_merge(PIXI_USER, hint, &Merge { with: None }).await.unwrap();
-    inst.settle(3).await;
-    let mut d = inst.dashboard().await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    let (ok, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
+    let (bad, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
+    let (hint, _) = t.order(&app, "UNZERPP", PayKind::Paypal, &[1000], SeedOutcome::Authorized).await;
+    app.admin.pixi_merge(PIXI_USER, hint, &Merge { with: None }).await.unwrap();
+    app.settle(3).await;
+    let mut d = app.dashboard().await;
     let list = |problem: pb::ProblemFilter, method: &str| pb::ListOrdersRequest {
         tenant_id: t.tenant_id.clone(),
         problem: problem as i32,
@@ -149,7 +146,7 @@ async fn px_30_the_dashboard_filters_orders_and_problem_solved_only_clears_the_m
     next.page = Some(proto::payops::common::v1::PageRequest { page_size: 2, page_token: token });
     assert_eq!(d.list_orders(next).await.unwrap().into_inner().orders.len(), 1);
 
-    let before = t.pixi(&w, bad).await;
+    let before = t.pixi(&app, bad).await;
     let solved = d
         .mark_problem_solved(pb::MarkProblemSolvedRequest {
             tenant_id: t.tenant_id.clone(),
@@ -163,8 +160,8 @@ async fn px_30_the_dashboard_filters_orders_and_problem_solved_only_clears_the_m
         .into_inner();
     assert_eq!(solved.order.unwrap().problem, pb::Problem::None as i32);
     assert_eq!(solved.solved_incident_ids.len(), 1);
-    inst.settle(3).await;
-    let after = t.pixi(&w, bad).await;
+    app.settle(3).await;
+    let after = t.pixi(&app, bad).await;
     assert_eq!(
         (after.lock.locked, after.comments.len()),
         (before.lock.locked, before.comments.len()),
@@ -172,22 +169,21 @@ async fn px_30_the_dashboard_filters_orders_and_problem_solved_only_clears_the_m
     );
     let audit: Vec<(String, String)> =
         sqlx::query_as("SELECT actor, action FROM audit_log WHERE action = 'problem_solved'")
-            .fetch_all(&inst.pool)
+            .fetch_all(&app.pool)
             .await
             .unwrap();
     // SE-04: the authenticated caller is recorded, never the name the request carries.
     assert_eq!(audit, [("testkit".to_owned(), "problem_solved".to_owned())]);
-    assert!(types_of(&w.events(&inst).await, bad).contains(&"problem_solved".to_owned()));
+    assert!(types_of(&app.events().await, bad).contains(&"problem_solved".to_owned()));
     assert_eq!(nrs(d.list_orders(list(pb::ProblemFilter::Error, "")).await.unwrap().into_inner()), Vec::<i64>::new());
 }
 
 #[tokio::test]
 async fn px_31_the_error_page_lists_problem_orders_without_login_behind_an_unguessable_link() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    let (bad, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
-    inst.settle(3).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    let (bad, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
+    app.settle(3).await;
     let http = reqwest::Client::new();
     let token = t.error_page_url.rsplit('/').next().unwrap().to_owned();
     assert!(token.len() >= 43, "256-bit token");
@@ -198,11 +194,11 @@ async fn px_31_the_error_page_lists_problem_orders_without_login_behind_an_ungue
     assert!(html.contains(r#"<meta http-equiv="refresh" content="60">"#), "refreshes every minute");
     assert!(html.contains(&bad.to_string()) && html.contains("PXI-"), "{html}");
     assert!(!html.contains("Maria") && !html.contains("maria@"), "no personal data");
-    let guessed = format!("{}/errors/{}", inst.public_url, "A".repeat(43));
+    let guessed = format!("{}/errors/{}", app.public_url, "A".repeat(43));
     assert_eq!(http.get(guessed).send().await.unwrap().status(), 404);
     let post = http.post(&t.error_page_url).send().await.unwrap();
     assert_eq!(post.status(), 405, "read-only");
-    let rotated = inst
+    let rotated = app
         .tenants()
         .await
         .rotate_error_page_link(pb::RotateErrorPageLinkRequest { tenant_id: t.tenant_id.clone() })
@@ -216,20 +212,19 @@ async fn px_31_the_error_page_lists_problem_orders_without_login_behind_an_ungue
 
 #[tokio::test]
 async fn px_32_one_mail_per_incident_with_its_id_in_mail_dashboard_and_logs() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    smtp(&w, &inst, &t).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    smtp(&app, &t).await;
     // unzer refused the card at checkout: released with a lock and an incident. Later passes
     // must not mail it again.
-    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
-    inst.settle(3).await;
+    let (nr, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
+    app.settle(3).await;
     for _ in 0..4 {
-        w.advance(120).await;
-        inst.settle(3).await;
+        app.advance(120).await;
+        app.settle(3).await;
     }
-    let d = t.dashboard_order(&inst, nr).await;
-    let mails = w.admin.smtp_messages().await.unwrap();
+    let d = t.dashboard_order(&app, nr).await;
+    let mails = app.admin.smtp_messages().await.unwrap();
     let ids: Vec<&str> = d.incidents.iter().map(|i| i.incident_id.as_str()).collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
     assert_eq!(d.incidents[0].code, "PAYMENT_REFUSED");
@@ -244,18 +239,17 @@ async fn px_32_one_mail_per_incident_with_its_id_in_mail_dashboard_and_logs() {
 
 #[tokio::test]
 async fn px_33_every_state_change_is_an_event_keyed_by_the_order_number() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
-    let (bad, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
-    inst.settle(3).await;
-    ship(&w, nr, &[]).await;
-    w.advance(5).await;
-    inst.settle(3).await;
-    let events = w.events(&inst).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    let (nr, _) = t.order(&app, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
+    let (bad, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
+    app.settle(3).await;
+    ship(&app, nr, &[]).await;
+    app.advance(5).await;
+    app.settle(3).await;
+    let events = app.events().await;
     for (subject, e) in &events {
-        assert!(subject.starts_with(&format!("{}.pixi-sync.{}.", w.env.prefix, e.order_id)), "{subject}");
+        assert!(subject.starts_with(&format!("{}.pixi-sync.{}.", app.env.prefix, e.order_id)), "{subject}");
         assert!(!e.summary.contains("Maria"), "no personal data in summaries");
     }
     assert_eq!(types_of(&events, nr), ["order_released", "money_moved", "document_balanced", "order_completed"]);
@@ -266,6 +260,6 @@ async fn px_33_every_state_change_is_an_event_keyed_by_the_order_number() {
         .collect();
     assert_eq!(attention.len(), 1);
     assert!(attention[0].incident_id.starts_with("PXI-"));
-    let d = t.dashboard_order(&inst, bad).await;
+    let d = t.dashboard_order(&app, bad).await;
     assert_eq!(d.incidents[0].incident_id, attention[0].incident_id, "the same incident id everywhere");
 }

@@ -8,29 +8,28 @@ use sandbox::System;
 use sandbox::pixi::{OrderStatus, UserOptions};
 use sandbox::unzer::{PayKind, SeedOutcome};
 
-use crate::helpers::{METHODS, PIXI_USER, Tenant, World};
+use crate::helpers::{METHODS, PIXI_USER, Tenant, TestApp};
 
 #[tokio::test]
 async fn px_22_no_request_reaches_pixi_between_midnight_and_four_and_work_resumes_at_four() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
     let opts = UserOptions { enforce_quiet_window: Some(true), ..Default::default() };
-    w.admin.pixi_update_user(PIXI_USER, &opts).await.unwrap();
+    app.admin.pixi_update_user(PIXI_USER, &opts).await.unwrap();
     // 00:30 in Berlin (winter: UTC+1).
-    w.set_time(DateTime::parse_from_rfc3339("2026-01-05T23:30:00Z").unwrap().to_utc()).await;
-    let (nr, pay) = t.order(&w, "UNZERPP", PayKind::Paypal, &[1000], SeedOutcome::Pending).await;
-    let before = w.admin.requests(Some(System::Pixi)).await.unwrap().len();
-    let report = inst.pass().await;
+    app.set_time(DateTime::parse_from_rfc3339("2026-01-05T23:30:00Z").unwrap().to_utc()).await;
+    let (nr, pay) = t.order(&app, "UNZERPP", PayKind::Paypal, &[1000], SeedOutcome::Pending).await;
+    let before = app.admin.requests(Some(System::Pixi)).await.unwrap().len();
+    let report = app.pass().await;
     assert_eq!(report.quiet, 1);
     // A webhook in the window makes the order due, still nothing goes to pixi.
-    w.admin.unzer_finish_redirect(&pay, true).await.unwrap();
-    w.admin.unzer_run_deliveries().await.unwrap();
+    app.admin.unzer_finish_redirect(&pay, true).await.unwrap();
+    app.admin.unzer_run_deliveries().await.unwrap();
     for _ in 0..3 {
-        w.advance(1800).await; // 01:00, 01:30, 02:00 local
-        inst.pass().await;
+        app.advance(1800).await; // 01:00, 01:30, 02:00 local
+        app.pass().await;
     }
-    let err = inst
+    let err = app
         .tenants()
         .await
         .list_pixi_payment_methods(pb::ListPixiPaymentMethodsRequest {
@@ -40,15 +39,15 @@ async fn px_22_no_request_reaches_pixi_between_midnight_and_four_and_work_resume
         .await
         .unwrap_err();
     assert_eq!(error_reason(&err).as_deref(), Some("QUIET_WINDOW"));
-    assert_eq!(w.admin.requests(Some(System::Pixi)).await.unwrap().len(), before, "no pixi request in the window");
-    assert!(w.admin.pixi_quiet_window_calls(PIXI_USER).await.unwrap().is_empty());
-    assert_eq!(t.pixi(&w, nr).await.status, OrderStatus::Hold);
+    assert_eq!(app.admin.requests(Some(System::Pixi)).await.unwrap().len(), before, "no pixi request in the window");
+    assert!(app.admin.pixi_quiet_window_calls(PIXI_USER).await.unwrap().is_empty());
+    assert_eq!(t.pixi(&app, nr).await.status, OrderStatus::Hold);
 
     // 03:59 local: still quiet; 04:00: the work resumes by itself.
-    w.set_time(DateTime::parse_from_rfc3339("2026-01-06T02:59:00Z").unwrap().to_utc()).await;
-    assert_eq!(inst.pass().await.quiet, 1);
-    w.set_time(DateTime::parse_from_rfc3339("2026-01-06T03:00:00Z").unwrap().to_utc()).await;
-    inst.settle(3).await;
-    assert_eq!(t.pixi(&w, nr).await.status, OrderStatus::Open);
-    assert!(w.admin.pixi_quiet_window_calls(PIXI_USER).await.unwrap().is_empty());
+    app.set_time(DateTime::parse_from_rfc3339("2026-01-06T02:59:00Z").unwrap().to_utc()).await;
+    assert_eq!(app.pass().await.quiet, 1);
+    app.set_time(DateTime::parse_from_rfc3339("2026-01-06T03:00:00Z").unwrap().to_utc()).await;
+    app.settle(3).await;
+    assert_eq!(t.pixi(&app, nr).await.status, OrderStatus::Open);
+    assert!(app.admin.pixi_quiet_window_calls(PIXI_USER).await.unwrap().is_empty());
 }

@@ -10,15 +10,15 @@ use sandbox::pixi::CreditNoteRequest;
 use sandbox::unzer::{ChargebackReq, PayKind, SeedOutcome};
 
 use crate::capture::ship;
-use crate::helpers::{METHODS, PIXI_PASS, PIXI_USER, Tenant, World};
+use crate::helpers::{METHODS, PIXI_PASS, PIXI_USER, Tenant, TestApp};
 
 /// Resets an invoice's payment in pixi through SOAP (as a pixi user might by mistake).
-async fn reset_capture(w: &World, invoice: &str) {
+async fn reset_capture(app: &TestApp, invoice: &str) {
     let body = format!(
         r#"<?xml version="1.0"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="https://apigateway.descartes.com/tms/pixi/"><SOAP-ENV:Body><ns1:pixiPaySetInvoiceCapture><PayID>x</PayID><PayCode>CC</PayCode><InvoiceNr>{invoice}</InvoiceNr><CaptureSum>0</CaptureSum><Success>0</Success><Message>reset by hand</Message><SetRemainingOrdersToHAL>0</SetRemainingOrdersToHAL></ns1:pixiPaySetInvoiceCapture></SOAP-ENV:Body></SOAP-ENV:Envelope>"#
     );
     let r = reqwest::Client::new()
-        .post(format!("{}/soap/{PIXI_USER}/", w.sb.url(System::Pixi)))
+        .post(format!("{}/soap/{PIXI_USER}/", app.sandbox.url(System::Pixi)))
         .basic_auth(PIXI_USER, Some(PIXI_PASS))
         .header("content-type", "text/xml; charset=utf-8")
         .body(body)
@@ -30,36 +30,35 @@ async fn reset_capture(w: &World, invoice: &str) {
 
 #[tokio::test]
 async fn px_44_reconciliation_lists_every_mismatch_on_the_dashboard_as_attention_and_in_a_metric() {
-    let w = World::new().await;
-    let inst = w.instance_with(&[("RECONCILE_INTERVAL", "1h")]).await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    let (clean, _) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
-    let (reset, _) = t.order(&w, "UNZERCC", PayKind::Card, &[3000], SeedOutcome::Authorized).await;
-    let (charged_back, cb_pay) = t.order(&w, "UNZERPP", PayKind::Paypal, &[2000], SeedOutcome::Authorized).await;
-    inst.settle(3).await;
+    let app = TestApp::spawn_with(&[("RECONCILE_INTERVAL", "1h")]).await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    let (clean, _) = t.order(&app, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
+    let (reset, _) = t.order(&app, "UNZERCC", PayKind::Card, &[3000], SeedOutcome::Authorized).await;
+    let (charged_back, cb_pay) = t.order(&app, "UNZERPP", PayKind::Paypal, &[2000], SeedOutcome::Authorized).await;
+    app.settle(3).await;
     for nr in [clean, reset, charged_back] {
-        ship(&w, nr, &[]).await;
+        ship(&app, nr, &[]).await;
     }
-    w.advance(5).await;
-    inst.settle(3).await;
-    let o = t.pixi(&w, clean).await;
-    w.admin
+    app.advance(5).await;
+    app.settle(3).await;
+    let o = t.pixi(&app, clean).await;
+    app.admin
         .pixi_credit_note(PIXI_USER, clean, &CreditNoteRequest { lines: vec![o.lines[1].key], ..Default::default() })
         .await
         .unwrap();
-    w.advance(5).await;
-    inst.settle(3).await;
+    app.advance(5).await;
+    app.settle(3).await;
 
-    let mut d = inst.dashboard().await;
+    let mut d = app.dashboard().await;
     let req = pb::RunReconciliationRequest { tenant_id: t.tenant_id.clone(), pixi_api_config_id: String::new() };
     let ok = d.run_reconciliation(req.clone()).await.unwrap().into_inner();
     assert_eq!(ok.runs.len(), 1);
     assert_eq!((ok.runs[0].orders_checked, ok.runs[0].mismatches), (3, 0), "{:?}", ok.mismatches);
 
     // Someone resets an invoice's payment in pixi; the buyer's bank charges back at unzer.
-    let reset_inv = t.pixi(&w, reset).await.documents[0].nr.clone();
-    reset_capture(&w, &reset_inv).await;
-    w.admin.unzer_chargeback(&cb_pay, &ChargebackReq::default()).await.unwrap();
+    let reset_inv = t.pixi(&app, reset).await.documents[0].nr.clone();
+    reset_capture(&app, &reset_inv).await;
+    app.admin.unzer_chargeback(&cb_pay, &ChargebackReq::default()).await.unwrap();
     let found = d.run_reconciliation(req).await.unwrap().into_inner();
     let mut codes: Vec<(i64, String, String)> =
         found.mismatches.iter().map(|m| (m.order_nr, m.document_nr.clone(), m.code.clone())).collect();
@@ -88,27 +87,22 @@ async fn px_44_reconciliation_lists_every_mismatch_on_the_dashboard_as_attention
         .unwrap()
         .into_inner();
     assert_eq!(listed.mismatches.len(), 2);
-    let incident = t.dashboard_order(&inst, reset).await;
+    let incident = t.dashboard_order(&app, reset).await;
     assert_eq!(incident.order.unwrap().problem, pb::Problem::Error as i32);
     assert!(incident.incidents.iter().any(|i| i.incident_id == nb.incident_id && i.code == "RECONCILE_NOT_BOOKED"));
-    let attention: Vec<Attention> = w
-        .events(&inst)
-        .await
-        .iter()
-        .filter(|(_, e)| e.r#type == "attention")
-        .map(|(_, e)| unpack(e).unwrap())
-        .collect();
+    let attention: Vec<Attention> =
+        app.events().await.iter().filter(|(_, e)| e.r#type == "attention").map(|(_, e)| unpack(e).unwrap()).collect();
     assert!(attention.iter().any(|a| a.incident_id == nb.incident_id));
     assert!(attention.iter().any(|a| a.incident_id == nd.incident_id));
-    let metrics = reqwest::get(format!("{}/metrics", inst.admin_url)).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(format!("{}/metrics", app.admin_url)).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("payops_pixi_sync_reconciliation_mismatches"), "{metrics}");
 
     // Scheduled: the next run comes by itself once the interval passed.
-    inst.pass().await;
-    w.advance(2 * 3600).await;
-    inst.pass().await;
+    app.pass().await;
+    app.advance(2 * 3600).await;
+    app.pass().await;
     let scheduled: i64 = sqlx::query_scalar("SELECT count(*) FROM reconciliation_runs WHERE trigger = 'scheduled'")
-        .fetch_one(&inst.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(scheduled, 1);
@@ -118,27 +112,26 @@ async fn px_44_reconciliation_lists_every_mismatch_on_the_dashboard_as_attention
 async fn px_44_a_prepayment_paid_by_transfers_and_partly_returned_reconciles_without_a_mismatch() {
     // unzer keeps the initial charge pending and books each transfer as a charge of its own: the
     // net at unzer is what the buyer owes less what went back, not the initial plus the receipts.
-    let w = World::new().await;
-    let inst = w.instance_with(&[("RECONCILE_INTERVAL", "1h")]).await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    let (nr, pay) = t.order(&w, "VORKASSE", PayKind::Prepayment, &[6000, 4000], SeedOutcome::Natural).await;
-    inst.settle(3).await;
-    w.admin.unzer_receive_transfer(&pay, Some(6000)).await.unwrap();
-    w.admin.unzer_receive_transfer(&pay, Some(4000)).await.unwrap();
-    w.advance(700).await;
-    inst.settle(3).await;
-    ship(&w, nr, &[]).await;
-    w.advance(5).await;
-    inst.settle(3).await;
-    let o = t.pixi(&w, nr).await;
-    w.admin
+    let app = TestApp::spawn_with(&[("RECONCILE_INTERVAL", "1h")]).await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    let (nr, pay) = t.order(&app, "VORKASSE", PayKind::Prepayment, &[6000, 4000], SeedOutcome::Natural).await;
+    app.settle(3).await;
+    app.admin.unzer_receive_transfer(&pay, Some(6000)).await.unwrap();
+    app.admin.unzer_receive_transfer(&pay, Some(4000)).await.unwrap();
+    app.advance(700).await;
+    app.settle(3).await;
+    ship(&app, nr, &[]).await;
+    app.advance(5).await;
+    app.settle(3).await;
+    let o = t.pixi(&app, nr).await;
+    app.admin
         .pixi_credit_note(PIXI_USER, nr, &CreditNoteRequest { lines: vec![o.lines[1].key], ..Default::default() })
         .await
         .unwrap();
-    w.advance(5).await;
-    inst.settle(3).await;
-    assert!(t.dashboard_order(&inst, nr).await.order.unwrap().state == pb::SyncState::Completed as i32);
-    let mut d = inst.dashboard().await;
+    app.advance(5).await;
+    app.settle(3).await;
+    assert!(t.dashboard_order(&app, nr).await.order.unwrap().state == pb::SyncState::Completed as i32);
+    let mut d = app.dashboard().await;
     let req = pb::RunReconciliationRequest { tenant_id: t.tenant_id.clone(), pixi_api_config_id: String::new() };
     let r = d.run_reconciliation(req).await.unwrap().into_inner();
     assert_eq!((r.runs[0].orders_checked, r.runs[0].mismatches), (1, 0), "{:?}", r.mismatches);

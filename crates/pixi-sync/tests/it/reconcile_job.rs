@@ -8,86 +8,88 @@ use sandbox::unzer::{PayKind, SeedOutcome};
 use sandbox::{FailMode, FaultSpec, System};
 
 use crate::capture::ship;
-use crate::helpers::{Instance, METHODS, Tenant, World};
+use crate::helpers::{Instance, METHODS, Tenant, TestApp};
 
-/// Three orders shipped and completed.
-async fn three_completed(w: &World, inst: &Instance, t: &Tenant) -> Vec<i64> {
+/// Three orders shipped and completed by `worker` (the app's process or a replica).
+async fn three_completed(app: &TestApp, worker: &Instance, t: &Tenant) -> Vec<i64> {
     let mut nrs = Vec::new();
     for amount in [1000, 2000, 3000] {
-        let (nr, _) = t.order(w, "UNZERCC", PayKind::Card, &[amount], SeedOutcome::Authorized).await;
+        let (nr, _) = t.order(app, "UNZERCC", PayKind::Card, &[amount], SeedOutcome::Authorized).await;
         nrs.push(nr);
     }
-    inst.settle(3).await;
+    worker.settle(3).await;
     for nr in &nrs {
-        ship(w, *nr, &[]).await;
+        ship(app, *nr, &[]).await;
     }
-    w.advance(5).await;
-    inst.settle(3).await;
+    app.advance(5).await;
+    worker.settle(3).await;
     nrs
 }
 
 /// (finished, orders checked) of every scheduled run, oldest first.
-async fn scheduled_runs(inst: &Instance) -> Vec<(bool, i32)> {
+async fn scheduled_runs(app: &Instance) -> Vec<(bool, i32)> {
     sqlx::query_as(
         "SELECT finished_at IS NOT NULL, orders_checked FROM reconciliation_runs WHERE trigger = 'scheduled' ORDER BY started_at",
     )
-    .fetch_all(&inst.pool)
+    .fetch_all(&app.pool)
     .await
     .unwrap()
 }
 
 #[tokio::test]
 async fn px_44_a_scheduled_reconciliation_interrupted_by_pixi_resumes_within_minutes_not_at_the_next_interval() {
-    let w = World::new().await;
-    let inst = w.instance_with(&[("RECONCILE_INTERVAL", "6h")]).await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &METHODS).await;
-    three_completed(&w, &inst, &t).await;
-    inst.pass().await;
-    w.advance(6 * 3600 + 60).await;
+    let app = TestApp::spawn_with(&[("RECONCILE_INTERVAL", "6h")]).await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    three_completed(&app, &app, &t).await;
+    app.pass().await;
+    app.advance(6 * 3600 + 60).await;
     // pixi fails to list an order's documents while the scheduled run reads them.
-    w.admin.add_fault(&FaultSpec::fail_times(System::Pixi, "pixiGetInvoice", FailMode::Error, 0)).await.unwrap();
-    inst.pass().await;
-    w.admin.clear_faults().await.unwrap();
+    app.admin.add_fault(&FaultSpec::fail_times(System::Pixi, "pixiGetInvoice", FailMode::Error, 0)).await.unwrap();
+    app.pass().await;
+    app.admin.clear_faults().await.unwrap();
     for _ in 0..3 {
-        w.advance(120).await;
-        inst.pass().await;
+        app.advance(120).await;
+        app.pass().await;
     }
-    assert_eq!(scheduled_runs(&inst).await, [(true, 3)], "the run finished minutes after pixi answered again");
+    assert_eq!(scheduled_runs(&app).await, [(true, 3)], "the run finished minutes after pixi answered again");
 }
 
 #[tokio::test]
 async fn px_44_a_scheduled_reconciliation_waits_out_the_quiet_window_and_a_dead_replica_and_checks_each_order_once() {
-    let w = World::new().await;
+    let vars = [("RECONCILE_INTERVAL", "5h"), ("RECONCILE_BATCH", "1"), ("LEASE_TTL", "30s")];
+    // The app's own process only configures; the two replicas a and b do the work.
+    let app = TestApp::spawn_with(&vars).await;
     // Scheduled at 23:00 Berlin, started at 23:58: one order fits before the quiet window
     // (00:00-04:00), the rest after it.
-    w.set_time(chrono_tz::Europe::Berlin.with_ymd_and_hms(2026, 1, 5, 18, 0, 0).unwrap().with_timezone(&chrono::Utc))
+    app.set_time(chrono_tz::Europe::Berlin.with_ymd_and_hms(2026, 1, 5, 18, 0, 0).unwrap().with_timezone(&chrono::Utc))
         .await;
-    let vars = [("RECONCILE_INTERVAL", "5h"), ("RECONCILE_BATCH", "1"), ("LEASE_TTL", "30s")];
-    let a = w.instance_with(&vars).await;
-    let b = w.instance_with(&vars).await;
-    let t = Tenant::setup(&w, &a, pb::Mode::Expert, &METHODS).await;
-    three_completed(&w, &a, &t).await;
+    let a = app.replica().await;
+    let b = app.replica().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &METHODS).await;
+    three_completed(&app, &a, &t).await;
     a.pass().await;
-    w.set_time(chrono_tz::Europe::Berlin.with_ymd_and_hms(2026, 1, 5, 23, 58, 0).unwrap().with_timezone(&chrono::Utc))
-        .await;
+    app.set_time(
+        chrono_tz::Europe::Berlin.with_ymd_and_hms(2026, 1, 5, 23, 58, 0).unwrap().with_timezone(&chrono::Utc),
+    )
+    .await;
     a.pass().await;
     assert_eq!(scheduled_runs(&a).await, [(false, 1)], "one order per step, the run stays open");
     // Replica b does not take a run a holds.
     b.pass().await;
     assert_eq!(scheduled_runs(&a).await, [(false, 1)]);
     // The quiet window: no pixi call, the run waits (it is not given up or moved hours out).
-    w.set_time(chrono_tz::Europe::Berlin.with_ymd_and_hms(2026, 1, 6, 0, 30, 0).unwrap().with_timezone(&chrono::Utc))
+    app.set_time(chrono_tz::Europe::Berlin.with_ymd_and_hms(2026, 1, 6, 0, 30, 0).unwrap().with_timezone(&chrono::Utc))
         .await;
     a.pass().await;
     b.pass().await;
     assert_eq!(scheduled_runs(&a).await, [(false, 1)]);
     // After it, a is gone; b takes the run over once a's lease expired and finishes it.
     drop(a);
-    w.set_time(chrono_tz::Europe::Berlin.with_ymd_and_hms(2026, 1, 6, 4, 1, 0).unwrap().with_timezone(&chrono::Utc))
+    app.set_time(chrono_tz::Europe::Berlin.with_ymd_and_hms(2026, 1, 6, 4, 1, 0).unwrap().with_timezone(&chrono::Utc))
         .await;
     for _ in 0..4 {
         b.pass().await;
-        w.advance(5).await;
+        app.advance(5).await;
     }
     assert_eq!(scheduled_runs(&b).await, [(true, 3)], "each order checked once, the run finished after the window");
 }

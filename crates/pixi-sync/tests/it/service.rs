@@ -3,19 +3,18 @@
 use proto::payops::pixi_sync::v1 as pb;
 use sandbox::unzer::{PayKind, SeedOutcome};
 
-use crate::helpers::{METHODS, Tenant, World};
+use crate::helpers::{METHODS, Tenant, TestApp};
 
 #[tokio::test]
 async fn admin_port_reports_health_and_domain_metrics_and_the_service_stops_gracefully() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Standard, &METHODS).await;
-    t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
-    inst.settle(3).await;
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Standard, &METHODS).await;
+    t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
+    app.settle(3).await;
     let http = reqwest::Client::new();
-    assert_eq!(http.get(format!("{}/livez", inst.admin_url)).send().await.unwrap().status(), 200);
-    assert_eq!(http.get(format!("{}/readyz", inst.admin_url)).send().await.unwrap().status(), 200);
-    let metrics = http.get(format!("{}/metrics", inst.admin_url)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(http.get(format!("{}/livez", app.admin_url)).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(format!("{}/readyz", app.admin_url)).send().await.unwrap().status(), 200);
+    let metrics = http.get(format!("{}/metrics", app.admin_url)).send().await.unwrap().text().await.unwrap();
     for name in [
         "payops_pixi_sync_orders_synced_total",
         "payops_pixi_sync_actions_total",
@@ -26,5 +25,5 @@ async fn admin_port_reports_health_and_domain_metrics_and_the_service_stops_grac
     ] {
         assert!(metrics.contains(name), "{name} missing");
     }
-    inst.stop().await;
+    app.stop().await;
 }

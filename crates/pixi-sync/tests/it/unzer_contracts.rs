@@ -196,11 +196,10 @@ async fn ct_05_unzer_a_needed_answer_field_missing_or_mistyped_is_a_counted_cont
 
 #[tokio::test]
 async fn ct_02_unzer_webhook_bodies_are_accepted_and_read_as_the_cases_show() {
-    use crate::helpers::{Tenant, World};
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, proto::payops::pixi_sync::v1::Mode::Expert, &["UNZERCC"]).await;
-    let merchants = w.admin.unzer_merchants().await.unwrap();
+    use crate::helpers::{Tenant, TestApp};
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, proto::payops::pixi_sync::v1::Mode::Expert, &["UNZERCC"]).await;
+    let merchants = app.admin.unzer_merchants().await.unwrap();
     let url = merchants.iter().find(|m| m.private_key == t.private_key).unwrap().webhooks[0].url.clone();
     let http = reqwest::Client::new();
     let cases: Vec<LoadedCase> = cases().into_iter().filter(|c| c.operation == "webhook_event").collect();

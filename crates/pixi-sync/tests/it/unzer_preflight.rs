@@ -11,18 +11,23 @@ use sandbox::System;
 use sandbox::unzer::ConfigPatch;
 use secrecy::SecretString;
 
-use crate::helpers::{Tenant, World};
+use crate::helpers::{Tenant, TestApp};
 
-fn client(w: &World) -> UnzerClient {
+fn client(app: &TestApp) -> UnzerClient {
     let out = kit::outbound::Outbound::new("unzer", &kit::outbound::OutboundConfig::default()).unwrap();
-    UnzerClient::new(out, &w.sb.url(System::Unzer), &w.sb.url(System::Unzer))
+    UnzerClient::new(out, &app.sandbox.url(System::Unzer), &app.sandbox.url(System::Unzer))
 }
 
-async fn run(w: &World, key: &str, public: &str, url: Option<&str>) -> Report {
+async fn run(app: &TestApp, key: &str, public: &str, url: Option<&str>) -> Report {
     let key = PrivateKey(SecretString::from(key.to_owned()));
     let mut r = Report::new("unzer");
-    check(&client(w), &Target { key: &key, public_key: public, webhook_url: url }, kit::Clock::now(&w.clock), &mut r)
-        .await;
+    check(
+        &client(app),
+        &Target { key: &key, public_key: public, webhook_url: url },
+        kit::Clock::now(&app.clock),
+        &mut r,
+    )
+    .await;
     r
 }
 
@@ -35,36 +40,35 @@ fn verdict(r: &Report, check: &str) -> Verdict {
 
 #[tokio::test]
 async fn ct_06_unzer_preflight_passes_on_the_sandbox_and_fails_naming_what_is_missing() {
-    let w = World::new().await;
-    let inst = w.instance().await;
-    let t = Tenant::setup(&w, &inst, pb::Mode::Expert, &["UNZERCC"]).await;
-    let merchants = w.admin.unzer_merchants().await.unwrap();
+    let app = TestApp::spawn().await;
+    let t = Tenant::setup(&app, pb::Mode::Expert, &["UNZERCC"]).await;
+    let merchants = app.admin.unzer_merchants().await.unwrap();
     let url = merchants.iter().find(|m| m.private_key == t.private_key).unwrap().webhooks[0].url.clone();
 
-    let r = run(&w, &t.private_key, &t.public_key, Some(&url)).await;
+    let r = run(&app, &t.private_key, &t.public_key, Some(&url)).await;
     assert!(r.passed(), "{}", r.table());
     assert!(r.checks.iter().all(|c| c.verdict == Verdict::Ok), "{}", r.table());
     assert!(!r.table().contains(&t.private_key) && !r.table().contains(&url), "no key, no webhook secret");
     println!("{}", r.table());
 
-    let r = run(&w, &t.private_key, &t.public_key, None).await;
+    let r = run(&app, &t.private_key, &t.public_key, None).await;
     assert_eq!(verdict(&r, "webhooks"), Verdict::Warn, "{}", r.table());
     assert!(r.passed() && r.table().contains("PUBLIC_BASE_URL"), "{}", r.table());
 
-    let r = run(&w, &t.private_key, "s-pub-someone-else", Some(&url)).await;
+    let r = run(&app, &t.private_key, "s-pub-someone-else", Some(&url)).await;
     assert_eq!(verdict(&r, "key pair consistent"), Verdict::Fail, "{}", r.table());
 
-    let r = run(&w, &t.private_key, &t.public_key, Some("https://elsewhere.example/unzer/webhooks/x/y")).await;
+    let r = run(&app, &t.private_key, &t.public_key, Some("https://elsewhere.example/unzer/webhooks/x/y")).await;
     assert_eq!(verdict(&r, "webhooks"), Verdict::Fail, "{}", r.table());
 
-    let r = run(&w, "s-priv-2a10unknownkey", &t.public_key, Some(&url)).await;
+    let r = run(&app, "s-priv-2a10unknownkey", &t.public_key, Some(&url)).await;
     assert_eq!(verdict(&r, "private key accepted"), Verdict::Fail, "{}", r.table());
 
-    w.admin
+    app.admin
         .unzer_set_config(&ConfigPatch { omit_fields: Some(vec!["publicKey".into()]), ..Default::default() })
         .await
         .unwrap();
-    let r = run(&w, &t.private_key, &t.public_key, Some(&url)).await;
+    let r = run(&app, &t.private_key, &t.public_key, Some(&url)).await;
     assert!(!r.passed(), "{}", r.table());
     assert!(r.table().contains("publicKey"), "the missing field is named: {}", r.table());
     println!("{}", r.table());

@@ -5,20 +5,20 @@
 use proto::payops::pixi_sync::v1 as pb;
 use sandbox::unzer::{PayKind, SeedOutcome};
 
-use super::{ADMIN, VIEWER, WORKER, at, browser, console_world, fetch, login, path, shop, shot};
+use super::{ADMIN, VIEWER, WORKER, at, browser, console_app, fetch, login, path, shop, shot};
 use crate::helpers::Tenant;
 
 #[tokio::test]
 async fn cn_01_every_screen_has_a_stable_address_that_leads_there_after_the_login_and_hotline_links_land_on_the_order()
 {
-    let (w, inst) = console_world(&[]).await;
-    let t = shop(&w, &inst).await;
-    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
-    inst.settle(3).await;
+    let app = console_app(&[]).await;
+    let t = shop(&app).await;
+    let (nr, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
+    app.settle(3).await;
     let (_driver, s) = browser().await;
 
     // A filtered dashboard address opened without a session: the login, then that very screen.
-    let deep = format!("{}?problem=none&method=UNZERCC", at(&inst, &t, "dashboard"));
+    let deep = format!("{}?problem=none&method=UNZERCC", at(&app, &t, "dashboard"));
     s.goto(&deep).await;
     s.wait_displayed("[data-testid=login-username]").await;
     shot(&s, "cn01-anmeldung").await;
@@ -44,33 +44,33 @@ async fn cn_01_every_screen_has_a_stable_address_that_leads_there_after_the_logi
         ("betrieb", "menu-betrieb"),
         ("benutzer", "menu-benutzer"),
     ] {
-        s.goto(&at(&inst, &t, screen)).await;
+        s.goto(&at(&app, &t, screen)).await;
         s.wait_displayed(&format!("[data-testid=screen-{screen}]")).await;
         assert!(s.attr(&format!("[data-testid={menu}]"), "class").await.contains("active"), "{screen}");
     }
     // hotline-api's order link (PIXI_SYNC_DASHBOARD_URL = <console>/bestellungen/{order_id}).
-    s.goto(&format!("{}/bestellungen/{nr}", inst.console_url)).await;
+    s.goto(&format!("{}/bestellungen/{nr}", app.console_url)).await;
     s.wait_text("[data-testid=order-title]", &format!("Bestellung {nr}")).await;
     assert!(path(&s).await.contains(&format!("/o/{}/bestellung/{}/{nr}", t.tenant_id, t.api_id)));
     shot(&s, "cn01-bestellung-aus-dem-hotline-link").await;
-    s.goto(&format!("{}/bestellungen/999999", inst.console_url)).await;
+    s.goto(&format!("{}/bestellungen/999999", app.console_url)).await;
     s.wait_text("[data-testid=lookup-empty]", "Keine von der App verarbeitete Bestellung 999999").await;
-    s.goto(&format!("{}/o/{}/gibt-es-nicht", inst.console_url, t.tenant_id)).await;
+    s.goto(&format!("{}/o/{}/gibt-es-nicht", app.console_url, t.tenant_id)).await;
     s.wait_displayed("[data-testid=screen-unbekannt]").await;
 
     // Strict CSP, no inline code; API answers not cached.
-    let page = reqwest::get(at(&inst, &t, "dashboard")).await.unwrap();
+    let page = reqwest::get(at(&app, &t, "dashboard")).await.unwrap();
     let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
     let html = page.text().await.unwrap();
     assert!(!html.contains("<script>") && html.contains("<script src=\"/console.js\""));
-    let api = reqwest::get(format!("{}/api/me", inst.console_url)).await.unwrap();
+    let api = reqwest::get(format!("{}/api/me", app.console_url)).await.unwrap();
     assert_eq!(api.status(), 401);
     assert_eq!(api.headers()["cache-control"], "no-store");
     // Logins are audited.
     let logins: Vec<(String, String)> =
         sqlx::query_as("SELECT actor, action FROM audit_log WHERE action LIKE 'console_login%' ORDER BY id")
-            .fetch_all(&inst.pool)
+            .fetch_all(&app.pool)
             .await
             .unwrap();
     assert_eq!(
@@ -82,15 +82,15 @@ async fn cn_01_every_screen_has_a_stable_address_that_leads_there_after_the_logi
 
 #[tokio::test]
 async fn cn_01_roles_carry_the_grpc_permission_names_and_a_user_sees_only_its_tenant() {
-    let (w, inst) = console_world(&[]).await;
-    let t = shop(&w, &inst).await;
-    let other = Tenant::setup_named(&w, &inst, "Andere GmbH", "andere-api", pb::Mode::Expert, &["UNZERCC"]).await;
-    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
-    inst.settle(3).await;
+    let app = console_app(&[]).await;
+    let t = shop(&app).await;
+    let other = Tenant::setup_named(&app, "Andere GmbH", "andere-api", pb::Mode::Expert, &["UNZERCC"]).await;
+    let (nr, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
+    app.settle(3).await;
     let (_driver, s) = browser().await;
 
     // Viewer ("Lesen"): reads, changes nothing — hidden in the page and refused by the server.
-    login(&s, &at(&inst, &t, "e-mail"), VIEWER).await;
+    login(&s, &at(&app, &t, "e-mail"), VIEWER).await;
     s.wait_displayed("[data-testid=smtp-form]").await;
     let me = s
         .run_async("const done = arguments[arguments.length - 1]; fetch('/api/me').then(r => r.json()).then(done);")
@@ -103,19 +103,19 @@ async fn cn_01_roles_carry_the_grpc_permission_names_and_a_user_sees_only_its_te
     assert_eq!(fetch(&s, "POST", &format!("/o/{}/smtp", t.tenant_id), body, true).await, 403);
     assert_eq!(fetch(&s, "POST", &format!("/o/{}/reconcile", t.tenant_id), "{}", true).await, 403);
     assert_eq!(fetch(&s, "GET", &format!("/o/{}/orders", t.tenant_id), "{}", false).await, 200);
-    let mut tenants = inst.tenants().await;
+    let mut tenants = app.tenants().await;
     let smtp = tenants.get_smtp_config(pb::GetSmtpConfigRequest { tenant_id: t.tenant_id.clone() }).await.unwrap();
     assert_ne!(smtp.into_inner().config.unwrap().host, "evil.example", "nothing changed");
     // Another tenant: not offered, not shown, refused.
     assert_eq!(fetch(&s, "GET", &format!("/o/{}/orders", other.tenant_id), "{}", false).await, 403);
-    s.goto(&at(&inst, &other, "dashboard")).await;
+    s.goto(&at(&app, &other, "dashboard")).await;
     s.wait_displayed("[data-testid=screen-unbekannt]").await;
     assert!(!s.text("[data-testid=org-select]").await.contains("Andere GmbH"));
     s.click("[data-testid=logout]").await;
     s.wait_displayed("[data-testid=login-username]").await;
 
     // Operator ("Bearbeiten"): works on problem orders, does not configure.
-    login(&s, &format!("{}/bestellung/{}/{nr}", at(&inst, &t, "").trim_end_matches('/'), t.api_id), WORKER).await;
+    login(&s, &format!("{}/bestellung/{}/{nr}", at(&app, &t, "").trim_end_matches('/'), t.api_id), WORKER).await;
     s.wait_displayed("[data-testid=order-solved]").await;
     assert!(s.displayed("[data-testid=order-retry]").await);
     assert_eq!(fetch(&s, "POST", &format!("/o/{}/smtp/test", t.tenant_id), "{}", true).await, 403);
@@ -125,36 +125,36 @@ async fn cn_01_roles_carry_the_grpc_permission_names_and_a_user_sees_only_its_te
 
 #[tokio::test]
 async fn cn_01_writes_need_the_csrf_token_and_sessions_end_when_idle_at_their_absolute_end_and_on_deactivation() {
-    let (w, inst) = console_world(&[("CONSOLE_SESSION_IDLE", "30m"), ("CONSOLE_SESSION_MAX", "2h")]).await;
-    let t = shop(&w, &inst).await;
+    let app = console_app(&[("CONSOLE_SESSION_IDLE", "30m"), ("CONSOLE_SESSION_MAX", "2h")]).await;
+    let t = shop(&app).await;
     let (_driver, s) = browser().await;
-    login(&s, &at(&inst, &t, "abgleich"), ADMIN).await;
+    login(&s, &at(&app, &t, "abgleich"), ADMIN).await;
     let run = format!("/o/{}/reconcile", t.tenant_id);
     assert_eq!(fetch(&s, "POST", &run, "{}", false).await, 403, "no CSRF token");
     assert_eq!(fetch(&s, "POST", &run, "{}", true).await, 200);
     // Idle: 29 minutes apart keeps it alive, 31 minutes ends it.
     for _ in 0..3 {
-        w.advance(29 * 60).await;
+        app.advance(29 * 60).await;
         assert_eq!(fetch(&s, "GET", "/me", "{}", false).await, 200);
     }
-    w.advance(31 * 60).await;
+    app.advance(31 * 60).await;
     assert_eq!(fetch(&s, "GET", "/me", "{}", false).await, 401, "idle");
-    s.goto(&at(&inst, &t, "dashboard")).await;
+    s.goto(&at(&app, &t, "dashboard")).await;
     s.wait_displayed("[data-testid=login-username]").await;
     // Absolute: used every 20 minutes, it still ends two hours after the login.
-    login(&s, &at(&inst, &t, "dashboard"), ADMIN).await;
+    login(&s, &at(&app, &t, "dashboard"), ADMIN).await;
     for _ in 0..5 {
-        w.advance(20 * 60).await;
+        app.advance(20 * 60).await;
         assert_eq!(fetch(&s, "GET", "/me", "{}", false).await, 200);
     }
-    w.advance(21 * 60).await;
+    app.advance(21 * 60).await;
     assert_eq!(fetch(&s, "GET", "/me", "{}", false).await, 401, "absolute end");
     // Deactivating a user ends its sessions at once.
-    login(&s, &at(&inst, &t, "dashboard"), WORKER).await;
-    let mut admin = inst.console_users().await;
+    login(&s, &at(&app, &t, "dashboard"), WORKER).await;
+    let mut admin = app.console_users().await;
     let users = admin.list_console_users(pb::ListConsoleUsersRequest { tenant_id: t.tenant_id.clone() }).await.unwrap();
     let worker = users.into_inner().users.into_iter().find(|u| u.username == WORKER.0).unwrap();
-    inst.console_users()
+    app.console_users()
         .await
         .update_console_user(pb::UpdateConsoleUserRequest {
             tenant_id: t.tenant_id.clone(),
@@ -168,7 +168,7 @@ async fn cn_01_writes_need_the_csrf_token_and_sessions_end_when_idle_at_their_ab
     assert_eq!(fetch(&s, "GET", "/me", "{}", false).await, 401, "deactivated");
     // The session cookie is HttpOnly and SameSite=Strict; repeated wrong passwords are throttled.
     let http = reqwest::Client::new();
-    let login_url = format!("{}/api/login", inst.console_url);
+    let login_url = format!("{}/api/login", app.console_url);
     let ok = http
         .post(&login_url)
         .json(&serde_json::json!({ "username": ADMIN.0, "password": ADMIN.1 }))

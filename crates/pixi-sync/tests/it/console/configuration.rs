@@ -5,23 +5,23 @@
 use proto::payops::pixi_sync::v1 as pb;
 use sandbox::unzer::{PayKind, SeedOutcome};
 
-use super::{ADMIN, at, browser, console_world, login, path, select, shop, shot, wait_option};
+use super::{ADMIN, at, browser, console_app, login, path, select, shop, shot, wait_option};
 
-async fn configs(inst: &crate::helpers::Instance, t: &crate::helpers::Tenant) -> Vec<pb::PaymentConfig> {
+async fn configs(app: &crate::helpers::Instance, t: &crate::helpers::Tenant) -> Vec<pb::PaymentConfig> {
     let req = pb::ListPaymentConfigsRequest { tenant_id: t.tenant_id.clone(), pixi_api_config_id: String::new() };
-    inst.configs().await.list_payment_configs(req).await.unwrap().into_inner().configs
+    app.configs().await.list_payment_configs(req).await.unwrap().into_inner().configs
 }
 
 #[tokio::test]
 async fn cn_04_configurations_are_created_in_the_seeds_order_edited_with_the_warning_and_copied_as_a_draft_that_must_be_saved()
  {
-    let (w, inst) = console_world(&[]).await;
-    let t = shop(&w, &inst).await;
-    t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
-    inst.settle(3).await;
+    let app = console_app(&[]).await;
+    let t = shop(&app).await;
+    t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
+    app.settle(3).await;
     let cc = t.configs.iter().find(|c| c.payment_method == "UNZERCC").unwrap().payment_config_id.clone();
     let (_driver, s) = browser().await;
-    login(&s, &at(&inst, &t, "konfiguration"), ADMIN).await;
+    login(&s, &at(&app, &t, "konfiguration"), ADMIN).await;
 
     // New: pixi API first, then the Mandant, then the Zahlarten pixi lists.
     s.click("[data-testid=cfg-new]").await;
@@ -36,7 +36,7 @@ async fn cn_04_configurations_are_created_in_the_seeds_order_edited_with_the_war
     shot(&s, "cn04-neu-reihenfolge").await;
 
     // The seed's explanations as help texts; the mode's information changes with the mode.
-    s.goto(&format!("{}/{cc}", at(&inst, &t, "konfiguration"))).await;
+    s.goto(&format!("{}/{cc}", at(&app, &t, "konfiguration"))).await;
     s.wait_displayed("[data-testid=cfg-form]").await;
     let help = s.run("return [...document.querySelectorAll('#cfg-form .help')].map(h => h.getAttribute('aria-label')).join(' | ');").await;
     let help = help.as_str().unwrap().to_owned();
@@ -74,10 +74,7 @@ async fn cn_04_configurations_are_created_in_the_seeds_order_edited_with_the_war
     s.click("[data-testid=cfg-save]").await;
     let saved = s.wait_text("[data-testid=cfg-saved]", "Gespeichert").await;
     assert!(saved.contains("Fehler hervorrufen"), "the save's warning (PX-05): {saved}");
-    assert_eq!(
-        configs(&inst, &t).await.iter().find(|c| c.payment_config_id == cc).unwrap().rounding_tolerance_minor,
-        5
-    );
+    assert_eq!(configs(&app, &t).await.iter().find(|c| c.payment_config_id == cc).unwrap().rounding_tolerance_minor, 5);
 
     // Copy to another Mandant: a draft until saved ("Das Speichern … ist notwendig!").
     s.click("[data-testid=cfg-copy]").await;
@@ -91,10 +88,10 @@ async fn cn_04_configurations_are_created_in_the_seeds_order_edited_with_the_war
     assert!(s.text("[data-testid=cfg-key]").await.contains("Mandant NRD · UNZERCC"));
     assert_eq!(s.value("[data-testid=cfg-xml-tag]").await, "UNZERCC", "the fields come from the source");
     shot(&s, "cn04-kopie-entwurf").await;
-    assert_eq!(configs(&inst, &t).await.len(), 5, "a draft is not saved");
+    assert_eq!(configs(&app, &t).await.len(), 5, "a draft is not saved");
     s.click("[data-testid=cfg-save]").await;
     s.wait_text("[data-testid=cfg-saved]", "Mandant NRD").await;
-    let all = configs(&inst, &t).await;
+    let all = configs(&app, &t).await;
     let copy = all.iter().find(|c| c.mandant == "NRD").expect("saved");
     assert!(copy.has_private_key && copy.copied_from_payment_config_id == cc, "{copy:?}");
     assert!(path(&s).await.ends_with(&format!("/konfiguration/{}", copy.payment_config_id)));

@@ -7,25 +7,25 @@
 use sandbox::pixi::{Merge, OrderStatus, RefusalSpec, Switches};
 use sandbox::unzer::{PayKind, SeedOutcome};
 
-use super::{ADMIN, WORKER, at, browser, console_world, login, path, rows, select, shop, shot, wait_rows};
+use super::{ADMIN, WORKER, at, browser, console_app, login, path, rows, select, shop, shot, wait_rows};
 use crate::capture::ship;
 use crate::helpers::PIXI_USER;
 
 #[tokio::test]
 async fn cn_05_the_dashboard_lists_newest_first_pages_filters_and_marks_errors_and_hints_apart() {
-    let (w, inst) = console_world(&[]).await;
-    let t = shop(&w, &inst).await;
+    let app = console_app(&[]).await;
+    let t = shop(&app).await;
     let mut nrs = Vec::new();
     for i in 0..26 {
-        nrs.push(t.order(&w, "UNZERCC", PayKind::Card, &[1000 + i], SeedOutcome::Authorized).await.0);
+        nrs.push(t.order(&app, "UNZERCC", PayKind::Card, &[1000 + i], SeedOutcome::Authorized).await.0);
     }
-    let (paypal, _) = t.order(&w, "UNZERPP", PayKind::Paypal, &[2500], SeedOutcome::Authorized).await;
-    let (refused, _) = t.order(&w, "UNZERCC", PayKind::Card, &[3000], SeedOutcome::Failed).await;
-    let (merged, _) = t.order(&w, "UNZERCC", PayKind::Card, &[3500], SeedOutcome::Authorized).await;
-    w.admin.pixi_merge(PIXI_USER, merged, &Merge { with: None }).await.unwrap();
-    inst.settle(6).await;
+    let (paypal, _) = t.order(&app, "UNZERPP", PayKind::Paypal, &[2500], SeedOutcome::Authorized).await;
+    let (refused, _) = t.order(&app, "UNZERCC", PayKind::Card, &[3000], SeedOutcome::Failed).await;
+    let (merged, _) = t.order(&app, "UNZERCC", PayKind::Card, &[3500], SeedOutcome::Authorized).await;
+    app.admin.pixi_merge(PIXI_USER, merged, &Merge { with: None }).await.unwrap();
+    app.settle(6).await;
     let (_driver, s) = browser().await;
-    login(&s, &at(&inst, &t, "dashboard"), ADMIN).await;
+    login(&s, &at(&app, &t, "dashboard"), ADMIN).await;
     s.wait_displayed("[data-testid=order-rows] tr").await;
 
     // Newest first, 25 per page.
@@ -42,7 +42,7 @@ async fn cn_05_the_dashboard_lists_newest_first_pages_filters_and_marks_errors_a
     assert!(path(&s).await.contains("page="), "the page is in the address");
 
     // Errors and hints, marked apart.
-    s.goto(&format!("{}?problem=error", at(&inst, &t, "dashboard"))).await;
+    s.goto(&format!("{}?problem=error", at(&app, &t, "dashboard"))).await;
     s.wait_text("[data-testid=order-rows]", &refused.to_string()).await;
     let errors = rows(&s, "[data-testid=order-rows]").await;
     assert_eq!(errors.len(), 1);
@@ -68,17 +68,17 @@ async fn cn_05_the_dashboard_lists_newest_first_pages_filters_and_marks_errors_a
     s.click("[data-testid=filter-apply]").await;
     wait_rows(&s, "[data-testid=order-rows]", 1).await;
     assert!(rows(&s, "[data-testid=order-rows]").await[0].contains(&paypal.to_string()));
-    s.goto(&format!("{}?state=not_processed", at(&inst, &t, "dashboard"))).await;
+    s.goto(&format!("{}?state=not_processed", at(&app, &t, "dashboard"))).await;
     s.wait_text("[data-testid=order-rows]", &merged.to_string()).await;
-    s.goto(&format!("{}?nr={}", at(&inst, &t, "dashboard"), nrs[3])).await;
+    s.goto(&format!("{}?nr={}", at(&app, &t, "dashboard"), nrs[3])).await;
     s.wait_text("[data-testid=order-rows]", &nrs[3].to_string()).await;
     assert_eq!(rows(&s, "[data-testid=order-rows]").await.len(), 1);
-    s.goto(&format!("{}?from=2026-01-06", at(&inst, &t, "dashboard"))).await;
+    s.goto(&format!("{}?from=2026-01-06", at(&app, &t, "dashboard"))).await;
     s.wait_displayed("[data-testid=orders-empty]").await;
-    s.goto(&format!("{}?from=2026-01-05&to=2026-01-05", at(&inst, &t, "dashboard"))).await;
+    s.goto(&format!("{}?from=2026-01-05&to=2026-01-05", at(&app, &t, "dashboard"))).await;
     s.wait_displayed("[data-testid=page-next]").await;
     // A bad filter is shown at its field.
-    s.goto(&format!("{}?nr=abc", at(&inst, &t, "dashboard"))).await;
+    s.goto(&format!("{}?nr=abc", at(&app, &t, "dashboard"))).await;
     s.wait_text("#filter-form [data-error=nr]", "pixi-Bestellnummer").await;
     shot(&s, "cn05-filter-feldfehler").await;
     s.quit().await;
@@ -87,13 +87,13 @@ async fn cn_05_the_dashboard_lists_newest_first_pages_filters_and_marks_errors_a
 #[tokio::test]
 async fn cn_05_an_order_shows_history_money_documents_and_incident_and_problem_geloest_only_clears_the_mark_then_erneut_versuchen_tries_again()
  {
-    let (w, inst) = console_world(&[]).await;
-    let t = shop(&w, &inst).await;
-    let (shipped, _) = t.order(&w, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
-    inst.settle(3).await;
-    let invoice = ship(&w, shipped, &[0]).await;
-    w.advance(5).await;
-    inst.settle(3).await;
+    let app = console_app(&[]).await;
+    let t = shop(&app).await;
+    let (shipped, _) = t.order(&app, "UNZERCC", PayKind::Card, &[6000, 4000], SeedOutcome::Authorized).await;
+    app.settle(3).await;
+    let invoice = ship(&app, shipped, &[0]).await;
+    app.advance(5).await;
+    app.settle(3).await;
     // pixi refuses the shipping lock once: the refused payment's order stays on HOLD, flagged.
     let refuse = Switches {
         refusals: vec![RefusalSpec {
@@ -103,13 +103,13 @@ async fn cn_05_an_order_shows_history_money_documents_and_incident_and_problem_g
         }],
         ..Switches::default()
     };
-    w.admin.pixi_switches(PIXI_USER, &refuse).await.unwrap();
-    let (refused, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
-    inst.settle(3).await;
-    assert_eq!(t.pixi(&w, refused).await.status, OrderStatus::Hold);
+    app.admin.pixi_switches(PIXI_USER, &refuse).await.unwrap();
+    let (refused, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Failed).await;
+    app.settle(3).await;
+    assert_eq!(t.pixi(&app, refused).await.status, OrderStatus::Hold);
     let (_driver, s) = browser().await;
 
-    login(&s, &format!("{}/bestellung/{}/{shipped}", at(&inst, &t, "").trim_end_matches('/'), t.api_id), ADMIN).await;
+    login(&s, &format!("{}/bestellung/{}/{shipped}", at(&app, &t, "").trim_end_matches('/'), t.api_id), ADMIN).await;
     s.wait_text("[data-testid=order-title]", &shipped.to_string()).await;
     let docs = rows(&s, "[data-testid=order-documents]").await;
     assert!(
@@ -127,12 +127,12 @@ async fn cn_05_an_order_shows_history_money_documents_and_incident_and_problem_g
     s.click("[data-testid=logout]").await;
 
     // The flagged order: its incident's text; "Problem gelöst" says it does nothing else.
-    let flagged = format!("{}/bestellung/{}/{refused}", at(&inst, &t, "").trim_end_matches('/'), t.api_id);
+    let flagged = format!("{}/bestellung/{}/{refused}", at(&app, &t, "").trim_end_matches('/'), t.api_id);
     login(&s, &flagged, WORKER).await;
     let incidents = s.wait_text("[data-testid=order-incidents]", "PXI-").await;
     assert!(incidents.contains("Fehler"), "{incidents}");
     shot(&s, "cn05-bestellung-mit-fehler").await;
-    let before = t.pixi(&w, refused).await;
+    let before = t.pixi(&app, refused).await;
     s.click("[data-testid=order-solved]").await;
     let dialog = s.wait_text("[data-testid=modal]", "führt keine weitere Aktion in der App aus").await;
     assert!(dialog.contains("Problem gelöst"));
@@ -142,21 +142,21 @@ async fn cn_05_an_order_shows_history_money_documents_and_incident_and_problem_g
     s.wait_text("[data-testid=toasts]", "Die App führt keine weitere Aktion aus").await;
     s.wait_text("[data-testid=order-incidents]", "gelöst").await;
     assert!(!s.displayed("[data-testid=order-solved]").await, "no mark left");
-    assert_eq!(t.pixi(&w, refused).await, before, "nothing else happened in pixi");
+    assert_eq!(t.pixi(&app, refused).await, before, "nothing else happened in pixi");
 
     // "Erneut versuchen": the service tries what pixi refused again, at once.
     s.click("[data-testid=order-retry]").await;
     s.wait_text("[data-testid=modal]", "sofort erneut").await;
     s.click("[data-testid=modal-ok]").await;
     s.wait_text("[data-testid=toasts]", "erneut").await;
-    inst.settle(3).await;
-    let after = t.pixi(&w, refused).await;
+    app.settle(3).await;
+    let after = t.pixi(&app, refused).await;
     assert_eq!(after.status, OrderStatus::Open, "released with the lock pixi now took");
     assert!(after.lock.locked, "{after:?}");
     let audit: Vec<(String, String)> = sqlx::query_as(
         "SELECT actor, action FROM audit_log WHERE action IN ('problem_solved', 'order_retried') ORDER BY id",
     )
-    .fetch_all(&inst.pool)
+    .fetch_all(&app.pool)
     .await
     .unwrap();
     assert_eq!(audit, [(WORKER.0.into(), "problem_solved".into()), (WORKER.0.into(), "order_retried".into())]);

@@ -5,17 +5,17 @@ use sandbox::System;
 use sandbox::pixi::PaymentMethod;
 use sandbox::unzer::{PayKind, SeedOutcome};
 
-use super::{WORKER, at, browser, console_world, login, path, rows, shop, shot};
+use super::{WORKER, at, browser, console_app, login, path, rows, shop, shot};
 use crate::capture::ship;
-use crate::helpers::{PIXI_PASS, PIXI_USER, World};
+use crate::helpers::{PIXI_PASS, PIXI_USER, TestApp};
 
 /// Resets an invoice's payment in pixi through SOAP (as a pixi user might by mistake).
-async fn reset_capture(w: &World, invoice: &str) {
+async fn reset_capture(app: &TestApp, invoice: &str) {
     let body = format!(
         r#"<?xml version="1.0"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="https://apigateway.descartes.com/tms/pixi/"><SOAP-ENV:Body><ns1:pixiPaySetInvoiceCapture><PayID>x</PayID><PayCode>CC</PayCode><InvoiceNr>{invoice}</InvoiceNr><CaptureSum>0</CaptureSum><Success>0</Success><Message>reset by hand</Message><SetRemainingOrdersToHAL>0</SetRemainingOrdersToHAL></ns1:pixiPaySetInvoiceCapture></SOAP-ENV:Body></SOAP-ENV:Envelope>"#
     );
     let r = reqwest::Client::new()
-        .post(format!("{}/soap/{PIXI_USER}/", w.sb.url(System::Pixi)))
+        .post(format!("{}/soap/{PIXI_USER}/", app.sandbox.url(System::Pixi)))
         .basic_auth(PIXI_USER, Some(PIXI_PASS))
         .header("content-type", "text/xml; charset=utf-8")
         .body(body)
@@ -27,15 +27,15 @@ async fn reset_capture(w: &World, invoice: &str) {
 
 #[tokio::test]
 async fn cn_06_mismatches_and_configuration_problems_are_listed_and_lead_to_their_order_and_configuration() {
-    let (w, inst) = console_world(&[]).await;
-    let t = shop(&w, &inst).await;
-    let (nr, _) = t.order(&w, "UNZERCC", PayKind::Card, &[3000], SeedOutcome::Authorized).await;
-    inst.settle(3).await;
-    ship(&w, nr, &[]).await;
-    w.advance(5).await;
-    inst.settle(3).await;
-    let invoice = t.pixi(&w, nr).await.documents[0].nr.clone();
-    reset_capture(&w, &invoice).await;
+    let app = console_app(&[]).await;
+    let t = shop(&app).await;
+    let (nr, _) = t.order(&app, "UNZERCC", PayKind::Card, &[3000], SeedOutcome::Authorized).await;
+    app.settle(3).await;
+    ship(&app, nr, &[]).await;
+    app.advance(5).await;
+    app.settle(3).await;
+    let invoice = t.pixi(&app, nr).await.documents[0].nr.clone();
+    reset_capture(&app, &invoice).await;
     // pixi imports PayPal orders not on HOLD: a configuration problem (PX-26).
     let m = PaymentMethod {
         code: "UNZERPP".into(),
@@ -45,12 +45,12 @@ async fn cn_06_mismatches_and_configuration_problems_are_listed_and_lead_to_thei
         auto_paid: false,
         ini_status: "ANG".into(),
     };
-    w.admin.pixi_add_payment_method(PIXI_USER, &m).await.unwrap();
-    w.advance(3601).await;
-    inst.settle(2).await;
+    app.admin.pixi_add_payment_method(PIXI_USER, &m).await.unwrap();
+    app.advance(3601).await;
+    app.settle(2).await;
     let (_driver, s) = browser().await;
 
-    login(&s, &at(&inst, &t, "abgleich"), WORKER).await;
+    login(&s, &at(&app, &t, "abgleich"), WORKER).await;
     s.wait_text("[data-testid=runs]", "Noch kein Abgleich").await;
     s.click("[data-testid=reconcile-run]").await;
     s.wait_text("[data-testid=runs]", "nicht gebucht").await;

@@ -15,7 +15,7 @@ use testkit::webdriver::{Driver, Session};
 
 use proto::payops::pixi_sync::v1 as pb;
 
-use crate::helpers::{Instance, METHODS, Tenant, World};
+use crate::helpers::{Instance, METHODS, Tenant, TestApp};
 
 /// The operator `CONSOLE_BOOTSTRAP_ADMIN` creates at start.
 pub const OPERATOR: (&str, &str) = ("ops", "operator-passwort-1");
@@ -27,10 +27,10 @@ pub const VIEWER: (&str, &str) = ("vera@muster.example", "vera-passwort-123");
 
 /// A tenant set up through the gRPC API (pixi, unzer, SMTP to the sandbox) with a console user
 /// per role.
-pub async fn shop(w: &World, inst: &Instance) -> Tenant {
-    let t = Tenant::setup(w, inst, pb::Mode::Expert, &METHODS).await;
-    let addr = w.sb.addr(sandbox::System::Smtp);
-    inst.tenants()
+pub async fn shop(app: &TestApp) -> Tenant {
+    let t = Tenant::setup(app, pb::Mode::Expert, &METHODS).await;
+    let addr = app.sandbox.addr(sandbox::System::Smtp);
+    app.tenants()
         .await
         .save_smtp_config(pb::SaveSmtpConfigRequest {
             tenant_id: t.tenant_id.clone(),
@@ -44,7 +44,7 @@ pub async fn shop(w: &World, inst: &Instance) -> Tenant {
         })
         .await
         .unwrap();
-    let mut users = inst.console_users().await;
+    let mut users = app.console_users().await;
     for ((name, password), role) in
         [(ADMIN, pb::ConsoleRole::Admin), (WORKER, pb::ConsoleRole::Operator), (VIEWER, pb::ConsoleRole::Viewer)]
     {
@@ -63,8 +63,8 @@ pub async fn shop(w: &World, inst: &Instance) -> Tenant {
 }
 
 /// The console address of a tenant's screen.
-pub fn at(inst: &Instance, t: &Tenant, screen: &str) -> String {
-    format!("{}/o/{}/{screen}", inst.console_url, t.tenant_id)
+pub fn at(app: &Instance, t: &Tenant, screen: &str) -> String {
+    format!("{}/o/{}/{screen}", app.console_url, t.tenant_id)
 }
 
 /// A JSON call of the console's API from the page (the session's cookie; `csrf` adds its token).
@@ -89,13 +89,11 @@ pub async fn shot(s: &Session, name: &str) {
     s.screenshot(&screen(name)).await;
 }
 
-/// A world and one pixi-sync with the console's bootstrap operator.
-pub async fn console_world(extra: &[(&str, &str)]) -> (World, Instance) {
-    let w = World::new().await;
+/// pixi-sync with the console's bootstrap operator and `extra`.
+pub async fn console_app(extra: &[(&str, &str)]) -> TestApp {
     let mut vars = vec![("CONSOLE_BOOTSTRAP_ADMIN", OPERATOR.0), ("CONSOLE_BOOTSTRAP_ADMIN_PASSWORD", OPERATOR.1)];
     vars.extend_from_slice(extra);
-    let inst = w.instance_with(&vars).await;
-    (w, inst)
+    TestApp::spawn_with(&vars).await
 }
 
 /// A headless Chromium.

@@ -6,18 +6,18 @@ use sandbox::pixi::Switches;
 use sandbox::unzer::{PayKind, SeedOutcome};
 use testkit::webdriver::{DOWN, ENTER, TAB};
 
-use super::{ADMIN, at, browser, console_world, login, path, rows, screen, shop, shot, wait_rows};
+use super::{ADMIN, at, browser, console_app, login, path, rows, screen, shop, shot, wait_rows};
 use crate::helpers::PIXI_USER;
 
 #[tokio::test]
 async fn cn_07_the_dashboard_filters_work_with_the_keyboard_alone() {
-    let (w, inst) = console_world(&[]).await;
-    let t = shop(&w, &inst).await;
-    let (ok, _) = t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
-    let (bad, _) = t.order(&w, "UNZERCC", PayKind::Card, &[2000], SeedOutcome::Failed).await;
-    inst.settle(3).await;
+    let app = console_app(&[]).await;
+    let t = shop(&app).await;
+    let (ok, _) = t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
+    let (bad, _) = t.order(&app, "UNZERCC", PayKind::Card, &[2000], SeedOutcome::Failed).await;
+    app.settle(3).await;
     let (_driver, s) = browser().await;
-    login(&s, &at(&inst, &t, "dashboard"), ADMIN).await;
+    login(&s, &at(&app, &t, "dashboard"), ADMIN).await;
     s.wait_text("[data-testid=order-rows]", &ok.to_string()).await;
     // From the page's start, Tab reaches the filters in reading order.
     s.run("document.activeElement.blur(); window.scrollTo(0, 0);").await;
@@ -55,14 +55,14 @@ async fn cn_07_the_dashboard_filters_work_with_the_keyboard_alone() {
 
 #[tokio::test]
 async fn cn_07_betrieb_shows_a_tenant_incident_pixi_calls_per_minute_and_the_missing_public_base_url() {
-    let (w, inst) = console_world(&[("PUBLIC_BASE_URL", "")]).await;
-    let t = shop(&w, &inst).await;
+    let app = console_app(&[("PUBLIC_BASE_URL", "")]).await;
+    let t = shop(&app).await;
     let uninstall = Switches { uninstall: vec!["pixiPayGetOrdersToAuthorize".into()], ..Switches::default() };
-    w.admin.pixi_switches(PIXI_USER, &uninstall).await.unwrap();
-    t.order(&w, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
-    inst.settle(3).await;
+    app.admin.pixi_switches(PIXI_USER, &uninstall).await.unwrap();
+    t.order(&app, "UNZERCC", PayKind::Card, &[1000], SeedOutcome::Authorized).await;
+    app.settle(3).await;
     let (_driver, s) = browser().await;
-    login(&s, &at(&inst, &t, "betrieb"), ADMIN).await;
+    login(&s, &at(&app, &t, "betrieb"), ADMIN).await;
     s.wait_text("[data-testid=ops-incidents]", "pixiPayGetOrdersToAuthorize").await;
     s.wait_text("[data-testid=banner-incident]", "pixiPayGetOrdersToAuthorize").await;
     s.wait_text("[data-testid=banner-public-url]", "PUBLIC_BASE_URL").await;
@@ -74,7 +74,7 @@ async fn cn_07_betrieb_shows_a_tenant_incident_pixi_calls_per_minute_and_the_mis
     s.wait_text("[data-testid=banner-incident]", "pixiPayGetOrdersToAuthorize").await;
     // The error page, without login, says the same.
     // Without PUBLIC_BASE_URL the link is relative to the public port.
-    s.goto(&format!("{}{}", inst.public_url, t.error_page_url)).await;
+    s.goto(&format!("{}{}", app.public_url, t.error_page_url)).await;
     let page = s.text("body").await;
     assert!(page.contains("Störungen") && page.contains("pixiPayGetOrdersToAuthorize"), "{page}");
     s.screenshot(&screen("cn07-fehler-seite")).await;
@@ -83,10 +83,10 @@ async fn cn_07_betrieb_shows_a_tenant_incident_pixi_calls_per_minute_and_the_mis
 
 #[tokio::test]
 async fn cn_07_an_admin_creates_a_user_changes_its_role_and_deactivates_it() {
-    let (w, inst) = console_world(&[]).await;
-    let t = shop(&w, &inst).await;
+    let app = console_app(&[]).await;
+    let t = shop(&app).await;
     let (_driver, s) = browser().await;
-    login(&s, &at(&inst, &t, "benutzer"), ADMIN).await;
+    login(&s, &at(&app, &t, "benutzer"), ADMIN).await;
     s.wait_text("[data-testid=user-rows]", "vera@muster.example").await;
     s.fill("[data-testid=user-new-username]", "lea").await;
     s.fill("[data-testid=user-new-name]", "Lea Lager").await;
@@ -102,14 +102,14 @@ async fn cn_07_an_admin_creates_a_user_changes_its_role_and_deactivates_it() {
     s.wait_text("[data-testid=toasts]", "Benutzer lea gespeichert").await;
     let (role, active): (String, bool) =
         sqlx::query_as("SELECT role, active FROM console_users WHERE username = 'lea'")
-            .fetch_one(&inst.pool)
+            .fetch_one(&app.pool)
             .await
             .unwrap();
     assert_eq!((role.as_str(), active), ("operator", false));
     let audit: i64 =
         sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'console_user_%' AND actor = $1")
             .bind(ADMIN.0)
-            .fetch_one(&inst.pool)
+            .fetch_one(&app.pool)
             .await
             .unwrap();
     assert_eq!(audit, 2, "created and changed, audited");

@@ -5,15 +5,15 @@
 
 use sandbox::{FailMode, FaultSpec, System};
 
-use super::{ADMIN, at, browser, console_world, login, rows, shop, shot, wait_value};
+use super::{ADMIN, at, browser, console_app, login, rows, shop, shot, wait_value};
 use crate::helpers::{PIXI_PASS, PIXI_USER};
 
 #[tokio::test]
 async fn cn_02_pixi_api_configurations_are_listed_created_edited_tested_and_deactivated_while_pixi_is_down() {
-    let (w, inst) = console_world(&[]).await;
-    let t = shop(&w, &inst).await;
+    let app = console_app(&[]).await;
+    let t = shop(&app).await;
     let (_driver, s) = browser().await;
-    login(&s, &at(&inst, &t, "pixi-api"), ADMIN).await;
+    login(&s, &at(&app, &t, "pixi-api"), ADMIN).await;
     s.wait_text("[data-testid=pixi-rows]", "live").await;
     shot(&s, "cn02-pixi-api-liste").await;
 
@@ -38,7 +38,7 @@ async fn cn_02_pixi_api_configurations_are_listed_created_edited_tested_and_deac
     shot(&s, "cn02-feldfehler").await;
 
     // Wrong credentials: refused by pixi, said so, nothing saved.
-    let endpoint = format!("{}/soap/{PIXI_USER}/", w.sb.url(System::Pixi));
+    let endpoint = format!("{}/soap/{PIXI_USER}/", app.sandbox.url(System::Pixi));
     s.fill("[data-testid=pixi-name]", "Test").await;
     s.fill("[data-testid=pixi-endpoint]", &endpoint).await;
     s.fill("[data-testid=pixi-user]", PIXI_USER).await;
@@ -61,7 +61,7 @@ async fn cn_02_pixi_api_configurations_are_listed_created_edited_tested_and_deac
     shot(&s, "cn02-zwei-konfigurationen").await;
 
     // pixi is down: deactivating works (no test call), activating does not.
-    w.admin.add_fault(&FaultSpec::fail_times(System::Pixi, "*", FailMode::Error, 0)).await.unwrap();
+    app.admin.add_fault(&FaultSpec::fail_times(System::Pixi, "*", FailMode::Error, 0)).await.unwrap();
     s.click("[data-testid=pixi-rows] tr:nth-child(2) [data-testid=pixi-toggle]").await;
     s.wait_text("[data-testid=pixi-rows] tr:nth-child(2)", "Inaktiv").await;
     s.click("[data-testid=pixi-rows] tr:nth-child(2) [data-testid=pixi-toggle]").await;
@@ -73,10 +73,10 @@ async fn cn_02_pixi_api_configurations_are_listed_created_edited_tested_and_deac
 
 #[tokio::test]
 async fn cn_03_the_e_mail_settings_keep_the_password_write_only_and_the_test_mail_outcome_is_shown() {
-    let (w, inst) = console_world(&[]).await;
-    let t = shop(&w, &inst).await;
+    let app = console_app(&[]).await;
+    let t = shop(&app).await;
     let (_driver, s) = browser().await;
-    login(&s, &at(&inst, &t, "e-mail"), ADMIN).await;
+    login(&s, &at(&app, &t, "e-mail"), ADMIN).await;
     s.wait_displayed("[data-testid=smtp-form]").await;
     wait_value(&s, "[data-testid=smtp-recipient]", "buchhaltung@muster.example").await;
 
@@ -85,7 +85,7 @@ async fn cn_03_the_e_mail_settings_keep_the_password_write_only_and_the_test_mai
     s.fill("[data-testid=smtp-recipient]", "a@muster.example, b@muster.example").await;
     s.click("[data-testid=smtp-save]").await;
     s.wait_text("#smtp-form [data-error=port]", "ganze Zahl").await;
-    s.fill("[data-testid=smtp-port]", &w.sb.addr(System::Smtp).port().to_string()).await;
+    s.fill("[data-testid=smtp-port]", &app.sandbox.addr(System::Smtp).port().to_string()).await;
     s.click("[data-testid=smtp-save]").await;
     s.wait_text("#smtp-form [data-error=recipient]", "Weiterleitung").await;
     shot(&s, "cn03-feldfehler").await;
@@ -95,7 +95,7 @@ async fn cn_03_the_e_mail_settings_keep_the_password_write_only_and_the_test_mai
     s.fill("[data-testid=smtp-password]", "geheimes-smtp-passwort").await;
     s.click("[data-testid=smtp-save]").await;
     s.wait_text("[data-testid=toasts]", "E-Mail Konfiguration gespeichert").await;
-    s.goto(&at(&inst, &t, "e-mail")).await;
+    s.goto(&at(&app, &t, "e-mail")).await;
     s.wait_displayed("#smtp-password-stored").await;
     assert_eq!(s.value("[data-testid=smtp-password]").await, "");
     let source = s.run("return document.documentElement.outerHTML;").await;
@@ -109,13 +109,13 @@ async fn cn_03_the_e_mail_settings_keep_the_password_write_only_and_the_test_mai
     assert!(!json.as_str().unwrap().contains("geheimes-smtp-passwort"), "write-only");
 
     // The test mail: refused by the server, then accepted — the outcome is shown.
-    w.admin.add_fault(&FaultSpec::fail_times(System::Smtp, "send", FailMode::Error, 1)).await.unwrap();
+    app.admin.add_fault(&FaultSpec::fail_times(System::Smtp, "send", FailMode::Error, 1)).await.unwrap();
     s.click("[data-testid=smtp-test]").await;
     s.wait_text("[data-testid=smtp-test-result]", "❌ Die Test-E-Mail wurde nicht angenommen").await;
     shot(&s, "cn03-test-e-mail-fehlgeschlagen").await;
     s.click("[data-testid=smtp-test]").await;
     s.wait_text("[data-testid=smtp-test-result]", "✅ Test-E-Mail an buchhaltung@muster.example gesendet").await;
     shot(&s, "cn03-test-e-mail-gesendet").await;
-    assert_eq!(w.admin.smtp_messages().await.unwrap().len(), 1);
+    assert_eq!(app.admin.smtp_messages().await.unwrap().len(), 1);
     s.quit().await;
 }

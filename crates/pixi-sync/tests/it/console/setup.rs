@@ -6,19 +6,19 @@ use sandbox::System;
 use sandbox::pixi::OrderStatus;
 use sandbox::unzer::{NewMerchant, PayKind, SeedOutcome, SeedPayment};
 
-use super::{OPERATOR, browser, console_world, login, path, rows, select, shot, wait_option};
+use super::{OPERATOR, browser, console_app, login, path, rows, select, shot, wait_option};
 use crate::helpers::{PIXI_PASS, PIXI_USER, seed};
 
 #[tokio::test]
 async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_order_using_only_the_console() {
-    let (w, inst) = console_world(&[]).await;
+    let app = console_app(&[]).await;
     // What the merchant got from pixi support and from unzer Insights.
-    w.admin.pixi_user(PIXI_USER, PIXI_PASS).await.unwrap();
-    let merchant = w.admin.unzer_create_merchant(&NewMerchant::default()).await.unwrap();
-    let smtp = w.sb.addr(System::Smtp);
+    app.admin.pixi_user(PIXI_USER, PIXI_PASS).await.unwrap();
+    let merchant = app.admin.unzer_create_merchant(&NewMerchant::default()).await.unwrap();
+    let smtp = app.sandbox.addr(System::Smtp);
     let (_driver, s) = browser().await;
 
-    login(&s, &inst.console_url, OPERATOR).await;
+    login(&s, &app.console_url, OPERATOR).await;
     s.wait_displayed("[data-testid=screen-organisationen]").await;
     shot(&s, "cn07-setup-01-organisationen-leer").await;
     s.fill("[data-testid=org-new-name]", "Muster Shop GmbH").await;
@@ -32,7 +32,7 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
     s.wait_displayed("[data-testid=screen-pixi-api]").await;
     s.click("[data-testid=pixi-new]").await;
     s.fill("[data-testid=pixi-name]", "Live").await;
-    s.fill("[data-testid=pixi-endpoint]", &format!("{}/soap/{PIXI_USER}/", w.sb.url(System::Pixi))).await;
+    s.fill("[data-testid=pixi-endpoint]", &format!("{}/soap/{PIXI_USER}/", app.sandbox.url(System::Pixi))).await;
     s.fill("[data-testid=pixi-user]", PIXI_USER).await;
     s.fill("[data-testid=pixi-password]", PIXI_PASS).await;
     s.click("[data-testid=pixi-save]").await;
@@ -54,7 +54,7 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
     s.click("[data-testid=smtp-test]").await;
     s.wait_text("[data-testid=smtp-test-result]", "Test-E-Mail an buchhaltung@muster.example gesendet").await;
     shot(&s, "cn07-setup-04-e-mail-test").await;
-    let mails = w.admin.smtp_messages().await.unwrap();
+    let mails = app.admin.smtp_messages().await.unwrap();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].recipients, ["buchhaltung@muster.example"]);
 
@@ -84,7 +84,7 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
     assert!(path(&s).await.contains("/konfiguration/"), "the configuration has its own address");
 
     // The shop imports an order into pixi; the service does its work.
-    let pay = w
+    let pay = app
         .admin
         .unzer_seed_payment(&SeedPayment {
             private_key: merchant.private_key.clone(),
@@ -100,9 +100,9 @@ async fn cn_07_an_operator_sets_up_a_tenant_from_nothing_to_the_first_synced_ord
         })
         .await
         .unwrap();
-    let order = w.admin.pixi_seed_order(PIXI_USER, &seed("UNZERCC", Some(pay.id), &[4990], 0)).await.unwrap();
-    inst.settle(3).await;
-    assert_eq!(w.admin.pixi_order(PIXI_USER, order.order_nr).await.unwrap().status, OrderStatus::Open);
+    let order = app.admin.pixi_seed_order(PIXI_USER, &seed("UNZERCC", Some(pay.id), &[4990], 0)).await.unwrap();
+    app.settle(3).await;
+    assert_eq!(app.admin.pixi_order(PIXI_USER, order.order_nr).await.unwrap().status, OrderStatus::Open);
 
     // The first synced order on the dashboard, and its detail.
     s.click("[data-testid=menu-dashboard]").await;
