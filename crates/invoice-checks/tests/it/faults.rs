@@ -9,7 +9,7 @@ use tonic::Code;
 
 use crate::flow::settle;
 use crate::flow::{authorised, history, maintain, reason, transaction};
-use crate::helpers::{PROD_SHOP, TEST_SHOP, TenantSpec, TestApp};
+use crate::helpers::{TEST_SHOP, TenantSpec, TestApp};
 
 async fn captures(app: &TestApp, payid: i64) -> usize {
     history(app, &TEST_SHOP, payid).await.iter().filter(|h| h.0 == "capture").count()
@@ -45,7 +45,7 @@ async fn fault_act_then_fail_on_sas_ends_in_one_capture_and_the_right_state() {
 
 #[tokio::test]
 async fn fault_answer_lost_to_a_timeout_is_found_by_the_resolver_probe() {
-    let app = TestApp::with(vec![TEST_SHOP, PROD_SHOP], vec![("POSTFINANCE_TIMEOUT", "500ms")]).await;
+    let app = TestApp::spawn_with(&[("POSTFINANCE_TIMEOUT", "500ms")]).await;
     let payid = authorised(&app, &TEST_SHOP, "SB-41").await;
     let hang = FaultSpec {
         hang_ms: 3_000,

@@ -251,10 +251,18 @@ impl Running {
 }
 
 impl TestApp {
+    /// A fresh sandbox, database and stream with the TEST and the PROD shop, and the service
+    /// running on them (its workers driven by the test).
     pub async fn spawn() -> TestApp {
-        Self::with(vec![TEST_SHOP, PROD_SHOP], vec![]).await
+        Self::spawn_with(&[]).await
     }
 
+    /// Like [`TestApp::spawn`] with `extra` added to the service's environment.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        Self::with(vec![TEST_SHOP, PROD_SHOP], extra.to_vec()).await
+    }
+
+    /// Like [`TestApp::spawn_with`] with other tenants than the TEST and the PROD shop.
     pub async fn with(tenants: Vec<TenantSpec>, extra: Vec<(&str, &str)>) -> TestApp {
         Self::with_workers(tenants, extra, false).await
     }

@@ -42,13 +42,10 @@ async fn ct_06_postfinance_preflight_fails_naming_an_answer_field_the_adapter_ne
 
 #[tokio::test]
 async fn ct_06_postfinance_preflight_names_a_wrong_directlink_passphrase_and_password() {
-    let app = TestApp::with(
-        vec![TEST_SHOP, PROD_SHOP],
-        vec![
-            ("SWISSBILLING_SHOP_TEST_SHA_IN_DIRECTLINK", "not-the-passphrase"),
-            ("SWISSBILLING_SHOP_PROD_PSWD", "wrong"),
-        ],
-    )
+    let app = TestApp::spawn_with(&[
+        ("SWISSBILLING_SHOP_TEST_SHA_IN_DIRECTLINK", "not-the-passphrase"),
+        ("SWISSBILLING_SHOP_PROD_PSWD", "wrong"),
+    ])
     .await;
     let r = preflight(&app, TEST_SHOP.name).await;
     assert_eq!(failed(&r), ["DirectLink SHA-IN passphrase"], "{r:?}");

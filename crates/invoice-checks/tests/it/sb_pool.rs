@@ -7,15 +7,16 @@ use proto::payops::invoice_checks::v1::MaintenanceOperation as Op;
 use sandbox::{FaultSpec, System};
 
 use crate::flow::{authorised, maintain};
-use crate::helpers::{PROD_SHOP, TEST_SHOP, TestApp};
+use crate::helpers::{TEST_SHOP, TestApp};
 
 #[tokio::test]
 async fn ic_10_five_concurrent_maintenance_calls_with_the_overlay_pool_finish_without_a_pool_timeout() {
     // The pool waits at most 2 s for a connection; every DirectLink answer takes 3 s.
-    let app = TestApp::with(
-        vec![TEST_SHOP, PROD_SHOP],
-        vec![("DB_MAX_CONNECTIONS", "5"), ("DB_ACQUIRE_TIMEOUT", "2s"), ("POSTFINANCE_TIMEOUT", "10s")],
-    )
+    let app = TestApp::spawn_with(&[
+        ("DB_MAX_CONNECTIONS", "5"),
+        ("DB_ACQUIRE_TIMEOUT", "2s"),
+        ("POSTFINANCE_TIMEOUT", "10s"),
+    ])
     .await;
     let orders: Vec<String> = (0..5).map(|i| format!("SB-POOL-{i}")).collect();
     for o in &orders {

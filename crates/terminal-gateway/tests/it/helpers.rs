@@ -1,6 +1,10 @@
-//! `Harness`: the Nets sandbox, a test database and stream, and a ManualClock shared by every
-//! gateway instance of the test; `TestApp`: one gateway instance (the real `App`) with the
-//! relay and the supervisor driven step by step.
+//! `TestApp::spawn()`: the real gateway `App` on random ports with its own database and stream,
+//! the in-process Nets sandbox (with the tenant's API user) and a ManualClock started at the
+//! sandbox's time; the relay and the supervisor are driven step by step. More gateway processes
+//! on the same database, stream, sandbox and clock come from the app: `app.replica(id)` for
+//! another replica, `app.restart(id)` for the process killed and a fresh one started (each
+//! with its own `INSTANCE_ID`, the owner of its payment leases). The tenant's Nets credentials
+//! are stored through every process at its start.
 
 use std::time::Duration;
 
@@ -26,70 +30,81 @@ pub const USER: &str = "hotel-user";
 pub const PASSWORD: &str = "hotel-secret-pw";
 pub const KEY: &str = "4242424242424242424242424242424242424242424242424242424242424242";
 
-pub struct Harness {
+/// The instance id of the app's own gateway process (replicas and restarts name theirs).
+pub const FIRST: &str = "gw-1";
+
+/// One test's gateway with its outside world: the Nets sandbox (with the tenant's API user), a
+/// test database and stream, and a ManualClock started at the sandbox's time. It dereferences to
+/// its running gateway process ([`Instance`]). Field order is drop order: the process goes
+/// before its world.
+pub struct TestApp {
+    pub run: Instance,
+    pub env: TestEnv,
     pub sandbox: Sandbox,
     pub nets: SandboxClient,
-    pub env: TestEnv,
     pub clock: ManualClock,
+    /// The variables [`TestApp::spawn_with`] added; replicas and restarts start with them too.
+    extra: Vec<(String, String)>,
 }
 
-impl Harness {
-    pub async fn new() -> Harness {
+impl std::ops::Deref for TestApp {
+    type Target = Instance;
+    fn deref(&self) -> &Instance {
+        &self.run
+    }
+}
+
+/// One running gateway process (the real `App`, `run_workers = false`: the relay and the
+/// supervisor are driven by the test), with the tenant's Nets credentials stored.
+pub struct Instance {
+    pub grpc_url: String,
+    pub relay: Relay,
+    pub faults: FaultPoints,
+    pub engine: Engine,
+    pub pool: sqlx::PgPool,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), kit::platform::PlatformError>>>,
+}
+
+impl TestApp {
+    /// A fresh sandbox (with the tenant's Nets API user), database and stream, the clock at the
+    /// sandbox's time, and a gateway (`INSTANCE_ID` [`FIRST`]) running on them.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Like [`TestApp::spawn`] with `extra` added to the gateway's environment.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
         let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await.unwrap();
         let nets = sandbox.client();
         nets.nets_add_account(USER, PASSWORD).await.unwrap();
         // The gateway's clock starts at the sandbox's time, so terminal timestamps line up.
         let clock = ManualClock::new(nets.now().await.unwrap());
         let env = TestEnv::new().await.unwrap();
-        Harness { sandbox, nets, env, clock }
+        let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let run = start(&env, &sandbox, &clock, FIRST, &extra).await;
+        TestApp { env, sandbox, nets, clock, extra, run }
     }
 
-    pub fn config(&self, instance: &str, extra: &[(&str, &str)]) -> Config {
-        let mut env = self.env.service_env("terminal_gateway");
-        env.set("NETS_BASE_URL", self.sandbox.url(System::Nets));
-        env.set("CREDENTIALS_KEY", KEY);
-        env.set("INSTANCE_ID", instance);
-        env.set("NETS_REQUEST_TIMEOUT", "3s");
-        for (k, v) in extra {
-            env.set(*k, *v);
-        }
-        Config::from_env(&env).unwrap()
+    /// Another gateway process named `instance` (its `INSTANCE_ID`, the owner of its payment
+    /// leases) on this app's database, stream, sandbox and clock, with the app's environment:
+    /// a replica.
+    pub async fn replica(&self, instance: &str) -> Instance {
+        start(&self.env, &self.sandbox, &self.clock, instance, &self.extra).await
     }
 
-    /// A gateway instance with credentials stored for the tenant.
-    pub async fn spawn(&self, instance: &str) -> TestApp {
-        self.spawn_with(instance, &[]).await
-    }
-
-    pub async fn spawn_with(&self, instance: &str, extra: &[(&str, &str)]) -> TestApp {
-        let mut app = App::build(self.config(instance, extra), self.clock.shared()).await.unwrap();
-        app.run_workers = false;
-        let relay = app.platform.relay();
-        let faults = app.platform.faults.clone();
-        let engine = app.engine.clone();
-        let pool = app.platform.pool.clone();
-        let grpc_url = format!("http://{}", app.grpc_addr());
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(app.run_until(async move {
-            let _ = rx.await;
-        }));
-        let t = TestApp { grpc_url, relay, faults, engine, pool, stop: Some(tx), task: Some(task) };
-        let mut c = t.terminals().await;
-        c.set_nets_credentials(pb::SetNetsCredentialsRequest {
-            tenant_id: TENANT.into(),
-            username: USER.into(),
-            password: PASSWORD.into(),
-            verify: false,
-        })
-        .await
-        .unwrap();
-        t
+    /// The app's process dies ([`Instance::kill`]: nothing shut down gracefully, no lease
+    /// released) and a fresh one named `instance` starts on the same database, stream, sandbox
+    /// and clock. Arm fault points first to lose in-flight answers.
+    pub async fn restart(&mut self, instance: &str) {
+        self.run.kill().await;
+        self.run = start(&self.env, &self.sandbox, &self.clock, instance, &self.extra).await;
     }
 
     /// A connected, manually driven terminal at Nets, registered and active in the gateway.
-    pub async fn terminal(&self, app: &TestApp, id: &str) {
+    pub async fn terminal(&self, id: &str) {
         self.nets.nets_add_terminal(&NetsTerminalSeed::new(id, USER)).await.unwrap();
-        app.register(id, "", true).await;
+        self.register(id, "", true).await;
     }
 
     pub async fn customer(&self, terminal: &str, action: CustomerAction) {
@@ -107,17 +122,54 @@ impl Harness {
     }
 }
 
-pub struct TestApp {
-    pub grpc_url: String,
-    pub relay: Relay,
-    pub faults: FaultPoints,
-    pub engine: Engine,
-    pub pool: sqlx::PgPool,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), kit::platform::PlatformError>>>,
+/// The gateway's environment for this test: the database and stream, Nets at the sandbox, the
+/// credentials key, `INSTANCE_ID` = `instance`, and `extra`.
+fn config(env: &TestEnv, sandbox: &Sandbox, instance: &str, extra: &[(String, String)]) -> Config {
+    let mut e = env.service_env("terminal_gateway");
+    e.set("NETS_BASE_URL", sandbox.url(System::Nets));
+    e.set("CREDENTIALS_KEY", KEY);
+    e.set("INSTANCE_ID", instance);
+    e.set("NETS_REQUEST_TIMEOUT", "3s");
+    for (k, v) in extra {
+        e.set(k.clone(), v.clone());
+    }
+    Config::from_env(&e).unwrap()
 }
 
-impl TestApp {
+/// Builds and starts one gateway `App` (`run_workers = false`) and stores the tenant's Nets
+/// credentials through it.
+async fn start(
+    env: &TestEnv,
+    sandbox: &Sandbox,
+    clock: &ManualClock,
+    instance: &str,
+    extra: &[(String, String)],
+) -> Instance {
+    let mut app = App::build(config(env, sandbox, instance, extra), clock.shared()).await.unwrap();
+    app.run_workers = false;
+    let relay = app.platform.relay();
+    let faults = app.platform.faults.clone();
+    let engine = app.engine.clone();
+    let pool = app.platform.pool.clone();
+    let grpc_url = format!("http://{}", app.grpc_addr());
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    let run = Instance { grpc_url, relay, faults, engine, pool, stop: Some(tx), task: Some(task) };
+    let mut c = run.terminals().await;
+    c.set_nets_credentials(pb::SetNetsCredentialsRequest {
+        tenant_id: TENANT.into(),
+        username: USER.into(),
+        password: PASSWORD.into(),
+        verify: false,
+    })
+    .await
+    .unwrap();
+    run
+}
+
+impl Instance {
     pub async fn payments(&self) -> TerminalPaymentServiceClient<TracedChannel> {
         TerminalPaymentServiceClient::new(testkit::grpc_channel(&self.grpc_url))
     }
@@ -231,8 +283,9 @@ impl TestApp {
             .collect()
     }
 
-    /// Sends the shutdown signal and waits for a clean exit.
-    pub async fn stop(mut self) {
+    /// Sends the shutdown signal and waits for a clean exit: watch streams end, held terminal
+    /// calls are let go and this process's leases released.
+    pub async fn stop(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -241,13 +294,24 @@ impl TestApp {
         }
     }
 
-    /// "Kills" the instance: its server stops at once, nothing is shut down gracefully (no
-    /// lease is released). Arm fault points first to lose in-flight answers.
-    pub fn kill(mut self) {
+    /// Dies as a killed process would: its server stops where it stands, nothing is shut down
+    /// gracefully (no lease is released), and its database connections are closed. Arm fault
+    /// points first to lose in-flight answers.
+    pub async fn kill(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let _ = t.await;
+        }
+        self.stop.take();
+        self.pool.close().await;
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
         if let Some(t) = self.task.take() {
             t.abort();
         }
-        self.stop.take();
     }
 }
 

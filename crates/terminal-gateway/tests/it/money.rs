@@ -11,31 +11,30 @@ use sandbox::nets::{CustomerAction, TxOutcome};
 use sandbox::{FailMode, FaultSpec, System};
 use sqlx::Row;
 
-use crate::helpers::{Harness, TENANT, reason, state};
+use crate::helpers::{TENANT, TestApp, reason, state};
 
 /// POSTs of purchases the sandbox received for `terminal`.
-async fn purchases_sent(h: &Harness, terminal: &str) -> usize {
+async fn purchases_sent(app: &TestApp, terminal: &str) -> usize {
     let path = format!("/v1/terminal/{terminal}/transaction");
-    h.nets_requests().await.into_iter().filter(|(m, p)| m == "POST" && p.starts_with(&path)).count()
+    app.nets_requests().await.into_iter().filter(|(m, p)| m == "POST" && p.starts_with(&path)).count()
 }
 
 #[tokio::test]
 async fn tg_22_a_stalled_purchase_is_let_go_at_timeout_plus_grace_and_never_touches_the_next_sale() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     // An earlier sale is the terminal's last transaction.
     let earlier = app.start("req-0", "E-1", "T-1", 5_00).await.unwrap();
-    h.customer("T-1", CustomerAction::Approve).await;
+    app.customer("T-1", CustomerAction::Approve).await;
     while state(&app.get(&earlier.payment_id).await) == pb::PaymentState::Waiting {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // The purchase never reaches the terminal and its connection stays open for ten minutes.
     let mut stall = FaultSpec::fail_times(System::Nets, "start", FailMode::Hang, 1);
     stall.hang_ms = 600_000;
-    h.nets.add_fault(&stall).await.unwrap();
+    app.nets.add_fault(&stall).await.unwrap();
     let a = app.start("req-a", "A-1", "T-1", 10_00).await.unwrap();
-    h.clock.advance(Duration::from_secs(150));
+    app.clock.advance(Duration::from_secs(150));
     app.supervise().await;
     app.supervise().await;
     let closed = app.get(&a.payment_id).await;
@@ -59,15 +58,15 @@ async fn tg_22_a_stalled_purchase_is_let_go_at_timeout_plus_grace_and_never_touc
             Err(e) => panic!("{e}"),
         }
     };
-    while h.nets.nets_terminal("T-1").await.unwrap().current.is_none() {
+    while app.nets.nets_terminal("T-1").await.unwrap().current.is_none() {
         tokio::task::yield_now().await;
     }
-    let before = h.nets_requests().await.len();
+    let before = app.nets_requests().await.len();
     app.refresh(&a.payment_id).await;
     for _ in 0..3 {
         app.supervise().await;
     }
-    let touching: Vec<(String, String)> = h
+    let touching: Vec<(String, String)> = app
         .nets_requests()
         .await
         .into_iter()
@@ -75,14 +74,14 @@ async fn tg_22_a_stalled_purchase_is_let_go_at_timeout_plus_grace_and_never_touc
         .filter(|(m, p)| p != "/v1/login" && (m != "GET" || p.ends_with("/transaction")))
         .collect();
     assert!(touching.is_empty(), "A's handling sent {touching:?} while B waited on the terminal");
-    h.customer("T-1", CustomerAction::Approve).await;
+    app.customer("T-1", CustomerAction::Approve).await;
     let limit = Instant::now() + Duration::from_secs(10);
     while state(&app.get(&b.payment_id).await) == pb::PaymentState::Waiting && Instant::now() < limit {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(state(&app.get(&b.payment_id).await), pb::PaymentState::Approved);
     assert_eq!(
-        h.history("T-1").await,
+        app.history("T-1").await,
         vec![TxOutcome::Approved, TxOutcome::Approved],
         "B was never aborted or cancelled"
     );
@@ -90,13 +89,12 @@ async fn tg_22_a_stalled_purchase_is_let_go_at_timeout_plus_grace_and_never_touc
 
 #[tokio::test]
 async fn tg_30_a_timed_out_payment_keeps_its_terminal_until_nets_confirms_the_outcome() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     // The cancel never reaches the terminal: A may still be charged after the gateway gave up.
-    h.nets.add_fault(&FaultSpec::fail_times(System::Nets, "cancel", FailMode::Error, 100)).await.unwrap();
+    app.nets.add_fault(&FaultSpec::fail_times(System::Nets, "cancel", FailMode::Error, 100)).await.unwrap();
     let a = app.start("req-a", "A-1", "T-1", 10_00).await.unwrap();
-    h.clock.advance(Duration::from_secs(150));
+    app.clock.advance(Duration::from_secs(150));
     app.supervise().await;
     app.supervise().await;
     let closed = app.get(&a.payment_id).await;
@@ -105,30 +103,29 @@ async fn tg_30_a_timed_out_payment_keeps_its_terminal_until_nets_confirms_the_ou
     let err = app.start("req-b", "B-1", "T-1", 20_00).await.unwrap_err();
     assert_eq!(kit::grpc::status::error_reason(&err).as_deref(), Some("TERMINAL_BUSY"), "{err:?}");
     assert!(err.message().contains(&a.payment_id), "names the payment that holds the terminal: {}", err.message());
-    assert_eq!(purchases_sent(&h, "T-1").await, 1, "nothing was posted while A may run");
+    assert_eq!(purchases_sent(&app, "T-1").await, 1, "nothing was posted while A may run");
     // A refresh of A while it may run never looks up (a lookup aborts what runs).
     app.refresh(&a.payment_id).await;
-    assert_eq!(h.history("T-1").await, vec![TxOutcome::InProgress]);
+    assert_eq!(app.history("T-1").await, vec![TxOutcome::InProgress]);
 }
 
 #[tokio::test]
 async fn tg_32_under_a_nets_outage_the_supervisor_works_through_waiting_payments_concurrently() {
-    let h = Harness::new().await;
-    let app = h.spawn_with("gw-1", &[("NETS_REQUEST_TIMEOUT", "1s"), ("NETS_LOOKUP_TIMEOUT", "1s")]).await;
+    let app = TestApp::spawn_with(&[("NETS_REQUEST_TIMEOUT", "1s"), ("NETS_LOOKUP_TIMEOUT", "1s")]).await;
     let n = 12;
     let mut ids = Vec::new();
     for i in 0..n {
         let t = format!("T-{i}");
-        h.terminal(&app, &t).await;
+        app.terminal(&t).await;
         ids.push(app.start(&format!("req-{i}"), &format!("O-{i}"), &t, 10_00).await.unwrap().payment_id);
     }
     // Nets stops answering: every status, lookup and cancel call hangs until the client gives up.
     for op in ["status", "last_result", "cancel", "void", "login"] {
         let mut f = FaultSpec::fail_times(System::Nets, op, FailMode::Hang, 10_000);
         f.hang_ms = 20_000;
-        h.nets.add_fault(&f).await.unwrap();
+        app.nets.add_fault(&f).await.unwrap();
     }
-    h.clock.advance(Duration::from_secs(150));
+    app.clock.advance(Duration::from_secs(150));
     let started = Instant::now();
     let pass = tokio::time::timeout(Duration::from_secs(25), async {
         app.supervise().await;
@@ -144,8 +141,7 @@ async fn tg_32_under_a_nets_outage_the_supervisor_works_through_waiting_payments
 
 #[tokio::test]
 async fn tg_31_two_manual_payments_racing_on_one_request_id_never_return_each_other() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
+    let app = TestApp::spawn().await;
     let req = |request: &str, order: &str, minor: i64| pb::RecordManualPaymentRequest {
         tenant_id: TENANT.into(),
         request_id: request.into(),
@@ -183,10 +179,9 @@ async fn tg_31_two_manual_payments_racing_on_one_request_id_never_return_each_ot
 
 #[tokio::test]
 async fn tg_24_a_terminal_that_stays_offline_opens_one_incident_not_one_per_three_failures() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
-    h.nets.nets_set_connected("T-1", false).await.unwrap();
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
+    app.nets.nets_set_connected("T-1", false).await.unwrap();
     for i in 0..9 {
         let _ = app.start(&format!("req-{i}"), &format!("O-{i}"), "T-1", 10_00).await;
         let limit = Instant::now() + Duration::from_secs(10);

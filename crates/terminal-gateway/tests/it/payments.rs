@@ -7,16 +7,15 @@ use proto::payops::terminal_gateway::v1 as pb;
 use sandbox::nets::{CustomerAction, TxOutcome};
 use tonic::Code;
 
-use crate::helpers::{Harness, TENANT, next, reason, state};
+use crate::helpers::{TENANT, TestApp, next, reason, state};
 
 #[tokio::test]
 async fn tg_10_customer_pays_and_the_watcher_sees_waiting_then_approved() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1001").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1001").await;
     let p = app.start("req-1", "T-88", "T-1001", 12_50).await.unwrap();
     assert_eq!(state(&p), pb::PaymentState::Waiting);
-    let current = h.nets.nets_terminal("T-1001").await.unwrap().current.unwrap();
+    let current = app.nets.nets_terminal("T-1001").await.unwrap().current.unwrap();
     assert_eq!(
         (current.amount, current.order_id.as_deref()),
         (1250, Some(p.nets_order_ref.as_str())),
@@ -25,7 +24,7 @@ async fn tg_10_customer_pays_and_the_watcher_sees_waiting_then_approved() {
 
     let mut watch = app.watch(&p.payment_id).await;
     assert_eq!(state(&next(&mut watch).await), pb::PaymentState::Waiting);
-    h.customer("T-1001", CustomerAction::Approve).await;
+    app.customer("T-1001", CustomerAction::Approve).await;
     let approved = next(&mut watch).await;
     assert_eq!(state(&approved), pb::PaymentState::Approved);
     assert_eq!(reason(&approved), "APPROVED");
@@ -33,18 +32,17 @@ async fn tg_10_customer_pays_and_the_watcher_sees_waiting_then_approved() {
     assert!(card.masked_pan.starts_with("************") && card.masked_pan.len() == 16, "{}", card.masked_pan);
     assert!(!card.acquirer_reference.is_empty());
     assert!(watch.message().await.unwrap().is_none(), "the stream ends after the final state");
-    assert_eq!(h.history("T-1001").await, vec![TxOutcome::Approved]);
+    assert_eq!(app.history("T-1001").await, vec![TxOutcome::Approved]);
 }
 
 #[tokio::test]
 async fn tg_33_every_state_change_is_an_event_keyed_by_the_order_and_approvals_carry_card_data() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let p = app.start("req-1", "T-88", "T-1", 45_90).await.unwrap();
     let mut watch = app.watch(&p.payment_id).await;
     next(&mut watch).await;
-    h.customer("T-1", CustomerAction::Approve).await;
+    app.customer("T-1", CustomerAction::Approve).await;
     next(&mut watch).await;
     let changes = app.changes("T-88").await;
     let types: Vec<&str> = changes.iter().map(|(t, _)| t.as_str()).collect();
@@ -59,13 +57,12 @@ async fn tg_33_every_state_change_is_an_event_keyed_by_the_order_and_approvals_c
 
 #[tokio::test]
 async fn tg_10_the_issuer_declines() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let p = app.start("req-1", "T-89", "T-1", 80_00).await.unwrap();
     let mut watch = app.watch(&p.payment_id).await;
     next(&mut watch).await;
-    h.customer("T-1", CustomerAction::Decline).await;
+    app.customer("T-1", CustomerAction::Decline).await;
     let done = next(&mut watch).await;
     assert_eq!((state(&done), reason(&done).as_str()), (pb::PaymentState::Declined, "DECLINED"));
     assert!(done.card.is_none());
@@ -74,13 +71,12 @@ async fn tg_10_the_issuer_declines() {
 
 #[tokio::test]
 async fn tg_21_customer_cancels_on_the_terminal() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let p = app.start("req-1", "T-90", "T-1", 9_00).await.unwrap();
     let mut watch = app.watch(&p.payment_id).await;
     next(&mut watch).await;
-    h.customer("T-1", CustomerAction::Cancel).await;
+    app.customer("T-1", CustomerAction::Cancel).await;
     let done = next(&mut watch).await;
     assert_eq!((state(&done), reason(&done).as_str()), (pb::PaymentState::Cancelled, "CANCELLED_AT_TERMINAL"));
     assert_eq!(app.events("T-90").await.last().map(String::as_str), Some("terminal_payment_cancelled"));
@@ -88,14 +84,13 @@ async fn tg_21_customer_cancels_on_the_terminal() {
 
 #[tokio::test]
 async fn tg_12_cancel_from_the_gateway_tells_the_terminal() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let p = app.start("req-1", "T-91", "T-1", 10_00).await.unwrap();
     let req = pb::CancelPaymentRequest { tenant_id: TENANT.into(), payment_id: p.payment_id.clone() };
     let done = app.payments().await.cancel_payment(req.clone()).await.unwrap().into_inner().payment.unwrap();
     assert_eq!((state(&done), reason(&done).as_str()), (pb::PaymentState::Cancelled, "CANCELLED_BY_GATEWAY"));
-    assert_eq!(h.history("T-1").await, vec![TxOutcome::CancelledByOperator], "the terminal shows the cancellation");
+    assert_eq!(app.history("T-1").await, vec![TxOutcome::CancelledByOperator], "the terminal shows the cancellation");
     assert_eq!(
         app.events("T-91").await,
         ["terminal_payment_started", "terminal_payment_cancel_requested", "terminal_payment_cancelled"]
@@ -109,11 +104,10 @@ async fn tg_12_cancel_from_the_gateway_tells_the_terminal() {
 
 #[tokio::test]
 async fn tg_12_cancel_after_card_authorisation_loses_the_race_and_the_payment_is_approved() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let p = app.start("req-1", "T-92", "T-1", 10_00).await.unwrap();
-    h.customer("T-1", CustomerAction::Authorise).await;
+    app.customer("T-1", CustomerAction::Authorise).await;
     let req = pb::CancelPaymentRequest { tenant_id: TENANT.into(), payment_id: p.payment_id.clone() };
     let done = app.payments().await.cancel_payment(req).await.unwrap().into_inner().payment.unwrap();
     assert_eq!(state(&done), pb::PaymentState::Approved, "money taken is never reported as cancelled");
@@ -122,9 +116,8 @@ async fn tg_12_cancel_after_card_authorisation_loses_the_race_and_the_payment_is
 
 #[tokio::test]
 async fn tg_20_a_second_payment_on_a_busy_terminal_is_refused_as_terminal_busy() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let first = app.start("req-1", "T-93", "T-1", 10_00).await.unwrap();
     let err = app.start("req-2", "T-94", "T-1", 20_00).await.unwrap_err();
     assert_eq!(
@@ -133,17 +126,16 @@ async fn tg_20_a_second_payment_on_a_busy_terminal_is_refused_as_terminal_busy()
     );
     assert!(err.message().contains(&first.payment_id), "names the payment in progress: {}", err.message());
     assert!(app.events("T-94").await.is_empty(), "nothing recorded for the refused start");
-    assert_eq!(h.history("T-1").await.len(), 1, "the terminal was not asked twice");
+    assert_eq!(app.history("T-1").await.len(), 1, "the terminal was not asked twice");
 }
 
 #[tokio::test]
 async fn tg_20_a_terminal_busy_at_nets_with_another_pos_is_refused_as_terminal_busy() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     // Another POS on the same account starts a purchase directly at Nets.
     let http = reqwest::Client::new();
-    let base = h.sandbox.url(sandbox::System::Nets);
+    let base = app.sandbox.url(sandbox::System::Nets);
     let token: serde_json::Value = http
         .post(format!("{base}/v1/login"))
         .json(&serde_json::json!({"username": crate::helpers::USER, "password": crate::helpers::PASSWORD}))
@@ -160,20 +152,19 @@ async fn tg_20_a_terminal_busy_at_nets_with_another_pos_is_refused_as_terminal_b
             .json(&serde_json::json!({"transactionType": "purchase", "amount": 500, "orderId": "other-pos"}))
             .send(),
     );
-    while h.nets.nets_terminal("T-1").await.unwrap().current.is_none() {
+    while app.nets.nets_terminal("T-1").await.unwrap().current.is_none() {
         tokio::task::yield_now().await;
     }
     let err = app.start("req-1", "T-95", "T-1", 10_00).await.unwrap_err();
     assert_eq!(kit::grpc::status::error_reason(&err).as_deref(), Some("TERMINAL_BUSY"));
-    h.customer("T-1", CustomerAction::Approve).await;
+    app.customer("T-1", CustomerAction::Approve).await;
     other.await.unwrap().unwrap();
 }
 
 #[tokio::test]
 async fn tg_23_an_inactive_terminal_cannot_start_a_payment() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let req = pb::DeactivateTerminalRequest { tenant_id: TENANT.into(), terminal_id: "T-1".into() };
     app.terminals().await.deactivate_terminal(req).await.unwrap();
     let err = app.start("req-1", "T-96", "T-1", 10_00).await.unwrap_err();
@@ -182,7 +173,7 @@ async fn tg_23_an_inactive_terminal_cannot_start_a_payment() {
         (Code::FailedPrecondition, Some("TERMINAL_INACTIVE"))
     );
     assert!(err.message().contains("inactive"), "names the terminal's state: {}", err.message());
-    assert!(h.history("T-1").await.is_empty(), "the terminal was not asked");
+    assert!(app.history("T-1").await.is_empty(), "the terminal was not asked");
     let req = pb::ActivateTerminalRequest { tenant_id: TENANT.into(), terminal_id: "T-1".into() };
     app.terminals().await.activate_terminal(req).await.unwrap();
     app.start("req-2", "T-96", "T-1", 10_00).await.unwrap();
@@ -190,15 +181,14 @@ async fn tg_23_an_inactive_terminal_cannot_start_a_payment() {
 
 #[tokio::test]
 async fn tg_31_a_retried_start_returns_the_same_payment_and_never_starts_a_second() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let (a, b) = tokio::join!(app.start("req-1", "T-97", "T-1", 10_00), app.start("req-1", "T-97", "T-1", 10_00));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.payment_id, b.payment_id);
     let c = app.start("req-1", "T-97", "T-1", 10_00).await.unwrap();
     assert_eq!(c.payment_id, a.payment_id);
-    assert_eq!(h.history("T-1").await.len(), 1, "one purchase at the terminal");
+    assert_eq!(app.history("T-1").await.len(), 1, "one purchase at the terminal");
     assert_eq!(app.events("T-97").await, ["terminal_payment_started"]);
     let err = app.start("req-1", "T-97", "T-1", 99_00).await.unwrap_err();
     assert_eq!(
@@ -209,8 +199,7 @@ async fn tg_31_a_retried_start_returns_the_same_payment_and_never_starts_a_secon
 
 #[tokio::test]
 async fn tg_05_a_manual_card_payment_is_stored_and_emitted_like_any_other() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
+    let app = TestApp::spawn().await;
     let req = pb::RecordManualPaymentRequest {
         tenant_id: TENANT.into(),
         request_id: "man-1".into(),
@@ -238,9 +227,8 @@ async fn tg_05_a_manual_card_payment_is_stored_and_emitted_like_any_other() {
 
 #[tokio::test]
 async fn tg_06_a_workstation_remembers_its_terminal() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let mut req = pb::StartPaymentRequest {
         tenant_id: TENANT.into(),
         request_id: "req-1".into(),
@@ -250,7 +238,7 @@ async fn tg_06_a_workstation_remembers_its_terminal() {
         workstation_id: "till-3".into(),
     };
     app.payments().await.start_payment(req.clone()).await.unwrap();
-    h.customer("T-1", CustomerAction::Approve).await;
+    app.customer("T-1", CustomerAction::Approve).await;
     let ws = pb::GetWorkstationTerminalRequest { tenant_id: TENANT.into(), workstation_id: "till-3".into() };
     assert_eq!(app.terminals().await.get_workstation_terminal(ws).await.unwrap().into_inner().terminal_id, "T-1");
     // The cashier does not pick a terminal again: the workstation's is used.
@@ -277,8 +265,7 @@ async fn tg_06_a_workstation_remembers_its_terminal() {
 
 #[tokio::test]
 async fn bad_start_input_names_every_field_and_changes_nothing() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
+    let app = TestApp::spawn().await;
     let req = pb::StartPaymentRequest {
         tenant_id: "hotel".into(),
         request_id: String::new(),

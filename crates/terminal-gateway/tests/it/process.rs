@@ -1,7 +1,8 @@
 //! TG-32 with a real process: the gateway binary is SIGKILLed while a payment waits at the
 //! terminal, the customer pays meanwhile, and a second gateway process on the same database
 //! takes the payment over once the dead one's lease runs out and records the approval once.
-//! Real time passes here (a 3 s lease), bounded by polling with a limit.
+//! Real time passes here (a 3 s lease), bounded by polling with a limit. The app gives the
+//! database, stream and sandbox; its own in-process gateway stays idle (no workers, no payment).
 
 use std::time::{Duration, Instant};
 use testkit::eventually;
@@ -15,16 +16,17 @@ use sandbox::nets::{CustomerAction, NetsTerminalSeed, TxOutcome};
 use sqlx::Row;
 use stack::process::ServiceProcess;
 
-use crate::helpers::{Harness, KEY, PASSWORD, TENANT, USER};
+use crate::helpers::{KEY, PASSWORD, TENANT, TestApp, USER};
 
-fn vars(h: &Harness, instance: &str) -> Vec<(String, String)> {
+/// A gateway process's environment on the app's database, stream and sandbox.
+fn vars(app: &TestApp, instance: &str) -> Vec<(String, String)> {
     [
-        ("DATABASE_URL", h.env.database_url.as_str()),
-        ("NATS_URL", h.env.nats_url.as_str()),
+        ("DATABASE_URL", app.env.database_url.as_str()),
+        ("NATS_URL", app.env.nats_url.as_str()),
         ("CALLERS", testkit::CALLERS),
-        ("EVENTS_PREFIX", h.env.prefix.as_str()),
-        ("EVENTS_STREAM", h.env.stream.as_str()),
-        ("NETS_BASE_URL", &h.sandbox.url(System::Nets)),
+        ("EVENTS_PREFIX", app.env.prefix.as_str()),
+        ("EVENTS_STREAM", app.env.stream.as_str()),
+        ("NETS_BASE_URL", &app.sandbox.url(System::Nets)),
         ("CREDENTIALS_KEY", KEY),
         ("INSTANCE_ID", instance),
         ("LEASE_DURATION", "3s"),
@@ -38,10 +40,10 @@ fn vars(h: &Harness, instance: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approval_recorded_once() {
-    let h = Harness::new().await;
-    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1", USER)).await.unwrap();
+    let app = TestApp::spawn().await;
+    app.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1", USER)).await.unwrap();
     let mut first =
-        ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&h, "proc-1")).await.unwrap();
+        ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&app, "proc-1")).await.unwrap();
     first.wait_ready(Duration::from_secs(60)).await.unwrap();
     let mut terminals = TerminalServiceClient::new(testkit::grpc_channel(&first.grpc_url));
     let creds = pb::SetNetsCredentialsRequest {
@@ -80,17 +82,17 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
     // StartPayment answers before the purchase reaches Nets: kill only once the terminal shows
     // the payment (the case under test is a gateway dying while a payment waits on the terminal).
     let limit = Instant::now() + Duration::from_secs(20);
-    while h.nets.nets_terminal("T-1").await.unwrap().state != "busy" {
+    while app.nets.nets_terminal("T-1").await.unwrap().state != "busy" {
         assert!(Instant::now() < limit, "the purchase never reached the terminal");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     first.kill().unwrap();
     let (code, _, _) = first.wait().await.unwrap();
     assert_eq!(code, None, "killed by the signal");
-    h.customer("T-1", CustomerAction::Approve).await;
+    app.customer("T-1", CustomerAction::Approve).await;
 
     let mut second =
-        ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&h, "proc-2")).await.unwrap();
+        ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&app, "proc-2")).await.unwrap();
     second.wait_ready(Duration::from_secs(60)).await.unwrap();
     let mut payments = TerminalPaymentServiceClient::new(testkit::grpc_channel(&second.grpc_url));
     let get = pb::GetPaymentRequest { tenant_id: TENANT.into(), payment_id: p.payment_id.clone() };
@@ -103,8 +105,8 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(done.state, pb::PaymentState::Approved as i32, "{:?}", done.outcome);
-    assert_eq!(h.history("T-1").await, vec![TxOutcome::Approved], "the purchase was never sent again");
-    let pool = kit::db::connect_lazy(&h.env.db_config("terminal_gateway")).unwrap();
+    assert_eq!(app.history("T-1").await, vec![TxOutcome::Approved], "the purchase was never sent again");
+    let pool = kit::db::connect_lazy(&app.env.db_config("terminal_gateway")).unwrap();
     let approved: i64 = sqlx::query(
         "SELECT count(*) AS n FROM outbox WHERE order_id = 'T-88' AND event_type = 'terminal_payment_approved'",
     )
@@ -119,15 +121,15 @@ async fn tg_32_a_sigkilled_gateway_process_is_resumed_by_another_and_the_approva
 
 #[tokio::test]
 async fn tg_32_a_late_approval_is_revisited_after_a_restart_and_voided_automatically() {
-    let h = Harness::new().await;
-    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1", USER)).await.unwrap();
+    let app = TestApp::spawn().await;
+    app.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1", USER)).await.unwrap();
     // The cancel at the deadline never reaches the terminal, so the customer can still pay
     // after the gateway gave up: a late approval the cashier does not know about.
-    h.nets
+    app.nets
         .add_fault(&sandbox::FaultSpec::fail_times(System::Nets, "cancel", sandbox::FailMode::Error, 1000))
         .await
         .unwrap();
-    let mut env = vars(&h, "late-1");
+    let mut env = vars(&app, "late-1");
     env.extend([("PAYMENT_TIMEOUT".to_owned(), "2s".to_owned()), ("PAYMENT_GRACE".to_owned(), "1s".to_owned())]);
     let mut first = ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &env).await.unwrap();
     first.wait_ready(Duration::from_secs(60)).await.unwrap();
@@ -177,17 +179,17 @@ async fn tg_32_a_late_approval_is_revisited_after_a_restart_and_voided_automatic
         }
     })
     .await;
-    assert_eq!(h.history("T-1").await, vec![TxOutcome::InProgress], "the terminal still waits for the card");
+    assert_eq!(app.history("T-1").await, vec![TxOutcome::InProgress], "the terminal still waits for the card");
     // The gateway dies while it waits for Nets' final word; the customer pays meanwhile.
     first.kill().unwrap();
     first.wait().await.unwrap();
-    h.customer("T-1", CustomerAction::Approve).await;
+    app.customer("T-1", CustomerAction::Approve).await;
 
     let mut second =
-        ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&h, "late-2")).await.unwrap();
+        ServiceProcess::start("terminal-gateway", "payops-terminal-gateway", &vars(&app, "late-2")).await.unwrap();
     second.wait_ready(Duration::from_secs(60)).await.unwrap();
     let history = eventually("the late approval is voided at the terminal", Duration::from_secs(30), || async {
-        let t = h.nets.nets_terminal("T-1").await.ok()?;
+        let t = app.nets.nets_terminal("T-1").await.ok()?;
         t.history.iter().any(|x| x.transaction_type == "reversal").then_some(t.history)
     })
     .await;
@@ -197,7 +199,7 @@ async fn tg_32_a_late_approval_is_revisited_after_a_restart_and_voided_automatic
     let done = payments.get_payment(get).await.unwrap().into_inner().payment.unwrap();
     assert_eq!(done.state, pb::PaymentState::TimedOut as i32, "states only move forward");
     assert!(done.late_approval.is_some());
-    let pool = kit::db::connect_lazy(&h.env.db_config("terminal_gateway")).unwrap();
+    let pool = kit::db::connect_lazy(&app.env.db_config("terminal_gateway")).unwrap();
     let types: Vec<String> = sqlx::query("SELECT event_type FROM outbox WHERE order_id = 'L-1' ORDER BY seq")
         .fetch_all(&pool)
         .await

@@ -10,11 +10,11 @@ use sandbox::nets::{CustomerAction, NetsConfig, NetsTerminalSeed, TxOutcome};
 use terminal_gateway::service::AFTER_PURCHASE;
 use tonic::Code;
 
-use crate::helpers::{Harness, TENANT, TestApp, USER, reason, state};
+use crate::helpers::{TENANT, TestApp, USER, reason, state};
 
-async fn approved(h: &Harness, app: &TestApp, request: &str, order: &str, terminal: &str, minor: i64) -> pb::Payment {
+async fn approved(app: &TestApp, request: &str, order: &str, terminal: &str, minor: i64) -> pb::Payment {
     let p = app.start(request, order, terminal, minor).await.unwrap();
-    h.customer(terminal, CustomerAction::Approve).await;
+    app.customer(terminal, CustomerAction::Approve).await;
     settled(app, &p.payment_id).await
 }
 
@@ -46,10 +46,9 @@ fn reason_of(e: &tonic::Status) -> String {
 
 #[tokio::test]
 async fn tg_31_a_terminal_refund_gives_money_back_once_and_shows_on_the_orders_timeline() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
-    let purchase = approved(&h, &app, "req-1", "R-1", "T-1", 80_00).await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
+    let purchase = approved(&app, "req-1", "R-1", "T-1", 80_00).await;
     assert_eq!(state(&purchase), pb::PaymentState::Approved);
 
     let mut c = app.payments().await;
@@ -60,7 +59,7 @@ async fn tg_31_a_terminal_refund_gives_money_back_once_and_shows_on_the_orders_t
         (started.kind, started.refund_of.as_str()),
         (pb::PaymentKind::Refund as i32, purchase.payment_id.as_str())
     );
-    let at_terminal = h.nets.nets_terminal("T-1").await.unwrap().current.unwrap();
+    let at_terminal = app.nets.nets_terminal("T-1").await.unwrap().current.unwrap();
     assert_eq!(
         (at_terminal.transaction_type.as_str(), at_terminal.amount),
         ("returnOfGoods", 30_00),
@@ -74,7 +73,7 @@ async fn tg_31_a_terminal_refund_gives_money_back_once_and_shows_on_the_orders_t
     // One transaction per terminal: a second refund waits for the first.
     let busy = c.start_refund(refund("ref-2", &purchase.payment_id, 10_00)).await.unwrap_err();
     assert_eq!(reason_of(&busy), "TERMINAL_BUSY");
-    h.customer("T-1", CustomerAction::Approve).await;
+    app.customer("T-1", CustomerAction::Approve).await;
     let done = settled(&app, &started.payment_id).await;
     assert_eq!((state(&done), reason(&done).as_str()), (pb::PaymentState::Approved, "APPROVED"));
     assert_eq!(
@@ -104,11 +103,10 @@ async fn tg_31_a_terminal_refund_gives_money_back_once_and_shows_on_the_orders_t
 
 #[tokio::test]
 async fn tg_30_two_refunds_racing_on_one_purchase_never_exceed_it() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
-    h.terminal(&app, "T-2").await;
-    let purchase = approved(&h, &app, "req-1", "R-2", "T-1", 50_00).await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
+    app.terminal("T-2").await;
+    let purchase = approved(&app, "req-1", "R-2", "T-1", 50_00).await;
     let (mut c1, mut c2) = (app.payments().await, app.payments().await);
     let on = |r: pb::StartRefundRequest, t: &str| pb::StartRefundRequest { terminal_id: t.into(), ..r };
     let (a, b) = tokio::join!(
@@ -122,8 +120,7 @@ async fn tg_30_two_refunds_racing_on_one_purchase_never_exceed_it() {
 
 #[tokio::test]
 async fn tg_02_an_id_the_nets_login_does_not_list_is_refused_and_a_wrong_id_is_corrected_or_removed() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
+    let app = TestApp::spawn().await;
     let mut c = app.terminals().await;
     let reg = |id: &str, currency: &str, tz: &str| pb::RegisterTerminalRequest {
         tenant_id: TENANT.into(),
@@ -143,8 +140,8 @@ async fn tg_02_an_id_the_nets_login_does_not_list_is_refused_and_a_wrong_id_is_c
     assert_eq!(reason_of(&err), "TERMINAL_UNKNOWN_AT_NETS", "the login lists no such terminal");
 
     // Registered with a typo while Nets was unreachable; the seed's check finds it.
-    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1001", USER)).await.unwrap();
-    h.nets
+    app.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1001", USER)).await.unwrap();
+    app.nets
         .add_fault(&sandbox::FaultSpec::fail_times(sandbox::System::Nets, "login", sandbox::FailMode::Error, 1))
         .await
         .unwrap();
@@ -172,7 +169,7 @@ async fn tg_02_an_id_the_nets_login_does_not_list_is_refused_and_a_wrong_id_is_c
     let p = app.start_in("req-1", "O-1", "T-1001", 10_00, "EUR").await.unwrap();
     let rm = pb::RemoveTerminalRequest { tenant_id: TENANT.into(), terminal_id: "T-1001".into() };
     assert_eq!(reason_of(&c.remove_terminal(rm.clone()).await.unwrap_err()), "TERMINAL_IN_USE");
-    h.customer("T-1001", CustomerAction::Approve).await;
+    app.customer("T-1001", CustomerAction::Approve).await;
     settled(&app, &p.payment_id).await;
     c.remove_terminal(rm.clone()).await.unwrap();
     assert_eq!(reason_of(&c.remove_terminal(rm).await.unwrap_err()), "TERMINAL_UNKNOWN");
@@ -181,29 +178,27 @@ async fn tg_02_an_id_the_nets_login_does_not_list_is_refused_and_a_wrong_id_is_c
 
 #[tokio::test]
 async fn tg_13_a_lookup_without_order_id_at_a_finnish_site_is_matched_in_the_terminals_local_time() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
+    let app = TestApp::spawn().await;
     let mut seed = NetsTerminalSeed::new("T-FI", USER);
     seed.time_zone = "Europe/Helsinki".into();
     seed.currency = "EUR".into();
-    h.nets.nets_add_terminal(&seed).await.unwrap();
+    app.nets.nets_add_terminal(&seed).await.unwrap();
     app.register_in("T-FI", "EUR", "Europe/Helsinki").await;
     let p = app.start_in("req-1", "F-1", "T-FI", 12_50, "EUR").await.unwrap();
     // The answer is lost; the customer cancelled, so Nets mirrors no orderId: only the amount
     // and the terminal's local time (two or three hours from UTC) tie the result to us.
     app.faults.arm(AFTER_PURCHASE);
-    h.customer("T-FI", CustomerAction::Cancel).await;
+    app.customer("T-FI", CustomerAction::Cancel).await;
     let (after, result) = app.refresh(&p.payment_id).await;
     assert_eq!(result, pb::RefreshResult::Updated, "{after:?}");
     assert_eq!((state(&after), reason(&after).as_str()), (pb::PaymentState::Cancelled, "CANCELLED_AT_TERMINAL"));
-    assert_eq!(h.history("T-FI").await, vec![TxOutcome::CancelledByCustomer]);
+    assert_eq!(app.history("T-FI").await, vec![TxOutcome::CancelledByCustomer]);
 }
 
 #[tokio::test]
 async fn ct_06_nets_preflight_passes_against_the_sandbox_and_names_a_field_the_login_answer_lacks() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let ask = || async {
         app.terminals()
             .await
@@ -222,16 +217,16 @@ async fn ct_06_nets_preflight_passes_against_the_sandbox_and_names_a_field_the_l
     }
     // Nets' login answer loses the terminal list: the gateway cannot tell real ids any more.
     let broken = NetsConfig { omit_login_fields: vec!["terminals".into()], ..NetsConfig::default() };
-    h.nets.nets_set_config(&broken).await.unwrap();
+    app.nets.nets_set_config(&broken).await.unwrap();
     let report = ask().await;
     assert!(!report.ok);
     let failed: Vec<&pb_common::PreflightCheck> =
         report.checks.iter().filter(|c| c.verdict == pb_common::PreflightVerdict::Fail as i32).collect();
     assert!(failed.iter().any(|c| c.detail.contains("terminals")), "names the field: {failed:?}");
     // A registered id Nets does not list fails too, with how to fix it.
-    h.nets.nets_set_config(&NetsConfig::default()).await.unwrap();
-    h.nets.nets_add_account("other", "x").await.unwrap();
-    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1", "other")).await.unwrap();
+    app.nets.nets_set_config(&NetsConfig::default()).await.unwrap();
+    app.nets.nets_add_account("other", "x").await.unwrap();
+    app.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1", "other")).await.unwrap();
     let report = ask().await;
     let bad = report.checks.iter().find(|c| c.check == "registered terminals known to Nets").unwrap();
     assert_eq!(bad.verdict, pb_common::PreflightVerdict::Fail as i32);
@@ -244,20 +239,19 @@ mod pb_common {
 
 #[tokio::test]
 async fn ct_06_the_preflight_command_prints_the_table_and_fails_on_a_missing_field() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
     let bin = stack::process::binary("terminal-gateway", "payops-terminal-gateway").unwrap();
     // The sandbox runs on this test's runtime: the command runs off it.
     let run = || {
         let mut cmd = std::process::Command::new(&bin);
         cmd.arg("preflight").arg("--tenant").arg(TENANT);
         for (k, v) in [
-            ("DATABASE_URL", h.env.database_url.as_str()),
+            ("DATABASE_URL", app.env.database_url.as_str()),
             ("DB_SCHEMA", "terminal_gateway"),
-            ("NATS_URL", h.env.nats_url.as_str()),
+            ("NATS_URL", app.env.nats_url.as_str()),
             ("CALLERS", testkit::CALLERS),
-            ("NETS_BASE_URL", &h.sandbox.url(sandbox::System::Nets)),
+            ("NETS_BASE_URL", &app.sandbox.url(sandbox::System::Nets)),
             ("CREDENTIALS_KEY", crate::helpers::KEY),
         ] {
             cmd.env(k, v);
@@ -268,7 +262,7 @@ async fn ct_06_the_preflight_command_prints_the_table_and_fails_on_a_missing_fie
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("login accepted") && text.contains("preflight passed"), "{text}");
-    h.nets
+    app.nets
         .nets_set_config(&NetsConfig { omit_login_fields: vec!["username".into()], ..NetsConfig::default() })
         .await
         .unwrap();
@@ -292,11 +286,10 @@ async fn se_04_money_moving_calls_need_their_own_permission_and_the_journal_name
         assert!(shared.is_empty(), "{m} shares its permission with {shared:?}");
     }
 
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
-    h.terminal(&app, "T-2").await;
-    let purchase = approved(&h, &app, "req-1", "R-1", "T-1", 80_00).await;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
+    app.terminal("T-2").await;
+    let purchase = approved(&app, "req-1", "R-1", "T-1", 80_00).await;
     let mut c = app.payments().await;
     c.start_refund(refund("ref-1", &purchase.payment_id, 30_00)).await.unwrap();
     let waiting = app.start("req-2", "R-2", "T-2", 10_00).await.unwrap();

@@ -7,12 +7,11 @@ use sandbox::nets::NetsTerminalSeed;
 use sqlx::Row;
 use tonic::Code;
 
-use crate::helpers::{Harness, PASSWORD, TENANT, USER};
+use crate::helpers::{PASSWORD, TENANT, TestApp, USER};
 
 #[tokio::test]
 async fn tg_01_credentials_are_stored_sealed_and_never_returned() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
+    let app = TestApp::spawn().await;
     let mut c = app.terminals().await;
     let got =
         c.get_nets_credentials(pb::GetNetsCredentialsRequest { tenant_id: TENANT.into() }).await.unwrap().into_inner();
@@ -56,9 +55,8 @@ async fn tg_01_credentials_are_stored_sealed_and_never_returned() {
 
 #[tokio::test]
 async fn tg_02_a_terminal_is_registered_once_with_name_flag_and_pos() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1001", USER)).await.unwrap();
+    let app = TestApp::spawn().await;
+    app.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1001", USER)).await.unwrap();
     let mut c = app.terminals().await;
     let req = pb::RegisterTerminalRequest {
         tenant_id: TENANT.into(),
@@ -93,11 +91,10 @@ async fn tg_02_a_terminal_is_registered_once_with_name_flag_and_pos() {
 
 #[tokio::test]
 async fn tg_03_tg_04_the_picker_groups_by_pos_with_live_status() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
+    let app = TestApp::spawn().await;
     // I and II at the reception, III elsewhere without a POS; II is offline, III unknown to Nets.
-    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1001", USER)).await.unwrap();
-    h.nets
+    app.nets.nets_add_terminal(&NetsTerminalSeed::new("T-1001", USER)).await.unwrap();
+    app.nets
         .nets_add_terminal(&NetsTerminalSeed { connected: false, ..NetsTerminalSeed::new("T-1002", USER) })
         .await
         .unwrap();
@@ -105,12 +102,12 @@ async fn tg_03_tg_04_the_picker_groups_by_pos_with_live_status() {
     app.register("T-1002", "Vastaanotto", true).await;
     // Registered while Nets listed it, then moved to another account: the login no longer
     // lists it (a wrong id, as the seed's troubleshooting says).
-    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-3000", USER)).await.unwrap();
+    app.nets.nets_add_terminal(&NetsTerminalSeed::new("T-3000", USER)).await.unwrap();
     app.register("T-3000", "", true).await;
-    h.nets.nets_add_account("someone-else", "x").await.unwrap();
-    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-3000", "someone-else")).await.unwrap();
+    app.nets.nets_add_account("someone-else", "x").await.unwrap();
+    app.nets.nets_add_terminal(&NetsTerminalSeed::new("T-3000", "someone-else")).await.unwrap();
     app.engine.nets().forget(&terminal_gateway::domain::TenantId::parse(TENANT).unwrap());
-    h.nets.nets_add_terminal(&NetsTerminalSeed::new("T-4000", USER)).await.unwrap();
+    app.nets.nets_add_terminal(&NetsTerminalSeed::new("T-4000", USER)).await.unwrap();
     app.register("T-4000", "Baari", false).await;
     let list = app
         .terminals()
@@ -144,10 +141,9 @@ async fn tg_03_tg_04_the_picker_groups_by_pos_with_live_status() {
 
 #[tokio::test]
 async fn tg_24_troubleshooting_shows_the_payment_in_progress_and_the_last_error() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.terminal(&app, "T-1").await;
-    h.nets
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
+    app.nets
         .nets_add_terminal(&NetsTerminalSeed { connected: false, ..NetsTerminalSeed::new("T-2", USER) })
         .await
         .unwrap();
@@ -167,11 +163,11 @@ async fn tg_24_troubleshooting_shows_the_payment_in_progress_and_the_last_error(
     assert_eq!(ts.consecutive_failures, 1);
 
     // Back online, an approval ends the failure streak.
-    h.nets.nets_set_connected("T-2", true).await.unwrap();
+    app.nets.nets_set_connected("T-2", true).await.unwrap();
     let p2 = app.start("req-3", "T-90", "T-2", 10_00).await.unwrap();
     let mut watch = app.watch(&p2.payment_id).await;
     crate::helpers::next(&mut watch).await;
-    h.customer("T-2", sandbox::nets::CustomerAction::Approve).await;
+    app.customer("T-2", sandbox::nets::CustomerAction::Approve).await;
     assert_eq!(crate::helpers::state(&crate::helpers::next(&mut watch).await), pb::PaymentState::Approved);
     let t2 = app.terminals().await.get_terminal(get("T-2")).await.unwrap().into_inner().terminal.unwrap();
     assert_eq!(t2.troubleshooting.unwrap().consecutive_failures, 0);
@@ -179,9 +175,8 @@ async fn tg_24_troubleshooting_shows_the_payment_in_progress_and_the_last_error(
 
 #[tokio::test]
 async fn tg_24_repeated_failures_on_one_terminal_raise_an_attention_incident() {
-    let h = Harness::new().await;
-    let app = h.spawn("gw-1").await;
-    h.nets
+    let app = TestApp::spawn().await;
+    app.nets
         .nets_add_terminal(&NetsTerminalSeed { connected: false, ..NetsTerminalSeed::new("T-2", USER) })
         .await
         .unwrap();
