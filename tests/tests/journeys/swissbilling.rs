@@ -11,14 +11,11 @@ use stack::sandbox::postfinance::{Action, Env as PfEnv, PfCustomer, PfSettle};
 
 use super::world::{LIMIT, World, eventually};
 
-const TENANT: &str = "smarpay-test";
-const PSPID: &str = "smarpayTEST";
-
 fn chf(minor: i64) -> Money {
     Money { amount_minor: minor, currency: "CHF".into() }
 }
 
-fn order(order_id: &str) -> pb::InvoiceOrder {
+fn order(tenant: &str, order_id: &str) -> pb::InvoiceOrder {
     let address = pb::Address {
         first_name: "Anna".into(),
         last_name: "Müller".into(),
@@ -31,7 +28,7 @@ fn order(order_id: &str) -> pb::InvoiceOrder {
         ..Default::default()
     };
     pb::InvoiceOrder {
-        tenant: TENANT.into(),
+        tenant: tenant.into(),
         order_id: order_id.into(),
         amount: Some(chf(14_900)),
         email: "anna.muster@example.ch".into(),
@@ -55,6 +52,8 @@ fn order(order_id: &str) -> pb::InvoiceOrder {
 #[tokio::test]
 async fn a_swissbilling_capture_refused_by_postfinance_opens_one_ticket_and_shows_on_the_timeline() {
     let w = World::new().await;
+    // The platform's SwissBilling tenant on PostFinance's TEST environment.
+    let account = w.platform.config.accounts.postfinance.iter().find(|a| a.env == PfEnv::Test).expect("a TEST account");
     let mut sb = SwissBillingServiceClient::new(w.connect(Service::InvoiceChecks).await);
     let urls = pb::ReturnUrls {
         accept_url: "https://shop.example/accept".into(),
@@ -63,7 +62,10 @@ async fn a_swissbilling_capture_refused_by_postfinance_opens_one_ticket_and_show
         cancel_url: "https://shop.example/cancel".into(),
     };
     let form = sb
-        .prepare_payment_page(pb::PreparePaymentPageRequest { order: Some(order("SB-4711")), urls: Some(urls) })
+        .prepare_payment_page(pb::PreparePaymentPageRequest {
+            order: Some(order(&account.tenant, "SB-4711")),
+            urls: Some(urls),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -74,8 +76,8 @@ async fn a_swissbilling_capture_refused_by_postfinance_opens_one_ticket_and_show
     let back = w
         .admin
         .postfinance_customer(&PfCustomer {
-            env: PfEnv::Test,
-            pspid: PSPID.into(),
+            env: account.env,
+            pspid: account.pspid.clone(),
             orderid: "SB-4711".into(),
             action: Action::Accept,
         })
@@ -83,7 +85,7 @@ async fn a_swissbilling_capture_refused_by_postfinance_opens_one_ticket_and_show
         .unwrap();
     let parameters = back.params.into_iter().map(|(name, value)| pb::FormParameter { name, value }).collect();
     let tx = sb
-        .verify_return(pb::VerifyReturnRequest { tenant: TENANT.into(), parameters })
+        .verify_return(pb::VerifyReturnRequest { tenant: account.tenant.clone(), parameters })
         .await
         .unwrap()
         .into_inner()
@@ -99,7 +101,7 @@ async fn a_swissbilling_capture_refused_by_postfinance_opens_one_ticket_and_show
     };
     sb.maintain(capture).await.unwrap();
     let payid = u64::try_from(tx.payid).unwrap();
-    let refuse = PfSettle { env: Some(PfEnv::Test), payid: Some(payid), refuse: true };
+    let refuse = PfSettle { env: Some(account.env), payid: Some(payid), refuse: true };
     w.admin.postfinance_settle(&refuse).await.unwrap();
 
     // invoice-checks' refresh worker learns of the refusal on its own.
