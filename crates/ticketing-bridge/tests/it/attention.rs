@@ -6,17 +6,16 @@ use proto::payops::events::v1::Attention;
 use proto::payops::ticketing::v1::{ListOrderTicketsRequest, ReplayDeadLetterRequest, TicketNoteAdded};
 use tonic::Code;
 
-use crate::helpers::Harness;
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn tk_02_an_attention_event_opens_a_ticket() {
-    let h = Harness::new().await;
-    let app = h.start().await;
-    h.attention("4711", "capture-failed-INV-1", "Capture refused by unzer", "unzer answered COR.001\nretry by hand")
+    let app = TestApp::spawn().await;
+    app.attention("4711", "capture-failed-INV-1", "Capture refused by unzer", "unzer answered COR.001\nretry by hand")
         .await;
     assert_eq!(app.drain().await, 1);
 
-    let fd = h.tickets_with("inc:4711:capture-failed-INV-1").await;
+    let fd = app.tickets_with("inc:4711:capture-failed-INV-1").await;
     assert_eq!(fd.len(), 1);
     let t = &fd[0];
     assert_eq!(t.subject, "Capture refused by unzer · order 4711");
@@ -35,23 +34,22 @@ async fn tk_02_an_attention_event_opens_a_ticket() {
 
 #[tokio::test]
 async fn tk_04_further_events_of_an_incident_add_notes_and_another_incident_gets_its_own_ticket() {
-    let h = Harness::new().await;
-    let app = h.start().await;
-    h.attention("4711", "cap-1", "Capture refused", "first").await;
+    let app = TestApp::spawn().await;
+    app.attention("4711", "cap-1", "Capture refused", "first").await;
     app.drain().await;
-    let second = h.attention("4711", "cap-1", "Capture refused", "second <b>time</b>").await;
-    h.attention("4711", "cap-1", "Capture refused", "third").await;
-    h.attention("4711", "refund-2", "Refund stuck", "other incident").await;
+    let second = app.attention("4711", "cap-1", "Capture refused", "second <b>time</b>").await;
+    app.attention("4711", "cap-1", "Capture refused", "third").await;
+    app.attention("4711", "refund-2", "Refund stuck", "other incident").await;
     assert_eq!(app.drain().await, 3);
 
-    let fd = h.tickets().await;
+    let fd = app.tickets().await;
     assert_eq!(fd.len(), 2, "one ticket per incident");
-    let cap = h.tickets_with("inc:4711:cap-1").await.remove(0);
+    let cap = app.tickets_with("inc:4711:cap-1").await.remove(0);
     assert_eq!(cap.notes.len(), 2);
     assert!(cap.notes.iter().all(|n| n.private), "notes are private");
     assert!(cap.notes[0].body.contains("second &lt;b&gt;time&lt;/b&gt;"));
     assert!(cap.notes[0].body.contains(&format!("payops-ref: note:{second}")));
-    assert_eq!(h.tickets_with("inc:4711:refund-2").await[0].notes.len(), 0);
+    assert_eq!(app.tickets_with("inc:4711:refund-2").await[0].notes.len(), 0);
 
     let listed =
         app.client().await.list_order_tickets(ListOrderTicketsRequest { order_id: "4711".into() }).await.unwrap();
@@ -59,7 +57,7 @@ async fn tk_04_further_events_of_an_incident_add_notes_and_another_incident_gets
         listed.into_inner().tickets.into_iter().map(|t| (t.incident_id, t.note_count)).collect();
     assert_eq!(counts, [("cap-1".to_owned(), 2), ("refund-2".to_owned(), 0)]);
 
-    let notes = h.events("ticket_note_added").await;
+    let notes = app.events("ticket_note_added").await;
     assert_eq!(notes.len(), 2);
     let msg: TicketNoteAdded = kit::bus::event::unpack(&notes[0].1).unwrap();
     assert_eq!(
@@ -67,18 +65,17 @@ async fn tk_04_further_events_of_an_incident_add_notes_and_another_incident_gets
         (cap.id as i64, "cap-1", second.as_str())
     );
     assert!(notes[0].0.ends_with(".ticketing-bridge.4711.ticket_note_added"));
-    assert_eq!(h.events("ticket_created").await.len(), 2);
+    assert_eq!(app.events("ticket_created").await.len(), 2);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn tk_04_two_events_of_a_new_incident_on_two_replicas_make_one_ticket() {
-    let h = Harness::new().await;
-    let a = h.start().await;
-    let b = h.start().await;
+    let a = TestApp::spawn().await;
+    let b = a.replica().await;
     for i in 0..3 {
-        h.attention("4711", "cap-1", "Capture refused", &format!("event {i}")).await;
-        h.attention(&format!("o{i}"), "cap-1", "Capture refused", "x").await;
+        a.attention("4711", "cap-1", "Capture refused", &format!("event {i}")).await;
+        a.attention(&format!("o{i}"), "cap-1", "Capture refused", "x").await;
     }
     // Both replicas share the durable consumer; both workers race for the same orders.
     let (x, y) = tokio::join!(a.consumer.drain(), b.consumer.drain());
@@ -87,31 +84,30 @@ async fn tk_04_two_events_of_a_new_incident_on_two_replicas_make_one_ticket() {
     let (x, y) = (x.unwrap(), y.unwrap());
     let rest = a.dispatcher.tick().await.unwrap() + b.dispatcher.tick().await.unwrap();
     assert_eq!(x + y + rest, 6);
-    let by_ref = h.admin.freshdesk_tickets().await.unwrap();
+    let by_ref = a.admin.freshdesk_tickets().await.unwrap();
     assert!(by_ref.duplicates.is_empty(), "{:?}", by_ref.duplicates);
     assert_eq!(by_ref.count, 4);
-    assert_eq!(h.tickets_with("inc:4711:cap-1").await[0].notes.len(), 2);
+    assert_eq!(a.tickets_with("inc:4711:cap-1").await[0].notes.len(), 2);
     a.stop().await;
     b.stop().await;
 }
 
 #[tokio::test]
 async fn tk_04_an_incident_whose_ticket_was_resolved_gets_a_new_ticket() {
-    let h = Harness::new().await;
-    let app = h.start().await;
-    h.attention("4711", "cap-1", "Capture refused", "first").await;
+    let app = TestApp::spawn().await;
+    app.attention("4711", "cap-1", "Capture refused", "first").await;
     app.drain().await;
-    let first = h.tickets_with("inc:4711:cap-1").await.remove(0);
-    h.admin.freshdesk_set_status(first.id, 4).await.unwrap();
+    let first = app.tickets_with("inc:4711:cap-1").await.remove(0);
+    app.admin.freshdesk_set_status(first.id, 4).await.unwrap();
 
-    h.attention("4711", "cap-1", "Capture refused", "again").await;
-    h.attention("4711", "cap-1", "Capture refused", "and again").await;
+    app.attention("4711", "cap-1", "Capture refused", "again").await;
+    app.attention("4711", "cap-1", "Capture refused", "and again").await;
     app.drain().await;
-    let second = h.tickets_with("inc:4711:cap-1:g2").await;
+    let second = app.tickets_with("inc:4711:cap-1:g2").await;
     assert_eq!(second.len(), 1);
     assert!(second[0].description.contains(&format!("after ticket #{} was resolved or closed", first.id)));
     assert_eq!(second[0].notes.len(), 1, "the event after the new ticket is a note on it");
-    assert_eq!(h.tickets_with("inc:4711:cap-1").await[0].notes.len(), 0, "nothing was added to the resolved one");
+    assert_eq!(app.tickets_with("inc:4711:cap-1").await[0].notes.len(), 0, "nothing was added to the resolved one");
     let listed =
         app.client().await.list_order_tickets(ListOrderTicketsRequest { order_id: "4711".into() }).await.unwrap();
     let statuses: Vec<i32> = listed.into_inner().tickets.iter().map(|t| t.status).collect();
@@ -121,20 +117,19 @@ async fn tk_04_an_incident_whose_ticket_was_resolved_gets_a_new_ticket() {
 
 #[tokio::test]
 async fn tk_03_an_event_delivered_again_has_no_second_effect() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     let msg =
         Attention { incident_id: "cap-1".into(), title: "t".into(), description: "d".into(), ..Default::default() };
     let event = kit::bus::NewEvent::new(kit::OrderId::parse("4711").unwrap(), "attention", &msg, "s")
         .unwrap()
-        .into_envelope("evt-dup", "pixi-sync", kit::clock::Clock::now(&h.clock));
+        .into_envelope("evt-dup", "pixi-sync", kit::clock::Clock::now(&app.clock));
     // Republished under other message ids: JetStream's de-duplication does not catch these.
-    h.publish_envelope(&event, "m-1").await;
-    h.publish_envelope(&event, "m-2").await;
+    app.publish_envelope(&event, "m-1").await;
+    app.publish_envelope(&event, "m-2").await;
     app.drain().await;
-    h.publish_envelope(&event, "m-3").await;
+    app.publish_envelope(&event, "m-3").await;
     app.drain().await;
-    let fd = h.tickets().await;
+    let fd = app.tickets().await;
     assert_eq!(fd.len(), 1);
     assert!(fd[0].notes.is_empty(), "a redelivery is not a further event");
     app.stop().await;
@@ -142,12 +137,11 @@ async fn tk_03_an_event_delivered_again_has_no_second_effect() {
 
 #[tokio::test]
 async fn tk_02_an_attention_event_that_can_never_become_a_ticket_is_dead_lettered_at_once() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     let bad = Attention { incident_id: "not an id!".into(), title: "t".into(), ..Default::default() };
-    h.publish("4711", &bad).await;
+    app.publish("4711", &bad).await;
     app.drain().await;
-    assert!(h.tickets().await.is_empty());
+    assert!(app.tickets().await.is_empty());
     let dead = app
         .client()
         .await
@@ -162,30 +156,32 @@ async fn tk_02_an_attention_event_that_can_never_become_a_ticket_is_dead_lettere
     let err = app.client().await.replay_dead_letter(ReplayDeadLetterRequest { id: dead[0].id }).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert_eq!(error_reason(&err).as_deref(), Some("DEAD_LETTER_NOT_REPLAYABLE"));
-    assert_eq!(h.events("ticket_work_dead_lettered").await.len(), 1);
+    assert_eq!(app.events("ticket_work_dead_lettered").await.len(), 1);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn tk_02_a_consumer_that_sees_other_events_ignores_them() {
-    let h = Harness::new().await;
+    let mut app = TestApp::spawn().await;
     // A durable consumer left from an old server that ignored the subject filter: it gets
-    // every event of the stream, the bridge's own included.
-    let stream = h.bus.jetstream().get_stream(&h.bus.config().stream).await.unwrap();
+    // every event of the stream, the bridge's own included. It takes the place of the one the
+    // app bound, and the bridge restarts onto it.
+    let stream = app.bus.jetstream().get_stream(&app.bus.config().stream).await.unwrap();
     let stale = async_nats::jetstream::consumer::pull::Config {
         durable_name: Some(ticketing_bridge::bus::CONSUMER.into()),
         ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
         ..Default::default()
     };
+    stream.delete_consumer(ticketing_bridge::bus::CONSUMER).await.unwrap();
     stream.create_consumer(stale).await.unwrap();
-    let app = h.start().await;
-    h.attention("4711", "cap-1", "Capture refused", "x").await;
+    app.restart().await;
+    app.attention("4711", "cap-1", "Capture refused", "x").await;
     app.drain().await;
-    h.attention("4711", "cap-1", "Capture refused", "again").await;
+    app.attention("4711", "cap-1", "Capture refused", "again").await;
     app.drain().await;
     app.drain().await;
-    assert_eq!(h.tickets().await.len(), 1);
-    assert_eq!(h.tickets_with("inc:4711:cap-1").await[0].notes.len(), 1);
+    assert_eq!(app.tickets().await.len(), 1);
+    assert_eq!(app.tickets_with("inc:4711:cap-1").await[0].notes.len(), 1);
     let dead = app
         .client()
         .await

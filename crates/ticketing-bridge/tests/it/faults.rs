@@ -9,13 +9,12 @@ use proto::payops::ticketing::v1::{ListDeadLettersRequest, ReplayDeadLetterReque
 use sandbox::{FailMode, FaultSpec, System};
 use tonic::Code;
 
-use crate::helpers::{Harness, b2c};
+use crate::helpers::{TestApp, b2c};
 
 #[tokio::test]
 async fn tk_03_act_then_fail_on_create_ends_with_exactly_one_ticket() {
-    let h = Harness::new().await;
-    let app = h.start().await;
-    h.admin
+    let app = TestApp::spawn().await;
+    app.admin
         .add_fault(&FaultSpec::act_then_fail_once(System::Freshdesk, "create_ticket", FailMode::Error))
         .await
         .unwrap();
@@ -24,25 +23,25 @@ async fn tk_03_act_then_fail_on_create_ends_with_exactly_one_ticket() {
     let err = app.client().await.create_ticket(b2c("req-lost", "4711")).await.unwrap_err();
     assert_eq!(err.code(), Code::Unavailable);
     assert_eq!(error_reason(&err).as_deref(), Some("TICKET_QUEUED"));
-    assert_eq!(h.tickets_with("req:req-lost").await.len(), 1, "it exists in Freshdesk");
+    assert_eq!(app.tickets_with("req:req-lost").await.len(), 1, "it exists in Freshdesk");
 
     // The retry probes (search by reference). Freshdesk has not indexed the ticket yet, so
     // "not found" proves nothing: the work waits instead of creating a second ticket.
     assert_eq!(app.dispatcher.tick().await.unwrap(), 0, "not due before the backoff");
-    h.advance(2);
+    app.advance(2);
     assert_eq!(app.dispatcher.tick().await.unwrap(), 0, "search cannot see it yet");
-    assert_eq!(h.tickets_with("req:req-lost").await.len(), 1, "no second ticket while search lags");
+    assert_eq!(app.tickets_with("req:req-lost").await.len(), 1, "no second ticket while search lags");
     assert!(app.work("last_error", "req-lost").await.contains("cannot tell yet"));
     assert_eq!(app.work("attempts", "req-lost").await, "1", "waiting for the index is not a failure");
-    let wait = app.due_in_ms(&h.clock, "req-lost").await;
+    let wait = app.due_in_ms("req-lost").await;
     assert!((140_000..=150_000).contains(&wait), "looks again once the attempt is older than the delay: {wait} ms");
 
     // Once the attempt is older than the indexing delay, search finds it.
-    h.advance(150);
+    app.advance(150);
     assert_eq!(app.dispatcher.tick().await.unwrap(), 1);
     let r = app.client().await.create_ticket(b2c("req-lost", "4711")).await.unwrap().into_inner();
     assert!(!r.created);
-    let fd = h.tickets_with("req:req-lost").await;
+    let fd = app.tickets_with("req:req-lost").await;
     assert_eq!(fd.len(), 1, "exactly one ticket");
     assert_eq!(r.ticket.unwrap().ticket_id, fd[0].id as i64);
     let probes: i32 = sqlx::query_scalar("SELECT probes FROM journal WHERE key = 'fd.create:req:req-lost'")
@@ -55,43 +54,41 @@ async fn tk_03_act_then_fail_on_create_ends_with_exactly_one_ticket() {
 
 #[tokio::test]
 async fn tk_03_a_create_cut_off_mid_answer_for_an_event_ends_with_exactly_one_ticket() {
-    let h = Harness::new().await;
-    let app = h.start().await;
-    h.admin
+    let app = TestApp::spawn().await;
+    app.admin
         .add_fault(&FaultSpec::act_then_fail_once(System::Freshdesk, "create_ticket", FailMode::Reset))
         .await
         .unwrap();
-    let id = h.attention("4711", "cap-1", "Capture refused", "x").await;
+    let id = app.attention("4711", "cap-1", "Capture refused", "x").await;
     assert_eq!(app.drain().await, 0);
     assert_eq!(app.work("status", &id).await, "queued");
-    h.advance(2);
+    app.advance(2);
     assert_eq!(app.drain().await, 0, "search lags the creation: wait");
-    h.advance(150);
+    app.advance(150);
     assert_eq!(app.drain().await, 1);
-    assert_eq!(h.tickets_with("inc:4711:cap-1").await.len(), 1);
-    assert_eq!(h.events("ticket_created").await.len(), 1, "one event for one ticket");
+    assert_eq!(app.tickets_with("inc:4711:cap-1").await.len(), 1);
+    assert_eq!(app.events("ticket_created").await.len(), 1, "one event for one ticket");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn tk_03_killed_after_freshdesk_answered_and_before_recording_ends_with_one_ticket_after_restart() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let mut app = TestApp::spawn().await;
     app.faults.arm(kit::journal::AFTER_CALL);
     let err = app.client().await.create_ticket(b2c("req-crash", "4711")).await.unwrap_err();
     assert_eq!(err.code(), Code::Internal, "the process 'died' after Freshdesk's answer");
-    assert_eq!(h.tickets_with("req:req-crash").await.len(), 1);
-    app.stop().await;
+    assert_eq!(app.tickets_with("req:req-crash").await.len(), 1);
 
-    // A fresh App on the same database, at once: the caller retries with the same request id.
-    // Search cannot see the ticket yet, so the bridge answers "queued" rather than create again.
-    let app = h.start().await;
+    // The process is killed and a fresh App starts on the same database, at once: the caller
+    // retries with the same request id. Search cannot see the ticket yet, so the bridge answers
+    // "queued" rather than create again.
+    app.restart().await;
     let err = app.client().await.create_ticket(b2c("req-crash", "4711")).await.unwrap_err();
     assert_eq!(error_reason(&err).as_deref(), Some("TICKET_QUEUED"));
-    assert_eq!(h.tickets_with("req:req-crash").await.len(), 1);
-    h.advance(150);
+    assert_eq!(app.tickets_with("req:req-crash").await.len(), 1);
+    app.advance(150);
     let r = app.client().await.create_ticket(b2c("req-crash", "4711")).await.unwrap().into_inner();
-    let fd = h.tickets_with("req:req-crash").await;
+    let fd = app.tickets_with("req:req-crash").await;
     assert_eq!(fd.len(), 1, "exactly one ticket after the restart");
     assert_eq!(r.ticket.unwrap().ticket_id, fd[0].id as i64);
     app.stop().await;
@@ -99,20 +96,18 @@ async fn tk_03_killed_after_freshdesk_answered_and_before_recording_ends_with_on
 
 #[tokio::test]
 async fn tk_03_killed_mid_event_the_next_worker_finishes_with_one_ticket() {
-    let h = Harness::new().await;
-    let app = h.start().await;
-    h.attention("4711", "cap-1", "Capture refused", "first").await;
+    let mut app = TestApp::spawn().await;
+    app.attention("4711", "cap-1", "Capture refused", "first").await;
     app.consumer.drain().await.unwrap();
     app.faults.arm(kit::journal::AFTER_CALL);
     assert!(app.dispatcher.tick().await.is_err(), "died after Freshdesk created the ticket");
-    app.stop().await;
+    app.restart().await;
 
-    let app = h.start().await;
-    h.attention("4711", "cap-1", "Capture refused", "second").await;
+    app.attention("4711", "cap-1", "Capture refused", "second").await;
     assert_eq!(app.drain().await, 0, "the creation waits until search can see the ticket");
-    h.advance(150);
+    app.advance(150);
     assert_eq!(app.drain().await, 2);
-    let fd = h.tickets_with("inc:4711:cap-1").await;
+    let fd = app.tickets_with("inc:4711:cap-1").await;
     assert_eq!(fd.len(), 1);
     assert_eq!(fd[0].notes.len(), 1, "the second event is a note on the one ticket");
     app.stop().await;
@@ -120,66 +115,63 @@ async fn tk_03_killed_mid_event_the_next_worker_finishes_with_one_ticket() {
 
 #[tokio::test]
 async fn tk_05_server_errors_back_off_exponentially_with_jitter_then_succeed() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     let spec =
         FaultSpec { status: 503, ..FaultSpec::fail_times(System::Freshdesk, "create_ticket", FailMode::Error, 2) };
-    h.admin.add_fault(&spec).await.unwrap();
-    let id = h.attention("4711", "cap-1", "Capture refused", "x").await;
+    app.admin.add_fault(&spec).await.unwrap();
+    let id = app.attention("4711", "cap-1", "Capture refused", "x").await;
     app.drain().await;
-    let first = app.due_in_ms(&h.clock, &id).await;
+    let first = app.due_in_ms(&id).await;
     assert!((500..=1000).contains(&first), "first retry after 0.5–1 s: {first} ms");
     // A 503 may have created the ticket: the retry searches first, and search proves nothing
     // until the attempt is older than the indexing delay (not counted as a failure).
-    h.advance(1);
+    app.advance(1);
     app.drain().await;
     assert_eq!(app.work("attempts", &id).await, "1");
-    h.advance(150);
+    app.advance(150);
     app.drain().await;
-    let second = app.due_in_ms(&h.clock, &id).await;
+    let second = app.due_in_ms(&id).await;
     assert!((1000..=2000).contains(&second), "second retry after 1–2 s: {second} ms");
     assert_eq!(app.work("attempts", &id).await, "2");
-    h.advance(2);
+    app.advance(2);
     app.drain().await;
-    h.advance(150);
+    app.advance(150);
     assert_eq!(app.drain().await, 1);
-    assert_eq!(h.tickets().await.len(), 1);
+    assert_eq!(app.tickets().await.len(), 1);
     assert!(app.metrics().await.contains("payops_ticketing_retries_total"));
     app.stop().await;
 }
 
 #[tokio::test]
 async fn tk_05_a_timeout_is_an_unknown_outcome_settled_by_a_probe() {
-    let h = Harness::new().await;
-    let app = h.start_with(&[("FRESHDESK_TIMEOUT", "300ms")]).await;
+    let app = TestApp::spawn_with(&[("FRESHDESK_TIMEOUT", "300ms")]).await;
     let hang = FaultSpec {
         hang_ms: 3_000,
         ..FaultSpec::act_then_fail_once(System::Freshdesk, "create_ticket", FailMode::Hang)
     };
-    h.admin.add_fault(&hang).await.unwrap();
-    let id = h.attention("4711", "cap-1", "Capture refused", "x").await;
+    app.admin.add_fault(&hang).await.unwrap();
+    let id = app.attention("4711", "cap-1", "Capture refused", "x").await;
     app.drain().await;
     assert!(app.work("last_error", &id).await.contains("did not answer in time"));
-    h.advance(2);
+    app.advance(2);
     assert_eq!(app.drain().await, 0);
-    h.advance(150);
+    app.advance(150);
     assert_eq!(app.drain().await, 1);
-    assert_eq!(h.tickets().await.len(), 1, "found by the probe, not created twice");
+    assert_eq!(app.tickets().await.len(), 1, "found by the probe, not created twice");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn tk_05_work_that_keeps_failing_is_dead_lettered_counted_and_replayable() {
-    let h = Harness::new().await;
-    let app = h.start_with(&[("FRESHDESK_MAX_ATTEMPTS", "3")]).await;
+    let app = TestApp::spawn_with(&[("FRESHDESK_MAX_ATTEMPTS", "3")]).await;
     let always =
         FaultSpec { status: 502, ..FaultSpec::fail_times(System::Freshdesk, "create_ticket", FailMode::Error, 0) };
-    h.admin.add_fault(&always).await.unwrap();
-    let id = h.attention("4711", "cap-1", "Capture refused", "x").await;
+    app.admin.add_fault(&always).await.unwrap();
+    let id = app.attention("4711", "cap-1", "Capture refused", "x").await;
     // Each 502 may have created the ticket, so each retry first waits out the indexing delay.
     for _ in 0..3 {
         app.drain().await;
-        h.advance(200);
+        app.advance(200);
     }
     assert_eq!(app.work("status", &id).await, "dead");
     let mut client = app.client().await;
@@ -192,13 +184,13 @@ async fn tk_05_work_that_keeps_failing_is_dead_lettered_counted_and_replayable()
     );
     assert_eq!((d.incident_id.as_str(), d.error.as_str()), ("cap-1", "Freshdesk answered 502"));
     assert!(app.metrics().await.contains("payops_ticketing_dead_lettered_total"));
-    assert_eq!(h.events("ticket_work_dead_lettered").await.len(), 1);
-    assert!(h.tickets().await.is_empty());
+    assert_eq!(app.events("ticket_work_dead_lettered").await.len(), 1);
+    assert!(app.tickets().await.is_empty());
 
-    h.admin.clear_faults().await.unwrap();
+    app.admin.clear_faults().await.unwrap();
     let t = client.replay_dead_letter(ReplayDeadLetterRequest { id: d.id }).await.unwrap().into_inner().ticket.unwrap();
     assert_eq!(t.incident_id, "cap-1");
-    assert_eq!(h.tickets().await.len(), 1);
+    assert_eq!(app.tickets().await.len(), 1);
     assert!(
         client.list_dead_letters(ListDeadLettersRequest::default()).await.unwrap().into_inner().dead_letters.is_empty()
     );
@@ -209,11 +201,10 @@ async fn tk_05_work_that_keeps_failing_is_dead_lettered_counted_and_replayable()
 
 #[tokio::test]
 async fn tk_05_dead_letters_are_listed_in_pages() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     for i in 0..5 {
         let bad = proto::payops::events::v1::Attention { incident_id: "bad id".into(), ..Default::default() };
-        h.publish(&format!("o{i}"), &bad).await;
+        app.publish(&format!("o{i}"), &bad).await;
     }
     app.drain().await;
     let mut client = app.client().await;
@@ -234,25 +225,24 @@ async fn tk_05_dead_letters_are_listed_in_pages() {
 
 #[tokio::test]
 async fn tk_03_the_resolver_settles_an_unknown_create_by_searching_freshdesk() {
-    let h = Harness::new().await;
-    let app = h.start().await;
-    h.admin
+    let app = TestApp::spawn().await;
+    app.admin
         .add_fault(&FaultSpec::act_then_fail_once(System::Freshdesk, "create_ticket", FailMode::Error))
         .await
         .unwrap();
-    h.attention("4711", "cap-1", "Capture refused", "x").await;
+    app.attention("4711", "cap-1", "Capture refused", "x").await;
     app.drain().await;
     // The resolver's schedule is the database's clock: make the entry due as if 30 s had passed.
     sqlx::query("UPDATE journal SET next_check_at = now()").execute(&app.pool).await.unwrap();
     let report = app.resolver.resolve_once().await.unwrap();
     assert_eq!(report.unknown, 1, "search cannot see the new ticket yet: still unknown, not 'not done': {report:?}");
-    h.advance(150);
+    app.advance(150);
     sqlx::query("UPDATE journal SET next_check_at = now()").execute(&app.pool).await.unwrap();
     let report = app.resolver.resolve_once().await.unwrap();
     assert_eq!(report.succeeded, 1, "{report:?}");
-    h.advance(2);
+    app.advance(2);
     assert_eq!(app.drain().await, 1);
-    assert_eq!(h.tickets().await.len(), 1);
+    assert_eq!(app.tickets().await.len(), 1);
     let probes: i32 = sqlx::query_scalar("SELECT probes FROM journal WHERE key = 'fd.create:inc:4711:cap-1'")
         .fetch_one(&app.pool)
         .await

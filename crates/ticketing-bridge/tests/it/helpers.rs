@@ -1,7 +1,10 @@
-//! `Harness::new()` gives a test its own database, stream, in-process sandbox (with an API key)
-//! and manual clock; `Harness::start()` builds the real `App` on random ports against them — as
-//! often as a test wants, on the same database (a restart, or a second replica). Background work
-//! is driven step by step: `drain()` runs the consumer, the worker and the relay until idle.
+//! `TestApp::spawn()`: the real ticketing-bridge `App` on random ports (gRPC and admin) with
+//! its own database and stream, the in-process sandbox (with the Freshdesk API key) and a
+//! ManualClock; background work is driven step by step (`drain()` runs the consumer, the worker
+//! and the relay until idle). More bridge processes on the same database, stream, sandbox and
+//! clock come from the app: `app.replica()` for another replica, `app.restart()` for the
+//! process killed and a fresh one started, `app.reconfigure(extra)` for a new configuration
+//! rolled out (the process stopped gracefully, a fresh one started with `extra`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,68 +36,94 @@ use ticketing_bridge::service::Executor;
 /// The API key the sandbox accepts.
 pub const KEY: &str = "fd-test-key";
 
-/// One test's world: database and stream, sandbox, clock.
-pub struct Harness {
+/// One test's bridge with its outside world: a test database and stream (and a bus client on
+/// it), the sandbox (with the Freshdesk API key) and a ManualClock. It dereferences to its
+/// running bridge process ([`Instance`]). Field order is drop order: the process goes before
+/// its world.
+pub struct TestApp {
+    pub run: Instance,
     pub env: TestEnv,
     pub sandbox: Sandbox,
     pub admin: SandboxClient,
     pub clock: ManualClock,
     pub bus: Bus,
+    /// The variables [`TestApp::spawn_with`] (and [`TestApp::reconfigure`]) set; replicas and
+    /// restarts start with them too.
+    extra: Vec<(String, String)>,
 }
 
-impl Harness {
-    pub async fn new() -> Harness {
+impl std::ops::Deref for TestApp {
+    type Target = Instance;
+    fn deref(&self) -> &Instance {
+        &self.run
+    }
+}
+
+/// One running bridge process (the real `App`, `run_workers = false`: the consumer, the
+/// worker, the resolver and the relay are driven by the test; gRPC and admin ports live).
+pub struct Instance {
+    pub grpc_url: String,
+    pub admin_url: String,
+    pub relay: Relay,
+    pub consumer: Consumer<AttentionHandler>,
+    pub dispatcher: Dispatcher,
+    pub resolver: Resolver,
+    pub executor: Arc<Executor>,
+    pub faults: FaultPoints,
+    pub pool: PgPool,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), kit::platform::PlatformError>>>,
+}
+
+impl TestApp {
+    /// A fresh database and stream, sandbox (with the Freshdesk API key [`KEY`]) and clock, and
+    /// the bridge running on them.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Like [`TestApp::spawn`] with `extra` set in the bridge's environment.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
         let env = TestEnv::new().await.unwrap();
         let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await.unwrap();
         let admin = sandbox.client();
         admin.freshdesk_add_api_key(KEY).await.unwrap();
         let bus = env.bus().await.unwrap();
-        Harness { env, sandbox, admin, clock: ManualClock::at_default(), bus }
+        let clock = ManualClock::at_default();
+        let extra = owned(extra);
+        let run = start(&env, &sandbox, &clock, &extra).await;
+        TestApp { run, env, sandbox, admin, clock, bus, extra }
     }
 
-    /// The bridge's configuration for this harness, with `overrides`.
-    pub fn config(&self, overrides: &[(&str, &str)]) -> Config {
-        let mut env = self.env.service_env("ticketing_bridge");
-        for (k, v) in overrides {
-            env.set(*k, *v);
+    /// Another bridge process on this app's database, stream, sandbox and clock, with the app's
+    /// environment (a replica: the same durable consumer, the same rate budget).
+    pub async fn replica(&self) -> Instance {
+        start(&self.env, &self.sandbox, &self.clock, &self.extra).await
+    }
+
+    /// The app's process dies ([`Instance::kill`]: its work abandoned wherever it is, nothing
+    /// shut down gracefully) and a fresh one starts on the same database, stream, sandbox and
+    /// clock. Arm fault points first to lose what was in flight.
+    pub async fn restart(&mut self) {
+        self.run.kill().await;
+        self.run = start(&self.env, &self.sandbox, &self.clock, &self.extra).await;
+    }
+
+    /// A new configuration rolled out: the app's process stops gracefully and a fresh one
+    /// starts with `extra` set in the app's environment (replicas and restarts after it start
+    /// with it too).
+    pub async fn reconfigure(&mut self, extra: &[(&str, &str)]) {
+        self.run.shutdown().await;
+        for (k, v) in owned(extra) {
+            self.extra.retain(|(name, _)| *name != k);
+            self.extra.push((k, v));
         }
-        Config::for_tests(env, &self.sandbox.url(System::Freshdesk), KEY).unwrap()
+        self.run = start(&self.env, &self.sandbox, &self.clock, &self.extra).await;
     }
 
-    /// Builds and runs an App (gRPC and admin ports live; workers driven by the test).
-    pub async fn start(&self) -> TestApp {
-        self.start_with(&[]).await
-    }
-
-    pub async fn start_with(&self, overrides: &[(&str, &str)]) -> TestApp {
-        let mut app = App::build(self.config(overrides), self.clock.shared()).await.unwrap();
-        app.run_workers = false;
-        let consumer = app.consumer.take().unwrap();
-        let dispatcher = app.dispatcher.take().unwrap();
-        let resolver = app.resolver.take().unwrap();
-        let relay = app.platform.relay();
-        let faults = app.platform.faults.clone();
-        let pool = app.platform.pool.clone();
-        let executor = app.executor.clone();
-        let grpc_url = format!("http://{}", app.grpc_addr());
-        let admin_url = format!("http://{}", app.admin_addr());
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(app.run_until(async move {
-            let _ = rx.await;
-        }));
-        TestApp {
-            grpc_url,
-            admin_url,
-            relay,
-            consumer,
-            dispatcher,
-            resolver,
-            executor,
-            faults,
-            pool,
-            stop: Some(tx),
-            task: Some(task),
-        }
+    /// Stops the app's process gracefully (and waits for a clean exit).
+    pub async fn stop(self) {
+        self.run.stop().await;
     }
 
     /// Publishes an attention event from `source` for `order` / `incident`; returns its id.
@@ -185,24 +214,67 @@ impl Harness {
         self.clock.advance(Duration::from_secs(secs));
         self.sandbox.shared.0.clock.advance_ms(secs as i64 * 1000);
     }
+
+    /// Milliseconds from now (the app's clock) until the work item is due.
+    pub async fn due_in_ms(&self, id: &str) -> i64 {
+        let at: chrono::DateTime<chrono::Utc> =
+            sqlx::query_scalar("SELECT next_attempt_at FROM work WHERE event_id = $1 OR request_id = $1")
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+        (at - self.clock.now()).num_milliseconds()
+    }
 }
 
-/// A running bridge whose background work the test drives.
-pub struct TestApp {
-    pub grpc_url: String,
-    pub admin_url: String,
-    pub relay: Relay,
-    pub consumer: Consumer<AttentionHandler>,
-    pub dispatcher: Dispatcher,
-    pub resolver: Resolver,
-    pub executor: Arc<Executor>,
-    pub faults: FaultPoints,
-    pub pool: PgPool,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), kit::platform::PlatformError>>>,
+fn owned(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+    vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
-impl TestApp {
+/// The bridge's configuration for this test: the database and stream, Freshdesk at the
+/// sandbox with [`KEY`] and the tests' limits ([`Config::for_tests`]), and `extra`.
+fn config(env: &TestEnv, sandbox: &Sandbox, extra: &[(String, String)]) -> Config {
+    let mut e = env.service_env("ticketing_bridge");
+    for (k, v) in extra {
+        e.set(k.clone(), v.clone());
+    }
+    Config::for_tests(e, &sandbox.url(System::Freshdesk), KEY).unwrap()
+}
+
+/// Builds and starts one bridge `App` (`run_workers = false`), its consumer, worker and
+/// resolver taken out for the test to drive.
+async fn start(env: &TestEnv, sandbox: &Sandbox, clock: &ManualClock, extra: &[(String, String)]) -> Instance {
+    let mut app = App::build(config(env, sandbox, extra), clock.shared()).await.unwrap();
+    app.run_workers = false;
+    let consumer = app.consumer.take().unwrap();
+    let dispatcher = app.dispatcher.take().unwrap();
+    let resolver = app.resolver.take().unwrap();
+    let relay = app.platform.relay();
+    let faults = app.platform.faults.clone();
+    let pool = app.platform.pool.clone();
+    let executor = app.executor.clone();
+    let grpc_url = format!("http://{}", app.grpc_addr());
+    let admin_url = format!("http://{}", app.admin_addr());
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    Instance {
+        grpc_url,
+        admin_url,
+        relay,
+        consumer,
+        dispatcher,
+        resolver,
+        executor,
+        faults,
+        pool,
+        stop: Some(tx),
+        task: Some(task),
+    }
+}
+
+impl Instance {
     pub async fn client(&self) -> TicketingServiceClient<TracedChannel> {
         TicketingServiceClient::new(testkit::grpc_channel(&self.grpc_url))
     }
@@ -225,17 +297,6 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Seconds from now (bridge clock) until the work item is due.
-    pub async fn due_in_ms(&self, clock: &ManualClock, id: &str) -> i64 {
-        let at: chrono::DateTime<chrono::Utc> =
-            sqlx::query_scalar("SELECT next_attempt_at FROM work WHERE event_id = $1 OR request_id = $1")
-                .bind(id)
-                .fetch_one(&self.pool)
-                .await
-                .unwrap();
-        (at - clock.now()).num_milliseconds()
-    }
-
     /// The admin port's `/metrics`.
     pub async fn metrics(&self) -> String {
         reqwest_get(&format!("{}/metrics", self.admin_url)).await
@@ -243,11 +304,34 @@ impl TestApp {
 
     /// Sends the shutdown signal and waits for a clean exit.
     pub async fn stop(mut self) {
+        self.shutdown().await;
+    }
+
+    async fn shutdown(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
         if let Some(t) = self.task.take() {
             t.await.unwrap().unwrap();
+        }
+    }
+
+    /// Dies as a killed process would: its server stops where it stands, nothing is shut down
+    /// gracefully, and its database connections are closed.
+    pub async fn kill(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let _ = t.await;
+        }
+        self.stop.take();
+        self.pool.close().await;
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
         }
     }
 }

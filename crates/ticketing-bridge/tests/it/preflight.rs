@@ -7,13 +7,10 @@ use proto::payops::ticketing::v1::PreflightRequest;
 use sandbox::System;
 use sandbox::freshdesk::FreshdeskConfigPatch;
 
-use crate::helpers::{Harness, KEY};
+use crate::helpers::{KEY, TestApp};
 
-async fn report(h: &Harness) -> PreflightReport {
-    let app = h.start().await;
-    let r = app.client().await.preflight(PreflightRequest {}).await.unwrap().into_inner().report.unwrap();
-    app.stop().await;
-    r
+async fn report(app: &TestApp) -> PreflightReport {
+    app.client().await.preflight(PreflightRequest {}).await.unwrap().into_inner().report.unwrap()
 }
 
 fn verdict(r: &PreflightReport, check: &str) -> PreflightVerdict {
@@ -23,20 +20,20 @@ fn verdict(r: &PreflightReport, check: &str) -> PreflightVerdict {
 
 /// The sandbox account without the `cf_payops_ref` field (the order field keeps the admin
 /// listing's external reference).
-async fn remove_reference_field(h: &Harness) {
-    let cfg = h.admin.freshdesk_config().await.unwrap();
+async fn remove_reference_field(app: &TestApp) {
+    let cfg = app.admin.freshdesk_config().await.unwrap();
     let patch = FreshdeskConfigPatch {
         custom_fields: Some(cfg.custom_fields.into_iter().filter(|f| f.name != "cf_payops_ref").collect()),
         external_ref_field: Some("cf_order_id".into()),
         ..Default::default()
     };
-    h.admin.freshdesk_configure(&patch).await.unwrap();
+    app.admin.freshdesk_configure(&patch).await.unwrap();
 }
 
 #[tokio::test]
 async fn ct_06_freshdesk_preflight_passes_against_the_sandbox_and_fails_naming_a_removed_reference_field() {
-    let h = Harness::new().await;
-    let r = report(&h).await;
+    let app = TestApp::spawn().await;
+    let r = report(&app).await;
     assert!(r.ok, "{r:#?}");
     for check in ["API key", "reference field cf_payops_ref", "order field cf_order_id", "ticket types", "groups"] {
         assert_eq!(verdict(&r, check), PreflightVerdict::Ok, "{check}: {r:#?}");
@@ -46,24 +43,25 @@ async fn ct_06_freshdesk_preflight_passes_against_the_sandbox_and_fails_naming_a
     // The tests' limiter allows far more than the sandbox's Growth plan (200/min).
     assert_eq!(verdict(&r, "configured rate"), PreflightVerdict::Warn);
 
-    remove_reference_field(&h).await;
-    let r = report(&h).await;
+    remove_reference_field(&app).await;
+    let r = report(&app).await;
     assert!(!r.ok);
     assert_eq!(verdict(&r, "reference field cf_payops_ref"), PreflightVerdict::Fail);
     assert_eq!(verdict(&r, "search by reference"), PreflightVerdict::Fail, "search refuses the unknown field");
     assert_eq!(verdict(&r, "order field cf_order_id"), PreflightVerdict::Ok);
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn ct_06_freshdesk_preflight_names_missing_ticket_types_and_groups_and_a_refused_key() {
-    let h = Harness::new().await;
+    let app = TestApp::spawn().await;
     let patch = FreshdeskConfigPatch {
         ticket_types: Some(vec!["Question".into(), "Incident".into(), "Problem".into()]),
         groups: Some(vec![sandbox::freshdesk::FreshdeskGroup { id: 43_000_000_001, name: "hotline".into() }]),
         ..Default::default()
     };
-    h.admin.freshdesk_configure(&patch).await.unwrap();
-    let r = report(&h).await;
+    app.admin.freshdesk_configure(&patch).await.unwrap();
+    let r = report(&app).await;
     assert!(!r.ok);
     let detail = |check: &str| r.checks.iter().find(|c| c.check == check).unwrap().detail.clone();
     assert_eq!(verdict(&r, "ticket types"), PreflightVerdict::Fail);
@@ -71,19 +69,23 @@ async fn ct_06_freshdesk_preflight_names_missing_ticket_types_and_groups_and_a_r
     assert_eq!(verdict(&r, "groups"), PreflightVerdict::Fail);
     assert!(detail("groups").contains("payments:43000000002"), "{}", detail("groups"));
 
-    h.admin.freshdesk_configure(&FreshdeskConfigPatch { api_keys: Some(vec![]), ..Default::default() }).await.unwrap();
-    let r = report(&h).await;
+    app.admin
+        .freshdesk_configure(&FreshdeskConfigPatch { api_keys: Some(vec![]), ..Default::default() })
+        .await
+        .unwrap();
+    let r = report(&app).await;
     assert_eq!(verdict(&r, "API key"), PreflightVerdict::Fail);
     assert_eq!(r.checks.len(), 1, "nothing else can be checked without the key");
+    app.stop().await;
 }
 
-/// Runs `payops-ticketing-bridge preflight` with the harness's environment.
-async fn subcommand(h: &Harness) -> (Option<i32>, String) {
+/// Runs `payops-ticketing-bridge preflight` on the app's database, stream and sandbox.
+async fn subcommand(app: &TestApp) -> (Option<i32>, String) {
     let vars = [
-        ("DATABASE_URL", h.env.database_url.clone()),
-        ("NATS_URL", h.env.nats_url.clone()),
+        ("DATABASE_URL", app.env.database_url.clone()),
+        ("NATS_URL", app.env.nats_url.clone()),
         ("CALLERS", testkit::CALLERS.to_owned()),
-        ("FRESHDESK_URL", h.sandbox.url(System::Freshdesk)),
+        ("FRESHDESK_URL", app.sandbox.url(System::Freshdesk)),
         ("FRESHDESK_API_KEY", KEY.to_owned()),
         ("FRESHDESK_GROUPS", "hotline:43000000001,payments:43000000002,billing:43000000003".to_owned()),
     ];
@@ -99,14 +101,14 @@ async fn subcommand(h: &Harness) -> (Option<i32>, String) {
 
 #[tokio::test]
 async fn ct_06_freshdesk_preflight_subcommand_prints_the_table_and_exits_1_when_a_check_fails() {
-    let h = Harness::new().await;
-    let (code, out) = subcommand(&h).await;
+    let app = TestApp::spawn().await;
+    let (code, out) = subcommand(&app).await;
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("preflight passed") && out.contains("reference field cf_payops_ref"), "{out}");
     assert!(!out.contains(KEY), "the key never shows: {out}");
 
-    remove_reference_field(&h).await;
-    let (code, out) = subcommand(&h).await;
+    remove_reference_field(&app).await;
+    let (code, out) = subcommand(&app).await;
     assert_eq!(code, Some(1), "{out}");
     let line = out.lines().find(|l| l.starts_with("reference field cf_payops_ref")).unwrap_or_default();
     assert!(line.contains("FAIL"), "{out}");

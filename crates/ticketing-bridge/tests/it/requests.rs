@@ -9,22 +9,21 @@ use sandbox::System;
 use sandbox::freshdesk::FreshdeskConfigPatch;
 use tonic::Code;
 
-use crate::helpers::{Harness, b2c};
+use crate::helpers::{TestApp, b2c};
 
 #[tokio::test]
 async fn tk_01_create_ticket_returns_id_and_url_at_once_with_every_field_in_freshdesk() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     let r = app.client().await.create_ticket(b2c("req-b2c-1", "4711")).await.unwrap().into_inner();
     let t = r.ticket.unwrap();
     assert!(r.created);
     assert!(t.ticket_id > 0);
-    assert_eq!(t.url, format!("{}/a/tickets/{}", h.sandbox.url(System::Freshdesk), t.ticket_id));
+    assert_eq!(t.url, format!("{}/a/tickets/{}", app.sandbox.url(System::Freshdesk), t.ticket_id));
     assert_eq!((t.order_id.as_str(), t.request_id.as_str()), ("4711", "req-b2c-1"));
     assert_eq!(t.status, TicketStatus::Open as i32);
     assert_eq!(t.priority, TicketPriority::High as i32);
 
-    let fd = h.tickets_with("req:req-b2c-1").await;
+    let fd = app.tickets_with("req:req-b2c-1").await;
     assert_eq!(fd.len(), 1);
     let fd = &fd[0];
     assert_eq!(fd.id as i64, t.ticket_id);
@@ -42,8 +41,7 @@ async fn tk_01_create_ticket_returns_id_and_url_at_once_with_every_field_in_fres
 
 #[tokio::test]
 async fn tk_01_b2b_ticket_goes_to_the_named_group_with_a_phone_requester() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     let mut req = b2c("req-b2b-1", "SI-2044");
     req.subject = "B2B – Verwaltung Meier – Doppelte Belastung".into();
     req.r#type = "Billing".into();
@@ -55,7 +53,7 @@ async fn tk_01_b2b_ticket_goes_to_the_named_group_with_a_phone_requester() {
         name: "Verwaltung Meier".into(),
     });
     let t = app.client().await.create_ticket(req).await.unwrap().into_inner().ticket.unwrap();
-    let fd = &h.tickets_with("req:req-b2b-1").await[0];
+    let fd = &app.tickets_with("req:req-b2b-1").await[0];
     assert_eq!(fd.id as i64, t.ticket_id);
     assert_eq!((fd.ticket_type.as_deref(), fd.priority, fd.group_id), (Some("Billing"), 2, Some(43_000_000_001)));
     assert_eq!(fd.requester_phone.as_deref(), Some("+41 44 123 45 67"));
@@ -65,8 +63,7 @@ async fn tk_01_b2b_ticket_goes_to_the_named_group_with_a_phone_requester() {
 
 #[tokio::test]
 async fn tk_03_the_same_request_id_gives_the_same_ticket_sequentially_and_concurrently() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     let calls = (0..6).map(|_| {
         let url = app.grpc_url.clone();
         tokio::spawn(async move {
@@ -83,14 +80,13 @@ async fn tk_03_the_same_request_id_gives_the_same_ticket_sequentially_and_concur
     let again = app.client().await.create_ticket(b2c("req-same", "4711")).await.unwrap().into_inner();
     assert!(!again.created);
     assert_eq!(again.ticket.unwrap().ticket_id, *ids.first().unwrap());
-    assert_eq!(h.tickets().await.len(), 1, "Freshdesk has one ticket");
+    assert_eq!(app.tickets().await.len(), 1, "Freshdesk has one ticket");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn tk_03_a_request_id_reused_for_another_ticket_is_refused() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     let mut client = app.client().await;
     client.create_ticket(b2c("req-reuse", "4711")).await.unwrap();
     let mut other = b2c("req-reuse", "4711");
@@ -98,14 +94,13 @@ async fn tk_03_a_request_id_reused_for_another_ticket_is_refused() {
     let err = client.create_ticket(other).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(field_violations(&err)[0].0, "request_id");
-    assert_eq!(h.tickets().await.len(), 1);
+    assert_eq!(app.tickets().await.len(), 1);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn tk_06_invalid_requests_name_every_field_and_send_nothing() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     let mut req = b2c("req-bad", "47.11");
     req.requester =
         Some(Requester { contact: Some(requester::Contact::Phone("+41 79 123 45 67".into())), name: String::new() });
@@ -122,19 +117,18 @@ async fn tk_06_invalid_requests_name_every_field_and_send_nothing() {
     none.requester = None;
     let err = app.client().await.create_ticket(none).await.unwrap_err();
     assert_eq!(field_violations(&err)[0].0, "requester");
-    let creates = h.admin.requests(Some(System::Freshdesk)).await.unwrap();
+    let creates = app.admin.requests(Some(System::Freshdesk)).await.unwrap();
     assert!(creates.is_empty(), "nothing reached Freshdesk");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn tk_06_a_script_in_the_description_arrives_escaped() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     let mut req = b2c("req-xss", "4711");
     req.description = "<script>alert('x')</script>\n<img src=x onerror=alert(1)> & more".into();
     app.client().await.create_ticket(req).await.unwrap();
-    let fd = &h.tickets_with("req:req-xss").await[0];
+    let fd = &app.tickets_with("req:req-xss").await[0];
     assert_eq!(
         fd.description,
         "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;<br>&lt;img src=x onerror=alert(1)&gt; &amp; more</p>"
@@ -145,14 +139,13 @@ async fn tk_06_a_script_in_the_description_arrives_escaped() {
 
 #[tokio::test]
 async fn tk_06_a_ticket_freshdesk_refuses_is_failed_precondition_dead_lettered_and_replayable() {
-    let h = Harness::new().await;
+    let app = TestApp::spawn().await;
     // The bridge allows "Refund"; this Freshdesk account does not (yet).
     let types = vec!["Question".into(), "Problem".into(), "Waschküche".into()];
-    h.admin
+    app.admin
         .freshdesk_configure(&FreshdeskConfigPatch { ticket_types: Some(types), ..Default::default() })
         .await
         .unwrap();
-    let app = h.start().await;
     let mut req = b2c("req-refund", "4711");
     req.r#type = "Refund".into();
     let err = app.client().await.create_ticket(req.clone()).await.unwrap_err();
@@ -176,10 +169,13 @@ async fn tk_06_a_ticket_freshdesk_refuses_is_failed_precondition_dead_lettered_a
 
     let again = app.client().await.create_ticket(req).await.unwrap_err();
     assert_eq!(error_reason(&again).as_deref(), Some("FRESHDESK_REJECTED"), "a repeat gets the same answer");
-    assert_eq!(h.admin.requests(Some(System::Freshdesk)).await.unwrap().len(), 1, "and costs no call");
+    assert_eq!(app.admin.requests(Some(System::Freshdesk)).await.unwrap().len(), 1, "and costs no call");
 
     let all = vec!["Question".into(), "Problem".into(), "Waschküche".into(), "Refund".into()];
-    h.admin.freshdesk_configure(&FreshdeskConfigPatch { ticket_types: Some(all), ..Default::default() }).await.unwrap();
+    app.admin
+        .freshdesk_configure(&FreshdeskConfigPatch { ticket_types: Some(all), ..Default::default() })
+        .await
+        .unwrap();
     let replayed = app
         .client()
         .await
@@ -190,7 +186,7 @@ async fn tk_06_a_ticket_freshdesk_refuses_is_failed_precondition_dead_lettered_a
         .ticket
         .unwrap();
     assert_eq!(replayed.request_id, "req-refund");
-    assert_eq!(h.tickets_with("req:req-refund").await.len(), 1);
+    assert_eq!(app.tickets_with("req:req-refund").await.len(), 1);
     assert!(
         app.client()
             .await
@@ -206,8 +202,7 @@ async fn tk_06_a_ticket_freshdesk_refuses_is_failed_precondition_dead_lettered_a
 
 #[tokio::test]
 async fn tk_07_tickets_are_read_by_id_and_by_order_and_each_creation_is_an_event_of_the_order() {
-    let h = Harness::new().await;
-    let app = h.start().await;
+    let app = TestApp::spawn().await;
     let mut client = app.client().await;
     let a = client.create_ticket(b2c("req-a", "4711")).await.unwrap().into_inner().ticket.unwrap();
     let b = client.create_ticket(b2c("req-b", "4711")).await.unwrap().into_inner().ticket.unwrap();
@@ -225,7 +220,7 @@ async fn tk_07_tickets_are_read_by_id_and_by_order_and_each_creation_is_an_event
     assert_eq!(bad.code(), Code::InvalidArgument);
 
     app.relay.drain().await.unwrap();
-    let events = h.events("ticket_created").await;
+    let events = app.events("ticket_created").await;
     assert_eq!(events.len(), 3);
     let (subject, env) = events.iter().find(|(_, e)| e.order_id == "4711").unwrap();
     assert!(subject.ends_with(".ticketing-bridge.4711.ticket_created"), "{subject}");
