@@ -97,7 +97,7 @@ pub fn describe() {
         describe_gauge!(JOURNAL_UNRESOLVED, "External operations whose outcome is not known yet.");
         describe_counter!(JOURNAL_OPERATIONS, "External operations performed through the journal, by outcome.");
         describe_gauge!(DEPENDENCY_UP, "Whether a dependency (database, bus) is usable: 1 up, 0 down.");
-        describe_gauge!(DB_POOL_CONNECTIONS, "Database pool connections, by state.");
+        describe_gauge!(DB_POOL_CONNECTIONS, "Database pool connections, by state and pool.");
         describe_gauge!(BUILD_INFO, "Build information; the value is always 1.");
     });
 }
@@ -114,8 +114,10 @@ pub fn external_call(system: &'static str, operation: &'static str, outcome: &'s
     metrics::histogram!(EXTERNAL_SECONDS, "system" => system, "operation" => operation).record(elapsed.as_secs_f64());
 }
 
-/// Publishes the pool's size and idle connections.
-pub fn record_pool(pool: &sqlx::PgPool) {
-    metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "size").set(f64::from(pool.size()));
-    metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(pool.num_idle() as f64);
+/// Publishes the size and idle connections of `pool`, named `name` (`main` for the service's
+/// pool; a service with a pool of its own for one job names it, e.g. terminal-gateway's
+/// `record`).
+pub fn record_pool(pool: &sqlx::PgPool, name: &'static str) {
+    metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "size", "pool" => name).set(f64::from(pool.size()));
+    metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "idle", "pool" => name).set(pool.num_idle() as f64);
 }

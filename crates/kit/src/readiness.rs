@@ -69,7 +69,7 @@ impl Readiness {
         metrics::gauge!(m::DEPENDENCY_UP, "dependency" => "database").set(if db_ok { 1.0 } else { 0.0 });
         metrics::gauge!(m::DEPENDENCY_UP, "dependency" => "bus").set(if bus_ok { 1.0 } else { 0.0 });
         if let Some(pool) = &self.pool {
-            m::record_pool(pool);
+            m::record_pool(pool, "main");
         }
         let ready = db_ok && bus_ok && !self.draining.load(Ordering::SeqCst);
         let was = self.ready.swap(db_ok && bus_ok, Ordering::SeqCst);

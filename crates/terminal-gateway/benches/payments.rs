@@ -3,7 +3,9 @@
 //! process, release build), one gRPC connection per 25 callers. Every payment is started,
 //! watched (gRPC stream), approved by the terminal 300–800 ms later, and seen by the watcher. Reports payments/s, p50/p99 from the
 //! terminal's approval (its finish time in the sandbox, same wall clock) to the watcher
-//! receiving it, and the gateway's peak RSS (VmHWM). Prints one JSON object.
+//! receiving it, StartPayment's latency, and the gateway's peak RSS (VmHWM). The payments table
+//! holds history (20 finished payments per terminal by default, `TG_BENCH_HISTORY`) and has
+//! statistics, as in service. Prints one JSON object.
 //!
 //! `cargo bench -p terminal-gateway --bench payments -- [terminals] [seconds]` (default 500, 20).
 
@@ -79,10 +81,35 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     }
 
+    // A gateway in service has history: finished payments per terminal, and table statistics
+    // (autovacuum's ANALYZE). On a never-analysed, empty table Postgres's generic plan for the
+    // request-id lookup picks the (tenant, order) index and scans the tenant's whole history.
+    let history: i64 = std::env::var("TG_BENCH_HISTORY").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    {
+        let db = sqlx::PgPool::connect(&env.database_url).await?;
+        sqlx::query(
+            "INSERT INTO terminal_gateway.payments (id, tenant_id, request_id, order_id, amount_minor, currency, \
+             terminal_id, method, state, outcome_reason, version, created_at, updated_at, nets_ref, time_zone) \
+             SELECT gen_random_uuid(), 'bench', 'h' || t || '-' || n, 'HO' || t || '-' || n, 100 + n, 'CHF', \
+             'B-' || t, 'terminal', 'approved', 'approved', 2, now() - make_interval(days => n::int), \
+             now() - make_interval(days => n::int), 'H' || t || '-' || n, 'Europe/Zurich' \
+             FROM generate_series(0, $1 - 1) t, generate_series(1, $2) n",
+        )
+        .bind(terminals as i64)
+        .bind(history)
+        .execute(&db)
+        .await?;
+        sqlx::query("ANALYZE terminal_gateway.payments").execute(&db).await?;
+        sqlx::query("ANALYZE terminal_gateway.terminals").execute(&db).await?;
+        db.close().await;
+    }
+
     // Payment reference (Nets orderId) → (when the gateway recorded the approval, when the
     // watcher received it).
     let seen: Arc<Mutex<HashMap<String, Seen>>> = Arc::default();
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    // StartPayment latencies (µs): the answers' record lane must not make starts slow.
+    let starts: Arc<Mutex<Histogram<u64>>> = Arc::new(Mutex::new(Histogram::new(3)?));
     let mut channels = Vec::new();
     for _ in 0..terminals.div_ceil(WORKERS_PER_CHANNEL) {
         channels.push(connect(&grpc).await?);
@@ -92,14 +119,14 @@ async fn main() -> anyhow::Result<()> {
     let workers: Vec<_> = (0..terminals)
         .map(|i| {
             let client = TerminalPaymentServiceClient::new(channels[i / WORKERS_PER_CHANNEL].clone());
-            let (seen, errors) = (seen.clone(), errors.clone());
+            let (seen, errors, starts) = (seen.clone(), errors.clone(), starts.clone());
             tokio::spawn(async move {
                 // Cashiers do not all press "pay" in the same millisecond.
                 tokio::time::sleep(Duration::from_millis(i as u64 % 500)).await;
                 let mut n = 0;
                 while Instant::now() < deadline {
                     n += 1;
-                    match pay(client.clone(), i, n).await {
+                    match pay(client.clone(), i, n, &starts).await {
                         Ok(Some((r, recorded, at))) => {
                             seen.lock().unwrap().insert(r, (recorded, at));
                         }
@@ -161,6 +188,8 @@ async fn main() -> anyhow::Result<()> {
         "record_to_watcher_p99_ms": to_watcher.value_at_quantile(0.99) as f64 / 1000.0,
         "bench_process_cpu_seconds": cpu_seconds(std::process::id()),
         "gateway_record_mean_ms": record_mean_ms,
+        "start_payment_p50_ms": starts.lock().unwrap().value_at_quantile(0.5) as f64 / 1000.0,
+        "start_payment_p99_ms": starts.lock().unwrap().value_at_quantile(0.99) as f64 / 1000.0,
         "gateway_peak_rss_mb": peak_rss_kib as f64 / 1024.0,
         "gateway_cpu_seconds": cpu_secs,
         "gateway_cpu_ms_per_payment": if hist.is_empty() { 0.0 } else { cpu_secs * 1000.0 / hist.len() as f64 },
@@ -177,6 +206,7 @@ async fn pay(
     mut client: TerminalPaymentServiceClient<TracedChannel>,
     terminal: usize,
     n: usize,
+    starts: &Mutex<Histogram<u64>>,
 ) -> anyhow::Result<Option<(String, DateTime<Utc>, DateTime<Utc>)>> {
     let start = pb::StartPaymentRequest {
         tenant_id: "bench".into(),
@@ -186,7 +216,9 @@ async fn pay(
         terminal_id: format!("B-{terminal}"),
         workstation_id: String::new(),
     };
+    let asked = Instant::now();
     let p = client.start_payment(start).await?.into_inner().payment.unwrap_or_default();
+    starts.lock().unwrap().record(asked.elapsed().as_micros() as u64)?;
     let watch = pb::WatchPaymentRequest { tenant_id: "bench".into(), payment_id: p.payment_id.clone() };
     let mut stream = client.watch_payment(watch).await?.into_inner();
     let mut attached_before = false;
@@ -222,6 +254,7 @@ async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::proc
         .env("NETS_BASE_URL", nets)
         .env("CREDENTIALS_KEY", "7".repeat(64))
         .env("DB_MAX_CONNECTIONS", std::env::var("TG_BENCH_DB_CONNECTIONS").unwrap_or_else(|_| "20".into()))
+        .env("DB_RECORD_CONNECTIONS", std::env::var("TG_BENCH_RECORD_CONNECTIONS").unwrap_or_else(|_| "12".into()))
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "warn")
         .kill_on_drop(true)

@@ -56,8 +56,16 @@ impl App {
     pub async fn build(config: Config, clock: SharedClock) -> Result<App, BuildError> {
         let platform = Runtime::build(config.common.clone(), &MIGRATIONS, clock.clone()).await?;
         let nets = NetsClient::new(&config.nets_base_url, config.nets_timeouts, clock.clone())?;
+        // The record lane: what a terminal answered is committed on connections of its own, so
+        // under load an approval never waits behind new payments for a pooled connection.
+        let record_pool = kit::db::connect_lazy(&kit::db::DbConfig {
+            max_connections: config.record_connections,
+            ..config.common.db.clone()
+        })
+        .map_err(PlatformError::from)?;
         let engine = Engine::new(
             platform.pool.clone(),
+            record_pool,
             platform.outbox.clone(),
             clock,
             nets,

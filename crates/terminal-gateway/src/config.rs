@@ -14,6 +14,7 @@
 //! | `NETS_PURCHASE_TIMEOUT` | `300s` | the blocking purchase call (NaviPartner: 300 s); the engine lets go of it earlier, at `PAYMENT_TIMEOUT` + `PAYMENT_GRACE` |
 //! | `NETS_VOID_TIMEOUT` | `60s` | void call (NaviPartner: 60 s) |
 //! | `TERMINAL_HOLD_LIMIT` | `15m` | how long a payment given up on keeps its terminal waiting for Nets' final word, after which it lets go with an attention event |
+//! | `DB_RECORD_CONNECTIONS` | `8` | connections reserved for recording what terminals answered (a pool of its own beside `DB_MAX_CONNECTIONS`, so an approval is never queued behind new payments; count both against Postgres `max_connections`; a replica serving 500 busy terminals wants 12) |
 //! | `SUPERVISOR_CONCURRENCY` | `16` | payments the supervisor works on at once |
 //! | `SUPERVISOR_INTERVAL` | `1s` | how often waiting payments are checked for deadlines, dead trackers and lost answers |
 //! | `LEASE_DURATION` | `30s` | how long a replica's claim on a waiting payment lasts without renewal |
@@ -59,6 +60,8 @@ pub struct Config {
     pub hold_limit: Duration,
     /// Payments the supervisor works on at once.
     pub supervisor_concurrency: usize,
+    /// Connections of the record pool (`DB_RECORD_CONNECTIONS`).
+    pub record_connections: u32,
     /// This replica's name.
     pub instance_id: String,
 }
@@ -112,6 +115,10 @@ impl Config {
         if supervisor_concurrency == 0 {
             return Err(ConfigError::new("SUPERVISOR_CONCURRENCY", "must be at least 1"));
         }
+        let record_connections: u32 = env.or("DB_RECORD_CONNECTIONS", 8)?;
+        if record_connections == 0 {
+            return Err(ConfigError::new("DB_RECORD_CONNECTIONS", "must be at least 1"));
+        }
         let lookup_delay = env.duration_or("NETS_LOOKUP_DELAY", Duration::from_secs(5))?;
         let hold_limit =
             positive("TERMINAL_HOLD_LIMIT", env.duration_or("TERMINAL_HOLD_LIMIT", Duration::from_secs(900))?)?;
@@ -130,6 +137,7 @@ impl Config {
             lookup_delay,
             hold_limit,
             supervisor_concurrency,
+            record_connections,
             instance_id,
         })
     }

@@ -319,18 +319,21 @@ fn op_11_postgres_connection_budget_of_every_overlay_fits_max_connections() {
         let mut total = 0;
         for svc in SERVICES {
             let d = named(&docs, "Deployment", svc.name);
-            let pool: u64 = config_of(&docs, &d["spec"]["template"]["spec"]["containers"][0])["DB_MAX_CONNECTIONS"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap();
+            let config = config_of(&docs, &d["spec"]["template"]["spec"]["containers"][0]);
+            let pool: u64 = config["DB_MAX_CONNECTIONS"].as_str().unwrap().parse().unwrap();
+            // terminal-gateway's record lane is a pool of its own (default 8 when not set).
+            let record: u64 = match config.get("DB_RECORD_CONNECTIONS") {
+                Some(v) => v.as_str().unwrap().parse().unwrap(),
+                None if svc.name == "terminal-gateway" => 8,
+                None => 0,
+            };
             let max = named(&docs, "HorizontalPodAutoscaler", svc.name)["spec"]["maxReplicas"].as_u64().unwrap();
             // Each replica also keeps one session for the journal's scope locks (kit::journal).
-            total += (pool + 1) * max;
+            total += (pool + record + 1) * max;
         }
         assert!(
             total <= POSTGRES_CONNECTIONS_FOR_SERVICES,
-            "{overlay}: (pool + lock session) x maxReplicas = {total} connections"
+            "{overlay}: (pool + record lane + lock session) x maxReplicas = {total} connections"
         );
     }
 }

@@ -97,6 +97,8 @@ pub struct Engine(Arc<Inner>);
 /// See [`Engine`].
 pub struct Inner {
     pub(crate) pool: PgPool,
+    /// The record lane: [`Engine::apply`]'s transactions only (`DB_RECORD_CONNECTIONS`).
+    record_pool: PgPool,
     pub(crate) outbox: Outbox,
     pub(crate) clock: SharedClock,
     pub(crate) nets: NetsClient,
@@ -129,6 +131,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments, reason = "wiring of the instance's parts, called once")]
     pub fn new(
         pool: PgPool,
+        record_pool: PgPool,
         outbox: Outbox,
         clock: SharedClock,
         nets: NetsClient,
@@ -139,6 +142,7 @@ impl Engine {
     ) -> Engine {
         Engine(Arc::new(Inner {
             pool,
+            record_pool,
             outbox,
             clock,
             nets,
@@ -161,6 +165,11 @@ impl Engine {
     /// The pool.
     pub fn pool(&self) -> &PgPool {
         &self.0.pool
+    }
+
+    /// The record lane's pool ([`Engine::apply`]).
+    pub fn record_pool(&self) -> &PgPool {
+        &self.0.record_pool
     }
 
     /// The Nets client.
@@ -196,11 +205,12 @@ impl Engine {
     }
 
     /// Applies `command` to payment `id` under its row lock; commits the change with its
-    /// events and tells the watchers.
+    /// events and tells the watchers. Runs on the record lane (a pool of its own), so what a
+    /// terminal answered is recorded without queueing behind new payments.
     pub async fn apply(&self, id: Uuid, command: Command) -> Result<Applied, Error> {
         let now = self.now();
         let started = std::time::Instant::now();
-        let mut tx = self.0.pool.begin().await?;
+        let mut tx = self.0.record_pool.begin().await?;
         let (before, streak) =
             payments::lock(&mut tx, id).await?.ok_or_else(|| Error::PaymentUnknown(id.to_string()))?;
         let events = payment::decide(&before.machine, command).map_err(|e| match e {

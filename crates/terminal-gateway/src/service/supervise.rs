@@ -42,6 +42,7 @@ impl Engine {
             payments::renew_leases(self.pool(), &me, now + lease).await?;
         }
         metrics::gauge!(WAITING).set(payments::count_waiting(self.pool()).await? as f64);
+        kit::metrics::record_pool(self.record_pool(), "record");
         let due = payments::due(self.pool(), &me, now, 500).await?;
         let report = Mutex::new(SweepReport::default());
         futures::stream::iter(due)

@@ -280,3 +280,21 @@ async fn bad_start_input_names_every_field_and_changes_nothing() {
     assert_eq!(fields, ["request_id", "order_id", "amount.amount_minor", "terminal_id"]);
     assert_eq!(app.relay.backlog().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn tg_11_an_approval_reaches_the_watcher_while_every_connection_of_the_main_pool_is_busy() {
+    // What a terminal answered is recorded on the record lane (a pool of its own): new payments
+    // and reads holding every connection of the main pool do not delay it.
+    let app = TestApp::spawn_with(&[("DB_MAX_CONNECTIONS", "2"), ("DB_ACQUIRE_TIMEOUT", "60s")]).await;
+    app.terminal("T-1").await;
+    let p = app.start("req-1", "T-88", "T-1", 12_50).await.unwrap();
+    let mut watch = app.watch(&p.payment_id).await;
+    assert_eq!(state(&next(&mut watch).await), pb::PaymentState::Waiting);
+    let busy = [app.pool.acquire().await.unwrap(), app.pool.acquire().await.unwrap()];
+    assert_eq!(app.pool.num_idle(), 0, "the main pool is exhausted");
+    app.customer("T-1", CustomerAction::Approve).await;
+    let approved = next(&mut watch).await;
+    assert_eq!(state(&approved), pb::PaymentState::Approved);
+    drop(busy);
+    assert_eq!(state(&app.get(&p.payment_id).await), pb::PaymentState::Approved);
+}
