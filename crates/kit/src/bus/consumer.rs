@@ -36,6 +36,12 @@ mod lanes;
 /// Fault point: after the handler's transaction committed, before the message is acked.
 pub const AFTER_COMMIT: &str = "consumer.after_commit";
 
+/// Removes one event's inbox row inside a group's transaction (its handler failed; it is
+/// recorded when it is handled on its own). On the full key, one row per statement: with
+/// `event_id = ANY($2)` the generic plan made while the inbox was small scanned every inbox row
+/// of the consumer and filtered, so each failure cost the whole inbox.
+pub const FORGET_INBOX_ROW: &str = "DELETE FROM inbox WHERE consumer = $1 AND event_id = $2";
+
 /// Why a handler did not apply an event.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {

@@ -478,3 +478,34 @@ async fn a_backlog_with_refused_deliveries_drained_by_lanes_and_stopped_midway_a
         sqlx::query_scalar("SELECT count(DISTINCT tx) FROM effects").fetch_one(&pool).await.unwrap();
     assert!(transactions < 400, "refused deliveries did not undo the batching: {transactions} transactions");
 }
+
+#[tokio::test]
+async fn removing_a_failed_events_inbox_row_probes_its_key_whatever_plan_the_inbox_size_gave() {
+    let env = TestEnv::new().await.unwrap();
+    let pool = env.pool("kit_test").await.unwrap();
+    // A young inbox, never analysed (autovacuum off for this table to keep it so).
+    sqlx::query("ALTER TABLE inbox SET (autovacuum_enabled = false)").execute(&pool).await.unwrap();
+    sqlx::query(
+        "INSERT INTO inbox (consumer, event_id, outcome) SELECT 'c', 'e' || g, 'done' FROM generate_series(1, 500) g",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("SET plan_cache_mode = force_generic_plan").execute(&mut *conn).await.unwrap();
+    let mut plan = async |name: &str, sql: &str, args: &str| -> String {
+        sqlx::query(&format!("PREPARE {name} AS {sql}")).execute(&mut *conn).await.unwrap();
+        let plan: serde_json::Value = sqlx::query_scalar(&format!("EXPLAIN (FORMAT JSON) EXECUTE {name}({args})"))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        plan.to_string()
+    };
+    // The form the consumer used: its generic plan walks every inbox row of the consumer.
+    let any =
+        plan("forget_any", "DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::text[])", "'c', ARRAY['e7']")
+            .await;
+    assert!(any.contains(r#""Index Cond":"(consumer = $1)""#) && any.contains("Filter"), "{any}");
+    let key = plan("forget_key", kit::bus::consumer::FORGET_INBOX_ROW, "'c', 'e7'").await;
+    assert!(key.contains(r#""Index Cond":"((consumer = $1) AND (event_id = $2))""#), "{key}");
+}

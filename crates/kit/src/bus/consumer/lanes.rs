@@ -211,13 +211,10 @@ impl<H: Handler> Consumer<H> {
             span.in_scope(|| {
                 tracing::debug!(event_id = %events[failed].envelope.event_id, error = %e, left_out = left_out.len(), "handler failed in a group; handling it on its own")
             });
-            let left_ids: Vec<&str> = left_out.iter().map(|&i| ids[i]).collect();
             // Their inbox rows go too: each is recorded when it is handled on its own.
-            sqlx::query("DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2)")
-                .bind(&self.config.name)
-                .bind(&left_ids)
-                .execute(&mut *tx)
-                .await?;
+            for &i in &left_out {
+                sqlx::query(super::FORGET_INBOX_ROW).bind(&self.config.name).bind(ids[i]).execute(&mut *tx).await?;
+            }
             for i in left_out {
                 outcomes[i] = if i == failed { Left::Failed { retry } } else { Left::After(failed) };
             }
