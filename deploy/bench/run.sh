@@ -12,9 +12,18 @@ export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 PG="-h 127.0.0.1 -p 5432 -U postgres"
 
+# Everything is built first, so a step's CPU figures are the step's, not the compiler's.
 cargo build --release --quiet -p bench
+services=("hotline-api timeline" "invoice-checks approve" "pixi-sync sync" "terminal-gateway payments" "ticketing-bridge ticketing")
+for pb in "${services[@]}"; do
+  set -- $pb
+  cargo bench --no-run --quiet -p "$1" --bench "$2" 2>/dev/null
+done
 bench="$out/release/payops-bench"
 emit() { echo "$1" >>"$raw"; echo "bench: $1" >&2; }
+# `usage STEP -- CMD…`: runs CMD and records its CPU seconds and peak RSS, and Postgres's and
+# NATS's CPU seconds meanwhile (one "usage" line per step in the report).
+usage() { python3 deploy/bench/usage.py "$raw" "$@"; }
 
 # B_fsync: fdatasync/s of the disk Postgres writes to.
 if [ -x "$pgbin/pg_test_fsync" ]; then
@@ -50,7 +59,8 @@ psql $PG -qc "DROP DATABASE payops_bench" postgres
 # JetStream, consumer and gRPC ceilings, then the platform.
 for b in "js 5" "js-rtt 3" "cons" "echo 8" "pipeline" "backlog"; do
   # The JSON result is the last line; logs stay out of it (a refused delivery logs a warning).
-  emit "$(RUST_LOG=${RUST_LOG:-error} $bench $b | tail -n1)"
+  line=$(RUST_LOG=${RUST_LOG:-error} usage "${b%% *}" -- $bench $b | tail -n1)
+  emit "$line"
 done
 
 # Service benches append their own JSON lines to the same file when they exist.
@@ -58,7 +68,7 @@ done
 for s in deploy/bench/service-*.sh; do
   [ -e "$s" ] || continue
   svc=$(basename "$s" .sh); svc=${svc#service-}
-  if ! bash "$s" "$raw" 2>"$out/bench/$svc.err"; then
+  if ! usage "$svc" -- bash "$s" "$raw" 2>"$out/bench/$svc.err"; then
     why=$(tail -n 3 "$out/bench/$svc.err" | tr '\n"\\' "  /" | cut -c1-300)
     emit "{\"name\":\"$svc\",\"failed\":true,\"why\":\"$why\"}"
   fi

@@ -9,4 +9,5 @@ pub mod backlog;
 pub mod echo;
 pub mod js;
 pub mod load;
+pub mod pgbench;
 pub mod pipeline;

@@ -22,6 +22,8 @@ use tonic::transport::Channel;
 const TOKEN: &str = "bench-service-token-0123456789";
 const ORDERS: i64 = 10_000;
 const EVENTS: i64 = 10;
+/// The service's database pool, and pgbench's clients on the same SQL.
+const POOL: usize = 16;
 
 fn request(order: i64) -> tonic::Request<GetOrderTimelineRequest> {
     let mut r = tonic::Request::new(GetOrderTimelineRequest { order_id: format!("B{order}") });
@@ -54,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
         ("SMALLINVOICE_CLIENT_SECRET", "unused"),
         ("TICKETING_URL", "http://127.0.0.1:9"),
         ("CALLERS", &format!("bench:{TOKEN}:hotline.timeline.read:*")),
-        ("DB_MAX_CONNECTIONS", "16"),
+        ("DB_MAX_CONNECTIONS", &POOL.to_string()),
         ("LOG_FORMAT", "json"),
     ] {
         vars.set(k, v);
@@ -115,6 +117,19 @@ async fn main() -> anyhow::Result<()> {
     let (open_p50, open_p99, open_done, open_errors) = open_loop(clients.clone(), rate, duration).await?;
     let _ = stop.send(());
     let _ = task.await;
+    // Postgres alone on the read's SQL, at the service's pool size: is the database the bound?
+    let pg = bench::pgbench::run(
+        &env.database_url,
+        "hotline_api",
+        &format!(
+            "\\set n random(1, {ORDERS})\n\
+             SELECT event_id, source, event_type, occurred_at, summary FROM timeline_events \
+             WHERE order_id = 'B' || :n ORDER BY occurred_at, event_id LIMIT 1000;\n"
+        ),
+        POOL,
+        seconds,
+        true,
+    )?;
     let line = json!({
         "name": "hotline-api",
         "bench": "order_timeline_read",
@@ -132,6 +147,9 @@ async fn main() -> anyhow::Result<()> {
         "open_loop_p50_us": open_p50,
         "open_loop_p99_us": open_p99,
         "open_p99_over_echo_p99": if echo_p99 > 0 { ((open_p99 as f64 / echo_p99 as f64) * 100.0).round() / 100.0 } else { 0.0 },
+        "pgbench_same_sql_tps": pg.tps.round(),
+        "pgbench_clients": POOL,
+        "ratio_to_pgbench": ((closed.per_sec / pg.tps.max(1.0)) * 1000.0).round() / 1000.0,
         "orders": ORDERS,
         "events_per_order": EVENTS,
     });

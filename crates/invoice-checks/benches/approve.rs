@@ -230,29 +230,6 @@ fn pgbench(env: &TestEnv, clients: usize, secs: u64) -> anyhow::Result<(f64, f64
           manager_comment = '', fees = '{\"net\": 9720}', updated_at = now() WHERE order_id = 'mp-pg-' || :n;\n\
         SELECT from_state, to_state, actor, note, at FROM mp_history WHERE order_id = 'mp-pg-' || :n ORDER BY id;\n\
         COMMIT;\n";
-    let path = std::env::temp_dir().join(format!("invoice-checks-approve-{}.sql", std::process::id()));
-    std::fs::write(&path, script)?;
-    let url: sqlx::postgres::PgConnectOptions = env.database_url.parse()?;
-    let out = std::process::Command::new("pgbench")
-        .env("PGOPTIONS", "-c search_path=invoice_checks")
-        .args(["-n", "-c", &clients.to_string(), "-j", "2", "-T", &secs.to_string(), "-f"])
-        .arg(&path)
-        .args(["-h", url.get_host(), "-p", &url.get_port().to_string(), "-U", url.get_username()])
-        .arg(&env.database)
-        .output()?;
-    std::fs::remove_file(&path).ok();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let tps = text
-        .lines()
-        .find(|l| l.starts_with("tps"))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|v| v.parse::<f64>().ok())
-        .ok_or_else(|| anyhow::anyhow!("pgbench failed: {text} {}", String::from_utf8_lossy(&out.stderr)))?;
-    let latency = text
-        .lines()
-        .find(|l| l.starts_with("latency average"))
-        .and_then(|l| l.split_whitespace().nth(3))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or_default();
-    Ok((tps, latency))
+    let pg = bench::pgbench::run(&env.database_url, "invoice_checks", script, clients, secs, false)?;
+    Ok((pg.tps, pg.latency_ms))
 }

@@ -50,6 +50,11 @@ impl Env {
         self.vars.insert(key.into(), value.into());
     }
 
+    /// Every variable, in name order (to hand them to a child process).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// The raw value; an empty value counts as unset.
     pub fn raw(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())

@@ -147,8 +147,8 @@ async fn main() -> anyhow::Result<()> {
     let elapsed = started.elapsed().as_secs_f64();
     let metrics = reqwest::get(format!("{admin_url}/metrics")).await?.text().await?;
     let record_mean_ms = mean_ms(&metrics, "payops_terminal_payment_record_seconds");
-    let peak_rss_kib = vm_hwm(pid);
-    let cpu_secs = cpu_seconds(pid);
+    let peak_rss_mib = testkit::procstat::peak_rss_mib(pid).unwrap_or(0.0);
+    let cpu_secs = testkit::procstat::cpu_seconds(pid, true).unwrap_or(0.0);
     child.start_kill()?;
     let _ = child.wait().await;
 
@@ -186,11 +186,11 @@ async fn main() -> anyhow::Result<()> {
         "approval_to_record_p99_ms": to_record.value_at_quantile(0.99) as f64 / 1000.0,
         "record_to_watcher_p50_ms": to_watcher.value_at_quantile(0.5) as f64 / 1000.0,
         "record_to_watcher_p99_ms": to_watcher.value_at_quantile(0.99) as f64 / 1000.0,
-        "bench_process_cpu_seconds": cpu_seconds(std::process::id()),
+        "bench_process_cpu_seconds": testkit::procstat::cpu_seconds(std::process::id(), false),
         "gateway_record_mean_ms": record_mean_ms,
         "start_payment_p50_ms": starts.lock().unwrap().value_at_quantile(0.5) as f64 / 1000.0,
         "start_payment_p99_ms": starts.lock().unwrap().value_at_quantile(0.99) as f64 / 1000.0,
-        "gateway_peak_rss_mb": peak_rss_kib as f64 / 1024.0,
+        "gateway_peak_rss_mb": peak_rss_mib,
         "gateway_cpu_seconds": cpu_secs,
         "gateway_cpu_ms_per_payment": if hist.is_empty() { 0.0 } else { cpu_secs * 1000.0 / hist.len() as f64 },
         "load_average_1m": load_average(),
@@ -276,17 +276,6 @@ async fn connect(url: &str) -> anyhow::Result<TracedChannel> {
     Ok(testkit::grpc_channel(url))
 }
 
-/// User + system CPU seconds of `pid` so far (fields 14 and 15 of /proc/<pid>/stat, in clock
-/// ticks of 1/100 s on Linux).
-fn cpu_seconds(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
-    // The command name may contain spaces; fields are counted after its closing parenthesis.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// Mean of a Prometheus histogram in milliseconds (`_sum / _count`, all label sets).
 fn mean_ms(text: &str, name: &str) -> f64 {
     let total = |suffix: &str| -> f64 {
@@ -302,14 +291,4 @@ fn mean_ms(text: &str, name: &str) -> f64 {
 /// The 1-minute load average, to judge how busy the shared box was during the run.
 fn load_average() -> f64 {
     std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0.0)
-}
-
-/// Peak resident set size of `pid` in KiB (`VmHWM` of /proc/<pid>/status).
-fn vm_hwm(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }

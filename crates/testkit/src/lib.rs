@@ -10,6 +10,7 @@
 
 mod env;
 mod ports;
+pub mod procstat;
 mod proxy;
 mod wait;
 pub mod webdriver;
