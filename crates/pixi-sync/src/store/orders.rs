@@ -224,7 +224,9 @@ pub struct Identity {
     pub pixi_status: String,
 }
 
-/// Saves the progress after an event, inside the caller's transaction.
+/// Saves the progress after an event, inside the caller's transaction; `changed` (something
+/// happened to the order) starts its count of quiet looks again. Returns the order's problem
+/// (`none`, `hint`, `error`) as saved.
 #[allow(clippy::too_many_arguments, reason = "one row's columns")]
 pub async fn save(
     tx: &mut PgConnection,
@@ -234,14 +236,16 @@ pub async fn save(
     progress: &Progress,
     state: &str,
     problem: &str,
+    changed: bool,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar(
         "UPDATE orders SET payment_config_id = $3, payment_method = $4, order_nr_external = $5, payment_id = $6, \
          payment_type = $7, mode = $8, currency = $9, order_total_minor = $10, pixi_status = $11, progress = $12, \
          state = $13, problem = CASE WHEN $14 = 'error' OR problem = 'error' THEN 'error' \
-         WHEN $14 = 'hint' OR problem = 'hint' THEN 'hint' ELSE 'none' END, last_action = $15, updated_at = $16 \
-         WHERE pixi_api_id = $1 AND order_nr = $2",
+         WHEN $14 = 'hint' OR problem = 'hint' THEN 'hint' ELSE 'none' END, last_action = $15, updated_at = $16, \
+         quiet_follows = CASE WHEN $17 THEN 0 ELSE quiet_follows END \
+         WHERE pixi_api_id = $1 AND order_nr = $2 RETURNING problem",
     )
     .bind(pixi_api_id)
     .bind(order_nr)
@@ -259,9 +263,9 @@ pub async fn save(
     .bind(problem)
     .bind(&progress.last_action)
     .bind(now)
-    .execute(tx)
+    .bind(changed)
+    .fetch_one(tx)
     .await
-    .map(|_| ())
 }
 
 /// When to look again, and the consecutive failures so far.
@@ -377,7 +381,7 @@ pub async fn set_progress(
 
 /// After a quiet look: when to look again and how many quiet looks there were.
 pub async fn follow(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     pixi_api_id: Uuid,
     order_nr: i64,
     next: Option<DateTime<Utc>>,
@@ -391,7 +395,7 @@ pub async fn follow(
     .bind(order_nr)
     .bind(next)
     .bind(quiet_follows)
-    .execute(pool)
+    .execute(tx)
     .await
     .map(|_| ())
 }
@@ -414,25 +418,6 @@ pub async fn postpone_due(
     .bind(now)
     .execute(pool)
     .await?;
-    Ok(())
-}
-
-/// The order's problem (`none`, `hint`, `error`).
-pub async fn problem(tx: &mut PgConnection, pixi_api_id: Uuid, order_nr: i64) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar("SELECT problem FROM orders WHERE pixi_api_id = $1 AND order_nr = $2")
-        .bind(pixi_api_id)
-        .bind(order_nr)
-        .fetch_one(&mut *tx)
-        .await
-}
-
-/// Starts the order's count of quiet looks again (something changed).
-pub async fn reset_quiet_follows(tx: &mut PgConnection, pixi_api_id: Uuid, order_nr: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET quiet_follows = 0 WHERE pixi_api_id = $1 AND order_nr = $2")
-        .bind(pixi_api_id)
-        .bind(order_nr)
-        .execute(&mut *tx)
-        .await?;
     Ok(())
 }
 

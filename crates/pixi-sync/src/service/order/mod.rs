@@ -319,10 +319,10 @@ impl Run<'_> {
     async fn idle(&self, identity: &Identity, s: &Progress, wait: Wait, quiet_follows: i32) -> Result<Synced, Error> {
         let i = &self.w.0;
         let now = i.clock.now();
+        // One transaction: the progress, and when to look again (which depends on its problem).
         let mut tx = i.pool.begin().await?;
-        orders::save(&mut tx, self.ctx.api.id, self.nr, identity, s, state(s, wait), "none", now).await?;
-        let problem = orders::problem(&mut tx, self.ctx.api.id, self.nr).await?;
-        tx.commit().await?;
+        let problem =
+            orders::save(&mut tx, self.ctx.api.id, self.nr, identity, s, state(s, wait), "none", false, now).await?;
         let quiet = if self.changed.load(Ordering::Relaxed) { 0 } else { quiet_follows.max(0) };
         let (next, follows) = match wait {
             Wait::Payment => (Some(after(now, Duration::from_secs(30))), 0),
@@ -331,7 +331,8 @@ impl Run<'_> {
             Wait::Follow => (Some(after(now, follow_delay(&i.settings, quiet))), quiet.saturating_add(1)),
             Wait::Done => (None, 0),
         };
-        orders::follow(&i.pool, self.ctx.api.id, self.nr, next, follows).await?;
+        orders::follow(&mut tx, self.ctx.api.id, self.nr, next, follows).await?;
+        tx.commit().await?;
         Ok(Synced::Idle)
     }
 
@@ -363,9 +364,8 @@ impl Run<'_> {
             i.outbox.add(&mut tx, e).await?;
         }
         let wait = if s.completed { Wait::Done } else { Wait::Follow };
-        orders::save(&mut tx, self.ctx.api.id, self.nr, identity, s, state(s, wait), problem, now).await?;
+        orders::save(&mut tx, self.ctx.api.id, self.nr, identity, s, state(s, wait), problem, true, now).await?;
         orders::history(&mut tx, self.ctx.api.id, self.nr, now, &history_action(event), &s.last_action).await?;
-        orders::reset_quiet_follows(&mut tx, self.ctx.api.id, self.nr).await?;
         self.changed.store(true, Ordering::Relaxed);
         tx.commit().await?;
         let _ = settle.map(|st| st.kind);
