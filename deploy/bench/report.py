@@ -50,6 +50,7 @@ def main(raw_path, md_path, json_path):
     hl = results.get("hotline-api", {})
     ic = results.get("invoice-checks", {})
     tg = results.get("terminal-gateway", {})
+    ts = tg.get("start_rpc", {})
     px = results.get("pixi-sync", {})
     tb = results.get("ticketing-bridge", {})
     bl = results.get("backlog", {})
@@ -71,6 +72,8 @@ def main(raw_path, md_path, json_path):
         ("2 timeline p99 at 70 % ÷ echo p99", hl.get("open_p99_over_echo_p99"), None, 3.0, "max"),
         ("3 ApprovePayment req/s ÷ pgbench same SQL", ic.get("rpc_per_sec"), ic.get("pgbench_same_sql_tps"), 0.6, "ratio"),
         ("3 ApprovePayment p99 at 70 %, ms", us_ms(ic.get("fixed_rate_p99_us")), None, 10.0, "max"),
+        ("3 StartPayment req/s ÷ pgbench same SQL (the RPC also asks Nets for the terminal's state)", ts.get("rpc_per_sec"), ts.get("pgbench_same_sql_tps"), 0.6, "ratio"),
+        ("3 StartPayment p99 at 70 %, ms", us_ms(ts.get("fixed_rate_p99_us")), None, 10.0, "max"),
         ("4 terminal approval → watcher p99, ms", tg.get("approval_to_watcher_p99_ms"), None, 100.0, "max"),
         (f"4 pixi change → unzer p99 at a steady {px.get('steady_rate_per_sec', 20)} orders/s, default polling, ms", px.get("steady_delay_p99_ms"), None, 5_000, "max"),
         ("4 pixi partner calls/s (orders/s × calls per order) ÷ sandbox ceiling, burst", px.get("partner_calls_ratio"), None, 0.5, "min"),

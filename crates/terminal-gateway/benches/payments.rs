@@ -7,6 +7,16 @@
 //! holds history (20 finished payments per terminal by default, `TG_BENCH_HISTORY`) and has
 //! statistics, as in service. Prints one JSON object.
 //!
+//!
+//! Then target 3 ("write RPC") for `StartPayment`: 8 closed-loop callers start payments on
+//! terminals of their own (`TG_BENCH_WRITE_TERMINALS`, default 3,000, approving 100–300 ms
+//! later, each reused only seconds after its last payment ended) for the maximum rate, `pgbench`
+//! runs the RPC's SQL at the same concurrency (caller journal, request-id and terminal reads,
+//! the holder check, the reference, the payment and its outbox row), then an open loop at 70 % of
+//! the maximum gives the p99. StartPayment also asks Nets for the terminal's state (one HTTP call
+//! to the sandbox) and starts the purchase in the background; pgbench has neither, so the ratio
+//! includes the partner call.
+//!
 //! `cargo bench -p terminal-gateway --bench payments -- [terminals] [seconds]` (default 500, 20).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark driver")]
@@ -46,6 +56,9 @@ async fn main() -> anyhow::Result<()> {
     let terminals: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(500);
     let secs: u64 = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(20);
 
+    let write_terminals: usize =
+        std::env::var("TG_BENCH_WRITE_TERMINALS").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
+
     let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await?;
     let admin = sandbox.client();
     admin.nets_add_account(USER, PASSWORD).await?;
@@ -53,6 +66,13 @@ async fn main() -> anyhow::Result<()> {
         let seed = NetsTerminalSeed {
             mode: AutoMode::Approve { after_ms: approve_ms(i) },
             ..NetsTerminalSeed::new(&format!("B-{i}"), USER)
+        };
+        admin.nets_add_terminal(&seed).await?;
+    }
+    for i in 0..write_terminals {
+        let seed = NetsTerminalSeed {
+            mode: AutoMode::Approve { after_ms: 100 + (i as u64 * 7919) % 200 },
+            ..NetsTerminalSeed::new(&format!("W-{i}"), USER)
         };
         admin.nets_add_terminal(&seed).await?;
     }
@@ -68,11 +88,12 @@ async fn main() -> anyhow::Result<()> {
         verify: true,
     })
     .await?;
-    for i in 0..terminals {
+    let ids = (0..terminals).map(|i| format!("B-{i}")).chain((0..write_terminals).map(|i| format!("W-{i}")));
+    for (i, id) in ids.enumerate() {
         t.register_terminal(pb::RegisterTerminalRequest {
             tenant_id: "bench".into(),
-            terminal_id: format!("B-{i}"),
-            display_name: format!("Bench {i}"),
+            terminal_id: id.clone(),
+            display_name: format!("Bench {id}"),
             pos: format!("POS-{}", i % 10),
             active: true,
             currency: "CHF".into(),
@@ -149,6 +170,7 @@ async fn main() -> anyhow::Result<()> {
     let record_mean_ms = mean_ms(&metrics, "payops_terminal_payment_record_seconds");
     let peak_rss_mib = testkit::procstat::peak_rss_mib(pid).unwrap_or(0.0);
     let cpu_secs = testkit::procstat::cpu_seconds(pid, true).unwrap_or(0.0);
+    let write = write_rpc(&env, &grpc, pid, write_terminals, Duration::from_secs(10)).await?;
     child.start_kill()?;
     let _ = child.wait().await;
 
@@ -194,6 +216,7 @@ async fn main() -> anyhow::Result<()> {
         "gateway_cpu_seconds": cpu_secs,
         "gateway_cpu_ms_per_payment": if hist.is_empty() { 0.0 } else { cpu_secs * 1000.0 / hist.len() as f64 },
         "load_average_1m": load_average(),
+        "start_rpc": write,
     });
     println!("{result}");
     Ok(())
@@ -291,4 +314,193 @@ fn mean_ms(text: &str, name: &str) -> f64 {
 /// The 1-minute load average, to judge how busy the shared box was during the run.
 fn load_average() -> f64 {
     std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0.0)
+}
+
+/// Concurrent callers of the write-RPC measurement (target 3), and pgbench's clients.
+const START_CALLERS: usize = 8;
+
+/// Target 3 for `StartPayment`: the maximum rate at [`START_CALLERS`] closed-loop callers, pgbench
+/// on the same SQL at the same concurrency, and the p99 of an open loop at 70 % of the maximum.
+async fn write_rpc(
+    env: &TestEnv,
+    grpc: &str,
+    gateway: u32,
+    terminals: usize,
+    d: Duration,
+) -> anyhow::Result<serde_json::Value> {
+    use testkit::procstat::{cpu_seconds, cpu_seconds_named};
+    let channel = connect(grpc).await?;
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    closed_loop(&channel, &next, terminals, Duration::from_secs(2)).await?;
+    // CPU per start while the maximum is measured: each start also drives its purchase to the
+    // end (Nets call, the sandbox's terminal, the recorded answer, its outbox row relayed).
+    let cpu = || {
+        (
+            cpu_seconds(gateway, true).unwrap_or(0.0),
+            cpu_seconds_named("postgres").unwrap_or(0.0),
+            cpu_seconds(std::process::id(), false).unwrap_or(0.0),
+        )
+    };
+    let before = cpu();
+    let max = closed_loop(&channel, &next, terminals, d).await?;
+    let after = cpu();
+    let starts = (max.per_sec * d.as_secs_f64()).max(1.0);
+    let per_start = |a: f64, b: f64| ((b - a) * 1e6 / starts).round() / 1000.0;
+    let pg_before = cpu_seconds_named("postgres").unwrap_or(0.0);
+    let pg = bench::pgbench::run(&env.database_url, "terminal_gateway", START_SQL, START_CALLERS, d.as_secs(), false)?;
+    let pg_cpu = cpu_seconds_named("postgres").unwrap_or(0.0) - pg_before;
+    let rate = (max.per_sec * 0.7).max(1.0);
+    let fixed = open_loop(&channel, &next, terminals, rate, d).await?;
+    Ok(json!({
+        "what": "StartPayment RPC: caller journal, request-id/terminal/holder reads, Nets terminal state, one transaction (reference, payment, outbox row)",
+        "concurrency": START_CALLERS,
+        "terminals": terminals,
+        "rpc_per_sec": max.per_sec.round(),
+        "rpc_p50_us": max.p50_us,
+        "rpc_p99_us": max.p99_us,
+        "rpc_errors": max.errors,
+        "pgbench_same_sql_tps": pg.tps.round(),
+        "ratio_vs_pgbench": (max.per_sec / pg.tps.max(1.0) * 1000.0).round() / 1000.0,
+        "cpu_ms_per_start": {
+            "gateway": per_start(before.0, after.0),
+            "postgres": per_start(before.1, after.1),
+            "bench_process_with_sandbox": per_start(before.2, after.2),
+        },
+        "pgbench_postgres_cpu_ms_per_tx": (pg_cpu * 1e6 / (pg.tps * d.as_secs_f64()).max(1.0)).round() / 1000.0,
+        "fixed_rate_per_sec": rate.round(),
+        "fixed_rate_achieved_per_sec": fixed.per_sec.round(),
+        "fixed_rate_p50_us": fixed.p50_us,
+        "fixed_rate_p99_us": fixed.p99_us,
+        "fixed_rate_errors": fixed.errors,
+    }))
+}
+
+/// StartPayment's SQL for pgbench: each run a new request on a terminal of its own.
+const START_SQL: &str = "\\set n random(1, 1000000000000)\n\
+    INSERT INTO caller_journal (at, caller, method, tenant_id, request_id, payment_id) VALUES (now(), 'bench', 'StartPayment', 'bench', 'pg-' || :n, '');\n\
+    SELECT id, kind, refund_of, nets_ref, time_zone, tenant_id, request_id, order_id, amount_minor, currency, terminal_id, \
+      workstation_id, method, state, outcome_reason, outcome_detail, cancel_requested, card, late_approval, version, deadline, \
+      owner, lease_until, detached, holds_terminal, void_state, answer_lost_at, probes, created_at, updated_at \
+      FROM payments WHERE tenant_id = 'bench' AND request_id = 'pg-' || :n;\n\
+    SELECT tenant_id, terminal_id, display_name, pos, active, currency, time_zone, last_error, last_error_at, \
+      consecutive_failures, created_at FROM terminals WHERE tenant_id = 'bench' AND terminal_id = 'W-' || (:n % 3000);\n\
+    SELECT id FROM payments WHERE tenant_id = 'bench' AND terminal_id = 'PG-' || :n AND holds_terminal;\n\
+    BEGIN;\n\
+    SELECT nextval('nets_order_ref');\n\
+    INSERT INTO payments (id, tenant_id, request_id, order_id, amount_minor, currency, terminal_id, workstation_id, method, \
+      state, outcome_reason, outcome_detail, card, version, deadline, owner, lease_until, created_at, updated_at, kind, \
+      refund_of, nets_ref, time_zone, holds_terminal) VALUES (gen_random_uuid(), 'bench', 'pg-' || :n, 'PGO' || :n, 100, \
+      'CHF', 'PG-' || :n, NULL, 'terminal', 'waiting', NULL, NULL, NULL, 1, now() + interval '3 minutes', 'bench', \
+      now() + interval '30 seconds', now(), now(), 'purchase', NULL, 'pg' || :n, 'Europe/Zurich', true);\n\
+    INSERT INTO outbox (id, subject, order_id, event_type, envelope, headers) VALUES (gen_random_uuid(), \
+      'payops.events.terminal-gateway.PGO' || :n || '.terminal_payment_started', 'PGO' || :n, 'terminal_payment_started', \
+      decode(repeat('ab', 420), 'hex'), '{}');\n\
+    COMMIT;\n";
+
+struct Run {
+    per_sec: f64,
+    p50_us: u64,
+    p99_us: u64,
+    errors: u64,
+}
+
+fn summary(h: &Histogram<u64>, elapsed: Duration, errors: u64) -> Run {
+    Run {
+        per_sec: h.len() as f64 / elapsed.as_secs_f64(),
+        p50_us: h.value_at_quantile(0.5),
+        p99_us: h.value_at_quantile(0.99),
+        errors,
+    }
+}
+
+/// One StartPayment on terminal `W-(n mod terminals)`; true when it was accepted.
+async fn start(client: &mut TerminalPaymentServiceClient<TracedChannel>, n: u64, terminals: usize) -> bool {
+    let req = pb::StartPaymentRequest {
+        tenant_id: "bench".into(),
+        request_id: format!("w{n}"),
+        order_id: format!("WO{n}"),
+        amount: Some(Money { amount_minor: 100 + (n % 1000) as i64, currency: "CHF".into() }),
+        terminal_id: format!("W-{}", n % terminals as u64),
+        workstation_id: String::new(),
+    };
+    match client.start_payment(req).await {
+        Ok(r) => r.into_inner().created,
+        Err(e) => {
+            eprintln!("start failed: {e}");
+            false
+        }
+    }
+}
+
+async fn closed_loop(
+    channel: &TracedChannel,
+    next: &Arc<std::sync::atomic::AtomicU64>,
+    terminals: usize,
+    d: Duration,
+) -> anyhow::Result<Run> {
+    use std::sync::atomic::Ordering;
+    let started = Instant::now();
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let tasks: Vec<_> = (0..START_CALLERS)
+        .map(|_| {
+            let mut client = TerminalPaymentServiceClient::new(channel.clone());
+            let (next, errors) = (next.clone(), errors.clone());
+            tokio::spawn(async move {
+                let mut h = Histogram::<u64>::new(3).expect("histogram");
+                while started.elapsed() < d {
+                    let t = Instant::now();
+                    if start(&mut client, next.fetch_add(1, Ordering::Relaxed), terminals).await {
+                        let _ = h.record(t.elapsed().as_micros() as u64);
+                    } else {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                h
+            })
+        })
+        .collect();
+    let mut all = Histogram::<u64>::new(3)?;
+    for t in tasks {
+        all.add(t.await?)?;
+    }
+    Ok(summary(&all, started.elapsed(), errors.load(Ordering::Relaxed)))
+}
+
+/// Starts at a fixed `rate` (latency from each call's scheduled time).
+async fn open_loop(
+    channel: &TracedChannel,
+    next: &Arc<std::sync::atomic::AtomicU64>,
+    terminals: usize,
+    rate: f64,
+    d: Duration,
+) -> anyhow::Result<Run> {
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    let mut i: u32 = 0;
+    loop {
+        let due = started + interval * i;
+        if due.duration_since(started) >= d {
+            break;
+        }
+        tokio::time::sleep_until(due.into()).await;
+        let mut client = TerminalPaymentServiceClient::new(channel.clone());
+        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        handles.push(tokio::spawn(async move {
+            let ok = start(&mut client, n, terminals).await;
+            (ok, due.elapsed())
+        }));
+        i += 1;
+    }
+    let mut h = Histogram::<u64>::new(3)?;
+    let mut errors = 0;
+    for t in handles {
+        let (ok, latency) = t.await?;
+        if ok {
+            let _ = h.record(latency.as_micros() as u64);
+        } else {
+            errors += 1;
+        }
+    }
+    Ok(summary(&h, d, errors))
 }

@@ -136,8 +136,9 @@ pub struct Session {
     token: SecretString,
     /// The API user the token is for.
     pub username: String,
-    /// Ids of the terminals the account has.
-    pub terminals: Vec<String>,
+    /// Ids of the terminals the account has (shared: every start reads the cached session, and
+    /// a merchant group's account lists thousands — a copy per start was most of its allocation).
+    pub terminals: Arc<[String]>,
     /// The token's `iat` (Nets' clock), when the token is a readable JWT.
     pub issued_at: Option<DateTime<Utc>>,
     /// When to log in again before the token runs out.
@@ -344,7 +345,7 @@ impl NetsClient {
         Ok(Session {
             token: SecretString::from(answer.token),
             username: answer.username,
-            terminals: answer.terminals,
+            terminals: answer.terminals.into(),
             issued_at,
             refresh_at,
         })

@@ -67,7 +67,7 @@ async fn drive(url: String, c: LoadedCase) -> Value {
     };
     let out = match c.operation.as_str() {
         "login" => match nets.session(&login, true).await {
-            Ok(s) => json!({"status": "ok", "username": s.username, "terminals": s.terminals}),
+            Ok(s) => json!({"status": "ok", "username": s.username, "terminals": s.terminals.to_vec()}),
             Err(e) => error(e),
         },
         "terminals" => match nets.terminal_ids(&login).await {
