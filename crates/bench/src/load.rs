@@ -1,5 +1,6 @@
-//! A load driver: `concurrency` workers issue requests back to back for a duration and record
-//! every latency in an HDR histogram.
+//! Load drivers: `concurrency` workers issuing requests back to back for a duration (closed
+//! loop, for the maximum rate), or requests issued at a fixed rate whatever the answers do (open
+//! loop, for the latency at a given load); every latency goes into an HDR histogram.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -64,6 +65,49 @@ where
         per_sec: h.len() as f64 / elapsed,
         count: h.len(),
         errors: errors.load(std::sync::atomic::Ordering::Relaxed),
+        p50_us: h.value_at_quantile(0.5),
+        p99_us: h.value_at_quantile(0.99),
+    })
+}
+
+/// Issues `rate` calls per second for `duration` (`call(n)` for the n-th, from 0), each measured
+/// from its scheduled start, so a stalled server shows up as latency, not as fewer requests.
+pub async fn open_loop<F, Fut>(rate: f64, duration: Duration, mut call: F) -> anyhow::Result<LoadResult>
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let mut n: u64 = 0;
+    loop {
+        let due = started + interval.mul_f64(n as f64);
+        if due.duration_since(started) >= duration {
+            break;
+        }
+        tokio::time::sleep_until(due.into()).await;
+        let fut = call(n);
+        tasks.push(tokio::spawn(async move {
+            let ok = fut.await;
+            (ok, due.elapsed())
+        }));
+        n += 1;
+    }
+    let mut h = Histogram::<u64>::new(3)?;
+    let mut errors = 0;
+    for t in tasks {
+        match t.await {
+            Ok((true, latency)) => {
+                let _ = h.record(latency.as_micros() as u64);
+            }
+            _ => errors += 1,
+        }
+    }
+    Ok(LoadResult {
+        per_sec: h.len() as f64 / duration.as_secs_f64(),
+        count: h.len(),
+        errors,
         p50_us: h.value_at_quantile(0.5),
         p99_us: h.value_at_quantile(0.99),
     })

@@ -6,10 +6,9 @@
 //! `cargo bench -p hotline-api --bench timeline -- [seconds] [concurrency]`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-use hdrhistogram::Histogram;
 use hotline_api::app::App;
 use hotline_api::config::Config;
 use kit::clock::SystemClock;
@@ -114,7 +113,17 @@ async fn main() -> anyhow::Result<()> {
         .await?
     };
     let rate = (closed.per_sec * 0.7).max(1.0);
-    let (open_p50, open_p99, open_done, open_errors) = open_loop(clients.clone(), rate, duration).await?;
+    // At 70 % of that rate (open loop: latency from each request's scheduled start).
+    let open = {
+        let clients = clients.clone();
+        bench::load::open_loop(rate, duration, move |n| {
+            let mut c = clients[(n as usize) % clients.len()].clone();
+            let order = (n as i64 * 104_729 % ORDERS) + 1;
+            async move { c.get_order_timeline(request(order)).await.is_ok() }
+        })
+        .await?
+    };
+    let (open_p50, open_p99, open_done, open_errors) = (open.p50_us, open.p99_us, open.count, open.errors);
     let _ = stop.send(());
     let _ = task.await;
     // Postgres alone on the read's SQL, at the service's pool size: is the database the bound?
@@ -155,46 +164,4 @@ async fn main() -> anyhow::Result<()> {
     });
     println!("{line}");
     Ok(())
-}
-
-/// Sends `rate` requests per second for `duration`, each measured from its scheduled start
-/// (so a stalled server shows up as latency, not as fewer requests).
-async fn open_loop(
-    clients: Arc<Vec<TimelineServiceClient<Channel>>>,
-    rate: f64,
-    duration: Duration,
-) -> anyhow::Result<(u64, u64, u64, u64)> {
-    let hist = Arc::new(std::sync::Mutex::new(Histogram::<u64>::new(3)?));
-    let errors = Arc::new(AtomicU64::new(0));
-    let interval = Duration::from_secs_f64(1.0 / rate);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    let mut n: u64 = 0;
-    loop {
-        let due = started + interval.mul_f64(n as f64);
-        if due.duration_since(started) >= duration {
-            break;
-        }
-        tokio::time::sleep_until(due.into()).await;
-        let mut c = clients[(n as usize) % clients.len()].clone();
-        let (hist, errors) = (hist.clone(), errors.clone());
-        let order = (n as i64 * 104_729 % ORDERS) + 1;
-        tasks.push(tokio::spawn(async move {
-            let ok = c.get_order_timeline(request(order)).await.is_ok();
-            let us = due.elapsed().as_micros() as u64;
-            if ok {
-                if let Ok(mut h) = hist.lock() {
-                    let _ = h.record(us);
-                }
-            } else {
-                errors.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
-        n += 1;
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    let h = hist.lock().map_err(|_| anyhow::anyhow!("histogram lock poisoned"))?;
-    Ok((h.value_at_quantile(0.5), h.value_at_quantile(0.99), h.len(), errors.load(Ordering::Relaxed)))
 }

@@ -11,9 +11,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use hdrhistogram::Histogram;
+use bench::load::LoadResult;
 use invoice_checks::app::App;
 use invoice_checks::config::Config;
 use kit::clock::ManualClock;
@@ -127,13 +127,6 @@ async fn seed(pool: &sqlx::PgPool, rows: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Run {
-    per_sec: f64,
-    p50_us: u64,
-    p99_us: u64,
-    errors: u64,
-}
-
 async fn approve(client: &mut ManualPaymentServiceClient<Channel>, n: u64) -> bool {
     let mut req =
         tonic::Request::new(pb::ApprovePaymentRequest { order_id: format!("mp-bench-{n}"), adjustments: None });
@@ -141,73 +134,30 @@ async fn approve(client: &mut ManualPaymentServiceClient<Channel>, n: u64) -> bo
     client.approve_payment(req).await.is_ok()
 }
 
-fn summary(h: &Histogram<u64>, elapsed: Duration, errors: u64) -> Run {
-    Run {
-        per_sec: h.len() as f64 / elapsed.as_secs_f64(),
-        p50_us: h.value_at_quantile(0.5),
-        p99_us: h.value_at_quantile(0.99),
-        errors,
-    }
-}
-
-async fn closed_loop(channel: &Channel, next: &Arc<AtomicU64>, workers: usize, d: Duration) -> anyhow::Result<Run> {
-    let started = Instant::now();
-    let errors = Arc::new(AtomicU64::new(0));
-    let tasks: Vec<_> = (0..workers)
-        .map(|_| {
-            let mut client = ManualPaymentServiceClient::new(channel.clone());
-            let (next, errors) = (next.clone(), errors.clone());
-            tokio::spawn(async move {
-                let mut h = Histogram::<u64>::new(3).expect("histogram");
-                while started.elapsed() < d {
-                    let t = Instant::now();
-                    if approve(&mut client, next.fetch_add(1, Ordering::Relaxed)).await {
-                        let _ = h.record(t.elapsed().as_micros() as u64);
-                    } else {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                h
-            })
-        })
-        .collect();
-    let mut all = Histogram::<u64>::new(3)?;
-    for t in tasks {
-        all.add(t.await?)?;
-    }
-    Ok(summary(&all, started.elapsed(), errors.load(Ordering::Relaxed)))
-}
-
-async fn open_loop(channel: &Channel, next: &Arc<AtomicU64>, rate: f64, d: Duration) -> anyhow::Result<Run> {
-    let interval = Duration::from_secs_f64(1.0 / rate);
-    let started = Instant::now();
-    let mut handles = Vec::new();
-    let mut i: u32 = 0;
-    loop {
-        let due = started + interval * i;
-        if due.duration_since(started) >= d {
-            break;
-        }
-        tokio::time::sleep_until(due.into()).await;
+/// `workers` callers approving the next payment back to back.
+async fn closed_loop(
+    channel: &Channel,
+    next: &Arc<AtomicU64>,
+    workers: usize,
+    d: Duration,
+) -> anyhow::Result<LoadResult> {
+    let (channel, next) = (channel.clone(), next.clone());
+    bench::load::closed_loop(workers, d, move || {
         let mut client = ManualPaymentServiceClient::new(channel.clone());
         let n = next.fetch_add(1, Ordering::Relaxed);
-        handles.push(tokio::spawn(async move {
-            let ok = approve(&mut client, n).await;
-            (ok, due.elapsed())
-        }));
-        i += 1;
-    }
-    let mut h = Histogram::<u64>::new(3)?;
-    let mut errors = 0;
-    for t in handles {
-        let (ok, latency) = t.await?;
-        if ok {
-            let _ = h.record(latency.as_micros() as u64);
-        } else {
-            errors += 1;
-        }
-    }
-    Ok(summary(&h, d, errors))
+        async move { approve(&mut client, n).await }
+    })
+    .await
+}
+
+/// Approvals at a fixed `rate`.
+async fn open_loop(channel: &Channel, next: &Arc<AtomicU64>, rate: f64, d: Duration) -> anyhow::Result<LoadResult> {
+    bench::load::open_loop(rate, d, |_| {
+        let mut client = ManualPaymentServiceClient::new(channel.clone());
+        let n = next.fetch_add(1, Ordering::Relaxed);
+        async move { approve(&mut client, n).await }
+    })
+    .await
 }
 
 /// Runs the RPC's SQL through pgbench; returns (tps, average latency in ms).

@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bench::load::LoadResult;
 use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
 use kit::grpc::client::TracedChannel;
@@ -397,22 +398,6 @@ const START_SQL: &str = "\\set n random(1, 1000000000000)\n\
       decode(repeat('ab', 420), 'hex'), '{}');\n\
     COMMIT;\n";
 
-struct Run {
-    per_sec: f64,
-    p50_us: u64,
-    p99_us: u64,
-    errors: u64,
-}
-
-fn summary(h: &Histogram<u64>, elapsed: Duration, errors: u64) -> Run {
-    Run {
-        per_sec: h.len() as f64 / elapsed.as_secs_f64(),
-        p50_us: h.value_at_quantile(0.5),
-        p99_us: h.value_at_quantile(0.99),
-        errors,
-    }
-}
-
 /// One StartPayment on terminal `W-(n mod terminals)`; true when it was accepted.
 async fn start(client: &mut TerminalPaymentServiceClient<TracedChannel>, n: u64, terminals: usize) -> bool {
     let req = pb::StartPaymentRequest {
@@ -432,38 +417,20 @@ async fn start(client: &mut TerminalPaymentServiceClient<TracedChannel>, n: u64,
     }
 }
 
+/// [`START_CALLERS`] callers starting payments back to back.
 async fn closed_loop(
     channel: &TracedChannel,
     next: &Arc<std::sync::atomic::AtomicU64>,
     terminals: usize,
     d: Duration,
-) -> anyhow::Result<Run> {
-    use std::sync::atomic::Ordering;
-    let started = Instant::now();
-    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let tasks: Vec<_> = (0..START_CALLERS)
-        .map(|_| {
-            let mut client = TerminalPaymentServiceClient::new(channel.clone());
-            let (next, errors) = (next.clone(), errors.clone());
-            tokio::spawn(async move {
-                let mut h = Histogram::<u64>::new(3).expect("histogram");
-                while started.elapsed() < d {
-                    let t = Instant::now();
-                    if start(&mut client, next.fetch_add(1, Ordering::Relaxed), terminals).await {
-                        let _ = h.record(t.elapsed().as_micros() as u64);
-                    } else {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                h
-            })
-        })
-        .collect();
-    let mut all = Histogram::<u64>::new(3)?;
-    for t in tasks {
-        all.add(t.await?)?;
-    }
-    Ok(summary(&all, started.elapsed(), errors.load(Ordering::Relaxed)))
+) -> anyhow::Result<LoadResult> {
+    let (channel, next) = (channel.clone(), next.clone());
+    bench::load::closed_loop(START_CALLERS, d, move || {
+        let mut client = TerminalPaymentServiceClient::new(channel.clone());
+        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        async move { start(&mut client, n, terminals).await }
+    })
+    .await
 }
 
 /// Starts at a fixed `rate` (latency from each call's scheduled time).
@@ -473,34 +440,11 @@ async fn open_loop(
     terminals: usize,
     rate: f64,
     d: Duration,
-) -> anyhow::Result<Run> {
-    let interval = Duration::from_secs_f64(1.0 / rate);
-    let started = Instant::now();
-    let mut handles = Vec::new();
-    let mut i: u32 = 0;
-    loop {
-        let due = started + interval * i;
-        if due.duration_since(started) >= d {
-            break;
-        }
-        tokio::time::sleep_until(due.into()).await;
+) -> anyhow::Result<LoadResult> {
+    bench::load::open_loop(rate, d, |_| {
         let mut client = TerminalPaymentServiceClient::new(channel.clone());
         let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        handles.push(tokio::spawn(async move {
-            let ok = start(&mut client, n, terminals).await;
-            (ok, due.elapsed())
-        }));
-        i += 1;
-    }
-    let mut h = Histogram::<u64>::new(3)?;
-    let mut errors = 0;
-    for t in handles {
-        let (ok, latency) = t.await?;
-        if ok {
-            let _ = h.record(latency.as_micros() as u64);
-        } else {
-            errors += 1;
-        }
-    }
-    Ok(summary(&h, d, errors))
+        async move { start(&mut client, n, terminals).await }
+    })
+    .await
 }
