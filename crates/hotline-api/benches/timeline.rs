@@ -2,11 +2,13 @@
 //! App on this box's Postgres and NATS, 10 000 orders × 10 events in the read model, and
 //! `TimelineService.GetOrderTimeline` called with a service token from 100 concurrent streams
 //! (closed loop), then at a fixed 70 % of that rate (open loop) for the p99. The gRPC echo
-//! ceiling (`B_echo`) is measured in the same run. Prints one JSON line:
+//! ceiling (`B_echo`) is measured in the same run. Reads are answered from the service's
+//! in-memory view where its guarantee allows (`service::timeline_view`, default size); the line
+//! says which share was. Prints one JSON line:
 //! `cargo bench -p hotline-api --bench timeline -- [seconds] [concurrency]`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hotline_api::app::App;
@@ -32,17 +34,22 @@ fn request(order: i64) -> tonic::Request<GetOrderTimelineRequest> {
     r
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let seconds: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(8);
-    let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100);
-    let duration = Duration::from_secs(seconds);
+/// Set in the child processes that measure tracing's cost: `off` or `sampled`.
+const TRACING_CHILD: &str = "PAYOPS_BENCH_TIMELINE_TRACING";
 
-    let echo = bench::echo::run(duration).await?;
-    let echo_rate = echo["results"]["B_echo"]["per_sec"].as_f64().unwrap_or(0.0);
-    let echo_p99 = echo["results"]["B_echo"]["p99_us"].as_u64().unwrap_or(0);
+type Clients = Arc<Vec<TimelineServiceClient<Channel>>>;
 
+/// A running hotline-api with the bench's read model, and clients on 4 connections.
+struct Served {
+    env: testkit::TestEnv,
+    _sandbox: Sandbox,
+    clients: Clients,
+    view: Arc<hotline_api::service::timeline_view::TimelineView>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), kit::platform::PlatformError>>,
+}
+
+async fn serve() -> anyhow::Result<Served> {
     let env = testkit::TestEnv::new().await?;
     let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await?;
     let mut vars = env.service_env("hotline_api");
@@ -73,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
     .execute(&app.platform.pool)
     .await?;
     sqlx::query("ANALYZE timeline_events").execute(&app.platform.pool).await?;
+    let view = app.hotline.timeline.clone();
     let url = format!("http://{}", app.grpc_addr());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async move {
@@ -82,10 +90,19 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..4 {
         channels.push(Channel::from_shared(url.clone())?.connect().await?);
     }
-    let clients: Arc<Vec<TimelineServiceClient<Channel>>> =
-        Arc::new(channels.into_iter().map(TimelineServiceClient::new).collect());
+    let clients: Clients = Arc::new(channels.into_iter().map(TimelineServiceClient::new).collect());
+    Ok(Served { env, _sandbox: sandbox, clients, view, stop, task })
+}
+
+/// One second of warm-up (pool, caches: every order read once), then the closed loop; with the
+/// reads of the loop that `view` answered from memory.
+async fn closed(
+    clients: &Clients,
+    view: &hotline_api::service::timeline_view::TimelineView,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<(bench::load::LoadResult, u64)> {
     let next = Arc::new(AtomicUsize::new(0));
-    // Warm-up (pool, caches), then the closed loop.
     {
         let (clients, next) = (clients.clone(), next.clone());
         bench::load::closed_loop(concurrency, Duration::from_secs(1), move || {
@@ -99,19 +116,122 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?;
     }
-    let closed = {
-        let (clients, next) = (clients.clone(), next.clone());
-        bench::load::closed_loop(concurrency, duration, move || {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let mut c = clients[i % clients.len()].clone();
-            async move {
-                c.get_order_timeline(request((i as i64 * 7919 % ORDERS) + 1))
-                    .await
-                    .is_ok_and(|r| r.get_ref().events.len() == 10)
-            }
-        })
-        .await?
+    let clients = clients.clone();
+    let before = view.reads_from_memory();
+    let result = bench::load::closed_loop(concurrency, duration, move || {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let mut c = clients[i % clients.len()].clone();
+        async move {
+            c.get_order_timeline(request((i as i64 * 7919 % ORDERS) + 1))
+                .await
+                .is_ok_and(|r| r.get_ref().events.len() == 10)
+        }
+    })
+    .await?;
+    Ok((result, view.reads_from_memory() - before))
+}
+
+/// An OTLP/gRPC trace collector that counts the spans it is sent and drops them, on its own
+/// thread (a collector is a process of its own).
+fn otlp_sink() -> anyhow::Result<(std::net::SocketAddr, Arc<AtomicU64>)> {
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
+    use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+    struct Sink(Arc<AtomicU64>);
+    #[tonic::async_trait]
+    impl TraceService for Sink {
+        async fn export(
+            &self,
+            r: tonic::Request<ExportTraceServiceRequest>,
+        ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+            let n: usize =
+                r.get_ref().resource_spans.iter().flat_map(|rs| &rs.scope_spans).map(|s| s.spans.len()).sum();
+            self.0.fetch_add(n as u64, Ordering::Relaxed);
+            Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+        }
+    }
+    let spans = Arc::new(AtomicU64::new(0));
+    let counter = spans.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async move {
+            let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else { return };
+            let Ok(addr) = listener.local_addr() else { return };
+            let _ = tx.send(addr);
+            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            let _ = tonic::transport::Server::builder()
+                .add_service(TraceServiceServer::new(Sink(counter)))
+                .serve_with_incoming(incoming)
+                .await;
+        });
+    });
+    Ok((rx.recv_timeout(Duration::from_secs(5))?, spans))
+}
+
+/// A child process: the production subscriber (JSON logs at info, the OpenTelemetry layer) with
+/// tracing `off` (never sampled) or `sampled` (10 %, exported over OTLP/gRPC to a local
+/// collector), then the closed loop; prints its own JSON line.
+async fn tracing_child(mode: &str, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
+    use kit::config::{LogFormat, TelemetryConfig, TraceSampler};
+    let (endpoint, spans) = if mode == "sampled" {
+        let (addr, spans) = otlp_sink()?;
+        (Some(format!("http://{addr}")), Some(spans))
+    } else {
+        (None, None)
     };
+    let guard = kit::telemetry::init(&TelemetryConfig {
+        service: "hotline-api".into(),
+        log_format: LogFormat::Json,
+        log_filter: "info".into(),
+        otlp_endpoint: endpoint,
+        sampler: if spans.is_some() { TraceSampler::ParentBasedRatio(0.1) } else { TraceSampler::AlwaysOff },
+    })?;
+    let served = serve().await?;
+    let (result, _) = closed(&served.clients, &served.view, concurrency, duration).await?;
+    let _ = served.stop.send(());
+    let _ = served.task.await;
+    guard.shutdown();
+    let spans = spans.map(|s| s.load(Ordering::Relaxed));
+    println!(
+        "{}",
+        json!({ "tracing_child": mode, "per_sec": result.per_sec, "count": result.count, "spans_exported": spans })
+    );
+    Ok(())
+}
+
+/// Runs this bench again as a child in `mode`; its req/s and exported spans.
+fn run_child(mode: &str, seconds: u64, concurrency: usize) -> anyhow::Result<(f64, Option<u64>, u64)> {
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .args([seconds.to_string(), concurrency.to_string()])
+        .env(TRACING_CHILD, mode)
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    anyhow::ensure!(out.status.success(), "the {mode} tracing run failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v.get("tracing_child").is_some())
+        .ok_or_else(|| anyhow::anyhow!("the {mode} tracing run printed no result"))?;
+    Ok((line["per_sec"].as_f64().unwrap_or(0.0), line["spans_exported"].as_u64(), line["count"].as_u64().unwrap_or(0)))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let seconds: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(8);
+    let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100);
+    let duration = Duration::from_secs(seconds);
+    if let Ok(mode) = std::env::var(TRACING_CHILD) {
+        return tracing_child(&mode, concurrency, duration).await;
+    }
+
+    let echo = bench::echo::run(duration).await?;
+    let echo_rate = echo["results"]["B_echo"]["per_sec"].as_f64().unwrap_or(0.0);
+    let echo_p99 = echo["results"]["B_echo"]["p99_us"].as_u64().unwrap_or(0);
+
+    let Served { env, _sandbox, clients, view, stop, task } = serve().await?;
+    let (closed, closed_from_memory) = closed(&clients, &view, concurrency, duration).await?;
     let rate = (closed.per_sec * 0.7).max(1.0);
     // At 70 % of that rate (open loop: latency from each request's scheduled start).
     let open = {
@@ -139,6 +259,10 @@ async fn main() -> anyhow::Result<()> {
         seconds,
         true,
     )?;
+    // Tracing at 10 % sampling (target 2): the same closed loop in two processes of their own,
+    // each with the production subscriber; never sampled, then 10 % exported.
+    let (off_rate, _, _) = run_child("off", seconds, concurrency)?;
+    let (sampled_rate, spans, sampled_count) = run_child("sampled", seconds, concurrency)?;
     let line = json!({
         "name": "hotline-api",
         "bench": "order_timeline_read",
@@ -159,6 +283,13 @@ async fn main() -> anyhow::Result<()> {
         "pgbench_same_sql_tps": pg.tps.round(),
         "pgbench_clients": POOL,
         "ratio_to_pgbench": ((closed.per_sec / pg.tps.max(1.0)) * 1000.0).round() / 1000.0,
+        "tracing_off_per_sec": off_rate.round(),
+        "tracing_sampled_per_sec": sampled_rate.round(),
+        "tracing_sample_ratio": 0.1,
+        "tracing_sampled_requests": sampled_count,
+        "tracing_spans_exported": spans,
+        "tracing_cost": if off_rate > 0.0 { ((1.0 - sampled_rate / off_rate) * 1000.0).round() / 1000.0 } else { 0.0 },
+        "from_memory_share": ((closed_from_memory as f64 / closed.count.max(1) as f64) * 1000.0).round() / 1000.0,
         "orders": ORDERS,
         "events_per_order": EVENTS,
     });

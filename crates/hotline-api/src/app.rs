@@ -96,6 +96,10 @@ impl App {
             ticketing,
             auth,
             settings,
+            timeline: Arc::new(crate::service::timeline_view::TimelineView::new(
+                config.timeline_memory_orders,
+                crate::service::timeline::MAX_EVENTS,
+            )),
         });
         if let Some((name, password)) = &config.bootstrap_admin
             && hotline.auth.bootstrap_admin(name, password).await.map_err(BuildError::Bootstrap)?
@@ -149,6 +153,7 @@ impl App {
         platform.run_relay = self.run_workers;
         let token = platform.shutdown.token();
         platform.shutdown.spawn(self.web.serve(token.clone()));
+        platform.shutdown.spawn(self.hotline.timeline.clone().run(platform.pool.clone(), token.clone()));
         if self.run_workers {
             if let Some(consumer) = self.consumer {
                 platform.shutdown.spawn(consumer.run_until(token.clone()));

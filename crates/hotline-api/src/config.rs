@@ -29,6 +29,7 @@
 //! | `BOOTSTRAP_ADMIN_PASSWORD` / `_FILE` | unset | its password (secret; required with `BOOTSTRAP_ADMIN`) |
 //! | `PIXI_SYNC_DASHBOARD_URL` | `http://localhost:8151/bestellungen/{order_id}` | link to an order in the pixi-sync console; `{order_id}` is replaced by the pixi order number (HL-41); without it the link opens the console's start page |
 //! | `PIXI_SYNC_ERRORS_URL` | `http://localhost:8051/errors` | link to the pixi-sync error page (HL-41) |
+//! | `TIMELINE_MEMORY_ORDERS` | `20000` | order timelines kept in memory per replica (about 2 KB per order of 10 events); a read is answered from memory only when that shows every event committed before it (`service::timeline_view`); `0` reads every timeline from the database |
 //! | `LOOKUP_RETENTION` | `7d` | how long B2C lookups (personal data) are kept for their tickets |
 //! | `B2B_PROBLEM_TYPES` | our list (`domain::b2b::PROBLEM_TYPES`) | `;`-separated problem types the B2B form offers; the seed names none, any non-empty type is accepted, the tenant-side type is always added last (HL-24) |
 //! | `CALLERS` / `_FILE` | required | gRPC callers (services, tools) with their permissions (`kit::grpc::auth`); agents log in |
@@ -121,6 +122,8 @@ pub struct Config {
     pub pixi_sync_errors_url: String,
     /// Retention of B2C lookups.
     pub lookup_retention: Duration,
+    /// See `TIMELINE_MEMORY_ORDERS`.
+    pub timeline_memory_orders: usize,
     /// Problem types the B2B form offers (empty: the default list).
     pub problem_types: Vec<String>,
 }
@@ -205,6 +208,7 @@ impl Config {
             )?,
             pixi_sync_errors_url: url(env, "PIXI_SYNC_ERRORS_URL", Some("http://localhost:8051/errors"))?,
             lookup_retention: env.duration_or("LOOKUP_RETENTION", Duration::from_secs(7 * 86_400))?,
+            timeline_memory_orders: env.or("TIMELINE_MEMORY_ORDERS", 20_000usize)?,
             problem_types: env
                 .raw("B2B_PROBLEM_TYPES")
                 .map(|v| v.split(';').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect())

@@ -25,7 +25,9 @@
 //! Metrics (besides the kit's gRPC, consumer, outbox, journal and external-call families):
 //! `payops_hotline_lookups_total{outcome}` (found, expired, notfound, error),
 //! `payops_hotline_codes_generated_total`, `payops_hotline_tickets_total{kind}`,
-//! `payops_hotline_timeline_events_total`, `payops_hotline_http_requests_total{route,status}`,
+//! `payops_hotline_timeline_events_total`, `payops_hotline_timeline_reads_total{from}` (memory,
+//! database; see [`service::timeline_view`]), `payops_hotline_timeline_memory_losses_total`,
+//! `payops_hotline_http_requests_total{route,status}`,
 //! `payops_hotline_http_request_duration_seconds{route}`.
 //!
 //! Configuration: see [`config`]. The first admin comes from `BOOTSTRAP_ADMIN` or from

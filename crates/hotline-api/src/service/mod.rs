@@ -11,6 +11,7 @@ pub mod codes;
 pub mod overview;
 pub mod preflight;
 pub mod timeline;
+pub mod timeline_view;
 
 use std::sync::Arc;
 
@@ -67,6 +68,8 @@ pub struct Hotline {
     pub auth: auth::Auth,
     /// Settings.
     pub settings: Settings,
+    /// Timelines of recently read orders, served from memory when that is safe.
+    pub timeline: Arc<timeline_view::TimelineView>,
 }
 
 impl Hotline {

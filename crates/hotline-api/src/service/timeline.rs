@@ -1,12 +1,14 @@
 //! The order timeline (HL-40) with the links to pixi-sync (HL-41). Event summaries carry no
 //! personal data (the envelope's contract), so reading a timeline is not audited.
 
+use std::sync::Arc;
+
 use kit::id::OrderId;
 
 use super::Hotline;
 use crate::domain::agent::{Actor, Permission};
 use crate::error::{Error, Result};
-use crate::store::timeline::{self, TimelineRow};
+use crate::store::timeline::TimelineRow;
 
 /// Most events returned for one order.
 pub const MAX_EVENTS: i64 = 1000;
@@ -17,7 +19,7 @@ pub struct Timeline {
     /// The order.
     pub order_id: String,
     /// Events, oldest first.
-    pub events: Vec<TimelineRow>,
+    pub events: Arc<[TimelineRow]>,
     /// pixi-sync dashboard for the order.
     pub dashboard_url: String,
     /// pixi-sync error page.
@@ -31,7 +33,9 @@ impl Hotline {
             self.require(actor, Permission::ReadTimeline).await?;
         }
         let id = OrderId::parse(order_id.trim()).map_err(|e| Error::field("order_id", e.to_string()))?;
-        let events = timeline::of_order(&self.pool, id.as_str(), MAX_EVENTS).await?;
+        // From memory when that shows every event committed before this call (see
+        // `timeline_view`), else from `timeline_events`.
+        let events = self.timeline.read(&self.pool, id.as_str()).await?;
         Ok(Timeline {
             order_id: id.to_string(),
             events,

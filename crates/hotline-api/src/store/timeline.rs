@@ -1,4 +1,7 @@
-//! The `timeline_events` read model (HL-40).
+//! The `timeline_events` read model (HL-40). Every write notifies
+//! `hotline_timeline_changed` with `<schema> <order id>` of each order it added rows to, in its
+//! own transaction, so that replicas serving timelines from memory drop them
+//! (`service::timeline_view`); a redelivery adds no row and notifies nothing.
 
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection, PgPool};
@@ -18,7 +21,7 @@ pub struct TimelineRow {
     pub summary: String,
 }
 
-/// Adds an event (a redelivery changes nothing).
+/// Adds an event (a redelivery changes nothing) and notifies its order's change.
 pub async fn insert(
     conn: &mut PgConnection,
     order_id: &str,
@@ -26,8 +29,9 @@ pub async fn insert(
     subject: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO timeline_events (event_id, order_id, source, event_type, occurred_at, summary, subject) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
+        "WITH added AS (INSERT INTO timeline_events (event_id, order_id, source, event_type, occurred_at, summary, subject) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING order_id) \
+         SELECT pg_notify('hotline_timeline_changed', current_schema() || ' ' || order_id) FROM added",
     )
     .bind(&row.event_id)
     .bind(order_id)
@@ -41,14 +45,16 @@ pub async fn insert(
     .map(|_| ())
 }
 
-/// Adds events `(order_id, row, subject)` in one statement (redeliveries change nothing).
+/// Adds events `(order_id, row, subject)` in one statement (redeliveries change nothing) and
+/// notifies each order that gained rows once.
 pub async fn insert_many(conn: &mut PgConnection, rows: &[(String, TimelineRow, String)]) -> Result<(), sqlx::Error> {
     let column = |f: fn(&(String, TimelineRow, String)) -> String| rows.iter().map(f).collect::<Vec<String>>();
     let occurred: Vec<DateTime<Utc>> = rows.iter().map(|r| r.1.occurred_at).collect();
     sqlx::query(
-        "INSERT INTO timeline_events (event_id, order_id, source, event_type, occurred_at, summary, subject) \
+        "WITH added AS (INSERT INTO timeline_events (event_id, order_id, source, event_type, occurred_at, summary, subject) \
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[]) \
-         ON CONFLICT (event_id) DO NOTHING",
+         ON CONFLICT (event_id) DO NOTHING RETURNING order_id) \
+         SELECT pg_notify('hotline_timeline_changed', current_schema() || ' ' || order_id) FROM (SELECT DISTINCT order_id FROM added) changed",
     )
     .bind(column(|r| r.1.event_id.clone()))
     .bind(column(|r| r.0.clone()))

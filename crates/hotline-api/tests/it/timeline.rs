@@ -110,3 +110,126 @@ async fn hl_41_timeline_links_to_the_pixi_sync_dashboard_and_error_page() {
     assert_eq!(me["links"]["pixi_sync_dashboard"], "http://pixi-sync.local:8151/", "the console's start page");
     app.stop().await;
 }
+
+/// Waits until `view` listens (its connection is up and LISTENs).
+async fn live(view: &hotline_api::service::timeline_view::TimelineView) {
+    for _ in 0..500 {
+        if view.is_live() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the timeline view never listened");
+}
+
+#[tokio::test]
+async fn hl_40_a_timeline_kept_in_memory_shows_every_event_committed_before_the_read_on_any_replica() {
+    use hotline_api::service::timeline_view::TimelineView;
+    let app = TestApp::spawn().await;
+    let clock = ManualClock::new(app.now() - Duration::hours(2));
+    publish(&app, "pixi-sync", &clock, &[("4711", "order_released", "Auftrag freigegeben")]).await;
+    assert_eq!(app.drain().await, 1);
+    // A second replica's view on the same database.
+    let other = std::sync::Arc::new(TimelineView::new(100, 1000));
+    let token = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(other.clone().run(app.hotline.pool.clone(), token.clone()));
+    live(&app.hotline.timeline).await;
+    live(&other).await;
+    let agent = app.token(AGENT).await;
+    let mut t = app.timeline_client().await;
+    let read = |t: &mut proto::payops::hotline::v1::timeline_service_client::TimelineServiceClient<
+        tonic::transport::Channel,
+    >| {
+        let mut t = t.clone();
+        let agent = agent.clone();
+        async move {
+            t.get_order_timeline(authed(&agent, GetOrderTimelineRequest { order_id: "4711".into() }))
+                .await
+                .unwrap()
+                .into_inner()
+                .events
+                .len()
+        }
+    };
+    for _ in 0..2 {
+        assert_eq!(read(&mut t).await, 1);
+        assert_eq!(other.read(&app.hotline.pool, "4711").await.unwrap().len(), 1);
+    }
+    assert!(app.hotline.timeline.reads_from_memory() >= 1, "the second read is answered from memory");
+    assert!(other.reads_from_memory() >= 1);
+    // Each new event, committed by the projection, shows in the very next read on both replicas.
+    for n in 2..=21 {
+        publish(&app, "terminal-gateway", &clock, &[("4711", "terminal_payment_approved", "Zahlung genehmigt")]).await;
+        assert_eq!(app.drain().await, 1);
+        assert_eq!(read(&mut t).await, n);
+        assert_eq!(other.read(&app.hotline.pool, "4711").await.unwrap().len(), n);
+        assert_eq!(read(&mut t).await, n);
+    }
+    assert!(app.hotline.timeline.reads_from_memory() >= 20, "reads between changes came from memory");
+    token.cancel();
+    task.await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hl_40_when_the_listening_connection_is_lost_nothing_kept_in_memory_is_shown_again() {
+    use hotline_api::service::timeline_view::TimelineView;
+    use hotline_api::store::timeline::{TimelineRow, insert};
+    let app = TestApp::spawn().await;
+    let pool = app.hotline.pool.clone();
+    let row = |id: &str| TimelineRow {
+        event_id: id.into(),
+        source: "pixi-sync".into(),
+        event_type: "order_released".into(),
+        occurred_at: chrono::Utc::now(),
+        summary: "Auftrag freigegeben".into(),
+    };
+    let mut tx = pool.begin().await.unwrap();
+    insert(&mut tx, "4711", &row("e-1"), "test").await.unwrap();
+    tx.commit().await.unwrap();
+    let view = std::sync::Arc::new(TimelineView::new(100, 1000));
+    let token = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(view.clone().run(pool.clone(), token.clone()));
+    live(&view).await;
+    for _ in 0..2 {
+        assert_eq!(view.read(&pool, "4711").await.unwrap().len(), 1);
+    }
+    assert_eq!(view.reads_from_memory(), 1);
+    // The listening connection dies; an event is committed before it listens again, so its
+    // notification is never delivered.
+    let pid: i32 = sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE query LIKE '%LISTEN%' AND query LIKE '%' || $1 || '%'",
+    )
+    .bind(view.barrier_channel())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    sqlx::query("SELECT pg_terminate_backend($1)").bind(pid).execute(&pool).await.unwrap();
+    for _ in 0..500 {
+        let alive: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
+            .bind(pid)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if !alive {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let mut tx = pool.begin().await.unwrap();
+    insert(&mut tx, "4711", &row("e-2"), "test").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(view.read(&pool, "4711").await.unwrap().len(), 2, "read while not listening");
+    for _ in 0..500 {
+        if view.is_live() && view.read(&pool, "4711").await.unwrap().len() == 2 && view.reads_from_memory() > 1 {
+            break;
+        }
+        assert_eq!(view.read(&pool, "4711").await.unwrap().len(), 2);
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(view.is_live(), "listens again");
+    assert!(view.reads_from_memory() > 1, "and answers from memory again");
+    token.cancel();
+    task.await.unwrap();
+    app.stop().await;
+}
