@@ -1,5 +1,9 @@
 //! `payops-bench <name> [seconds]`: runs one benchmark and prints its JSON result.
 
+/// mimalloc, the allocator of the service binaries this hosts.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Duration;
 
 use anyhow::bail;

@@ -1,11 +1,15 @@
 //! Order-timeline read benchmark (`docs/benchmarks.md` target 2, "read RPC"): the real hotline-api
 //! App on this box's Postgres and NATS, 10 000 orders × 10 events in the read model, and
 //! `TimelineService.GetOrderTimeline` called with a service token from 100 concurrent streams
-//! (closed loop), then at a fixed 70 % of that rate (open loop) for the p99. The gRPC echo
+//! (closed loop, after a warm-up that reads every order once), then at a fixed 70 % of that rate (open loop) for the p99. The gRPC echo
 //! ceiling (`B_echo`) is measured in the same run. Reads are answered from the service's
 //! in-memory view where its guarantee allows (`service::timeline_view`, default size); the line
 //! says which share was. Prints one JSON line:
 //! `cargo bench -p hotline-api --bench timeline -- [seconds] [concurrency]`.
+
+/// mimalloc, the allocator of the service binaries this hosts.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -54,6 +58,10 @@ async fn serve() -> anyhow::Result<Served> {
     let sandbox = Sandbox::start(SandboxConfig::ephemeral()).await?;
     let mut vars = env.service_env("hotline_api");
     let pgw = format!("{}/api/v1", sandbox.url(System::Pgw));
+    // `TIMELINE_MEMORY_ORDERS=0` in the bench's environment measures database reads only.
+    if let Ok(n) = std::env::var("TIMELINE_MEMORY_ORDERS") {
+        vars.set("TIMELINE_MEMORY_ORDERS", &n);
+    }
     for (k, v) in [
         ("WEB_ADDR", "127.0.0.1:0"),
         ("PGW_BASE_URL", pgw.as_str()),
@@ -94,8 +102,8 @@ async fn serve() -> anyhow::Result<Served> {
     Ok(Served { env, _sandbox: sandbox, clients, view, stop, task })
 }
 
-/// One second of warm-up (pool, caches: every order read once), then the closed loop; with the
-/// reads of the loop that `view` answered from memory.
+/// Warm-up (pool, caches): every order read once, then the closed loop; with the reads of the
+/// loop that `view` answered from memory.
 async fn closed(
     clients: &Clients,
     view: &hotline_api::service::timeline_view::TimelineView,
@@ -103,9 +111,9 @@ async fn closed(
     duration: Duration,
 ) -> anyhow::Result<(bench::load::LoadResult, u64)> {
     let next = Arc::new(AtomicUsize::new(0));
-    {
+    while next.load(Ordering::Relaxed) < ORDERS as usize {
         let (clients, next) = (clients.clone(), next.clone());
-        bench::load::closed_loop(concurrency, Duration::from_secs(1), move || {
+        bench::load::closed_loop(concurrency, Duration::from_millis(500), move || {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let mut c = clients[i % clients.len()].clone();
             async move {

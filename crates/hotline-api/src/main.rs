@@ -2,6 +2,11 @@
 //! (`kit::service`); or a sub-command: `create-agent` (see `cli`) or `preflight` (the read-only
 //! checks of PGW and smallinvoice, CT-06; exit 1 when one fails).
 
+/// mimalloc, as in every payops binary: glibc malloc spent a fifth of the timeline bench's CPU
+/// in malloc/free and their arena locks (docs/benchmarks.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use hotline_api::{app::App, cli, config::Config};

@@ -2,6 +2,11 @@
 //! (`kit::service`); `payops-invoice-checks preflight [tenant]` checks the PostFinance accounts
 //! (CT-06).
 
+/// mimalloc, as in every payops binary: glibc malloc spent a fifth of the timeline bench's CPU
+/// in malloc/free and their arena locks (docs/benchmarks.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use invoice_checks::{app::App, config::Config};

@@ -2,6 +2,11 @@
 //! (`kit::service`); `payops-pixi-sync preflight [<tenant id>]` checks every tenant's (or one
 //! tenant's) pixi and unzer setup read-only and prints the table (CT-06; exit 1 on a failure).
 
+/// mimalloc, as in every payops binary: glibc malloc spent a fifth of the timeline bench's CPU
+/// in malloc/free and their arena locks (docs/benchmarks.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use pixi_sync::{app::App, config::Config};

@@ -3,6 +3,11 @@
 //! `SANDBOX_HOST` (default 127.0.0.1), `SANDBOX_BASE_PORT` (default 7000: admin; systems on
 //! 7001…7008), `SANDBOX_SEED` (default 42), `SANDBOX_DEMO` (default 1).
 
+/// mimalloc, as in every payops binary: glibc malloc spent a fifth of the timeline bench's CPU
+/// in malloc/free and their arena locks (docs/benchmarks.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::IpAddr;
 
 use anyhow::Context;

@@ -21,6 +21,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark driver")]
 
+/// mimalloc, the allocator of the service binaries this hosts.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -2,6 +2,11 @@
 //! (`kit::service`); `payops-terminal-gateway preflight [--tenant <id>]` checks the tenants'
 //! Nets setup read-only and exits 1 on a failure (CT-06).
 
+/// mimalloc, as in every payops binary: glibc malloc spent a fifth of the timeline bench's CPU
+/// in malloc/free and their arena locks (docs/benchmarks.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use terminal_gateway::{app::App, config::Config};

@@ -1,6 +1,11 @@
 //! `payops-ticketing-bridge`: config → clock → telemetry → App::build → run until SIGTERM
 //! (`kit::service`); `payops-ticketing-bridge preflight` checks the Freshdesk account (CT-06).
 
+/// mimalloc, as in every payops binary: glibc malloc spent a fifth of the timeline bench's CPU
+/// in malloc/free and their arena locks (docs/benchmarks.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use ticketing_bridge::{app::App, config::Config};

@@ -143,10 +143,26 @@ impl GrpcServer {
         tonic::transport::Server::builder()
             .layer(layer)
             .add_routes(self.routes.add_service(v1).add_service(v1alpha))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), token.cancelled_owned())
+            .serve_with_incoming_shutdown(incoming(self.listener), token.cancelled_owned())
             .await?;
         Ok(())
     }
+}
+
+/// The accepted connections of `listener`, each with `TCP_NODELAY` set. tonic sets it only on
+/// connections it accepts itself (`serve`), not on an incoming stream: without it a response's
+/// frames (headers, data, trailers) wait for the peer's delayed ACK under Nagle's algorithm —
+/// about 40 ms per call at low concurrency (measured on the order timeline: 20 concurrent calls
+/// made 544 calls/s).
+pub fn incoming(listener: TcpListener) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use futures::StreamExt;
+    TcpListenerStream::new(listener).map(|accepted| {
+        accepted.inspect(|stream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::warn!(error = %e, "gRPC connection: TCP_NODELAY not set");
+            }
+        })
+    })
 }
 
 /// The reflection services of one server, v1 and v1alpha (many tools speak only v1alpha): they
@@ -179,4 +195,20 @@ fn reflection(
         b
     };
     Ok((builder().build_v1()?, builder().build_v1alpha()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    #[tokio::test]
+    async fn accepted_grpc_connections_send_at_once_without_nagle_delays() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut incoming = Box::pin(super::incoming(listener));
+        let _client = TcpStream::connect(addr).await.unwrap();
+        let accepted = incoming.next().await.unwrap().unwrap();
+        assert!(accepted.nodelay().unwrap(), "TCP_NODELAY on every accepted connection");
+    }
 }
