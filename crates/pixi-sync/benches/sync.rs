@@ -93,10 +93,7 @@ async fn main() -> anyhow::Result<()> {
         ("DB_MAX_CONNECTIONS", "16".to_owned()),
         // No pixi requests in the quiet window (PX-22, its own tests prove it): the bench puts
         // the window twelve hours away from its run, so it measures the same at any hour.
-        ("PIXI_QUIET_WINDOW", {
-            let start = (Utc::now().with_timezone(&chrono_tz::Europe::Berlin) + chrono::Duration::hours(12)).hour();
-            format!("{start:02}:00-{:02}:00", (start + 4) % 24)
-        }),
+        ("PIXI_QUIET_WINDOW", quiet_window_away()),
     ] {
         vars.set(k, v);
     }
@@ -164,7 +161,7 @@ async fn main() -> anyhow::Result<()> {
         Outbound::new("pixi", &OutboundConfig::with_timeout(Duration::from_secs(10)))?,
         PixiTarget { endpoint, user: USER.into(), password: PASS.to_owned().into(), tz: chrono_tz::Europe::Berlin },
         kit::clock::SystemClock::shared(),
-        QuietWindow::default(),
+        quiet_window_away().parse::<QuietWindow>().map_err(|e| anyhow::anyhow!(e))?,
         Caps::default(),
     );
     let unzer = UnzerClient::new(
@@ -417,6 +414,12 @@ impl Snapshot {
         );
         m
     }
+}
+
+/// Four hours of quiet (PX-22) starting twelve hours from now, Berlin time: away from the run.
+fn quiet_window_away() -> String {
+    let start = (Utc::now().with_timezone(&chrono_tz::Europe::Berlin) + chrono::Duration::hours(12)).hour();
+    format!("{start:02}:00-{:02}:00", (start + 4) % 24)
 }
 
 /// Pixi change times and unzer transaction times, from the sandbox's own records.
