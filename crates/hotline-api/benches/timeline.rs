@@ -207,6 +207,38 @@ async fn tracing_child(mode: &str, concurrency: usize, duration: Duration) -> an
     Ok(())
 }
 
+/// With this set to a rate, the bench measures only the open loop at that rate (after the usual
+/// warm-up), for profiling one load point: `PAYOPS_BENCH_TIMELINE_OPEN_ONLY=9000 perf record …`.
+const OPEN_ONLY: &str = "PAYOPS_BENCH_TIMELINE_OPEN_ONLY";
+
+/// [`OPEN_ONLY`]: warm-up, then `rate` reads per second for `duration`; prints one JSON line.
+async fn open_only(rate: f64, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
+    let served = serve().await?;
+    closed(&served.clients, &served.view, concurrency, Duration::from_secs(2)).await?;
+    let rounds = served.view.rounds();
+    let open = open_loop(&served.clients, rate, duration).await?;
+    let rounds = served.view.rounds() - rounds;
+    let _ = served.stop.send(());
+    let _ = served.task.await;
+    println!(
+        "{}",
+        json!({ "open_only_rate": rate, "per_sec": open.per_sec, "errors": open.errors, "p50_us": open.p50_us,
+                "p99_us": open.p99_us, "barrier_rounds_per_sec": rounds as f64 / duration.as_secs_f64() })
+    );
+    Ok(())
+}
+
+/// `rate` reads per second (open loop: latency from each request's scheduled start).
+async fn open_loop(clients: &Clients, rate: f64, duration: Duration) -> anyhow::Result<bench::load::LoadResult> {
+    let clients = clients.clone();
+    bench::load::open_loop(rate, duration, move |n| {
+        let mut c = clients[(n as usize) % clients.len()].clone();
+        let order = (n as i64 * 104_729 % ORDERS) + 1;
+        async move { c.get_order_timeline(request(order)).await.is_ok() }
+    })
+    .await
+}
+
 /// Runs this bench again as a child in `mode`; its req/s and exported spans.
 fn run_child(mode: &str, seconds: u64, concurrency: usize) -> anyhow::Result<(f64, Option<u64>, u64)> {
     let out = std::process::Command::new(std::env::current_exe()?)
@@ -234,6 +266,10 @@ async fn main() -> anyhow::Result<()> {
         return tracing_child(&mode, concurrency, duration).await;
     }
 
+    if let Some(rate) = std::env::var(OPEN_ONLY).ok().and_then(|r| r.parse::<f64>().ok()) {
+        return open_only(rate, concurrency, duration).await;
+    }
+
     let echo = bench::echo::run(duration).await?;
     let echo_rate = echo["results"]["B_echo"]["per_sec"].as_f64().unwrap_or(0.0);
     let echo_p99 = echo["results"]["B_echo"]["p99_us"].as_u64().unwrap_or(0);
@@ -242,15 +278,7 @@ async fn main() -> anyhow::Result<()> {
     let (closed, closed_from_memory) = closed(&clients, &view, concurrency, duration).await?;
     let rate = (closed.per_sec * 0.7).max(1.0);
     // At 70 % of that rate (open loop: latency from each request's scheduled start).
-    let open = {
-        let clients = clients.clone();
-        bench::load::open_loop(rate, duration, move |n| {
-            let mut c = clients[(n as usize) % clients.len()].clone();
-            let order = (n as i64 * 104_729 % ORDERS) + 1;
-            async move { c.get_order_timeline(request(order)).await.is_ok() }
-        })
-        .await?
-    };
+    let open = open_loop(&clients, rate, duration).await?;
     let (open_p50, open_p99, open_done, open_errors) = (open.p50_us, open.p99_us, open.count, open.errors);
     let _ = stop.send(());
     let _ = task.await;
