@@ -53,3 +53,79 @@ pub fn run(
         .ok_or_else(|| anyhow::anyhow!("pgbench failed: {text} {}", String::from_utf8_lossy(&out.stderr)))?;
     Ok(PgBench { tps, latency_ms: field("latency average", 3).unwrap_or_default() })
 }
+
+/// What pgbench gave at a fixed rate.
+#[derive(Debug, Clone, Copy)]
+pub struct PgBenchAtRate {
+    /// Transactions per second achieved.
+    pub tps: f64,
+    /// Median latency from each run's scheduled start, µs.
+    pub p50_us: u64,
+    /// 99th percentile latency from each run's scheduled start, µs.
+    pub p99_us: u64,
+}
+
+/// Runs `script` at `rate` runs per second (`pgbench --rate`) with `clients` connections for
+/// `secs` seconds, logging every run (`--log`), and returns the latency percentiles. pgbench
+/// measures a throttled run's latency from its scheduled start, as the open-loop drivers in
+/// [`crate::load`] do, so the two p99s answer the same question: what Postgres alone gives on the
+/// same SQL at the same load. `prepared` as in [`run`].
+pub fn run_at_rate(
+    database_url: &str,
+    search_path: &str,
+    script: &str,
+    clients: usize,
+    rate: f64,
+    secs: u64,
+    prepared: bool,
+) -> anyhow::Result<PgBenchAtRate> {
+    let url: sqlx::postgres::PgConnectOptions = database_url.parse()?;
+    let dir = std::env::temp_dir().join(format!("payops-pgbench-rate-{}-{clients}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("script.sql");
+    std::fs::write(&path, script)?;
+    let mut cmd = std::process::Command::new("pgbench");
+    cmd.env("PGOPTIONS", format!("-c search_path={search_path}"))
+        .args(["-n", "-c", &clients.to_string(), "-j", "2", "-T", &secs.to_string()])
+        .args(["-R", &format!("{rate:.0}"), "-l", "--log-prefix"])
+        .arg(dir.join("log"));
+    if prepared {
+        cmd.args(["-M", "prepared"]);
+    }
+    let out = cmd
+        .arg("-f")
+        .arg(&path)
+        .args(["-h", url.get_host(), "-p", &url.get_port().to_string(), "-U", url.get_username()])
+        .arg(url.get_database().unwrap_or("postgres"))
+        .output();
+    let result = (|| {
+        let out = out?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let tps = text
+            .lines()
+            .find(|l| l.starts_with("tps"))
+            .and_then(|l| l.split_whitespace().nth(2)?.parse::<f64>().ok())
+            .ok_or_else(|| anyhow::anyhow!("pgbench failed: {text} {}", String::from_utf8_lossy(&out.stderr)))?;
+        // One line per run: `client_id transaction_no time script_no time_epoch time_us [lag]`,
+        // `time` in µs from the scheduled start.
+        let mut hist = hdrhistogram::Histogram::<u64>::new(3)?;
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            if !entry.file_name().to_string_lossy().starts_with("log") {
+                continue;
+            }
+            for line in std::fs::read_to_string(entry.path())?.lines() {
+                let latency = line
+                    .split_whitespace()
+                    .nth(2)
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .ok_or_else(|| anyhow::anyhow!("pgbench log: unexpected line {line:?}"))?;
+                hist.record(latency)?;
+            }
+        }
+        anyhow::ensure!(hist.len() > 0, "pgbench wrote no transaction log");
+        Ok(PgBenchAtRate { tps, p50_us: hist.value_at_quantile(0.5), p99_us: hist.value_at_quantile(0.99) })
+    })();
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}

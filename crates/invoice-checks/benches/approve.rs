@@ -40,7 +40,8 @@ async fn main() -> anyhow::Result<()> {
     let mut vars = env.service_env("invoice_checks");
     vars.set("CALLERS", format!("bench:{TOKEN}:manual.*:*"));
     vars.set("RUST_LOG", "error");
-    vars.set("DB_MAX_CONNECTIONS", (concurrency + 4).to_string());
+    let pool_size = concurrency + 4;
+    vars.set("DB_MAX_CONNECTIONS", pool_size.to_string());
     let mut app = App::build(Config::from_env(&vars)?, ManualClock::at_default().shared()).await?;
     app.run_workers = false;
     let url = format!("http://{}", app.grpc_addr());
@@ -62,6 +63,13 @@ async fn main() -> anyhow::Result<()> {
     // p99 at 70 % of the maximum, open loop (latency from the scheduled start).
     let rate = (max.per_sec * 0.7).max(1.0);
     let fixed = open_loop(&channel, &next, rate, duration).await?;
+    // The same SQL through pgbench at the same fixed rate, with the service's connections and
+    // protocol (its pool size, prepared statements as sqlx): the p99 Postgres alone gives there.
+    let pg_fixed =
+        bench::pgbench::run_at_rate(&env.database_url, "invoice_checks", APPROVE_SQL, pool_size, rate, secs, true)?;
+    // And its maximum with prepared statements at the callers' concurrency (information: the
+    // ratio's pgbench uses the simple protocol, as it always has).
+    let pg_prepared = bench::pgbench::run(&env.database_url, "invoice_checks", APPROVE_SQL, concurrency, secs, true)?;
 
     let line = serde_json::json!({
         "name": "invoice-checks",
@@ -80,6 +88,11 @@ async fn main() -> anyhow::Result<()> {
         "fixed_rate_p50_us": fixed.p50_us,
         "fixed_rate_p99_us": fixed.p99_us,
         "fixed_rate_errors": fixed.errors,
+        "pgbench_prepared_tps": round(pg_prepared.tps),
+        "pgbench_fixed_rate_clients": pool_size,
+        "pgbench_fixed_rate_per_sec": round(pg_fixed.tps),
+        "pgbench_fixed_rate_p50_us": pg_fixed.p50_us,
+        "pgbench_fixed_rate_p99_us": pg_fixed.p99_us,
         "target_p99_us": 10_000,
     });
     let _ = stop.send(());
@@ -166,7 +179,12 @@ async fn open_loop(channel: &Channel, next: &Arc<AtomicU64>, rate: f64, d: Durat
 
 /// Runs the RPC's SQL through pgbench; returns (tps, average latency in ms).
 fn pgbench(env: &TestEnv, clients: usize, secs: u64) -> anyhow::Result<(f64, f64)> {
-    let script = "\\set n random(1, 400000)\n\
+    let pg = bench::pgbench::run(&env.database_url, "invoice_checks", APPROVE_SQL, clients, secs, false)?;
+    Ok((pg.tps, pg.latency_ms))
+}
+
+/// ApprovePayment's SQL for pgbench, on the `mp-pg-N` payments.
+const APPROVE_SQL: &str = "\\set n random(1, 400000)\n\
         BEGIN;\n\
         SELECT order_id, offer_id, merchant_id, customer_id, price_minor, currency, payment_date, customer_comment, state, \
           deadline, created_by, manager_comment, fees, created_at FROM mp_payments WHERE order_id = 'mp-pg-' || :n FOR UPDATE;\n\
@@ -184,6 +202,3 @@ fn pgbench(env: &TestEnv, clients: usize, secs: u64) -> anyhow::Result<(f64, f64
           manager_comment = '', fees = '{\"net\": 9720}', updated_at = now() WHERE order_id = 'mp-pg-' || :n;\n\
         SELECT from_state, to_state, actor, note, at FROM mp_history WHERE order_id = 'mp-pg-' || :n ORDER BY id;\n\
         COMMIT;\n";
-    let pg = bench::pgbench::run(&env.database_url, "invoice_checks", script, clients, secs, false)?;
-    Ok((pg.tps, pg.latency_ms))
-}

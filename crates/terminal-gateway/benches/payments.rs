@@ -281,7 +281,7 @@ async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::proc
         .env("ADMIN_ADDR", format!("127.0.0.1:{admin}"))
         .env("NETS_BASE_URL", nets)
         .env("CREDENTIALS_KEY", "7".repeat(64))
-        .env("DB_MAX_CONNECTIONS", std::env::var("TG_BENCH_DB_CONNECTIONS").unwrap_or_else(|_| "20".into()))
+        .env("DB_MAX_CONNECTIONS", db_connections().to_string())
         .env("DB_RECORD_CONNECTIONS", std::env::var("TG_BENCH_RECORD_CONNECTIONS").unwrap_or_else(|_| "12".into()))
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "warn")
@@ -321,11 +321,17 @@ fn load_average() -> f64 {
     std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0.0)
 }
 
+/// The gateway's database pool (`TG_BENCH_DB_CONNECTIONS`, default 20).
+fn db_connections() -> usize {
+    std::env::var("TG_BENCH_DB_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(20)
+}
+
 /// Concurrent callers of the write-RPC measurement (target 3), and pgbench's clients.
 const START_CALLERS: usize = 8;
 
 /// Target 3 for `StartPayment`: the maximum rate at [`START_CALLERS`] closed-loop callers, pgbench
-/// on the same SQL at the same concurrency, and the p99 of an open loop at 70 % of the maximum.
+/// on the same SQL at the same concurrency, the p99 of an open loop at 70 % of the maximum, and
+/// pgbench's p99 on the same SQL at that rate.
 async fn write_rpc(
     env: &TestEnv,
     grpc: &str,
@@ -356,6 +362,11 @@ async fn write_rpc(
     let pg_cpu = cpu_seconds_named("postgres").unwrap_or(0.0) - pg_before;
     let rate = (max.per_sec * 0.7).max(1.0);
     let fixed = open_loop(&channel, &next, terminals, rate, d).await?;
+    // The same SQL through pgbench at the same fixed rate, with the gateway's connections and
+    // protocol (its pool size, prepared statements as sqlx): the p99 Postgres alone gives there.
+    let pool = db_connections();
+    let pg_fixed =
+        bench::pgbench::run_at_rate(&env.database_url, "terminal_gateway", START_SQL, pool, rate, d.as_secs(), true)?;
     Ok(json!({
         "what": "StartPayment RPC: caller journal, request-id/terminal/holder reads, Nets terminal state, one transaction (reference, payment, outbox row)",
         "concurrency": START_CALLERS,
@@ -377,6 +388,10 @@ async fn write_rpc(
         "fixed_rate_p50_us": fixed.p50_us,
         "fixed_rate_p99_us": fixed.p99_us,
         "fixed_rate_errors": fixed.errors,
+        "pgbench_fixed_rate_clients": pool,
+        "pgbench_fixed_rate_per_sec": pg_fixed.tps.round(),
+        "pgbench_fixed_rate_p50_us": pg_fixed.p50_us,
+        "pgbench_fixed_rate_p99_us": pg_fixed.p99_us,
     }))
 }
 
