@@ -345,10 +345,17 @@ impl TimelineView {
     }
 
     /// Sends one barrier notification per wanted round, on a connection of its own.
+    ///
+    /// Rounds overlap: the next one starts [`MIN_ROUND_GAP`] after the last started, whether or
+    /// not the last one's notification has arrived. That keeps the order the guarantee needs:
+    /// the one connection sends the notifications one after the other, each commits before the
+    /// next is sent, and Postgres delivers them in commit order, so round `n` never arrives
+    /// before round `n - 1`. A read then waits at most a gap and one round trip (with rounds one
+    /// at a time it waited for the rest of the round in flight as well), and the reads a round
+    /// releases at once come in smaller batches.
     async fn send_rounds(self: Arc<Self>, options: PgConnectOptions, token: CancellationToken) {
         let options = options.options([("synchronous_commit", "off")]).application_name("hotline-timeline-barrier");
         let mut conn: Option<PgConnection> = None;
-        let mut ended = self.rounds.subscribe();
         let mut last_start = tokio::time::Instant::now() - MIN_ROUND_GAP;
         loop {
             tokio::select! {
@@ -389,9 +396,15 @@ impl TimelineView {
                 self.end_round(n, false);
                 continue;
             }
-            if tokio::time::timeout(ROUND_TIMEOUT, ended.wait_for(|r| r.done >= n)).await.is_err() {
-                self.end_round(n, false);
-            }
+            // A round whose notification has not arrived within ROUND_TIMEOUT ends unanswered
+            // (its readers go to the database), without holding up the rounds after it.
+            let view = self.clone();
+            tokio::spawn(async move {
+                let mut ended = view.rounds.subscribe();
+                if tokio::time::timeout(ROUND_TIMEOUT, ended.wait_for(|r| r.done >= n)).await.is_err() {
+                    view.end_round(n, false);
+                }
+            });
         }
     }
 }

@@ -233,3 +233,76 @@ async fn hl_40_when_the_listening_connection_is_lost_nothing_kept_in_memory_is_s
     task.await.unwrap();
     app.stop().await;
 }
+
+/// HL-40 under load: readers on two replicas' views read one order back to back while events of
+/// it are committed, so barrier rounds follow one another (and overlap: the next round starts a
+/// gap after the last whether or not its notification has arrived). No read may show fewer
+/// events than were committed before it started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hl_40_reads_during_writes_never_show_less_than_was_committed_before_they_started() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use hotline_api::service::timeline_view::TimelineView;
+    use hotline_api::store::timeline::{TimelineRow, insert};
+    let app = TestApp::spawn().await;
+    let pool = app.hotline.pool.clone();
+    let row = |id: String| TimelineRow {
+        event_id: id,
+        source: "pixi-sync".into(),
+        event_type: "order_released".into(),
+        occurred_at: chrono::Utc::now(),
+        summary: "Auftrag freigegeben".into(),
+    };
+    let mut tx = pool.begin().await.unwrap();
+    insert(&mut tx, "4711", &row("e-0".into()), "test").await.unwrap();
+    tx.commit().await.unwrap();
+    let token = tokio_util::sync::CancellationToken::new();
+    let views: Vec<Arc<TimelineView>> = (0..2).map(|_| Arc::new(TimelineView::new(100, 1000))).collect();
+    let mut tasks = Vec::new();
+    for v in &views {
+        tasks.push(tokio::spawn(v.clone().run(pool.clone(), token.clone())));
+        live(v).await;
+    }
+    let committed = Arc::new(AtomicUsize::new(1));
+    let writing = Arc::new(AtomicBool::new(true));
+    let mut readers = Vec::new();
+    for r in 0..8 {
+        let (view, pool, committed, writing) = (views[r % 2].clone(), pool.clone(), committed.clone(), writing.clone());
+        readers.push(tokio::spawn(async move {
+            let mut reads = 0;
+            while writing.load(Ordering::SeqCst) {
+                let before = committed.load(Ordering::SeqCst);
+                let shown = view.read(&pool, "4711").await.unwrap().len();
+                assert!(shown >= before, "a read showed {shown} events; {before} were committed before it started");
+                reads += 1;
+                tokio::task::yield_now().await;
+            }
+            reads
+        }));
+    }
+    for n in 1..=150 {
+        let mut tx = pool.begin().await.unwrap();
+        insert(&mut tx, "4711", &row(format!("e-{n}")), "test").await.unwrap();
+        tx.commit().await.unwrap();
+        committed.store(n + 1, Ordering::SeqCst);
+        // Let some reads be answered from memory between two changes.
+        if n % 10 == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    writing.store(false, Ordering::SeqCst);
+    let mut reads = 0;
+    for r in readers {
+        reads += r.await.unwrap();
+    }
+    let from_memory: u64 = views.iter().map(|v| v.reads_from_memory()).sum();
+    assert!(from_memory > 0, "some of the {reads} reads were answered from memory");
+    assert!(views.iter().all(|v| v.rounds() > 10), "barrier rounds followed one another");
+    token.cancel();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    app.stop().await;
+}
