@@ -123,7 +123,7 @@ pub fn run_at_rate(
                 hist.record(latency)?;
             }
         }
-        anyhow::ensure!(hist.len() > 0, "pgbench wrote no transaction log");
+        anyhow::ensure!(!hist.is_empty(), "pgbench wrote no transaction log");
         Ok(PgBenchAtRate { tps, p50_us: hist.value_at_quantile(0.5), p99_us: hist.value_at_quantile(0.99) })
     })();
     std::fs::remove_dir_all(&dir).ok();
