@@ -403,7 +403,7 @@ const START_SQL: &str = "\\set n random(1, 1000000000000)\n\
       owner, lease_until, detached, holds_terminal, void_state, answer_lost_at, probes, created_at, updated_at \
       FROM payments WHERE tenant_id = 'bench' AND request_id = 'pg-' || :n;\n\
     SELECT tenant_id, terminal_id, display_name, pos, active, currency, time_zone, last_error, last_error_at, \
-      consecutive_failures, created_at FROM terminals WHERE tenant_id = 'bench' AND terminal_id = 'W-' || (:n % 3000);\n\
+      consecutive_failures, created_at FROM terminals WHERE tenant_id = 'bench' AND terminal_id = 'W-' || (:n::bigint % 3000);\n\
     SELECT id FROM payments WHERE tenant_id = 'bench' AND terminal_id = 'PG-' || :n AND holds_terminal;\n\
     BEGIN;\n\
     SELECT nextval('nets_order_ref');\n\
