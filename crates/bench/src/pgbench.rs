@@ -21,37 +21,51 @@ pub fn run(
     secs: u64,
     prepared: bool,
 ) -> anyhow::Result<PgBench> {
-    let url: sqlx::postgres::PgConnectOptions = database_url.parse()?;
     let path = std::env::temp_dir().join(format!("payops-pgbench-{}-{clients}.sql", std::process::id()));
     std::fs::write(&path, script)?;
+    let out = pgbench(database_url, search_path, &path, clients, secs, prepared, &[]);
+    std::fs::remove_file(&path).ok();
+    let (tps, text) = out?;
+    let latency_ms = text
+        .lines()
+        .find(|l| l.starts_with("latency average"))
+        .and_then(|l| l.split_whitespace().nth(3)?.parse::<f64>().ok())
+        .unwrap_or_default();
+    Ok(PgBench { tps, latency_ms })
+}
+
+/// Runs pgbench on the script at `path` with `extra` arguments (see [`run`] for the others);
+/// returns the transactions per second it reports and its whole output.
+fn pgbench(
+    database_url: &str,
+    search_path: &str,
+    path: &std::path::Path,
+    clients: usize,
+    secs: u64,
+    prepared: bool,
+    extra: &[std::ffi::OsString],
+) -> anyhow::Result<(f64, String)> {
+    let url: sqlx::postgres::PgConnectOptions = database_url.parse()?;
     let mut cmd = std::process::Command::new("pgbench");
-    cmd.env("PGOPTIONS", format!("-c search_path={search_path}")).args([
-        "-n",
-        "-c",
-        &clients.to_string(),
-        "-j",
-        "2",
-        "-T",
-        &secs.to_string(),
-    ]);
+    cmd.env("PGOPTIONS", format!("-c search_path={search_path}"))
+        .args(["-n", "-c", &clients.to_string(), "-j", "2", "-T", &secs.to_string()])
+        .args(extra);
     if prepared {
         cmd.args(["-M", "prepared"]);
     }
     let out = cmd
         .arg("-f")
-        .arg(&path)
+        .arg(path)
         .args(["-h", url.get_host(), "-p", &url.get_port().to_string(), "-U", url.get_username()])
         .arg(url.get_database().unwrap_or("postgres"))
-        .output();
-    std::fs::remove_file(&path).ok();
-    let out = out?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let field = |prefix: &str, nth: usize| {
-        text.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.split_whitespace().nth(nth)?.parse::<f64>().ok())
-    };
-    let tps = field("tps", 2)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let tps = text
+        .lines()
+        .find(|l| l.starts_with("tps"))
+        .and_then(|l| l.split_whitespace().nth(2)?.parse::<f64>().ok())
         .ok_or_else(|| anyhow::anyhow!("pgbench failed: {text} {}", String::from_utf8_lossy(&out.stderr)))?;
-    Ok(PgBench { tps, latency_ms: field("latency average", 3).unwrap_or_default() })
+    Ok((tps, text))
 }
 
 /// What pgbench gave at a fixed rate.
@@ -79,33 +93,14 @@ pub fn run_at_rate(
     secs: u64,
     prepared: bool,
 ) -> anyhow::Result<PgBenchAtRate> {
-    let url: sqlx::postgres::PgConnectOptions = database_url.parse()?;
     let dir = std::env::temp_dir().join(format!("payops-pgbench-rate-{}-{clients}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("script.sql");
     std::fs::write(&path, script)?;
-    let mut cmd = std::process::Command::new("pgbench");
-    cmd.env("PGOPTIONS", format!("-c search_path={search_path}"))
-        .args(["-n", "-c", &clients.to_string(), "-j", "2", "-T", &secs.to_string()])
-        .args(["-R", &format!("{rate:.0}"), "-l", "--log-prefix"])
-        .arg(dir.join("log"));
-    if prepared {
-        cmd.args(["-M", "prepared"]);
-    }
-    let out = cmd
-        .arg("-f")
-        .arg(&path)
-        .args(["-h", url.get_host(), "-p", &url.get_port().to_string(), "-U", url.get_username()])
-        .arg(url.get_database().unwrap_or("postgres"))
-        .output();
+    let extra = ["-R".into(), format!("{rate:.0}").into(), "-l".into(), "--log-prefix".into(), dir.join("log").into()];
+    let out = pgbench(database_url, search_path, &path, clients, secs, prepared, &extra);
     let result = (|| {
-        let out = out?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let tps = text
-            .lines()
-            .find(|l| l.starts_with("tps"))
-            .and_then(|l| l.split_whitespace().nth(2)?.parse::<f64>().ok())
-            .ok_or_else(|| anyhow::anyhow!("pgbench failed: {text} {}", String::from_utf8_lossy(&out.stderr)))?;
+        let (tps, _) = out?;
         // One line per run: `client_id transaction_no time script_no time_epoch time_us [lag]`,
         // `time` in µs from the scheduled start.
         let mut hist = hdrhistogram::Histogram::<u64>::new(3)?;
