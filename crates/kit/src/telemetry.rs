@@ -9,7 +9,11 @@ use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use tracing::span::Record;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::fmt::format::{FormatFields, Json, JsonFields, Writer};
+use tracing_subscriber::fmt::{FormattedFields, format::Format};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -85,21 +89,78 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> 
     let tracer = provider.tracer(config.service.clone());
     let filter = EnvFilter::try_new(&config.log_filter).map_err(|e| TelemetryError::Filter(e.to_string()))?;
     let fmt = match config.log_format {
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .boxed(),
+        LogFormat::Json => json_logs(std::io::stdout).boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
     };
+    // Spans carry what the trace needs (names, the layer's rpc and messaging fields, status,
+    // parent), not the thread or source file that opened them (the same few for every span),
+    // busy/idle timings taken at every poll, or an OpenTelemetry context made current at every
+    // poll (payops reads a span's context through the tracing span, `inject` below). Each of
+    // those cost time on every request whether or not it is sampled.
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_threads(false)
+        .with_location(false)
+        .with_tracked_inactivity(false)
+        .with_context_activation(false);
     tracing_subscriber::registry()
         .with(filter)
         .with(fmt)
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(otel)
         .try_init()
         .map_err(|_| TelemetryError::AlreadyInstalled)?;
     Ok(TelemetryGuard { provider })
+}
+
+/// The production log layer: one JSON object per line, event fields at the top level, and the
+/// current span's fields (order id, trace id, rpc names) under `span`.
+pub fn json_logs<S, W>(writer: W) -> tracing_subscriber::fmt::Layer<S, AppendJsonFields, Format<Json>, W>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .fmt_fields(AppendJsonFields::default())
+        .with_writer(writer)
+}
+
+/// A span's fields as one JSON object, like [`JsonFields`], but a field recorded after the span
+/// was opened (every call records its order id, trace id and status that way) is appended to the
+/// object instead of parsing the object and writing it again, which `JsonFields` does at every
+/// record. A key recorded twice then appears twice; the JSON formatter reads the object into a
+/// map, so the last value wins, as with `JsonFields`: the log lines are the same.
+#[derive(Debug, Default)]
+pub struct AppendJsonFields(JsonFields);
+
+impl<'a> FormatFields<'a> for AppendJsonFields {
+    fn format_fields<R: RecordFields>(&self, writer: Writer<'_>, fields: R) -> std::fmt::Result {
+        self.0.format_fields(writer, fields)
+    }
+
+    fn add_fields(&self, current: &'a mut FormattedFields<Self>, fields: &Record<'_>) -> std::fmt::Result {
+        let mut added = String::new();
+        self.0.format_fields(Writer::new(&mut added), fields)?;
+        let body = added.strip_prefix('{').and_then(|a| a.strip_suffix('}')).ok_or(std::fmt::Error)?;
+        if body.is_empty() {
+            return Ok(());
+        }
+        let object = &mut current.fields;
+        if object.is_empty() || object == "{}" {
+            *object = added;
+        } else if object.ends_with('}') {
+            object.pop();
+            object.push(',');
+            object.push_str(body);
+            object.push('}');
+        } else {
+            return Err(std::fmt::Error);
+        }
+        Ok(())
+    }
 }
 
 /// The W3C trace id of the current span, as 32 hex digits, if it has one.
@@ -204,6 +265,85 @@ mod tests {
         let mut out: HashMap<String, String> = HashMap::new();
         TraceContextPropagator::new().inject_context(&cx, &mut out);
         assert_eq!(out.get("traceparent").map(String::as_str), Some(tp));
+    }
+
+    /// Lines written to memory.
+    #[derive(Clone, Default)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Lines {
+        fn parsed(&self) -> Vec<serde_json::Value> {
+            let bytes = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .map(|l| {
+                    let mut v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+                    v.as_object_mut().expect("an object").remove("timestamp");
+                    v
+                })
+                .collect()
+        }
+    }
+
+    /// Spans as a gRPC call opens and fills them, with events inside.
+    fn a_call() {
+        let span = tracing::info_span!(
+            "grpc",
+            rpc.method = "GetOrderTimeline",
+            order_id = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        span.in_scope(|| tracing::info!("before the order id is known"));
+        span.record("order_id", "O-1");
+        span.record("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
+        span.in_scope(|| tracing::info!(step = 1, "with the order id"));
+        span.record("order_id", "O-2");
+        span.record("status", 0);
+        span.in_scope(|| {
+            tracing::warn!(reason = "x\"y", "quoted \"text\" and the last order id");
+            let empty = tracing::info_span!("inner", late = tracing::field::Empty);
+            empty.record("late", true);
+            empty.in_scope(|| tracing::info!("in a span whose only field came later"));
+        });
+    }
+
+    #[test]
+    fn op_06_span_fields_recorded_later_appear_on_log_lines_as_with_json_fields() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let ours = Lines::default();
+        let reference = Lines::default();
+        let (o, r) = (ours.clone(), reference.clone());
+        let subscriber = tracing_subscriber::registry().with(json_logs(move || o.clone())).with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_writer(move || r.clone()),
+        );
+        tracing::subscriber::with_default(subscriber, a_call);
+        let (ours, reference) = (ours.parsed(), reference.parsed());
+        assert_eq!(ours.len(), 4);
+        assert_eq!(ours, reference, "the same lines as tracing-subscriber's JsonFields");
+        assert_eq!(ours[0]["span"]["rpc.method"], "GetOrderTimeline");
+        assert!(ours[0]["span"].get("order_id").is_none(), "not known yet: {}", ours[0]);
+        assert_eq!(ours[1]["span"]["order_id"], "O-1");
+        assert_eq!(ours[1]["span"]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(ours[2]["span"]["order_id"], "O-2", "the last value recorded wins");
+        assert_eq!(ours[2]["span"]["status"], 0);
+        assert_eq!(ours[2]["reason"], "x\"y");
+        assert_eq!(ours[3]["span"]["late"], true);
     }
 
     #[test]
