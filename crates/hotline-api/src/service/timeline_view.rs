@@ -51,8 +51,9 @@ pub const ROUND_TIMEOUT: Duration = Duration::from_millis(500);
 /// each would start one, the reads arriving within this gap share one instead. The view's timer
 /// works in whole milliseconds, so rounds under load come about 1.7 ms apart (about 600/s).
 /// Measured on the timeline bench (closed loop, 100 streams, production subscriber, two or
-/// three runs each): against 500 µs, no gap (about 2,600 rounds/s) gave 17 % fewer reads per second (the
-/// rounds' CPU), 1 ms (about 470/s) 7 % fewer and a p50 0.6 ms longer at 18,000 reads/s.
+/// three runs each): against 500 µs, no gap (about 2,600 rounds/s) gave 17 % fewer reads per
+/// second (the rounds' CPU), 1 ms (about 470/s) 7 % fewer and a p50 0.6 ms longer at 18,000
+/// reads/s.
 pub const MIN_ROUND_GAP: Duration = Duration::from_micros(500);
 /// Pause before the listening connection is opened again after it was lost.
 pub const RECONNECT_AFTER: Duration = Duration::from_secs(1);
