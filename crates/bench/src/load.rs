@@ -82,6 +82,10 @@ where
     Fut: Future<Output = bool> + Send + 'static,
 {
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
+    // `PAYOPS_BENCH_SLOW=1` prints every call slower than `SLOW` with its scheduled time, to
+    // tell a stall (a window of slow calls) from a tail spread over the run.
+    const SLOW: Duration = Duration::from_millis(50);
+    let show_slow = std::env::var_os("PAYOPS_BENCH_SLOW").is_some();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     let mut h = Histogram::<u64>::new(3)?;
@@ -102,7 +106,11 @@ where
         let fut = call(n);
         tasks.spawn(async move {
             let ok = fut.await;
-            (ok, due.elapsed())
+            let latency = due.elapsed();
+            if show_slow && latency > SLOW {
+                eprintln!("slow call: n={n} due={:?} latency={latency:?} ok={ok}", due.duration_since(started));
+            }
+            (ok, latency)
         });
         while let Some(done) = tasks.try_join_next() {
             record(done);

@@ -278,7 +278,9 @@ async fn main() -> anyhow::Result<()> {
     let (closed, closed_from_memory) = closed(&clients, &view, concurrency, duration).await?;
     let rate = (closed.per_sec * 0.7).max(1.0);
     // At 70 % of that rate (open loop: latency from each request's scheduled start).
+    let (open_memory, open_rounds) = (view.reads_from_memory(), view.rounds());
     let open = open_loop(&clients, rate, duration).await?;
+    let (open_memory, open_rounds) = (view.reads_from_memory() - open_memory, view.rounds() - open_rounds);
     let (open_p50, open_p99, open_done, open_errors) = (open.p50_us, open.p99_us, open.count, open.errors);
     let _ = stop.send(());
     let _ = task.await;
@@ -315,6 +317,8 @@ async fn main() -> anyhow::Result<()> {
         "open_loop_errors": open_errors,
         "open_loop_p50_us": open_p50,
         "open_loop_p99_us": open_p99,
+        "open_loop_from_memory_share": ((open_memory as f64 / open_done.max(1) as f64) * 1000.0).round() / 1000.0,
+        "open_loop_barrier_rounds_per_sec": (open_rounds as f64 / duration.as_secs_f64()).round(),
         "open_p99_over_echo_p99": if echo_p99 > 0 { ((open_p99 as f64 / echo_p99 as f64) * 100.0).round() / 100.0 } else { 0.0 },
         "pgbench_same_sql_tps": pg.tps.round(),
         "pgbench_clients": POOL,

@@ -50,10 +50,33 @@ impl Body for LimitedBody {
     }
 }
 
+/// A method's call metrics, taken from the recorder once (the layer keeps them per method of
+/// its permission table): the common outcome, OK, then costs two atomic updates.
+pub(crate) struct CallHandles {
+    pub(crate) started: metrics::Counter,
+    ok: metrics::Counter,
+    seconds: metrics::Histogram,
+}
+
+impl CallHandles {
+    pub(crate) fn new(service: &'static str, method: &'static str) -> Self {
+        CallHandles {
+            started: metrics::counter!(crate::metrics::GRPC_STARTED,
+                "grpc_service" => service, "grpc_method" => method, "grpc_type" => "unary_or_stream"),
+            ok: metrics::counter!(crate::metrics::GRPC_HANDLED,
+                "grpc_service" => service, "grpc_method" => method, "grpc_code" => code_name(tonic::Code::Ok)),
+            seconds: metrics::histogram!(crate::metrics::GRPC_SECONDS,
+                "grpc_service" => service, "grpc_method" => method),
+        }
+    }
+}
+
 /// Records the call when the final status is known.
 pub(crate) struct CallRecord {
-    pub(crate) service: String,
-    pub(crate) method: String,
+    pub(crate) service: metrics::SharedString,
+    pub(crate) method: metrics::SharedString,
+    /// The method's handles when the layer keeps them (see [`CallHandles`]).
+    pub(crate) handles: Option<std::sync::Arc<CallHandles>>,
     pub(crate) started: Instant,
     pub(crate) span: tracing::Span,
     pub(crate) done: bool,
@@ -65,13 +88,29 @@ impl CallRecord {
             return;
         }
         self.done = true;
-        let code_name = code_name(code);
-        metrics::counter!(crate::metrics::GRPC_HANDLED,
-            "grpc_service" => self.service.clone(), "grpc_method" => self.method.clone(), "grpc_code" => code_name)
-        .increment(1);
-        metrics::histogram!(crate::metrics::GRPC_SECONDS,
-            "grpc_service" => self.service.clone(), "grpc_method" => self.method.clone())
-        .record(self.started.elapsed().as_secs_f64());
+        let seconds = self.started.elapsed().as_secs_f64();
+        match &self.handles {
+            Some(h) => {
+                if code == tonic::Code::Ok {
+                    h.ok.increment(1);
+                } else {
+                    metrics::counter!(crate::metrics::GRPC_HANDLED,
+                        "grpc_service" => self.service.clone(), "grpc_method" => self.method.clone(),
+                        "grpc_code" => code_name(code))
+                    .increment(1);
+                }
+                h.seconds.record(seconds);
+            }
+            None => {
+                metrics::counter!(crate::metrics::GRPC_HANDLED,
+                    "grpc_service" => self.service.clone(), "grpc_method" => self.method.clone(),
+                    "grpc_code" => code_name(code))
+                .increment(1);
+                metrics::histogram!(crate::metrics::GRPC_SECONDS,
+                    "grpc_service" => self.service.clone(), "grpc_method" => self.method.clone())
+                .record(seconds);
+            }
+        }
         self.span.record("rpc.grpc.status_code", code as i32);
         if is_server_fault(code) {
             self.span.record("otel.status_code", "ERROR");

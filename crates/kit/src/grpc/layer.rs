@@ -2,16 +2,18 @@
 //! trace context, started/handled/latency metrics, bearer authentication, request size limit,
 //! and the call's deadline kept in a task-local so outgoing calls inherit it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
+use metrics::SharedString;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
 use super::auth::{Access, Authenticator, Denial, DenialSink, PermissionTable, Principal, Tenants, access};
-use super::body::{CallRecord, LimitedBody, ObservedBody, code_from};
+use super::body::{CallHandles, CallRecord, LimitedBody, ObservedBody, code_from};
 use super::tenant::{Buffered, Unreadable, tenant_field, tenant_of};
 use crate::telemetry;
 
@@ -42,13 +44,50 @@ pub struct KitLayer {
     auth: Option<Arc<dyn Authenticator>>,
     table: PermissionTable,
     denials: Option<Arc<dyn DenialSink>>,
+    /// The permission table's methods, resolved once (see [`Known`]).
+    known: Arc<HashMap<&'static str, Arc<Known>>>,
+}
+
+/// One method of the permission table as a call needs it: its path split into service and
+/// method, what it needs, its `tenant_id` field and its metric handles. A call to a method of
+/// the table then builds no strings, scans no table and looks nothing up in the metrics
+/// registry (measured on the timeline bench, `docs/benchmarks.md`). Calls to paths outside the
+/// table (refused) and to infrastructure services take the general path.
+struct Known {
+    service: &'static str,
+    method: &'static str,
+    access: Access,
+    tenant_field: Option<u32>,
+    /// Taken from the process's recorder at the method's first call, not when the layer is
+    /// built: the services build their layers after `metrics::install`, and so do tests.
+    handles: OnceLock<Arc<CallHandles>>,
+}
+
+impl Known {
+    fn handles(&self) -> Arc<CallHandles> {
+        self.handles.get_or_init(|| Arc::new(CallHandles::new(self.service, self.method))).clone()
+    }
 }
 
 impl KitLayer {
     /// A layer with the given request limit, authenticator (`None`: every caller is
     /// [`Principal::local`], see `ALLOW_UNAUTHENTICATED`) and permission table.
     pub fn new(max_request_bytes: usize, auth: Option<Arc<dyn Authenticator>>, table: PermissionTable) -> Self {
-        KitLayer { max_request_bytes, auth, table, denials: None }
+        let known = table
+            .iter()
+            .filter_map(|(path, access)| {
+                let (service, method) = path.split_once('/')?;
+                let entry = Known {
+                    service,
+                    method,
+                    access: *access,
+                    tenant_field: tenant_field(path),
+                    handles: OnceLock::new(),
+                };
+                Some((*path, Arc::new(entry)))
+            })
+            .collect();
+        KitLayer { max_request_bytes, auth, table, denials: None, known: Arc::new(known) }
     }
 
     /// Records refused calls in `sink` as well.
@@ -96,9 +135,14 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
-        let path = req.uri().path().trim_start_matches('/').to_owned();
-        let (service, method) =
-            path.split_once('/').map_or((path.clone(), String::new()), |(s, m)| (s.to_owned(), m.to_owned()));
+        let path = req.uri().path().trim_start_matches('/');
+        let known = layer.known.get(path).cloned();
+        let (service, method): (SharedString, SharedString) = match &known {
+            Some(k) => (SharedString::const_str(k.service), SharedString::const_str(k.method)),
+            None => path.split_once('/').map_or((path.to_owned().into(), SharedString::const_str("")), |(s, m)| {
+                (s.to_owned().into(), m.to_owned().into())
+            }),
+        };
         let infrastructure = is_infrastructure(&service);
         let span = if infrastructure {
             tracing::Span::none()
@@ -129,19 +173,32 @@ where
             .map(|d| Instant::now() + d);
 
         Box::pin(async move {
-            metrics::counter!(crate::metrics::GRPC_STARTED,
-                "grpc_service" => service.clone(), "grpc_method" => method.clone(), "grpc_type" => "unary_or_stream")
-            .increment(1);
-            let mut record = CallRecord { service, method, started: Instant::now(), span: span.clone(), done: false };
+            let handles = known.as_ref().map(|k| k.handles());
+            match &handles {
+                Some(h) => h.started.increment(1),
+                None => metrics::counter!(crate::metrics::GRPC_STARTED,
+                    "grpc_service" => service.clone(), "grpc_method" => method.clone(), "grpc_type" => "unary_or_stream")
+                .increment(1),
+            }
+            let mut record =
+                CallRecord { service, method, handles, started: Instant::now(), span: span.clone(), done: false };
             let (mut parts, body) = req.into_parts();
 
             let limit = layer.max_request_bytes;
             let mut body = tonic::body::Body::new(LimitedBody { inner: body, remaining: limit, limit });
             if !infrastructure {
-                match check_access(&layer, &record.service, &record.method, &parts.headers).await {
+                let need = match &known {
+                    Some(k) => Some(k.access),
+                    None => access(layer.table, &format!("{}/{}", record.service, record.method)),
+                };
+                match check_access(&layer, need, &record.service, &record.method, &parts.headers).await {
                     Ok(Some(principal)) => {
                         if let Tenants::Only(_) = principal.tenants {
-                            match check_tenant(&layer, &record.service, &record.method, &principal, body).await {
+                            let field = match &known {
+                                Some(k) => k.tenant_field,
+                                None => tenant_field(&format!("{}/{}", record.service, record.method)),
+                            };
+                            match check_tenant(&layer, field, &record.service, &record.method, &principal, body).await {
                                 Ok(checked) => body = checked,
                                 Err(status) => {
                                     record.finish(status.code());
@@ -168,15 +225,16 @@ where
     }
 }
 
-/// SE-01/SE-02: the caller of a call to `service/method`, checked against the permission
-/// table. `Ok(None)` for a public method.
+/// SE-01/SE-02: the caller of a call to `service/method`, checked against what the permission
+/// table says the method needs (`need`). `Ok(None)` for a public method.
 async fn check_access(
     layer: &KitLayer,
+    need: Option<Access>,
     service: &str,
     method: &str,
     headers: &http::HeaderMap,
 ) -> Result<Option<Principal>, tonic::Status> {
-    let need = match access(layer.table, &format!("{service}/{method}")) {
+    let need = match need {
         None => return Err(tonic::Status::permission_denied("this method has no entry in the permission table")),
         Some(Access::Public) => return Ok(None),
         Some(Access::Needs(p)) => p,
@@ -210,18 +268,19 @@ async fn check_access(
     Ok(Some(principal))
 }
 
-/// SE-03: for a caller bound to some tenants, the request's `tenant_id` (read from the body of a
-/// tenant-scoped method) must be one of them. Returns the body to hand on (read whole when it was
-/// checked, untouched otherwise).
+/// SE-03: for a caller bound to some tenants, the request's `tenant_id` (field `field` of a
+/// tenant-scoped method's request, read from the body) must be one of them. Returns the body to
+/// hand on (read whole when it was checked, untouched otherwise).
 async fn check_tenant(
     layer: &KitLayer,
+    field: Option<u32>,
     service: &str,
     method: &str,
     principal: &Principal,
     body: tonic::body::Body,
 ) -> Result<tonic::body::Body, tonic::Status> {
     let path = format!("{service}/{method}");
-    let Some(field) = tenant_field(&path) else { return Ok(body) };
+    let Some(field) = field else { return Ok(body) };
     let bytes = read_whole(body).await?;
     let tenant = match tenant_of(&bytes, field) {
         Ok(t) => t,
