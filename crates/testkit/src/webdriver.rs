@@ -9,7 +9,7 @@
 )]
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -97,14 +97,23 @@ impl Driver {
         let r: Value =
             self.http.post(format!("{}/session", self.base)).json(&caps).send().await.unwrap().json().await.unwrap();
         let id = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_owned();
-        Session { http: self.http.clone(), base: format!("{}/session/{id}", self.base) }
+        Session { http: self.http.clone(), base: format!("{}/session/{id}", self.base), profile }
     }
 }
 
-/// One browser.
+/// One browser. Its profile directory is removed when the session is dropped (after
+/// [`Session::quit`], or when a failing test unwinds): Chromium leaves a `--user-data-dir` it
+/// was given behind, a few MB per session in the machine's temporary directory.
 pub struct Session {
     http: reqwest::Client,
     base: String,
+    profile: PathBuf,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
 }
 
 /// An element reference.
@@ -288,7 +297,29 @@ impl Session {
         std::fs::write(path, png).unwrap();
     }
 
+    /// Ends the browser; its profile directory goes with the session.
     pub async fn quit(self) {
         let _ = self.http.delete(&self.base).send().await;
+    }
+
+    /// The browser's profile directory.
+    pub fn profile(&self) -> &Path {
+        &self.profile
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_quit_session_leaves_no_browser_profile_behind() {
+        let driver = Driver::start().await;
+        let session = driver.session().await;
+        session.goto("about:blank").await;
+        let profile = session.profile().to_owned();
+        assert!(profile.is_dir(), "Chromium writes its profile to {}", profile.display());
+        session.quit().await;
+        assert!(!profile.exists(), "{} is left behind", profile.display());
     }
 }
