@@ -90,26 +90,16 @@ impl CallRecord {
         self.done = true;
         let seconds = self.started.elapsed().as_secs_f64();
         match &self.handles {
-            Some(h) => {
-                if code == tonic::Code::Ok {
-                    h.ok.increment(1);
-                } else {
-                    metrics::counter!(crate::metrics::GRPC_HANDLED,
-                        "grpc_service" => self.service.clone(), "grpc_method" => self.method.clone(),
-                        "grpc_code" => code_name(code))
-                    .increment(1);
-                }
-                h.seconds.record(seconds);
-            }
-            None => {
-                metrics::counter!(crate::metrics::GRPC_HANDLED,
-                    "grpc_service" => self.service.clone(), "grpc_method" => self.method.clone(),
-                    "grpc_code" => code_name(code))
-                .increment(1);
-                metrics::histogram!(crate::metrics::GRPC_SECONDS,
-                    "grpc_service" => self.service.clone(), "grpc_method" => self.method.clone())
-                .record(seconds);
-            }
+            Some(h) if code == tonic::Code::Ok => h.ok.increment(1),
+            _ => metrics::counter!(crate::metrics::GRPC_HANDLED,
+                "grpc_service" => self.service.clone(), "grpc_method" => self.method.clone(), "grpc_code" => code_name(code))
+            .increment(1),
+        }
+        match &self.handles {
+            Some(h) => h.seconds.record(seconds),
+            None => metrics::histogram!(crate::metrics::GRPC_SECONDS,
+                "grpc_service" => self.service.clone(), "grpc_method" => self.method.clone())
+            .record(seconds),
         }
         self.span.record("rpc.grpc.status_code", code as i32);
         if is_server_fault(code) {

@@ -12,7 +12,7 @@ use metrics::SharedString;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use super::auth::{Access, Authenticator, Denial, DenialSink, PermissionTable, Principal, Tenants, access};
+use super::auth::{Access, Authenticator, Denial, DenialSink, PermissionTable, Principal, Tenants};
 use super::body::{CallHandles, CallRecord, LimitedBody, ObservedBody, code_from};
 use super::tenant::{Buffered, Unreadable, tenant_field, tenant_of};
 use crate::telemetry;
@@ -42,7 +42,6 @@ fn is_infrastructure(service: &str) -> bool {
 pub struct KitLayer {
     max_request_bytes: usize,
     auth: Option<Arc<dyn Authenticator>>,
-    table: PermissionTable,
     denials: Option<Arc<dyn DenialSink>>,
     /// The permission table's methods, resolved once (see [`Known`]).
     known: Arc<HashMap<&'static str, Arc<Known>>>,
@@ -73,21 +72,21 @@ impl KitLayer {
     /// A layer with the given request limit, authenticator (`None`: every caller is
     /// [`Principal::local`], see `ALLOW_UNAUTHENTICATED`) and permission table.
     pub fn new(max_request_bytes: usize, auth: Option<Arc<dyn Authenticator>>, table: PermissionTable) -> Self {
-        let known = table
-            .iter()
-            .filter_map(|(path, access)| {
-                let (service, method) = path.split_once('/')?;
-                let entry = Known {
+        let mut known = HashMap::new();
+        for (path, access) in table {
+            let Some((service, method)) = path.split_once('/') else { continue };
+            // The first entry of a path counts, as in `auth::access`.
+            known.entry(*path).or_insert_with(|| {
+                Arc::new(Known {
                     service,
                     method,
                     access: *access,
                     tenant_field: tenant_field(path),
                     handles: OnceLock::new(),
-                };
-                Some((*path, Arc::new(entry)))
-            })
-            .collect();
-        KitLayer { max_request_bytes, auth, table, denials: None, known: Arc::new(known) }
+                })
+            });
+        }
+        KitLayer { max_request_bytes, auth, denials: None, known: Arc::new(known) }
     }
 
     /// Records refused calls in `sink` as well.
@@ -187,17 +186,12 @@ where
             let limit = layer.max_request_bytes;
             let mut body = tonic::body::Body::new(LimitedBody { inner: body, remaining: limit, limit });
             if !infrastructure {
-                let need = match &known {
-                    Some(k) => Some(k.access),
-                    None => access(layer.table, &format!("{}/{}", record.service, record.method)),
-                };
+                // A path outside `known` is outside the permission table: refused.
+                let need = known.as_ref().map(|k| k.access);
                 match check_access(&layer, need, &record.service, &record.method, &parts.headers).await {
                     Ok(Some(principal)) => {
                         if let Tenants::Only(_) = principal.tenants {
-                            let field = match &known {
-                                Some(k) => k.tenant_field,
-                                None => tenant_field(&format!("{}/{}", record.service, record.method)),
-                            };
+                            let field = known.as_ref().and_then(|k| k.tenant_field);
                             match check_tenant(&layer, field, &record.service, &record.method, &principal, body).await {
                                 Ok(checked) => body = checked,
                                 Err(status) => {
@@ -279,7 +273,6 @@ async fn check_tenant(
     principal: &Principal,
     body: tonic::body::Body,
 ) -> Result<tonic::body::Body, tonic::Status> {
-    let path = format!("{service}/{method}");
     let Some(field) = field else { return Ok(body) };
     let bytes = read_whole(body).await?;
     let tenant = match tenant_of(&bytes, field) {
@@ -296,6 +289,7 @@ async fn check_tenant(
         None => {}
         Some(t) if t.is_empty() || principal.may_act_for(&t) => {}
         Some(_) => {
+            let path = format!("{service}/{method}");
             tracing::warn!(caller = %principal.subject, method = %path, "call refused: tenant not allowed");
             metrics::counter!(crate::metrics::GRPC_DENIED, "grpc_service" => service.to_owned(), "permission" => "tenant")
                 .increment(1);
