@@ -359,13 +359,20 @@ pub async fn claim(
     Ok(r.rows_affected() == 1)
 }
 
-/// Extends every lease `owner` holds (one statement per renewal round, however many payments).
+/// Extends every lease `owner` holds (one statement per renewal round, however many payments),
+/// except on payments whose row another transaction holds right now — an answer being recorded,
+/// a cancel — which the next round renews (rounds come every third of the lease). Waiting for
+/// such a row kept every payment the statement had locked by then until it ended, and the
+/// recordings of their answers queued behind it.
 pub async fn renew_leases(pool: &PgPool, owner: &str, until: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query("UPDATE payments SET lease_until = $2 WHERE owner = $1 AND state = 'waiting'")
-        .bind(owner)
-        .bind(until)
-        .execute(pool)
-        .await?;
+    let r = sqlx::query(
+        "UPDATE payments SET lease_until = $2 WHERE id IN \
+         (SELECT id FROM payments WHERE owner = $1 AND state = 'waiting' FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(owner)
+    .bind(until)
+    .execute(pool)
+    .await?;
     Ok(r.rows_affected())
 }
 

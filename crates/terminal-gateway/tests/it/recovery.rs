@@ -7,7 +7,7 @@ use proto::payops::terminal_gateway::v1 as pb;
 use sandbox::nets::{CustomerAction, TxOutcome};
 use terminal_gateway::service::AFTER_PURCHASE;
 
-use crate::helpers::{TestApp, next, reason, state};
+use crate::helpers::{FIRST, TestApp, next, reason, state};
 
 #[tokio::test]
 async fn tg_30_two_gateway_instances_racing_for_one_terminal_start_one_payment() {
@@ -106,4 +106,39 @@ async fn graceful_stop_hands_waiting_payments_to_another_replica_at_once() {
     app.customer("T-1", CustomerAction::Approve).await;
     second.supervise().await;
     assert_eq!(state(&second.get(&p.payment_id).await), pb::PaymentState::Approved);
+}
+
+#[tokio::test]
+async fn lease_renewal_skips_a_payment_being_recorded_instead_of_waiting_for_it() {
+    // A renewal that waited for one payment's row lock kept every payment it had locked by then
+    // until it ended: the recordings of their answers queued behind it.
+    use terminal_gateway::store::payments;
+    let app = TestApp::spawn().await;
+    app.terminal("T-1").await;
+    app.terminal("T-2").await;
+    let id = |p: pb::Payment| uuid::Uuid::parse_str(&p.payment_id).unwrap();
+    let busy = id(app.start("req-1", "O-1", "T-1", 10_00).await.unwrap());
+    let free = id(app.start("req-2", "O-2", "T-2", 10_00).await.unwrap());
+    let lease = |id: uuid::Uuid| {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>("SELECT lease_until FROM payments WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+    };
+    let before = lease(busy).await.unwrap();
+    let until = before + chrono::Duration::hours(1);
+
+    // An answer being recorded holds its payment's row (`Engine::apply` locks it first).
+    let mut recording = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM payments WHERE id = $1 FOR UPDATE").bind(busy).execute(&mut *recording).await.unwrap();
+    let renewed = tokio::time::timeout(Duration::from_secs(10), payments::renew_leases(&app.pool, FIRST, until))
+        .await
+        .expect("the renewal waited for the payment being recorded")
+        .unwrap();
+    assert_eq!(renewed, 1, "the other waiting payment is renewed");
+    assert_eq!(lease(free).await.unwrap(), until);
+    assert_eq!(lease(busy).await.unwrap(), before, "the payment being recorded is left for the next round");
+
+    recording.rollback().await.unwrap();
+    assert_eq!(payments::renew_leases(&app.pool, FIRST, until).await.unwrap(), 2);
+    assert_eq!(lease(busy).await.unwrap(), until);
 }
