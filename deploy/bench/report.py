@@ -70,7 +70,7 @@ def main(raw_path, md_path, json_path):
          (hl.get("per_sec") / hl["ratio_to_echo"]) if hl.get("ratio_to_echo") else None, 0.5, "ratio"),
         ("2 order timeline req/s ÷ pgbench on its SQL at the pool size (info)", hl.get("per_sec"), hl.get("pgbench_same_sql_tps"), None, "ratio"),
         ("2 timeline p99 at 70 % ÷ echo p99", hl.get("open_p99_over_echo_p99"), None, 3.0, "max"),
-        ("2 tracing at 10 % sampling (OTLP export): throughput lost vs never sampled", hl.get("tracing_cost"), None, 0.15, "max"),
+        ("2 tracing at 10 % sampling (OTLP export): throughput lost vs never sampled (2 runs each: off, sampled, sampled, off)", hl.get("tracing_cost"), None, 0.15, "max"),
         ("2 timeline reads answered from memory, share of the closed loop (info)", hl.get("from_memory_share"), None, None, "max"),
         ("3 ApprovePayment req/s ÷ pgbench same SQL", ic.get("rpc_per_sec"), ic.get("pgbench_same_sql_tps"), 0.6, "ratio"),
         ("3 ApprovePayment req/s ÷ pgbench same SQL with prepared statements, as sqlx (info)", ic.get("rpc_per_sec"), ic.get("pgbench_prepared_tps"), None, "ratio"),
