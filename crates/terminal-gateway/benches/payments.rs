@@ -1,6 +1,7 @@
 //! Terminal payments under load (BENCHMARKS target 4): N terminals at the in-process Nets
 //! sandbox in auto-approve mode, each paying back to back through the gateway binary (a child
-//! process, release build), one gRPC connection per 25 callers. Every payment is started,
+//! process, release build, with the service's default pools unless `TG_BENCH_DB_CONNECTIONS` or
+//! `TG_BENCH_RECORD_CONNECTIONS` say otherwise), one gRPC connection per 25 callers. Every payment is started,
 //! watched (gRPC stream), approved by the terminal 300–800 ms later, and seen by the watcher. Reports payments/s, p50/p99 from the
 //! terminal's approval (its finish time in the sandbox, same wall clock) to the watcher
 //! receiving it, StartPayment's latency, and the gateway's peak RSS (VmHWM). The payments table
@@ -83,7 +84,8 @@ async fn main() -> anyhow::Result<()> {
         admin.nets_add_terminal(&seed).await?;
     }
     let env = TestEnv::new().await?;
-    let (mut child, grpc, admin_url) = spawn_gateway(&env, &sandbox.url(System::Nets)).await?;
+    let Gateway { mut child, grpc, admin: admin_url, pool, record_pool } =
+        spawn_gateway(&env, &sandbox.url(System::Nets)).await?;
     let pid = child.id().unwrap_or(0);
     let channel = connect(&grpc).await?;
     let mut t = TerminalServiceClient::new(channel.clone());
@@ -176,7 +178,7 @@ async fn main() -> anyhow::Result<()> {
     let record_mean_ms = mean_ms(&metrics, "payops_terminal_payment_record_seconds");
     let peak_rss_mib = testkit::procstat::peak_rss_mib(pid).unwrap_or(0.0);
     let cpu_secs = testkit::procstat::cpu_seconds(pid, true).unwrap_or(0.0);
-    let write = write_rpc(&env, &grpc, pid, write_terminals, Duration::from_secs(10)).await?;
+    let write = write_rpc(&env, &grpc, pid, pool, write_terminals, Duration::from_secs(10)).await?;
     child.start_kill()?;
     let _ = child.wait().await;
 
@@ -222,6 +224,8 @@ async fn main() -> anyhow::Result<()> {
         "gateway_cpu_seconds": cpu_secs,
         "gateway_cpu_ms_per_payment": if hist.is_empty() { 0.0 } else { cpu_secs * 1000.0 / hist.len() as f64 },
         "load_average_1m": load_average(),
+        "gateway_db_connections": pool,
+        "gateway_record_connections": record_pool,
         "start_rpc": write,
     });
     println!("{result}");
@@ -269,23 +273,49 @@ async fn pay(
     anyhow::bail!("watch ended without an outcome")
 }
 
-async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::process::Child, String, String)> {
+/// The running gateway: its process, gRPC and admin URLs, and its two pools' sizes.
+struct Gateway {
+    child: tokio::process::Child,
+    grpc: String,
+    admin: String,
+    /// `DB_MAX_CONNECTIONS` in effect (starts, watch reads, the supervisor, the relay).
+    pool: u32,
+    /// `DB_RECORD_CONNECTIONS` in effect (recording what terminals answered).
+    record_pool: u32,
+}
+
+/// Starts the gateway binary with its own defaults for everything but addresses and
+/// credentials; `TG_BENCH_DB_CONNECTIONS` and `TG_BENCH_RECORD_CONNECTIONS` override the two
+/// pools. The pool sizes in effect are read through the service's own configuration.
+async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<Gateway> {
     let port = |()| std::net::TcpListener::bind("127.0.0.1:0").map(|l| l.local_addr().map(|a| a.port()));
     let (grpc, admin) = (port(())??, port(())??);
+    let mut vars = kit::config::Env::from_pairs([
+        ("DATABASE_URL", env.database_url.clone()),
+        ("NATS_URL", env.nats_url.clone()),
+        ("CALLERS", testkit::CALLERS.to_owned()),
+        ("EVENTS_PREFIX", env.prefix.clone()),
+        ("EVENTS_STREAM", env.stream.clone()),
+        ("GRPC_ADDR", format!("127.0.0.1:{grpc}")),
+        ("ADMIN_ADDR", format!("127.0.0.1:{admin}")),
+        ("NETS_BASE_URL", nets.to_owned()),
+        ("CREDENTIALS_KEY", "7".repeat(64)),
+        ("LOG_FORMAT", "json".to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+    ]);
+    for (bench, service) in
+        [("TG_BENCH_DB_CONNECTIONS", "DB_MAX_CONNECTIONS"), ("TG_BENCH_RECORD_CONNECTIONS", "DB_RECORD_CONNECTIONS")]
+    {
+        if let Ok(v) = std::env::var(bench) {
+            vars.set(service, v);
+        }
+    }
+    let config =
+        terminal_gateway::config::Config::from_env(&vars).map_err(|e| anyhow::anyhow!("{}: {}", e.var, e.reason))?;
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_payops-terminal-gateway"))
-        .env("DATABASE_URL", &env.database_url)
-        .env("NATS_URL", &env.nats_url)
-        .env("CALLERS", testkit::CALLERS)
-        .env("EVENTS_PREFIX", &env.prefix)
-        .env("EVENTS_STREAM", &env.stream)
-        .env("GRPC_ADDR", format!("127.0.0.1:{grpc}"))
-        .env("ADMIN_ADDR", format!("127.0.0.1:{admin}"))
-        .env("NETS_BASE_URL", nets)
-        .env("CREDENTIALS_KEY", "7".repeat(64))
-        .env("DB_MAX_CONNECTIONS", db_connections().to_string())
-        .env("DB_RECORD_CONNECTIONS", std::env::var("TG_BENCH_RECORD_CONNECTIONS").unwrap_or_else(|_| "12".into()))
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
+        .env_clear()
+        .envs(std::env::vars().filter(|(k, _)| k == "PATH" || k == "HOME"))
+        .envs(vars.iter())
         .kill_on_drop(true)
         .spawn()?;
     let http = reqwest::Client::new();
@@ -294,7 +324,13 @@ async fn spawn_gateway(env: &TestEnv, nets: &str) -> anyhow::Result<(tokio::proc
         if let Ok(r) = http.get(format!("http://127.0.0.1:{admin}/readyz")).send().await
             && r.status().is_success()
         {
-            return Ok((child, format!("http://127.0.0.1:{grpc}"), format!("http://127.0.0.1:{admin}")));
+            return Ok(Gateway {
+                child,
+                grpc: format!("http://127.0.0.1:{grpc}"),
+                admin: format!("http://127.0.0.1:{admin}"),
+                pool: config.common.db.max_connections,
+                record_pool: config.record_connections,
+            });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -322,11 +358,6 @@ fn load_average() -> f64 {
     std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0.0)
 }
 
-/// The gateway's database pool (`TG_BENCH_DB_CONNECTIONS`, default 20).
-fn db_connections() -> usize {
-    std::env::var("TG_BENCH_DB_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(20)
-}
-
 /// Concurrent callers of the write-RPC measurement (target 3), and pgbench's clients.
 const START_CALLERS: usize = 8;
 
@@ -337,6 +368,7 @@ async fn write_rpc(
     env: &TestEnv,
     grpc: &str,
     gateway: u32,
+    pool: u32,
     terminals: usize,
     d: Duration,
 ) -> anyhow::Result<serde_json::Value> {
@@ -366,9 +398,15 @@ async fn write_rpc(
     let fixed = open_loop(&channel, &next, terminals, rate, d).await?;
     // The same SQL through pgbench at the same fixed rate, with the gateway's connections and
     // protocol (its pool size, prepared statements as sqlx): the p99 Postgres alone gives there.
-    let pool = db_connections();
-    let pg_fixed =
-        bench::pgbench::run_at_rate(&env.database_url, PGBENCH_SCHEMA, START_SQL, pool, rate, d.as_secs(), true)?;
+    let pg_fixed = bench::pgbench::run_at_rate(
+        &env.database_url,
+        PGBENCH_SCHEMA,
+        START_SQL,
+        pool as usize,
+        rate,
+        d.as_secs(),
+        true,
+    )?;
     Ok(json!({
         "what": "StartPayment RPC: caller journal, request-id/terminal/holder reads, Nets terminal state, one transaction (reference, payment, outbox row)",
         "concurrency": START_CALLERS,

@@ -14,7 +14,7 @@
 //! | `NETS_PURCHASE_TIMEOUT` | `300s` | the blocking purchase call (NaviPartner: 300 s); the engine lets go of it earlier, at `PAYMENT_TIMEOUT` + `PAYMENT_GRACE` |
 //! | `NETS_VOID_TIMEOUT` | `60s` | void call (NaviPartner: 60 s) |
 //! | `TERMINAL_HOLD_LIMIT` | `15m` | how long a payment given up on keeps its terminal waiting for Nets' final word, after which it lets go with an attention event |
-//! | `DB_RECORD_CONNECTIONS` | `8` | connections reserved for recording what terminals answered (a pool of its own beside `DB_MAX_CONNECTIONS`, so an approval is never queued behind new payments; count both against Postgres `max_connections`; a replica serving 500 busy terminals wants 12) |
+//! | `DB_RECORD_CONNECTIONS` | `8` | connections reserved for recording what terminals answered (a pool of its own beside `DB_MAX_CONNECTIONS`, so an approval is never queued behind new payments; count both against Postgres `max_connections`; with 500 terminals paying back to back on a 2-core box, 8 and 12 gave the same watcher latency: the answers waited for Postgres's cores, which the start lane's size decides, see `k8s/README.md`) |
 //! | `SUPERVISOR_CONCURRENCY` | `16` | payments the supervisor works on at once |
 //! | `SUPERVISOR_INTERVAL` | `1s` | how often waiting payments are checked for deadlines, dead trackers and lost answers |
 //! | `LEASE_DURATION` | `30s` | how long a replica's claim on a waiting payment lasts without renewal |
