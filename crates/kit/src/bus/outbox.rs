@@ -5,10 +5,11 @@
 //! If the relay dies after publishing and before marking, the row is published again and
 //! JetStream drops the duplicate inside its window; consumers' inboxes catch the rest.
 //!
-//! Ordering: rows are published in `seq` order, pipelined on one NATS connection; while one
-//! batch's acks are collected and its rows marked, the next batch is claimed and sent
-//! ([`Relay::drain`]). Only a failure (a publish, or the marking of a batch) can reorder one
-//! order's events, and consumers tolerate that (states move forward).
+//! Ordering: rows are published in `seq` order, pipelined on one NATS connection; while earlier
+//! batches' acks are collected and their rows marked (up to [`Relay::in_flight`] batches open),
+//! the next batch is claimed and sent ([`Relay::drain`]). Only a failure (a publish, or the
+//! marking of a batch) can reorder one order's events, and consumers tolerate that (states
+//! move forward).
 //!
 //! Waking: the relay polls every 25 ms when idle (cheap: an index-only probe of unsent rows)
 //! and is woken at once when its own process adds an event. A `NOTIFY` per commit was measured
@@ -45,6 +46,14 @@ pub const CLAIM_BEGIN: &str = "BEGIN; SET LOCAL enable_bitmapscan = off; SET LOC
 /// The relay's claim of the next due rows, `$1` at most, in seq order.
 pub const CLAIM: &str = "SELECT seq, id, subject, envelope, headers, attempts FROM outbox \
      WHERE sent_at IS NULL AND next_attempt_at <= now() ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED";
+
+/// Batches a draining relay keeps published and not yet marked sent, the batch it is claiming
+/// included, at most. Each is one open transaction; a relay takes at most half its pool's
+/// connections for them, and never fewer than two ([`Relay::in_flight`]). Two left NATS and
+/// Postgres idle in turn (the claim, or the marking of 512 rows, waited for the other); three
+/// drained the bench backlogs 20–38 % faster on two cores, four no faster
+/// (docs/benchmarks.md, target 5).
+pub const IN_FLIGHT: usize = 3;
 
 /// Fault point: after JetStream acknowledged a batch, before the rows are marked sent.
 pub const AFTER_PUBLISH: &str = "outbox.after_publish";
@@ -284,32 +293,70 @@ impl Relay {
         Ok(sent.len())
     }
 
-    /// Publishes until no row is due; returns how many were sent. Pipelined: while one batch's
-    /// acks come back and its rows are marked (one connection), the next batch is claimed and
-    /// sent (another) — its rows are the next unlocked ones in `seq` order, and its publishes
-    /// go out after the previous batch's on the same NATS connection, so order holds.
+    /// Publishes until no row is due; returns how many were sent. Pipelined: each claimed
+    /// batch is finished (its acks collected, its rows marked, committed) by a task of its own
+    /// while the next batch is claimed and sent, with up to [`Relay::in_flight`] batches open —
+    /// each claim takes the next unlocked rows in `seq` order, and its publishes go out after
+    /// the previous batch's on the same NATS connection, so order holds.
     ///
     /// A batch short of the batch size took every row that was due and unlocked when it was
-    /// claimed, so it is finished without claiming another: under a steady trickle of events
-    /// that claim would mostly find nothing and cost three round trips (begin, claim,
-    /// rollback). Rows committed meanwhile by this process wake [`Relay::run_until`] again;
-    /// other writers' rows are found by its poll.
+    /// claimed, so no other is claimed after it: under a steady trickle of events that claim
+    /// would mostly find nothing and cost three round trips (begin, claim, rollback). Rows
+    /// committed meanwhile by this process wake [`Relay::run_until`] again; other writers'
+    /// rows are found by its poll.
+    ///
+    /// On an error no further batch is claimed; the batches already sent are still finished
+    /// (a failed one stays unsent and is published again later — JetStream drops the
+    /// duplicates), and the first error is returned.
     pub async fn drain(&self) -> Result<usize, BusError> {
+        let depth = self.in_flight();
         let mut total = 0;
-        let Some(mut current) = self.claim_and_send().await? else { return Ok(0) };
-        loop {
-            if (current.rows.len() as i64) < self.batch {
-                return Ok(total + self.finish(current).await?);
+        let mut finishing = std::collections::VecDeque::with_capacity(depth);
+        let mut failure = None;
+        'claiming: loop {
+            let batch = match self.claim_and_send().await {
+                Ok(Some(batch)) => batch,
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            };
+            let full = batch.rows.len() as i64 >= self.batch;
+            let relay = self.clone();
+            finishing.push_back(tokio::spawn(async move { relay.finish(batch).await }));
+            if !full {
+                break;
             }
-            let (done, next) = tokio::join!(self.finish(current), self.claim_and_send());
-            // A failed batch stays unsent and is published again (JetStream drops the
-            // duplicates); a claimed next batch is dropped — rolled back — unsent.
-            total += done?;
-            match next? {
-                Some(batch) => current = batch,
-                None => return Ok(total),
+            while finishing.len() >= depth {
+                let Some(oldest) = finishing.pop_front() else { break };
+                match finished(oldest).await {
+                    Ok(n) => total += n,
+                    Err(e) => {
+                        failure = Some(e);
+                        break 'claiming;
+                    }
+                }
             }
         }
+        for task in finishing {
+            match finished(task).await {
+                Ok(n) => total += n,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(total),
+        }
+    }
+
+    /// How many batches a drain keeps open at once: [`IN_FLIGHT`], or half the pool's
+    /// connections if that is fewer, and at least two (one being marked, one being claimed).
+    pub fn in_flight(&self) -> usize {
+        (self.pool.options().get_max_connections() as usize / 2).clamp(2, IN_FLIGHT)
     }
 
     /// Rows not yet published.
@@ -366,5 +413,15 @@ impl Relay {
                 }
             }
         }
+    }
+}
+
+/// The outcome of a batch's finishing task; a panic in it is raised again here.
+async fn finished(task: tokio::task::JoinHandle<Result<usize, BusError>>) -> Result<usize, BusError> {
+    match task.await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled only when the runtime shuts down; its rows stay unsent (locks released).
+        Err(e) => Err(BusError::JetStream(format!("relay batch not finished: {e}"))),
     }
 }

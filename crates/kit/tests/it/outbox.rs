@@ -103,6 +103,35 @@ async fn a_backlog_of_many_batches_is_published_once_each_in_seq_order() {
 }
 
 #[tokio::test]
+async fn a_drain_that_fails_with_batches_in_flight_loses_nothing_and_publishes_nothing_twice() {
+    let env = TestEnv::new().await.unwrap();
+    let pool = env.pool("kit_test").await.unwrap();
+    let bus = env.bus().await.unwrap();
+    let outbox = outbox(&bus);
+    for order in 0..10 {
+        write_events(&pool, &outbox, &format!("{}", 7000 + order), 7).await;
+    }
+    // Ten batches of 7; the first batch to be marked fails after JetStream acked it, while the
+    // batches sent after it are still in flight.
+    let faults = FaultPoints::new();
+    faults.arm(AFTER_PUBLISH);
+    let relay = Relay::new(pool.clone(), bus.clone(), "kit-test").with_batch(7).with_faults(faults);
+    let err = relay.drain().await.unwrap_err();
+    assert!(matches!(err, BusError::Crashed(AFTER_PUBLISH)), "{err}");
+    let unsent = relay.backlog().await.unwrap();
+    assert!(unsent >= 7, "the failed batch stays unsent: {unsent}");
+    let in_flight = i64::try_from(relay.in_flight()).unwrap();
+    assert!(in_flight > 1, "the test pool lets batches overlap");
+    assert!(unsent <= 70 - 7 * (in_flight - 1), "the batches already sent were finished, not dropped: {unsent} unsent");
+
+    // The next drain publishes the rest; JetStream drops the failed batch's re-publishes.
+    let restarted = Relay::new(pool.clone(), bus.clone(), "kit-test").with_batch(7);
+    assert_eq!(restarted.drain().await.unwrap() as i64, unsent);
+    assert_eq!(restarted.backlog().await.unwrap(), 0);
+    assert_eq!(stream_messages(&bus).await, 70, "every event once in the stream");
+}
+
+#[tokio::test]
 async fn the_claim_walks_the_unsent_index_in_order_even_when_statistics_say_the_outbox_is_empty() {
     let env = TestEnv::new().await.unwrap();
     let pool = env.pool("kit_test").await.unwrap();
